@@ -1,0 +1,1 @@
+//! Simulated kernel code paths, as async functions named like the kernel's.

@@ -1,0 +1,22 @@
+//! ext4lab: a real ext4 engine inside a deterministic simulation of the
+//! kernel code paths that race. See ARCHITECTURE.md for the map.
+//!
+//! Layers (data flows down; nothing below `wasm` knows JavaScript):
+//! - [`device`]: the `BlockDevice` trait and its backends.
+//! - [`engine`]: ext4 on disk.
+//! - [`sim`]: the deterministic executor, primitives, schedulers, oracles.
+//! - [`kernel`]: simulated kernel paths (async fns named like the kernel's).
+//! - [`scenario`]: scenario text, built-ins, variants.
+//! - `wasm` (browser build only): the JavaScript boundary.
+
+pub mod device;
+pub mod engine;
+pub mod kernel;
+pub mod scenario;
+pub mod sim;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+/// The engine's version, as shown by the page and the CLI.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,1 @@
+//! Scenario text format, built-in scenarios and variants.

@@ -1,0 +1,2 @@
+//! The deterministic executor, Linux-semantics primitives, schedulers,
+//! oracles and traces.

@@ -1,0 +1,1 @@
+//! The only Rust that knows JavaScript: opaque handles, plain data out.
