@@ -1,1 +1,101 @@
 //! The only Rust that knows JavaScript: opaque handles, plain data out.
+//!
+//! The page never calls into wasm directly. A dedicated worker (web/worker.ts)
+//! owns this module and forwards each `{cmd, ...}` message to
+//! [`handle_message`], which answers with plain serde data: `{ok: true, ...}`
+//! or `{ok: false, error: {kind, message}}`. Errors are values, never throws.
+
+pub mod opfs;
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+/// Installs the panic hook so a bug shows a Rust message in the console.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// A request from the page, as the worker receives it.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "cmd", rename_all = "kebab-case")]
+enum Command {
+    /// Who are you: the engine's version and a self-check computation.
+    Hello,
+    /// crc32c of a UTF-8 string (the checksum every ext4 metadata block uses).
+    Crc32c { text: String },
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Hello {
+    engine: &'static str,
+    version: &'static str,
+    /// crc32c("123456789"): the standard check value, 0xe3069283.
+    crc32c_check: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorBody {
+    kind: &'static str,
+    message: String,
+}
+
+fn ok<T: Serialize>(body: T) -> JsValue {
+    #[derive(Serialize)]
+    struct Ok<T> {
+        ok: bool,
+        #[serde(flatten)]
+        body: T,
+    }
+    to_js(&Ok { ok: true, body })
+}
+
+fn err(kind: &'static str, message: String) -> JsValue {
+    #[derive(Serialize)]
+    struct Err {
+        ok: bool,
+        error: ErrorBody,
+    }
+    to_js(&Err {
+        ok: false,
+        error: ErrorBody { kind, message },
+    })
+}
+
+fn to_js<T: Serialize>(v: &T) -> JsValue {
+    // Maps as plain objects so the page reads them with ordinary property access.
+    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    v.serialize(&ser)
+        .unwrap_or_else(|e| JsValue::from_str(&format!("serialization failed: {e}")))
+}
+
+/// Answer one message from the page. Never throws: malformed messages get
+/// `{ok: false, error: {kind: "bad-message", ...}}`.
+#[wasm_bindgen]
+pub fn handle_message(msg: JsValue) -> JsValue {
+    let cmd: Command = match serde_wasm_bindgen::from_value(msg) {
+        Ok(c) => c,
+        Err(e) => return err("bad-message", e.to_string()),
+    };
+    match cmd {
+        Command::Hello => ok(hello()),
+        Command::Crc32c { text } => {
+            #[derive(Serialize)]
+            struct Crc {
+                crc32c: String,
+            }
+            ok(Crc {
+                crc32c: format!("{:08x}", crate::engine::csum::crc32c(text.as_bytes())),
+            })
+        }
+    }
+}
+
+fn hello() -> Hello {
+    Hello {
+        engine: "ext4lab",
+        version: crate::VERSION,
+        crc32c_check: format!("{:08x}", crate::engine::csum::crc32c(b"123456789")),
+    }
+}

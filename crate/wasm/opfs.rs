@@ -1,0 +1,117 @@
+//! The Origin Private File System, through `FileSystemSyncAccessHandle`
+//! (dedicated workers only; one exclusive handle per file). This is the
+//! fast path for the browser block device.
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemGetFileOptions,
+    FileSystemReadWriteOptions, FileSystemSyncAccessHandle, WorkerGlobalScope,
+};
+
+/// Errors from OPFS, with the DOMException name kept (e.g.
+/// `NoModificationAllowedError` when another tab holds the handle,
+/// `QuotaExceededError` when storage is full).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("OPFS {op}: {name}: {message}")]
+pub struct OpfsError {
+    pub op: &'static str,
+    pub name: String,
+    pub message: String,
+}
+
+impl OpfsError {
+    fn from_js(op: &'static str, v: JsValue) -> Self {
+        let name = js_sys::Reflect::get(&v, &"name".into())
+            .ok()
+            .and_then(|n| n.as_string())
+            .unwrap_or_else(|| "Error".into());
+        let message = js_sys::Reflect::get(&v, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_else(|| format!("{v:?}"));
+        OpfsError { op, name, message }
+    }
+}
+
+/// The OPFS root directory of this origin (worker context).
+pub async fn root() -> Result<FileSystemDirectoryHandle, OpfsError> {
+    let global: WorkerGlobalScope = js_sys::global()
+        .dyn_into()
+        .map_err(|v: js_sys::Object| OpfsError::from_js("root (not in a worker)", v.into()))?;
+    let dir = JsFuture::from(global.navigator().storage().get_directory())
+        .await
+        .map_err(|e| OpfsError::from_js("getDirectory", e))?;
+    dir.dyn_into()
+        .map_err(|v| OpfsError::from_js("getDirectory", v))
+}
+
+/// Open (creating if asked) `name` in the OPFS root and take its exclusive
+/// synchronous access handle.
+pub async fn open_sync(name: &str, create: bool) -> Result<FileSystemSyncAccessHandle, OpfsError> {
+    let dir = root().await?;
+    let opts = FileSystemGetFileOptions::new();
+    opts.set_create(create);
+    let file = JsFuture::from(dir.get_file_handle_with_options(name, &opts))
+        .await
+        .map_err(|e| OpfsError::from_js("getFileHandle", e))?;
+    let file: FileSystemFileHandle = file
+        .dyn_into()
+        .map_err(|v| OpfsError::from_js("getFileHandle", v))?;
+    let handle = JsFuture::from(file.create_sync_access_handle())
+        .await
+        .map_err(|e| OpfsError::from_js("createSyncAccessHandle", e))?;
+    handle
+        .dyn_into()
+        .map_err(|v| OpfsError::from_js("createSyncAccessHandle", v))
+}
+
+/// Remove `name` from the OPFS root (missing is not an error).
+pub async fn remove(name: &str) -> Result<(), OpfsError> {
+    let dir = root().await?;
+    match JsFuture::from(dir.remove_entry(name)).await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = OpfsError::from_js("removeEntry", e);
+            if e.name == "NotFoundError" {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Write all of `buf` at byte `at`.
+pub fn write_at(h: &FileSystemSyncAccessHandle, at: u64, buf: &[u8]) -> Result<(), OpfsError> {
+    let opts = FileSystemReadWriteOptions::new();
+    opts.set_at(at as f64);
+    let n = h
+        .write_with_u8_array_and_options(buf, &opts)
+        .map_err(|e| OpfsError::from_js("write", e))?;
+    if n as usize != buf.len() {
+        return Err(OpfsError {
+            op: "write",
+            name: "ShortWrite".into(),
+            message: format!("{n} of {} bytes", buf.len()),
+        });
+    }
+    Ok(())
+}
+
+/// Read `buf.len()` bytes at byte `at`; bytes past the end read as zeros.
+pub fn read_at(h: &FileSystemSyncAccessHandle, at: u64, buf: &mut [u8]) -> Result<(), OpfsError> {
+    let opts = FileSystemReadWriteOptions::new();
+    opts.set_at(at as f64);
+    let n = h
+        .read_with_u8_array_and_options(buf, &opts)
+        .map_err(|e| OpfsError::from_js("read", e))? as usize;
+    let len = buf.len();
+    buf[n.min(len)..].fill(0);
+    Ok(())
+}
+
+/// The barrier: everything written before is durable.
+pub fn flush(h: &FileSystemSyncAccessHandle) -> Result<(), OpfsError> {
+    h.flush().map_err(|e| OpfsError::from_js("flush", e))
+}

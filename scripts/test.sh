@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Run every test group (or the ones named), then print one summary line.
+#   scripts/test.sh                 all groups
+#   scripts/test.sh native wasm     just those
+# Groups: lint native wasm e2e. Logs: target/test-logs/<group>.log
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-120}
+logs=target/test-logs
+mkdir -p "$logs"
+
+groups=("$@")
+[ ${#groups[@]} -eq 0 ] && groups=(lint native wasm e2e)
+
+passed=0 failed=0 stage_ok=() stage_bad=()
+
+# Count results from the runners' own closing lines in a log.
+count() {
+  local log=$1 p f
+  # cargo test and wasm-bindgen-test-runner: "test result: ok. 3 passed; 0 failed; ..."
+  p=$(grep -Eo '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
+  f=$(grep -Eo '; [0-9]+ failed' "$log" | awk '{s+=$2} END {print s+0}')
+  # node --test: "# pass N" / "# fail N"
+  p=$((p + $(grep -E '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')))
+  f=$((f + $(grep -E '^# fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')))
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+stage() {
+  local name=$1; shift
+  local log="$logs/$name.log" t0=$SECONDS
+  echo "=== $name: $*"
+  if "$@" > >(tee "$log") 2>&1; then
+    stage_ok+=("$name"); echo "=== $name: ok ($((SECONDS - t0)) s)"
+  else
+    stage_bad+=("$name"); echo "=== $name: FAILED ($((SECONDS - t0)) s), log in $log"
+  fi
+  count "$log"
+}
+
+wasm_tests() {
+  # Browser test files are tests/web*.rs (run_in_browser) and tests/worker*.rs
+  # (run_in_dedicated_worker); every other tests/*.rs is native-only.
+  local args=()
+  for f in tests/web*.rs tests/worker*.rs; do [ -f "$f" ] && args+=(--test "$(basename "$f" .rs)"); done
+  wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install -- "${args[@]}"
+}
+
+for g in "${groups[@]}"; do
+  case "$g" in
+    lint)
+      stage fmt cargo fmt --all -- --check
+      stage clippy cargo clippy --all-targets -- -D warnings
+      stage clippy-wasm cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
+      stage typecheck npx tsc --noEmit -p .
+      ;;
+    native) stage native cargo test --all-targets ;;
+    wasm) stage wasm wasm_tests ;;
+    e2e)
+      stage build-wasm scripts/build-wasm.sh
+      stage build-web npx vite build
+      stage e2e node --test tests/e2e/
+      ;;
+    *) echo "unknown test group: $g (lint native wasm e2e)" >&2; exit 2 ;;
+  esac
+done
+
+echo
+echo "stages ok: ${stage_ok[*]:-none}"
+[ ${#stage_bad[@]} -gt 0 ] && echo "stages FAILED: ${stage_bad[*]}"
+# A failing stage counts as a failure even when its runner printed no count
+# (fmt, clippy, a build).
+[ ${#stage_bad[@]} -gt 0 ] && [ "$failed" -eq 0 ] && failed=${#stage_bad[@]}
+echo "summary: $passed passed, $failed failed"
+[ ${#stage_bad[@]} -eq 0 ]

@@ -1,0 +1,45 @@
+//! Headless browser tests in a page (wasm-bindgen-test, run_in_browser).
+#![cfg(target_arch = "wasm32")]
+
+use ext4lab::wasm::handle_message;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(v, &key.into()).expect("property")
+}
+
+fn msg(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).expect("json")
+}
+
+#[wasm_bindgen_test]
+fn hello_reports_version_and_checksum() {
+    let answer = handle_message(msg(r#"{"cmd":"hello"}"#));
+    assert_eq!(get(&answer, "ok"), JsValue::TRUE);
+    assert_eq!(
+        get(&answer, "version").as_string().unwrap(),
+        ext4lab::VERSION
+    );
+    // The engine's crc32c computed in wasm equals the published check value.
+    assert_eq!(get(&answer, "crc32cCheck").as_string().unwrap(), "e3069283");
+}
+
+#[wasm_bindgen_test]
+fn crc32c_matches_native_engine() {
+    let answer = handle_message(msg(r#"{"cmd":"crc32c","text":"ext4lab"}"#));
+    let native = format!("{:08x}", ext4lab::engine::csum::crc32c(b"ext4lab"));
+    assert_eq!(get(&answer, "crc32c").as_string().unwrap(), native);
+}
+
+#[wasm_bindgen_test]
+fn malformed_message_is_an_error_value_not_a_throw() {
+    let answer = handle_message(msg(r#"{"cmd":"no-such-command"}"#));
+    assert_eq!(get(&answer, "ok"), JsValue::FALSE);
+    let error = get(&answer, "error");
+    assert_eq!(get(&error, "kind").as_string().unwrap(), "bad-message");
+    let answer = handle_message(JsValue::from_f64(3.0));
+    assert_eq!(get(&answer, "ok"), JsValue::FALSE);
+}

@@ -1,0 +1,31 @@
+// The page's handle on the engine worker: request/response over postMessage.
+import type { Answer, Envelope, Request } from './protocol';
+
+export class EngineClient {
+  private worker: Worker;
+  private next = 1;
+  private pending = new Map<number, (a: Envelope['answer']) => void>();
+
+  constructor() {
+    this.worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+    this.worker.onmessage = (ev: MessageEvent<Envelope>) => {
+      const resolve = this.pending.get(ev.data.id);
+      this.pending.delete(ev.data.id);
+      resolve?.(ev.data.answer);
+    };
+    this.worker.onerror = (ev) => {
+      for (const resolve of this.pending.values()) {
+        resolve({ ok: false, error: { kind: 'worker-error', message: ev.message } });
+      }
+      this.pending.clear();
+    };
+  }
+
+  request<T>(req: Request): Promise<Answer<T>> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve as (a: Envelope['answer']) => void);
+      this.worker.postMessage({ id, req });
+    });
+  }
+}
