@@ -11,6 +11,7 @@
 
 mod builtins;
 mod error;
+pub mod link;
 mod model;
 mod parse;
 mod resolve;
