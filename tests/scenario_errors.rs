@@ -313,6 +313,100 @@ fn unknown_format_version() {
 }
 
 #[test]
+fn expectation_task_absent_under_its_options() {
+    let text = BASE.replacen(
+        "name = \"T2\"\nprocess",
+        "name = \"T2\"\nwhen = { mount = \"nodelalloc\" }\nprocess",
+        1,
+    );
+    let text = text.replacen("tasks = [\"T1\"]", "tasks = [\"T2\"]", 1);
+    let err = parse_scenario(&text).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Undefined, "{err}");
+    assert!(err.message.contains("does not run"), "{err}");
+    // With the matching option value in `when`, it is fine.
+    let ok = text.replacen(
+        "tasks = [\"T2\"]",
+        "tasks = [\"T2\"]\n  when = { mount = \"nodelalloc\" }",
+        1,
+    );
+    parse_scenario(&ok).unwrap();
+}
+
+#[test]
+fn contradictory_expectations() {
+    let m = expect_err(
+        "tasks = [\"T1\"]\n",
+        "tasks = [\"T1\"]\n\n  [[variants.expect]]\n  kind = \"stale-data\"\n  expect = \"absent\"\n",
+        ErrorKind::BadValue,
+        "\"absent\"",
+        0,
+    );
+    assert!(m.contains("both found and absent"), "{m}");
+}
+
+#[test]
+fn tasks_may_share_a_name_across_exclusive_options() {
+    let two = BASE.replacen(
+        "[[tasks]]\nname = \"T1\"\nsteps",
+        "[[tasks]]\nname = \"T1\"\nwhen = { mount = \"delalloc\" }\nsteps = []\n\n[[tasks]]\nname = \"T1\"\nwhen = { mount = \"nodelalloc\" }\nsteps",
+        1,
+    );
+    let s = parse_scenario(&two).unwrap();
+    let cfg = s.resolve("before", &Default::default()).unwrap();
+    assert_eq!(
+        cfg.tasks
+            .iter()
+            .filter(|&&i| s.tasks[i].name == "T1")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn image_rules() {
+    expect_err(
+        "len = 8192",
+        "len = 8192\nlayout = \"inline\"",
+        ErrorKind::BadValue,
+        "[[image.files]]",
+        0,
+    );
+    expect_err(
+        "features = [\"inline_data\"]",
+        "features = [\"inline_data\", \"bigalloc\"]",
+        ErrorKind::BadValue,
+        "\"bigalloc\"",
+        0,
+    );
+    expect_err(
+        "[image]\n",
+        "[image]\nblock_size = 3000\n",
+        ErrorKind::BadValue,
+        "3000",
+        0,
+    );
+    expect_err(
+        "len = 8192",
+        "len = 8192\nruns = [{ offset = 4096, len = 10, fill = \"x\" }]",
+        ErrorKind::BadValue,
+        "{ offset = 4096",
+        0,
+    );
+}
+
+#[test]
+fn task_kind_rules() {
+    let text = format!(
+        "{BASE}\n[[tasks]]\nname = \"J\"\nkind = \"kjournald2\"\nsteps = [{{ op = \"sync\" }}]\n"
+    );
+    let err = parse_scenario(&text).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BadValue, "{err}");
+    let text = format!("{BASE}\n[[tasks]]\nname = \"W\"\nkind = \"kworker\"\nsteps = [{{ op = \"setflags\", file = \"f\", flags = \"+q\" }}]\n");
+    let err = parse_scenario(&text).unwrap_err();
+    assert!(err.message.contains("unknown flag `q`"), "{err}");
+}
+
+#[test]
 fn check_scenario_reports_every_semantic_problem() {
     let text = BASE
         .replacen("knob = \"on\" }", "knob = \"maybe\" }", 1)

@@ -301,29 +301,50 @@ fn no_panic_on_truncated_or_flipped_links() {
 /// Fixture files: line 1 is the link, the rest the expected decoded
 /// [`Link`] as JSON. They are never regenerated: old links must keep
 /// decoding to the same value (through the migration chain once there are
-/// later versions).
+/// later versions). Compiled in, so the test also runs in the browser.
+const FIXTURES: &[(&str, &str)] = &[
+    (
+        "v1-s1-random.txt",
+        include_str!("fixtures/links/v1-s1-random.txt"),
+    ),
+    (
+        "v1-s2-pct-step.txt",
+        include_str!("fixtures/links/v1-s2-pct-step.txt"),
+    ),
+    (
+        "v1-s5-dfs.txt",
+        include_str!("fixtures/links/v1-s5-dfs.txt"),
+    ),
+    (
+        "v1-text-s3.txt",
+        include_str!("fixtures/links/v1-text-s3.txt"),
+    ),
+];
+
 fn fixtures() -> Vec<(String, String, serde_json::Value)> {
+    FIXTURES
+        .iter()
+        .map(|(name, text)| {
+            let (link, json) = text.split_once('\n').unwrap();
+            let value: serde_json::Value = serde_json::from_str(json).unwrap();
+            (name.to_string(), link.to_string(), value)
+        })
+        .collect()
+}
+
+/// Every fixture file on disk is listed in [`FIXTURES`].
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn every_fixture_file_is_listed() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/links");
-    let mut out = Vec::new();
-    let mut names: Vec<_> = std::fs::read_dir(dir)
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
-        .map(|e| e.unwrap().path())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".txt"))
         .collect();
-    names.sort();
-    for p in names {
-        if p.extension().and_then(|e| e.to_str()) != Some("txt") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&p).unwrap();
-        let (link, json) = text.split_once('\n').unwrap();
-        let value: serde_json::Value = serde_json::from_str(json).unwrap();
-        out.push((
-            p.file_name().unwrap().to_string_lossy().into_owned(),
-            link.to_string(),
-            value,
-        ));
-    }
-    out
+    on_disk.sort();
+    let listed: Vec<String> = FIXTURES.iter().map(|f| f.0.to_string()).collect();
+    assert_eq!(on_disk, listed);
 }
 
 #[test]

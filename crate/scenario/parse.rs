@@ -95,3 +95,10 @@ fn locate(root: &Spanned<DeValue<'_>>, path: &Path) -> Option<usize> {
     }
     best
 }
+
+/// Writes `scenario` back as scenario text (TOML). Comments and key order of
+/// the original are not kept; parsing the result gives an equal scenario.
+pub fn scenario_to_text(scenario: &Scenario) -> Result<String, ScenarioError> {
+    toml::to_string(scenario)
+        .map_err(|e| ScenarioError::new(ErrorKind::Schema, "", format!("cannot write TOML: {e}")))
+}
