@@ -10,6 +10,7 @@
 //! scenarios; [`link`] encodes and decodes share links.
 
 mod builtins;
+mod content;
 mod error;
 pub mod link;
 mod model;
@@ -20,6 +21,7 @@ mod validate;
 mod variant;
 
 pub use builtins::{builtin, builtins, fnv1a64, Builtin};
+pub use content::{Pattern, Segment, SegmentData};
 pub use error::{ErrorKind, Location, ScenarioError};
 pub use model::{
     DataMode, Explore, FileSpec, Image, Layout, Mapping, Memory, Meta, Mount, MountOverride,
