@@ -25,7 +25,6 @@ impl XorShift64Star {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[allow(dead_code)] // Indirect: block maps come in the next commit
 enum Kind {
     Extent,
     Indirect,
@@ -36,6 +35,8 @@ struct Fs {
     ctx: MemMapContext,
     i_block: [u8; 60],
     model: BTreeMap<u32, (u64, bool)>,
+    /// Most tree/indirect blocks seen at once.
+    max_meta: usize,
 }
 
 impl Fs {
@@ -49,24 +50,27 @@ impl Fs {
             ctx: MemMapContext::new(bs, nblocks, seed),
             i_block,
             model: BTreeMap::new(),
+            max_meta: 0,
         }
     }
     fn map(&mut self, lblk: u32, len: u32, flags: MapFlags) -> Result<MapResult, Ext4Error> {
         match self.kind {
             Kind::Extent => ext4_ext_map_blocks(&mut self.ctx, &mut self.i_block, lblk, len, flags),
-            Kind::Indirect => unreachable!("block maps come next"),
+            Kind::Indirect => {
+                ext4_ind_map_blocks(&mut self.ctx, &mut self.i_block, lblk, len, flags)
+            }
         }
     }
     fn remove(&mut self, start: u32, end: u32) -> Result<(), Ext4Error> {
         match self.kind {
             Kind::Extent => ext4_ext_remove_space(&mut self.ctx, &mut self.i_block, start, end),
-            Kind::Indirect => unreachable!("block maps come next"),
+            Kind::Indirect => ext4_ind_remove_space(&mut self.ctx, &mut self.i_block, start, end),
         }
     }
     fn walk(&mut self) -> Ownership {
         match self.kind {
             Kind::Extent => ext4_ext_walk(&mut self.ctx, &self.i_block).expect("walk"),
-            Kind::Indirect => unreachable!("block maps come next"),
+            Kind::Indirect => ext4_ind_walk(&mut self.ctx, &self.i_block).expect("walk"),
         }
     }
     fn depth(&self) -> u16 {
@@ -76,6 +80,7 @@ impl Fs {
     /// Walk == model, and walk's blocks == allocator's blocks, disjoint.
     fn check(&mut self, step: usize) {
         let own = self.walk();
+        self.max_meta = self.max_meta.max(own.metadata.len());
         let mut seen = BTreeMap::new();
         let mut owned = BTreeSet::new();
         for e in &own.data {
@@ -309,6 +314,37 @@ fn extent_random_4k_csum() {
             4000,
             Some(0xC0FF_EE00 ^ seed as u32),
             3000,
+        );
+    }
+}
+
+#[test]
+fn indirect_random_1k() {
+    for seed in 1..=4u64 {
+        // 1 KiB blocks: apb 256, DIND from lblk 268, TIND from 65804.
+        run(
+            Kind::Indirect,
+            1024,
+            seed * 0x5851_F42D,
+            1500,
+            3000,
+            None,
+            if seed % 2 == 0 { 600 } else { 0 },
+        );
+    }
+}
+
+#[test]
+fn indirect_random_4k() {
+    for seed in 1..=3u64 {
+        run(
+            Kind::Indirect,
+            4096,
+            seed * 0x2545_F491,
+            1500,
+            3000,
+            None,
+            200,
         );
     }
 }
