@@ -168,7 +168,7 @@ fn run(
     let mut fs = Fs::new(kind, bs, 20_000, csum);
     // Fragment free space: every third block is someone else's.
     for b in (1..20_000).step_by(3) {
-        fs.ctx.reserve(b);
+        let _ = fs.ctx.reserve(b);
     }
     fs.ctx.max_run = 1 + rng.below(4) as u32;
     let mut max_depth = 0;

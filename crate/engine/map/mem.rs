@@ -44,15 +44,19 @@ impl MemMapContext {
             reads: 0,
             writes: 0,
         };
-        c.reserve(0);
+        let _ = c.reserve(0);
         c
     }
 
-    /// Mark `pblk` used by someone else.
-    pub fn reserve(&mut self, pblk: u64) {
-        if let Some(u) = self.used.get_mut(pblk as usize) {
-            *u = true;
-            self.reserved.insert(pblk);
+    /// Mark a free `pblk` used by someone else; false if it was not free.
+    pub fn reserve(&mut self, pblk: u64) -> bool {
+        match self.used.get_mut(pblk as usize) {
+            Some(u) if !*u => {
+                *u = true;
+                self.reserved.insert(pblk);
+                true
+            }
+            _ => false,
         }
     }
 
