@@ -92,7 +92,11 @@ pub fn open_file(p: &Path) -> Ext4Fs<FileDevice> {
 
 /// Format a memory device with the engine's mkfs.
 pub fn engine_mkfs(mb: u64, features: &str, bs: Option<u32>) -> Ext4Fs<MemDevice> {
-    let mut o = MkfsOptions { block_size: bs, assume_zeroed: true, ..Default::default() };
+    let mut o = MkfsOptions {
+        block_size: bs,
+        assume_zeroed: true,
+        ..Default::default()
+    };
     o.apply_features(features).unwrap();
     mkfs(MemDevice::new(mb << 20), &o).unwrap()
 }
