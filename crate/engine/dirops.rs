@@ -250,7 +250,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         // `ext4_append`: a new block at the end of the directory.
         let m = self.ext4_map_blocks_inode(dir, &mut inode, nblocks, 1, MapFlags::CREATE)?;
         let pblk = m.m_pblk.ok_or(Ext4Error::NoSpace)?;
-        let mut data = empty_dir_block(bs, None);
+        let mut data = empty_dir_block(bs, seed);
         add_entry(&mut data[..end], dir, pblk, name, ino, ft)?;
         if let Some(s) = seed {
             dirblock_csum_set(s, &mut data);

@@ -79,6 +79,8 @@ pub fn debugfs_names(p: &Path, dir: &str) -> Vec<String> {
     let out = String::from_utf8_lossy(&debugfs(p, &format!("ls -p {dir}"))).into_owned();
     let mut v: Vec<String> = out
         .lines()
+        // `ls -p` also shows emptied slots (inode 0); skip them.
+        .filter(|l| l.split('/').nth(1).is_some_and(|i| i != "0"))
         .filter_map(|l| l.split('/').nth(5).map(|s| s.to_string()))
         .filter(|n| !n.is_empty() && n != "." && n != "..")
         .collect();
@@ -114,4 +116,21 @@ pub fn dump(fs: Ext4Fs<MemDevice>, dir: &Path, name: &str) -> PathBuf {
 pub fn load(p: &Path) -> MemDevice {
     let bytes = std::fs::read(p).unwrap();
     MemDevice::from_bytes(&bytes)
+}
+
+/// `debugfs cat`, trimmed to the size `debugfs stat` reports (debugfs
+/// prints the whole 60-byte `i_block` of small inline files).
+pub fn debugfs_cat(p: &Path, path: &str) -> Vec<u8> {
+    let stat = String::from_utf8_lossy(&debugfs(p, &format!("stat {path}"))).into_owned();
+    let size: usize = stat
+        .split("Size: ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .expect("size in debugfs stat");
+    let mut out = debugfs(p, &format!("cat {path}"));
+    if out.len() > size && out.len() <= 60 {
+        out.truncate(size);
+    }
+    out
 }
