@@ -18,6 +18,10 @@ use std::collections::BTreeSet;
 pub struct OpenOptions {
     /// Refuse every modification.
     pub read_only: bool,
+    /// fsck mode: a bad superblock or group descriptor checksum is recorded
+    /// (see `Ext4Fs::checksum_errors`) instead of refusing to open, and the
+    /// filesystem is read-only.
+    pub fsck: bool,
 }
 
 /// Why the filesystem is read-only, if it is.
@@ -45,6 +49,11 @@ pub struct Ext4Fs<D: BlockDevice> {
     /// Metadata blocks handed to `ext4_handle_dirty_metadata` since the last
     /// sync, in order (the journal will take these into transactions).
     pub(crate) dirtied: Vec<u64>,
+    /// fsck mode: whether the superblock checksum was bad, and which group
+    /// descriptors had bad checksums.
+    pub(crate) sb_csum_bad: bool,
+    pub(crate) gd_csum_bad: Vec<u32>,
+    pub(crate) fsck_mode: bool,
 }
 
 impl<D: BlockDevice> Ext4Fs<D> {
@@ -63,7 +72,12 @@ impl<D: BlockDevice> Ext4Fs<D> {
             .into());
         }
         dev.read_at(SUPERBLOCK_OFFSET, &mut raw)?;
-        let sb = Ext4SuperBlock::parse(&raw)?;
+        let (sb, sb_csum_bad) = match Ext4SuperBlock::parse(&raw) {
+            Err(Ext4Error::Corrupt(CorruptKind::SuperblockChecksum)) if opts.fsck => {
+                (Ext4SuperBlock::parse_unchecked_csum(&raw)?, true)
+            }
+            r => (r?, false),
+        };
         let ro_compat_unknown = sb.check_features()?;
         let bs = sb.block_size() as u64;
         let dev_blocks = dev.size() / bs;
@@ -74,7 +88,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             }
             .into());
         }
-        let read_only = if opts.read_only {
+        let read_only = if opts.read_only || opts.fsck {
             Some(ReadOnlyReason::Requested)
         } else if sb.has_incompat(INCOMPAT_RECOVER) {
             Some(ReadOnlyReason::NeedsRecovery)
@@ -100,6 +114,9 @@ impl<D: BlockDevice> Ext4Fs<D> {
             },
             next_generation,
             dirtied: Vec::new(),
+            sb_csum_bad,
+            gd_csum_bad: Vec::new(),
+            fsck_mode: opts.fsck,
         };
         fs.load_group_descs()?;
         Ok(fs)
@@ -120,7 +137,10 @@ impl<D: BlockDevice> Ext4Fs<D> {
             }
             let raw = &blk[idx * ds..(idx + 1) * ds];
             if !Ext4GroupDesc::verify(&self.sb, g, raw) {
-                return Err(CorruptKind::GroupDescChecksum { group: g }.into());
+                if !self.fsck_mode {
+                    return Err(CorruptKind::GroupDescChecksum { group: g }.into());
+                }
+                self.gd_csum_bad.push(g);
             }
             let d = Ext4GroupDesc::decode(raw);
             let blocks = self.sb.blocks_count();
@@ -162,6 +182,11 @@ impl<D: BlockDevice> Ext4Fs<D> {
 
     pub fn group_desc(&self, group: u32) -> Option<&Ext4GroupDesc> {
         self.groups.get(group as usize)
+    }
+
+    /// fsck mode: (superblock checksum bad, groups with bad descriptor checksums).
+    pub fn checksum_errors(&self) -> (bool, &[u32]) {
+        (self.sb_csum_bad, &self.gd_csum_bad)
     }
 
     pub fn read_only_reason(&self) -> Option<ReadOnlyReason> {

@@ -26,3 +26,4 @@ pub mod xattr_ops;
 
 pub use fs::{Ext4Fs, OpenOptions};
 pub use mkfs::{mkfs, MkfsOptions};
+pub mod fsck;

@@ -344,6 +344,15 @@ impl Ext4SuperBlock {
         if sb.has_metadata_csum() && Self::compute_checksum(raw) != sb.s_checksum {
             return Err(CorruptKind::SuperblockChecksum.into());
         }
+        Self::parse_unchecked_csum(raw)
+    }
+
+    /// As `parse`, without the checksum check (fsck reports it separately).
+    pub fn parse_unchecked_csum(raw: &[u8; 1024]) -> Result<Self> {
+        let sb = Self::decode(raw);
+        if sb.s_magic != EXT4_SUPER_MAGIC {
+            return Err(CorruptKind::SuperblockMagic { magic: sb.s_magic }.into());
+        }
         let bad = |field: &'static str, value: u64| -> Result<Self> {
             Err(CorruptKind::SuperblockField { field, value }.into())
         };

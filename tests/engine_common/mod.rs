@@ -45,9 +45,16 @@ pub fn e2fsck(p: &Path) -> (bool, String) {
     (out.status.code() == Some(0), text)
 }
 
+/// e2fsck -fn and the engine's own fsck both find the image clean.
 pub fn assert_e2fsck_clean(p: &Path) {
     let (ok, text) = e2fsck(p);
     assert!(ok, "e2fsck -fn reports problems:\n{text}");
+    let r = ext4lab::engine::fsck::fsck(load(p)).expect("engine fsck runs");
+    assert!(
+        r.findings.is_empty(),
+        "engine fsck findings on an image e2fsck passes: {:#?}",
+        r.findings
+    );
 }
 
 /// `debugfs -R cmd` stdout as bytes.
