@@ -11,8 +11,9 @@ use crate::device::BlockDevice;
 /// What `jbd2_journal_init` should create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalInitOptions {
-    /// Set INCOMPAT_CSUM_V3 (and s_checksum_type = crc32c).
-    pub csum_v3: bool,
+    /// Checksums: V3 (INCOMPAT_CSUM_V3, what the kernel turns on for
+    /// metadata_csum filesystems), V2, V1 (COMPAT_CHECKSUM) or none.
+    pub csum: CsumVersion,
     /// Set INCOMPAT_64BIT (tags carry t_blocknr_high).
     pub is_64bit: bool,
     /// `s_uuid`: for an internal journal, the filesystem's UUID.
@@ -24,7 +25,7 @@ pub struct JournalInitOptions {
 impl Default for JournalInitOptions {
     fn default() -> Self {
         JournalInitOptions {
-            csum_v3: false,
+            csum: CsumVersion::None,
             is_64bit: false,
             uuid: [0; 16],
             first_sequence: 1,
@@ -153,9 +154,14 @@ impl Journal {
             )));
         }
         let mut incompat = 0;
-        if opts.csum_v3 {
-            incompat |= JBD2_FEATURE_INCOMPAT_CSUM_V3;
+        let mut compat = 0;
+        match opts.csum {
+            CsumVersion::V3 => incompat |= JBD2_FEATURE_INCOMPAT_CSUM_V3,
+            CsumVersion::V2 => incompat |= JBD2_FEATURE_INCOMPAT_CSUM_V2,
+            CsumVersion::V1 => compat |= JBD2_FEATURE_COMPAT_CHECKSUM,
+            CsumVersion::None => {}
         }
+        let v2or3 = matches!(opts.csum, CsumVersion::V2 | CsumVersion::V3);
         if opts.is_64bit {
             incompat |= JBD2_FEATURE_INCOMPAT_64BIT;
         }
@@ -167,7 +173,7 @@ impl Journal {
             s_sequence: opts.first_sequence,
             s_start: 0,
             s_errno: 0,
-            s_feature_compat: 0,
+            s_feature_compat: compat,
             s_feature_incompat: incompat,
             s_feature_ro_compat: 0,
             s_uuid: opts.uuid,
@@ -175,7 +181,7 @@ impl Journal {
             s_dynsuper: 0,
             s_max_transaction: 0,
             s_max_trans_data: 0,
-            s_checksum_type: if opts.csum_v3 { JBD2_CRC32C_CHKSUM } else { 0 },
+            s_checksum_type: if v2or3 { JBD2_CRC32C_CHKSUM } else { 0 },
             s_padding2: [0; 3],
             s_num_fc_blks: 0,
             s_head: 0,
