@@ -177,3 +177,128 @@ pub fn diff_blocks(a: &[u8], b: &[u8], bs: u32, skip: &[u64], skip_sb: bool) -> 
 pub fn tmpdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
 }
+
+use ext4lab::engine::journal::ondisk::CsumVersion;
+use ext4lab::engine::journal::{CommitInfo, JournalInitOptions, NoOrderedData, RecoveryInfo};
+
+/// A fresh filesystem with a journal initialised by our code, and free
+/// blocks to log into.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub bs: u32,
+    pub map: Vec<u64>,
+    pub free: Vec<u64>,
+    pub fs_blocks: u64,
+    /// The image before any transaction (INCOMPAT_RECOVER set).
+    pub pristine: Vec<u8>,
+    pub dev: VecDevice,
+    pub j: Journal,
+}
+
+pub fn fixture(bs: u32, mib: u32, features: &str, csum: CsumVersion, is_64bit: bool) -> Fixture {
+    let dir = tmpdir();
+    let img = dir.path().join("fx.img");
+    mkfs(&img, mib, bs, features);
+    let goal = if bs == 1024 { 3000 } else { 1500 };
+    let out = debugfs_req(&img, &format!("ffb 300 {goal}"));
+    let free: Vec<u64> = out
+        .split(':')
+        .nth(1)
+        .expect("ffb")
+        .split_whitespace()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(free.len(), 300);
+    let map = journal_map(&img);
+    let mut data = std::fs::read(&img).unwrap();
+    set_recover(&mut data, true);
+    let fs_blocks = blocks_count(&data);
+    let uuid: [u8; 16] = data[SB + 0x68..SB + 0x78].try_into().unwrap();
+    let mut dev = VecDevice::new(data);
+    let opts = JournalInitOptions {
+        csum,
+        is_64bit,
+        uuid,
+        first_sequence: 1,
+    };
+    let j = Journal::jbd2_journal_init(&mut dev, bs, map.clone(), fs_blocks, &opts).unwrap();
+    let pristine = dev.data.clone();
+    Fixture {
+        dir,
+        bs,
+        map,
+        free,
+        fs_blocks,
+        pristine,
+        dev,
+        j,
+    }
+}
+
+/// Deterministic block contents named by `tag`.
+pub fn pattern(bs: u32, tag: u32) -> Vec<u8> {
+    let mut x = tag.wrapping_mul(2_654_435_761).wrapping_add(12345);
+    (0..bs)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+impl Fixture {
+    /// Commit one transaction logging `blocks` and revoking `revokes`.
+    pub fn commit(&mut self, blocks: &[(u64, Vec<u8>)], revokes: &[u64]) -> CommitInfo {
+        let mut h = self.j.jbd2_journal_start(blocks.len() as u32).unwrap();
+        for (b, d) in blocks {
+            self.j.jbd2_journal_get_write_access(&h, *b).unwrap();
+            self.j.jbd2_journal_dirty_metadata(&mut h, *b, d).unwrap();
+        }
+        for &r in revokes {
+            self.j.jbd2_journal_revoke(&mut h, r).unwrap();
+        }
+        self.j.jbd2_journal_stop(h).unwrap();
+        self.j
+            .jbd2_journal_commit_transaction(&mut self.dev, &mut NoOrderedData)
+            .unwrap()
+            .unwrap()
+    }
+
+    pub fn block<'a>(&self, img: &'a [u8], b: u64) -> &'a [u8] {
+        let bs = self.bs as usize;
+        &img[b as usize * bs..(b as usize + 1) * bs]
+    }
+
+    /// Byte offset of journal block `l`.
+    pub fn jblock_off(&self, l: u32) -> usize {
+        self.map[l as usize] as usize * self.bs as usize
+    }
+
+    /// Recover `raw` with our code and with `e2fsck -fy`. Returns (ours,
+    /// info, theirs, e2fsck output). Ours has RECOVER cleared, as the fs
+    /// side does after recovery.
+    pub fn recover_both(&self, raw: &[u8]) -> (Vec<u8>, RecoveryInfo, Vec<u8>, String) {
+        let mut dev = VecDevice::new(raw.to_vec());
+        let mut j = Journal::jbd2_journal_load(&mut dev, self.bs, self.map.clone(), self.fs_blocks)
+            .expect("load");
+        let info = j.jbd2_journal_recover(&mut dev).expect("recover");
+        set_recover(&mut dev.data, false);
+        let p = self.dir.path().join("theirs.img");
+        std::fs::write(&p, raw).unwrap();
+        let (code, text) = e2fsck(&p, &["-fy"]);
+        assert!(
+            code <= 2 || code == 4 || code == 8,
+            "e2fsck -fy exit {code}: {text}"
+        );
+        let theirs = std::fs::read(&p).unwrap();
+        (dev.data, info, theirs, text)
+    }
+
+    /// Assert our replay wrote the same filesystem blocks as e2fsck's.
+    pub fn assert_same(&self, ours: &[u8], theirs: &[u8]) {
+        let d = diff_blocks(ours, theirs, self.bs, &self.map, true);
+        assert!(d.is_empty(), "blocks differ from e2fsck's replay: {d:?}");
+    }
+}
