@@ -112,6 +112,10 @@ fn entries_over_max_and_bad_max() {
     let mut ib = root(&node(None, 1, 4, vec![idx(0, 50)]));
     put(&mut ctx, &node(Some(50), 0, 84, vec![ext(0, 60, 2)]));
     assert!(ext4_ext_walk(&mut ctx, &ib).is_ok());
+    ctx.block_mut(50)[0x4] = 81; // less than e2fsprogs' space - 2
+    let (b, what) = extent_err(ext4_ext_walk(&mut ctx, &ib));
+    assert_eq!(b, 50);
+    assert!(what.contains("eh_max"), "{what}");
     ctx.block_mut(50)[0x4] = 85;
     let (b, what) = extent_err(ext4_ext_map_blocks(
         &mut ctx,
