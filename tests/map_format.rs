@@ -352,3 +352,27 @@ fn migrate_block_map_to_extents() {
         }
     }
 }
+
+#[test]
+fn convert_unwritten_range_skips_holes_and_written() {
+    let mut ctx = MemMapContext::new(1024, 2000, None);
+    let mut ib = [0u8; 60];
+    ext4_ext_tree_init(&mut ib);
+    let u = MapFlags::CREATE | MapFlags::UNWRIT_EXT;
+    ext4_ext_map_blocks(&mut ctx, &mut ib, 0, 10, u).unwrap();
+    ext4_ext_map_blocks(&mut ctx, &mut ib, 10, 5, MapFlags::CREATE).unwrap();
+    ext4_ext_map_blocks(&mut ctx, &mut ib, 30, 10, u).unwrap();
+    // 5..35: 5 unwritten, 5 written, a hole of 15, 5 unwritten.
+    let n = ext4_convert_unwritten_extents(&mut ctx, &mut ib, 5, 30).unwrap();
+    assert_eq!(n, 10);
+    let own = ext4_ext_walk(&mut ctx, &ib).unwrap();
+    let shape: Vec<_> = own
+        .data
+        .iter()
+        .map(|e| (e.ee_block, e.ee_len, e.unwritten))
+        .collect();
+    assert_eq!(
+        shape,
+        vec![(0, 5, true), (5, 10, false), (30, 5, false), (35, 5, true)]
+    );
+}

@@ -192,8 +192,14 @@ fn run(
         let len = 1 + rng.below(lim) as u32;
         match rng.below(10) {
             0 | 1 => {
+                let (ib, writes) = (fs.i_block, fs.ctx.writes);
                 let r = fs.map(lblk, len, MapFlags::empty()).expect("lookup");
                 check_lookup(&fs, lblk, len, &r, step);
+                assert_eq!(
+                    (ib, writes),
+                    (fs.i_block, fs.ctx.writes),
+                    "step {step}: a lookup wrote"
+                );
             }
             2..=5 => {
                 let unwrit = kind == Kind::Extent && rng.below(3) == 0;
