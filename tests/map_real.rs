@@ -211,8 +211,12 @@ struct FileCtx {
     ino: u32,
     seed: Option<u32>,
     pool: BTreeSet<u64>,
+    /// Handed out since the last `commit` (to be marked with setb).
     allocated: BTreeSet<u64>,
+    /// Taken back since the last `commit` (to be cleared with freeb).
     freed: BTreeSet<u64>,
+    /// Handed out and marked by an earlier `commit`.
+    committed: BTreeSet<u64>,
 }
 
 impl FileCtx {
@@ -227,6 +231,7 @@ impl FileCtx {
             pool: BTreeSet::new(),
             allocated: BTreeSet::new(),
             freed: BTreeSet::new(),
+            committed: BTreeSet::new(),
         }
     }
 }
@@ -280,6 +285,7 @@ impl MapContext for FileCtx {
     fn free_blocks(&mut self, pblk: u64, count: u32) -> ext4lab::engine::Result<()> {
         for b in pblk..pblk + count as u64 {
             if !self.allocated.remove(&b) {
+                self.committed.remove(&b);
                 self.freed.insert(b);
             }
             self.pool.insert(b);
@@ -490,7 +496,7 @@ fn e2fsck_problems(img: &Path) -> Vec<String> {
 fn commit(
     img: &Path,
     name: &str,
-    ctx: &FileCtx,
+    ctx: &mut FileCtx,
     i_block: &[u8; 60],
     size: u64,
     blocks: u64,
@@ -519,6 +525,9 @@ fn commit(
         cmds.push(format!("freeb {b}"));
     }
     debugfs_w(img, &cmds);
+    let newly = std::mem::take(&mut ctx.allocated);
+    ctx.committed.extend(newly);
+    ctx.freed.clear();
 }
 
 fn free_pool(img: &Path, from: u64, n: usize) -> BTreeSet<u64> {
@@ -576,7 +585,7 @@ fn real_extent_writes_pass_e2fsck() {
         ctx.allocated.len() as u64,
         "walk owns exactly what was allocated"
     );
-    commit(&img, "w", &ctx, &ib, 850 * 1024, nblocks, &[]);
+    commit(&img, "w", &mut ctx, &ib, 850 * 1024, nblocks, &[]);
     let problems = e2fsck_problems(&img);
     assert!(problems.is_empty(), "e2fsck found: {problems:#?}");
     // And debugfs reads back the same mapping.
@@ -631,7 +640,7 @@ fn real_block_map_writes_and_migrate_pass_e2fsck() {
     let data: u64 = own.data.iter().map(|e| e.ee_len as u64).sum();
     let nblocks = data + own.metadata.len() as u64;
     assert_eq!(nblocks, ctx.allocated.len() as u64);
-    commit(&img, "m", &ctx, &ib, 70_001 * 1024, nblocks, &[]);
+    commit(&img, "m", &mut ctx, &ib, 70_001 * 1024, nblocks, &[]);
     let problems = e2fsck_problems(&img);
     assert!(
         problems.is_empty(),
@@ -664,9 +673,141 @@ fn real_block_map_writes_and_migrate_pass_e2fsck() {
         "feature extent".to_string(),
         "sif m flags 0x80000".to_string(),
     ];
-    commit(&img, "m", &ctx, &tmp, 70_001 * 1024, nblocks, &feature);
+    commit(&img, "m", &mut ctx, &tmp, 70_001 * 1024, nblocks, &feature);
     let problems = e2fsck_problems(&img);
     assert!(problems.is_empty(), "e2fsck after migrate: {problems:#?}");
     let (after, _) = expected(&img, "m");
     assert_eq!(after, want, "debugfs sees the same blocks after migrate");
+}
+
+/// xorshift64*, the named PRNG of the random real-image test.
+struct XorShift64Star(u64);
+impl XorShift64Star {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// Store the tree, let e2fsck judge it, and compare debugfs's view with
+/// the model and with our walk.
+fn judge(
+    img: &Path,
+    ctx: &mut FileCtx,
+    ib: &[u8; 60],
+    model: &BTreeMap<u32, (u64, bool)>,
+    size: u64,
+    what: &str,
+) -> Ownership {
+    let own = ext4_ext_walk(ctx, ib).unwrap();
+    let nblocks = own.data.iter().map(|e| e.ee_len as u64).sum::<u64>() + own.metadata.len() as u64;
+    assert_eq!(
+        nblocks,
+        (ctx.allocated.len() + ctx.committed.len()) as u64,
+        "{what}: walk owns what was allocated"
+    );
+    commit(img, "r", ctx, ib, size, nblocks, &[]);
+    let problems = e2fsck_problems(img);
+    assert!(problems.is_empty(), "{what}: e2fsck found {problems:#?}");
+    let (want, meta) = expected(img, "r");
+    assert_eq!(&want, model, "{what}: debugfs disagrees with the model");
+    assert_eq!(
+        meta,
+        own.metadata.iter().copied().collect(),
+        "{what}: tree blocks"
+    );
+    own
+}
+
+/// Seeded random create/unwritten/convert/punch sequences on a real
+/// metadata_csum image, 1 KiB and 4 KiB blocks, then a truncate that makes
+/// the tree shallower: e2fsck passes each result and debugfs reads back
+/// exactly the model's mapping.
+#[test]
+fn real_random_extent_ops_pass_e2fsck() {
+    let dir = tempfile::tempdir().unwrap();
+    for (seed, bs) in [(1u64, "1024"), (2, "4096"), (3, "1024")] {
+        let img = dir.path().join(format!("r{seed}.img"));
+        mkfs(&img, &["-b", bs, "-O", "metadata_csum,extent"], "32M");
+        debugfs_w(&img, &["write /dev/null r".into()]);
+        let sb = read_sb(&img);
+        let ino = inode(&img, &sb, "r");
+        let mut ctx = FileCtx::open(&img, &sb, &ino);
+        let start = if bs == "1024" { 4000 } else { 1500 };
+        ctx.pool = free_pool(&img, start, 5000)
+            .into_iter()
+            .filter(|b| b % 2 == 1)
+            .collect();
+        let mut rng = XorShift64Star(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut ib = ino.i_block;
+        let mut model: BTreeMap<u32, (u64, bool)> = BTreeMap::new();
+        let span = 1500u32;
+        for _ in 0..1200 {
+            let l = (rng.next() % span as u64) as u32;
+            let n = 1 + (rng.next() % 8) as u32;
+            match rng.next() % 10 {
+                0..=6 => {
+                    let unwrit = rng.next() % 3 == 0;
+                    let flags = if unwrit {
+                        MapFlags::CREATE | MapFlags::UNWRIT_EXT
+                    } else {
+                        MapFlags::CREATE
+                    };
+                    let was = model.get(&l).copied();
+                    let r =
+                        ext4_ext_map_blocks(&mut ctx, &mut ib, l, n.min(span - l), flags).unwrap();
+                    let p = r.m_pblk.unwrap();
+                    if was.is_none() || r.new {
+                        for i in 0..r.m_len {
+                            model.insert(l + i, (p + i as u64, r.unwritten));
+                        }
+                    }
+                }
+                7 => {
+                    let r =
+                        ext4_ext_map_blocks(&mut ctx, &mut ib, l, n, MapFlags::CONVERT).unwrap();
+                    if r.m_pblk.is_some() {
+                        for i in 0..r.m_len {
+                            model.get_mut(&(l + i)).unwrap().1 = false;
+                        }
+                    }
+                }
+                _ => {
+                    let end = l + (rng.next() % 20) as u32;
+                    ext4_ext_remove_space(&mut ctx, &mut ib, l, end).unwrap();
+                    model.retain(|k, _| !(l..=end).contains(k));
+                }
+            }
+        }
+        let size = span as u64 * sb.bs as u64;
+        let own = judge(&img, &mut ctx, &ib, &model, size, &format!("seed {seed}"));
+        let depth = u16::from_le_bytes([ib[6], ib[7]]);
+        let want_depth = if bs == "1024" { 2 } else { 1 };
+        assert!(
+            depth >= want_depth,
+            "seed {seed}: depth {depth} with {} extents",
+            own.data.len()
+        );
+        // Truncate to a few extents: the tree collapses into the root.
+        let keep = model.keys().nth(3).copied().unwrap_or(0);
+        ext4_ext_truncate(&mut ctx, &mut ib, keep).unwrap();
+        model.retain(|k, _| *k < keep);
+        judge(
+            &img,
+            &mut ctx,
+            &ib,
+            &model,
+            size,
+            &format!("seed {seed} truncated"),
+        );
+        assert_eq!(
+            u16::from_le_bytes([ib[6], ib[7]]),
+            0,
+            "seed {seed}: tree did not shrink"
+        );
+    }
 }
