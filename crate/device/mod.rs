@@ -19,7 +19,11 @@ pub enum DeviceError {
     OutOfRange { offset: u64, len: usize, size: u64 },
     /// An access not aligned to the device's granule.
     #[error("unaligned access: offset {offset} len {len} (granule {granule})")]
-    Unaligned { offset: u64, len: usize, granule: u32 },
+    Unaligned {
+        offset: u64,
+        len: usize,
+        granule: u32,
+    },
     /// The device was opened read-only.
     #[error("device is read-only")]
     ReadOnly,
@@ -54,7 +58,11 @@ pub trait BlockDevice {
 /// Check an access against a device of `size` bytes.
 pub fn check_access(offset: u64, len: usize, size: u64) -> Result<()> {
     if offset % GRANULE as u64 != 0 || len % GRANULE as usize != 0 {
-        return Err(DeviceError::Unaligned { offset, len, granule: GRANULE });
+        return Err(DeviceError::Unaligned {
+            offset,
+            len,
+            granule: GRANULE,
+        });
     }
     match offset.checked_add(len as u64) {
         Some(end) if end <= size => Ok(()),

@@ -74,7 +74,11 @@ pub enum CorruptKind {
     #[error("inline data of inode {ino}: {what}")]
     InlineData { ino: u32, what: String },
     #[error("bitmap of group {group} (block {block}): {what}")]
-    Bitmap { group: u32, block: u64, what: String },
+    Bitmap {
+        group: u32,
+        block: u64,
+        what: String,
+    },
 }
 
 impl From<CorruptKind> for Ext4Error {
