@@ -531,6 +531,14 @@ fn walk_ptr(
         ));
     }
     if h == 0 {
+        // With 64 KiB blocks TIND reaches past the 32-bit logical space.
+        if base > u32::MAX as u64 - 1 {
+            return Err(bad(
+                ctx,
+                holder,
+                format!("block {ptr} mapped at lblk {base}, past 2^32 - 1"),
+            ));
+        }
         w.data(base, ptr as u64);
         return Ok(());
     }
