@@ -185,6 +185,7 @@ impl Execution {
 pub struct Executor {
     futures: Vec<Option<TaskFuture>>,
     cands: Vec<Actor>,
+    last_len: usize,
 }
 
 fn rt_mut<R>(f: impl FnOnce(&mut rt::Rt) -> R) -> R {
@@ -215,8 +216,8 @@ impl Executor {
         self.futures.clear();
         self.adopt_spawned();
 
-        let mut schedule = Vec::new();
-        let mut step_decision = Vec::new();
+        let mut schedule = Vec::with_capacity(self.last_len);
+        let mut step_decision = Vec::with_capacity(if opts.hb { self.last_len } else { 0 });
         let mut preemptions = 0u32;
         let mut last_task: Option<TaskId> = None;
         let mut divergence = None;
@@ -296,7 +297,9 @@ impl Executor {
                 preemptions += 1;
             }
             schedule.push(c);
-            step_decision.push((schedule.len() - 1) as u32);
+            if opts.hb {
+                step_decision.push((schedule.len() - 1) as u32);
+            }
             let actor = Actor(c as u8);
             if actor == Actor::CRASH {
                 rt_mut(|rt| {
@@ -323,7 +326,7 @@ impl Executor {
             }
             let t = actor.as_task().unwrap_or(0);
             last_task = Some(t);
-            // value decision for nondet()
+            // value decision for nondet(); then start the step
             let op = rt_mut(|rt| match rt.tasks[t as usize].status {
                 Status::Runnable(op) => op,
                 _ => Op::new(OpKind::Resume, rt::NO_OBJ),
@@ -403,8 +406,16 @@ impl Executor {
                 rt.hb.end();
                 rt.current = None;
                 rt.step += 1;
+                if !rt.spawned.is_empty() {
+                    for (tid, fut) in rt.spawned.drain(..) {
+                        let i = tid as usize;
+                        if self.futures.len() <= i {
+                            self.futures.resize_with(i + 1, || None);
+                        }
+                        self.futures[i] = Some(fut);
+                    }
+                }
             });
-            self.adopt_spawned();
         };
 
         let view = rt_mut(|rt| EndView {
@@ -447,6 +458,7 @@ impl Executor {
         });
         outcomes.extend(outcomes_extra);
         outcomes.extend(hook_outcomes);
+        self.last_len = schedule.len().next_power_of_two();
         if divergence.is_none() && end == EndKind::Stopped {
             // a stop is not a divergence; the replay scheduler reports its own.
         }
@@ -508,6 +520,8 @@ pub async fn crash_point(name: &'static str) {
     rt::with(|rt| {
         let t = rt.cur();
         rt.tasks[t as usize].crash_point = name;
+        let n = rt.nobjs;
+        rt.hb.access_all(n);
     });
     rt::schedule_point(Op::new(OpKind::CrashPoint, rt::NO_OBJ)).await;
 }

@@ -172,6 +172,18 @@ impl Hb {
         self.touched.push((obj, kind));
     }
 
+    /// The current step reads every object (a task reaching a crash point:
+    /// the crash observes the whole state, so every earlier unordered write
+    /// races with it).
+    pub fn access_all(&mut self, nobjs: usize) {
+        if !self.on {
+            return;
+        }
+        for o in 0..nobjs.min(self.objs.len()) {
+            self.access(o as ObjId, Access::Read);
+        }
+    }
+
     /// The current clock, for wake-up edges and buffered stores.
     pub fn current_clock(&self) -> Option<VClock> {
         if self.on && self.cur.is_some() {

@@ -15,8 +15,8 @@
 //!   as in Coons, Musuvathi and McKinley, "Bounded partial-order reduction"
 //!   (OOPSLA 2013), the same actor is also added at the latest context
 //!   switch at or before j, where running it costs no more preemptions.
-//!   Crashes are always explored where available; value decisions always
-//!   explore every value.
+//!   A crash depends on every step: where a crash is possible, every
+//!   alternative is explored. Value decisions explore every value.
 //!
 //! Guarantee: without a bound, DPOR explores at least one execution of
 //! every Mazurkiewicz trace of the model (under the dependence relation of
@@ -282,12 +282,11 @@ impl Scheduler for Dfs {
                     }
                 }
                 let def = u32::from(d.default_choice().0);
-                node.backtrack = if self.cfg.dpor {
+                // A crash observes everything: where one is possible, every
+                // alternative (each changes what the crash sees) is explored.
+                node.backtrack = if self.cfg.dpor && !d.set.contains(Actor::CRASH) {
                     let mut b = ActorSet(0);
                     b.insert(Actor(def as u8));
-                    if d.set.contains(Actor::CRASH) {
-                        b.insert(Actor::CRASH);
-                    }
                     b
                 } else {
                     node.allowed
