@@ -256,3 +256,83 @@ fn flush_leaves_clean_journal_with_next_sequence() {
     assert_eq!(info.end, LogEnd::Clean);
     assert_eq!(j.j_transaction_sequence, 4);
 }
+
+/// A commit in two halves: after `commit_start` new handles go to a new
+/// running transaction while the old one is written.
+#[test]
+fn running_and_committing_transactions() {
+    let mut fx = fixture(1024, 8, "metadata_csum,64bit", CsumVersion::V3, true);
+    let (x, y) = (fx.free[0], fx.free[1]);
+    let mut h = fx.j.jbd2_journal_start(1).unwrap();
+    fx.j.jbd2_journal_dirty_metadata(&mut h, x, &pattern(1024, 1))
+        .unwrap();
+    fx.j.jbd2_journal_stop(h).unwrap();
+    assert_eq!(fx.j.jbd2_journal_commit_start().unwrap(), Some(1));
+    // T2 runs while T1 commits, and changes x again: T1 keeps its copy.
+    let mut h = fx.j.jbd2_journal_start(2).unwrap();
+    assert_eq!(h.h_transaction, 2);
+    fx.j.jbd2_journal_dirty_metadata(&mut h, x, &pattern(1024, 2))
+        .unwrap();
+    fx.j.jbd2_journal_dirty_metadata(&mut h, y, &pattern(1024, 3))
+        .unwrap();
+    // Only one commit at a time.
+    assert_eq!(
+        fx.j.jbd2_journal_commit_start().unwrap_err(),
+        JournalError::WouldBlock(BlockReason::CommitInProgress { tid: 1 })
+    );
+    let c1 =
+        fx.j.jbd2_journal_commit_write(&mut fx.dev, &mut ext4lab::engine::journal::NoOrderedData)
+            .unwrap();
+    assert_eq!(c1.tid, 1);
+    // Crash now: only T1 is in the log.
+    let (ours, info, theirs, _) = fx.recover_both(&fx.dev.data.clone());
+    assert_eq!(info.end_transaction, 2);
+    assert!(fx.block(&ours, x) == &pattern(1024, 1)[..]);
+    assert!(fx.block(&ours, y) == fx.block(&fx.pristine, y));
+    fx.assert_same(&ours, &theirs);
+    fx.j.jbd2_journal_stop(h).unwrap();
+    fx.j.jbd2_journal_commit_transaction(&mut fx.dev, &mut ext4lab::engine::journal::NoOrderedData)
+        .unwrap();
+    let (ours, _, theirs, _) = fx.recover_both(&fx.dev.data.clone());
+    assert!(fx.block(&ours, x) == &pattern(1024, 2)[..]);
+    assert!(fx.block(&ours, y) == &pattern(1024, 3)[..]);
+    fx.assert_same(&ours, &theirs);
+}
+
+/// Scenario S1's mechanism: a block journalled as metadata (the inline-data
+/// conversion's copy), then rewritten home as ordered data and fsynced.
+/// Checkpoint leaves the newer data alone, but a crash before the log tail
+/// passes the old copy replays it over the fsynced data: the lost write,
+/// as in the kernel before the fix, and e2fsck does the same.
+#[test]
+fn s1_logged_copy_replayed_over_newer_ordered_data() {
+    let mut fx = fixture(1024, 8, "metadata_csum,64bit", CsumVersion::V3, true);
+    let x = fx.free[0];
+    let old = vec![b'A'; 1024];
+    let new = vec![b'B'; 1024];
+    fx.commit(&[(x, old.clone())], &[]);
+    // Ordered write of the new data, then the fsync's commit (other metadata).
+    fx.dev.data[x as usize * 1024..(x as usize + 1) * 1024].copy_from_slice(&new);
+    fx.j.jbd2_journal_remove_checkpoint(x);
+    fx.commit(&[(fx.free[1], pattern(1024, 7))], &[]);
+    let crashed = fx.dev.data.clone();
+    let (ours, info, theirs, _) = fx.recover_both(&crashed);
+    assert_eq!(info.transactions_replayed, 2);
+    assert!(
+        fx.block(&ours, x) == &old[..],
+        "the old logged copy wins after a crash"
+    );
+    fx.assert_same(&ours, &theirs);
+    // Without a crash, checkpoint keeps the newer data.
+    fx.j.jbd2_log_checkpoint_all(&mut fx.dev).unwrap();
+    assert!(fx.block(&fx.dev.data, x) == &new[..]);
+    // A revoke of the logged copy (what ext4 issues when it frees a
+    // journalled block) makes replay skip it and the data survives.
+    let mut fx = fixture(1024, 8, "metadata_csum,64bit", CsumVersion::V3, true);
+    fx.commit(&[(x, old.clone())], &[]);
+    fx.dev.data[x as usize * 1024..(x as usize + 1) * 1024].copy_from_slice(&new);
+    fx.commit(&[(fx.free[1], pattern(1024, 7))], &[x]);
+    let (ours, _, theirs, _) = fx.recover_both(&fx.dev.data.clone());
+    assert!(fx.block(&ours, x) == &new[..]);
+    fx.assert_same(&ours, &theirs);
+}

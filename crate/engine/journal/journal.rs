@@ -69,6 +69,9 @@ pub struct Journal {
     pub j_failed_commit: Tid,
     /// Handles join this transaction.
     pub j_running_transaction: Option<Transaction>,
+    /// The transaction being written to the log (between
+    /// `jbd2_journal_commit_start` and `jbd2_journal_commit_write`).
+    pub j_committing_transaction: Option<Transaction>,
     /// Committed transactions whose blocks are not all home yet, oldest
     /// first.
     pub j_checkpoint_transactions: Vec<CheckpointTransaction>,
@@ -323,6 +326,7 @@ impl Journal {
             j_csum_seed: sb.csum_seed(),
             j_failed_commit: 0,
             j_running_transaction: None,
+            j_committing_transaction: None,
             j_checkpoint_transactions: Vec::new(),
             j_max_transaction_buffers: (j_last - j_first) / 4,
             j_superblock: sb,

@@ -47,6 +47,8 @@ pub enum BlockReason {
     LogFull { free: u32, need: u32 },
     /// Commit must wait for handles to stop (`t_updates` > 0).
     UpdatesPending { tid: Tid, updates: u32 },
+    /// A commit must wait for the previous one to be written.
+    CommitInProgress { tid: Tid },
 }
 
 /// One block logged by a transaction: where it lives and the contents to
