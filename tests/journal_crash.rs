@@ -347,7 +347,7 @@ fn crash_states_v3_64bit_1k() {
         csum: CsumVersion::V3,
         is_64bit: true,
         subset_k: 3,
-        fy_stride: 2,
+        fy_stride: 3,
         torn: true,
     });
 }

@@ -336,3 +336,62 @@ fn s1_logged_copy_replayed_over_newer_ordered_data() {
     assert!(fx.block(&ours, x) == &new[..]);
     fx.assert_same(&ours, &theirs);
 }
+
+/// Our `jbd2_journal_init` writes the same journal superblock as mke2fs
+/// (no checksum feature, s_nr_users 1, the filesystem's UUID).
+#[test]
+fn init_matches_mke2fs_superblock() {
+    for (bs, features) in [
+        (1024u32, "metadata_csum,64bit"),
+        (4096, "^metadata_csum,^64bit"),
+    ] {
+        let dir = tmpdir();
+        let img = dir.path().join("m.img");
+        mkfs(&img, 16, bs, features);
+        let map = journal_map(&img);
+        let data = std::fs::read(&img).unwrap();
+        let o = map[0] as usize * bs as usize;
+        let theirs = data[o..o + 1024].to_vec();
+        let uuid: [u8; 16] = data[SB + 0x68..SB + 0x78].try_into().unwrap();
+        let mut dev = ext4lab::engine::journal::crash::VecDevice::new(data.clone());
+        let opts = ext4lab::engine::journal::JournalInitOptions {
+            uuid,
+            ..Default::default()
+        };
+        let j = ext4lab::engine::journal::Journal::jbd2_journal_init(
+            &mut dev,
+            bs,
+            map.clone(),
+            blocks_count(&data),
+            &opts,
+        )
+        .unwrap();
+        assert_eq!(j.j_superblock.s_maxlen as usize, map.len());
+        assert_eq!(&dev.data[o..o + 1024], &theirs[..], "bs {bs}");
+        // With CSUM_V3 + 64BIT, e2fsck accepts it as is.
+        let opts = ext4lab::engine::journal::JournalInitOptions {
+            uuid,
+            csum: CsumVersion::V3,
+            is_64bit: true,
+            first_sequence: 1,
+        };
+        ext4lab::engine::journal::Journal::jbd2_journal_init(
+            &mut dev,
+            bs,
+            map,
+            blocks_count(&data),
+            &opts,
+        )
+        .unwrap();
+        std::fs::write(&img, &dev.data).unwrap();
+        let (code, text) = e2fsck(&img, &["-fn"]);
+        assert_eq!(code, 0, "{text}");
+        let dump = std::process::Command::new(tool("dumpe2fs"))
+            .arg("-h")
+            .arg(&img)
+            .output()
+            .unwrap();
+        let dump = String::from_utf8_lossy(&dump.stdout);
+        assert!(dump.contains("journal_64bit journal_checksum_v3"), "{dump}");
+    }
+}
