@@ -395,3 +395,26 @@ fn init_matches_mke2fs_superblock() {
         assert!(dump.contains("journal_64bit journal_checksum_v3"), "{dump}");
     }
 }
+
+/// `jbd2_journal_lock_updates` (used when an inode's journal-data flag
+/// flips, scenario S4): new handles wait, open ones are counted.
+#[test]
+fn lock_updates_barrier() {
+    let mut fx = fixture(1024, 8, "^metadata_csum,64bit", CsumVersion::None, false);
+    let h = fx.j.jbd2_journal_start(1).unwrap();
+    assert_eq!(fx.j.jbd2_journal_lock_updates(), 1);
+    assert_eq!(
+        fx.j.jbd2_journal_start(1).unwrap_err(),
+        JournalError::WouldBlock(BlockReason::Barrier)
+    );
+    fx.j.jbd2_journal_stop(h).unwrap();
+    assert_eq!(fx.j.jbd2_journal_updates_pending(), 0);
+    // Under the barrier the fs flushes the journal, then lets handles in.
+    fx.j.jbd2_journal_flush(&mut fx.dev, &mut ext4lab::engine::journal::NoOrderedData)
+        .unwrap();
+    assert_eq!(fx.j.j_superblock.s_start, 0);
+    fx.j.jbd2_journal_unlock_updates().unwrap();
+    assert!(fx.j.jbd2_journal_unlock_updates().is_err());
+    let h = fx.j.jbd2_journal_start(1).unwrap();
+    fx.j.jbd2_journal_stop(h).unwrap();
+}

@@ -77,6 +77,8 @@ pub struct Journal {
     pub j_checkpoint_transactions: Vec<CheckpointTransaction>,
     /// Most log blocks one transaction may use (a quarter of the log).
     pub j_max_transaction_buffers: u32,
+    /// `jbd2_journal_lock_updates` callers holding the barrier.
+    pub j_barrier_count: u32,
     /// The superblock changed in memory (features) and must be written.
     pub(crate) j_sb_dirty: bool,
 }
@@ -331,6 +333,7 @@ impl Journal {
             j_max_transaction_buffers: (j_last - j_first) / 4,
             j_superblock: sb,
             j_sb_dirty: false,
+            j_barrier_count: 0,
         };
         j.j_max_transaction_buffers = j.j_max_transaction_buffers.max(4);
         Ok(j)
