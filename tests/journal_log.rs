@@ -213,6 +213,7 @@ fn handles_credits_and_locking() {
     let h2 = fx.j.jbd2_journal_start(1).unwrap();
     assert_eq!(h2.h_transaction, tid + 1);
     fx.j.jbd2_journal_stop(h2).unwrap();
+    // A 64BIT journal takes any block number; see below for a 32-bit one.
     // Too many credits for one transaction.
     assert!(matches!(
         fx.j.jbd2_journal_start(100_000),
@@ -416,5 +417,17 @@ fn lock_updates_barrier() {
     fx.j.jbd2_journal_unlock_updates().unwrap();
     assert!(fx.j.jbd2_journal_unlock_updates().is_err());
     let h = fx.j.jbd2_journal_start(1).unwrap();
+    fx.j.jbd2_journal_stop(h).unwrap();
+}
+
+#[test]
+fn block_numbers_past_32_bits_need_64bit() {
+    let mut fx = fixture(1024, 8, "^metadata_csum,^64bit", CsumVersion::None, false);
+    let mut h = fx.j.jbd2_journal_start(1).unwrap();
+    let e =
+        fx.j.jbd2_journal_dirty_metadata(&mut h, 1 << 32, &pattern(1024, 1))
+            .unwrap_err();
+    assert!(matches!(e, JournalError::Invalid(_)), "{e:?}");
+    assert_eq!(h.h_buffer_credits, 1, "no credit used");
     fx.j.jbd2_journal_stop(h).unwrap();
 }

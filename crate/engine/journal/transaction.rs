@@ -245,6 +245,11 @@ impl Journal {
                 self.j_blocksize
             )));
         }
+        if blocknr > u64::from(u32::MAX) && !self.tag_format().is_64bit {
+            return Err(JournalError::Invalid(format!(
+                "block {blocknr} needs a 64BIT journal"
+            )));
+        }
         let t = self.handle_transaction(handle)?;
         if let Some(&i) = t.t_index.get(&blocknr) {
             if let Some(b) = t.t_buffers.get_mut(i) {
