@@ -201,6 +201,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
     pub(crate) fn check_writable(&self) -> Result<()> {
         match self.read_only {
             None => Ok(()),
+            Some(ReadOnlyReason::NeedsRecovery) => Err(Ext4Error::NeedsRecovery),
             Some(_) => Err(Ext4Error::ReadOnly),
         }
     }
