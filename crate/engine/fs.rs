@@ -163,6 +163,25 @@ impl<D: BlockDevice> Ext4Fs<D> {
         Ok(())
     }
 
+    /// Forget everything volatile (cached blocks, dirty ones included, as
+    /// a crash does) and re-read the superblock and group descriptors from
+    /// the device. Call after restoring a device snapshot.
+    pub fn ext4_reload(&mut self) -> Result<()> {
+        let mut raw = [0u8; 1024];
+        self.dev.read_at(SUPERBLOCK_OFFSET, &mut raw)?;
+        self.sb = if self.fsck_mode {
+            Ext4SuperBlock::parse_unchecked_csum(&raw)?
+        } else {
+            Ext4SuperBlock::parse(&raw)?
+        };
+        self.cache = BufferCache::new(self.cache.capacity);
+        self.gd_dirty.clear();
+        self.sb_dirty = false;
+        self.dirtied.clear();
+        self.gd_csum_bad.clear();
+        self.load_group_descs()
+    }
+
     /// Give the device back (after `sync` if the changes should persist).
     pub fn into_device(self) -> D {
         self.dev
