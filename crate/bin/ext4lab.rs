@@ -252,14 +252,14 @@ mod cli {
             m => {
                 outln!("{}:", if m == "extents" { "EXTENTS" } else { "BLOCKS" });
                 for e in &out.extents {
-                    let last = e.ee_block as u64 + e.ee_len as u64 - 1;
+                    let last = (e.ee_block as u64 + e.ee_len as u64).saturating_sub(1);
                     let u = if e.unwritten { " [unwritten]" } else { "" };
                     outln!(
                         "  ({}-{}): {}-{}{}",
                         e.ee_block,
                         last,
                         e.pblk,
-                        e.pblk + e.ee_len as u64 - 1,
+                        (e.pblk + e.ee_len as u64).saturating_sub(1),
                         u
                     );
                 }

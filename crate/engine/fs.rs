@@ -54,6 +54,9 @@ pub struct Ext4Fs<D: BlockDevice> {
     pub(crate) sb_csum_bad: bool,
     pub(crate) gd_csum_bad: Vec<u32>,
     pub(crate) fsck_mode: bool,
+    /// `s_system_blks`: sorted (start, len) runs of filesystem metadata
+    /// (superblocks, descriptor tables, bitmaps, inode tables).
+    pub(crate) system_zones: Vec<(u64, u64)>,
 }
 
 impl<D: BlockDevice> Ext4Fs<D> {
@@ -117,6 +120,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             sb_csum_bad,
             gd_csum_bad: Vec::new(),
             fsck_mode: opts.fsck,
+            system_zones: Vec::new(),
         };
         fs.load_group_descs()?;
         Ok(fs)
@@ -160,7 +164,52 @@ impl<D: BlockDevice> Ext4Fs<D> {
             groups.push(d);
         }
         self.groups = groups;
+        self.setup_system_zone();
         Ok(())
+    }
+
+    /// `ext4_setup_system_zone`: collect the metadata runs.
+    fn setup_system_zone(&mut self) {
+        let sb = &self.sb;
+        let bs = self.block_size() as u64;
+        let itb = (sb.s_inodes_per_group as u64 * sb.inode_size() as u64).div_ceil(bs);
+        let mut z = Vec::new();
+        if sb.s_first_data_block == 1 {
+            z.push((0, 1));
+        }
+        for (g, d) in self.groups.iter().enumerate() {
+            let over = super::balloc::group_sb_overhead(sb, g as u32) as u64;
+            if over > 0 {
+                z.push((super::balloc::group_first_block(sb, g as u32), over));
+            }
+            z.push((d.block_bitmap(sb), 1));
+            z.push((d.inode_bitmap(sb), 1));
+            z.push((d.inode_table(sb), itb));
+        }
+        z.sort_unstable();
+        // Merge overlapping runs so the ends are sorted too.
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(z.len());
+        for (s, l) in z {
+            match merged.last_mut() {
+                Some((ps, pl)) if s <= ps.saturating_add(*pl) => {
+                    let end = s.saturating_add(l).max(ps.saturating_add(*pl));
+                    *pl = end - *ps;
+                }
+                _ => merged.push((s, l)),
+            }
+        }
+        self.system_zones = merged;
+    }
+
+    /// `ext4_inode_block_valid`'s test: whether `start..start+count`
+    /// overlaps filesystem metadata.
+    pub fn in_system_zone(&self, start: u64, count: u64) -> bool {
+        let end = start.saturating_add(count);
+        let i = self.system_zones.partition_point(|&(s, _)| s < end);
+        i > 0 && {
+            let (s, l) = self.system_zones[i - 1];
+            s.saturating_add(l) > start
+        }
     }
 
     /// Forget everything volatile (cached blocks, dirty ones included, as
@@ -283,6 +332,14 @@ impl<D: BlockDevice> Ext4Fs<D> {
     pub fn write_data_block(&mut self, pblk: u64, data: &[u8]) -> Result<()> {
         self.check_writable()?;
         self.check_block(pblk)?;
+        if self.in_system_zone(pblk, 1) {
+            return Err(CorruptKind::BlockMap {
+                ino: 0,
+                block: pblk,
+                what: "data write into filesystem metadata".into(),
+            }
+            .into());
+        }
         self.cache.forget(pblk);
         let bs = self.block_size() as u64;
         Ok(self.dev.write_at(pblk * bs, data)?)
