@@ -386,13 +386,55 @@ impl<D: BlockDevice> Ext4Fs<D> {
         Ok(())
     }
 
-    /// `ext4_commit_super` then write back every dirty metadata block, in
-    /// block order, and flush the device.
+    /// Put the in-memory superblock into its buffer (block 1 of a 1 KiB
+    /// filesystem, bytes 1024..2048 of block 0 otherwise) through the
+    /// journal seam, like the kernel journals `sbi->s_sbh`.
+    pub fn ext4_superblock_to_buffer(&mut self) -> Result<()> {
+        let bs = self.block_size() as u64;
+        let blk = SUPERBLOCK_OFFSET / bs;
+        let off = (SUPERBLOCK_OFFSET % bs) as usize;
+        let mut data = self.bread(blk)?;
+        data[off..off + 1024].copy_from_slice(&self.sb.to_bytes());
+        self.sb_dirty = false;
+        self.ext4_handle_dirty_metadata(blk, data)
+    }
+
+    /// Descriptors and superblock into their buffers (through the seam).
+    pub fn ext4_prepare_sync(&mut self) -> Result<()> {
+        self.flush_group_descs()?;
+        if self.sb_dirty {
+            self.ext4_superblock_to_buffer()?;
+        }
+        Ok(())
+    }
+
+    /// Every dirty metadata buffer, in block order, with its contents: what
+    /// a journal commit writes to the log before `mark_buffers_clean` +
+    /// checkpoint. Call `ext4_prepare_sync` first.
+    pub fn dirty_buffers(&self) -> Vec<(u64, Vec<u8>)> {
+        self.cache
+            .blocks
+            .iter()
+            .filter(|(_, b)| b.dirty)
+            .map(|(&k, b)| (k, b.data.clone()))
+            .collect()
+    }
+
+    /// Mark buffers clean (their contents are safe elsewhere, e.g. in the journal).
+    pub fn mark_buffers_clean(&mut self, blocks: &[u64]) {
+        for &b in blocks {
+            self.cache.mark_clean(b);
+        }
+    }
+
+    /// `sync_filesystem` without a journal: descriptors and superblock
+    /// into their buffers, then every dirty metadata buffer written home in
+    /// block order, then a device flush.
     pub fn sync(&mut self) -> Result<()> {
         if self.read_only.is_some() {
             return Ok(());
         }
-        self.flush_group_descs()?;
+        self.ext4_prepare_sync()?;
         let bs = self.block_size() as u64;
         for blk in self.cache.dirty_blocks() {
             if let Some(b) = self.cache.blocks.get(&blk) {
@@ -401,18 +443,8 @@ impl<D: BlockDevice> Ext4Fs<D> {
             }
             self.cache.mark_clean(blk);
         }
-        if self.sb_dirty {
-            self.write_super()?;
-        }
         self.dirtied.clear();
         self.dev.flush()?;
-        Ok(())
-    }
-
-    fn write_super(&mut self) -> Result<()> {
-        let raw = self.sb.to_bytes();
-        self.dev.write_at(SUPERBLOCK_OFFSET, &raw)?;
-        self.sb_dirty = false;
         Ok(())
     }
 
