@@ -41,3 +41,10 @@ fn write_sample_image() {
     let fs = engine_mkfs(64, "", None);
     dump(fs, std::path::Path::new("/tmp"), "eng.img");
 }
+
+#[test]
+fn mkfs_block_mapped_ext3_style() {
+    // No extents: the journal is mapped with IND/DIND blocks.
+    check(32, "^extent,^64bit", None);
+    check(16, "^extent,^64bit,^metadata_csum", Some(4096));
+}

@@ -180,7 +180,7 @@ fn run(seed: u64, features: &str, bs: u32, steps: usize) {
                 }
             }
             108..=109 => {
-                if let Some(p) = pick_file(&mut rng, &m) {
+                if let Some(p) = pick_file(&mut rng, &m).filter(|_| !features.contains("^extent")) {
                     let id = m.files[&p];
                     let off = rng.below(m.contents[id].len() as u64 + 8000);
                     let n = rng.below(20_000) + 1;
@@ -256,6 +256,11 @@ fn random_ops_inline_4k() {
 }
 
 #[test]
+fn random_ops_block_mapped() {
+    run(4, "^extent,^64bit", 1024, 300);
+}
+
+#[test]
 fn random_ops_no_csum_2k() {
     run(3, "^metadata_csum,uninit_bg", 2048, 300);
 }
@@ -265,9 +270,10 @@ fn random_ops_no_csum_2k() {
 #[ignore]
 fn random_ops_many_seeds() {
     for seed in 10..40u64 {
-        let (f, bs) = match seed % 3 {
+        let (f, bs) = match seed % 4 {
             0 => ("", 1024),
             1 => ("inline_data", 4096),
+            2 => ("^extent,^64bit,inline_data", 1024),
             _ => ("^metadata_csum,^64bit,uninit_bg", 2048),
         };
         run(seed, f, bs, 500);
