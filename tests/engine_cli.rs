@@ -163,3 +163,56 @@ fn needs_recovery_refuses_writes() {
     let ls = String::from_utf8(ok(&["ls", i, "/"])).unwrap();
     assert_eq!(ls.trim(), "lost+found");
 }
+
+#[test]
+fn mkfs_options() {
+    let d = tmpdir();
+    for (i, args) in [
+        &[
+            "--block-size",
+            "4096",
+            "--inode-size",
+            "128",
+            "-O",
+            "^has_journal",
+        ][..],
+        &["--block-size", "2048", "-O", "inline_data,^metadata_csum"],
+        &["-O", "^extent,^64bit"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let img = d.path().join(format!("m{i}.img"));
+        let mut a = vec!["mkfs", s(&img), "--size", "20M"];
+        a.extend_from_slice(args);
+        ok(&a);
+        assert_e2fsck_clean(&img);
+        let o = ext4lab(&["write", s(&img), "/f"], b"some bytes");
+        assert_eq!(o.status.code(), Some(0));
+        assert_e2fsck_clean(&img);
+    }
+    let o = ext4lab(
+        &[
+            "mkfs",
+            s(&d.path().join("bad.img")),
+            "--size",
+            "20M",
+            "-O",
+            "encrypt",
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(1), "unknown feature is an error");
+    let o = ext4lab(
+        &[
+            "mkfs",
+            s(&d.path().join("bad.img")),
+            "--size",
+            "20M",
+            "--block-size",
+            "3000",
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(1));
+}
