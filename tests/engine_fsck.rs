@@ -350,3 +350,38 @@ fn system_zone_protects_metadata() {
         "the root inode was not overwritten"
     );
 }
+
+#[test]
+fn directory_hard_link_and_ea_inode_flag() {
+    let d = tmpdir();
+    let p = sample(d.path(), "");
+    debugfs_w(&p, "mkdir d/e");
+    let e = ino_of(&p, "/d/e");
+    debugfs_w(&p, "link /d/e /e2");
+    let r = both(&p, false);
+    assert!(
+        r.findings.contains(&Finding::DirMultiplyLinked { ino: e }),
+        "{:?}",
+        r.findings
+    );
+    assert!(
+        r.findings.contains(&Finding::WrongDotDot {
+            ino: e,
+            recorded: ino_of(&p, "/d"),
+            expected: 2
+        }),
+        "{:?}",
+        r.findings
+    );
+    // The flag S3's migrate must never leak: e2fsck -n lets it pass, we note it.
+    let p2 = sample(d.path(), "");
+    let f1 = ino_of(&p2, "/f1");
+    debugfs_w(&p2, "sif /f1 flags 0x280000");
+    let r = both(&p2, true);
+    assert!(
+        r.findings
+            .contains(&Finding::UnexpectedEaInodeFlag { ino: f1 }),
+        "{:?}",
+        r.findings
+    );
+}
