@@ -322,3 +322,23 @@ fn manual_session_chooses_and_undoes() {
     assert_eq!(st.execution.end, EndKind::Stopped);
     assert_eq!(s.prefix().0, vec![0, 0, 1]);
 }
+
+#[test]
+fn a_panicking_task_leaves_the_thread_usable() {
+    let bad = Model::new(|w| {
+        w.spawn("T", async move {
+            preempt_point().await;
+            panic!("kernel path bug");
+        });
+    });
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        explore(&bad, &ExploreConfig::default(), &mut NoObserver)
+    }));
+    assert!(r.is_err());
+    let ok = explore(
+        &models::abba_mutex(),
+        &ExploreConfig::default(),
+        &mut NoObserver,
+    );
+    assert!(ok.find(&OutcomeKind::Deadlock).is_some());
+}

@@ -200,6 +200,7 @@ impl Executor {
         sched: &mut dyn Scheduler,
         opts: &RunOptions,
     ) -> Execution {
+        self.futures.clear();
         rt_mut(|rt| {
             assert!(
                 !rt.active,
@@ -211,6 +212,20 @@ impl Executor {
                 weak_memory: opts.weak_memory,
             })
         });
+        // Leaves the model inactive even if a task or a hook panics, so the
+        // thread can run again (tests that expect a panic, the CLI).
+        struct Deactivate;
+        impl Drop for Deactivate {
+            fn drop(&mut self) {
+                RT.with(|r| {
+                    if let Ok(mut rt) = r.try_borrow_mut() {
+                        rt.active = false;
+                        rt.tearing_down = false;
+                    }
+                })
+            }
+        }
+        let _deactivate = Deactivate;
         let mut world = World { hooks: Vec::new() };
         (model.setup)(&mut world);
         self.futures.clear();
@@ -375,7 +390,10 @@ impl Executor {
                     }
                 }
                 if rt.opts.trace {
-                    let op = format!("{:?}", op.kind);
+                    let op = match rt.obj_label(op.obj) {
+                        l if l.is_empty() => format!("{:?}", op.kind),
+                        l => format!("{:?} {l}", op.kind),
+                    };
                     rt.event(EventKind::Step { actor: actor.0, op });
                 }
             });
@@ -452,10 +470,6 @@ impl Executor {
         });
         self.futures.clear();
         drop(world);
-        rt_mut(|rt| {
-            rt.active = false;
-            rt.tearing_down = false;
-        });
         outcomes.extend(outcomes_extra);
         outcomes.extend(hook_outcomes);
         self.last_len = schedule.len().next_power_of_two();

@@ -465,6 +465,11 @@ impl Rt {
         if let Some(class) = object::acquire_class(self, op) {
             self.lockdep_acquire(t, op.obj, class);
         }
+        if self.opts.trace && !self.op_enabled(op) {
+            // waits without a queue (mutex, page lock, writeback, completion)
+            let lock = self.obj_label(op.obj);
+            self.event(EventKind::Block { lock });
+        }
     }
 
     /// Blocks the current task on `o` (it yields after this).
