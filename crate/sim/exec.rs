@@ -436,21 +436,26 @@ impl Executor {
             });
         };
 
-        let view = rt_mut(|rt| EndView {
-            end,
-            step: rt.step,
-            crash_point: rt.crash_point.map(|(_, p)| p.to_string()),
-            inflight_bios: rt.inflight.clone(),
-            outcomes: rt
-                .outcomes
-                .iter()
-                .chain(outcomes_extra.iter())
-                .cloned()
-                .collect(),
-        });
+        if opts.hb {
+            rt_mut(|rt| rt.probe_pending());
+        }
         let mut hook_outcomes = Vec::new();
-        for h in world.hooks.drain(..) {
-            hook_outcomes.extend(h(&view));
+        if !world.hooks.is_empty() {
+            let view = rt_mut(|rt| EndView {
+                end,
+                step: rt.step,
+                crash_point: rt.crash_point.map(|(_, p)| p.to_string()),
+                inflight_bios: rt.inflight.clone(),
+                outcomes: rt
+                    .outcomes
+                    .iter()
+                    .chain(outcomes_extra.iter())
+                    .cloned()
+                    .collect(),
+            });
+            for h in world.hooks.drain(..) {
+                hook_outcomes.extend(h(&view));
+            }
         }
         let (mut outcomes, trace, races, steps) = rt_mut(|rt| {
             let outcomes = std::mem::take(&mut rt.outcomes);

@@ -582,6 +582,35 @@ impl Rt {
     }
 }
 
+impl Rt {
+    /// At the end of an execution: race-check every announced operation
+    /// that did not run, and every store still buffered.
+    pub(crate) fn probe_pending(&mut self) {
+        for t in 0..self.ntasks {
+            if let Status::Runnable(op) = self.tasks[t].status {
+                let (obj, kind) = match op.kind {
+                    OpKind::Start | OpKind::Resume | OpKind::Choose => (Some(NO_OBJ), Access::Read),
+                    OpKind::CrashPoint => (None, Access::Read),
+                    OpKind::Yield => (Some(0), Access::Write),
+                    OpKind::Load
+                    | OpKind::AtomicRead
+                    | OpKind::WaitWriteback
+                    | OpKind::WaitCommit => (Some(op.obj), Access::Read),
+                    _ => (Some(op.obj), Access::Write),
+                };
+                if obj != Some(NO_OBJ) {
+                    self.hb.probe(Actor::task(t as TaskId), obj, kind);
+                }
+            }
+            if let Some(b) = self.tasks[t].store_buf.front() {
+                let o = b.obj;
+                self.hb
+                    .probe(Actor::flush(t as TaskId), Some(o), Access::Write);
+            }
+        }
+    }
+}
+
 /// A future that is pending exactly once: the task yields to the scheduler.
 pub(crate) struct PendingOnce(bool);
 

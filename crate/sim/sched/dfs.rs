@@ -11,10 +11,14 @@
 //!   a decision's alternatives start as the default only; each race (j, k)
 //!   the executor reports (dependent steps of different actors not ordered
 //!   by happens-before, see `rt::clock`) adds the actor of k at decision j
-//!   (or every enabled actor there if it was not enabled). With a bound,
-//!   as in Coons, Musuvathi and McKinley, "Bounded partial-order reduction"
-//!   (OOPSLA 2013), the same actor is also added at the latest context
-//!   switch at or before j, where running it costs no more preemptions.
+//!   (or every enabled actor there if it was not enabled). Operations
+//!   announced but never run (disabled when the execution ended, e.g. in a
+//!   deadlock) are race-checked too, as FG05 checks the next transition of
+//!   every process. With a bound, in the spirit of Coons, Musuvathi and
+//!   McKinley, "Bounded partial-order reduction" (OOPSLA 2013), the same
+//!   actor is also added at every earlier context switch, where running it
+//!   costs no more preemptions than the switch made there (adding only the
+//!   latest one missed outcomes on generated programs).
 //!   A crash depends on every step: where a crash is possible, every
 //!   alternative is explored, and a task reaching a crash point reads every
 //!   object. Under a bound, every enabled store-buffer flush is tried at
@@ -215,9 +219,9 @@ impl Dfs {
         };
         add(node);
         if bounded {
-            // the latest context switch at or before j
-            let mut i = j;
-            loop {
+            // every context switch before j: running `a` there costs no
+            // more preemptions than the switch that was made there
+            for i in (0..j).rev() {
                 let n = &self.nodes[i];
                 let switched = n.value_n.is_none()
                     && match (n.last_task, Actor(n.chosen as u8).as_task()) {
@@ -225,13 +229,9 @@ impl Dfs {
                         (None, _) => true,
                         _ => false,
                     };
-                if switched || i == 0 {
-                    break;
+                if switched {
+                    add(&mut self.nodes[i]);
                 }
-                i -= 1;
-            }
-            if i != j {
-                add(&mut self.nodes[i]);
             }
         }
     }
