@@ -445,6 +445,17 @@ impl Rt {
         });
     }
 
+    /// Records a state change of object `o` (no-op unless tracing).
+    pub fn signal(&mut self, o: ObjId, what: &str) {
+        if self.opts.trace {
+            let object = self.obj_label(o);
+            self.event(EventKind::Signal {
+                object,
+                what: what.to_string(),
+            });
+        }
+    }
+
     pub fn obj_label(&self, o: ObjId) -> String {
         match self.objects.get(o as usize) {
             Some(ob) => ob.name.to_string(),
