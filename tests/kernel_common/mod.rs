@@ -20,43 +20,82 @@ fn matches(rec: &OutcomeRecord, kind: &str, tasks: &[String], errno: &[String]) 
         && (errno.is_empty() || errno.contains(&rec.first.message))
 }
 
-/// Explore every row of `variant` (DFS with DPOR under the scenario's
-/// bound); returns a line per row and whether all passed.
-pub fn check_variant(id: &str, variant: &str) -> (Vec<String>, bool) {
+/// Explore every row of `variant` matching `filter` (on the row's options):
+/// a "found" row is looked for with PCT within the scenario's budget and
+/// seed, then with DFS+DPOR under the scenario's preemption bound (at most
+/// `dfs_budget` executions); an "absent" row needs DFS to finish (every
+/// schedule within the bound) without the outcome. Returns a line per row
+/// and whether all passed.
+pub fn check_rows(
+    id: &str,
+    variant: &str,
+    filter: impl Fn(&std::collections::BTreeMap<String, String>) -> bool,
+    dfs_budget: u64,
+) -> (Vec<String>, bool) {
     let sc = scenario(id);
     let mut lines = Vec::new();
     let mut ok = true;
     let rows = sc.expectations().expect("rows");
-    for (rc, e) in rows.iter().filter(|(rc, _)| rc.variant == variant) {
-        let (_, rep) = explore_variant(&sc, variant, &rc.options, None, Some(20_000)).unwrap();
+    for (rc, e) in rows
+        .iter()
+        .filter(|(rc, _)| rc.variant == variant && filter(&rc.options))
+    {
         let kind = e.kind.as_str();
-        let hit = rep
-            .outcomes
-            .iter()
-            .find(|r| matches(r, kind, &e.tasks, &e.errno));
-        let pass = match e.expect {
-            Presence::Found => hit.is_some(),
+        let (pass, how) = match e.expect {
+            Presence::Found => {
+                let pct = Strategy::Pct {
+                    seed: sc.explore.seed,
+                    depth: sc.explore.pct_depth.max(1),
+                };
+                let (_, rep) = explore_variant(&sc, variant, &rc.options, Some(pct), None).unwrap();
+                let by_pct = rep
+                    .outcomes
+                    .iter()
+                    .any(|r| matches(r, kind, &e.tasks, &e.errno));
+                let (_, rep) =
+                    explore_variant(&sc, variant, &rc.options, None, Some(dfs_budget)).unwrap();
+                let by_dfs = rep
+                    .outcomes
+                    .iter()
+                    .any(|r| matches(r, kind, &e.tasks, &e.errno));
+                (
+                    by_pct || by_dfs,
+                    format!(
+                        "pct {by_pct}, dfs {by_dfs} ({} executions, complete {})",
+                        rep.stats.executions, rep.stats.exhausted
+                    ),
+                )
+            }
             Presence::Absent => {
-                rep.stats.exhausted && !rep.outcomes.iter().any(|r| kind_name(&r.key.kind) == kind)
+                let (_, rep) =
+                    explore_variant(&sc, variant, &rc.options, None, Some(dfs_budget)).unwrap();
+                let seen = rep.outcomes.iter().any(|r| kind_name(&r.key.kind) == kind);
+                (
+                    rep.stats.exhausted && !seen,
+                    format!(
+                        "dfs {} executions, complete {}, seen {seen}",
+                        rep.stats.executions, rep.stats.exhausted
+                    ),
+                )
             }
         };
         ok &= pass;
         lines.push(format!(
-            "{id} {variant} {:?} {kind} {:?}: {} (executions {}, exhausted {}, outcomes {:?})",
+            "{id} {variant} {:?} {kind} {:?}: {} ({how})",
             rc.options,
             e.expect,
             if pass { "PASS" } else { "FAIL" },
-            rep.stats.executions,
-            rep.stats.exhausted,
-            rep.outcomes
-                .iter()
-                .map(|r| format!("{}{:?}", kind_name(&r.key.kind), r.key.tasks))
-                .collect::<Vec<_>>()
         ));
     }
     (lines, ok)
 }
 
+/// [`check_rows`] on every row of `variant`.
+pub fn check_variant(id: &str, variant: &str) -> (Vec<String>, bool) {
+    check_rows(id, variant, |_| true, 20_000)
+}
+
+#[allow(dead_code)]
 /// PCT within the scenario's budget finds the row's outcome.
 pub fn pct_finds(
     id: &str,
