@@ -6,6 +6,9 @@
 //! error. Nothing panics; 101 would be a bug.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod cmd_explore;
+
+#[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use clap::{Parser, Subcommand};
     use ext4lab::device::FileDevice;
@@ -29,8 +32,7 @@ mod cli {
         cmd: Command,
     }
 
-    /// Subcommands. Later layers add `recover`, `scenarios`, `explore` and
-    /// `replay` here.
+    /// Subcommands.
     #[derive(Subcommand)]
     enum Command {
         /// Format IMAGE (created or truncated to --size).
@@ -99,6 +101,45 @@ mod cli {
             image: PathBuf,
             #[arg(long)]
             json: bool,
+        },
+        /// List the built-in race scenarios and their variants.
+        Scenarios {
+            #[arg(long)]
+            json: bool,
+        },
+        /// Explore a scenario's interleavings (built-in name or file path).
+        Explore {
+            scenario: String,
+            #[arg(long)]
+            variant: Option<String>,
+            /// dfs | pct | random
+            #[arg(long)]
+            strategy: Option<String>,
+            /// Preemption bound (dfs).
+            #[arg(long)]
+            bound: Option<u32>,
+            /// Most executions.
+            #[arg(long)]
+            budget: Option<u64>,
+            #[arg(long)]
+            seed: Option<u64>,
+            /// I/N
+            #[arg(long)]
+            shard: Option<String>,
+            /// NAME=VALUE (repeatable)
+            #[arg(long = "option")]
+            options: Vec<String>,
+            #[arg(long)]
+            json: bool,
+        },
+        /// Replay a share link (or its fragment).
+        Replay {
+            link: String,
+            #[arg(long)]
+            json: bool,
+            /// Write the trace as Chrome trace-event JSON (opens in Perfetto).
+            #[arg(long)]
+            perfetto: Option<String>,
         },
     }
 
@@ -351,6 +392,37 @@ mod cli {
                 }
             })?,
             Command::Stat { image, path, json } => stat(&image, &path, json)?,
+            Command::Scenarios { json } => return Ok(crate::cmd_explore::cmd_scenarios(json)),
+            Command::Explore {
+                scenario,
+                variant,
+                strategy,
+                bound,
+                budget,
+                seed,
+                shard,
+                options,
+                json,
+            } => {
+                return Ok(crate::cmd_explore::cmd_explore(
+                    crate::cmd_explore::ExploreArgs {
+                        scenario,
+                        variant,
+                        strategy,
+                        bound,
+                        budget,
+                        seed,
+                        shard,
+                        options,
+                        json,
+                    },
+                ))
+            }
+            Command::Replay {
+                link,
+                json,
+                perfetto,
+            } => return Ok(crate::cmd_explore::cmd_replay(&link, json, perfetto)),
             Command::Fsck { image, json } => {
                 let dev = match FileDevice::open(&image, true) {
                     Ok(d) => d,
