@@ -43,5 +43,10 @@ fn s5_dioread_nolock() {
 #[test]
 fn s5_pct_finds_stale_data() {
     let opts = std::collections::BTreeMap::new();
-    assert!(kernel_common::pct_finds("s5", "dio-begin-late", "stale-data", &opts));
+    assert!(kernel_common::pct_finds(
+        "s5",
+        "dio-begin-late",
+        "stale-data",
+        &opts
+    ));
 }

@@ -1,6 +1,8 @@
 //! The native command-line tool.
 #[cfg(not(target_arch = "wasm32"))]
 mod cmd_explore;
+#[cfg(not(target_arch = "wasm32"))]
+mod cmd_recover;
 
 #[cfg(not(target_arch = "wasm32"))]
 #[derive(clap::Parser)]
@@ -52,6 +54,12 @@ enum Cmd {
         #[arg(long)]
         perfetto: Option<String>,
     },
+    /// Replay an image's journal in place, as a mount does.
+    Recover {
+        image: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -90,6 +98,7 @@ fn main() {
             json,
             perfetto,
         }) => cmd_explore::cmd_replay(&link, json, perfetto),
+        Some(Cmd::Recover { image, json }) => cmd_recover::cmd_recover(&image, json),
     };
     std::process::exit(code);
 }
