@@ -7,6 +7,8 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cmd_explore;
+#[cfg(not(target_arch = "wasm32"))]
+mod cmd_recover;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
@@ -129,6 +131,12 @@ mod cli {
             /// NAME=VALUE (repeatable)
             #[arg(long = "option")]
             options: Vec<String>,
+            #[arg(long)]
+            json: bool,
+        },
+        /// Replay a crashed image's journal in place (what mount does).
+        Recover {
+            image: String,
             #[arg(long)]
             json: bool,
         },
@@ -417,6 +425,9 @@ mod cli {
                         json,
                     },
                 ))
+            }
+            Command::Recover { image, json } => {
+                return Ok(crate::cmd_recover::cmd_recover(&image, json))
             }
             Command::Replay {
                 link,

@@ -11,6 +11,9 @@ pub type Result<T> = std::result::Result<T, Ext4Error>;
 pub enum Ext4Error {
     #[error("device: {0}")]
     Device(#[from] DeviceError),
+    /// The jbd2 layer failed (journal corrupt, no credits, no log space).
+    #[error("journal: {0}")]
+    Journal(super::journal::JournalError),
     #[error("corrupt filesystem: {0}")]
     Corrupt(CorruptKind),
     /// The image uses INCOMPAT features this engine does not implement.

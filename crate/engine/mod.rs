@@ -29,3 +29,9 @@ pub use mkfs::{mkfs, MkfsOptions};
 pub mod fsck;
 pub mod hash;
 pub mod htree;
+// jbd2glue: the journal joined to the engine.
+pub mod ext4_jbd2;
+pub mod ext4_journal_load;
+pub mod mount_opts;
+pub use ext4_journal_load::{ext4_recover_device, MountReport};
+pub use mount_opts::{DataMode, MountOptions};
