@@ -10,7 +10,7 @@
 use super::fault::{FaultKind, StorageFault};
 use super::idb::{IdbStore, ImageRecord, CHUNK, DB_NAME, DB_VERSION};
 use super::idb_device::{IdbDevice, Residency};
-use super::opfs_device::{fault_of, OpfsDevice};
+use super::opfs_device::{fault_of, InjectedFault, OpfsDevice};
 use super::{Backend, ImageDevice};
 use crate::device::{BlockDevice, GRANULE};
 use crate::wasm::opfs;
@@ -58,6 +58,7 @@ pub struct Library {
     idb_name: String,
     idb: Option<IdbStore>,
     open: BTreeMap<String, ImageDevice>,
+    armed: Option<InjectedFault>,
 }
 
 /// Check an image name: 1-64 of `A-Z a-z 0-9 . _ -`, not starting with `.`.
@@ -105,6 +106,21 @@ impl Library {
             idb_name: idb_name.to_string(),
             idb: None,
             open: BTreeMap::new(),
+            armed: None,
+        }
+    }
+
+    /// Fault injection: the next OPFS image this library creates or opens
+    /// gets `fault` on its handle (tests and the page's fault demo).
+    pub fn arm_fault(&mut self, fault: InjectedFault) {
+        self.armed = Some(fault);
+    }
+
+    fn take_armed(&mut self, dev: &ImageDevice) {
+        if let ImageDevice::Opfs(d) = dev {
+            if let Some(f) = self.armed.take() {
+                d.inject_fault(f);
+            }
         }
     }
 
@@ -219,6 +235,7 @@ impl Library {
                 ImageDevice::Idb(IdbDevice::open_record(&store, record, Residency::Eager).await?)
             }
         };
+        self.take_armed(&dev);
         self.open.insert(name.to_string(), dev);
         Ok(())
     }
@@ -290,6 +307,7 @@ impl Library {
                     ))
                 }
             };
+            self.take_armed(&dev);
             self.open.insert(name.to_string(), dev);
         }
         self.open_mut(name)
