@@ -7,6 +7,17 @@
 
 use super::error::Result;
 
+pub mod extent;
+pub mod extent_disk;
+pub mod extent_path;
+pub mod extent_remove;
+pub mod indirect;
+pub mod mem;
+
+pub use extent::{ext4_ext_insert_extent, ext4_ext_map_blocks, ext4_ext_tree_init, ext4_ext_walk};
+pub use extent_remove::{ext4_ext_remove_space, ext4_ext_truncate};
+pub use indirect::{ext4_ind_map_blocks, ext4_ind_remove_space, ext4_ind_truncate, ext4_ind_walk};
+
 /// Size of `i_block` in bytes (EXT4_N_BLOCKS * 4).
 pub const I_BLOCK_SIZE: usize = 60;
 

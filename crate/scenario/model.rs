@@ -1,0 +1,388 @@
+//! The scenario data model: what a scenario text deserializes into.
+//!
+//! Everything is plain data (serde Serialize + Deserialize), ordered
+//! deterministically (Vec in author order, BTreeMap for keyed maps), so the
+//! web page receives it as JSON and the kernel paths read it directly.
+//! See docs/scenario-format.md for every key.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::step::Step;
+use super::variant::{OptionDecl, Switch, Variant};
+
+/// The scenario text format version this build reads and writes (`format = 1`).
+pub const SCENARIO_FORMAT: u32 = 1;
+
+/// A whole scenario: metadata, image recipe, mount options, switches,
+/// variants, options, processes, tasks and exploration defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Text format version; must be [`SCENARIO_FORMAT`].
+    pub format: u32,
+    pub meta: Meta,
+    pub image: Image,
+    #[serde(default)]
+    pub mount: Mount,
+    #[serde(default)]
+    pub explore: Explore,
+    /// Knobs the kernel paths read (`inline_convert = "jbd2"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub switches: Vec<Switch>,
+    /// Named sets of switch values: the code before a fix, proposals, the fix.
+    pub variants: Vec<Variant>,
+    /// User-visible toggles (`mount = "delalloc" | "nodelalloc"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<OptionDecl>,
+    /// Processes: each has its own mm (`mmap_lock`) and premapped regions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub processes: Vec<Process>,
+    pub tasks: Vec<Task>,
+}
+
+/// Who the scenario is and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// Short id: `s1`..`s5` for built-ins; any `[a-z0-9-]` for user scenarios.
+    pub id: String,
+    /// Long name, e.g. `dio-vs-mkwrite`.
+    pub name: String,
+    pub title: String,
+    /// The race in a few sentences.
+    pub story: String,
+    /// Source thread (a file in shared/seeds or a mailing-list URL).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+}
+
+/// The starting image, built by the engine's own mkfs before every run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Image {
+    /// `s_log_block_size` as bytes: 1024, 2048, 4096 (or up to 65536).
+    #[serde(default = "default_block_size")]
+    pub block_size: u32,
+    /// `s_inode_size`: 128, 256, 512, 1024.
+    #[serde(default = "default_inode_size")]
+    pub inode_size: u16,
+    /// `s_blocks_count`, in blocks of `block_size`.
+    #[serde(default = "default_blocks_count")]
+    pub blocks_count: u64,
+    /// Features relative to mke2fs's defaults, mke2fs `-O` style:
+    /// `"inline_data"` adds, `"^extent"` removes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
+    /// Whether the image has a jbd2 journal (`has_journal`).
+    #[serde(default = "yes")]
+    pub journal: bool,
+    /// Journal size in blocks (mke2fs `-J size=` in blocks); default: mke2fs's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal_blocks: Option<u32>,
+    /// Regular files in the root directory, created in this order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileSpec>,
+}
+
+fn default_block_size() -> u32 {
+    4096
+}
+fn default_inode_size() -> u16 {
+    256
+}
+fn default_blocks_count() -> u64 {
+    4096
+}
+fn yes() -> bool {
+    true
+}
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// How a file maps its blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// `EXT4_EXTENTS_FL`: an extent tree in `i_block`.
+    #[default]
+    Extents,
+    /// ext3-style direct/indirect block map (no `EXT4_EXTENTS_FL`).
+    Indirect,
+    /// `EXT4_INLINE_DATA_FL`: bytes in `i_block` and the `system.data` xattr.
+    Inline,
+}
+
+/// A file of the image. Contents are runs of bytes; a block no run touches
+/// (below `size`) is a hole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    /// Name in the root directory.
+    pub name: String,
+    #[serde(default)]
+    pub layout: Layout,
+    /// `i_size`; default: the end of the last run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Shorthand for one run at offset 0: `fill = "A"` (or `pattern`), `len`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub len: Option<u64>,
+    /// Runs of bytes at given offsets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<Run>,
+    /// Byte ranges stated to be holes (checked: inside `size`, touching no run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holes: Vec<Range>,
+    /// Created, written, then unlinked: its blocks are free but keep its bytes
+    /// (the "secret" the stale-data oracle recognises).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+    /// The file starts with the journal-data flag (`chattr +j`, `EXT4_JOURNAL_DATA_FL`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub journal_data: bool,
+}
+
+/// A run of bytes: `len` bytes at `offset`, all `fill` or a repeated `pattern`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Run {
+    pub offset: u64,
+    pub len: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Allocated as an unwritten extent (fallocate): reads as zeros. Needs
+    /// `layout = "extents"`; then `fill`/`pattern` must be absent.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unwritten: bool,
+}
+
+/// A byte range `[offset, offset + len)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// `data=` mount option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataMode {
+    #[default]
+    Ordered,
+    Writeback,
+    Journal,
+}
+
+/// Mount options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mount {
+    #[serde(default)]
+    pub data: DataMode,
+    /// `delalloc` (default) or `nodelalloc`.
+    #[serde(default = "yes")]
+    pub delalloc: bool,
+    /// `dioread_nolock`: buffered writes allocate unwritten extents first.
+    #[serde(default)]
+    pub dioread_nolock: bool,
+}
+
+impl Default for Mount {
+    fn default() -> Self {
+        Mount {
+            data: DataMode::Ordered,
+            delalloc: true,
+            dioread_nolock: false,
+        }
+    }
+}
+
+/// Partial mount options, as a variant or an option value overrides them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MountOverride {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delalloc: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dioread_nolock: Option<bool>,
+}
+
+impl MountOverride {
+    pub fn is_empty(&self) -> bool {
+        *self == MountOverride::default()
+    }
+
+    /// Applies the set fields on top of `m`.
+    pub fn apply(&self, m: &mut Mount) {
+        if let Some(d) = self.data {
+            m.data = d;
+        }
+        if let Some(d) = self.delalloc {
+            m.delalloc = d;
+        }
+        if let Some(d) = self.dioread_nolock {
+            m.dioread_nolock = d;
+        }
+    }
+}
+
+/// The simulator's memory model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Memory {
+    /// Sequential consistency: every store is visible at once.
+    #[default]
+    Sc,
+    /// Stores not ordered by a barrier may become visible to other tasks late.
+    Weak,
+}
+
+/// A process: one mm, hence one `mmap_lock`, and the mappings it starts with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Process {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mappings: Vec<Mapping>,
+}
+
+/// A mapping present when the run starts (mmap done during set-up).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// Name steps use to refer to it (`mapping = "mf"`).
+    pub name: String,
+    pub file: String,
+    /// File offset of the mapping (page aligned).
+    #[serde(default)]
+    pub offset: u64,
+    /// Length; default: the file's size rounded up to a page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub len: Option<u64>,
+    /// MAP_SHARED (true) or MAP_PRIVATE.
+    #[serde(default = "yes")]
+    pub shared: bool,
+    /// PROT_WRITE.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub writable: bool,
+}
+
+/// What runs a task's steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskKind {
+    /// A user thread making syscalls and touching memory, in a process.
+    #[default]
+    User,
+    /// A kernel worker (e.g. the flusher running `ext4_writepages`): steps,
+    /// no process, so no mapping steps.
+    Kworker,
+    /// The jbd2 commit thread (kjournald2): no steps; it commits each
+    /// transaction when asked or when it fills, at most `commits` times.
+    Kjournald2,
+}
+
+/// A task: a schedulable thread of kernel code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    /// `T1`, `kjournald2`, ...
+    pub name: String,
+    #[serde(default)]
+    pub kind: TaskKind,
+    /// The process this user task runs in (needed for mapping steps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub doc: String,
+    /// Set-up tasks run to completion, in order, before the racing tasks
+    /// start; their interleavings are not explored.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub setup: bool,
+    /// The task exists only when these options have these values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub when: BTreeMap<String, String>,
+    /// Bound on kjournald2 commits (default 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commits: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+}
+
+/// Exploration strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StrategyKind {
+    Random,
+    Pct,
+    /// Exhaustive DFS with partial-order reduction under a preemption bound.
+    #[default]
+    Dfs,
+}
+
+/// Exploration defaults (the UI and the tests start from these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Explore {
+    #[serde(default)]
+    pub strategy: StrategyKind,
+    /// Preemption bound for DFS (and the bound under which "absent" is claimed).
+    #[serde(default = "default_bound")]
+    pub preemption_bound: u32,
+    /// PCT depth (number of priority change points + 1).
+    #[serde(default = "default_depth")]
+    pub pct_depth: u32,
+    /// Runs the random/PCT scheduler gets before it must have found "found" outcomes.
+    #[serde(default = "default_budget")]
+    pub budget: u64,
+    #[serde(default)]
+    pub seed: u64,
+    /// Bound on scheduling steps per run (no hang on a livelock).
+    #[serde(default = "default_max_steps")]
+    pub max_steps: u64,
+    /// The variant the UI opens first; default: the first variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_variant: Option<String>,
+}
+
+fn default_bound() -> u32 {
+    2
+}
+fn default_depth() -> u32 {
+    3
+}
+fn default_budget() -> u64 {
+    2000
+}
+fn default_max_steps() -> u64 {
+    20_000
+}
+
+impl Default for Explore {
+    fn default() -> Self {
+        Explore {
+            strategy: StrategyKind::Dfs,
+            preemption_bound: default_bound(),
+            pct_depth: default_depth(),
+            budget: default_budget(),
+            seed: 0,
+            max_steps: default_max_steps(),
+            default_variant: None,
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! The expected-outcome tables of shared/SCENARIOS.md, row by row, against
+//! the built-ins' expectations: every row present, nothing else.
+//!
+//! How a table cell becomes rows: a bold outcome is a `found` row; "absent"
+//! becomes one `absent` row per outcome kind the table's other cells name
+//! (the kinds the scenario is about); an outcome qualified by an option
+//! ("delalloc:", "DAX flip:", "T3 alone", "weak memory") carries that option
+//! in `when`. Rows marked ALSO come from the text under a table, not a cell.
+
+use std::collections::BTreeSet;
+
+use ext4lab::scenario::{builtin, parse_scenario, OutcomeKind, Presence};
+
+type Row = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// (scenario, variant, kind, found|absent, when as "opt=val,opt=val" or "").
+const ROWS: &[Row] = &[
+    // S1 inline-convert-replay
+    ("s1", "jbd2-convert", "lost-write", "found", ""),
+    ("s1", "pagecache-convert", "lost-write", "absent", ""),
+    ("s1", "pagecache-convert", "deadlock", "absent", ""),
+    (
+        "s1",
+        "pagecache-convert",
+        "lock-order-inversion",
+        "absent",
+        "",
+    ),
+    (
+        "s1",
+        "pagecache-convert",
+        "stale-data",
+        "absent",
+        "dio_read=on",
+    ), // ALSO: DIO read falls back
+    (
+        "s1",
+        "pagecache-convert-lock-page-first",
+        "deadlock",
+        "found",
+        "",
+    ),
+    (
+        "s1",
+        "pagecache-convert-lock-page-first",
+        "lock-order-inversion",
+        "found",
+        "",
+    ),
+    // S2 mkwrite-inline
+    ("s2", "no-convert-in-mkwrite", "kernel-warning", "found", ""),
+    ("s2", "no-convert-in-mkwrite", "lost-write", "found", ""),
+    ("s2", "convert-under-mmap-lock", "deadlock", "found", ""),
+    (
+        "s2",
+        "convert-under-mmap-lock",
+        "lock-order-inversion",
+        "found",
+        "",
+    ),
+    (
+        "s2",
+        "convert-xattr-sem-only",
+        "kernel-warning",
+        "found",
+        "",
+    ),
+    ("s2", "fault-retry", "deadlock", "absent", ""),
+    ("s2", "fault-retry", "lock-order-inversion", "absent", ""),
+    ("s2", "fault-retry", "kernel-warning", "absent", ""),
+    ("s2", "fault-retry", "lost-write", "absent", ""),
+    ("s2", "fault-retry", "user-error", "absent", ""),
+    ("s2", "fault-retry", "user-error", "found", "fault=gup"),
+    // S3 migrate-vs-mmap
+    ("s3", "unguarded", "fsck", "found", ""),
+    ("s3", "unguarded", "lost-write", "found", ""),
+    ("s3", "migrate-flag-retval", "user-error", "found", ""),
+    ("s3", "migrate-flag-retval", "fsck", "absent", ""),
+    (
+        "s3",
+        "migrate-flag-retval",
+        "user-error",
+        "found",
+        "racers=load-only",
+    ),
+    (
+        "s3",
+        "migrate-flag-retval",
+        "fsck",
+        "absent",
+        "racers=load-only",
+    ), // ALSO: flag never on disk
+    ("s3", "migrate-flag-buffer-new", "user-error", "found", ""),
+    ("s3", "migrate-flag-buffer-new", "fsck", "absent", ""),
+    (
+        "s3",
+        "migrate-flag-buffer-new",
+        "user-error",
+        "absent",
+        "racers=load-only",
+    ),
+    (
+        "s3",
+        "migrate-flag-buffer-new",
+        "fsck",
+        "absent",
+        "racers=load-only",
+    ), // ALSO
+    // S4 journal-flag-switch
+    ("s4", "no-writeback", "lost-write", "found", ""),
+    ("s4", "no-writeback", "kernel-warning", "found", "flip=dax"),
+    ("s4", "writeback-inside-handle", "deadlock", "found", ""),
+    (
+        "s4",
+        "writeback-inside-handle",
+        "lock-order-inversion",
+        "found",
+        "",
+    ),
+    ("s4", "writeback-outside-handle", "lost-write", "absent", ""),
+    ("s4", "writeback-outside-handle", "deadlock", "absent", ""),
+    (
+        "s4",
+        "writeback-outside-handle",
+        "lock-order-inversion",
+        "absent",
+        "",
+    ),
+    (
+        "s4",
+        "writeback-outside-handle",
+        "kernel-warning",
+        "absent",
+        "flip=dax",
+    ),
+    ("s4", "ebusy-if-mapped", "user-error", "found", "flip=dax"),
+    (
+        "s4",
+        "ebusy-if-mapped",
+        "kernel-warning",
+        "absent",
+        "flip=dax",
+    ),
+    ("s4", "ebusy-if-mapped", "lost-write", "absent", "flip=dax"),
+    // S5 dio-vs-mkwrite
+    ("s5", "dio-begin-late", "stale-data", "found", ""),
+    (
+        "s5",
+        "dio-begin-late",
+        "stale-data",
+        "found",
+        "mount=nodelalloc",
+    ),
+    ("s5", "dio-begin-early", "stale-data", "absent", ""),
+    (
+        "s5",
+        "dio-begin-early",
+        "stale-data",
+        "found",
+        "mount=nodelalloc",
+    ),
+    ("s5", "dio-check-get-block", "stale-data", "absent", ""),
+    (
+        "s5",
+        "dio-check-get-block",
+        "stale-data",
+        "absent",
+        "mount=nodelalloc",
+    ),
+    ("s5", "dio-check-no-barrier", "stale-data", "absent", ""),
+    (
+        "s5",
+        "dio-check-no-barrier",
+        "stale-data",
+        "absent",
+        "mount=nodelalloc",
+    ),
+    (
+        "s5",
+        "dio-check-no-barrier",
+        "stale-data",
+        "found",
+        "memory=weak",
+    ),
+    (
+        "s5",
+        "dio-check-no-barrier",
+        "stale-data",
+        "found",
+        "memory=weak,mount=nodelalloc",
+    ),
+    ("s5", "dioread-nolock", "stale-data", "absent", ""),
+    (
+        "s5",
+        "dioread-nolock",
+        "stale-data",
+        "absent",
+        "mount=nodelalloc",
+    ),
+];
+
+/// Variant names per scenario, in table order.
+const VARIANTS: &[(&str, &[&str])] = &[
+    (
+        "s1",
+        &[
+            "jbd2-convert",
+            "pagecache-convert",
+            "pagecache-convert-lock-page-first",
+        ],
+    ),
+    (
+        "s2",
+        &[
+            "no-convert-in-mkwrite",
+            "convert-under-mmap-lock",
+            "convert-xattr-sem-only",
+            "fault-retry",
+        ],
+    ),
+    (
+        "s3",
+        &[
+            "unguarded",
+            "migrate-flag-retval",
+            "migrate-flag-buffer-new",
+        ],
+    ),
+    (
+        "s4",
+        &[
+            "no-writeback",
+            "writeback-inside-handle",
+            "writeback-outside-handle",
+            "ebusy-if-mapped",
+        ],
+    ),
+    (
+        "s5",
+        &[
+            "dio-begin-late",
+            "dio-begin-early",
+            "dio-check-get-block",
+            "dio-check-no-barrier",
+            "dioread-nolock",
+        ],
+    ),
+];
+
+fn presence(p: Presence) -> &'static str {
+    match p {
+        Presence::Found => "found",
+        Presence::Absent => "absent",
+    }
+}
+
+#[test]
+fn variants_are_named_exactly_as_in_the_tables() {
+    for (id, names) in VARIANTS {
+        let s = parse_scenario(builtin(id).unwrap().text).unwrap();
+        let got: Vec<&str> = s.variants.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(&got, names, "{id}");
+    }
+}
+
+#[test]
+fn every_table_row_is_an_expectation_and_nothing_else() {
+    let want: BTreeSet<(String, String, String, String, String)> = ROWS
+        .iter()
+        .map(|r| (r.0.into(), r.1.into(), r.2.into(), r.3.into(), r.4.into()))
+        .collect();
+    assert_eq!(want.len(), ROWS.len(), "duplicate row in ROWS");
+    let mut got = BTreeSet::new();
+    for (id, _) in VARIANTS {
+        let s = parse_scenario(builtin(id).unwrap().text).unwrap();
+        for v in &s.variants {
+            for e in &v.expect {
+                let when: Vec<String> = e.when.iter().map(|(k, x)| format!("{k}={x}")).collect();
+                let row = (
+                    id.to_string(),
+                    v.name.clone(),
+                    e.kind.as_str().to_string(),
+                    presence(e.expect).to_string(),
+                    when.join(","),
+                );
+                assert!(got.insert(row.clone()), "duplicate expectation {row:?}");
+            }
+        }
+    }
+    let missing: Vec<_> = want.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&want).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:#?}\nextra {extra:#?}"
+    );
+}
+
+#[test]
+fn matchers_carry_the_tables_details() {
+    let s2 = parse_scenario(builtin("s2").unwrap().text).unwrap();
+    let v = s2
+        .variants
+        .iter()
+        .find(|v| v.name == "convert-under-mmap-lock")
+        .unwrap();
+    let inv = v
+        .expect
+        .iter()
+        .find(|e| e.kind == OutcomeKind::LockOrderInversion)
+        .unwrap();
+    assert_eq!(inv.locks, ["mmap_lock", "i_rwsem"]);
+    let v = s2
+        .variants
+        .iter()
+        .find(|v| v.name == "convert-xattr-sem-only")
+        .unwrap();
+    assert_eq!(
+        v.expect[0].warning.as_deref(),
+        Some("WARN_ON(!inode_is_locked(inode))")
+    );
+    let v = s2
+        .variants
+        .iter()
+        .find(|v| v.name == "fault-retry")
+        .unwrap();
+    let gup = v
+        .expect
+        .iter()
+        .find(|e| e.expect == Presence::Found)
+        .unwrap();
+    assert_eq!(gup.errno, ["SIGBUS", "EFAULT"]);
+
+    let s1 = parse_scenario(builtin("s1").unwrap().text).unwrap();
+    let v = &s1.variants[2];
+    assert!(v
+        .expect
+        .iter()
+        .all(|e| e.locks == ["page_lock", "jbd2_handle"]));
+
+    let s3 = parse_scenario(builtin("s3").unwrap().text).unwrap();
+    for v in &s3.variants[1..] {
+        for e in v
+            .expect
+            .iter()
+            .filter(|e| e.kind == OutcomeKind::UserError && e.expect == Presence::Found)
+        {
+            assert_eq!(e.errno, ["EAGAIN"]);
+        }
+    }
+    let s4 = parse_scenario(builtin("s4").unwrap().text).unwrap();
+    let v = s4
+        .variants
+        .iter()
+        .find(|v| v.name == "writeback-inside-handle")
+        .unwrap();
+    assert!(v
+        .expect
+        .iter()
+        .all(|e| e.locks.contains(&"jbd2_handle".to_string())));
+    let v = s4
+        .variants
+        .iter()
+        .find(|v| v.name == "ebusy-if-mapped")
+        .unwrap();
+    assert_eq!(v.expect[0].errno, ["EBUSY"]);
+}
