@@ -289,3 +289,44 @@ async fn idb_on_demand_residency_needs_a_prefetch() {
     assert_eq!(read(&mut dev, 5 * CHUNK as u64, 4096), block(5));
     store.delete("lazy").await.expect("delete");
 }
+
+/// The engine on each browser device: mkfs, write a file, persist, reopen
+/// (a fresh device, as after a reload), read it back, fsck clean.
+#[wasm_bindgen_test]
+async fn engine_formats_writes_and_fscks_on_opfs_and_idb() {
+    use ext4lab::wasm::device::ext4::{format, fsck, read_file, write_file, MkfsRequest};
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i * 17 % 253) as u8).collect();
+
+    let mut dev = fresh_opfs("engine.img", 8 << 20).await;
+    format(&mut dev, &MkfsRequest::default()).expect("mkfs on OPFS");
+    write_file(&mut dev, "/big.bin", &data).expect("write on OPFS");
+    assert!(
+        dev.stats().handle_flushes >= 2,
+        "mkfs and the write each end with a barrier"
+    );
+    dev.close().expect("close");
+    let mut dev = reopen_opfs("engine.img").await;
+    assert_eq!(read_file(&mut dev, "/big.bin").expect("read back"), data);
+    let report = fsck(&mut dev).expect("fsck");
+    assert!(report.is_clean(), "{:?}", report.findings);
+    dev.close().expect("close");
+
+    let store = idb_store().await;
+    let mut dev = fresh_idb(&store, "engine", 8 << 20).await;
+    let req = MkfsRequest {
+        block_size: Some(4096),
+        features: Some("inline_data".into()),
+        ..Default::default()
+    };
+    format(&mut dev, &req).expect("mkfs on IndexedDB");
+    write_file(&mut dev, "/big.bin", &data).expect("write on IndexedDB");
+    dev.persist().await.expect("persist");
+    drop(dev);
+    let mut dev = IdbDevice::open(&store, "engine", Residency::Eager)
+        .await
+        .expect("reopen");
+    assert_eq!(read_file(&mut dev, "/big.bin").expect("read back"), data);
+    let report = fsck(&mut dev).expect("fsck");
+    assert!(report.is_clean(), "{:?}", report.findings);
+    store.delete("engine").await.expect("delete");
+}

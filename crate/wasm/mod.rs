@@ -93,6 +93,18 @@ pub fn handle_message(msg: JsValue) -> JsValue {
     }
 }
 
+/// Answer one message, asynchronously: the image-library commands
+/// (`image-*`, see `device::commands`) need storage, which is async; every
+/// other command goes to [`handle_message`]. The worker awaits each answer
+/// before taking the next message. Never throws.
+#[wasm_bindgen]
+pub async fn handle_request(msg: JsValue) -> JsValue {
+    match device::commands::handle(&msg).await {
+        Some(answer) => answer,
+        None => handle_message(msg),
+    }
+}
+
 fn hello() -> Hello {
     Hello {
         engine: "ext4lab",

@@ -7,12 +7,14 @@
 //! running scenario) are held in the library, so export and delete see
 //! their latest state and an OPFS image's exclusive handle is taken once.
 
+use super::ext4::{self, FsSummary};
 use super::fault::{FaultKind, StorageFault};
 use super::idb::{IdbStore, ImageRecord, CHUNK, DB_NAME, DB_VERSION};
 use super::idb_device::{IdbDevice, Residency};
 use super::opfs_device::{fault_of, InjectedFault, OpfsDevice};
 use super::{Backend, ImageDevice};
 use crate::device::{BlockDevice, GRANULE};
+use crate::engine::superblock::SUPERBLOCK_OFFSET;
 use crate::wasm::opfs;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -313,6 +315,49 @@ impl Library {
         self.open_mut(name)
     }
 
+    /// Whether this library holds `name` open.
+    pub fn is_open(&self, name: &str) -> bool {
+        self.open.contains_key(name)
+    }
+
+    /// The filesystem summary of `name` (the engine's superblock parser),
+    /// reading only the superblock: an open image through its device, an
+    /// OPFS image through a short-lived handle, an IndexedDB image through
+    /// an on-demand open that loads one chunk. `None`: not ext4, or busy.
+    pub async fn peek(&mut self, name: &str) -> Result<Option<FsSummary>, StorageFault> {
+        let summary = |dev: &mut dyn BlockDevice| {
+            ext4::summary(dev).map_err(|e| {
+                StorageFault::new(FaultKind::ReadFailed, name, "superblock", e.to_string())
+            })
+        };
+        if let Some(dev) = self.open.get_mut(name) {
+            return summary(dev);
+        }
+        match self.backend_of(name).await? {
+            Some(Backend::Opfs) => match OpfsDevice::open(&self.dir().await?, name).await {
+                Ok(mut d) => {
+                    let r = summary(&mut d);
+                    d.crash(); // read-only use: nothing to write
+                    r
+                }
+                Err(f) if f.kind == FaultKind::ImageBusy => Ok(None),
+                Err(f) => Err(f),
+            },
+            Some(Backend::Idb) => {
+                let store = self.idb().await?;
+                let mut d = IdbDevice::open(&store, name, Residency::OnDemand).await?;
+                d.prefetch(SUPERBLOCK_OFFSET, 1024).await?;
+                summary(&mut d)
+            }
+            None => Err(StorageFault::new(
+                FaultKind::NotFound,
+                name,
+                "info",
+                "no such image",
+            )),
+        }
+    }
+
     /// An image this library holds open.
     pub fn open_mut(&mut self, name: &str) -> Result<&mut ImageDevice, StorageFault> {
         self.open.get_mut(name).ok_or_else(|| {
@@ -336,8 +381,10 @@ impl Library {
 
     /// Release `name` without flushing: a crash (tests, the crash demo).
     pub fn crash(&mut self, name: &str) {
-        if let Some(ImageDevice::Opfs(d)) = self.open.remove(name) {
-            d.crash();
+        match self.open.remove(name) {
+            Some(ImageDevice::Opfs(d)) => d.crash(),
+            Some(ImageDevice::Idb(d)) => drop(d),
+            None => {}
         }
     }
 

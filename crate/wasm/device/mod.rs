@@ -11,6 +11,8 @@
 //! [`ImageDevice::persist`] before answering the page (a no-op on OPFS,
 //! where `flush()` is already durable), and [`ImageDevice::close`] at the end.
 
+pub mod commands;
+pub mod ext4;
 pub mod fault;
 pub mod idb;
 pub mod idb_device;
