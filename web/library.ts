@@ -140,7 +140,7 @@ export function mountLibrary(engine: EngineClient, root: HTMLElement): LibraryAp
     for (const img of images) {
       const fs = img.fs
         ? `ext4 ${img.fs.blockSize} B blocks · ${img.fs.features.join(' ')}${img.fs.volumeName ? ` · "${img.fs.volumeName}"` : ''}`
-        : img.size === null
+        : img.busy || img.size === null
           ? 'open in another tab'
           : 'not ext4';
       const exportBtn = h('button', { type: 'button', 'data-action': 'export', text: 'Export' });
@@ -150,6 +150,7 @@ export function mountLibrary(engine: EngineClient, root: HTMLElement): LibraryAp
       fsckBtn.addEventListener('click', () => void fsckImage(img.name));
       delBtn.addEventListener('click', () => void deleteImage(img.name));
       if (!img.fs) fsckBtn.disabled = true;
+      if (img.busy) exportBtn.disabled = true;
       tbody.append(
         h(
           'tr',

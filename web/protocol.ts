@@ -51,6 +51,8 @@ export interface ImageInfo {
   /** null: the image is busy in another tab. */
   size: number | null;
   open: boolean;
+  /** Held open by another tab (OPFS). */
+  busy?: boolean;
   /** null: not ext4 (or busy). */
   fs: FsSummary | null;
 }

@@ -234,18 +234,25 @@ async fn run(lib: &mut Library, cmd: ImageCommand, msg: &JsValue) -> Result<JsVa
         backend: Option<Backend>,
         size: Option<u64>,
         open: bool,
+        /// Held open by another tab or worker.
+        busy: bool,
         fs: Option<ext4::FsSummary>,
     }
     match cmd {
         ImageCommand::List => {
             let mut images = Vec::new();
             for i in lib.list().await? {
-                let fs = lib.peek(&i.name).await.ok().flatten();
+                let (fs, busy) = match lib.peek(&i.name).await {
+                    Ok(fs) => (fs, false),
+                    Err(f) if f.kind == FaultKind::ImageBusy => (None, true),
+                    Err(_) => (None, false),
+                };
                 images.push(Info {
                     name: i.name,
                     backend: Some(i.backend),
                     size: i.size,
                     open: i.open,
+                    busy,
                     fs,
                 });
             }

@@ -323,7 +323,8 @@ impl Library {
     /// The filesystem summary of `name` (the engine's superblock parser),
     /// reading only the superblock: an open image through its device, an
     /// OPFS image through a short-lived handle, an IndexedDB image through
-    /// an on-demand open that loads one chunk. `None`: not ext4, or busy.
+    /// an on-demand open that loads one chunk. `None`: not ext4.
+    /// [`FaultKind::ImageBusy`] when another tab holds the OPFS image.
     pub async fn peek(&mut self, name: &str) -> Result<Option<FsSummary>, StorageFault> {
         let summary = |dev: &mut dyn BlockDevice| {
             ext4::summary(dev).map_err(|e| {
@@ -340,7 +341,6 @@ impl Library {
                     d.crash(); // read-only use: nothing to write
                     r
                 }
-                Err(f) if f.kind == FaultKind::ImageBusy => Ok(None),
                 Err(f) => Err(f),
             },
             Some(Backend::Idb) => {

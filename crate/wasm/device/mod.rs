@@ -11,6 +11,7 @@
 //! [`ImageDevice::persist`] before answering the page (a no-op on OPFS,
 //! where `flush()` is already durable), and [`ImageDevice::close`] at the end.
 
+pub mod bench;
 pub mod commands;
 pub mod ext4;
 pub mod fault;
