@@ -100,6 +100,45 @@ async fn opfs_runs_are_capped_at_one_mebibyte() {
 }
 
 #[wasm_bindgen_test]
+async fn opfs_write_out_bridges_small_gaps_without_touching_their_bytes() {
+    let mut dev = fresh_opfs("gaps.img", 1 << 20).await;
+    // Stored first: blocks 5 and 15, inside the gaps bridged below.
+    dev.write_at(5 * 4096, &block(5)).expect("write 5");
+    dev.write_at(15 * 4096, &block(15)).expect("write 15");
+    dev.flush().expect("flush");
+    let before = dev.stats().handle_writes;
+    // Dirty blocks 0, 10, 20 (gaps of 9 clean blocks) and 60 (gap of 39).
+    for i in [0u32, 10, 20, 60] {
+        dev.write_at(u64::from(i) * 4096, &block(1000 + i))
+            .expect("write");
+    }
+    dev.flush().expect("flush");
+    let s = dev.stats();
+    assert_eq!(
+        s.handle_writes - before,
+        2,
+        "0..=20 bridged into one write, 60 alone: {s:?}"
+    );
+    dev.close().expect("close");
+    let mut dev = reopen_opfs("gaps.img").await;
+    assert_eq!(
+        read(&mut dev, 5 * 4096, 4096),
+        block(5),
+        "a bridged clean block keeps its bytes"
+    );
+    assert_eq!(read(&mut dev, 15 * 4096, 4096), block(15));
+    assert!(read(&mut dev, 7 * 4096, 4096).iter().all(|&b| b == 0));
+    for i in [0u32, 10, 20, 60] {
+        assert_eq!(
+            read(&mut dev, u64::from(i) * 4096, 4096),
+            block(1000 + i),
+            "block {i}"
+        );
+    }
+    dev.close().expect("close");
+}
+
+#[wasm_bindgen_test]
 async fn opfs_barrier_holds_across_a_crash() {
     let mut dev = fresh_opfs("crash.img", 1 << 20).await;
     for i in 0..8u32 {

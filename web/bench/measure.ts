@@ -158,7 +158,6 @@ export async function runAll(cfg: BenchConfig, progress: (msg: string) => void):
     out.push(figure(`${backend}-dev-seq-read-4k`, `${label} device: sequential 4 KiB reads`, cfg.seqBytes, ms));
     ms = await timed(cfg.repeats, async () => void img.read_random(cfg.randomOps, cfg.seed));
     out.push(figure(`${backend}-dev-rand-read-4k`, `${label} device: random 4 KiB reads`, randBytes, ms));
-    await img.close();
 
     progress(`${backend} engine`);
     // Sequential file writes: a fresh file each repeat (mkfs not timed).
@@ -169,6 +168,7 @@ export async function runAll(cfg: BenchConfig, progress: (msg: string) => void):
         img = await img.persist();
       },
       async () => {
+        await img.close();
         img = await BenchImage.create(backend, 'engine.img', size);
         img.mkfs();
         img = await img.persist();

@@ -210,3 +210,14 @@ export function shimHandleFault(handle, method, errorName, count) {
     return real(...args);
   };
 }
+
+/** One `read()` into `buf` (a view on wasm memory) at byte `at`: one call
+ * across the boundary, no options object built from Rust. */
+export function sahRead(handle, buf, at) {
+  return handle.read(buf, { at });
+}
+
+/** One `write()` of `buf` at byte `at`. */
+export function sahWrite(handle, buf, at) {
+  return handle.write(buf, { at });
+}

@@ -4,10 +4,12 @@
 //! without any caching tricks for reads.
 //!
 //! Writes of a barrier epoch (between two flushes) are kept as dirty 4 KiB
-//! pages; [`BlockDevice::flush`] writes them out as runs of adjacent pages
-//! (up to 1 MiB per write) and then calls the handle's `flush()`. Each OPFS
-//! write costs ~40-75 µs whatever its size, so a journal commit of 64 blocks
-//! becomes one write instead of 64.
+//! pages; [`BlockDevice::flush`] writes them out as runs (up to 1 MiB per
+//! write, bridging gaps of up to 16 clean pages by reading them back first)
+//! and then calls the handle's `flush()`. Each OPFS write costs ~40-75 µs
+//! whatever its size, so a journal commit of 64 blocks becomes one write
+//! instead of 64. Reads go to the handle directly, then the epoch's dirty
+//! pages are laid over them.
 //!
 //! Barrier semantics: writes issued before a flush are all written and the
 //! handle flushed before `flush()` returns, and nothing issued after it is
@@ -217,12 +219,16 @@ impl OpfsDevice {
     /// Write every dirty page out as coalesced runs (no flush).
     fn write_out(&mut self) -> std::result::Result<(), StorageFault> {
         let (handle, name, stats) = (&self.handle, &self.name, &mut self.stats);
-        self.dirty.runs(self.size, &mut self.scratch, |at, run| {
-            opfs::write_at(handle, at, run).map_err(|e| fault_of(name, "write", e))?;
-            stats.handle_writes += 1;
-            stats.bytes_written += run.len() as u64;
-            Ok(())
-        })?;
+        let read = |at: u64, span: &mut [u8]| {
+            opfs::read_at(handle, at, span).map_err(|e| fault_of(name, "read", e))
+        };
+        self.dirty
+            .runs(self.size, &mut self.scratch, read, |at, run| {
+                opfs::write_at(handle, at, run).map_err(|e| fault_of(name, "write", e))?;
+                stats.handle_writes += 1;
+                stats.bytes_written += run.len() as u64;
+                Ok(())
+            })?;
         self.dirty.clear();
         Ok(())
     }
