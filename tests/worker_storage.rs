@@ -369,3 +369,63 @@ async fn engine_formats_writes_and_fscks_on_opfs_and_idb() {
     assert!(report.is_clean(), "{:?}", report.findings);
     store.delete("engine").await.expect("delete");
 }
+
+fn get(v: &wasm_bindgen::JsValue, key: &str) -> wasm_bindgen::JsValue {
+    js_sys::Reflect::get(v, &key.into()).expect("property")
+}
+
+/// The scenario runner's API: an image created by the page's command is
+/// opened by name as a device the runner owns (the page cannot take it
+/// meanwhile), written through the engine, closed, and read back as bytes
+/// for a memory device.
+#[wasm_bindgen_test]
+async fn runner_opens_a_stored_image_by_name() {
+    use ext4lab::device::MemDevice;
+    use ext4lab::wasm::device::ext4::{read_file, summary, write_file};
+    use ext4lab::wasm::device::{open_image, read_image, FaultKind};
+    use ext4lab::wasm::handle_request;
+    let msg = |json: &str| js_sys::JSON::parse(json).expect("json");
+    let name = "ext4lab-test-runner";
+    let _ = handle_request(msg(&format!(r#"{{"cmd":"image-delete","name":"{name}"}}"#))).await;
+    let created = handle_request(msg(&format!(
+        r#"{{"cmd":"image-create","name":"{name}","backend":"opfs","size":8388608,"mkfs":{{"volumeName":"runner"}}}}"#
+    )))
+    .await;
+    assert_eq!(
+        get(&created, "ok"),
+        wasm_bindgen::JsValue::TRUE,
+        "{created:?}"
+    );
+
+    let mut dev = open_image(name).await.expect("open by name");
+    let fs = summary(&mut dev).expect("superblock").expect("ext4");
+    assert_eq!(fs.volume_name, "runner");
+    assert!(
+        fs.features.iter().any(|f| f == "has_journal"),
+        "{:?}",
+        fs.features
+    );
+    // While the runner holds it, the page's commands get a typed refusal.
+    let busy = handle_request(msg(&format!(r#"{{"cmd":"image-open","name":"{name}"}}"#))).await;
+    assert_eq!(
+        get(&get(&busy, "error"), "kind").as_string().as_deref(),
+        Some("image-busy")
+    );
+    write_file(&mut dev, "/from-runner.txt", b"scenario output").expect("engine write");
+    dev.persist().await.expect("persist");
+    dev.close().await.expect("close");
+
+    let bytes = read_image(name).await.expect("bytes");
+    assert_eq!(bytes.len(), 8 << 20);
+    let mut mem = MemDevice::from_bytes(&bytes);
+    assert_eq!(
+        read_file(&mut mem, "/from-runner.txt").expect("read"),
+        b"scenario output"
+    );
+    let gone = handle_request(msg(&format!(r#"{{"cmd":"image-delete","name":"{name}"}}"#))).await;
+    assert_eq!(get(&gone, "ok"), wasm_bindgen::JsValue::TRUE);
+    assert_eq!(
+        open_image(name).await.err().map(|f| f.kind),
+        Some(FaultKind::NotFound)
+    );
+}

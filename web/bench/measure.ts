@@ -29,7 +29,7 @@ export const DEFAULT_CONFIG: BenchConfig = {
   seqBytes: 32 << 20,
   randomOps: 2048,
   flushEvery: 256,
-  repeats: 3,
+  repeats: 5,
   seed: 12345,
 };
 

@@ -165,6 +165,49 @@ fn bytes_of(msg: &JsValue) -> Result<Vec<u8>, Failure> {
     ))
 }
 
+/// Run `f` on the worker's library (the one the page's `image-*` commands
+/// use), so open images are shared with the page. Fails with
+/// [`FaultKind::Invalid`] while an `image-*` command is running.
+pub async fn with_worker_library<T, F>(f: F) -> Result<T, StorageFault>
+where
+    F: for<'a> FnOnce(
+        &'a mut Library,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<T, StorageFault>> + 'a>,
+    >,
+{
+    let Some(mut lib) = LIBRARY.with(|l| l.borrow_mut().take()) else {
+        return Err(StorageFault::new(
+            FaultKind::Invalid,
+            "",
+            "library",
+            "another image command is running",
+        ));
+    };
+    let r = f(&mut lib).await;
+    LIBRARY.with(|l| *l.borrow_mut() = Some(lib));
+    r
+}
+
+/// **The scenario runner's entry point**: open the stored image `name`
+/// (OPFS or IndexedDB, whichever holds it) as a [`BlockDevice`] the caller
+/// owns. Run the engine on it; `persist().await` it before telling the page
+/// a change is stored; `close().await` it at the end (until then an OPFS
+/// image is locked against other tabs). Errors are typed (`image-busy`,
+/// `not-found`, ...).
+pub async fn open_image(name: &str) -> Result<ImageDevice, StorageFault> {
+    let name = name.to_string();
+    with_worker_library(move |lib| Box::pin(async move { lib.take(&name).await })).await
+}
+
+/// The bytes of the stored image `name`, e.g. for
+/// `MemDevice::from_bytes` when a scenario explores many schedules from the
+/// same starting image (each run then snapshots memory, not storage).
+pub async fn read_image(name: &str) -> Result<Vec<u8>, StorageFault> {
+    let name = name.to_string();
+    with_worker_library(move |lib| Box::pin(async move { lib.export(&name).await })).await
+}
+
 /// Answer `msg` if it is an `image-*` command; `None` otherwise.
 pub async fn handle(msg: &JsValue) -> Option<JsValue> {
     let cmd = js_sys::Reflect::get(msg, &"cmd".into()).ok()?.as_string()?;

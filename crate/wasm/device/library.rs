@@ -358,6 +358,15 @@ impl Library {
         }
     }
 
+    /// Open `name` and hand its device over to the caller (the library
+    /// forgets it): the caller owns it until [`ImageDevice::close`].
+    pub async fn take(&mut self, name: &str) -> Result<ImageDevice, StorageFault> {
+        self.open(name).await?;
+        self.open.remove(name).ok_or_else(|| {
+            StorageFault::new(FaultKind::NotFound, name, "open", "image is not open")
+        })
+    }
+
     /// An image this library holds open.
     pub fn open_mut(&mut self, name: &str) -> Result<&mut ImageDevice, StorageFault> {
         self.open.get_mut(name).ok_or_else(|| {

@@ -6,10 +6,12 @@
 //! Storage failures are typed ([`StorageFault`], [`FaultKind`]); a device
 //! that hit one stays failed and says so on every later call.
 //!
-//! For the scenario runner: [`library::open_image`] opens a stored image by
-//! name as an [`ImageDevice`]; run the engine on it, then call
-//! [`ImageDevice::persist`] before answering the page (a no-op on OPFS,
-//! where `flush()` is already durable), and [`ImageDevice::close`] at the end.
+//! For the scenario runner: [`open_image`] opens a stored image by name as
+//! an [`ImageDevice`] (a `BlockDevice`) the caller owns; run the engine on
+//! it, call [`ImageDevice::persist`] before answering the page (a no-op on
+//! OPFS, where `flush()` is already durable), and [`ImageDevice::close`] at
+//! the end. [`read_image`] gives the bytes instead (for a `MemDevice` when
+//! exploring many schedules from one stored image).
 
 pub mod bench;
 pub mod commands;
@@ -21,6 +23,7 @@ pub mod library;
 pub mod opfs_device;
 pub mod pages;
 
+pub use commands::{open_image, read_image};
 pub use fault::{FaultKind, StorageFault};
 pub use idb::IdbStore;
 pub use idb_device::{Durability, IdbDevice, Residency};
