@@ -233,3 +233,24 @@ async fn library_import_that_hits_the_quota_leaves_no_partial_image() {
         FaultKind::NotFound
     );
 }
+
+#[wasm_bindgen_test]
+async fn our_connection_yields_to_a_newer_tab_and_then_reports_it() {
+    let name = "ext4lab-test-yield";
+    IdbStore::delete_database(name).await.expect("clean");
+    let ours = IdbStore::open(name, 1).await.expect("ours");
+    // A newer build in another tab upgrades the database: our connection
+    // closes itself instead of blocking it...
+    let newer = IdbStore::open(name, 2)
+        .await
+        .expect("the upgrade is not blocked by us");
+    // ...and our next use says why, typed.
+    let e = ours.list().await.expect_err("our connection was closed");
+    assert_eq!(e.kind, FaultKind::IdbClosed, "{e}");
+    assert!(
+        e.to_string().contains("upgraded or deleted by another tab"),
+        "{e}"
+    );
+    newer.close();
+    IdbStore::delete_database(name).await.expect("clean");
+}
