@@ -21,11 +21,13 @@ export class EngineClient {
     };
   }
 
-  request<T>(req: Request): Promise<Answer<T>> {
+  /** Send `req`; `transfer` moves buffers (e.g. an image being imported)
+   * to the worker instead of copying them. */
+  request<T>(req: Request, transfer: Transferable[] = []): Promise<Answer<T>> {
     const id = this.next++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve as (a: Envelope['answer']) => void);
-      this.worker.postMessage({ id, req });
+      this.worker.postMessage({ id, req }, transfer);
     });
   }
 }

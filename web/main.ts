@@ -1,4 +1,5 @@
 import { EngineClient } from './engine';
+import { mountLibrary } from './library';
 import type { Hello } from './protocol';
 
 function el(testid: string): HTMLElement {
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   el('engine-ready-ms').textContent = `${Math.round(performance.now() - t0)} ms`;
   status.textContent = 'Engine ready (running in a Web Worker).';
   status.dataset.state = 'ready';
+  mountLibrary(engine, el('library'));
 }
 
 void main();

@@ -6,6 +6,7 @@
 //! or `{ok: false, error: {kind, message}}`. Errors are values, never throws.
 
 pub mod bench;
+pub mod device;
 pub mod opfs;
 
 use serde::{Deserialize, Serialize};
@@ -90,6 +91,18 @@ pub fn handle_message(msg: JsValue) -> JsValue {
                 crc32c: format!("{:08x}", crate::engine::csum::crc32c(text.as_bytes())),
             })
         }
+    }
+}
+
+/// Answer one message, asynchronously: the image-library commands
+/// (`image-*`, see `device::commands`) need storage, which is async; every
+/// other command goes to [`handle_message`]. The worker awaits each answer
+/// before taking the next message. Never throws.
+#[wasm_bindgen]
+pub async fn handle_request(msg: JsValue) -> JsValue {
+    match device::commands::handle(&msg).await {
+        Some(answer) => answer,
+        None => handle_message(msg),
     }
 }
 
