@@ -1,4 +1,4 @@
-// The page's handle on the engine worker: request/response over postMessage.
+// The page's handle on an engine worker: request/response over postMessage.
 import type { Answer, Envelope, Request } from './protocol';
 
 export class EngineClient {
@@ -27,5 +27,25 @@ export class EngineClient {
       this.pending.set(id, resolve as (a: Envelope['answer']) => void);
       this.worker.postMessage({ id, req });
     });
+  }
+
+  /** Like request, but an error answer becomes a thrown Error(kind: message). */
+  async call<T>(req: Request): Promise<T> {
+    const a = await this.request<T>(req);
+    if (!a.ok) throw new EngineError(a.error.kind, a.error.message);
+    return a as T;
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+  }
+}
+
+export class EngineError extends Error {
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
+    super(message);
   }
 }

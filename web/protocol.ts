@@ -1,12 +1,23 @@
 // Messages between the page and the engine worker. The page sends
-// {id, cmd, ...args}; the worker answers {id, ok: true, ...} or
-// {id, ok: false, error: {kind, message}}. Plain data only.
+// {id, req: {cmd, ...args}}; the worker answers {id, answer} where answer is
+// {ok: true, ...} or {ok: false, error: {kind, message}}. Plain data only.
 
-export type Request = { cmd: 'hello' } | { cmd: 'crc32c'; text: string };
+export type Request =
+  | { cmd: 'hello' }
+  | { cmd: 'crc32c'; text: string }
+  | { cmd: 'scenarios' }
+  | { cmd: 'scenario'; key: string }
+  | { cmd: 'check-scenario'; text: string }
+  | { cmd: 'resolve-scenario'; text: string; variant: string; options: Record<string, string> }
+  | { cmd: 'link-encode'; link: Link }
+  | { cmd: 'link-decode'; fragment: string }
+  | { cmd: 'capabilities' };
 
 export interface ErrorBody {
   kind: string;
   message: string;
+  /** link-hash-mismatch: the decoded link, to open against today's text. */
+  link?: Link;
 }
 
 export type Answer<T> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
@@ -20,4 +31,159 @@ export interface Hello {
 export interface Envelope {
   id: number;
   answer: Answer<Record<string, unknown>>;
+}
+
+// ---- scenarios (crate/scenario, serialized by serde) ----
+
+export interface BuiltinInfo {
+  id: string;
+  name: string;
+  file: string;
+  title: string;
+  hash: string;
+}
+
+export interface Meta {
+  id: string;
+  name: string;
+  title: string;
+  story: string;
+  source?: string;
+}
+
+export interface Expectation {
+  kind: string;
+  expect: 'found' | 'absent';
+  when?: Record<string, string>;
+  tasks?: string[];
+  locks?: string[];
+  warning?: string;
+  errno?: string[];
+  file?: string;
+  note?: string;
+}
+
+export interface Variant {
+  name: string;
+  label?: string;
+  doc?: string;
+  switches?: Record<string, string>;
+  mount?: Record<string, unknown>;
+  memory?: string;
+  expect?: Expectation[];
+}
+
+export interface OptionValue {
+  name: string;
+  doc?: string;
+}
+
+export interface OptionDecl {
+  name: string;
+  doc?: string;
+  default: string;
+  values: OptionValue[];
+}
+
+export interface Switch {
+  name: string;
+  values: string[];
+  default: string;
+  doc?: string;
+}
+
+export interface Task {
+  name: string;
+  kind: 'user' | 'kworker' | 'kjournald2';
+  process?: string;
+  doc?: string;
+  setup?: boolean;
+  when?: Record<string, string>;
+  steps?: Array<Record<string, unknown> & { op: string }>;
+}
+
+export interface Explore {
+  strategy: 'random' | 'pct' | 'dfs';
+  preemption_bound: number;
+  pct_depth: number;
+  budget: number;
+  seed: number;
+  max_steps: number;
+  default_variant?: string;
+}
+
+export interface Scenario {
+  format: number;
+  meta: Meta;
+  image: Record<string, unknown>;
+  mount: { data: string; delalloc: boolean; dioread_nolock: boolean };
+  explore: Explore;
+  switches?: Switch[];
+  variants: Variant[];
+  options?: OptionDecl[];
+  processes?: Array<Record<string, unknown>>;
+  tasks: Task[];
+}
+
+export interface ScenarioBody {
+  id?: string;
+  text: string;
+  hash: string;
+  scenario: Scenario;
+  defaultVariant?: string;
+}
+
+export interface ScenarioErrorBody {
+  kind: string;
+  message: string;
+  path: string;
+  location?: { line: number; column: number; offset: number };
+  rendered: string;
+}
+
+export interface CheckBody {
+  errors: ScenarioErrorBody[];
+  scenario?: Scenario;
+  defaultVariant?: string;
+  hash: string;
+  builtin?: string;
+}
+
+export interface RunConfig {
+  variant: string;
+  options: Record<string, string>;
+  mount: { data: string; delalloc: boolean; dioread_nolock: boolean };
+  memory: string;
+  switches: Record<string, string>;
+  tasks: number[];
+}
+
+export interface ResolveBody {
+  config: RunConfig;
+  task_names: string[];
+}
+
+// ---- share links (crate/scenario/link) ----
+
+export type LinkScenario = { kind: 'builtin'; id: string; hash: string } | { kind: 'text'; text: string };
+
+export type LinkStrategy = { kind: 'random' } | { kind: 'pct'; depth: number } | { kind: 'dfs'; bound: number };
+
+export interface Link {
+  scenario: LinkScenario;
+  variant: string;
+  options: Record<string, string>;
+  strategy: LinkStrategy;
+  seed: number;
+  schedule: string;
+  step: number | null;
+}
+
+export interface EncodeBody {
+  fragment: string;
+}
+
+export interface DecodeBody {
+  link: Link;
+  text: string;
 }

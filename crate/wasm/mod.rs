@@ -5,6 +5,8 @@
 //! [`handle_message`], which answers with plain serde data: `{ok: true, ...}`
 //! or `{ok: false, error: {kind, message}}`. Errors are values, never throws.
 
+pub mod cmd_explore;
+pub mod cmd_scenario;
 pub mod opfs;
 
 use serde::{Deserialize, Serialize};
@@ -24,6 +26,20 @@ enum Command {
     Hello,
     /// crc32c of a UTF-8 string (the checksum every ext4 metadata block uses).
     Crc32c { text: String },
+    /// The built-in scenarios (id, name, title, hash).
+    Scenarios,
+    /// One built-in's text and parsed form.
+    Scenario(cmd_scenario::GetBuiltin),
+    /// Every error of a scenario text (line/column), or its parsed form.
+    CheckScenario(cmd_scenario::CheckText),
+    /// The run configuration of a variant and options.
+    ResolveScenario(cmd_scenario::ResolveReq),
+    /// Share link: encode page state as a URL fragment.
+    LinkEncode(cmd_scenario::EncodeReq),
+    /// Share link: decode a fragment (typed errors, never evaluated).
+    LinkDecode(cmd_scenario::DecodeReq),
+    /// What this build can run (the simulator and kernel paths present?).
+    Capabilities,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,6 +79,26 @@ fn err(kind: &'static str, message: String) -> JsValue {
     })
 }
 
+/// `{ok: false, error: failure}` for a command's typed failure.
+fn fail(f: cmd_scenario::Failure) -> JsValue {
+    #[derive(Serialize)]
+    struct Err {
+        ok: bool,
+        error: cmd_scenario::Failure,
+    }
+    to_js(&Err {
+        ok: false,
+        error: f,
+    })
+}
+
+fn answer<T: Serialize>(r: Result<T, cmd_scenario::Failure>) -> JsValue {
+    match r {
+        Ok(body) => ok(body),
+        Err(f) => fail(f),
+    }
+}
+
 fn to_js<T: Serialize>(v: &T) -> JsValue {
     // Maps as plain objects so the page reads them with ordinary property access.
     let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
@@ -89,6 +125,13 @@ pub fn handle_message(msg: JsValue) -> JsValue {
                 crc32c: format!("{:08x}", crate::engine::csum::crc32c(text.as_bytes())),
             })
         }
+        Command::Scenarios => ok(cmd_scenario::handle_list()),
+        Command::Scenario(r) => answer(cmd_scenario::handle_get(r)),
+        Command::CheckScenario(r) => ok(cmd_scenario::handle_check(r)),
+        Command::ResolveScenario(r) => answer(cmd_scenario::handle_resolve(r)),
+        Command::LinkEncode(r) => ok(cmd_scenario::handle_encode(r)),
+        Command::LinkDecode(r) => answer(cmd_scenario::handle_decode(r)),
+        Command::Capabilities => ok(cmd_explore::handle_capabilities()),
     }
 }
 
