@@ -9,6 +9,16 @@
 
 use thiserror::Error;
 
+pub mod counting;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod file;
+pub mod mem;
+
+pub use counting::{CountingDevice, IoCounts};
+#[cfg(not(target_arch = "wasm32"))]
+pub use file::FileDevice;
+pub use mem::{MemDevice, SnapshotId};
+
 /// Errors a block device can return. Storage faults (quota, a lost OPFS
 /// handle, a failed flush) are reported here, never by panicking.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]

@@ -7,3 +7,23 @@ pub mod journal;
 pub mod map;
 
 pub use error::{CorruptKind, Ext4Error, Result};
+pub mod balloc;
+pub mod bmap;
+pub mod cache;
+pub mod dir;
+pub mod dirops;
+pub mod file;
+pub mod fs;
+pub mod group_desc;
+pub mod inline;
+pub mod inode;
+pub mod mkfs;
+pub mod namei;
+pub(crate) mod ondisk;
+pub mod superblock;
+pub mod xattr;
+pub mod xattr_ops;
+
+pub use fs::{Ext4Fs, OpenOptions};
+pub use mkfs::{mkfs, MkfsOptions};
+pub mod fsck;

@@ -1,2 +1,58 @@
-//! The deterministic executor, Linux-semantics primitives, schedulers,
-//! oracles and traces.
+//! The deterministic kernel simulator: executor, Linux-semantics
+//! primitives, schedulers, explorer, oracles and traces.
+//!
+//! Kernel paths are `async fn`s; every point where another task may
+//! interleave is an `.await` on a primitive. A single-threaded executor
+//! polls one task at a time and a [`sched::Scheduler`] decides who runs
+//! next; the list of decisions is the schedule, and its token replays the
+//! run exactly (natively and in wasm: no threads, clocks or OS randomness).
+//!
+//! ```
+//! use ext4lab::sim::*;
+//! use std::{cell::RefCell, rc::Rc};
+//!
+//! let model = Model::new(|w| {
+//!     let a = Mutex::new("A");
+//!     let n = Rc::new(RefCell::new(0));
+//!     for i in 0..2 {
+//!         let n = n.clone();
+//!         w.spawn(format!("T{i}"), async move {
+//!             a.lock().await;
+//!             *n.borrow_mut() += 1;
+//!             a.unlock();
+//!         });
+//!     }
+//!     w.on_end(move |_end| {
+//!         assert_eq!(*n.borrow(), 2);
+//!         vec![]
+//!     });
+//! });
+//! let report = explore(&model, &ExploreConfig::default(), &mut NoObserver);
+//! assert!(report.stats.exhausted);
+//! assert!(report.outcomes.is_empty());
+//! ```
+
+pub mod exec;
+pub mod explore;
+pub mod models;
+pub mod oracle;
+pub mod rng;
+pub(crate) mod rt;
+pub mod sched;
+pub mod sync;
+pub mod token;
+pub mod trace;
+
+pub use exec::{
+    bug, crash_point, current_step, current_task, current_task_name, kfn_enter, nondet, note,
+    preempt_point, report, report_error, spawn, spawn_in, warn_on, Divergence, EndKind, EndView,
+    Execution, Executor, KfnGuard, Model, RunOptions, World,
+};
+pub use explore::{
+    explore, replay, replay_schedule, ExploreConfig, NoObserver, Observer, OutcomeRecord, Report,
+    Stats, Strategy,
+};
+pub use oracle::{Detail, Outcome, OutcomeKey, OutcomeKind};
+pub use rt::{Actor, Mode, TaskId, MAX_TASKS};
+pub use sync::*;
+pub use token::Schedule;

@@ -1,0 +1,473 @@
+//! `Ext4Fs`: an opened filesystem (the kernel's `ext4_sb_info` plus the
+//! block cache): mount checks, group descriptors, metadata block I/O through
+//! the journal seam, inode table access (`ext4_iget`, `ext4_write_inode`)
+//! and `sync`.
+
+use super::cache::{BufferCache, CacheStats};
+use super::error::{CorruptKind, Ext4Error, Result};
+use super::group_desc::Ext4GroupDesc;
+use super::inode::{
+    ext4_inode_csum_set, ext4_inode_csum_verify, Ext4Inode, Timespec, EXT4_GOOD_OLD_INODE_SIZE,
+};
+use super::superblock::{Ext4SuperBlock, INCOMPAT_RECOVER, SUPERBLOCK_OFFSET};
+use crate::device::BlockDevice;
+use std::collections::BTreeSet;
+
+/// How to open a filesystem.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// Refuse every modification.
+    pub read_only: bool,
+    /// fsck mode: a bad superblock or group descriptor checksum is recorded
+    /// (see `Ext4Fs::checksum_errors`) instead of refusing to open, and the
+    /// filesystem is read-only.
+    pub fsck: bool,
+}
+
+/// Why the filesystem is read-only, if it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum ReadOnlyReason {
+    Requested,
+    /// Unknown RO_COMPAT features.
+    RoCompatFeatures(u32),
+    /// INCOMPAT_RECOVER: the journal must be replayed first.
+    NeedsRecovery,
+}
+
+/// An opened ext4 filesystem on device `D`.
+pub struct Ext4Fs<D: BlockDevice> {
+    pub(crate) dev: D,
+    pub sb: Ext4SuperBlock,
+    pub(crate) groups: Vec<Ext4GroupDesc>,
+    pub(crate) cache: BufferCache,
+    pub(crate) read_only: Option<ReadOnlyReason>,
+    pub(crate) sb_dirty: bool,
+    pub(crate) gd_dirty: BTreeSet<u32>,
+    /// The simulated clock used for timestamps (deterministic).
+    pub now: Timespec,
+    pub(crate) next_generation: u32,
+    /// Metadata blocks handed to `ext4_handle_dirty_metadata` since the last
+    /// sync, in order (the journal will take these into transactions).
+    pub(crate) dirtied: Vec<u64>,
+    /// fsck mode: whether the superblock checksum was bad, and which group
+    /// descriptors had bad checksums.
+    pub(crate) sb_csum_bad: bool,
+    pub(crate) gd_csum_bad: Vec<u32>,
+    pub(crate) fsck_mode: bool,
+}
+
+impl<D: BlockDevice> Ext4Fs<D> {
+    /// Mount: read and check the superblock and group descriptors.
+    ///
+    /// Unknown INCOMPAT features are refused (`UnsupportedFeatures`);
+    /// unknown RO_COMPAT features, or a journal needing recovery, open the
+    /// filesystem read-only (writes fail with `ReadOnly`).
+    pub fn open(mut dev: D, opts: OpenOptions) -> Result<Self> {
+        let mut raw = [0u8; 1024];
+        if dev.size() < SUPERBLOCK_OFFSET + 1024 {
+            return Err(CorruptKind::Truncated {
+                block: 1,
+                blocks: dev.size() / 1024,
+            }
+            .into());
+        }
+        dev.read_at(SUPERBLOCK_OFFSET, &mut raw)?;
+        let (sb, sb_csum_bad) = match Ext4SuperBlock::parse(&raw) {
+            Err(Ext4Error::Corrupt(CorruptKind::SuperblockChecksum)) if opts.fsck => {
+                (Ext4SuperBlock::parse_unchecked_csum(&raw)?, true)
+            }
+            r => (r?, false),
+        };
+        let ro_compat_unknown = sb.check_features()?;
+        let bs = sb.block_size() as u64;
+        let dev_blocks = dev.size() / bs;
+        if sb.blocks_count() > dev_blocks {
+            return Err(CorruptKind::Truncated {
+                block: sb.blocks_count() - 1,
+                blocks: dev_blocks,
+            }
+            .into());
+        }
+        let read_only = if opts.read_only || opts.fsck {
+            Some(ReadOnlyReason::Requested)
+        } else if sb.has_incompat(INCOMPAT_RECOVER) {
+            Some(ReadOnlyReason::NeedsRecovery)
+        } else if ro_compat_unknown {
+            Some(ReadOnlyReason::RoCompatFeatures(
+                sb.s_feature_ro_compat & !super::superblock::RO_COMPAT_SUPPORTED,
+            ))
+        } else {
+            None
+        };
+        let next_generation = super::csum::ext4_chksum(0x5eed, &sb.s_uuid) ^ sb.s_wtime;
+        let mut fs = Ext4Fs {
+            dev,
+            sb,
+            groups: Vec::new(),
+            cache: BufferCache::new(65536),
+            read_only,
+            sb_dirty: false,
+            gd_dirty: BTreeSet::new(),
+            now: Timespec {
+                sec: i64::from(sb_time(&raw)),
+                nsec: 0,
+            },
+            next_generation,
+            dirtied: Vec::new(),
+            sb_csum_bad,
+            gd_csum_bad: Vec::new(),
+            fsck_mode: opts.fsck,
+        };
+        fs.load_group_descs()?;
+        Ok(fs)
+    }
+
+    fn load_group_descs(&mut self) -> Result<()> {
+        let ngroups = self.sb.groups_count();
+        let ds = self.sb.desc_size();
+        let bs = self.block_size() as usize;
+        let per_block = bs / ds;
+        let first = self.sb.s_first_data_block as u64 + 1;
+        let mut groups = Vec::with_capacity(ngroups as usize);
+        let mut blk = Vec::new();
+        for g in 0..ngroups {
+            let idx = g as usize % per_block;
+            if idx == 0 {
+                blk = self.bread(first + (g as usize / per_block) as u64)?;
+            }
+            let raw = &blk[idx * ds..(idx + 1) * ds];
+            if !Ext4GroupDesc::verify(&self.sb, g, raw) {
+                if !self.fsck_mode {
+                    return Err(CorruptKind::GroupDescChecksum { group: g }.into());
+                }
+                self.gd_csum_bad.push(g);
+            }
+            let d = Ext4GroupDesc::decode(raw);
+            let blocks = self.sb.blocks_count();
+            for (what, b) in [
+                ("bg_block_bitmap", d.block_bitmap(&self.sb)),
+                ("bg_inode_bitmap", d.inode_bitmap(&self.sb)),
+                ("bg_inode_table", d.inode_table(&self.sb)),
+            ] {
+                if b == 0 || b >= blocks {
+                    return Err(CorruptKind::SuperblockField {
+                        field: what,
+                        value: b,
+                    }
+                    .into());
+                }
+            }
+            groups.push(d);
+        }
+        self.groups = groups;
+        Ok(())
+    }
+
+    /// Give the device back (after `sync` if the changes should persist).
+    pub fn into_device(self) -> D {
+        self.dev
+    }
+
+    pub fn device(&mut self) -> &mut D {
+        &mut self.dev
+    }
+
+    pub fn block_size(&self) -> u32 {
+        self.sb.block_size()
+    }
+
+    pub fn groups_count(&self) -> u32 {
+        self.groups.len() as u32
+    }
+
+    pub fn group_desc(&self, group: u32) -> Option<&Ext4GroupDesc> {
+        self.groups.get(group as usize)
+    }
+
+    /// fsck mode: (superblock checksum bad, groups with bad descriptor checksums).
+    pub fn checksum_errors(&self) -> (bool, &[u32]) {
+        (self.sb_csum_bad, &self.gd_csum_bad)
+    }
+
+    pub fn read_only_reason(&self) -> Option<ReadOnlyReason> {
+        self.read_only
+    }
+
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.stats
+    }
+
+    /// Fail with a typed error when writes are not allowed.
+    pub(crate) fn check_writable(&self) -> Result<()> {
+        match self.read_only {
+            None => Ok(()),
+            Some(_) => Err(Ext4Error::ReadOnly),
+        }
+    }
+
+    fn check_block(&self, blk: u64) -> Result<()> {
+        if blk >= self.sb.blocks_count() {
+            return Err(CorruptKind::Truncated {
+                block: blk,
+                blocks: self.sb.blocks_count(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// `sb_bread`: a metadata block through the cache (a copy).
+    pub fn bread(&mut self, blk: u64) -> Result<Vec<u8>> {
+        self.check_block(blk)?;
+        if let Some(b) = self.cache.get(blk) {
+            return Ok(b.data.clone());
+        }
+        let bs = self.block_size() as usize;
+        let mut data = vec![0u8; bs];
+        self.dev.read_at(blk * bs as u64, &mut data)?;
+        self.cache.insert_clean(blk, data.clone());
+        Ok(data)
+    }
+
+    /// `ext4_handle_dirty_metadata`: the one place every metadata block
+    /// modification passes. Today it stores the block in the cache as dirty
+    /// (written by `sync`); the journal routes these into transactions.
+    pub fn ext4_handle_dirty_metadata(&mut self, blk: u64, data: Vec<u8>) -> Result<()> {
+        self.check_writable()?;
+        self.check_block(blk)?;
+        if data.len() != self.block_size() as usize {
+            return Err(Ext4Error::Invalid(format!(
+                "metadata block {blk}: buffer of {} bytes",
+                data.len()
+            )));
+        }
+        self.cache.insert_dirty(blk, data);
+        self.dirtied.push(blk);
+        Ok(())
+    }
+
+    /// Read a data block straight from the device (not cached).
+    pub fn read_data_block(&mut self, pblk: u64, buf: &mut [u8]) -> Result<()> {
+        self.check_block(pblk)?;
+        let bs = self.block_size() as u64;
+        if let Some(b) = self.cache.blocks.get(&pblk) {
+            let n = buf.len().min(b.data.len());
+            buf[..n].copy_from_slice(&b.data[..n]);
+            return Ok(());
+        }
+        Ok(self.dev.read_at(pblk * bs, buf)?)
+    }
+
+    /// Write a data block straight to the device (ordered data: the caller
+    /// writes data before the metadata that points at it is synced).
+    pub fn write_data_block(&mut self, pblk: u64, data: &[u8]) -> Result<()> {
+        self.check_writable()?;
+        self.check_block(pblk)?;
+        self.cache.forget(pblk);
+        let bs = self.block_size() as u64;
+        Ok(self.dev.write_at(pblk * bs, data)?)
+    }
+
+    /// Blocks dirtied through the journal seam since the last sync.
+    pub fn dirtied_since_sync(&self) -> &[u64] {
+        &self.dirtied
+    }
+
+    /// Mark the superblock for write-back.
+    pub(crate) fn mark_sb_dirty(&mut self) {
+        self.sb_dirty = true;
+    }
+
+    pub(crate) fn mark_gd_dirty(&mut self, group: u32) {
+        self.gd_dirty.insert(group);
+    }
+
+    /// Write the primary descriptor table blocks holding the dirty groups.
+    fn flush_group_descs(&mut self) -> Result<()> {
+        let ds = self.sb.desc_size();
+        let bs = self.block_size() as usize;
+        let per_block = (bs / ds) as u32;
+        let first = self.sb.s_first_data_block as u64 + 1;
+        let dirty: BTreeSet<u32> = std::mem::take(&mut self.gd_dirty)
+            .into_iter()
+            .map(|g| g / per_block)
+            .collect();
+        for b in dirty {
+            let blk = first + b as u64;
+            let mut data = self.bread(blk)?;
+            for i in 0..per_block {
+                let g = b * per_block + i;
+                let Some(d) = self.groups.get(g as usize) else {
+                    break;
+                };
+                let raw = d.to_bytes(&self.sb, g);
+                let off = i as usize * ds;
+                data[off..off + ds].copy_from_slice(&raw);
+            }
+            self.ext4_handle_dirty_metadata(blk, data)?;
+        }
+        Ok(())
+    }
+
+    /// `ext4_commit_super` then write back every dirty metadata block, in
+    /// block order, and flush the device.
+    pub fn sync(&mut self) -> Result<()> {
+        if self.read_only.is_some() {
+            return Ok(());
+        }
+        self.flush_group_descs()?;
+        let bs = self.block_size() as u64;
+        for blk in self.cache.dirty_blocks() {
+            if let Some(b) = self.cache.blocks.get(&blk) {
+                self.dev.write_at(blk * bs, &b.data)?;
+                self.cache.stats.writebacks += 1;
+            }
+            self.cache.mark_clean(blk);
+        }
+        if self.sb_dirty {
+            self.write_super()?;
+        }
+        self.dirtied.clear();
+        self.dev.flush()?;
+        Ok(())
+    }
+
+    fn write_super(&mut self) -> Result<()> {
+        let raw = self.sb.to_bytes();
+        self.dev.write_at(SUPERBLOCK_OFFSET, &raw)?;
+        self.sb_dirty = false;
+        Ok(())
+    }
+
+    // ---- inode table -------------------------------------------------
+
+    /// (block, byte offset) of inode `ino` in its group's inode table.
+    pub fn inode_location(&self, ino: u32) -> Result<(u64, usize)> {
+        if ino == 0 || ino > self.sb.s_inodes_count {
+            return Err(Ext4Error::Invalid(format!(
+                "inode number {ino} out of range"
+            )));
+        }
+        let ipg = self.sb.s_inodes_per_group;
+        let group = (ino - 1) / ipg;
+        let index = ((ino - 1) % ipg) as u64;
+        let isz = self.sb.inode_size() as u64;
+        let bs = self.block_size() as u64;
+        let table = self
+            .groups
+            .get(group as usize)
+            .map(|d| d.inode_table(&self.sb))
+            .unwrap_or(0);
+        let off = index * isz;
+        Ok((table + off / bs, (off % bs) as usize))
+    }
+
+    /// The raw on-disk inode (s_inode_size bytes), checksum verified.
+    pub fn read_inode_raw(&mut self, ino: u32) -> Result<Vec<u8>> {
+        let (blk, off) = self.inode_location(ino)?;
+        let data = self.bread(blk)?;
+        let isz = self.sb.inode_size();
+        let raw = data
+            .get(off..off + isz)
+            .map(|s| s.to_vec())
+            .unwrap_or_default();
+        if raw.len() != isz {
+            return Err(CorruptKind::Inode {
+                ino,
+                what: "inode table out of block".into(),
+            }
+            .into());
+        }
+        if !ext4_inode_csum_verify(&self.sb, ino, &raw) && raw.iter().any(|&b| b != 0) {
+            return Err(CorruptKind::InodeChecksum { ino }.into());
+        }
+        if raw.len() > EXT4_GOOD_OLD_INODE_SIZE {
+            let extra = super::ondisk::le16(&raw, 0x80) as usize;
+            if EXT4_GOOD_OLD_INODE_SIZE + extra > isz || extra % 4 != 0 {
+                return Err(CorruptKind::Inode {
+                    ino,
+                    what: format!("i_extra_isize {extra}"),
+                }
+                .into());
+            }
+        }
+        Ok(raw)
+    }
+
+    /// Store a raw inode (the checksum is computed here).
+    pub fn write_inode_raw(&mut self, ino: u32, raw: &mut [u8]) -> Result<()> {
+        self.check_writable()?;
+        let (blk, off) = self.inode_location(ino)?;
+        ext4_inode_csum_set(&self.sb, ino, raw);
+        let mut data = self.bread(blk)?;
+        let isz = self.sb.inode_size();
+        if raw.len() != isz || off + isz > data.len() {
+            return Err(Ext4Error::Invalid(format!(
+                "inode {ino}: raw size {}",
+                raw.len()
+            )));
+        }
+        data[off..off + isz].copy_from_slice(raw);
+        self.ext4_handle_dirty_metadata(blk, data)
+    }
+
+    /// `ext4_iget`: read and check inode `ino`.
+    pub fn ext4_iget(&mut self, ino: u32) -> Result<Ext4Inode> {
+        let raw = self.read_inode_raw(ino)?;
+        Ok(Ext4Inode::decode(
+            &raw[..raw.len().min(EXT4_GOOD_OLD_INODE_SIZE + extra_isize(&raw))],
+        ))
+    }
+
+    /// `ext4_write_inode` / `ext4_mark_inode_dirty`: store the inode's
+    /// fields (up to `i_extra_isize`), keeping the in-inode xattr area.
+    pub fn write_inode(&mut self, ino: u32, inode: &Ext4Inode) -> Result<()> {
+        let mut raw = self.read_inode_raw(ino).or_else(|e| match e {
+            Ext4Error::Corrupt(CorruptKind::InodeChecksum { .. }) => {
+                let isz = self.sb.inode_size();
+                Ok(vec![0u8; isz])
+            }
+            e => Err(e),
+        })?;
+        encode_inode_into(inode, &mut raw);
+        self.write_inode_raw(ino, &mut raw)
+    }
+
+    /// A fresh `i_generation` (deterministic sequence).
+    pub(crate) fn new_generation(&mut self) -> u32 {
+        self.next_generation = self
+            .next_generation
+            .wrapping_mul(1_103_515_245)
+            .wrapping_add(12345);
+        self.next_generation
+    }
+}
+
+/// `i_extra_isize` of a raw inode (0 for 128-byte inodes).
+pub(crate) fn extra_isize(raw: &[u8]) -> usize {
+    if raw.len() > EXT4_GOOD_OLD_INODE_SIZE {
+        super::ondisk::le16(raw, 0x80) as usize
+    } else {
+        0
+    }
+}
+
+/// Encode the fields of `inode` into `raw`, only as far as its
+/// `i_extra_isize` reaches (the rest is the in-inode xattr area).
+pub(crate) fn encode_inode_into(inode: &Ext4Inode, raw: &mut [u8]) {
+    let mut tmp = [0u8; Ext4Inode::SIZE];
+    inode.encode(&mut tmp);
+    let extra = if raw.len() > EXT4_GOOD_OLD_INODE_SIZE {
+        inode.i_extra_isize as usize
+    } else {
+        0
+    };
+    let n = (EXT4_GOOD_OLD_INODE_SIZE + extra)
+        .min(raw.len())
+        .min(tmp.len());
+    raw[..n].copy_from_slice(&tmp[..n]);
+}
+
+fn sb_time(raw: &[u8; 1024]) -> u32 {
+    super::ondisk::le32(raw, 0x30)
+}

@@ -1,0 +1,654 @@
+//! The engine's formatter (like `mke2fs -t ext4`): geometry, flex_bg
+//! placement of bitmaps and inode tables, sparse_super backups, root and
+//! lost+found, and the journal inode with a jbd2 v2 superblock.
+//!
+//! Differences from mke2fs, on purpose: no resize_inode (no reserved GDT
+//! blocks), every bitmap is written initialised (no BLOCK_UNINIT /
+//! INODE_UNINIT), and the metadata of each flex group is packed from the
+//! start of its first group.
+
+use super::balloc::{blocks_in_group, gdt_blocks, group_first_block, set_bit, test_bit};
+use super::csum::ext4_chksum;
+use super::dir::{empty_dir_block, init_dot_dotdot};
+use super::error::{Ext4Error, Result};
+use super::fs::{encode_inode_into, Ext4Fs, OpenOptions};
+use super::group_desc::{Ext4GroupDesc, EXT4_BG_INODE_ZEROED};
+use super::inode::{
+    ext4_inode_csum_set, inode_csum_seed, Ext4Inode, Timespec, EXT4_EXTENTS_FL, EXT4_JOURNAL_INO,
+    EXT4_ROOT_INO, S_IFDIR, S_IFREG,
+};
+use super::superblock::*;
+use crate::device::BlockDevice;
+
+/// Formatting options. `Default` gives mkfs.ext4's defaults.
+#[derive(Debug, Clone)]
+pub struct MkfsOptions {
+    /// 1024, 2048 or 4096; `None`: 1024 below 512 MiB, else 4096.
+    pub block_size: Option<u32>,
+    /// 128 or 256 (or larger powers of two up to the block size).
+    pub inode_size: u16,
+    /// Bytes per inode; `None`: 4096 below 512 MiB, else 16384.
+    pub inode_ratio: Option<u32>,
+    pub feature_compat: u32,
+    pub feature_incompat: u32,
+    pub feature_ro_compat: u32,
+    /// Journal size in blocks; `None`: `ext2fs_default_journal_size`.
+    pub journal_blocks: Option<u32>,
+    pub uuid: [u8; 16],
+    pub hash_seed: [u8; 16],
+    /// Creation time (seconds); deterministic by default.
+    pub time: u32,
+    pub volume_name: String,
+    /// The device already reads as zeros (skip zeroing tables and journal).
+    pub assume_zeroed: bool,
+}
+
+impl Default for MkfsOptions {
+    fn default() -> Self {
+        MkfsOptions {
+            block_size: None,
+            inode_size: 256,
+            inode_ratio: None,
+            feature_compat: COMPAT_HAS_JOURNAL | COMPAT_EXT_ATTR | COMPAT_DIR_INDEX,
+            feature_incompat: INCOMPAT_FILETYPE
+                | INCOMPAT_EXTENTS
+                | INCOMPAT_64BIT
+                | INCOMPAT_FLEX_BG,
+            feature_ro_compat: RO_COMPAT_SPARSE_SUPER
+                | RO_COMPAT_LARGE_FILE
+                | RO_COMPAT_HUGE_FILE
+                | RO_COMPAT_DIR_NLINK
+                | RO_COMPAT_EXTRA_ISIZE
+                | RO_COMPAT_METADATA_CSUM,
+            journal_blocks: None,
+            uuid: *b"ext4lab-uuid-v1!",
+            hash_seed: *b"ext4lab-hashseed",
+            time: 1_700_000_000,
+            volume_name: String::new(),
+            assume_zeroed: false,
+        }
+    }
+}
+
+const FEATURES: &[(&str, u8, u32)] = &[
+    ("has_journal", 0, COMPAT_HAS_JOURNAL),
+    ("ext_attr", 0, COMPAT_EXT_ATTR),
+    ("dir_index", 0, COMPAT_DIR_INDEX),
+    ("filetype", 1, INCOMPAT_FILETYPE),
+    ("extent", 1, INCOMPAT_EXTENTS),
+    ("extents", 1, INCOMPAT_EXTENTS),
+    ("64bit", 1, INCOMPAT_64BIT),
+    ("flex_bg", 1, INCOMPAT_FLEX_BG),
+    ("inline_data", 1, INCOMPAT_INLINE_DATA),
+    ("metadata_csum_seed", 1, INCOMPAT_CSUM_SEED),
+    ("sparse_super", 2, RO_COMPAT_SPARSE_SUPER),
+    ("large_file", 2, RO_COMPAT_LARGE_FILE),
+    ("huge_file", 2, RO_COMPAT_HUGE_FILE),
+    ("dir_nlink", 2, RO_COMPAT_DIR_NLINK),
+    ("extra_isize", 2, RO_COMPAT_EXTRA_ISIZE),
+    ("metadata_csum", 2, RO_COMPAT_METADATA_CSUM),
+    ("uninit_bg", 2, RO_COMPAT_GDT_CSUM),
+    ("gdt_csum", 2, RO_COMPAT_GDT_CSUM),
+];
+
+impl MkfsOptions {
+    /// Apply a `-O` list: `feat,^feat,...`.
+    pub fn apply_features(&mut self, list: &str) -> Result<()> {
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (off, name) = match item.strip_prefix('^') {
+                Some(n) => (true, n),
+                None => (false, item),
+            };
+            let Some(&(_, kind, bit)) = FEATURES.iter().find(|(n, _, _)| *n == name) else {
+                return Err(Ext4Error::Invalid(format!(
+                    "unknown or unsupported feature {name:?}"
+                )));
+            };
+            let field = match kind {
+                0 => &mut self.feature_compat,
+                1 => &mut self.feature_incompat,
+                _ => &mut self.feature_ro_compat,
+            };
+            if off {
+                *field &= !bit;
+            } else {
+                *field |= bit;
+            }
+        }
+        if self.feature_ro_compat & RO_COMPAT_METADATA_CSUM != 0 {
+            self.feature_ro_compat &= !RO_COMPAT_GDT_CSUM;
+        }
+        Ok(())
+    }
+}
+
+/// `ext2fs_default_journal_size` (in blocks; 0: no journal).
+pub fn default_journal_blocks(blocks: u64) -> u32 {
+    match blocks {
+        b if b < 2048 => 0,
+        b if b < 32768 => 1024,
+        b if b < 256 * 1024 => 4096,
+        b if b < 512 * 1024 => 8192,
+        b if b < 4096 * 1024 => 16384,
+        _ => 32768,
+    }
+}
+
+/// The jbd2 v2 superblock for an internal journal of `maxlen` blocks
+/// (big-endian fields; `journal_superblock_t`).
+pub fn jbd2_superblock(
+    bs: u32,
+    maxlen: u32,
+    uuid: &[u8; 16],
+    csum_v3: bool,
+    is_64bit: bool,
+) -> Vec<u8> {
+    let mut b = vec![0u8; bs as usize];
+    let mut put = |off: usize, v: u32| b[off..off + 4].copy_from_slice(&v.to_be_bytes());
+    put(0x0, 0xC03B_3998); // h_magic
+    put(0x4, 4); // h_blocktype: JBD2_SUPERBLOCK_V2
+    put(0x8, 0); // h_sequence
+    put(0xC, bs); // s_blocksize
+    put(0x10, maxlen); // s_maxlen
+    put(0x14, 1); // s_first
+    put(0x18, 1); // s_sequence
+    put(0x1C, 0); // s_start: clean
+    let mut incompat = 0;
+    if csum_v3 {
+        incompat |= 0x10; // JBD2_FEATURE_INCOMPAT_CSUM_V3
+    }
+    if is_64bit {
+        incompat |= 0x2; // JBD2_FEATURE_INCOMPAT_64BIT
+    }
+    put(0x28, incompat);
+    put(0x40, 1); // s_nr_users
+    b[0x30..0x40].copy_from_slice(uuid);
+    if csum_v3 {
+        b[0x50] = 4; // s_checksum_type: JBD2_CRC32C_CHKSUM
+        let c = ext4_chksum(!0, &b[..1024]);
+        b[0xFC..0x100].copy_from_slice(&c.to_be_bytes());
+    }
+    b
+}
+
+struct Layout {
+    bs: u32,
+    blocks: u64,
+    groups: u32,
+    ipg: u32,
+    itb: u64,
+    used: Vec<Vec<u8>>,
+}
+
+impl Layout {
+    fn mark(&mut self, sb: &Ext4SuperBlock, blk: u64) {
+        let g = ((blk - sb.s_first_data_block as u64) / sb.s_blocks_per_group as u64) as usize;
+        let bit = ((blk - sb.s_first_data_block as u64) % sb.s_blocks_per_group as u64) as u32;
+        set_bit(&mut self.used[g], bit);
+    }
+    fn is_used(&self, sb: &Ext4SuperBlock, blk: u64) -> bool {
+        let g = ((blk - sb.s_first_data_block as u64) / sb.s_blocks_per_group as u64) as usize;
+        let bit = ((blk - sb.s_first_data_block as u64) % sb.s_blocks_per_group as u64) as u32;
+        test_bit(&self.used[g], bit)
+    }
+    /// First run of `n` free blocks at or after `from`.
+    fn find_run(&self, sb: &Ext4SuperBlock, from: u64, n: u64) -> Result<u64> {
+        let mut start = from.max(sb.s_first_data_block as u64);
+        let mut len = 0;
+        let mut b = start;
+        while b < self.blocks {
+            if self.is_used(sb, b) {
+                len = 0;
+                start = b + 1;
+            } else {
+                len += 1;
+                if len == n {
+                    return Ok(start);
+                }
+            }
+            b += 1;
+        }
+        Err(Ext4Error::NoSpace)
+    }
+    fn alloc(&mut self, sb: &Ext4SuperBlock, from: u64, n: u64) -> Result<u64> {
+        let s = self.find_run(sb, from, n)?;
+        for b in s..s + n {
+            self.mark(sb, b);
+        }
+        Ok(s)
+    }
+}
+
+/// Build extents for a contiguous run in `i_block` (depth 0, at most 4).
+fn extents_for_run(i_block: &mut [u8; 60], start: u64, count: u64) -> Result<()> {
+    super::map::ext4_ext_tree_init(i_block);
+    let max = 32768u64;
+    let n = count.div_ceil(max);
+    if n > 4 {
+        return Err(Ext4Error::Invalid(format!(
+            "run of {count} blocks needs more than 4 extents"
+        )));
+    }
+    i_block[2..4].copy_from_slice(&(n as u16).to_le_bytes()); // eh_entries
+    for i in 0..n {
+        let off = 12 + 12 * i as usize;
+        let lblk = i * max;
+        let len = (count - lblk).min(max);
+        let p = start + lblk;
+        i_block[off..off + 4].copy_from_slice(&(lblk as u32).to_le_bytes());
+        i_block[off + 4..off + 6].copy_from_slice(&(len as u16).to_le_bytes());
+        i_block[off + 6..off + 8].copy_from_slice(&((p >> 32) as u16).to_le_bytes());
+        i_block[off + 8..off + 12].copy_from_slice(&(p as u32).to_le_bytes());
+    }
+    Ok(())
+}
+
+/// Format `dev` and return it opened.
+pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>> {
+    let size = dev.size();
+    let bs = opts
+        .block_size
+        .unwrap_or(if size < 512 << 20 { 1024 } else { 4096 });
+    if ![1024, 2048, 4096].contains(&bs) {
+        return Err(Ext4Error::Invalid(format!("block size {bs}")));
+    }
+    let isz = opts.inode_size as u32;
+    if isz < 128 || !isz.is_power_of_two() || isz > bs {
+        return Err(Ext4Error::Invalid(format!("inode size {isz}")));
+    }
+    let mut sb = Ext4SuperBlock::zeroed();
+    sb.s_feature_compat = opts.feature_compat;
+    sb.s_feature_incompat = opts.feature_incompat;
+    sb.s_feature_ro_compat = opts.feature_ro_compat;
+    if isz == 128 {
+        sb.s_feature_ro_compat &= !RO_COMPAT_EXTRA_ISIZE;
+        sb.s_feature_incompat &= !INCOMPAT_INLINE_DATA;
+    }
+    if sb.s_feature_incompat & INCOMPAT_INLINE_DATA != 0 {
+        sb.s_feature_compat |= COMPAT_EXT_ATTR;
+    }
+    let first_data = u32::from(bs == 1024);
+    let bpg = 8 * bs;
+    let mut blocks = size / bs as u64;
+    if blocks < 1024 {
+        return Err(Ext4Error::Invalid(format!(
+            "device too small: {size} bytes"
+        )));
+    }
+    if !sb.has_incompat(INCOMPAT_64BIT) && blocks > u32::MAX as u64 {
+        blocks = u32::MAX as u64;
+    }
+    sb.s_log_block_size = bs.trailing_zeros() - 10;
+    sb.s_log_cluster_size = sb.s_log_block_size;
+    sb.s_first_data_block = first_data;
+    sb.s_blocks_per_group = bpg;
+    sb.s_clusters_per_group = bpg;
+    sb.s_desc_size = if sb.is_64bit() { 64 } else { 0 };
+    sb.set_blocks_count(blocks);
+    // Drop a runt last group that could not hold its own metadata.
+    let groups = sb.groups_count();
+    let last = blocks - group_first_block(&sb, groups - 1);
+    if groups > 1 && last < 64 + gdt_blocks(&sb) {
+        blocks = group_first_block(&sb, groups - 1);
+        sb.set_blocks_count(blocks);
+    }
+    let groups = sb.groups_count();
+    let ratio = opts
+        .inode_ratio
+        .unwrap_or(if size < 512 << 20 { 4096 } else { 16384 }) as u64;
+    let ipb = bs / isz;
+    let align = ipb.max(8);
+    let want = (blocks * bs as u64 / ratio).div_ceil(groups as u64) as u32;
+    let ipg = (want.div_ceil(align) * align).clamp(align, bpg);
+    sb.s_inodes_per_group = ipg;
+    sb.s_inodes_count = ipg * groups;
+    sb.s_rev_level = 1;
+    sb.s_first_ino = 11;
+    sb.s_inode_size = isz as u16;
+    if isz > 128 {
+        sb.s_min_extra_isize = 32;
+        sb.s_want_extra_isize = 32;
+    }
+    sb.s_magic = EXT4_SUPER_MAGIC;
+    sb.s_state = EXT4_VALID_FS;
+    sb.s_errors = 1;
+    sb.s_max_mnt_count = 0xFFFF;
+    sb.s_uuid = opts.uuid;
+    let mut vn = [0u8; 16];
+    let n = opts.volume_name.len().min(16);
+    vn[..n].copy_from_slice(&opts.volume_name.as_bytes()[..n]);
+    sb.s_volume_name = vn;
+    for i in 0..4 {
+        sb.s_hash_seed[i] = u32::from_le_bytes([
+            opts.hash_seed[4 * i],
+            opts.hash_seed[4 * i + 1],
+            opts.hash_seed[4 * i + 2],
+            opts.hash_seed[4 * i + 3],
+        ]);
+    }
+    sb.s_def_hash_version = 1; // half_md4
+    sb.s_flags = EXT2_FLAGS_SIGNED_HASH;
+    sb.s_default_mount_opts = 0x000C; // user_xattr, acl
+    sb.s_mkfs_time = opts.time;
+    sb.s_wtime = opts.time;
+    sb.s_lastcheck = opts.time;
+    if sb.has_incompat(INCOMPAT_FLEX_BG) {
+        sb.s_log_groups_per_flex = 4;
+    }
+    if sb.has_metadata_csum() {
+        sb.s_checksum_type = 1;
+    }
+    if sb.has_incompat(INCOMPAT_CSUM_SEED) {
+        sb.s_checksum_seed = ext4_chksum(!0, &sb.s_uuid);
+    }
+    sb.set_r_blocks_count(blocks / 20);
+
+    // ---- placement -----------------------------------------------------
+    let itb = (ipg as u64 * isz as u64).div_ceil(bs as u64);
+    let mut lay = Layout {
+        bs,
+        blocks,
+        groups,
+        ipg,
+        itb,
+        used: vec![vec![0u8; bs as usize]; groups as usize],
+    };
+    for g in 0..groups {
+        let first = group_first_block(&sb, g);
+        for i in 0..super::balloc::group_sb_overhead(&sb, g) as u64 {
+            lay.mark(&sb, first + i);
+        }
+        for bit in blocks_in_group(&sb, g)..bs * 8 {
+            set_bit(&mut lay.used[g as usize], bit);
+        }
+    }
+    if bs == 1024 {
+        // Block 0 is before s_first_data_block: not in any group.
+    }
+    let flex = if sb.has_incompat(INCOMPAT_FLEX_BG) {
+        16u32
+    } else {
+        1
+    };
+    let mut gds = vec![Ext4GroupDesc::zeroed(); groups as usize];
+    let mut fg = 0;
+    while fg < groups {
+        let members = fg..(fg + flex).min(groups);
+        let base = group_first_block(&sb, fg);
+        for g in members.clone() {
+            let from = if flex == 1 {
+                group_first_block(&sb, g)
+            } else {
+                base
+            };
+            let b = lay.alloc(&sb, from, 1)?;
+            gds[g as usize].set_block_bitmap(&sb, b);
+        }
+        for g in members.clone() {
+            let from = if flex == 1 {
+                group_first_block(&sb, g)
+            } else {
+                base
+            };
+            let b = lay.alloc(&sb, from, 1)?;
+            gds[g as usize].set_inode_bitmap(&sb, b);
+        }
+        for g in members {
+            let from = if flex == 1 {
+                group_first_block(&sb, g)
+            } else {
+                base
+            };
+            let b = lay.alloc(&sb, from, itb)?;
+            gds[g as usize].set_inode_table(&sb, b);
+        }
+        fg += flex;
+    }
+    // Root and lost+found blocks, then the journal in the middle group.
+    let root_blk = lay.alloc(&sb, first_data as u64, 1)?;
+    let lpf_n = (1..=12u64)
+        .find(|&n| n * bs as u64 >= 16384 && n >= 2)
+        .unwrap_or(12);
+    let lpf_blk = lay.alloc(&sb, root_blk, lpf_n)?;
+    let jblocks = if sb.has_compat(COMPAT_HAS_JOURNAL) {
+        opts.journal_blocks
+            .unwrap_or_else(|| default_journal_blocks(blocks)) as u64
+    } else {
+        0
+    };
+    if sb.has_compat(COMPAT_HAS_JOURNAL) && jblocks < 1024 {
+        return Err(Ext4Error::Invalid(format!(
+            "journal of {jblocks} blocks is too small (filesystem too small?)"
+        )));
+    }
+    let jstart = if jblocks > 0 {
+        let mid = group_first_block(&sb, groups / 2);
+        match lay.find_run(&sb, mid, jblocks) {
+            Ok(s) => lay.alloc(&sb, s, jblocks)?,
+            Err(_) => lay.alloc(&sb, first_data as u64, jblocks)?,
+        }
+    } else {
+        0
+    };
+
+    // ---- counts and descriptors ------------------------------------------
+    let mut free_total = 0u64;
+    for g in 0..groups {
+        let n = blocks_in_group(&sb, g);
+        let used = (0..n)
+            .filter(|&i| test_bit(&lay.used[g as usize], i))
+            .count() as u32;
+        free_total += (n - used) as u64;
+        let d = &mut gds[g as usize];
+        d.set_free_blocks_count(&sb, n - used);
+        let used_inodes = if g == 0 { 11 } else { 0 };
+        d.set_free_inodes_count(&sb, ipg - used_inodes);
+        d.set_used_dirs_count(&sb, if g == 0 { 2 } else { 0 });
+        if sb.has_group_desc_csum() {
+            d.set_itable_unused(&sb, ipg - used_inodes);
+            d.bg_flags = EXT4_BG_INODE_ZEROED;
+        }
+    }
+    sb.set_free_blocks_count(free_total);
+    sb.s_free_inodes_count = sb.s_inodes_count - 11;
+
+    // ---- write -------------------------------------------------------------
+    let zero = vec![0u8; bs as usize];
+    let write = |dev: &mut D, blk: u64, data: &[u8]| -> Result<()> {
+        Ok(dev.write_at(blk * bs as u64, data)?)
+    };
+    if !opts.assume_zeroed {
+        // Zero the inode tables (ITABLE_ZEROED) and the journal.
+        let chunk = vec![0u8; bs as usize * 64];
+        let mut runs: Vec<(u64, u64)> = gds.iter().map(|d| (d.inode_table(&sb), itb)).collect();
+        if jblocks > 0 {
+            runs.push((jstart, jblocks));
+        }
+        runs.push((0, 1 + first_data as u64));
+        for (start, n) in runs {
+            let mut b = start;
+            while b < start + n {
+                let k = (start + n - b).min(64);
+                dev.write_at(b * bs as u64, &chunk[..(k * bs as u64) as usize])?;
+                b += k;
+            }
+        }
+    }
+    for g in 0..groups {
+        let d = &mut gds[g as usize];
+        let mut bb = lay.used[g as usize].clone();
+        bb.truncate(bs as usize);
+        let mut ib = vec![0u8; bs as usize];
+        if g == 0 {
+            for i in 0..11 {
+                set_bit(&mut ib, i);
+            }
+        }
+        for i in ipg..bs * 8 {
+            set_bit(&mut ib, i);
+        }
+        if sb.has_metadata_csum() {
+            d.set_block_bitmap_csum(&sb, super::balloc::block_bitmap_csum(&sb, &bb));
+            d.set_inode_bitmap_csum(&sb, super::balloc::inode_bitmap_csum(&sb, &ib));
+        }
+        write(&mut dev, d.block_bitmap(&sb), &bb)?;
+        write(&mut dev, d.inode_bitmap(&sb), &ib)?;
+    }
+    // Inodes.
+    let t = Timespec {
+        sec: opts.time as i64,
+        nsec: 0,
+    };
+    let put_inode = |dev: &mut D, sb: &Ext4SuperBlock, ino: u32, inode: &Ext4Inode| -> Result<()> {
+        let g = (ino - 1) / ipg;
+        let idx = ((ino - 1) % ipg) as u64;
+        let table = gds[g as usize].inode_table(sb);
+        let off = idx * isz as u64;
+        let blk = table + off / bs as u64;
+        let mut block = vec![0u8; bs as usize];
+        dev.read_at(blk * bs as u64, &mut block)?;
+        let o = (off % bs as u64) as usize;
+        let raw = &mut block[o..o + isz as usize];
+        raw.fill(0);
+        encode_inode_into(inode, raw);
+        ext4_inode_csum_set(sb, ino, raw);
+        Ok(dev.write_at(blk * bs as u64, &block)?)
+    };
+    let extra = if isz > 128 { 32 } else { 0 };
+    let base_inode = |mode: u16, links: u16| {
+        let mut i = Ext4Inode::zeroed();
+        i.i_mode = mode;
+        i.i_links_count = links;
+        i.i_extra_isize = extra;
+        i.set_times(t);
+        if extra > 0 {
+            i.i_crtime = opts.time;
+        }
+        i
+    };
+    let per512 = bs as u64 / 512;
+    let mut bad = Ext4Inode::zeroed();
+    bad.set_times(t);
+    put_inode(&mut dev, &sb, 1, &bad)?;
+    let set_map = |i: &mut Ext4Inode, start: u64, n: u64| -> Result<()> {
+        if sb.has_incompat(INCOMPAT_EXTENTS) {
+            i.i_flags |= EXT4_EXTENTS_FL;
+            extents_for_run(&mut i.i_block, start, n)
+        } else {
+            if n > 12 {
+                return Err(Ext4Error::Invalid(
+                    "block map run longer than 12 blocks without extents".into(),
+                ));
+            }
+            for k in 0..n as usize {
+                i.i_block[4 * k..4 * k + 4]
+                    .copy_from_slice(&((start + k as u64) as u32).to_le_bytes());
+            }
+            Ok(())
+        }
+    };
+    let mut root = base_inode(S_IFDIR | 0o755, 3);
+    set_map(&mut root, root_blk, 1)?;
+    root.set_size(bs as u64);
+    root.set_blocks_512(per512);
+    put_inode(&mut dev, &sb, EXT4_ROOT_INO, &root)?;
+    let mut lpf = base_inode(S_IFDIR | 0o700, 2);
+    set_map(&mut lpf, lpf_blk, lpf_n)?;
+    lpf.set_size(lpf_n * bs as u64);
+    lpf.set_blocks_512(lpf_n * per512);
+    put_inode(&mut dev, &sb, 11, &lpf)?;
+    let seed_of = |ino: u32| sb.has_metadata_csum().then(|| inode_csum_seed(&sb, ino, 0));
+    let mut rb = init_dot_dotdot(bs as usize, EXT4_ROOT_INO, EXT4_ROOT_INO, None);
+    let end = if sb.has_metadata_csum() {
+        bs as usize - 12
+    } else {
+        bs as usize
+    };
+    // Re-lay `..` to end before the tail, then add lost+found.
+    rb = {
+        let mut b = init_dot_dotdot(
+            bs as usize,
+            EXT4_ROOT_INO,
+            EXT4_ROOT_INO,
+            seed_of(EXT4_ROOT_INO),
+        );
+        let ft = if sb.has_incompat(INCOMPAT_FILETYPE) {
+            super::dir::EXT4_FT_DIR
+        } else {
+            0
+        };
+        super::dir::add_entry(&mut b[..end], 2, root_blk, b"lost+found", 11, ft)?;
+        if let Some(s) = seed_of(EXT4_ROOT_INO) {
+            super::dir::dirblock_csum_set(s, &mut b);
+        }
+        drop(rb);
+        b
+    };
+    write(&mut dev, root_blk, &rb)?;
+    write(
+        &mut dev,
+        lpf_blk,
+        &init_dot_dotdot(bs as usize, 11, EXT4_ROOT_INO, seed_of(11)),
+    )?;
+    for k in 1..lpf_n {
+        write(
+            &mut dev,
+            lpf_blk + k,
+            &empty_dir_block(bs as usize, seed_of(11)),
+        )?;
+    }
+    if jblocks > 0 {
+        let mut j = base_inode(S_IFREG | 0o600, 1);
+        set_map(&mut j, jstart, jblocks)?;
+        j.set_size(jblocks * bs as u64);
+        j.set_blocks_512(jblocks * per512);
+        put_inode(&mut dev, &sb, EXT4_JOURNAL_INO, &j)?;
+        sb.s_journal_inum = EXT4_JOURNAL_INO;
+        sb.s_jnl_backup_type = 1; // EXT3_JNL_BACKUP_BLOCKS
+        for k in 0..15 {
+            sb.s_jnl_blocks[k] = super::ondisk::le32(&j.i_block, 4 * k);
+        }
+        sb.s_jnl_blocks[15] = j.i_size_high;
+        sb.s_jnl_blocks[16] = j.i_size_lo;
+        let jsb = jbd2_superblock(
+            bs,
+            jblocks as u32,
+            &sb.s_uuid,
+            sb.has_metadata_csum(),
+            sb.is_64bit(),
+        );
+        write(&mut dev, jstart, &jsb)?;
+    }
+    // Superblock and descriptor table, primary and backups.
+    let ds = sb.desc_size();
+    let mut gdt = vec![0u8; (gdt_blocks(&sb) * bs as u64) as usize];
+    for (g, d) in gds.iter().enumerate() {
+        gdt[g * ds..(g + 1) * ds].copy_from_slice(&d.to_bytes(&sb, g as u32));
+    }
+    let _ = &zero;
+    for g in 0..groups {
+        if !ext4_bg_has_super(&sb, g) {
+            continue;
+        }
+        let mut copy = sb.clone();
+        copy.s_block_group_nr = g as u16;
+        let raw = copy.to_bytes();
+        let first = group_first_block(&sb, g);
+        if g == 0 {
+            dev.write_at(SUPERBLOCK_OFFSET, &raw)?;
+        } else {
+            let mut blk = vec![0u8; bs as usize];
+            blk[..1024].copy_from_slice(&raw);
+            write(&mut dev, first, &blk)?;
+        }
+        let gdt_start = if g == 0 {
+            first_data as u64 + 1
+        } else {
+            first + 1
+        };
+        dev.write_at(gdt_start * bs as u64, &gdt)?;
+    }
+    dev.flush()?;
+    let _ = (lay.bs, lay.groups, lay.ipg, lay.itb);
+    Ext4Fs::open(dev, OpenOptions::default())
+}

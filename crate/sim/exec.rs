@@ -1,0 +1,661 @@
+//! The executor: runs one execution of a [`Model`] under a [`Scheduler`].
+//!
+//! A model is a world factory: a closure that, for each execution, builds
+//! fresh state (primitives, `Rc<RefCell<..>>` shared data) and spawns the
+//! tasks. Nothing survives from one execution to the next except what the
+//! explorer keeps on purpose (the lockdep graph).
+//!
+//! One step = the scheduler picks an enabled actor; a task actor performs
+//! the operation it announced and runs on until it announces the next one
+//! (awaits a primitive) or finishes. Code between two primitives runs
+//! atomically, so kernel code must reach shared state only through
+//! primitives or under a lock (or mark the access with `preempt_point`).
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::rc::Rc;
+use std::task::{Context, Waker};
+
+use serde::{Deserialize, Serialize};
+
+use super::oracle::{Outcome, OutcomeKind};
+use super::rt::{self, Actor, ActorSet, Op, OpKind, RtOptions, Status, TaskFuture, TaskId, RT};
+use super::sched::{Decision, DecisionKind, Scheduler};
+use super::token::Schedule;
+use super::trace::{EventKind, TaskInfo, Trace};
+
+type EndHook = Box<dyn FnOnce(&EndView) -> Vec<Outcome>>;
+
+/// Handed to the world closure: spawns tasks, registers end-of-run checks.
+pub struct World {
+    hooks: Vec<EndHook>,
+}
+
+impl World {
+    /// Spawns task `name` in process `name`.
+    pub fn spawn(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        fut: impl Future<Output = ()> + 'static,
+    ) -> TaskId {
+        spawn(name, fut)
+    }
+
+    /// Spawns task `name` in simulated process `process` (tasks of one
+    /// process share an `mm` in the kernel model; the trace groups them).
+    pub fn spawn_in(
+        &mut self,
+        process: impl Into<Cow<'static, str>>,
+        name: impl Into<Cow<'static, str>>,
+        fut: impl Future<Output = ()> + 'static,
+    ) -> TaskId {
+        spawn_in(process, name, fut)
+    }
+
+    /// Registers a data oracle: called once at the end of every execution
+    /// (complete, deadlocked, crashed...) with primitives still readable;
+    /// returns the outcomes it finds (stale data, lost write, fsck...).
+    pub fn on_end(&mut self, check: impl FnOnce(&EndView) -> Vec<Outcome> + 'static) {
+        self.hooks.push(Box::new(check));
+    }
+}
+
+/// A model: the world factory.
+#[derive(Clone)]
+pub struct Model {
+    setup: Rc<dyn Fn(&mut World)>,
+}
+
+impl Model {
+    /// A model whose executions are built by `setup`.
+    pub fn new(setup: impl Fn(&mut World) + 'static) -> Model {
+        Model {
+            setup: Rc::new(setup),
+        }
+    }
+
+    /// Runs one execution (convenience over [`Executor::run`]).
+    pub fn run(&self, sched: &mut dyn Scheduler, opts: &RunOptions) -> Execution {
+        Executor::default().run(self, sched, opts)
+    }
+}
+
+/// Options of one execution.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunOptions {
+    /// Record the trace (off during bulk exploration, on for replay).
+    pub trace: bool,
+    /// Stop an execution after this many steps (outcome `StepLimit`).
+    pub max_steps: u32,
+    /// Weak-memory mode: `Some(k)` buffers atomic stores for at most `k`
+    /// steps of their task (see `sync::atomic`).
+    pub weak_memory: Option<u32>,
+    /// Track happens-before and report races (DPOR needs it; the explorer
+    /// sets it for DFS with DPOR).
+    #[serde(skip)]
+    pub hb: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            trace: false,
+            max_steps: 10_000,
+            weak_memory: None,
+            hb: false,
+        }
+    }
+}
+
+/// How an execution ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EndKind {
+    /// Every task finished.
+    Complete,
+    /// No actor could run while some task was blocked.
+    Deadlock,
+    /// The scheduler chose the crash at a crash point.
+    Crashed,
+    /// A `bug()` site halted the run.
+    Halted,
+    /// The step limit was reached.
+    StepLimit,
+    /// The scheduler stopped (replay prefix exhausted, manual mode).
+    Stopped,
+    /// A replayed choice did not fit (see [`Execution::divergence`]).
+    Diverged,
+}
+
+/// Where a replayed schedule stopped fitting the model.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Divergence {
+    /// Index of the choice in the schedule.
+    pub index: u32,
+    pub step: u32,
+    /// The recorded choice (None: the schedule ended before the run).
+    pub recorded: Option<u32>,
+    /// What could have been chosen there.
+    pub available: Vec<u32>,
+    pub message: String,
+}
+
+/// What end-of-run checks see.
+pub struct EndView {
+    pub end: EndKind,
+    pub step: u32,
+    /// Crash point name when the run crashed.
+    pub crash_point: Option<String>,
+    /// Bios submitted but not completed: (bio, block, write).
+    pub inflight_bios: Vec<(u32, u64, bool)>,
+    /// Outcomes found so far in this execution.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// The result of one execution.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Execution {
+    pub schedule: Schedule,
+    pub end: EndKind,
+    pub outcomes: Vec<Outcome>,
+    pub steps: u32,
+    pub preemptions: u32,
+    pub trace: Option<Trace>,
+    pub divergence: Option<Divergence>,
+    #[serde(skip)]
+    pub(crate) races: Vec<(u32, Actor)>,
+    /// Decision index of each step (for mapping races to decisions).
+    #[serde(skip)]
+    pub(crate) step_decision: Vec<u32>,
+}
+
+impl Execution {
+    /// The replay token of this execution.
+    pub fn token(&self) -> String {
+        self.schedule.to_token()
+    }
+
+    /// The trace hash, when the trace was recorded.
+    pub fn trace_hash(&self) -> Option<u64> {
+        self.trace.as_ref().map(Trace::hash)
+    }
+}
+
+/// Reusable executor state (buffers survive across executions).
+#[derive(Default)]
+pub struct Executor {
+    futures: Vec<Option<TaskFuture>>,
+    cands: Vec<Actor>,
+    last_len: usize,
+}
+
+fn rt_mut<R>(f: impl FnOnce(&mut rt::Rt) -> R) -> R {
+    RT.with(|r| f(&mut r.borrow_mut()))
+}
+
+impl Executor {
+    /// Runs one execution of `model` with `sched`.
+    pub fn run(
+        &mut self,
+        model: &Model,
+        sched: &mut dyn Scheduler,
+        opts: &RunOptions,
+    ) -> Execution {
+        rt_mut(|rt| {
+            assert!(
+                !rt.active,
+                "nested simulations on one thread are not supported"
+            );
+            rt.reset(RtOptions {
+                trace: opts.trace,
+                hb: opts.hb,
+                weak_memory: opts.weak_memory,
+            })
+        });
+        let mut world = World { hooks: Vec::new() };
+        (model.setup)(&mut world);
+        self.futures.clear();
+        self.adopt_spawned();
+
+        let mut schedule = Vec::with_capacity(self.last_len);
+        let mut step_decision = Vec::with_capacity(if opts.hb { self.last_len } else { 0 });
+        let mut preemptions = 0u32;
+        let mut last_task: Option<TaskId> = None;
+        let mut divergence = None;
+        let mut outcomes_extra: Vec<Outcome> = Vec::new();
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let end = loop {
+            // candidates
+            let (set, halt, step, all_done) = rt_mut(|rt| {
+                self.cands.clear();
+                let mut set = ActorSet::default();
+                let mut crash = false;
+                let mut all_done = true;
+                for t in 0..rt.ntasks {
+                    match rt.tasks[t].status {
+                        Status::Runnable(op) => {
+                            all_done = false;
+                            if rt.op_enabled(op) {
+                                set.insert(Actor::task(t as TaskId));
+                                crash |= op.kind == OpKind::CrashPoint;
+                            }
+                        }
+                        Status::Blocked(_) => all_done = false,
+                        Status::Finished => {}
+                    }
+                }
+                for t in 0..rt.ntasks {
+                    if !rt.tasks[t].store_buf.is_empty() {
+                        set.insert(Actor::flush(t as TaskId));
+                    }
+                }
+                if crash {
+                    set.insert(Actor::CRASH);
+                }
+                self.cands.extend(set.iter());
+                (set, rt.halt, rt.step, all_done)
+            });
+            if halt {
+                break EndKind::Halted;
+            }
+            if set.is_empty() {
+                if all_done {
+                    break EndKind::Complete;
+                }
+                outcomes_extra.push(rt_mut(|rt| rt.deadlock_outcome()));
+                break EndKind::Deadlock;
+            }
+            if step >= opts.max_steps {
+                let mut o = Outcome::new(OutcomeKind::StepLimit, step);
+                o.message = format!("execution cut after {step} steps");
+                outcomes_extra.push(o);
+                break EndKind::StepLimit;
+            }
+            let d = Decision {
+                index: schedule.len() as u32,
+                step,
+                kind: DecisionKind::Schedule,
+                candidates: &self.cands,
+                set,
+                last_task,
+                preemptions,
+            };
+            let Some(c) = sched.choose(&d) else {
+                break EndKind::Stopped;
+            };
+            if c > 127 || !set.contains(Actor(c as u8)) {
+                divergence = Some(Divergence {
+                    index: schedule.len() as u32,
+                    step,
+                    recorded: Some(c),
+                    available: self.cands.iter().map(|a| u32::from(a.0)).collect(),
+                    message: format!("choice {c} is not enabled at step {step}"),
+                });
+                break EndKind::Diverged;
+            }
+            if d.is_preemption(Actor(c as u8)) {
+                preemptions += 1;
+            }
+            schedule.push(c);
+            if opts.hb {
+                step_decision.push((schedule.len() - 1) as u32);
+            }
+            let actor = Actor(c as u8);
+            if actor == Actor::CRASH {
+                rt_mut(|rt| {
+                    let who = (0..rt.ntasks).find(|&t| {
+                        matches!(rt.tasks[t].status, Status::Runnable(op) if op.kind == OpKind::CrashPoint)
+                    });
+                    let point = who.map(|t| rt.tasks[t].crash_point).unwrap_or("");
+                    rt.crash_point = who.map(|t| (t as TaskId, point));
+                    rt.event(EventKind::Crash {
+                        point: point.to_string(),
+                    });
+                });
+                break EndKind::Crashed;
+            }
+            if let Some(t) = actor.as_flush() {
+                rt_mut(|rt| {
+                    let clock = rt.tasks[t as usize].store_buf.front().and_then(|b| b.clock);
+                    rt.hb.begin(step, actor, clock.as_ref());
+                    rt.flush_one(t, true);
+                    rt.hb.end();
+                    rt.step += 1;
+                });
+                continue;
+            }
+            let t = actor.as_task().unwrap_or(0);
+            last_task = Some(t);
+            // value decision for nondet(); then start the step
+            let op = rt_mut(|rt| match rt.tasks[t as usize].status {
+                Status::Runnable(op) => op,
+                _ => Op::new(OpKind::Resume, rt::NO_OBJ),
+            });
+            if op.kind == OpKind::Choose {
+                let dv = Decision {
+                    index: schedule.len() as u32,
+                    step,
+                    kind: DecisionKind::Value(op.arg),
+                    candidates: &[],
+                    set: ActorSet::default(),
+                    last_task,
+                    preemptions,
+                };
+                let Some(v) = sched.choose(&dv) else {
+                    break EndKind::Stopped;
+                };
+                if v >= op.arg {
+                    divergence = Some(Divergence {
+                        index: schedule.len() as u32,
+                        step,
+                        recorded: Some(v),
+                        available: (0..op.arg).collect(),
+                        message: format!("value {v} is not below {} at step {step}", op.arg),
+                    });
+                    break EndKind::Diverged;
+                }
+                schedule.push(v);
+                rt_mut(|rt| rt.tasks[t as usize].chosen_value = v);
+            }
+            rt_mut(|rt| {
+                rt.hb.begin(step, actor, None);
+                rt.current = Some(t);
+                let k = rt.opts.weak_memory;
+                let task = &mut rt.tasks[t as usize];
+                task.steps += 1;
+                task.announced = false;
+                let now = task.steps;
+                if let Some(k) = k {
+                    while rt.tasks[t as usize]
+                        .store_buf
+                        .front()
+                        .is_some_and(|b| now.saturating_sub(b.at_step) > k)
+                    {
+                        rt.flush_one(t, false);
+                    }
+                }
+                if rt.opts.trace {
+                    let op = format!("{:?}", op.kind);
+                    rt.event(EventKind::Step { actor: actor.0, op });
+                }
+            });
+            let fut = self.futures[t as usize].as_mut().expect("task future");
+            let done = fut.as_mut().poll(&mut cx).is_ready();
+            if done {
+                self.futures[t as usize] = None;
+            }
+            rt_mut(|rt| {
+                if done {
+                    // buffered stores outlive the task: its flusher stays
+                    // enabled until they are visible.
+                    rt.tasks[t as usize].status = Status::Finished;
+                    if let Some(h) = rt.tasks[t as usize].held.first() {
+                        let name = rt.obj_label(h.obj);
+                        rt.warn(
+                            "lock held when returning to user space",
+                            format!("task exits holding {name}"),
+                        );
+                    }
+                    rt.event(EventKind::Finish);
+                } else if !rt.tasks[t as usize].announced {
+                    panic!(
+                        "task {} awaited a future that is not a sim primitive",
+                        rt.tasks[t as usize].name
+                    );
+                }
+                rt.hb.end();
+                rt.current = None;
+                rt.step += 1;
+                if !rt.spawned.is_empty() {
+                    for (tid, fut) in rt.spawned.drain(..) {
+                        let i = tid as usize;
+                        if self.futures.len() <= i {
+                            self.futures.resize_with(i + 1, || None);
+                        }
+                        self.futures[i] = Some(fut);
+                    }
+                }
+            });
+        };
+
+        let view = rt_mut(|rt| EndView {
+            end,
+            step: rt.step,
+            crash_point: rt.crash_point.map(|(_, p)| p.to_string()),
+            inflight_bios: rt.inflight.clone(),
+            outcomes: rt
+                .outcomes
+                .iter()
+                .chain(outcomes_extra.iter())
+                .cloned()
+                .collect(),
+        });
+        let mut hook_outcomes = Vec::new();
+        for h in world.hooks.drain(..) {
+            hook_outcomes.extend(h(&view));
+        }
+        let (mut outcomes, trace, races, steps) = rt_mut(|rt| {
+            let outcomes = std::mem::take(&mut rt.outcomes);
+            let trace = opts.trace.then(|| Trace {
+                tasks: rt.tasks[..rt.ntasks]
+                    .iter()
+                    .map(|t| TaskInfo {
+                        name: t.name.to_string(),
+                        process: t.process.to_string(),
+                    })
+                    .collect(),
+                events: std::mem::take(&mut rt.trace),
+            });
+            let races = std::mem::take(&mut rt.hb.races);
+            rt.tearing_down = true;
+            (outcomes, trace, races, rt.step)
+        });
+        self.futures.clear();
+        drop(world);
+        rt_mut(|rt| {
+            rt.active = false;
+            rt.tearing_down = false;
+        });
+        outcomes.extend(outcomes_extra);
+        outcomes.extend(hook_outcomes);
+        self.last_len = schedule.len().next_power_of_two();
+        if divergence.is_none() && end == EndKind::Stopped {
+            // a stop is not a divergence; the replay scheduler reports its own.
+        }
+        Execution {
+            schedule: Schedule(schedule),
+            end,
+            outcomes,
+            steps,
+            preemptions,
+            trace,
+            divergence,
+            races,
+            step_decision,
+        }
+    }
+
+    fn adopt_spawned(&mut self) {
+        let spawned = rt_mut(|rt| std::mem::take(&mut rt.spawned));
+        for (tid, fut) in spawned {
+            let i = tid as usize;
+            if self.futures.len() <= i {
+                self.futures.resize_with(i + 1, || None);
+            }
+            self.futures[i] = Some(fut);
+        }
+    }
+}
+
+/// Spawns a task (from the world closure or from a running task, e.g. a
+/// bio completion) in a process of its own name.
+pub fn spawn(
+    name: impl Into<Cow<'static, str>>,
+    fut: impl Future<Output = ()> + 'static,
+) -> TaskId {
+    let name = name.into();
+    spawn_in(name.clone(), name, fut)
+}
+
+/// Spawns a task in simulated process `process`.
+pub fn spawn_in(
+    process: impl Into<Cow<'static, str>>,
+    name: impl Into<Cow<'static, str>>,
+    fut: impl Future<Output = ()> + 'static,
+) -> TaskId {
+    let fut: TaskFuture = Box::pin(fut);
+    rt::with(|rt| rt.spawn(process.into(), name.into(), fut))
+}
+
+/// `cond_resched`-like explicit preemption point: an access to the
+/// anonymous shared memory (all preempt points conflict with each other).
+pub async fn preempt_point() {
+    rt::schedule_point(Op::new(OpKind::Yield, 0)).await;
+    rt::with(|rt| rt.access(0, rt::clock::Access::Write));
+}
+
+/// A crash point: the scheduler may crash the system here (a choice like
+/// any other); if it does not, the task continues.
+pub async fn crash_point(name: &'static str) {
+    rt::with(|rt| {
+        let t = rt.cur();
+        rt.tasks[t as usize].crash_point = name;
+        let n = rt.nobjs;
+        rt.hb.access_all(n);
+    });
+    rt::schedule_point(Op::new(OpKind::CrashPoint, rt::NO_OBJ)).await;
+}
+
+/// A value chosen by the scheduler in `0..n` (torn writes, random sizes):
+/// explored exhaustively by DFS, recorded in the schedule.
+pub async fn nondet(n: u32) -> u32 {
+    let n = n.max(1);
+    rt::schedule_point(Op {
+        kind: OpKind::Choose,
+        obj: rt::NO_OBJ,
+        arg: n,
+    })
+    .await;
+    rt::with(|rt| {
+        let t = rt.cur();
+        rt.tasks[t as usize].chosen_value
+    })
+}
+
+/// `WARN_ON(cond)` at `site`: records a kernel-warning outcome when `cond`
+/// holds and returns `cond`.
+pub fn warn_on(cond: bool, site: &str) -> bool {
+    if cond {
+        rt::with(|rt| rt.warn(site, String::new()));
+    }
+    cond
+}
+
+/// `BUG()` at `site`: records a kernel-bug outcome and halts the run.
+pub async fn bug(site: &str) {
+    rt::with(|rt| {
+        let mut o = Outcome::new(OutcomeKind::KernelBug, rt.step);
+        o.site = site.to_string();
+        if let Some(t) = rt.current {
+            o.tasks.push(rt.tasks[t as usize].name.to_string());
+        }
+        rt.outcomes.push(o);
+        rt.halt = true;
+    });
+    rt::park(rt::NO_OBJ).await;
+}
+
+/// Reports a user-visible syscall result (e.g. `errno = "EAGAIN"`) at `site`.
+pub fn report_error(site: &str, errno: &str) {
+    rt::with(|rt| {
+        let mut o = Outcome::new(OutcomeKind::UserVisibleError, rt.step);
+        o.site = site.to_string();
+        o.message = errno.to_string();
+        if let Some(t) = rt.current {
+            o.tasks.push(rt.tasks[t as usize].name.to_string());
+        }
+        rt.event(EventKind::Error {
+            site: site.to_string(),
+            errno: errno.to_string(),
+        });
+        rt.outcomes.push(o);
+    })
+}
+
+/// Reports any structured outcome during the run (step filled in).
+pub fn report(mut o: Outcome) {
+    rt::with(|rt| {
+        o.step = rt.step;
+        rt.outcomes.push(o);
+    })
+}
+
+/// A note in the trace (no effect otherwise).
+pub fn note(text: impl Into<String>) {
+    rt::with(|rt| {
+        if rt.opts.trace {
+            rt.event(EventKind::Note { text: text.into() });
+        }
+    })
+}
+
+/// The current task's id.
+pub fn current_task() -> TaskId {
+    rt::with(|rt| rt.cur())
+}
+
+/// The current task's name.
+pub fn current_task_name() -> String {
+    rt::with(|rt| {
+        let t = rt.cur();
+        rt.tasks[t as usize].name.to_string()
+    })
+}
+
+/// The current step number.
+pub fn current_step() -> u32 {
+    rt::with(|rt| rt.step)
+}
+
+/// Scope guard of a kernel function (see [`kfn!`](crate::kfn)).
+pub struct KfnGuard(&'static str);
+
+/// Enters kernel function `name` on the current task's stack until the
+/// guard drops.
+pub fn kfn_enter(name: &'static str) -> KfnGuard {
+    rt::with(|rt| {
+        if let Some(t) = rt.current {
+            rt.tasks[t as usize].kfn.push(name);
+            rt.event(EventKind::Enter {
+                func: name.to_string(),
+            });
+        }
+    });
+    KfnGuard(name)
+}
+
+impl Drop for KfnGuard {
+    fn drop(&mut self) {
+        let name = self.0;
+        rt::try_with(|rt| {
+            if let Some(t) = rt.current {
+                rt.event(EventKind::Exit {
+                    func: name.to_string(),
+                });
+                let stack = &mut rt.tasks[t as usize].kfn;
+                if let Some(i) = stack.iter().rposition(|f| *f == name) {
+                    stack.truncate(i);
+                }
+            }
+        })
+    }
+}
+
+/// `let _f = kfn!("ext4_page_mkwrite");` marks the rest of the scope as
+/// running inside that kernel function (trace stacks, lockdep sites).
+#[macro_export]
+macro_rules! kfn {
+    ($name:expr) => {
+        $crate::sim::kfn_enter($name)
+    };
+}

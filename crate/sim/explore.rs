@@ -1,0 +1,350 @@
+//! The exploration driver: runs many executions of a model under a
+//! strategy, with an execution budget, progress callbacks, cancellation,
+//! sharding, statistics, and per-outcome records (first schedule, and the
+//! schedule with the fewest preemptions found).
+//!
+//! The library has no wall-clock budget; a caller that wants one checks
+//! its own clock in [`Observer::cancelled`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::exec::{EndKind, Execution, Executor, Model, RunOptions};
+use super::oracle::lockdep::{LockGraph, EXT4_LOCK_ORDER};
+use super::oracle::{Outcome, OutcomeKey};
+use super::rt::RT;
+use super::sched::replay::Replay;
+use super::sched::{Dfs, DfsConfig, Pct, RandomScheduler, Scheduler};
+use super::token::{Schedule, TokenError};
+
+/// How to explore.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Strategy {
+    /// Uniform random scheduling (PCG32, per-execution streams).
+    Random { seed: u64 },
+    /// PCT with the given depth.
+    Pct { seed: u64, depth: u32 },
+    /// Exhaustive DFS (naive or DPOR) under a preemption bound.
+    Dfs {
+        preemption_bound: Option<u32>,
+        dpor: bool,
+    },
+}
+
+/// Exploration settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ExploreConfig {
+    pub strategy: Strategy,
+    /// Most executions this shard runs.
+    pub max_executions: u64,
+    /// Shard index (0-based) and count: `I/N` in the UI is `(I-1, N)`.
+    pub shard: (u32, u32),
+    pub run: RunOptions,
+    /// Keep every explored schedule in the report (tests, small models).
+    pub keep_schedules: bool,
+    /// Use the ext4 declared lock order in the lockdep oracle.
+    pub ext4_declared_order: bool,
+    /// Call the observer's `progress` every this many executions.
+    pub progress_every: u64,
+}
+
+impl Default for ExploreConfig {
+    fn default() -> Self {
+        ExploreConfig {
+            strategy: Strategy::Dfs {
+                preemption_bound: Some(2),
+                dpor: true,
+            },
+            max_executions: 100_000,
+            shard: (0, 1),
+            run: RunOptions::default(),
+            keep_schedules: false,
+            ext4_declared_order: true,
+            progress_every: 1000,
+        }
+    }
+}
+
+/// Counters of an exploration.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Executions run and counted (this shard's).
+    pub executions: u64,
+    /// ... that ran to an end state (complete, deadlock, crash, BUG).
+    pub complete: u64,
+    /// ... that the step limit cut.
+    pub cut_by_step_limit: u64,
+    pub deadlocks: u64,
+    pub crashes: u64,
+    /// DFS alternatives within the bound left unexplored by DPOR.
+    pub pruned_by_dpor: u64,
+    /// Executions that belonged to another shard (run, not counted).
+    pub foreign_executions: u64,
+    pub distinct_outcomes: u64,
+    /// The DFS search finished (every alternative explored).
+    pub exhausted: bool,
+    /// The budget ran out before the search finished.
+    pub budget_exhausted: bool,
+    pub cancelled: bool,
+    /// Total steps over all counted executions.
+    pub steps: u64,
+}
+
+/// One distinct outcome of an exploration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeRecord {
+    pub key: OutcomeKey,
+    /// The outcome as first found.
+    pub first: Outcome,
+    pub first_execution: u64,
+    pub first_token: String,
+    /// Executions showing it.
+    pub count: u64,
+    /// Fewest preemptions among executions showing it, and that schedule.
+    pub fewest_preemptions: u32,
+    pub fewest_token: String,
+    /// The outcome as found in that schedule.
+    pub fewest: Outcome,
+}
+
+/// The result of an exploration.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Report {
+    pub stats: Stats,
+    /// Distinct outcomes in order of discovery.
+    pub outcomes: Vec<OutcomeRecord>,
+    /// Every explored schedule (only with `keep_schedules`).
+    pub schedules: Vec<Schedule>,
+    /// Lock-class dependencies learned (from, to).
+    pub lock_graph: Vec<(String, String)>,
+}
+
+impl Report {
+    /// The distinct outcome keys, sorted.
+    pub fn outcome_keys(&self) -> Vec<OutcomeKey> {
+        let mut v: Vec<OutcomeKey> = self.outcomes.iter().map(|o| o.key.clone()).collect();
+        v.sort();
+        v
+    }
+
+    /// The first record of `kind`.
+    pub fn find(&self, kind: &super::oracle::OutcomeKind) -> Option<&OutcomeRecord> {
+        self.outcomes.iter().find(|o| &o.key.kind == kind)
+    }
+}
+
+/// Progress and cancellation hooks.
+pub trait Observer {
+    /// Called every `progress_every` executions and at the end.
+    fn progress(&mut self, _stats: &Stats) {}
+    /// Polled before every execution; true stops the exploration.
+    fn cancelled(&mut self) -> bool {
+        false
+    }
+}
+
+/// An observer that does nothing.
+pub struct NoObserver;
+impl Observer for NoObserver {}
+
+fn set_lockdep(graph: LockGraph) -> LockGraph {
+    RT.with(|r| std::mem::replace(&mut r.borrow_mut().lockdep, graph))
+}
+
+struct Recorder {
+    map: BTreeMap<OutcomeKey, usize>,
+    records: Vec<OutcomeRecord>,
+}
+
+impl Recorder {
+    fn record(&mut self, index: u64, exec: &Execution) {
+        let mut token: Option<String> = None;
+        for o in &exec.outcomes {
+            let key = o.key();
+            let tok = token.get_or_insert_with(|| exec.token()).clone();
+            match self.map.get(&key) {
+                Some(&i) => {
+                    let r = &mut self.records[i];
+                    r.count += 1;
+                    if exec.preemptions < r.fewest_preemptions {
+                        r.fewest_preemptions = exec.preemptions;
+                        r.fewest_token = tok;
+                        r.fewest = o.clone();
+                    }
+                }
+                None => {
+                    self.map.insert(key.clone(), self.records.len());
+                    self.records.push(OutcomeRecord {
+                        key,
+                        first: o.clone(),
+                        first_execution: index,
+                        first_token: tok.clone(),
+                        count: 1,
+                        fewest_preemptions: exec.preemptions,
+                        fewest_token: tok,
+                        fewest: o.clone(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Explores `model` as `cfg` says.
+pub fn explore(model: &Model, cfg: &ExploreConfig, obs: &mut dyn Observer) -> Report {
+    let declared: &[&[&str]] = if cfg.ext4_declared_order {
+        EXT4_LOCK_ORDER
+    } else {
+        &[]
+    };
+    let saved = set_lockdep(LockGraph::new(declared));
+    let (shard, count) = (cfg.shard.0, cfg.shard.1.max(1));
+    let mut stats = Stats::default();
+    let mut rec = Recorder {
+        map: BTreeMap::new(),
+        records: Vec::new(),
+    };
+    let mut schedules = Vec::new();
+    let mut ex = Executor::default();
+    let mut run = cfg.run.clone();
+    let mut count_exec = |exec: &Execution, stats: &mut Stats, index: u64, rec: &mut Recorder| {
+        stats.executions += 1;
+        stats.steps += u64::from(exec.steps);
+        match exec.end {
+            EndKind::StepLimit => stats.cut_by_step_limit += 1,
+            _ => stats.complete += 1,
+        }
+        if exec.end == EndKind::Deadlock {
+            stats.deadlocks += 1;
+        }
+        if exec.end == EndKind::Crashed {
+            stats.crashes += 1;
+        }
+        rec.record(index, exec);
+        if cfg.keep_schedules {
+            schedules.push(exec.schedule.clone());
+        }
+    };
+    let every = cfg.progress_every.max(1);
+    match &cfg.strategy {
+        Strategy::Random { .. } | Strategy::Pct { .. } => {
+            let mut sched: Box<dyn Scheduler> = match cfg.strategy {
+                Strategy::Random { seed } => Box::new(RandomScheduler::new(seed)),
+                Strategy::Pct { seed, depth } => Box::new(Pct::new(seed, depth)),
+                Strategy::Dfs { .. } => unreachable!(),
+            };
+            let mut k = 0u64;
+            while stats.executions < cfg.max_executions {
+                if obs.cancelled() {
+                    stats.cancelled = true;
+                    break;
+                }
+                let index = u64::from(shard) + k * u64::from(count);
+                k += 1;
+                sched.begin(index);
+                let exec = ex.run(model, sched.as_mut(), &run);
+                count_exec(&exec, &mut stats, index, &mut rec);
+                if stats.executions % every == 0 {
+                    stats.distinct_outcomes = rec.records.len() as u64;
+                    obs.progress(&stats);
+                }
+            }
+            stats.budget_exhausted = !stats.cancelled;
+        }
+        Strategy::Dfs {
+            preemption_bound,
+            dpor,
+        } => {
+            run.hb = *dpor;
+            let mut dfs = Dfs::new(DfsConfig {
+                preemption_bound: *preemption_bound,
+                dpor: *dpor,
+                shard_index: shard,
+                shard_count: count,
+            });
+            let mut index = 0u64;
+            loop {
+                if stats.executions >= cfg.max_executions {
+                    stats.budget_exhausted = true;
+                    break;
+                }
+                if obs.cancelled() {
+                    stats.cancelled = true;
+                    break;
+                }
+                dfs.begin(index);
+                let exec = ex.run(model, &mut dfs, &run);
+                if dfs.leaf_is_ours() {
+                    count_exec(&exec, &mut stats, index, &mut rec);
+                    index += 1;
+                    if stats.executions % every == 0 {
+                        stats.distinct_outcomes = rec.records.len() as u64;
+                        obs.progress(&stats);
+                    }
+                } else {
+                    stats.foreign_executions += 1;
+                }
+                if !dfs.after_execution(&exec) {
+                    stats.exhausted = true;
+                    break;
+                }
+            }
+            stats.pruned_by_dpor = if *dpor { dfs.pruned } else { 0 };
+        }
+    }
+    stats.distinct_outcomes = rec.records.len() as u64;
+    obs.progress(&stats);
+    let graph = set_lockdep(saved);
+    Report {
+        stats,
+        outcomes: rec.records,
+        schedules,
+        lock_graph: graph.edges(),
+    }
+}
+
+/// Replays a token with the trace on. A token that no longer fits the
+/// model yields an execution whose `divergence` names the step (never a
+/// panic): a choice not enabled there, a schedule that ends before the
+/// execution, or an execution that ends with choices left over.
+pub fn replay(model: &Model, token: &str, opts: &RunOptions) -> Result<Execution, TokenError> {
+    let schedule = Schedule::from_token(token)?;
+    Ok(replay_schedule(model, &schedule, opts))
+}
+
+/// [`replay`] of a decoded schedule.
+pub fn replay_schedule(model: &Model, schedule: &Schedule, opts: &RunOptions) -> Execution {
+    let mut opts = opts.clone();
+    opts.trace = true;
+    let mut r = Replay::new(schedule);
+    let mut exec = Executor::default().run(model, &mut r, &opts);
+    if exec.divergence.is_none() {
+        if let Some(stop) = &r.stopped {
+            exec.end = EndKind::Diverged;
+            exec.divergence = Some(super::exec::Divergence {
+                index: stop.index,
+                step: stop.step,
+                recorded: None,
+                available: stop.candidates.iter().map(|a| u32::from(a.0)).collect(),
+                message: format!(
+                    "schedule ended at step {} but the execution goes on",
+                    stop.step
+                ),
+            });
+        } else if r.remaining() > 0 {
+            exec.divergence = Some(super::exec::Divergence {
+                index: exec.schedule.0.len() as u32,
+                step: exec.steps,
+                recorded: schedule.0.get(exec.schedule.0.len()).copied(),
+                available: Vec::new(),
+                message: format!(
+                    "execution ended at step {} with {} choices left",
+                    exec.steps,
+                    r.remaining()
+                ),
+            });
+        }
+    }
+    exec
+}

@@ -1,0 +1,631 @@
+//! The one internal model behind every public primitive (as loom's `rt`
+//! behind its `sync`): tasks, objects, the current step, the trace, and the
+//! happens-before state. It lives in a thread-local, re-initialised for each
+//! execution, so the public handles are plain `Copy` ids and kernel code
+//! moves them into tasks freely. One simulation per thread at a time.
+
+pub(crate) mod clock;
+pub(crate) mod object;
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use serde::{Deserialize, Serialize};
+
+use crate::sim::oracle::lockdep::LockGraph;
+use crate::sim::oracle::{Outcome, OutcomeKind};
+use crate::sim::trace::{Event, EventKind};
+use clock::{Access, Hb, VClock};
+use object::{ObjState, Object};
+
+/// Most tasks (including bio completion tasks) one execution may spawn.
+pub const MAX_TASKS: usize = 32;
+/// Actors: tasks, then one store-buffer flusher per task.
+pub const MAX_ACTORS: usize = 2 * MAX_TASKS;
+
+/// A task's index in its execution (spawn order, from 0).
+pub type TaskId = u32;
+/// An object's index in its execution (creation order, from 0).
+pub type ObjId = u32;
+/// A lock class (interned per thread; the name is what is reported).
+pub type ClassId = u32;
+
+/// Who a scheduling decision runs: a task, the store-buffer flusher of a
+/// task (weak-memory mode), or the crash.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+pub struct Actor(pub u8);
+
+impl Actor {
+    /// The crash: ends the execution at a crash point.
+    pub const CRASH: Actor = Actor(MAX_ACTORS as u8);
+
+    /// Task `t` runs its next step.
+    pub fn task(t: TaskId) -> Actor {
+        Actor(t as u8)
+    }
+    /// The oldest buffered store of task `t` becomes visible.
+    pub fn flush(t: TaskId) -> Actor {
+        Actor((MAX_TASKS as u32 + t) as u8)
+    }
+    /// The task this actor runs, if it is a task.
+    pub fn as_task(self) -> Option<TaskId> {
+        ((self.0 as usize) < MAX_TASKS).then_some(u32::from(self.0))
+    }
+    /// The task whose store buffer this actor flushes.
+    pub fn as_flush(self) -> Option<TaskId> {
+        let a = self.0 as usize;
+        (MAX_TASKS..MAX_ACTORS)
+            .contains(&a)
+            .then(|| (a - MAX_TASKS) as u32)
+    }
+}
+
+/// A set of actors (bit i = `Actor(i)`).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug, Hash)]
+pub struct ActorSet(pub u128);
+
+impl ActorSet {
+    pub fn insert(&mut self, a: Actor) {
+        self.0 |= 1u128 << a.0;
+    }
+    pub fn remove(&mut self, a: Actor) {
+        self.0 &= !(1u128 << a.0);
+    }
+    pub fn contains(&self, a: Actor) -> bool {
+        self.0 & (1u128 << a.0) != 0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+    pub fn len(&self) -> u32 {
+        self.0.count_ones()
+    }
+    pub fn union(self, o: ActorSet) -> ActorSet {
+        ActorSet(self.0 | o.0)
+    }
+    pub fn minus(self, o: ActorSet) -> ActorSet {
+        ActorSet(self.0 & !o.0)
+    }
+    /// Members in increasing order.
+    pub fn iter(self) -> impl Iterator<Item = Actor> {
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let i = bits.trailing_zeros();
+            bits &= bits - 1;
+            Some(Actor(i as u8))
+        })
+    }
+}
+
+/// What a task announced it will do when next scheduled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpKind {
+    /// First step of a task (runs up to its first primitive).
+    Start,
+    /// Continue after being woken (lock granted, event signalled).
+    Resume,
+    /// `preempt_point()`: an access to unprotected shared state.
+    Yield,
+    MutexLock,
+    DownRead,
+    DownWrite,
+    PageLock,
+    WaitWriteback,
+    WaitCompletion,
+    WaitEvent,
+    Load,
+    Store,
+    AtomicRead,
+    AtomicWrite,
+    AtomicRmw,
+    Barrier,
+    HandleStart,
+    CommitLock,
+    WaitCommit,
+    BioComplete,
+    CrashPoint,
+    /// `nondet(n)`: the scheduler chooses a value.
+    Choose,
+}
+
+/// An announced operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    pub kind: OpKind,
+    pub obj: ObjId,
+    pub arg: u32,
+}
+
+pub(crate) const NO_OBJ: ObjId = u32::MAX;
+
+impl Op {
+    pub fn new(kind: OpKind, obj: ObjId) -> Op {
+        Op { kind, obj, arg: 0 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    Runnable(Op),
+    Blocked(ObjId),
+    Finished,
+}
+
+/// Lock mode of a held lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    Exclusive,
+    Shared,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Held {
+    pub obj: ObjId,
+    pub class: ClassId,
+    pub mode: Mode,
+    pub at: &'static str,
+}
+
+pub(crate) struct Buffered {
+    pub obj: ObjId,
+    pub op: object::StoreOp,
+    pub at_step: u32,
+    pub clock: Option<VClock>,
+}
+
+pub(crate) struct Task {
+    pub name: Cow<'static, str>,
+    pub process: Cow<'static, str>,
+    pub status: Status,
+    pub held: Vec<Held>,
+    pub kfn: Vec<&'static str>,
+    pub steps: u32,
+    pub handle_refs: u32,
+    pub handle_journal: ObjId,
+    pub handle_tid: u32,
+    pub store_buf: VecDeque<Buffered>,
+    pub announced: bool,
+    pub chosen_value: u32,
+    pub crash_point: &'static str,
+}
+
+impl Task {
+    fn new() -> Task {
+        Task {
+            name: Cow::Borrowed(""),
+            process: Cow::Borrowed(""),
+            status: Status::Finished,
+            held: Vec::new(),
+            kfn: Vec::new(),
+            steps: 0,
+            handle_refs: 0,
+            handle_journal: NO_OBJ,
+            handle_tid: 0,
+            store_buf: VecDeque::new(),
+            announced: false,
+            chosen_value: 0,
+            crash_point: "",
+        }
+    }
+}
+
+/// A boxed task future.
+pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+/// Options fixed for one execution.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RtOptions {
+    pub trace: bool,
+    pub hb: bool,
+    pub weak_memory: Option<u32>,
+}
+
+pub(crate) struct Rt {
+    pub active: bool,
+    pub tearing_down: bool,
+    pub opts: RtOptions,
+    pub tasks: Vec<Task>,
+    pub ntasks: usize,
+    pub objects: Vec<Object>,
+    pub nobjs: usize,
+    pub classes: Vec<&'static str>,
+    pub current: Option<TaskId>,
+    pub step: u32,
+    pub spawned: Vec<(TaskId, TaskFuture)>,
+    pub trace: Vec<Event>,
+    pub outcomes: Vec<Outcome>,
+    pub halt: bool,
+    pub hb: Hb,
+    pub lockdep: LockGraph,
+    pub lockdep_new: Vec<Outcome>,
+    pub misuse: Option<String>,
+    pub blocks: Vec<(u64, ObjId)>,
+    pub bio_seq: u32,
+    pub inflight: Vec<(u32, u64, bool)>,
+    pub crash_point: Option<(TaskId, &'static str)>,
+}
+
+thread_local! {
+    pub(crate) static RT: RefCell<Rt> = RefCell::new(Rt::new());
+}
+
+/// Runs `f` on the current execution's model.
+///
+/// Panics when called outside an execution (a kernel path run without the
+/// simulator), which is a programming error, never reachable from data.
+pub(crate) fn with<R>(f: impl FnOnce(&mut Rt) -> R) -> R {
+    RT.with(|r| {
+        let mut rt = r.borrow_mut();
+        assert!(
+            rt.active,
+            "sim primitive used outside a simulated execution (Model::run/explore)"
+        );
+        f(&mut rt)
+    })
+}
+
+/// Like [`with`] but does nothing outside an execution or while it is being
+/// torn down (for drop guards).
+pub(crate) fn try_with(f: impl FnOnce(&mut Rt)) {
+    RT.with(|r| {
+        if let Ok(mut rt) = r.try_borrow_mut() {
+            if rt.active && !rt.tearing_down {
+                f(&mut rt)
+            }
+        }
+    })
+}
+
+impl Rt {
+    fn new() -> Rt {
+        Rt {
+            active: false,
+            tearing_down: false,
+            opts: RtOptions::default(),
+            tasks: Vec::new(),
+            ntasks: 0,
+            objects: Vec::new(),
+            nobjs: 0,
+            classes: Vec::new(),
+            current: None,
+            step: 0,
+            spawned: Vec::new(),
+            trace: Vec::new(),
+            outcomes: Vec::new(),
+            halt: false,
+            hb: Hb::default(),
+            lockdep: LockGraph::default(),
+            lockdep_new: Vec::new(),
+            misuse: None,
+            blocks: Vec::new(),
+            bio_seq: 0,
+            inflight: Vec::new(),
+            crash_point: None,
+        }
+    }
+
+    pub fn reset(&mut self, opts: RtOptions) {
+        self.active = true;
+        self.tearing_down = false;
+        self.hb.reset(opts.hb);
+        self.opts = opts;
+        self.ntasks = 0;
+        self.nobjs = 0;
+        self.current = None;
+        self.step = 0;
+        self.spawned.clear();
+        self.trace.clear();
+        self.outcomes.clear();
+        self.halt = false;
+        self.lockdep_new.clear();
+        self.misuse = None;
+        self.blocks.clear();
+        self.bio_seq = 0;
+        self.inflight.clear();
+        self.crash_point = None;
+        // object 0: the anonymous shared memory `preempt_point` touches.
+        self.new_object(
+            Cow::Borrowed("shared memory"),
+            "shared memory",
+            ObjState::Plain,
+        );
+    }
+
+    pub fn class(&mut self, name: &'static str) -> ClassId {
+        if let Some(i) = self.classes.iter().position(|c| *c == name) {
+            return i as ClassId;
+        }
+        self.classes.push(name);
+        (self.classes.len() - 1) as ClassId
+    }
+
+    pub fn class_name(&self, c: ClassId) -> &'static str {
+        self.classes.get(c as usize).copied().unwrap_or("?")
+    }
+
+    pub fn new_object(
+        &mut self,
+        name: Cow<'static, str>,
+        class: &'static str,
+        st: ObjState,
+    ) -> ObjId {
+        let class = self.class(class);
+        let id = self.nobjs;
+        if id < self.objects.len() {
+            let o = &mut self.objects[id];
+            o.name = name;
+            o.class = class;
+            o.st = st;
+        } else {
+            self.objects.push(Object { name, class, st });
+        }
+        self.nobjs += 1;
+        self.hb.ensure_obj(id as ObjId);
+        id as ObjId
+    }
+
+    pub fn obj(&mut self, id: ObjId) -> &mut Object {
+        &mut self.objects[id as usize]
+    }
+
+    pub fn spawn(
+        &mut self,
+        process: Cow<'static, str>,
+        name: Cow<'static, str>,
+        fut: TaskFuture,
+    ) -> TaskId {
+        let id = self.ntasks;
+        assert!(
+            id < MAX_TASKS,
+            "more than {MAX_TASKS} tasks in one execution"
+        );
+        if id >= self.tasks.len() {
+            self.tasks.push(Task::new());
+        }
+        let t = &mut self.tasks[id];
+        t.name = name;
+        t.process = process;
+        t.status = Status::Runnable(Op::new(OpKind::Start, NO_OBJ));
+        t.held.clear();
+        t.kfn.clear();
+        t.steps = 0;
+        t.handle_refs = 0;
+        t.handle_journal = NO_OBJ;
+        t.store_buf.clear();
+        t.announced = false;
+        self.ntasks += 1;
+        let tid = id as TaskId;
+        self.spawned.push((tid, fut));
+        if self.opts.trace {
+            let name = self.tasks[id].name.to_string();
+            self.event(EventKind::Spawn {
+                name,
+                process: self.tasks[id].process.to_string(),
+            });
+        }
+        tid
+    }
+
+    pub fn cur(&self) -> TaskId {
+        self.current.expect("no current task")
+    }
+
+    pub fn task(&mut self, t: TaskId) -> &mut Task {
+        &mut self.tasks[t as usize]
+    }
+
+    /// Appends a trace event for the current task (no-op unless tracing).
+    pub fn event(&mut self, kind: EventKind) {
+        if !self.opts.trace {
+            return;
+        }
+        let (task, stack) = match self.current {
+            Some(t) => (
+                Some(t),
+                self.tasks[t as usize]
+                    .kfn
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+            ),
+            None => (None, Vec::new()),
+        };
+        self.trace.push(Event {
+            step: self.step,
+            task,
+            stack,
+            kind,
+        });
+    }
+
+    pub fn obj_label(&self, o: ObjId) -> String {
+        match self.objects.get(o as usize) {
+            Some(ob) => ob.name.to_string(),
+            None => String::new(),
+        }
+    }
+
+    pub fn access(&mut self, o: ObjId, a: Access) {
+        self.hb.access(o, a);
+    }
+
+    /// Announces the current task's next operation (it yields after this).
+    pub fn announce(&mut self, op: Op) {
+        let t = self.cur();
+        let task = &mut self.tasks[t as usize];
+        task.status = Status::Runnable(op);
+        task.announced = true;
+        if let Some(class) = object::acquire_class(self, op) {
+            self.lockdep_acquire(t, op.obj, class);
+        }
+    }
+
+    /// Blocks the current task on `o` (it yields after this).
+    pub fn block(&mut self, o: ObjId) {
+        let t = self.cur();
+        self.tasks[t as usize].status = Status::Blocked(o);
+        self.tasks[t as usize].announced = true;
+        if self.opts.trace {
+            let lock = self.obj_label(o);
+            self.event(EventKind::Block { lock });
+        }
+    }
+
+    /// Makes blocked task `t` runnable again (it resumes in its own step).
+    pub fn wake(&mut self, t: TaskId, o: ObjId) {
+        self.tasks[t as usize].status = Status::Runnable(Op::new(OpKind::Resume, o));
+        self.hb.wake(Actor::task(t));
+        if self.opts.trace {
+            let task = self.tasks[t as usize].name.to_string();
+            let lock = self.obj_label(o);
+            self.event(EventKind::Wake { task, lock });
+        }
+    }
+
+    pub fn push_held(&mut self, t: TaskId, o: ObjId, mode: Mode) {
+        let class = self.objects[o as usize].class;
+        let at = self.tasks[t as usize].kfn.last().copied().unwrap_or("");
+        self.tasks[t as usize].held.push(Held {
+            obj: o,
+            class,
+            mode,
+            at,
+        });
+        if self.opts.trace {
+            let lock = self.obj_label(o);
+            let class = self.class_name(class).to_string();
+            let prev = self.current;
+            self.current = Some(t);
+            self.event(EventKind::Acquire { lock, class, mode });
+            self.current = prev;
+        }
+    }
+
+    pub fn pop_held(&mut self, t: TaskId, o: ObjId) -> bool {
+        let held = &mut self.tasks[t as usize].held;
+        let Some(i) = held.iter().rposition(|h| h.obj == o) else {
+            return false;
+        };
+        held.remove(i);
+        if self.opts.trace {
+            let lock = self.obj_label(o);
+            self.event(EventKind::Release { lock });
+        }
+        true
+    }
+
+    pub fn holds(&self, t: TaskId, o: ObjId) -> bool {
+        self.tasks[t as usize].held.iter().any(|h| h.obj == o)
+    }
+
+    /// A kernel WARN: recorded as an outcome; the run continues.
+    pub fn warn(&mut self, site: &str, message: String) {
+        let tasks = self
+            .current
+            .map(|t| vec![self.tasks[t as usize].name.to_string()])
+            .unwrap_or_default();
+        let mut o = Outcome::new(OutcomeKind::KernelWarning, self.step);
+        o.site = site.to_string();
+        o.tasks = tasks;
+        o.message = message;
+        if self.opts.trace {
+            self.event(EventKind::Warn {
+                site: site.to_string(),
+            });
+        }
+        self.outcomes.push(o);
+    }
+
+    /// Drains (makes visible) every buffered store of task `t`.
+    pub fn drain_store_buffer(&mut self, t: TaskId) {
+        while !self.tasks[t as usize].store_buf.is_empty() {
+            self.flush_one(t, false);
+        }
+    }
+
+    /// Publishes the oldest buffered store of `t`.
+    pub fn flush_one(&mut self, t: TaskId, as_actor: bool) {
+        let Some(b) = self.tasks[t as usize].store_buf.pop_front() else {
+            return;
+        };
+        if as_actor {
+            // the flusher's own step: the store's clock was joined at begin.
+            self.access(b.obj, Access::Write);
+        } else {
+            // a drain inside the task's step: a race with it is a race with
+            // the flusher, which could have run earlier on its own.
+            self.hb
+                .access_as(b.obj, Access::Write, Some(Actor::flush(t)));
+        }
+        if let ObjState::Atomic { value } = &mut self.objects[b.obj as usize].st {
+            *value = b.op.apply(*value);
+        }
+        if self.opts.trace {
+            let atomic = self.obj_label(b.obj);
+            self.event(EventKind::Flush {
+                atomic,
+                task: self.tasks[t as usize].name.to_string(),
+            });
+        }
+    }
+}
+
+/// A future that is pending exactly once: the task yields to the scheduler.
+pub(crate) struct PendingOnce(bool);
+
+impl Future for PendingOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            Poll::Pending
+        }
+    }
+}
+
+/// Announces `op` and yields; resumes when the scheduler runs this task.
+pub(crate) async fn schedule_point(op: Op) {
+    with(|rt| rt.announce(op));
+    PendingOnce(false).await;
+}
+
+/// Blocks the current task on `o` and yields until woken.
+pub(crate) async fn park(o: ObjId) {
+    with(|rt| rt.block(o));
+    PendingOnce(false).await;
+}
+
+/// A human description of an actor at the current state (task name and
+/// its pending operation), for manual scheduling.
+pub(crate) fn describe_actor(a: Actor) -> String {
+    with(|rt| {
+        if a == Actor::CRASH {
+            return "crash".to_string();
+        }
+        if let Some(t) = a.as_flush() {
+            return format!(
+                "make {}'s oldest buffered store visible",
+                rt.tasks[t as usize].name
+            );
+        }
+        let t = a.as_task().unwrap_or(0) as usize;
+        let Some(task) = rt.tasks.get(t) else {
+            return String::new();
+        };
+        match task.status {
+            Status::Runnable(op) => {
+                format!("{}: {:?} {}", task.name, op.kind, rt.obj_label(op.obj))
+            }
+            _ => task.name.to_string(),
+        }
+    })
+}

@@ -1,0 +1,340 @@
+//! Object states and their Linux semantics: what enables an announced
+//! operation, and how acquiring, releasing and waking work. The public
+//! facades in `sync/` call these.
+//!
+//! Semantics chosen (and why):
+//! - mutex and page lock: an acquire is *enabled* only while the lock is
+//!   free, so a task waiting for one is simply not schedulable; which waiter
+//!   gets a released lock is a scheduler choice (Linux allows stealing).
+//! - rw_semaphore (and the jbd2 handle): FIFO wait queue with hand-off, like
+//!   kernel/locking/rwsem.c: a reader queues when a writer holds the lock *or
+//!   any task is queued*, so a queued writer blocks new readers; on release a
+//!   writer at the head gets the lock, or, when a reader is at the head, all
+//!   queued readers do (`rwsem_mark_wake` wakes readers past writers).
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+
+use super::clock::Access;
+use super::{ClassId, Mode, ObjId, Op, OpKind, Rt, TaskId};
+
+/// An object of one execution.
+pub(crate) struct Object {
+    pub name: Cow<'static, str>,
+    pub class: ClassId,
+    pub st: ObjState,
+}
+
+/// The rwsem core: holders and FIFO waiters.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RwState {
+    pub readers: u64,
+    pub writer: Option<TaskId>,
+    pub queue: VecDeque<(TaskId, bool)>,
+}
+
+/// jbd2 transaction states (fs/jbd2 `t_state`), reduced to those a handle
+/// or the commit can observe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum TState {
+    /// `T_RUNNING`: handles may join.
+    Running,
+    /// `T_LOCKED`: commit started; new handles wait; commit waits for
+    /// `t_updates` to reach zero.
+    Locked,
+    /// `T_FLUSH`..`T_COMMIT`: the committing transaction is writing; a new
+    /// running transaction accepts handles.
+    Commit,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct JournalState {
+    pub rw: RwState,
+    /// tid of the running transaction (`j_running_transaction->t_tid`).
+    pub running_tid: u32,
+    /// state of the running transaction.
+    pub t_state: TState,
+    /// tid being committed (`j_committing_transaction`).
+    pub committing: Option<u32>,
+    /// last committed tid (`j_commit_sequence`).
+    pub commit_sequence: u32,
+}
+
+/// A buffered (not yet visible) atomic store.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum StoreOp {
+    Set(i64),
+    Add(i64),
+}
+
+impl StoreOp {
+    pub fn apply(self, v: i64) -> i64 {
+        match self {
+            StoreOp::Set(x) => x,
+            StoreOp::Add(d) => v.wrapping_add(d),
+        }
+    }
+}
+
+pub(crate) enum ObjState {
+    Plain,
+    Mutex {
+        owner: Option<TaskId>,
+    },
+    RwSem(RwState),
+    Page {
+        owner: Option<TaskId>,
+        writeback: bool,
+    },
+    Completion {
+        done: u32,
+    },
+    WaitQueue,
+    Atomic {
+        value: i64,
+    },
+    Journal(Box<JournalState>),
+}
+
+/// Completion count meaning `complete_all` was called.
+pub(crate) const COMPLETE_ALL: u32 = u32::MAX / 2;
+
+/// The lock class an announced operation tries to acquire (for lockdep).
+pub(crate) fn acquire_class(rt: &Rt, op: Op) -> Option<ClassId> {
+    match op.kind {
+        OpKind::MutexLock
+        | OpKind::DownRead
+        | OpKind::DownWrite
+        | OpKind::PageLock
+        | OpKind::HandleStart
+        | OpKind::CommitLock => rt.objects.get(op.obj as usize).map(|o| o.class),
+        _ => None,
+    }
+}
+
+impl Rt {
+    /// Whether task `t`'s announced operation can run now.
+    pub(crate) fn op_enabled(&self, op: Op) -> bool {
+        let st = match self.objects.get(op.obj as usize) {
+            Some(o) => &o.st,
+            None => return true,
+        };
+        match (op.kind, st) {
+            (OpKind::MutexLock, ObjState::Mutex { owner }) => owner.is_none(),
+            (OpKind::PageLock, ObjState::Page { owner, .. }) => owner.is_none(),
+            (OpKind::WaitWriteback, ObjState::Page { writeback, .. }) => !writeback,
+            (OpKind::WaitCompletion, ObjState::Completion { done }) => *done > 0,
+            (OpKind::WaitCommit, ObjState::Journal(j)) => j.commit_sequence >= op.arg,
+            _ => true,
+        }
+    }
+
+    /// Holder tasks of a lock-like object (for the wait-for graph).
+    pub(crate) fn holders(&self, o: ObjId) -> Vec<TaskId> {
+        let Some(ob) = self.objects.get(o as usize) else {
+            return Vec::new();
+        };
+        let mask = |m: u64| (0..64u32).filter(move |i| m & (1 << i) != 0);
+        match &ob.st {
+            ObjState::Mutex { owner } | ObjState::Page { owner, .. } => {
+                owner.iter().copied().collect()
+            }
+            ObjState::RwSem(rw) => rw.writer.iter().copied().chain(mask(rw.readers)).collect(),
+            ObjState::Journal(j) => {
+                j.rw.writer
+                    .iter()
+                    .copied()
+                    .chain(mask(j.rw.readers))
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// For a task queued on a rwsem-like object: the tasks it waits for
+    /// (a queued writer waits for every holder and everyone queued ahead; a
+    /// queued reader waits for a writer holder and the writers queued
+    /// ahead). None when `t` is not queued on `o`.
+    pub(crate) fn rw_waits_for(&self, o: ObjId, t: TaskId) -> Option<Vec<TaskId>> {
+        let rw = match self.objects.get(o as usize).map(|ob| &ob.st) {
+            Some(ObjState::RwSem(rw)) => rw,
+            Some(ObjState::Journal(j)) => &j.rw,
+            _ => return None,
+        };
+        let pos = rw.queue.iter().position(|(w, _)| *w == t)?;
+        let write = rw.queue[pos].1;
+        let mut v: Vec<TaskId> = rw.writer.iter().copied().collect();
+        if write {
+            v.extend((0..64u32).filter(|i| rw.readers & (1 << i) != 0));
+        }
+        v.extend(
+            rw.queue
+                .iter()
+                .take(pos)
+                .filter(|(_, wr)| write || *wr)
+                .map(|(w, _)| *w),
+        );
+        Some(v)
+    }
+
+    fn rw_mut(&mut self, o: ObjId) -> &mut RwState {
+        match &mut self.objects[o as usize].st {
+            ObjState::RwSem(rw) => rw,
+            ObjState::Journal(j) => &mut j.rw,
+            _ => panic!("object {o} is not an rw_semaphore"),
+        }
+    }
+
+    /// `down_read`/`down_write` by the current task, performed in its step.
+    /// Returns whether it acquired; otherwise the task is queued (the caller
+    /// parks).
+    pub(crate) fn rw_down(&mut self, o: ObjId, write: bool) -> bool {
+        let t = self.cur();
+        self.access(o, Access::Write);
+        self.drain_store_buffer(t);
+        let rw = self.rw_mut(o);
+        let free = rw.writer.is_none() && rw.queue.is_empty() && (!write || rw.readers == 0);
+        if free {
+            if write {
+                rw.writer = Some(t);
+            } else {
+                rw.readers |= 1 << t;
+            }
+            let mode = if write { Mode::Exclusive } else { Mode::Shared };
+            self.push_held(t, o, mode);
+            true
+        } else {
+            rw.queue.push_back((t, write));
+            false
+        }
+    }
+
+    /// `up_read`/`up_write` by the current task. Returns false (and records
+    /// a warning) when the task did not hold the lock.
+    pub(crate) fn rw_up(&mut self, o: ObjId, write: bool) -> bool {
+        let t = self.cur();
+        self.access(o, Access::Release);
+        self.drain_store_buffer(t);
+        let rw = self.rw_mut(o);
+        let ok = if write {
+            let ok = rw.writer == Some(t);
+            if ok {
+                rw.writer = None;
+            }
+            ok
+        } else {
+            let ok = rw.readers & (1 << t) != 0;
+            rw.readers &= !(1 << t);
+            ok
+        };
+        if !ok {
+            let name = self.obj_label(o);
+            self.warn(
+                "rwsem_release",
+                format!(
+                    "{} of {name} not held by this task",
+                    if write { "up_write" } else { "up_read" }
+                ),
+            );
+            return false;
+        }
+        self.pop_held(t, o);
+        self.rw_grant(o);
+        true
+    }
+
+    /// Hands the lock to the head of the queue if it can run.
+    pub(crate) fn rw_grant(&mut self, o: ObjId) {
+        let rw = self.rw_mut(o);
+        if rw.writer.is_some() {
+            return;
+        }
+        let Some(&(head, head_write)) = rw.queue.front() else {
+            return;
+        };
+        if head_write {
+            if rw.readers != 0 {
+                return;
+            }
+            rw.queue.pop_front();
+            rw.writer = Some(head);
+            self.push_held(head, o, Mode::Exclusive);
+            self.wake(head, o);
+        } else {
+            let mut granted = Vec::new();
+            rw.queue.retain(|&(w, wr)| {
+                if !wr {
+                    granted.push(w);
+                }
+                wr
+            });
+            for w in granted {
+                self.rw_mut(o).readers |= 1 << w;
+                self.push_held(w, o, Mode::Shared);
+                self.wake(w, o);
+            }
+        }
+    }
+
+    /// `mutex_lock`/`lock_page` performed (the op was enabled: lock free).
+    pub(crate) fn excl_acquire(&mut self, o: ObjId) {
+        let t = self.cur();
+        self.access(o, Access::Write);
+        self.drain_store_buffer(t);
+        match &mut self.objects[o as usize].st {
+            ObjState::Mutex { owner } | ObjState::Page { owner, .. } => *owner = Some(t),
+            _ => panic!("object {o} is not a mutex or page"),
+        }
+        self.push_held(t, o, Mode::Exclusive);
+    }
+
+    /// `mutex_unlock`/`unlock_page`. Warns when not held by the current task.
+    pub(crate) fn excl_release(&mut self, o: ObjId) -> bool {
+        let t = self.cur();
+        self.access(o, Access::Release);
+        self.drain_store_buffer(t);
+        let ok = match &mut self.objects[o as usize].st {
+            ObjState::Mutex { owner } | ObjState::Page { owner, .. } => {
+                let ok = *owner == Some(t);
+                if ok {
+                    *owner = None;
+                }
+                ok
+            }
+            _ => false,
+        };
+        if ok {
+            self.pop_held(t, o);
+        } else {
+            let name = self.obj_label(o);
+            self.warn(
+                "unlock",
+                format!("{name} released by a task that does not hold it"),
+            );
+        }
+        ok
+    }
+
+    /// Wakes every task blocked on wait queue / object `o`.
+    pub(crate) fn wake_all(&mut self, o: ObjId) {
+        for t in 0..self.ntasks as TaskId {
+            if self.tasks[t as usize].status == super::Status::Blocked(o) {
+                self.wake(t, o);
+            }
+        }
+    }
+
+    /// Lazily created object standing for disk block `block`.
+    pub(crate) fn block_obj(&mut self, block: u64) -> ObjId {
+        if let Some(&(_, o)) = self.blocks.iter().find(|(b, _)| *b == block) {
+            return o;
+        }
+        let o = self.new_object(
+            Cow::Owned(format!("block {block}")),
+            "block",
+            ObjState::Plain,
+        );
+        self.blocks.push((block, o));
+        o
+    }
+}

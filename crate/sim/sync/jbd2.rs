@@ -1,0 +1,182 @@
+//! The jbd2 journal as the simulator sees it: the running transaction's
+//! state machine and its handles as a lock class (`jbd2_handle`), with the
+//! semantics of fs/jbd2/transaction.c and commit.c:
+//! - `start` (`jbd2__journal_start`/`start_this_handle`) joins the running
+//!   transaction (`t_updates++`) and holds `jbd2_handle` for read; it waits
+//!   while the running transaction is `T_LOCKED` (a commit wants it).
+//! - `commit` (the locking half of `jbd2_journal_commit_transaction`) sets
+//!   `T_LOCKED`, waits for `t_updates` to reach zero (holding `jbd2_handle`
+//!   for write, so lockdep sees commit -> handle dependencies), then moves
+//!   it to `T_FLUSH`, opens the next running transaction and wakes the
+//!   handles that waited; the caller writes the commit and calls
+//!   `commit_done` (`T_FINISHED`, `j_commit_sequence = tid`).
+//! - handles nest per task (`journal_current_handle`, `h_ref`).
+
+use std::borrow::Cow;
+
+use crate::sim::rt::clock::Access;
+use crate::sim::rt::object::{JournalState, ObjState, RwState, TState};
+use crate::sim::rt::{self, ObjId, Op, OpKind, Rt};
+
+/// A `journal_t`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Journal {
+    id: ObjId,
+}
+
+/// A `handle_t` of the current task (stop it with [`Handle::stop`]).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Handle {
+    journal: Journal,
+    /// tid of the transaction the handle belongs to (`h_transaction->t_tid`).
+    pub tid: u32,
+}
+
+fn js(rt: &mut Rt, id: ObjId) -> &mut JournalState {
+    match &mut rt.obj(id).st {
+        ObjState::Journal(j) => j,
+        _ => panic!("object {id} is not a journal"),
+    }
+}
+
+impl Journal {
+    /// A journal whose running transaction has tid `first_tid`.
+    pub fn new(name: impl Into<Cow<'static, str>>, first_tid: u32) -> Journal {
+        let st = JournalState {
+            rw: RwState::default(),
+            running_tid: first_tid,
+            t_state: TState::Running,
+            committing: None,
+            commit_sequence: first_tid.wrapping_sub(1),
+        };
+        let id = rt::with(|rt| {
+            rt.new_object(name.into(), "jbd2_handle", ObjState::Journal(Box::new(st)))
+        });
+        Journal { id }
+    }
+
+    /// `jbd2_journal_start`: a handle on the running transaction. Nested
+    /// starts by a task that already has a handle return at once.
+    pub async fn start(self) -> Handle {
+        let nested = rt::with(|rt| {
+            let t = rt.cur();
+            let task = rt.task(t);
+            if task.handle_refs > 0 && task.handle_journal == self.id {
+                task.handle_refs += 1;
+                Some(task.handle_tid)
+            } else {
+                None
+            }
+        });
+        if let Some(tid) = nested {
+            return Handle { journal: self, tid };
+        }
+        rt::schedule_point(Op::new(OpKind::HandleStart, self.id)).await;
+        if !rt::with(|rt| rt.rw_down(self.id, false)) {
+            rt::park(self.id).await;
+        }
+        let tid = rt::with(|rt| {
+            let tid = js(rt, self.id).running_tid;
+            let t = rt.cur();
+            let task = rt.task(t);
+            task.handle_refs = 1;
+            task.handle_journal = self.id;
+            task.handle_tid = tid;
+            tid
+        });
+        Handle { journal: self, tid }
+    }
+
+    /// The locking half of `jbd2_journal_commit_transaction` (kjournald2):
+    /// returns the tid now committing. Precondition: no handle held by the
+    /// current task (it would wait for itself).
+    pub async fn commit(self) -> u32 {
+        rt::schedule_point(Op::new(OpKind::CommitLock, self.id)).await;
+        let acquired = rt::with(|rt| {
+            let j = js(rt, self.id);
+            j.t_state = TState::Locked;
+            j.committing = Some(j.running_tid);
+            rt.rw_down(self.id, true)
+        });
+        if !acquired {
+            rt::park(self.id).await;
+        }
+        rt::with(|rt| {
+            let j = js(rt, self.id);
+            let tid = j.running_tid;
+            j.running_tid = tid.wrapping_add(1);
+            j.t_state = TState::Running;
+            rt.rw_up(self.id, true);
+            tid
+        })
+    }
+
+    /// End of the commit of `tid` (`T_FINISHED`): wakes `wait_commit`.
+    pub fn commit_done(self, tid: u32) {
+        rt::with(|rt| {
+            rt.access(self.id, Access::Write);
+            let j = js(rt, self.id);
+            j.commit_sequence = tid;
+            if j.committing == Some(tid) {
+                j.committing = None;
+            }
+        })
+    }
+
+    /// `jbd2_log_wait_commit(journal, tid)`.
+    pub async fn wait_commit(self, tid: u32) {
+        rt::schedule_point(Op {
+            kind: OpKind::WaitCommit,
+            obj: self.id,
+            arg: tid,
+        })
+        .await;
+        rt::with(|rt| rt.access(self.id, Access::Read));
+    }
+
+    /// `t_tid` of the running transaction.
+    pub fn running_tid(self) -> u32 {
+        rt::with(|rt| js(rt, self.id).running_tid)
+    }
+
+    /// State of the running transaction (`T_LOCKED` while a commit waits).
+    pub fn t_state(self) -> TState {
+        rt::with(|rt| js(rt, self.id).t_state)
+    }
+
+    /// `t_updates`: open handles (outermost) on the running transaction.
+    pub fn t_updates(self) -> u32 {
+        rt::with(|rt| js(rt, self.id).rw.readers.count_ones())
+    }
+
+    /// `j_commit_sequence`.
+    pub fn commit_sequence(self) -> u32 {
+        rt::with(|rt| js(rt, self.id).commit_sequence)
+    }
+
+    /// Whether the current task has an open handle (`ext4_handle_valid`
+    /// of `journal_current_handle()`).
+    pub fn current_has_handle(self) -> bool {
+        rt::with(|rt| {
+            let t = rt.cur();
+            let task = rt.task(t);
+            task.handle_refs > 0 && task.handle_journal == self.id
+        })
+    }
+}
+
+impl Handle {
+    /// `jbd2_journal_stop`: the outermost stop drops `t_updates` and may
+    /// let a waiting commit proceed.
+    pub fn stop(self) {
+        rt::with(|rt| {
+            let t = rt.cur();
+            let task = rt.task(t);
+            task.handle_refs = task.handle_refs.saturating_sub(1);
+            if task.handle_refs == 0 {
+                task.handle_journal = rt::NO_OBJ;
+                rt.rw_up(self.journal.id, false);
+            }
+        })
+    }
+}

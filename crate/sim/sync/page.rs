@@ -1,0 +1,99 @@
+use std::borrow::Cow;
+
+use crate::sim::rt::clock::Access;
+use crate::sim::rt::object::ObjState;
+use crate::sim::rt::{self, ObjId, Op, OpKind};
+
+/// A page (folio) of the page cache: `PG_locked` with `lock_page` /
+/// `unlock_page`, and `PG_writeback` with `wait_on_page_writeback`. Lock
+/// class "page lock". The page's data and other flags belong to kernel code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    id: ObjId,
+}
+
+impl Page {
+    /// A page named e.g. "f page 0".
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Page {
+        let id = rt::with(|rt| {
+            rt.new_object(
+                name.into(),
+                "page lock",
+                ObjState::Page {
+                    owner: None,
+                    writeback: false,
+                },
+            )
+        });
+        Page { id }
+    }
+
+    /// `lock_page` / `folio_lock`.
+    pub async fn lock(self) {
+        rt::schedule_point(Op::new(OpKind::PageLock, self.id)).await;
+        rt::with(|rt| rt.excl_acquire(self.id));
+    }
+
+    /// `unlock_page`. Precondition: locked by the current task.
+    pub fn unlock(self) {
+        rt::with(|rt| rt.excl_release(self.id));
+    }
+
+    /// `PageLocked`.
+    pub fn is_locked(self) -> bool {
+        rt::with(|rt| matches!(rt.obj(self.id).st, ObjState::Page { owner: Some(_), .. }))
+    }
+
+    /// Whether the current task holds the page lock.
+    pub fn is_held_by_current(self) -> bool {
+        rt::with(|rt| {
+            let t = rt.cur();
+            rt.holds(t, self.id)
+        })
+    }
+
+    /// `set_page_writeback`. Precondition (as in the kernel): the page is
+    /// locked by the current task; a warning outcome otherwise.
+    pub fn set_writeback(self) {
+        rt::with(|rt| {
+            let t = rt.cur();
+            if !rt.holds(t, self.id) {
+                let n = rt.obj_label(self.id);
+                rt.warn("set_page_writeback", format!("{n} not locked"));
+            }
+            rt.access(self.id, Access::Write);
+            if let ObjState::Page { writeback, .. } = &mut rt.obj(self.id).st {
+                *writeback = true;
+            }
+        })
+    }
+
+    /// `end_page_writeback` (typically from a bio's end_io).
+    pub fn end_writeback(self) {
+        rt::with(|rt| {
+            rt.access(self.id, Access::Write);
+            if let ObjState::Page { writeback, .. } = &mut rt.obj(self.id).st {
+                *writeback = false;
+            }
+        })
+    }
+
+    /// `PageWriteback`.
+    pub fn is_writeback(self) -> bool {
+        rt::with(|rt| {
+            matches!(
+                rt.obj(self.id).st,
+                ObjState::Page {
+                    writeback: true,
+                    ..
+                }
+            )
+        })
+    }
+
+    /// `wait_on_page_writeback`: runs once `PG_writeback` is clear.
+    pub async fn wait_on_writeback(self) {
+        rt::schedule_point(Op::new(OpKind::WaitWriteback, self.id)).await;
+        rt::with(|rt| rt.access(self.id, Access::Read));
+    }
+}

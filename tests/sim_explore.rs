@@ -1,0 +1,324 @@
+//! The exploration driver: DPOR against naive DFS, sharding, replay and
+//! determinism, budgets and callbacks, manual scheduling.
+
+use std::collections::BTreeSet;
+
+use ext4lab::sim::*;
+
+fn all_models() -> Vec<(&'static str, Model, RunOptions)> {
+    let weak = RunOptions {
+        weak_memory: Some(3),
+        ..Default::default()
+    };
+    vec![
+        ("abba", models::abba_mutex(), RunOptions::default()),
+        (
+            "rwsem3",
+            models::rwsem_writer_fair(true),
+            RunOptions::default(),
+        ),
+        (
+            "rwsem2",
+            models::rwsem_writer_fair(false),
+            RunOptions::default(),
+        ),
+        (
+            "serialized",
+            models::serialized_inversion(),
+            RunOptions::default(),
+        ),
+        ("sb", models::store_buffering(false), weak.clone()),
+        ("sb-mb", models::store_buffering(true), weak),
+        ("lost-update", models::lost_update(), RunOptions::default()),
+        (
+            "three-tasks-50",
+            models::three_tasks_50(),
+            RunOptions::default(),
+        ),
+    ]
+}
+
+fn dfs(dpor: bool, bound: Option<u32>, run: &RunOptions) -> ExploreConfig {
+    ExploreConfig {
+        strategy: Strategy::Dfs {
+            preemption_bound: bound,
+            dpor,
+        },
+        max_executions: 1_000_000,
+        run: run.clone(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn dpor_finds_the_same_outcomes_as_naive_dfs_with_fewer_executions() {
+    for (name, m, run) in all_models() {
+        // three-tasks-50 at bound 2 (56,892 naive executions) runs in benches/sim.rs
+        let bounds: &[Option<u32>] = if name == "three-tasks-50" {
+            &[Some(1)]
+        } else {
+            &[Some(1), Some(2)]
+        };
+        for &bound in bounds {
+            let naive = explore(&m, &dfs(false, bound, &run), &mut NoObserver);
+            let dpor = explore(&m, &dfs(true, bound, &run), &mut NoObserver);
+            assert!(naive.stats.exhausted && dpor.stats.exhausted);
+            println!(
+                "{name} bound {bound:?}: naive {} executions, DPOR {} ({} alternatives pruned), {} outcomes",
+                naive.stats.executions,
+                dpor.stats.executions,
+                dpor.stats.pruned_by_dpor,
+                naive.outcomes.len()
+            );
+            assert_eq!(
+                naive.outcome_keys(),
+                dpor.outcome_keys(),
+                "{name} bound {bound:?}"
+            );
+            assert!(dpor.stats.executions <= naive.stats.executions, "{name}");
+            if name == "three-tasks-50" {
+                assert!(
+                    dpor.stats.executions * 10 <= naive.stats.executions,
+                    "{name}: DPOR >= 10x fewer"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn shards_are_disjoint_and_cover_the_unsharded_search() {
+    for (name, m, run) in all_models()
+        .into_iter()
+        .filter(|(n, ..)| *n != "three-tasks-50")
+    {
+        for dpor in [false, true] {
+            let mut cfg = dfs(dpor, Some(2), &run);
+            cfg.keep_schedules = true;
+            let whole = explore(&m, &cfg, &mut NoObserver);
+            for n in [2u32, 3, 5] {
+                let mut seen: BTreeSet<Schedule> = BTreeSet::new();
+                let mut keys = BTreeSet::new();
+                let mut total = 0;
+                for i in 0..n {
+                    cfg.shard = (i, n);
+                    let part = explore(&m, &cfg, &mut NoObserver);
+                    assert!(part.stats.exhausted);
+                    keys.extend(part.outcome_keys());
+                    for s in part.schedules {
+                        assert!(
+                            seen.insert(s),
+                            "{name}: an execution explored by two shards"
+                        );
+                        total += 1;
+                    }
+                }
+                cfg.shard = (0, 1);
+                let whole_keys: BTreeSet<_> = whole.outcome_keys().into_iter().collect();
+                assert_eq!(keys, whole_keys, "{name} dpor={dpor} N={n}: same outcomes");
+                if !dpor {
+                    let whole_set: BTreeSet<Schedule> = whole.schedules.iter().cloned().collect();
+                    assert_eq!(
+                        seen, whole_set,
+                        "{name} N={n}: naive shards partition the schedules"
+                    );
+                    assert_eq!(total, whole.schedules.len());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn random_shards_split_execution_indices() {
+    let m = models::abba_mutex();
+    let mut cfg = ExploreConfig {
+        strategy: Strategy::Random { seed: 3 },
+        max_executions: 40,
+        keep_schedules: true,
+        ..Default::default()
+    };
+    let whole = explore(&m, &cfg, &mut NoObserver);
+    cfg.max_executions = 20;
+    let mut parts = Vec::new();
+    for i in 0..2 {
+        cfg.shard = (i, 2);
+        parts.push(explore(&m, &cfg, &mut NoObserver).schedules);
+    }
+    // execution k of the whole run is execution k/2 of shard k%2
+    for (k, s) in whole.schedules.iter().enumerate() {
+        assert_eq!(s, &parts[k % 2][k / 2]);
+    }
+}
+
+#[test]
+fn replaying_any_schedule_reproduces_the_trace_hash() {
+    for (name, m, run) in all_models()
+        .into_iter()
+        .filter(|(n, ..)| *n != "three-tasks-50")
+    {
+        let mut cfg = dfs(true, Some(2), &run);
+        cfg.keep_schedules = true;
+        let r = explore(&m, &cfg, &mut NoObserver);
+        for s in &r.schedules {
+            let a = replay(&m, &s.to_token(), &run).unwrap();
+            let b = replay_schedule(&m, s, &run);
+            assert!(a.divergence.is_none(), "{name}: {:?}", a.divergence);
+            assert_eq!(&a.schedule, s);
+            let (ha, hb) = (a.trace_hash().unwrap(), b.trace_hash().unwrap());
+            assert_eq!(ha, hb, "{name}");
+            assert_eq!(a.trace, b.trace);
+        }
+    }
+}
+
+#[test]
+fn different_schedules_give_different_traces() {
+    let m = models::abba_mutex();
+    let mut cfg = dfs(false, None, &RunOptions::default());
+    cfg.keep_schedules = true;
+    let r = explore(&m, &cfg, &mut NoObserver);
+    let hashes: BTreeSet<u64> = r
+        .schedules
+        .iter()
+        .map(|s| {
+            replay_schedule(&m, s, &RunOptions::default())
+                .trace_hash()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(hashes.len(), r.schedules.len());
+}
+
+#[test]
+fn mismatched_tokens_report_the_divergence_step() {
+    let abba = models::abba_mutex();
+    let rw3 = models::rwsem_writer_fair(true);
+    // a schedule that runs T2 (actor 2) first: fits rw3, not abba
+    let r = replay(
+        &rw3,
+        &Schedule(vec![2, 2, 0, 0, 0, 1, 1, 1]).to_token(),
+        &RunOptions::default(),
+    )
+    .unwrap();
+    assert!(r.divergence.is_none(), "{:?}", r.divergence);
+    let e = replay(
+        &abba,
+        &Schedule(vec![2, 2, 0]).to_token(),
+        &RunOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(e.end, EndKind::Diverged);
+    let d = e.divergence.unwrap();
+    assert_eq!((d.index, d.step, d.recorded), (0, 0, Some(2)));
+    assert_eq!(d.available, vec![0, 1]);
+    // too short
+    let e = replay(
+        &abba,
+        &Schedule(vec![0, 0]).to_token(),
+        &RunOptions::default(),
+    )
+    .unwrap();
+    let d = e.divergence.unwrap();
+    assert_eq!((d.step, d.recorded), (2, None));
+    // too long
+    let e = replay(
+        &abba,
+        &Schedule(vec![0, 0, 0, 1, 1, 1, 1, 1]).to_token(),
+        &RunOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(e.end, EndKind::Complete);
+    assert!(e.divergence.unwrap().message.contains("choices left"));
+    // not a token
+    assert!(replay(&abba, "v7.xyz", &RunOptions::default()).is_err());
+    assert!(replay(&abba, "v1.!!", &RunOptions::default()).is_err());
+}
+
+struct Counting {
+    progress: u32,
+    stop_after: u32,
+    polls: u32,
+}
+
+impl Observer for Counting {
+    fn progress(&mut self, _stats: &Stats) {
+        self.progress += 1;
+    }
+    fn cancelled(&mut self) -> bool {
+        self.polls += 1;
+        self.polls > self.stop_after
+    }
+}
+
+#[test]
+fn budget_progress_and_cancel() {
+    let m = models::reference();
+    let mut cfg = dfs(false, Some(2), &RunOptions::default());
+    cfg.max_executions = 50;
+    cfg.progress_every = 10;
+    let mut obs = Counting {
+        progress: 0,
+        stop_after: u32::MAX,
+        polls: 0,
+    };
+    let r = explore(&m, &cfg, &mut obs);
+    assert_eq!(r.stats.executions, 50);
+    assert!(r.stats.budget_exhausted && !r.stats.exhausted);
+    assert_eq!(obs.progress, 6);
+    let mut obs = Counting {
+        progress: 0,
+        stop_after: 7,
+        polls: 0,
+    };
+    let r = explore(&m, &cfg, &mut obs);
+    assert!(r.stats.cancelled);
+    assert_eq!(r.stats.executions, 7);
+}
+
+#[test]
+fn reference_model_counts_to_30_in_every_execution() {
+    for strategy in [
+        Strategy::Random { seed: 1 },
+        Strategy::Pct { seed: 1, depth: 3 },
+    ] {
+        let cfg = ExploreConfig {
+            strategy,
+            max_executions: 300,
+            ..Default::default()
+        };
+        let r = explore(&models::reference(), &cfg, &mut NoObserver);
+        assert_eq!(r.stats.executions, 300);
+        assert!(r.outcomes.is_empty(), "{:?}", r.outcome_keys());
+    }
+}
+
+#[test]
+fn manual_session_chooses_and_undoes() {
+    let mut s = sched::ManualSession::new(models::abba_mutex(), RunOptions::default());
+    let st = s.state();
+    let p = st.pending.unwrap();
+    assert_eq!(p.candidates, vec![Actor(0), Actor(1)]);
+    assert!(p.labels[0].starts_with("T0: Start"));
+    assert!(!s.choose(5));
+    // T0 takes A and announces B; T1 starts and announces B
+    for c in [0, 0, 1] {
+        assert!(s.choose(c));
+    }
+    let st = s.state();
+    assert_eq!(st.execution.end, EndKind::Stopped);
+    let p = st.pending.unwrap();
+    assert_eq!(p.candidates, vec![Actor(0), Actor(1)]);
+    assert!(p.labels[0].contains("MutexLock B"), "{:?}", p.labels);
+    assert_eq!(p.preemptive, vec![true, false], "T1 ran last");
+    // T1 takes B: both now want the other's lock
+    assert!(s.choose(1));
+    let st = s.state();
+    assert!(st.pending.is_none());
+    assert_eq!(st.execution.end, EndKind::Deadlock);
+    assert!(st.execution.trace.is_some());
+    assert!(s.undo());
+    let st = s.state();
+    assert_eq!(st.execution.end, EndKind::Stopped);
+    assert_eq!(s.prefix().0, vec![0, 0, 1]);
+}
