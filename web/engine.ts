@@ -5,10 +5,16 @@ export class EngineClient {
   private worker: Worker;
   private next = 1;
   private pending = new Map<number, (a: Envelope['answer']) => void>();
+  /** Progress messages posted by a long command from inside the worker. */
+  onProgress: ((id: number, stats: unknown) => void) | null = null;
 
   constructor() {
     this.worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-    this.worker.onmessage = (ev: MessageEvent<Envelope>) => {
+    this.worker.onmessage = (ev: MessageEvent<Envelope | { progress: number; stats: unknown }>) => {
+      if ('progress' in ev.data) {
+        this.onProgress?.(ev.data.progress, ev.data.stats);
+        return;
+      }
       const resolve = this.pending.get(ev.data.id);
       this.pending.delete(ev.data.id);
       resolve?.(ev.data.answer);
@@ -36,8 +42,13 @@ export class EngineClient {
     return a as T;
   }
 
+  /** Stops the worker at once (cancel); pending requests answer `cancelled`. */
   terminate(): void {
     this.worker.terminate();
+    for (const resolve of this.pending.values()) {
+      resolve({ ok: false, error: { kind: 'cancelled', message: 'cancelled' } });
+    }
+    this.pending.clear();
   }
 }
 

@@ -11,7 +11,20 @@ export type Request =
   | { cmd: 'resolve-scenario'; text: string; variant: string; options: Record<string, string> }
   | { cmd: 'link-encode'; link: Link }
   | { cmd: 'link-decode'; fragment: string }
-  | { cmd: 'capabilities' };
+  | { cmd: 'capabilities' }
+  | {
+      cmd: 'explore';
+      target: Target;
+      strategy: LinkStrategy;
+      seed: number;
+      maxExecutions: number;
+      shard: [number, number];
+      progressId: number;
+      progressEvery?: number;
+    }
+  | { cmd: 'replay'; target: Target; token: string }
+  | { cmd: 'chrome-trace'; target: Target; token: string }
+  | { cmd: 'manual'; target: Target; choices: number[] };
 
 export interface ErrorBody {
   kind: string;
@@ -186,4 +199,156 @@ export interface EncodeBody {
 export interface DecodeBody {
   link: Link;
   text: string;
+}
+
+// ---- running (crate/sim, through crate/wasm/cmd_explore.rs) ----
+
+export type Target =
+  | { kind: 'scenario'; text: string; variant: string; options: Record<string, string> }
+  | { kind: 'model'; name: string };
+
+export interface ModelInfo {
+  name: string;
+  doc: string;
+}
+
+export interface Capabilities {
+  explore: boolean;
+  missing: string[];
+  models: ModelInfo[];
+}
+
+export interface Stats {
+  executions: number;
+  complete: number;
+  cut_by_step_limit: number;
+  deadlocks: number;
+  crashes: number;
+  pruned_by_dpor: number;
+  foreign_executions: number;
+  distinct_outcomes: number;
+  exhausted: boolean;
+  budget_exhausted: boolean;
+  cancelled: boolean;
+  steps: number;
+}
+
+/** serde's external tagging: "Deadlock" or {"Other": "v=1"}. */
+export type OutcomeKind = string | { Other: string };
+
+export interface WaitInfo {
+  task: string;
+  holds: string[];
+  wants: string;
+  wants_class: string;
+  waits_for: string[];
+  stack: string[];
+}
+
+export interface ChainLink {
+  from: string;
+  to: string;
+  task: string;
+  held_at: string;
+  acquired_at: string;
+  declared: boolean;
+}
+
+export interface LockdepReport {
+  task: string;
+  trying: string;
+  holding: string;
+  new_link: ChainLink;
+  existing: ChainLink[];
+  scenario: Array<[string, string]>;
+  text: string;
+}
+
+export type Detail = { Deadlock: { cycle: WaitInfo[]; blocked: WaitInfo[] } } | { Lockdep: LockdepReport };
+
+export interface Outcome {
+  kind: OutcomeKind;
+  tasks: string[];
+  locks: string[];
+  blocks: number[];
+  step: number;
+  site: string;
+  message: string;
+  detail: Detail | null;
+}
+
+export interface OutcomeKey {
+  kind: OutcomeKind;
+  tasks: string[];
+  locks: string[];
+  blocks: number[];
+  site: string;
+}
+
+export interface OutcomeRecord {
+  key: OutcomeKey;
+  first: Outcome;
+  first_execution: number;
+  first_token: string;
+  count: number;
+  fewest_preemptions: number;
+  fewest_token: string;
+  fewest: Outcome;
+}
+
+export interface ExploreBody {
+  stats: Stats;
+  outcomes: OutcomeRecord[];
+  lockGraph: Array<[string, string]>;
+  tokens: string[];
+}
+
+export type EventKind =
+  | { type: 'Spawn'; name: string; process: string }
+  | { type: 'Step'; actor: number; op: string }
+  | { type: 'Finish' }
+  | { type: 'Enter'; func: string }
+  | { type: 'Exit'; func: string }
+  | { type: 'Acquire'; lock: string; class: string; mode: string }
+  | { type: 'Release'; lock: string }
+  | { type: 'Block'; lock: string }
+  | { type: 'Wake'; task: string; lock: string }
+  | { type: 'BioSubmit'; bio: number; block: number; write: boolean }
+  | { type: 'BioComplete'; bio: number; block: number }
+  | { type: 'Crash'; point: string }
+  | { type: 'Warn'; site: string }
+  | { type: 'Error'; site: string; errno: string }
+  | { type: 'Flush'; atomic: string; task: string }
+  | { type: 'Note'; text: string };
+
+export interface TraceEvent {
+  step: number;
+  task: number | null;
+  stack: string[];
+  kind: EventKind;
+}
+
+export interface Trace {
+  tasks: Array<{ name: string; process: string }>;
+  events: TraceEvent[];
+}
+
+export interface Pending {
+  kind: 'schedule' | 'value';
+  n: number;
+  candidates: number[];
+  labels: string[];
+  preemptive: boolean[];
+}
+
+export interface RunBody {
+  token: string;
+  end: string;
+  steps: number;
+  preemptions: number;
+  outcomes: Outcome[];
+  trace?: Trace;
+  traceHash?: string;
+  divergence?: string;
+  pending?: Pending;
 }

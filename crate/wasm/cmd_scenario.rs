@@ -27,7 +27,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(kind: &'static str, message: String) -> Failure {
+    pub fn new(kind: &'static str, message: String) -> Failure {
         Failure {
             kind,
             message,

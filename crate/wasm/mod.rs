@@ -40,6 +40,14 @@ enum Command {
     LinkDecode(cmd_scenario::DecodeReq),
     /// What this build can run (the simulator and kernel paths present?).
     Capabilities,
+    /// Explore a target (one shard), posting progress.
+    Explore(cmd_explore::ExploreReq),
+    /// Replay a token with its trace.
+    Replay(cmd_explore::ReplayReq),
+    /// The trace of a token as Chrome trace-event JSON.
+    ChromeTrace(cmd_explore::ReplayReq),
+    /// Manual stepping: replay the choices, list the next candidates.
+    Manual(cmd_explore::ManualReq),
 }
 
 #[derive(Debug, Serialize)]
@@ -99,7 +107,7 @@ fn answer<T: Serialize>(r: Result<T, cmd_scenario::Failure>) -> JsValue {
     }
 }
 
-fn to_js<T: Serialize>(v: &T) -> JsValue {
+pub(crate) fn to_js<T: Serialize>(v: &T) -> JsValue {
     // Maps as plain objects so the page reads them with ordinary property access.
     let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
     v.serialize(&ser)
@@ -132,6 +140,10 @@ pub fn handle_message(msg: JsValue) -> JsValue {
         Command::LinkEncode(r) => ok(cmd_scenario::handle_encode(r)),
         Command::LinkDecode(r) => answer(cmd_scenario::handle_decode(r)),
         Command::Capabilities => ok(cmd_explore::handle_capabilities()),
+        Command::Explore(r) => answer(cmd_explore::handle_explore(r)),
+        Command::Replay(r) => answer(cmd_explore::handle_replay(r)),
+        Command::ChromeTrace(r) => answer(cmd_explore::handle_chrome(r)),
+        Command::Manual(r) => answer(cmd_explore::handle_manual(r)),
     }
 }
 

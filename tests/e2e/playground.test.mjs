@@ -74,12 +74,12 @@ test('picker, story, variants, options and the resolved configuration', async ()
     assert.equal(await page.getByTestId('variant-dio-begin-late').count(), 0);
     await page.screenshot({ path: join(ARTIFACTS, 'playground-s4.png'), fullPage: true });
 
-    // Honest about what cannot run yet.
-    const runOnce = page.getByTestId('run-once');
-    if (await runOnce.isDisabled()) {
-      assert.match(await page.getByTestId('run-unavailable').textContent(), /crate\/sim/);
+    // Honest about what cannot run yet: the scenario target is disabled and
+    // the views say why, instead of showing anything made up.
+    if (await page.locator('[data-testid="target"] option[value="scenario"]').isDisabled()) {
+      assert.match(await page.getByTestId('run-unavailable').textContent(), /cannot run scenarios.*crate\/kernel/);
       await page.getByTestId('tab-outcomes').click();
-      assert.match(await page.getByTestId('outcomes-empty').textContent(), /No engine behind this view/);
+      assert.match(await page.getByTestId('outcomes-empty').textContent(), /Scenarios cannot run in this build/);
       await page.getByTestId('tab-locks').click();
       assert.match(await page.getByTestId('lock-order').textContent(), /mmap_lock.*invalidate_lock/);
       await page.screenshot({ path: join(ARTIFACTS, 'playground-locks-unavailable.png'), fullPage: true });
@@ -219,7 +219,7 @@ test('a share link restores the page state in a fresh page', async () => {
 
 // ---- exploration: needs crate/sim and crate/kernel on main ----
 
-const NO_ENGINE = 'needs the simulator (crate/sim) and the kernel paths (crate/kernel) on main; the page reports them missing';
+const NO_ENGINE = 'needs the kernel paths (crate/kernel) on main to run scenarios; the simulator is there, and playground_sim.test.mjs drives its reference models through the same views';
 
 test('s5 before the fix: exploring finds stale data, and its link replays to the same trace hash', { skip: NO_ENGINE }, async () => {
   await withPage(async (page, pg) => {

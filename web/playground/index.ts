@@ -3,11 +3,16 @@
 // engine worker and the views together.
 import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
-import type { BuiltinInfo, CheckBody, Link, ScenarioBody } from '../protocol';
+import type { BuiltinInfo, Capabilities, CheckBody, ExploreBody, Link, OutcomeRecord, RunBody, ScenarioBody, Target } from '../protocol';
 import { mountEditor } from './editor';
 import { imageSummary, makePanels } from './panels';
 import { mountPicker } from './picker';
-import { mountRun, type Capabilities } from './run';
+import { mountRun } from './run';
+import { renderOutcomes, outcomeDetails } from './outcomes';
+import { renderTimeline } from './timeline';
+import { renderLocks } from './lockview';
+import { byTestId } from '../dom';
+import { download } from './export';
 import { mountShare } from './share';
 import { defaultStrategy, optionValues, Store } from './store';
 
@@ -111,7 +116,67 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   };
 
   mountPicker(pickerBox, store, engine, (id) => void pick(id));
-  mountRun(runBox, store, caps);
+  // ---- results: outcomes, timeline, locks ----
+  const outcomesView = byTestId(views, 'outcomes-view');
+  const timelineView = byTestId(views, 'timeline-view');
+  const runHeader = byTestId(views, 'run-header');
+  const locksView = byTestId(views, 'locks-view');
+  let learned: Array<[string, string]> = [];
+  const showRun = (run: RunBody, target: Target, what: string, outcome: OutcomeRecord | null): void => {
+    const exportTrace = h('button', { type: 'button', 'data-testid': 'export-trace' }, 'Export trace (Perfetto JSON)');
+    exportTrace.addEventListener('click', async () => {
+      const a = await engine.request<{ json: string }>({ cmd: 'chrome-trace', target, token: run.token });
+      if (a.ok) download(`ext4lab-${what.replace(/[^A-Za-z0-9_-]+/g, '_')}.trace.json`, a.json, 'application/json');
+    });
+    const outs = run.outcomes.length ? run.outcomes.map((o) => outcomeDetails(o)) : [h('p', { class: 'small muted' }, 'no outcome in this execution')];
+    fill(
+      runHeader,
+      h(
+        'div',
+        { class: 'runhead' },
+        h(
+          'dl',
+          { class: 'kv' },
+          h('dt', {}, 'run'),
+          h('dd', {}, what),
+          h('dt', {}, 'end'),
+          h('dd', { 'data-testid': 'run-end' }, h('code', {}, run.end)),
+          h('dt', {}, 'steps'),
+          h('dd', {}, `${run.steps} (${run.preemptions} preemptions)`),
+          h('dt', {}, 'trace hash'),
+          h('dd', {}, h('code', { 'data-testid': 'trace-hash' }, run.traceHash ?? '—')),
+          h('dt', {}, 'replay token'),
+          h('dd', {}, h('code', { class: 'token', 'data-testid': 'replay-token' }, run.token)),
+        ),
+        h('div', {}, ...outs),
+        h('div', {}, exportTrace, run.divergence ? h('p', { class: 'error' }, run.divergence) : null),
+      ),
+    );
+    renderTimeline(timelineView, run, (st) => {
+      if (target.kind === 'scenario') store.set({ step: st });
+    }, target.kind === 'scenario' ? store.state.step : null);
+    renderLocks(locksView, outcome?.fewest ?? run.outcomes.find((o) => o.detail) ?? null, learned);
+    if (target.kind === 'scenario') store.set({ schedule: run.token });
+  };
+  mountRun(runBox, store, caps, engine, {
+    explored(r: ExploreBody, target: Target, what, strategy, workers, ms) {
+      learned = r.lockGraph;
+      renderOutcomes(outcomesView, r, { what, strategy, workers, ms }, async (rec) => {
+        const a = await engine.request<RunBody>({ cmd: 'replay', target, token: rec.fewest_token });
+        if (a.ok) {
+          showRun(a, target, what, rec);
+          select('timeline');
+        }
+      });
+      select('outcomes');
+    },
+    show(run, target, what) {
+      showRun(run, target, what, null);
+      select('timeline');
+    },
+    status() {},
+  });
+
   const share = mountShare(shareBox, banner, store, engine, apply);
   store.subscribe((s, changed) => {
     if (changed.has('scenario') && s.scenario) fill(imageBox, imageSummary(s.scenario));
@@ -120,6 +185,18 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   // A link in the address bar wins; a bad one leaves a message and the default scenario.
   const fragment = location.hash;
   if (!(fragment.length > 1 && (await share.open(fragment)))) await pick(DEFAULT_SCENARIO);
+  // A link with a schedule replays it and shows the step it names.
+  const restored = store.state;
+  if (restored.schedule && caps.explore && restored.scenario) {
+    const target: Target = { kind: 'scenario', text: restored.text, variant: restored.variant, options: restored.options };
+    const r = await engine.request<RunBody>({ cmd: 'replay', target, token: restored.schedule });
+    if (r.ok) {
+      showRun(r, target, `${restored.scenario.meta.name} / ${restored.variant}`, null);
+      select('timeline');
+    } else {
+      fill(banner, h('div', { class: 'alert', role: 'alert', 'data-testid': 'link-error', 'data-kind': r.error.kind }, `The link's schedule does not replay: ${r.error.message}`));
+    }
+  }
   window.addEventListener('hashchange', () => {
     const f = location.hash;
     if (f.length > 1 && f !== shareBox.dataset.fragment) void share.open(f);

@@ -3,7 +3,7 @@
 // each says plainly that it has nothing to show and why.
 import { fill, h } from '../dom';
 import type { Scenario } from '../protocol';
-import type { Capabilities } from './run';
+import type { Capabilities } from '../protocol';
 
 export interface Panel {
   id: string;
@@ -18,7 +18,7 @@ const WHAT: Record<string, string> = {
     'One lane per task: kernel function spans, lock hold and wait spans, bios in flight, crash and recovery markers. Click a step to see the state there.',
   locks:
     'The wait-for cycle of a deadlock and the lockdep report (graph and the kernel’s text layout), next to the declared ext4 lock order.',
-  disk: 'The file’s block map or extents before and after, stale/dirty/unwritten blocks, and the journal’s transactions (descriptor tags, revokes, commit) at any step.',
+  disk: 'Needs the kernel paths and the engine in the loop (not in this build). The file’s block map or extents before and after, stale/dirty/unwritten blocks, and the journal’s transactions (descriptor tags, revokes, commit) at any step.',
 };
 
 /** The declared ext4 lock order (fs/ext4/super.c, "Lock ordering"), as SCENARIOS.md lists it. */
@@ -41,12 +41,26 @@ export function makePanels(caps: Capabilities): Panel[] {
       h('p', {}, WHAT[id] ?? ''),
       caps.explore
         ? h('p', { class: 'muted' }, 'Nothing run yet: pick a run mode on the left.')
-        : h('p', { class: 'note' }, `No engine behind this view in this build (missing: ${caps.missing.join('; ')}). It stays empty rather than show invented results.`),
+        : h(
+            'p',
+            { class: 'note' },
+            `Scenarios cannot run in this build (missing: ${caps.missing.join('; ')}); this view stays empty for them rather than show invented results. The simulator’s reference models (Run, on the left) do run and fill it.`,
+          ),
     );
-  const locks = h('div', { 'data-testid': 'locks-panel' }, empty('locks'), h('h3', {}, 'Declared ext4 lock order'), orderTable());
+  const locks = h(
+    'div',
+    { 'data-testid': 'locks-panel' },
+    h('div', { 'data-testid': 'locks-view' }, empty('locks')),
+    h('h3', {}, 'Declared ext4 lock order (fs/ext4/super.c)'),
+    orderTable(),
+  );
   return [
-    { id: 'outcomes', title: 'Outcomes', body: h('div', { 'data-testid': 'outcomes-panel' }, empty('outcomes')) },
-    { id: 'timeline', title: 'Timeline', body: h('div', { 'data-testid': 'timeline-panel' }, empty('timeline')) },
+    { id: 'outcomes', title: 'Outcomes', body: h('div', { 'data-testid': 'outcomes-panel' }, h('div', { 'data-testid': 'outcomes-view' }, empty('outcomes'))) },
+    {
+      id: 'timeline',
+      title: 'Timeline',
+      body: h('div', { 'data-testid': 'timeline-panel' }, h('div', { 'data-testid': 'run-header' }), h('div', { 'data-testid': 'timeline-view' }, empty('timeline'))),
+    },
     { id: 'locks', title: 'Locks', body: locks },
     { id: 'disk', title: 'Disk & journal', body: h('div', { 'data-testid': 'disk-panel' }, empty('disk')) },
   ];
