@@ -319,7 +319,8 @@ export type EventKind =
   | { type: 'Warn'; site: string }
   | { type: 'Error'; site: string; errno: string }
   | { type: 'Flush'; atomic: string; task: string }
-  | { type: 'Note'; text: string };
+  | { type: 'Note'; text: string }
+  | { type: 'Signal'; object: string; what: string };
 
 export interface TraceEvent {
   step: number;

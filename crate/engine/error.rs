@@ -19,6 +19,10 @@ pub enum Ext4Error {
     /// Mounted read-only (unknown RO_COMPAT features, or asked for).
     #[error("filesystem is read-only")]
     ReadOnly,
+    /// The journal holds transactions not yet replayed (INCOMPAT_RECOVER):
+    /// the filesystem is read-only until recovery runs.
+    #[error("the journal needs recovery; filesystem is read-only until it is replayed")]
+    NeedsRecovery,
     #[error("no space left on device")]
     NoSpace,
     #[error("no free inodes")]

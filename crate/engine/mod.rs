@@ -27,3 +27,5 @@ pub mod xattr_ops;
 pub use fs::{Ext4Fs, OpenOptions};
 pub use mkfs::{mkfs, MkfsOptions};
 pub mod fsck;
+pub mod hash;
+pub mod htree;

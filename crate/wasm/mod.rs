@@ -5,6 +5,7 @@
 //! [`handle_message`], which answers with plain serde data: `{ok: true, ...}`
 //! or `{ok: false, error: {kind, message}}`. Errors are values, never throws.
 
+pub mod bench;
 pub mod cmd_explore;
 pub mod cmd_scenario;
 pub mod opfs;

@@ -286,5 +286,7 @@ export function describe(trace: Trace, e: TraceEvent): string {
       return `spawn ${k.name} (${k.process})`;
     case 'Finish':
       return `${who}: exit`;
+    case 'Signal':
+      return `${who}: ${k.object}: ${k.what}`;
   }
 }
