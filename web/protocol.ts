@@ -24,7 +24,8 @@ export type Request =
     }
   | { cmd: 'replay'; target: Target; token: string }
   | { cmd: 'chrome-trace'; target: Target; token: string }
-  | { cmd: 'manual'; target: Target; choices: number[] };
+  | { cmd: 'manual'; target: Target; choices: number[] }
+  | { cmd: 'image'; target: Target; token: string; choices: number };
 
 export interface ErrorBody {
   kind: string;

@@ -5,7 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import { openPlayground, ARTIFACTS } from './helpers.mjs';
+
+/** A v1 link made outside the page (the codec's documented wire format). */
+function v1(payload) {
+  return '#v1.' + deflateRawSync(Buffer.from(JSON.stringify(payload))).toString('base64url');
+}
 
 const S5 = await readFile('scenarios/s5-dio-vs-mkwrite.toml', 'utf8');
 
@@ -157,6 +163,19 @@ test('a damaged or tampered link gets a message and a working page', async () =>
     await ready(page);
     await page.getByTestId('link-error').waitFor();
     assert.equal(await page.locator('[data-testid="link-error"] img').count(), 0);
+    // A well-formed payload with a key v1 does not have: refused, not ignored.
+    await page.goto(pg.url + v1({ b: { id: 's2', h: '0'.repeat(16) }, v: 'fault-retry', s: { k: 'random' }, r: 1, evil: 1 }));
+    await ready(page);
+    assert.equal(await page.getByTestId('link-error').getAttribute('data-kind'), 'link-bad-payload');
+    // A link to a built-in that changed since: a message, and the choice to open it anyway.
+    await page.goto(pg.url + v1({ b: { id: 's3', h: '0'.repeat(16) }, v: 'migrate-flag-retval', s: { k: 'pct', d: 4 }, r: 9 }));
+    await ready(page);
+    assert.equal(await page.getByTestId('link-error').getAttribute('data-kind'), 'link-hash-mismatch');
+    await page.getByTestId('link-open-anyway').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="scenario-picker"]')?.value === 's3');
+    assert.ok(await page.getByTestId('variant-migrate-flag-retval').isChecked());
+    assert.equal(await page.getByTestId('link-error').count(), 0);
+    assert.equal(await page.getByTestId('strategy').inputValue(), 'pct');
     // The page still works after a bad link.
     await page.getByTestId('scenario-picker').selectOption('s1');
     await page.waitForFunction(() => document.querySelector('[data-testid="scenario-title"]')?.textContent.includes('Inline-data'));
@@ -217,52 +236,73 @@ test('a share link restores the page state in a fresh page', async () => {
   });
 });
 
-// ---- exploration: needs crate/sim and crate/kernel on main ----
+// ---- exploration of scenarios: needs crate/kernel on main ----
+// These run as soon as the build can run scenarios (capabilities.explore);
+// until then the page disables the scenario target and they skip.
+
+async function scenariosCannotRun(page) {
+  return page.locator('[data-testid="target"] option[value="scenario"]').isDisabled();
+}
 
 const NO_ENGINE = 'needs the kernel paths (crate/kernel) on main to run scenarios; the simulator is there, and playground_sim.test.mjs drives its reference models through the same views';
 
-test('s5 before the fix: exploring finds stale data, and its link replays to the same trace hash', { skip: NO_ENGINE }, async () => {
+test('s5 before the fix: exploring finds stale data, and its link replays to the same trace hash', async (t) => {
   await withPage(async (page, pg) => {
     await page.goto(pg.url);
     await ready(page);
-    await page.getByTestId('scenario-picker').selectOption('s5');
+    if (await scenariosCannotRun(page)) return t.skip(NO_ENGINE);
+    assert.equal(await page.getByTestId('scenario-picker').inputValue(), 's5');
     await page.getByTestId('variant-dio-begin-late').check();
+    await page.getByTestId('target').selectOption('scenario');
     await page.getByTestId('explore').click();
-    await page.getByTestId('outcome-stale-data').waitFor({ timeout: 120_000 });
-    await page.getByTestId('outcome-stale-data').click();
-    await page.getByTestId('tab-timeline').click();
+    await page.getByTestId('outcome-stale-data').waitFor({ timeout: 240_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 's5-outcomes.png'), fullPage: true });
+    await page.getByTestId('outcome-stale-data').getByTestId('show-outcome').click();
+    await page.getByTestId('timeline-svg').waitFor();
     const hash = await page.getByTestId('trace-hash').textContent();
+    assert.match(hash, /^[0-9a-f]{16}$/);
+    await page.screenshot({ path: join(ARTIFACTS, 's5-timeline.png'), fullPage: true });
     const url = await shareUrl(page);
     const fresh = await pg.context.newPage();
     await fresh.goto(url);
     await ready(fresh);
-    await fresh.getByTestId('trace-hash').waitFor();
+    await fresh.getByTestId('trace-hash').waitFor({ timeout: 60_000 });
     assert.equal(await fresh.getByTestId('trace-hash').textContent(), hash);
+    assert.ok(fresh.url().length - fresh.url().indexOf('#') <= 2048, 'link within 2 KB');
+    await fresh.screenshot({ path: join(ARTIFACTS, 's5-link-replayed.png'), fullPage: true });
   });
 });
 
-test('s5 fixed variant: exhaustive exploration reports no stale data', { skip: NO_ENGINE }, async () => {
+test('s5 fixed variant: exhaustive exploration reports no stale data', async (t) => {
   await withPage(async (page, pg) => {
     await page.goto(pg.url);
     await ready(page);
+    if (await scenariosCannotRun(page)) return t.skip(NO_ENGINE);
     await page.getByTestId('variant-dio-check-get-block').check();
+    await page.getByTestId('target').selectOption('scenario');
     await page.getByTestId('strategy').selectOption('dfs');
+    await page.getByTestId('runs').fill('1000000');
     await page.getByTestId('explore').click();
     await page.locator('[data-testid="explore-status"][data-state="exhausted"]').waitFor({ timeout: 300_000 });
     assert.equal(await page.getByTestId('outcome-stale-data').count(), 0);
+    await page.screenshot({ path: join(ARTIFACTS, 's5-fixed-exhaustive.png'), fullPage: true });
   });
 });
 
-test('a deadlock scenario shows its wait-for cycle', { skip: NO_ENGINE }, async () => {
+test('a deadlock scenario shows its wait-for cycle', async (t) => {
   await withPage(async (page, pg) => {
     await page.goto(pg.url);
     await ready(page);
+    if (await scenariosCannotRun(page)) return t.skip(NO_ENGINE);
     await page.getByTestId('scenario-picker').selectOption('s4');
+    await page.waitForFunction(() => document.querySelector('[data-testid="scenario-title"]')?.textContent.includes('journal'));
     await page.getByTestId('variant-writeback-inside-handle').check();
+    await page.getByTestId('target').selectOption('scenario');
     await page.getByTestId('explore').click();
-    await page.getByTestId('outcome-deadlock').waitFor({ timeout: 120_000 });
-    await page.getByTestId('outcome-deadlock').click();
+    await page.getByTestId('outcome-deadlock').waitFor({ timeout: 240_000 });
+    await page.getByTestId('outcome-deadlock').getByTestId('show-outcome').click();
     await page.getByTestId('tab-locks').click();
     assert.match(await page.getByTestId('wait-for-cycle').textContent(), /invalidate_lock/);
+    await page.screenshot({ path: join(ARTIFACTS, 's4-deadlock-cycle.png'), fullPage: true });
   });
 });

@@ -128,6 +128,15 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       const a = await engine.request<{ json: string }>({ cmd: 'chrome-trace', target, token: run.token });
       if (a.ok) download(`ext4lab-${what.replace(/[^A-Za-z0-9_-]+/g, '_')}.trace.json`, a.json, 'application/json');
     });
+    // The disk image at the chosen step (scenario runs only: models have no disk).
+    const exportImage =
+      target.kind === 'scenario' ? h('button', { type: 'button', 'data-testid': 'export-image' }, 'Disk image at this step (.img)') : null;
+    exportImage?.addEventListener('click', async () => {
+      const choices = (store.state.step ?? run.steps) + 1;
+      const a = await engine.request<{ bytes: Uint8Array; steps: number }>({ cmd: 'image', target, token: run.token, choices });
+      if (a.ok) download(`ext4lab-${what.replace(/[^A-Za-z0-9_-]+/g, '_')}-step${a.steps}.img`, a.bytes as BlobPart, 'application/octet-stream');
+      else exportImage.textContent = `no image: ${a.error.message}`;
+    });
     const outs = run.outcomes.length ? run.outcomes.map((o) => outcomeDetails(o)) : [h('p', { class: 'small muted' }, 'no outcome in this execution')];
     fill(
       runHeader,
@@ -149,7 +158,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
           h('dd', {}, h('code', { class: 'token', 'data-testid': 'replay-token' }, run.token)),
         ),
         h('div', {}, ...outs),
-        h('div', {}, exportTrace, run.divergence ? h('p', { class: 'error' }, run.divergence) : null),
+        h('div', { class: 'exports' }, exportTrace, exportImage, run.divergence ? h('p', { class: 'error' }, run.divergence) : null),
       ),
     );
     renderTimeline(timelineView, run, (st) => {
