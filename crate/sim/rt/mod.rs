@@ -114,6 +114,10 @@ pub enum OpKind {
     /// `preempt_point()`: an access to unprotected shared state.
     Yield,
     MutexLock,
+    /// `spin_lock`: like a mutex, but the holder must not sleep.
+    SpinLock,
+    /// `mutex_trylock`, `trylock_page`, `down_*_trylock`: never waits.
+    TryLock,
     DownRead,
     DownWrite,
     PageLock,
@@ -363,8 +367,14 @@ impl Rt {
             o.name = name;
             o.class = class;
             o.st = st;
+            o.spin = false;
         } else {
-            self.objects.push(Object { name, class, st });
+            self.objects.push(Object {
+                name,
+                class,
+                st,
+                spin: false,
+            });
         }
         self.nobjs += 1;
         self.hb.ensure_obj(id as ObjId);
@@ -475,6 +485,23 @@ impl Rt {
         task.announced = true;
         if let Some(class) = object::acquire_class(self, op) {
             self.lockdep_acquire(t, op.obj, class);
+        }
+        if object::may_sleep(op.kind)
+            && self.tasks[t as usize]
+                .held
+                .iter()
+                .any(|h| self.objects[h.obj as usize].spin)
+        {
+            let held = self.tasks[t as usize]
+                .held
+                .iter()
+                .find(|h| self.objects[h.obj as usize].spin)
+                .map(|h| h.obj);
+            let name = held.map(|o| self.obj_label(o)).unwrap_or_default();
+            self.warn(
+                "might_sleep",
+                format!("sleeping function called from invalid context (holding {name})"),
+            );
         }
         if self.opts.trace && !self.op_enabled(op) {
             // waits without a queue (mutex, page lock, writeback, completion)
@@ -607,6 +634,9 @@ impl Rt {
                     | OpKind::AtomicRead
                     | OpKind::WaitWriteback
                     | OpKind::WaitCommit => (Some(op.obj), Access::Read),
+                    OpKind::MutexLock | OpKind::SpinLock | OpKind::PageLock => {
+                        (Some(op.obj), Access::Acquire)
+                    }
                     _ => (Some(op.obj), Access::Write),
                 };
                 if obj != Some(NO_OBJ) {
