@@ -18,10 +18,16 @@ enum Step {
     Load(usize),
     Mb,
     Try(usize, bool),
+    HandleStart,
+    HandleStop,
     Yield,
 }
 
-fn program(seed: u64) -> (usize, Vec<Vec<Step>>) {
+/// The program of `seed`; with `journal`, some tasks also hold a jbd2
+/// handle over a random stretch of their steps (drawn from another stream,
+/// so the rest of the program is the same as without).
+fn program(seed: u64, journal: bool) -> (usize, Vec<Vec<Step>>) {
+    let mut rj = Pcg32::new(seed, 7);
     let mut r = Pcg32::new(seed, 99);
     let nlocks = 1 + r.below(3) as usize;
     let ntasks = 2 + r.below(2) as usize;
@@ -62,13 +68,19 @@ fn program(seed: u64) -> (usize, Vec<Vec<Step>>) {
         while let Some((l, read)) = held.pop() {
             ops.push(Step::Unlock(l, read));
         }
+        if journal && rj.below(3) != 0 {
+            let a = rj.below(ops.len() as u32 + 1) as usize;
+            let b = a + rj.below((ops.len() - a) as u32 + 1) as usize;
+            ops.insert(b, Step::HandleStop);
+            ops.insert(a, Step::HandleStart);
+        }
         tasks.push(ops);
     }
     (nlocks, tasks)
 }
 
-fn model(seed: u64) -> Model {
-    let (nlocks, tasks) = program(seed);
+fn model(seed: u64, journal: bool) -> Model {
+    let (nlocks, tasks) = program(seed, journal);
     let tasks = Rc::new(tasks);
     Model::new(move |w| {
         let m = Mutex::new("M0");
@@ -78,6 +90,13 @@ fn model(seed: u64) -> Model {
         let locs = [Location::new("x"), Location::new("y")];
         let atoms = [AtomicT::new("a", 0), AtomicT::new("b", 0)];
         let data = Rc::new(RefCell::new([0u64; 2]));
+        let j = Journal::new("journal", 1);
+        if journal {
+            w.spawn("kjournald2", async move {
+                let tid = j.commit().await;
+                j.commit_done(tid);
+            });
+        }
         let seen = Rc::new(RefCell::new(Vec::new()));
         for (t, ops) in tasks.iter().enumerate() {
             let ops = ops.clone();
@@ -85,6 +104,7 @@ fn model(seed: u64) -> Model {
             let data = data.clone();
             let seen = seen.clone();
             w.spawn(format!("T{t}"), async move {
+                let mut handle = None;
                 for op in ops {
                     match op {
                         Step::Lock(0, _) => m.lock().await,
@@ -128,6 +148,13 @@ fn model(seed: u64) -> Model {
                             }
                             seen.borrow_mut().push((t, 3000 + u64::from(ok)));
                         }
+                        Step::HandleStart => handle = Some(j.start().await),
+                        Step::HandleStop => {
+                            if let Some(h) = handle.take() {
+                                seen.borrow_mut().push((t, 4000 + u64::from(h.tid)));
+                                h.stop();
+                            }
+                        }
                         Step::Yield => preempt_point().await,
                     }
                 }
@@ -156,11 +183,11 @@ fn dpor_matches_naive_dfs_on_random_programs() {
     let seeds: u64 = std::env::var("SIM_FUZZ_SEEDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(30);
+        .unwrap_or(20);
     let cap: u64 = std::env::var("SIM_FUZZ_CAP")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5_000);
+        .unwrap_or(3_000);
     // Regressions from wide sweeps: 203, 371, 469 (bounded DPOR missed
     // store-buffer flush timings), 1418, 1997 (operations left disabled at
     // a deadlock were not race-checked), 1423, 1692 (too few conservative
@@ -168,13 +195,18 @@ fn dpor_matches_naive_dfs_on_random_programs() {
     // With trylocks in the generator: 242 (a trylock by the holder hid the
     // acquire a later mutex_lock races with).
     let regressions = [203u64, 242, 371, 469, 1418, 1423, 1692, 1997];
-    for seed in (0..seeds).chain(regressions) {
+    let journal_seeds = (0..seeds / 2).map(|s| (100_000 + s, true));
+    for (seed, journal) in (0..seeds)
+        .chain(regressions)
+        .map(|s| (s, false))
+        .chain(journal_seeds)
+    {
         let cap = if regressions.contains(&seed) {
-            cap.max(20_000)
+            cap.max(10_000)
         } else {
             cap
         };
-        let m = model(seed);
+        let m = model(seed, journal);
         let weak_on = std::env::var("SIM_FUZZ_WEAK")
             .map(|v| v != "0")
             .unwrap_or(true);
@@ -200,7 +232,9 @@ fn dpor_matches_naive_dfs_on_random_programs() {
             let dpor = explore(&m, &cfg(true), &mut NoObserver);
             if std::env::var("SIM_FUZZ_KEEP_GOING").is_ok() {
                 if naive.stats.exhausted && naive.outcome_keys() != dpor.outcome_keys() {
-                    println!("MISMATCH seed {seed} bound {bound:?} weak {weak:?}");
+                    println!(
+                        "MISMATCH seed {seed} journal {journal} bound {bound:?} weak {weak:?}"
+                    );
                 }
                 continue;
             }
@@ -211,8 +245,8 @@ fn dpor_matches_naive_dfs_on_random_programs() {
             assert_eq!(
                 naive.outcome_keys(),
                 dpor.outcome_keys(),
-                "seed {seed} bound {bound:?} weak {weak:?}: {:?}",
-                program(seed)
+                "seed {seed} journal {journal} bound {bound:?} weak {weak:?}: {:?}",
+                program(seed, journal)
             );
             total.0 += naive.stats.executions;
             total.1 += dpor.stats.executions;
@@ -228,8 +262,9 @@ fn debug_seed() {
     let seed: u64 = std::env::var("SEED").unwrap().parse().unwrap();
     let bound: Option<u32> = std::env::var("BOUND").ok().and_then(|v| v.parse().ok());
     let weak: Option<u32> = std::env::var("WEAK").ok().and_then(|v| v.parse().ok());
-    println!("{:?}", program(seed));
-    let m = model(seed);
+    let journal = std::env::var("JOURNAL").is_ok();
+    println!("{:?}", program(seed, journal));
+    let m = model(seed, journal);
     let cfg = |dpor| ExploreConfig {
         strategy: Strategy::Dfs {
             preemption_bound: bound,
