@@ -7,9 +7,12 @@
 //! object and at least one access is a write (lock operations are writes;
 //! `atomic_read` and `Location::read` are reads). A *race* is a pair of
 //! dependent steps (j, k) by different actors that are not ordered by
-//! happens-before (program order plus dependence plus wake-ups). Releases
-//! (unlocks) order later steps but are not race candidates themselves: an
-//! unlock can never be swapped with the acquire that follows it.
+//! happens-before (program order plus dependence plus wake-ups). Which
+//! earlier accesses a new one can race with depends on both kinds (see
+//! `candidates`): a blocking acquire only races with the previous acquire,
+//! since it is disabled from then until the release; an unlock races with
+//! failed trylocks and queueing operations, never with the acquire that it
+//! ends.
 
 use super::{Actor, ObjId, MAX_ACTORS};
 
@@ -91,7 +94,13 @@ pub struct Hb {
 /// flags of the same object, e.g. PG_writeback, commute with PG_locked).
 fn candidates(h: &ObjHist, kind: Access, out: &mut Vec<Stamp>) {
     match kind {
-        Access::Release => {}
+        // An unlock can move before an earlier failed trylock, queueing
+        // operation or read of the lock (changing their result), never
+        // before the acquire that it ends.
+        Access::Release => {
+            out.extend(h.last);
+            out.extend(h.reads.iter().copied());
+        }
         Access::Acquire => out.extend(h.last_acq),
         Access::Read => {
             out.extend(h.last_acq);
