@@ -197,8 +197,16 @@ fn dpor_matches_naive_dfs_on_random_programs() {
     // 784 and journal 100219: an unlock moving before an earlier failed
     // trylock was not seen as a race.
     let regressions = [203u64, 242, 371, 469, 784, 1418, 1423, 1692, 1997];
-    let journal_seeds = (0..seeds / 2).chain([219]).map(|s| (100_000 + s, true));
-    for (seed, journal) in (0..seeds)
+    // SIM_FUZZ_JOURNAL_ONLY: only the journal programs (long sweeps).
+    let plain = if std::env::var("SIM_FUZZ_JOURNAL_ONLY").is_ok() {
+        0
+    } else {
+        seeds
+    };
+    let journal_seeds = (0..if plain == 0 { seeds } else { seeds / 2 })
+        .chain([219])
+        .map(|s| (100_000 + s, true));
+    for (seed, journal) in (0..plain)
         .chain(regressions)
         .map(|s| (s, false))
         .chain(journal_seeds)
@@ -313,4 +321,27 @@ fn debug_seed() {
             }
         }
     }
+}
+
+/// A known gap (see `sched/dfs.rs`): with jbd2 handles and a committing
+/// thread, bounded DPOR misses an outcome that naive DFS at the same bound
+/// finds. Run with `--ignored`; it fails until bounded DPOR is fixed.
+#[test]
+#[ignore = "known gap: bounded DPOR misses an outcome of journal program 100687"]
+fn known_bounded_dpor_gap() {
+    let m = model(100_687, true);
+    let cfg = |dpor| ExploreConfig {
+        strategy: Strategy::Dfs {
+            preemption_bound: Some(1),
+            dpor,
+        },
+        run: RunOptions {
+            weak_memory: Some(1),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let naive = explore(&m, &cfg(false), &mut NoObserver);
+    let dpor = explore(&m, &cfg(true), &mut NoObserver);
+    assert_eq!(naive.outcome_keys(), dpor.outcome_keys());
 }
