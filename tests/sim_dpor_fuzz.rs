@@ -17,10 +17,17 @@ enum Step {
     Set(usize),
     Load(usize),
     Mb,
+    Try(usize, bool),
+    HandleStart,
+    HandleStop,
     Yield,
 }
 
-fn program(seed: u64) -> (usize, Vec<Vec<Step>>) {
+/// The program of `seed`; with `journal`, some tasks also hold a jbd2
+/// handle over a random stretch of their steps (drawn from another stream,
+/// so the rest of the program is the same as without).
+fn program(seed: u64, journal: bool) -> (usize, Vec<Vec<Step>>) {
+    let mut rj = Pcg32::new(seed, 7);
     let mut r = Pcg32::new(seed, 99);
     let nlocks = 1 + r.below(3) as usize;
     let ntasks = 2 + r.below(2) as usize;
@@ -50,6 +57,10 @@ fn program(seed: u64) -> (usize, Vec<Vec<Step>>) {
                     1 => Step::Set(r.below(2) as usize),
                     2 => Step::Load(r.below(2) as usize),
                     3 => Step::Mb,
+                    4 if r.below(2) == 0 => {
+                        let l = r.below(nlocks as u32) as usize;
+                        Step::Try(l, l > 0 && r.below(2) == 0)
+                    }
                     _ => Step::Yield,
                 }),
             }
@@ -57,13 +68,19 @@ fn program(seed: u64) -> (usize, Vec<Vec<Step>>) {
         while let Some((l, read)) = held.pop() {
             ops.push(Step::Unlock(l, read));
         }
+        if journal && rj.below(3) != 0 {
+            let a = rj.below(ops.len() as u32 + 1) as usize;
+            let b = a + rj.below((ops.len() - a) as u32 + 1) as usize;
+            ops.insert(b, Step::HandleStop);
+            ops.insert(a, Step::HandleStart);
+        }
         tasks.push(ops);
     }
     (nlocks, tasks)
 }
 
-fn model(seed: u64) -> Model {
-    let (nlocks, tasks) = program(seed);
+fn model(seed: u64, journal: bool) -> Model {
+    let (nlocks, tasks) = program(seed, journal);
     let tasks = Rc::new(tasks);
     Model::new(move |w| {
         let m = Mutex::new("M0");
@@ -73,6 +90,13 @@ fn model(seed: u64) -> Model {
         let locs = [Location::new("x"), Location::new("y")];
         let atoms = [AtomicT::new("a", 0), AtomicT::new("b", 0)];
         let data = Rc::new(RefCell::new([0u64; 2]));
+        let j = Journal::new("journal", 1);
+        if journal {
+            w.spawn("kjournald2", async move {
+                let tid = j.commit().await;
+                j.commit_done(tid);
+            });
+        }
         let seen = Rc::new(RefCell::new(Vec::new()));
         for (t, ops) in tasks.iter().enumerate() {
             let ops = ops.clone();
@@ -80,6 +104,7 @@ fn model(seed: u64) -> Model {
             let data = data.clone();
             let seen = seen.clone();
             w.spawn(format!("T{t}"), async move {
+                let mut handle = None;
                 for op in ops {
                     match op {
                         Step::Lock(0, _) => m.lock().await,
@@ -108,6 +133,28 @@ fn model(seed: u64) -> Model {
                             seen.borrow_mut().push((t, 2000 + v as u64));
                         }
                         Step::Mb => smp_mb(),
+                        Step::Try(l, read) => {
+                            let ok = match (l, read) {
+                                (0, _) => m.try_lock().await,
+                                (l, true) => rws[l - 1].down_read_trylock().await,
+                                (l, false) => rws[l - 1].down_write_trylock().await,
+                            };
+                            if ok {
+                                match (l, read) {
+                                    (0, _) => m.unlock(),
+                                    (l, true) => rws[l - 1].up_read(),
+                                    (l, false) => rws[l - 1].up_write(),
+                                }
+                            }
+                            seen.borrow_mut().push((t, 3000 + u64::from(ok)));
+                        }
+                        Step::HandleStart => handle = Some(j.start().await),
+                        Step::HandleStop => {
+                            if let Some(h) = handle.take() {
+                                seen.borrow_mut().push((t, 4000 + u64::from(h.tid)));
+                                h.stop();
+                            }
+                        }
                         Step::Yield => preempt_point().await,
                     }
                 }
@@ -136,23 +183,40 @@ fn dpor_matches_naive_dfs_on_random_programs() {
     let seeds: u64 = std::env::var("SIM_FUZZ_SEEDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(30);
+        .unwrap_or(20);
     let cap: u64 = std::env::var("SIM_FUZZ_CAP")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5_000);
+        .unwrap_or(3_000);
     // Regressions from wide sweeps: 203, 371, 469 (bounded DPOR missed
     // store-buffer flush timings), 1418, 1997 (operations left disabled at
     // a deadlock were not race-checked), 1423, 1692 (too few conservative
     // points under a bound).
-    let regressions = [203u64, 371, 469, 1418, 1423, 1692, 1997];
-    for seed in (0..seeds).chain(regressions) {
-        let cap = if regressions.contains(&seed) {
-            cap.max(20_000)
+    // With trylocks in the generator: 242 (a trylock by the holder hid the
+    // acquire a later mutex_lock races with).
+    // 784 and journal 100219: an unlock moving before an earlier failed
+    // trylock was not seen as a race.
+    let regressions = [203u64, 242, 371, 469, 784, 1418, 1423, 1692, 1997];
+    // SIM_FUZZ_JOURNAL_ONLY: only the journal programs (long sweeps).
+    let plain = if std::env::var("SIM_FUZZ_JOURNAL_ONLY").is_ok() {
+        0
+    } else {
+        seeds
+    };
+    let journal_seeds = (0..if plain == 0 { seeds } else { seeds / 2 })
+        .chain([219])
+        .map(|s| (100_000 + s, true));
+    for (seed, journal) in (0..plain)
+        .chain(regressions)
+        .map(|s| (s, false))
+        .chain(journal_seeds)
+    {
+        let cap = if regressions.contains(&seed) || seed == 100_219 {
+            cap.max(25_000)
         } else {
             cap
         };
-        let m = model(seed);
+        let m = model(seed, journal);
         let weak_on = std::env::var("SIM_FUZZ_WEAK")
             .map(|v| v != "0")
             .unwrap_or(true);
@@ -178,7 +242,9 @@ fn dpor_matches_naive_dfs_on_random_programs() {
             let dpor = explore(&m, &cfg(true), &mut NoObserver);
             if std::env::var("SIM_FUZZ_KEEP_GOING").is_ok() {
                 if naive.stats.exhausted && naive.outcome_keys() != dpor.outcome_keys() {
-                    println!("MISMATCH seed {seed} bound {bound:?} weak {weak:?}");
+                    println!(
+                        "MISMATCH seed {seed} journal {journal} bound {bound:?} weak {weak:?}"
+                    );
                 }
                 continue;
             }
@@ -189,8 +255,8 @@ fn dpor_matches_naive_dfs_on_random_programs() {
             assert_eq!(
                 naive.outcome_keys(),
                 dpor.outcome_keys(),
-                "seed {seed} bound {bound:?} weak {weak:?}: {:?}",
-                program(seed)
+                "seed {seed} journal {journal} bound {bound:?} weak {weak:?}: {:?}",
+                program(seed, journal)
             );
             total.0 += naive.stats.executions;
             total.1 += dpor.stats.executions;
@@ -206,8 +272,9 @@ fn debug_seed() {
     let seed: u64 = std::env::var("SEED").unwrap().parse().unwrap();
     let bound: Option<u32> = std::env::var("BOUND").ok().and_then(|v| v.parse().ok());
     let weak: Option<u32> = std::env::var("WEAK").ok().and_then(|v| v.parse().ok());
-    println!("{:?}", program(seed));
-    let m = model(seed);
+    let journal = std::env::var("JOURNAL").is_ok();
+    println!("{:?}", program(seed, journal));
+    let m = model(seed, journal);
     let cfg = |dpor| ExploreConfig {
         strategy: Strategy::Dfs {
             preemption_bound: bound,
@@ -227,6 +294,13 @@ fn debug_seed() {
         naive.stats.executions, dpor.stats.executions
     );
     let dk = dpor.outcome_keys();
+    if std::env::var("SCHEDS").is_ok() {
+        let mut c = cfg(true);
+        c.keep_schedules = true;
+        for sch in explore(&m, &c, &mut NoObserver).schedules {
+            println!("DPOR {:?}", sch.0);
+        }
+    }
     for o in &naive.outcomes {
         if !dk.contains(&o.key) {
             println!(
@@ -247,4 +321,27 @@ fn debug_seed() {
             }
         }
     }
+}
+
+/// A known gap (see `sched/dfs.rs`): with jbd2 handles and a committing
+/// thread, bounded DPOR misses an outcome that naive DFS at the same bound
+/// finds. Run with `--ignored`; it fails until bounded DPOR is fixed.
+#[test]
+#[ignore = "known gap: bounded DPOR misses an outcome of journal program 100687"]
+fn known_bounded_dpor_gap() {
+    let m = model(100_687, true);
+    let cfg = |dpor| ExploreConfig {
+        strategy: Strategy::Dfs {
+            preemption_bound: Some(1),
+            dpor,
+        },
+        run: RunOptions {
+            weak_memory: Some(1),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let naive = explore(&m, &cfg(false), &mut NoObserver);
+    let dpor = explore(&m, &cfg(true), &mut NoObserver);
+    assert_eq!(naive.outcome_keys(), dpor.outcome_keys());
 }

@@ -107,7 +107,9 @@ fn jbd2_commit_waits_for_handles_and_new_handles_join_the_next_transaction() {
         });
         w.spawn("kjournald2", async move {
             let tid = j.commit().await;
-            assert_eq!(j.t_updates(), 0);
+            // handles that waited on T_LOCKED are already on tid + 1
+            assert_eq!(j.committing_tid(), Some(tid));
+            assert_eq!(j.running_tid(), tid + 1);
             s3.borrow_mut().push(format!("commit {tid}"));
             j.commit_done(tid);
         });
@@ -136,6 +138,15 @@ fn jbd2_commit_waits_for_handles_and_new_handles_join_the_next_transaction() {
     });
     let r = explore(&m, &dfs(None), &mut NoObserver);
     assert!(r.stats.exhausted);
+    let mut naive = dfs(None);
+    naive.strategy = Strategy::Dfs {
+        preemption_bound: None,
+        dpor: false,
+    };
+    assert_eq!(
+        explore(&m, &naive, &mut NoObserver).outcome_keys(),
+        r.outcome_keys()
+    );
     let kinds: Vec<_> = r.outcome_keys().into_iter().map(|k| k.kind).collect();
     assert_eq!(
         kinds,
@@ -433,5 +444,92 @@ fn traces_record_bios_writeback_and_crashes() {
     assert_eq!(
         kinds(&crashed.first_token),
         ["set_page_writeback", "submit 100", "crash after submit_bio"]
+    );
+}
+
+#[test]
+fn sleeping_under_a_spinlock_warns() {
+    let m = Model::new(|w| {
+        let lock = SpinLock::named("f i_raw_lock", "i_raw_lock");
+        let sem = RwSemaphore::named("f i_data_sem", "i_data_sem");
+        w.spawn("T", async move {
+            lock.lock().await;
+            lock.assert_held();
+            sem.down_read().await;
+            sem.up_read();
+            lock.unlock();
+            sem.down_read().await;
+            sem.up_read();
+        });
+    });
+    let r = explore(&m, &dfs(None), &mut NoObserver);
+    let sites: Vec<_> = r.outcomes.iter().map(|o| o.key.site.clone()).collect();
+    assert_eq!(
+        sites,
+        vec!["might_sleep"],
+        "one warning: only the sleep under the spinlock"
+    );
+    assert!(r.outcomes[0].first.message.contains("f i_raw_lock"));
+}
+
+#[test]
+fn trylocks_never_wait() {
+    let m = Model::new(|w| {
+        let m = Mutex::new("s_mutex");
+        let page = Page::new("f page 0");
+        let sem = RwSemaphore::named("f i_rwsem", "i_rwsem");
+        w.spawn("holder", async move {
+            m.lock().await;
+            sem.down_read().await;
+            page.lock().await;
+            preempt_point().await;
+            page.unlock();
+            sem.up_read();
+            m.unlock();
+        });
+        w.spawn("writer", async move {
+            sem.down_write().await;
+            sem.up_write();
+        });
+        w.spawn("trier", async move {
+            let got = (
+                m.try_lock().await,
+                page.try_lock().await,
+                sem.down_read_trylock().await,
+            );
+            if got.0 {
+                m.unlock();
+            }
+            if got.1 {
+                page.unlock();
+            }
+            if got.2 {
+                sem.up_read();
+            }
+            report(Outcome::new(OutcomeKind::Other(format!("{got:?}")), 0));
+        });
+    });
+    let mut naive = dfs(None);
+    naive.strategy = Strategy::Dfs {
+        preemption_bound: None,
+        dpor: false,
+    };
+    let rn = explore(&m, &naive, &mut NoObserver);
+    let r = explore(&m, &dfs(None), &mut NoObserver);
+    assert!(r.stats.exhausted);
+    assert!(r.find(&OutcomeKind::Deadlock).is_none());
+    let kinds: Vec<_> = r.outcome_keys().into_iter().map(|k| k.kind).collect();
+    assert!(kinds.contains(&OutcomeKind::Other("(true, true, true)".into())));
+    assert!(kinds.contains(&OutcomeKind::Other("(false, false, false)".into())));
+    // a reader trylock fails while the writer waits even if only readers hold
+    assert!(kinds.contains(&OutcomeKind::Other("(true, true, false)".into())));
+    assert!(
+        r.find(&OutcomeKind::LockOrderInversion).is_none(),
+        "trylocks add no dependency"
+    );
+    assert_eq!(
+        rn.outcome_keys(),
+        r.outcome_keys(),
+        "DPOR sees trylocks race with releases"
     );
 }

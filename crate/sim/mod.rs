@@ -62,6 +62,7 @@
 //! assert!(report.outcomes.is_empty());
 //! ```
 
+pub mod api;
 pub mod exec;
 pub mod explore;
 pub mod models;
@@ -73,11 +74,11 @@ pub mod sync;
 pub mod token;
 pub mod trace;
 
-pub use exec::{
+pub use api::{
     bug, crash_point, current_step, current_task, current_task_name, kfn_enter, nondet, note,
-    preempt_point, report, report_error, spawn, spawn_in, warn_on, Divergence, EndKind, EndView,
-    Execution, Executor, KfnGuard, Model, RunOptions, World,
+    preempt_point, report, report_error, spawn, spawn_in, warn_on, KfnGuard,
 };
+pub use exec::{Divergence, EndKind, EndView, Execution, Executor, Model, RunOptions, World};
 pub use explore::{
     explore, replay, replay_schedule, ExploreConfig, NoObserver, Observer, OutcomeRecord, Report,
     Stats, Strategy,

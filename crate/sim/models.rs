@@ -6,7 +6,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::exec::{preempt_point, Model};
+use super::api::preempt_point;
+use super::exec::Model;
 use super::oracle::{Outcome, OutcomeKind};
 use super::sync::{smp_mb, AtomicT, Mutex, RwSemaphore};
 

@@ -7,9 +7,12 @@
 //! object and at least one access is a write (lock operations are writes;
 //! `atomic_read` and `Location::read` are reads). A *race* is a pair of
 //! dependent steps (j, k) by different actors that are not ordered by
-//! happens-before (program order plus dependence plus wake-ups). Releases
-//! (unlocks) order later steps but are not race candidates themselves: an
-//! unlock can never be swapped with the acquire that follows it.
+//! happens-before (program order plus dependence plus wake-ups). Which
+//! earlier accesses a new one can race with depends on both kinds (see
+//! `candidates`): a blocking acquire only races with the previous acquire,
+//! since it is disabled from then until the release; an unlock races with
+//! failed trylocks and queueing operations, never with the acquire that it
+//! ends.
 
 use super::{Actor, ObjId, MAX_ACTORS};
 
@@ -28,7 +31,12 @@ fn join(a: &mut VClock, b: &VClock) {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
     Read,
+    /// Any state change; races with earlier reads, writes and releases.
     Write,
+    /// A blocking acquire that is *disabled* while the object is held
+    /// (mutex, page lock, spinlock): it cannot move before the release that
+    /// enabled it, so releases are not race candidates for it.
+    Acquire,
     Release,
 }
 
@@ -42,7 +50,11 @@ struct Stamp {
 #[derive(Clone)]
 struct ObjHist {
     clock: VClock,
+    /// Last step that acquired the object (it was free before).
+    last_acq: Option<Stamp>,
+    /// Last other state change (failed trylock, queueing, flags, stores).
     last: Option<Stamp>,
+    last_release: Option<Stamp>,
     reads: Vec<Stamp>,
     read_clock: VClock,
 }
@@ -51,7 +63,9 @@ impl Default for ObjHist {
     fn default() -> Self {
         ObjHist {
             clock: [0; MAX_ACTORS],
+            last_acq: None,
             last: None,
+            last_release: None,
             reads: Vec::new(),
             read_clock: [0; MAX_ACTORS],
         }
@@ -71,6 +85,34 @@ pub struct Hb {
     step: u32,
     /// Races found: (earlier step, actor of the later step).
     pub races: Vec<(u32, Actor)>,
+    scratch: Vec<Stamp>,
+}
+
+/// Earlier accesses to `h` that an access of `kind` may race with (those
+/// it is dependent and co-enabled with). A blocking acquire is co-enabled
+/// only with the previous acquire (while the lock is held it is disabled;
+/// flags of the same object, e.g. PG_writeback, commute with PG_locked).
+fn candidates(h: &ObjHist, kind: Access, out: &mut Vec<Stamp>) {
+    match kind {
+        // An unlock can move before an earlier failed trylock, queueing
+        // operation or read of the lock (changing their result), never
+        // before the acquire that it ends.
+        Access::Release => {
+            out.extend(h.last);
+            out.extend(h.reads.iter().copied());
+        }
+        Access::Acquire => out.extend(h.last_acq),
+        Access::Read => {
+            out.extend(h.last_acq);
+            out.extend(h.last);
+        }
+        Access::Write => {
+            out.extend(h.last_acq);
+            out.extend(h.last);
+            out.extend(h.last_release);
+            out.extend(h.reads.iter().copied());
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -93,7 +135,9 @@ impl Hb {
         self.wake.resize(MAX_ACTORS, None);
         for o in self.objs.iter_mut() {
             o.clock = [0; MAX_ACTORS];
+            o.last_acq = None;
             o.last = None;
+            o.last_release = None;
             o.reads.clear();
             o.read_clock = [0; MAX_ACTORS];
         }
@@ -148,25 +192,18 @@ impl Hb {
         let Some((actor, _)) = self.cur else { return };
         let report = as_actor.unwrap_or(Actor(actor));
         self.ensure_obj(obj);
-        let h = &self.objs[obj as usize];
-        if kind != Access::Release {
-            if let Some(s) = h.last {
-                if s.actor != actor && !self.happened_before(&s) {
-                    self.races.push((s.step, report));
-                }
-            }
-            if kind == Access::Write {
-                for s in &h.reads {
-                    if s.actor != actor && !self.happened_before(s) {
-                        self.races.push((s.step, report));
-                    }
-                }
+        let mut found = std::mem::take(&mut self.scratch);
+        candidates(&self.objs[obj as usize], kind, &mut found);
+        for st in found.drain(..) {
+            if st.actor != actor && !self.happened_before(&st) {
+                self.races.push((st.step, report));
             }
         }
+        self.scratch = found;
         let h = &self.objs[obj as usize];
         let (hc, rc) = (h.clock, h.read_clock);
         join(&mut self.cur_clock.0, &hc);
-        if kind == Access::Write {
+        if kind != Access::Read {
             join(&mut self.cur_clock.0, &rc);
         }
         self.touched.push((obj, kind));
@@ -194,20 +231,11 @@ impl Hb {
                 continue;
             };
             let mut found = Vec::new();
-            if let Some(s) = h.last {
-                if s.actor != actor.0 && c[s.actor as usize] < s.idx {
-                    found.push(s.step);
+            candidates(h, kind, &mut found);
+            for st in found {
+                if st.actor != actor.0 && c[st.actor as usize] < st.idx {
+                    self.races.push((st.step, actor));
                 }
-            }
-            if kind == Access::Write {
-                for s in &h.reads {
-                    if s.actor != actor.0 && c[s.actor as usize] < s.idx {
-                        found.push(s.step);
-                    }
-                }
-            }
-            for step in found {
-                self.races.push((step, actor));
             }
         }
     }
@@ -221,6 +249,14 @@ impl Hb {
         }
         for o in 0..nobjs.min(self.objs.len()) {
             self.access(o as ObjId, Access::Read);
+        }
+    }
+
+    /// Records that the current step also acquired `obj` (a successful
+    /// trylock, already race-checked as a write).
+    pub fn note_acquire(&mut self, obj: ObjId) {
+        if self.on && self.cur.is_some() {
+            self.touched.push((obj, Access::Acquire));
         }
     }
 
@@ -264,13 +300,22 @@ impl Hb {
             let (o, kind) = self.touched[i];
             let h = &mut self.objs[o as usize];
             match kind {
+                Access::Acquire => {
+                    h.last_acq = Some(stamp);
+                    h.reads.clear();
+                    h.clock = c;
+                    h.read_clock = [0; MAX_ACTORS];
+                }
                 Access::Write => {
                     h.last = Some(stamp);
                     h.reads.clear();
                     h.clock = c;
                     h.read_clock = [0; MAX_ACTORS];
                 }
-                Access::Release => h.clock = c,
+                Access::Release => {
+                    h.clock = c;
+                    h.last_release = Some(stamp);
+                }
                 Access::Read => {
                     h.reads.push(stamp);
                     join(&mut h.read_clock, &c);

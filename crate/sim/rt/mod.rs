@@ -4,6 +4,7 @@
 //! execution, so the public handles are plain `Copy` ids and kernel code
 //! moves them into tasks freely. One simulation per thread at a time.
 
+mod actor;
 pub(crate) mod clock;
 pub(crate) mod object;
 
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::sim::oracle::lockdep::LockGraph;
 use crate::sim::oracle::{Outcome, OutcomeKind};
 use crate::sim::trace::{Event, EventKind};
+pub use actor::{Actor, ActorSet};
 use clock::{Access, Hb, VClock};
 use object::{ObjState, Object};
 
@@ -34,76 +36,6 @@ pub type ObjId = u32;
 /// A lock class (interned per thread; the name is what is reported).
 pub type ClassId = u32;
 
-/// Who a scheduling decision runs: a task, the store-buffer flusher of a
-/// task (weak-memory mode), or the crash.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-pub struct Actor(pub u8);
-
-impl Actor {
-    /// The crash: ends the execution at a crash point.
-    pub const CRASH: Actor = Actor(MAX_ACTORS as u8);
-
-    /// Task `t` runs its next step.
-    pub fn task(t: TaskId) -> Actor {
-        Actor(t as u8)
-    }
-    /// The oldest buffered store of task `t` becomes visible.
-    pub fn flush(t: TaskId) -> Actor {
-        Actor((MAX_TASKS as u32 + t) as u8)
-    }
-    /// The task this actor runs, if it is a task.
-    pub fn as_task(self) -> Option<TaskId> {
-        ((self.0 as usize) < MAX_TASKS).then_some(u32::from(self.0))
-    }
-    /// The task whose store buffer this actor flushes.
-    pub fn as_flush(self) -> Option<TaskId> {
-        let a = self.0 as usize;
-        (MAX_TASKS..MAX_ACTORS)
-            .contains(&a)
-            .then(|| (a - MAX_TASKS) as u32)
-    }
-}
-
-/// A set of actors (bit i = `Actor(i)`).
-#[derive(Clone, Copy, Default, PartialEq, Eq, Debug, Hash)]
-pub struct ActorSet(pub u128);
-
-impl ActorSet {
-    pub fn insert(&mut self, a: Actor) {
-        self.0 |= 1u128 << a.0;
-    }
-    pub fn remove(&mut self, a: Actor) {
-        self.0 &= !(1u128 << a.0);
-    }
-    pub fn contains(&self, a: Actor) -> bool {
-        self.0 & (1u128 << a.0) != 0
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0 == 0
-    }
-    pub fn len(&self) -> u32 {
-        self.0.count_ones()
-    }
-    pub fn union(self, o: ActorSet) -> ActorSet {
-        ActorSet(self.0 | o.0)
-    }
-    pub fn minus(self, o: ActorSet) -> ActorSet {
-        ActorSet(self.0 & !o.0)
-    }
-    /// Members in increasing order.
-    pub fn iter(self) -> impl Iterator<Item = Actor> {
-        let mut bits = self.0;
-        std::iter::from_fn(move || {
-            if bits == 0 {
-                return None;
-            }
-            let i = bits.trailing_zeros();
-            bits &= bits - 1;
-            Some(Actor(i as u8))
-        })
-    }
-}
-
 /// What a task announced it will do when next scheduled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OpKind {
@@ -114,6 +46,10 @@ pub enum OpKind {
     /// `preempt_point()`: an access to unprotected shared state.
     Yield,
     MutexLock,
+    /// `spin_lock`: like a mutex, but the holder must not sleep.
+    SpinLock,
+    /// `mutex_trylock`, `trylock_page`, `down_*_trylock`: never waits.
+    TryLock,
     DownRead,
     DownWrite,
     PageLock,
@@ -363,8 +299,14 @@ impl Rt {
             o.name = name;
             o.class = class;
             o.st = st;
+            o.spin = false;
         } else {
-            self.objects.push(Object { name, class, st });
+            self.objects.push(Object {
+                name,
+                class,
+                st,
+                spin: false,
+            });
         }
         self.nobjs += 1;
         self.hb.ensure_obj(id as ObjId);
@@ -475,6 +417,23 @@ impl Rt {
         task.announced = true;
         if let Some(class) = object::acquire_class(self, op) {
             self.lockdep_acquire(t, op.obj, class);
+        }
+        if object::may_sleep(op.kind)
+            && self.tasks[t as usize]
+                .held
+                .iter()
+                .any(|h| self.objects[h.obj as usize].spin)
+        {
+            let held = self.tasks[t as usize]
+                .held
+                .iter()
+                .find(|h| self.objects[h.obj as usize].spin)
+                .map(|h| h.obj);
+            let name = held.map(|o| self.obj_label(o)).unwrap_or_default();
+            self.warn(
+                "might_sleep",
+                format!("sleeping function called from invalid context (holding {name})"),
+            );
         }
         if self.opts.trace && !self.op_enabled(op) {
             // waits without a queue (mutex, page lock, writeback, completion)
@@ -607,6 +566,9 @@ impl Rt {
                     | OpKind::AtomicRead
                     | OpKind::WaitWriteback
                     | OpKind::WaitCommit => (Some(op.obj), Access::Read),
+                    OpKind::MutexLock | OpKind::SpinLock | OpKind::PageLock => {
+                        (Some(op.obj), Access::Acquire)
+                    }
                     _ => (Some(op.obj), Access::Write),
                 };
                 if obj != Some(NO_OBJ) {

@@ -23,6 +23,26 @@ pub(crate) struct Object {
     pub name: Cow<'static, str>,
     pub class: ClassId,
     pub st: ObjState,
+    /// A spinlock: its holder must not sleep.
+    pub spin: bool,
+}
+
+/// Operations that may sleep (`might_sleep()` in the kernel).
+pub(crate) fn may_sleep(k: OpKind) -> bool {
+    matches!(
+        k,
+        OpKind::MutexLock
+            | OpKind::SpinLock
+            | OpKind::DownRead
+            | OpKind::DownWrite
+            | OpKind::PageLock
+            | OpKind::WaitWriteback
+            | OpKind::WaitCompletion
+            | OpKind::WaitEvent
+            | OpKind::HandleStart
+            | OpKind::CommitLock
+            | OpKind::WaitCommit
+    )
 }
 
 /// The rwsem core: holders and FIFO waiters.
@@ -120,7 +140,7 @@ impl Rt {
             None => return true,
         };
         match (op.kind, st) {
-            (OpKind::MutexLock, ObjState::Mutex { owner }) => owner.is_none(),
+            (OpKind::MutexLock | OpKind::SpinLock, ObjState::Mutex { owner }) => owner.is_none(),
             (OpKind::PageLock, ObjState::Page { owner, .. }) => owner.is_none(),
             (OpKind::WaitWriteback, ObjState::Page { writeback, .. }) => !writeback,
             (OpKind::WaitCompletion, ObjState::Completion { done }) => *done > 0,
@@ -279,7 +299,7 @@ impl Rt {
     /// `mutex_lock`/`lock_page` performed (the op was enabled: lock free).
     pub(crate) fn excl_acquire(&mut self, o: ObjId) {
         let t = self.cur();
-        self.access(o, Access::Write);
+        self.access(o, Access::Acquire);
         self.drain_store_buffer(t);
         match &mut self.objects[o as usize].st {
             ObjState::Mutex { owner } | ObjState::Page { owner, .. } => *owner = Some(t),
@@ -313,6 +333,40 @@ impl Rt {
             );
         }
         ok
+    }
+
+    /// A trylock of the current task on a mutex, page or rwsem: acquires
+    /// when free (without queueing) and says whether it did.
+    pub(crate) fn try_acquire(&mut self, o: ObjId, write: bool) -> bool {
+        let t = self.cur();
+        self.access(o, Access::Write);
+        self.drain_store_buffer(t);
+        match &mut self.objects[o as usize].st {
+            ObjState::Mutex { owner } | ObjState::Page { owner, .. } => {
+                if owner.is_some() {
+                    return false;
+                }
+                *owner = Some(t);
+                self.push_held(t, o, Mode::Exclusive);
+                self.hb.note_acquire(o);
+                true
+            }
+            ObjState::RwSem(rw) => {
+                let free =
+                    rw.writer.is_none() && rw.queue.is_empty() && (!write || rw.readers == 0);
+                if !free {
+                    return false;
+                }
+                if write {
+                    rw.writer = Some(t);
+                } else {
+                    rw.readers |= 1 << t;
+                }
+                self.push_held(t, o, if write { Mode::Exclusive } else { Mode::Shared });
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Wakes every task blocked on wait queue / object `o`.

@@ -26,16 +26,22 @@
 //!   alone missed some flush timings on generated programs). Value
 //!   decisions explore every value.
 //!
-//! Guarantee: without a bound, DPOR explores at least one execution of
-//! every Mazurkiewicz trace of the model (under the dependence relation of
+//! Guarantee. Unbounded: DPOR explores at least one execution of every
+//! Mazurkiewicz trace of the model (under the dependence relation of
 //! `rt::clock`, provided kernel code reaches shared state only through the
-//! primitives), so it finds every deadlock, every end state and every
-//! outcome naive DFS finds. With a bound, the conservative points make it
-//! find what naive DFS at the same bound finds on every model in this
-//! crate's tests and on thousands of generated programs (mutexes, rwsems,
-//! shared locations, atomics, barriers, weak memory; tests/sim_dpor_fuzz.rs
-//! checks equality of outcome sets at bounds 0, 1, 2 and unbounded); we do
-//! not claim a proof for arbitrary models.
+//! primitives), so it finds every deadlock, end state and outcome naive DFS
+//! finds; tests/sim_dpor_fuzz.rs checks this on generated programs (mutexes,
+//! rwsems, trylocks, locations, atomics, barriers, weak memory, jbd2
+//! handles with a committing thread), and a sweep of 2,400 plain and 1,200
+//! journal programs (bounds 0, 1, 2 and none; weak memory on half; runs
+//! where naive DFS needed over 40,000 executions skipped) found no
+//! unbounded difference. With a preemption bound the conservative points
+//! are a heuristic: the sweep found no difference on the plain programs,
+//! but one journal program
+//! (seed 100687, ignored test `known_bounded_dpor_gap`) where bounded DPOR
+//! misses an outcome naive DFS finds at the same bound. So: to claim an
+//! outcome is absent under a bound, use naive DFS at that bound (or
+//! unbounded DPOR); bounded DPOR is for finding bugs fast.
 //!
 //! Sharding `I/N`: the first decisions along a path with two or more
 //! alternatives within the bound are fully expanded until the product of

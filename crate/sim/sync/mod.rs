@@ -14,6 +14,7 @@ mod jbd2;
 mod mutex;
 mod page;
 mod rwsem;
+mod spinlock;
 
 pub use atomic::{
     smp_mb, smp_mb__after_atomic, smp_mb__before_atomic, smp_rmb, smp_wmb, AtomicT, Location,
@@ -24,5 +25,6 @@ pub use jbd2::{Handle, Journal};
 pub use mutex::Mutex;
 pub use page::Page;
 pub use rwsem::RwSemaphore;
+pub use spinlock::SpinLock;
 
 pub use crate::sim::rt::object::TState;

@@ -28,6 +28,13 @@ impl Mutex {
         rt::with(|rt| rt.excl_acquire(self.id));
     }
 
+    /// `mutex_trylock`: takes the mutex if it is free, never waits (a
+    /// scheduling point; no lockdep dependency, as in the kernel).
+    pub async fn try_lock(self) -> bool {
+        rt::schedule_point(Op::new(OpKind::TryLock, self.id)).await;
+        rt::with(|rt| rt.try_acquire(self.id, true))
+    }
+
     /// `mutex_unlock`. Precondition: held by the current task (otherwise a
     /// kernel warning outcome is recorded).
     pub fn unlock(self) {

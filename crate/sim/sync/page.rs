@@ -34,6 +34,12 @@ impl Page {
         rt::with(|rt| rt.excl_acquire(self.id));
     }
 
+    /// `trylock_page` / `folio_trylock`.
+    pub async fn try_lock(self) -> bool {
+        rt::schedule_point(Op::new(OpKind::TryLock, self.id)).await;
+        rt::with(|rt| rt.try_acquire(self.id, true))
+    }
+
     /// `unlock_page`. Precondition: locked by the current task.
     pub fn unlock(self) {
         rt::with(|rt| rt.excl_release(self.id));

@@ -39,6 +39,18 @@ impl RwSemaphore {
         }
     }
 
+    /// `down_read_trylock`: fails when a writer holds or anyone waits.
+    pub async fn down_read_trylock(self) -> bool {
+        rt::schedule_point(Op::new(OpKind::TryLock, self.id)).await;
+        rt::with(|rt| rt.try_acquire(self.id, false))
+    }
+
+    /// `down_write_trylock`.
+    pub async fn down_write_trylock(self) -> bool {
+        rt::schedule_point(Op::new(OpKind::TryLock, self.id)).await;
+        rt::with(|rt| rt.try_acquire(self.id, true))
+    }
+
     /// `up_read`. Precondition: the current task holds it for read.
     pub fn up_read(self) {
         rt::with(|rt| rt.rw_up(self.id, false));
