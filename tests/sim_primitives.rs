@@ -393,3 +393,45 @@ fn dpor_crash_sees_writes_that_could_come_later() {
     assert_eq!(naive.outcome_keys().len(), 3, "{:?}", naive.outcome_keys());
     assert_eq!(naive.outcome_keys(), dpor.outcome_keys());
 }
+
+#[test]
+fn traces_record_bios_writeback_and_crashes() {
+    let m = writeback_and_crash();
+    let r = explore(&m, &dfs(Some(1)), &mut NoObserver);
+    let kinds = |token: &str| -> Vec<String> {
+        let e = replay(&m, token, &RunOptions::default()).unwrap();
+        e.trace
+            .unwrap()
+            .events
+            .iter()
+            .map(|ev| match &ev.kind {
+                trace::EventKind::Signal { what, .. } => what.clone(),
+                trace::EventKind::BioSubmit { block, .. } => format!("submit {block}"),
+                trace::EventKind::BioComplete { block, .. } => format!("complete {block}"),
+                trace::EventKind::Crash { point } => format!("crash {point}"),
+                _ => String::new(),
+            })
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let done = r.find(&OutcomeKind::Other("Complete".into())).unwrap();
+    assert_eq!(
+        kinds(&done.first_token),
+        [
+            "set_page_writeback",
+            "submit 100",
+            "complete 100",
+            "end_page_writeback",
+            "complete"
+        ]
+    );
+    let crashed = r
+        .outcomes
+        .iter()
+        .find(|o| o.key.kind == OutcomeKind::Other("Crashed".into()) && o.key.blocks == [100])
+        .unwrap();
+    assert_eq!(
+        kinds(&crashed.first_token),
+        ["set_page_writeback", "submit 100", "crash after submit_bio"]
+    );
+}

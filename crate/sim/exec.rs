@@ -200,6 +200,7 @@ impl Executor {
         sched: &mut dyn Scheduler,
         opts: &RunOptions,
     ) -> Execution {
+        self.futures.clear();
         rt_mut(|rt| {
             assert!(
                 !rt.active,
@@ -211,6 +212,20 @@ impl Executor {
                 weak_memory: opts.weak_memory,
             })
         });
+        // Leaves the model inactive even if a task or a hook panics, so the
+        // thread can run again (tests that expect a panic, the CLI).
+        struct Deactivate;
+        impl Drop for Deactivate {
+            fn drop(&mut self) {
+                RT.with(|r| {
+                    if let Ok(mut rt) = r.try_borrow_mut() {
+                        rt.active = false;
+                        rt.tearing_down = false;
+                    }
+                })
+            }
+        }
+        let _deactivate = Deactivate;
         let mut world = World { hooks: Vec::new() };
         (model.setup)(&mut world);
         self.futures.clear();
@@ -375,7 +390,10 @@ impl Executor {
                     }
                 }
                 if rt.opts.trace {
-                    let op = format!("{:?}", op.kind);
+                    let op = match rt.obj_label(op.obj) {
+                        l if l.is_empty() => format!("{:?}", op.kind),
+                        l => format!("{:?} {l}", op.kind),
+                    };
                     rt.event(EventKind::Step { actor: actor.0, op });
                 }
             });
@@ -418,21 +436,26 @@ impl Executor {
             });
         };
 
-        let view = rt_mut(|rt| EndView {
-            end,
-            step: rt.step,
-            crash_point: rt.crash_point.map(|(_, p)| p.to_string()),
-            inflight_bios: rt.inflight.clone(),
-            outcomes: rt
-                .outcomes
-                .iter()
-                .chain(outcomes_extra.iter())
-                .cloned()
-                .collect(),
-        });
+        if opts.hb {
+            rt_mut(|rt| rt.probe_pending());
+        }
         let mut hook_outcomes = Vec::new();
-        for h in world.hooks.drain(..) {
-            hook_outcomes.extend(h(&view));
+        if !world.hooks.is_empty() {
+            let view = rt_mut(|rt| EndView {
+                end,
+                step: rt.step,
+                crash_point: rt.crash_point.map(|(_, p)| p.to_string()),
+                inflight_bios: rt.inflight.clone(),
+                outcomes: rt
+                    .outcomes
+                    .iter()
+                    .chain(outcomes_extra.iter())
+                    .cloned()
+                    .collect(),
+            });
+            for h in world.hooks.drain(..) {
+                hook_outcomes.extend(h(&view));
+            }
         }
         let (mut outcomes, trace, races, steps) = rt_mut(|rt| {
             let outcomes = std::mem::take(&mut rt.outcomes);
@@ -452,10 +475,6 @@ impl Executor {
         });
         self.futures.clear();
         drop(world);
-        rt_mut(|rt| {
-            rt.active = false;
-            rt.tearing_down = false;
-        });
         outcomes.extend(outcomes_extra);
         outcomes.extend(hook_outcomes);
         self.last_len = schedule.len().next_power_of_two();

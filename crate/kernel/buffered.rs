@@ -1,0 +1,190 @@
+//! Buffered write(2) and read(2): `ext4_buffered_write_iter` ->
+//! `generic_perform_write` (`ext4_da_write_begin` / `ext4_write_begin`,
+//! copy, `ext4_write_end`), and `filemap_read`.
+
+use super::fault::{ext4_da_get_block_prep, ext4_get_block, filemap_fault};
+use super::handle::{ext4_journal_start, ext4_journal_stop, HandleType};
+use super::pagecache::PAGE_SIZE;
+use super::provenance::check_read;
+use super::state::{inode_lock, inode_unlock, Ext4InodeInfo, KResult, Kernel};
+
+/// Where a write's bytes come from.
+pub enum WriteSource<'a> {
+    /// Bytes in kernel-visible memory (already copied).
+    Bytes(&'a [u8]),
+    /// A user buffer inside a mapping of process `p` (the copy faults on
+    /// that mapping while `i_rwsem` is held).
+    Mapping {
+        p: &'a super::mm::Process,
+        map: &'a str,
+        offset: u64,
+    },
+}
+
+/// write(2) of `len` bytes at `pos`: `ext4_buffered_write_iter` under
+/// `inode_lock` -> `generic_perform_write`.
+pub async fn ext4_buffered_write_iter(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    pos: u64,
+    len: u64,
+    src: WriteSource<'_>,
+) -> KResult<u64> {
+    let _f = crate::kfn!("ext4_buffered_write_iter");
+    inode_lock(ei).await;
+    let r = generic_perform_write(k, ei, pos, len, src).await;
+    inode_unlock(ei);
+    r
+}
+
+/// `generic_perform_write`. Precondition: `i_rwsem` held (write).
+pub async fn generic_perform_write(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    pos: u64,
+    len: u64,
+    src: WriteSource<'_>,
+) -> KResult<u64> {
+    let _f = crate::kfn!("generic_perform_write");
+    let mut done = 0u64;
+    while done < len {
+        let at = pos + done;
+        let idx = at / PAGE_SIZE;
+        let within = (at % PAGE_SIZE) as usize;
+        let take = ((PAGE_SIZE as usize - within) as u64).min(len - done) as usize;
+        // fault_in_iov_iter_readable + copy_page_from_iter_atomic
+        let bytes = match &src {
+            WriteSource::Bytes(b) => b[done as usize..done as usize + take].to_vec(),
+            WriteSource::Mapping { p, map, offset } => {
+                super::mm::user_access(
+                    k,
+                    p,
+                    map,
+                    offset + done,
+                    take as u64,
+                    super::mm::Access::Load,
+                    super::fault::FaultFlags::USER,
+                )
+                .await?
+                .0
+            }
+        };
+        let page = ext4_write_begin(k, ei, idx).await?;
+        ei.mapping.with_page(idx, |ps| {
+            ps.data[within..within + take].copy_from_slice(&bytes);
+            ps.prov[within..within + take].fill(ei.ino);
+            ps.dirty = true;
+            ps.uptodate = true;
+        });
+        // ext4_write_end / ext4_da_write_end: i_size
+        {
+            let mut m = ei.mem.borrow_mut();
+            if at + take as u64 > m.i_size {
+                m.i_size = at + take as u64;
+                if !k.delalloc() {
+                    m.i_disksize = m.i_size;
+                }
+            }
+        }
+        page.unlock();
+        k.log
+            .borrow_mut()
+            .record_write(ei.ino, at, bytes, crate::sim::current_task_name());
+        done += take as u64;
+    }
+    k.ext4_mark_inode_dirty(ei)?;
+    Ok(done)
+}
+
+/// `ext4_da_write_begin` / `ext4_write_begin`: the page locked, uptodate,
+/// its buffer mapped or delayed. Lock order (nodelalloc): handle -> page.
+pub async fn ext4_write_begin(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    idx: u64,
+) -> KResult<crate::sim::Page> {
+    let _f = crate::kfn!(if k.delalloc() {
+        "ext4_da_write_begin"
+    } else {
+        "ext4_write_begin"
+    });
+    let handle = if k.delalloc() {
+        None
+    } else {
+        Some(ext4_journal_start(k, ei, HandleType::Misc, 8).await?)
+    };
+    ei.mapping.i_pages_loc.write().await;
+    let page = ei.mapping.add_page(idx);
+    page.lock().await;
+    page.wait_on_writeback().await;
+    let (uptodate, bh) = ei
+        .mapping
+        .with_page(idx, |ps| (ps.uptodate, ps.bh))
+        .unwrap_or_default();
+    let mut r = Ok(());
+    if !uptodate && idx * PAGE_SIZE < ei.i_size() {
+        r = super::fault::ext4_readpage(k, ei, idx).await;
+    } else if !uptodate {
+        ei.mapping.with_page(idx, |ps| ps.uptodate = true);
+    }
+    if r.is_ok() && bh.b_blocknr.is_none() && !bh.delay {
+        r = if k.delalloc() {
+            ext4_da_get_block_prep(k, ei, idx).await
+        } else {
+            ext4_get_block(k, ei, idx, k.dioread_nolock()).await
+        };
+    }
+    if let Some(h) = handle {
+        ext4_journal_stop(k, h);
+    }
+    match r {
+        Ok(()) => Ok(page),
+        Err(e) => {
+            page.unlock();
+            Err(e)
+        }
+    }
+}
+
+/// read(2): `filemap_read` of `len` bytes at `pos` through the page cache
+/// (pages read under their lock with `ext4_readpage`).
+pub async fn filemap_read(k: &Kernel, ei: &Ext4InodeInfo, pos: u64, len: u64) -> KResult<Vec<u8>> {
+    let _f = crate::kfn!("filemap_read");
+    let size = ei.i_size();
+    let end = (pos + len).min(size);
+    let mut out = Vec::new();
+    let mut at = pos;
+    while at < end {
+        let idx = at / PAGE_SIZE;
+        let within = (at % PAGE_SIZE) as usize;
+        let take = ((PAGE_SIZE as usize - within) as u64).min(end - at) as usize;
+        let page = filemap_fault(k, ei, idx).await?;
+        let (d, pv, pblk) = ei
+            .mapping
+            .with_page(idx, |ps| {
+                (
+                    ps.data[within..within + take].to_vec(),
+                    ps.prov[within..within + take].to_vec(),
+                    ps.bh.b_blocknr,
+                )
+            })
+            .unwrap_or_default();
+        page.unlock();
+        let o = check_read(
+            &k.log.borrow(),
+            ei.ino,
+            &ei.name,
+            at,
+            &pv,
+            pblk,
+            "filemap_read",
+            |i| k.ino_name(i),
+        );
+        if let Some(o) = o {
+            crate::sim::report(o);
+        }
+        out.extend(d);
+        at += take as u64;
+    }
+    Ok(out)
+}

@@ -1,0 +1,137 @@
+//! Direct I/O: `ext4_dio_read_iter` / `ext4_dio_write_iter` ->
+//! `iomap_dio_rw` (flush and invalidate the page cache range,
+//! `inode_dio_begin`, `ext4_iomap_begin` maps the blocks, bios submitted and
+//! completed later as their own events, `inode_dio_end`).
+
+use crate::engine::map::MapFlags;
+use crate::sim::{smp_mb__after_atomic, submit_bio};
+
+use super::inode_ops::ext4_map_blocks;
+use super::pagecache::PAGE_SIZE;
+use super::provenance::check_read;
+use super::state::{inode_lock_shared, inode_unlock_shared, Ext4InodeInfo, KResult, Kernel};
+use super::writeback::{filemap_write_and_wait_range, invalidate_inode_pages2_range};
+
+/// `inode_dio_begin`: `atomic_inc(&inode->i_dio_count)` (not ordered: in
+/// weak-memory mode the increment may become visible late).
+pub async fn inode_dio_begin(ei: &Ext4InodeInfo) {
+    let _f = crate::kfn!("inode_dio_begin");
+    ei.i_dio_count.inc().await;
+}
+
+/// `inode_dio_end`.
+pub async fn inode_dio_end(ei: &Ext4InodeInfo) {
+    let _f = crate::kfn!("inode_dio_end");
+    ei.i_dio_count.add_return(-1).await;
+}
+
+/// read(2) with O_DIRECT of `len` bytes at `pos` (block aligned):
+/// `ext4_dio_read_iter` takes `i_rwsem` shared around `iomap_dio_rw`.
+/// Returns the bytes read.
+///
+/// Variant switches (S5): `dio_begin` = `early` moves `inode_dio_begin`
+/// before the invalidation; `dio_begin_barrier` = `smp_mb__after_atomic`
+/// orders the increment before the invalidation's loads.
+pub async fn ext4_dio_read_iter(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    pos: u64,
+    len: u64,
+) -> KResult<Vec<u8>> {
+    let _f = crate::kfn!("ext4_dio_read_iter");
+    inode_lock_shared(ei).await;
+    let r = iomap_dio_rw_read(k, ei, pos, len).await;
+    inode_unlock_shared(ei);
+    r
+}
+
+/// `iomap_dio_rw` for a read. Precondition: `i_rwsem` held (shared).
+pub async fn iomap_dio_rw_read(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    pos: u64,
+    len: u64,
+) -> KResult<Vec<u8>> {
+    let _f = crate::kfn!("iomap_dio_rw");
+    let end = pos + len.max(1) - 1;
+    filemap_write_and_wait_range(k, ei, pos, end).await?;
+    let early = k.switch("dio_begin") == "early";
+    if early {
+        inode_dio_begin(ei).await;
+        if k.switch("dio_begin_barrier") == "smp_mb__after_atomic" {
+            smp_mb__after_atomic();
+        }
+    }
+    // Try to invalidate cache pages for the range we are reading.
+    let inv = invalidate_inode_pages2_range(k, ei, pos, end).await;
+    if !early {
+        inode_dio_begin(ei).await;
+    }
+    let out = std::rc::Rc::new(std::cell::RefCell::new(vec![0u8; len as usize]));
+    let reader = crate::sim::current_task_name();
+    let r = async {
+        inv?;
+        let size = ei.i_size();
+        let mut waits = Vec::new();
+        let mut off = pos;
+        while off < pos + len && off < size {
+            let lblk = off / PAGE_SIZE;
+            let m = {
+                let _g = crate::kfn!("ext4_iomap_begin");
+                ext4_map_blocks(k, ei, lblk as u32, MapFlags::empty()).await?
+            };
+            if let (Some(pblk), false) = (m.m_pblk, m.unwritten) {
+                // IOMAP_MAPPED: the bio reads the block when it completes
+                let Some(kk) = k.me() else { break };
+                let name = ei.name.clone();
+                let file_off = off;
+                let out = out.clone();
+                let reader = reader.clone();
+                let at = (off - pos) as usize;
+                let (_, done) = submit_bio(pblk, false, move || {
+                    let bs = kk.block_size() as usize;
+                    let mut buf = vec![0u8; bs];
+                    if let Err(e) = kk.fs.borrow_mut().read_data_block(pblk, &mut buf) {
+                        kk.engine_error("iomap_dio_bio_end_io", e);
+                        return;
+                    }
+                    {
+                        let mut o = out.borrow_mut();
+                        let n = bs.min(o.len().saturating_sub(at));
+                        o[at..at + n].copy_from_slice(&buf[..n]);
+                    }
+                    let log = kk.log.borrow();
+                    let prov = log.block_prov(pblk, bs);
+                    let Ok(ei) = kk.inode(&name) else { return };
+                    if let Some(o) = check_read(
+                        &log,
+                        ei.ino,
+                        &ei.name,
+                        file_off,
+                        &prov,
+                        Some(pblk),
+                        "iomap_dio_rw",
+                        |i| kk.ino_name(i),
+                    ) {
+                        drop(log);
+                        // attributed to the reader: the task that submitted
+                        let mut o = o;
+                        o.tasks.retain(|t| !t.starts_with("bio "));
+                        o.tasks.insert(0, reader);
+                        crate::sim::report(o);
+                    }
+                });
+                waits.push((off, done));
+            }
+            // IOMAP_HOLE / IOMAP_UNWRITTEN read as zeros
+            off += PAGE_SIZE;
+        }
+        for (_, done) in waits {
+            done.wait().await;
+        }
+        Ok::<(), super::state::Errno>(())
+    }
+    .await;
+    inode_dio_end(ei).await;
+    r.map(|_| out.borrow().clone())
+}

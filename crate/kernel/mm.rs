@@ -1,0 +1,182 @@
+//! Processes, their `mm` (`mmap_lock`) and `MAP_SHARED` mappings (VMAs),
+//! and user memory accesses that fault: `store`, `load`, get_user_pages.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use crate::sim::RwSemaphore;
+
+use super::fault::{handle_mm_fault, FaultFlags, VmFault};
+use super::pagecache::PAGE_SIZE;
+use super::state::{Errno, KResult, Kernel};
+
+/// A VMA mapping a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vma {
+    pub file: String,
+    /// File offset of the mapping's start (`vm_pgoff` in bytes).
+    pub offset: u64,
+    pub len: u64,
+    pub shared: bool,
+    pub writable: bool,
+}
+
+/// A process: one `mm_struct`.
+pub struct Process {
+    pub name: String,
+    /// `mm->mmap_lock` (formerly `mmap_sem`).
+    pub mmap_lock: RwSemaphore,
+    /// VMAs by mapping name. Changed only under `mmap_lock` (write).
+    pub vmas: RefCell<BTreeMap<String, Vma>>,
+}
+
+impl Process {
+    /// A process with no mappings (create inside an execution).
+    pub fn new(name: &str) -> Process {
+        Process {
+            name: name.to_string(),
+            mmap_lock: RwSemaphore::named(format!("{name} mmap_lock"), "mmap_lock"),
+            vmas: RefCell::new(BTreeMap::new()),
+        }
+    }
+}
+
+/// mmap(2): `vm_mmap` -> `mmap_region` under `mmap_lock` (write).
+pub async fn vm_mmap(k: &Kernel, p: &Process, name: &str, vma: Vma) -> KResult<()> {
+    let _f = crate::kfn!("vm_mmap");
+    k.inode(&vma.file)?;
+    p.mmap_lock.down_write().await;
+    p.vmas.borrow_mut().insert(name.to_string(), vma);
+    p.mmap_lock.up_write();
+    Ok(())
+}
+
+/// munmap(2): `__vm_munmap` under `mmap_lock` (write).
+pub async fn vm_munmap(p: &Process, name: &str) -> KResult<()> {
+    let _f = crate::kfn!("__vm_munmap");
+    p.mmap_lock.down_write().await;
+    let gone = p.vmas.borrow_mut().remove(name).is_some();
+    p.mmap_lock.up_write();
+    if gone {
+        Ok(())
+    } else {
+        Err(Errno::EINVAL)
+    }
+}
+
+/// What a user access does to each byte.
+pub enum Access<'a> {
+    /// A CPU load: bytes (and their provenance) are returned.
+    Load,
+    /// A CPU store of these bytes.
+    Store(&'a [u8]),
+}
+
+/// A user access of `len` bytes at `off` inside mapping `map` of process
+/// `p`: each page is touched under `mmap_lock` (read), faulting as needed
+/// (`do_user_addr_fault` -> `handle_mm_fault`; `VM_FAULT_RETRY` retries
+/// after the handler dropped `mmap_lock`). `flags` = how the caller faults
+/// (get_user_pages without FAULT_FLAG_ALLOW_RETRY, or an ordinary fault).
+/// Returns the bytes loaded and their provenance (empty for a store).
+pub async fn user_access(
+    k: &Kernel,
+    p: &Process,
+    map: &str,
+    off: u64,
+    len: u64,
+    access: Access<'_>,
+    flags: FaultFlags,
+) -> KResult<(Vec<u8>, Vec<u32>)> {
+    let mut out = Vec::new();
+    let mut prov = Vec::new();
+    let mut done = 0u64;
+    let mut retries = 0u32;
+    while done < len {
+        p.mmap_lock.down_read().await;
+        let Some(vma) = p.vmas.borrow().get(map).cloned() else {
+            p.mmap_lock.up_read();
+            return Err(Errno::EFAULT);
+        };
+        let pos = vma.offset + off + done;
+        let index = pos / PAGE_SIZE;
+        let within = (pos % PAGE_SIZE) as usize;
+        let take = ((PAGE_SIZE as usize - within) as u64).min(len - done) as usize;
+        let ei = k.inode(&vma.file)?;
+        let write = matches!(access, Access::Store(_));
+        match handle_mm_fault(k, p, &ei, index, write, flags, retries > 0).await {
+            VmFault::Retry => {
+                // the handler released mmap_lock (FAULT_FLAG_ALLOW_RETRY)
+                retries += 1;
+                if retries > 4 {
+                    return Err(Errno::EFAULT);
+                }
+                continue;
+            }
+            VmFault::NoPage => {
+                p.mmap_lock.up_read();
+                retries += 1;
+                if retries > 8 {
+                    return Err(Errno::EFAULT);
+                }
+                continue;
+            }
+            VmFault::Error(e) => {
+                p.mmap_lock.up_read();
+                return Err(e);
+            }
+            VmFault::Locked(page) => {
+                // The page is locked, uptodate (and, for a write, dirty with
+                // a writable PTE): the CPU access happens now.
+                let (d, pv) = ei
+                    .mapping
+                    .with_page(index, |ps| {
+                        if let Access::Store(bytes) = &access {
+                            let src = &bytes[done as usize..done as usize + take];
+                            ps.data[within..within + take].copy_from_slice(src);
+                            ps.prov[within..within + take].fill(ei.ino);
+                            ps.dirty = true;
+                            (Vec::new(), Vec::new())
+                        } else {
+                            (
+                                ps.data[within..within + take].to_vec(),
+                                ps.prov[within..within + take].to_vec(),
+                            )
+                        }
+                    })
+                    .unwrap_or_default();
+                page.unlock();
+                p.mmap_lock.up_read();
+                if let Access::Store(bytes) = &access {
+                    let src = bytes[done as usize..done as usize + take].to_vec();
+                    k.log.borrow_mut().record_write(
+                        ei.ino,
+                        pos,
+                        src,
+                        crate::sim::current_task_name(),
+                    );
+                } else {
+                    let log = k.log.borrow();
+                    let pblk = ei.mapping.with_page(index, |ps| ps.bh.b_blocknr).flatten();
+                    if let Some(o) = super::provenance::check_read(
+                        &log,
+                        ei.ino,
+                        &ei.name,
+                        pos,
+                        &pv,
+                        pblk,
+                        "filemap_fault",
+                        |i| k.ino_name(i),
+                    ) {
+                        drop(log);
+                        crate::sim::report(o);
+                    }
+                    out.extend(d);
+                    prov.extend(pv);
+                }
+                done += take as u64;
+                retries = 0;
+            }
+        }
+    }
+    Ok((out, prov))
+}

@@ -1,0 +1,120 @@
+//! The page cache of one inode (`struct address_space`): pages with
+//! `PG_uptodate`/`PG_dirty` (the lock and `PG_writeback` are the sim's
+//! [`Page`]), each with one buffer head (block size = page size in the model)
+//! carrying `BH_Mapped`/`BH_New`/`BH_Delay`/`BH_Unwritten`.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use crate::sim::{Location, Page};
+
+/// `PAGE_SIZE`.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// The buffer head of a page (`struct buffer_head` state bits).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BufferHead {
+    /// `BH_Mapped` with `b_blocknr`.
+    pub b_blocknr: Option<u64>,
+    /// `BH_New`: allocated by this get_block call.
+    pub new: bool,
+    /// `BH_Delay`: delayed allocation reserved, no block yet.
+    pub delay: bool,
+    /// `BH_Unwritten`: mapped to an unwritten extent.
+    pub unwritten: bool,
+}
+
+/// One page (folio) of the cache.
+pub struct PageState {
+    /// The sim page: `PG_locked` and `PG_writeback`.
+    pub page: Page,
+    /// Announces accesses to the page's bytes.
+    pub data_loc: Location,
+    pub data: Vec<u8>,
+    /// Provenance of each byte (an inode number, 0 = zeros).
+    pub prov: Vec<u32>,
+    pub uptodate: bool,
+    pub dirty: bool,
+    /// Some process maps this page writable (cleared by `page_mkclean`).
+    pub pte_writable: bool,
+    pub bh: BufferHead,
+}
+
+/// `struct address_space` of one inode.
+pub struct AddressSpace {
+    /// Announces lookups/insertions/removals (`i_pages` xarray and tags).
+    pub i_pages_loc: Location,
+    pub pages: RefCell<BTreeMap<u64, PageState>>,
+    name: String,
+}
+
+impl AddressSpace {
+    /// An empty cache for file `name`.
+    pub fn new(name: &str) -> AddressSpace {
+        AddressSpace {
+            i_pages_loc: Location::new(format!("{name} i_pages")),
+            pages: RefCell::new(BTreeMap::new()),
+            name: name.to_string(),
+        }
+    }
+
+    /// `find_get_page`: the page at `index`, if cached (its sim handle).
+    /// Precondition: the caller announced `i_pages_loc.read()`.
+    pub fn find_get_page(&self, index: u64) -> Option<Page> {
+        self.pages.borrow().get(&index).map(|p| p.page)
+    }
+
+    /// `__page_cache_alloc` + `add_to_page_cache_lru`: a new, not uptodate
+    /// page at `index` (or the existing one). Precondition: the caller
+    /// announced `i_pages_loc.write()`.
+    pub fn add_page(&self, index: u64) -> Page {
+        let mut pages = self.pages.borrow_mut();
+        if let Some(p) = pages.get(&index) {
+            return p.page;
+        }
+        let page = Page::new(format!("{} page {index}", self.name));
+        pages.insert(
+            index,
+            PageState {
+                page,
+                data_loc: Location::new(format!("{} page {index} data", self.name)),
+                data: vec![0; PAGE_SIZE as usize],
+                prov: vec![0; PAGE_SIZE as usize],
+                uptodate: false,
+                dirty: false,
+                pte_writable: false,
+                bh: BufferHead::default(),
+            },
+        );
+        page
+    }
+
+    /// Run `f` on page `index` if cached.
+    pub fn with_page<R>(&self, index: u64, f: impl FnOnce(&mut PageState) -> R) -> Option<R> {
+        self.pages.borrow_mut().get_mut(&index).map(f)
+    }
+
+    /// Indexes of dirty pages in `[first, last]` (`PAGECACHE_TAG_DIRTY`).
+    pub fn dirty_pages(&self, first: u64, last: u64) -> Vec<u64> {
+        self.pages
+            .borrow()
+            .range(first..=last)
+            .filter(|(_, p)| p.dirty)
+            .map(|(i, _)| *i)
+            .collect()
+    }
+
+    /// Indexes of cached pages in `[first, last]`.
+    pub fn cached_pages(&self, first: u64, last: u64) -> Vec<u64> {
+        self.pages
+            .borrow()
+            .range(first..=last)
+            .map(|(i, _)| *i)
+            .collect()
+    }
+
+    /// `delete_from_page_cache`.
+    pub fn remove_page(&self, index: u64) {
+        self.pages.borrow_mut().remove(&index);
+    }
+}

@@ -1,0 +1,432 @@
+//! The scenario runner: one [`Model`] per (scenario, run configuration).
+//! Each execution restores the image snapshot, mounts it with the engine,
+//! builds the simulated kernel (inodes, processes, mappings), spawns the
+//! scenario's tasks, and at the end runs the data oracles: lost write and
+//! fsck (stale data is reported by the reads themselves).
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use crate::engine::fsck::Finding;
+use crate::scenario::{Memory, Pattern, RunConfig, Scenario, Step, Task, TaskKind};
+use crate::sim::{
+    explore, ExploreConfig, Model, NoObserver, Outcome, OutcomeKind, Report, RunOptions, Strategy,
+};
+
+use super::buffered::{ext4_buffered_write_iter, filemap_read, WriteSource};
+use super::direct::ext4_dio_read_iter;
+use super::fault::FaultFlags;
+use super::image::ScenarioImage;
+use super::inode_ops::{ext4_setattr_like, ext4_sync_file, ksys_sync, SpaceOp};
+use super::migrate::ext4_ext_migrate;
+use super::mm::{user_access, vm_mmap, vm_munmap, Access, Process, Vma};
+use super::state::{Errno, Ext4InodeInfo, KResult, Kernel};
+use super::writeback::filemap_write_and_wait_range;
+
+/// Steps of weak-memory store buffering (`RunOptions::weak_memory`).
+pub const WEAK_MEMORY_WINDOW: u32 = 16;
+
+/// The scenario outcome kind name (`"stale-data"`...) of a sim outcome.
+pub fn kind_name(k: &OutcomeKind) -> &'static str {
+    match k {
+        OutcomeKind::Deadlock => "deadlock",
+        OutcomeKind::LockOrderInversion => "lock-order-inversion",
+        OutcomeKind::StaleData => "stale-data",
+        OutcomeKind::LostWrite => "lost-write",
+        OutcomeKind::Fsck => "fsck",
+        OutcomeKind::KernelWarning | OutcomeKind::KernelBug => "kernel-warning",
+        OutcomeKind::UserVisibleError => "user-error",
+        OutcomeKind::StepLimit => "step-limit",
+        _ => "other",
+    }
+}
+
+/// Run options of a configuration (weak memory, step limit).
+pub fn run_options(sc: &Scenario, rc: &RunConfig) -> RunOptions {
+    RunOptions {
+        weak_memory: (rc.memory == Memory::Weak).then_some(WEAK_MEMORY_WINDOW),
+        max_steps: (sc.explore.max_steps as u32).clamp(100, 100_000),
+        ..RunOptions::default()
+    }
+}
+
+/// The exploration settings of a scenario (strategy from `[explore]`
+/// unless `strategy` overrides it).
+pub fn explore_config(sc: &Scenario, rc: &RunConfig, strategy: Option<Strategy>) -> ExploreConfig {
+    let strategy = strategy.unwrap_or(Strategy::Dfs {
+        preemption_bound: Some(sc.explore.preemption_bound),
+        dpor: true,
+    });
+    ExploreConfig {
+        strategy,
+        max_executions: sc.explore.budget.max(1),
+        run: run_options(sc, rc),
+        ..ExploreConfig::default()
+    }
+}
+
+/// Build the image and the model of `sc` under `rc`.
+pub fn scenario_model(sc: Rc<Scenario>, rc: RunConfig, img: Rc<ScenarioImage>) -> Model {
+    Model::new(move |w| {
+        let fs = match img.mount() {
+            Ok(fs) => fs,
+            Err(e) => {
+                let msg = e.to_string();
+                w.on_end(move |_| {
+                    let mut o = Outcome::new(OutcomeKind::Other("engine-error".into()), 0);
+                    o.message = msg;
+                    vec![o]
+                });
+                return;
+            }
+        };
+        let mut k = Kernel::new(fs, rc.clone(), img.base_log.clone(), img.ino_names.clone());
+        for (name, &ino) in &img.files {
+            let raw = match k.fs.borrow_mut().ext4_iget(ino) {
+                Ok(r) => r,
+                Err(_) => continue,
+            };
+            k.inodes
+                .insert(name.clone(), Rc::new(Ext4InodeInfo::new(ino, name, raw)));
+        }
+        for p in &sc.processes {
+            let proc_ = Process::new(&p.name);
+            for m in &p.mappings {
+                let len = m
+                    .len
+                    .unwrap_or_else(|| k.inodes.get(&m.file).map(|i| i.i_size()).unwrap_or(0));
+                proc_.vmas.borrow_mut().insert(
+                    m.name.clone(),
+                    Vma {
+                        file: m.file.clone(),
+                        offset: m.offset,
+                        len,
+                        shared: m.shared,
+                        writable: m.writable,
+                    },
+                );
+            }
+            k.procs.insert(p.name.clone(), Rc::new(proc_));
+        }
+        let k = Rc::new(k);
+        *k.me.borrow_mut() = Rc::downgrade(&k);
+        for &ti in &rc.tasks {
+            let Some(task) = sc.tasks.get(ti).cloned() else {
+                continue;
+            };
+            let kk = k.clone();
+            match task.kind {
+                TaskKind::Kjournald2 => {
+                    let commits = task.commits.unwrap_or(1);
+                    w.spawn_in("kjournald2", task.name.clone(), async move {
+                        let ops = kk.jops.borrow().clone();
+                        ops.kjournald2(&kk, commits).await;
+                    });
+                }
+                _ => {
+                    let process = task.process.clone().unwrap_or_else(|| task.name.clone());
+                    w.spawn_in(process, task.name.clone(), async move {
+                        run_task(&kk, &task).await;
+                    });
+                }
+            }
+        }
+        let kk = k.clone();
+        w.on_end(move |view| {
+            if view.end == crate::sim::EndKind::Deadlock
+                || view.end == crate::sim::EndKind::StepLimit
+            {
+                return Vec::new();
+            }
+            end_oracles(&kk)
+        });
+    })
+}
+
+/// Runs a task's steps; a failing step reports a user-visible error and
+/// the task goes on with its next step.
+pub async fn run_task(k: &Kernel, task: &Task) {
+    let p = task.process.as_ref().and_then(|n| k.procs.get(n)).cloned();
+    for step in &task.steps {
+        if let Err(e) = run_step(k, p.as_deref(), step).await {
+            crate::sim::report_error(step.op(), e.name());
+        }
+    }
+}
+
+fn bytes_of(fill: &Option<String>, pattern: &Option<String>, len: u64) -> Vec<u8> {
+    let mut buf = vec![0u8; len as usize];
+    if let Some(p) = Pattern::from_fields(fill, pattern) {
+        p.fill(0, &mut buf);
+    }
+    buf
+}
+
+/// One step: the syscall or kernel event it names.
+pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<()> {
+    match step {
+        Step::Write {
+            file,
+            offset,
+            len,
+            fill,
+            pattern,
+            from,
+            direct: _,
+        } => {
+            let ei = k.inode(file)?;
+            let pos = offset.unwrap_or_else(|| ei.i_size());
+            let bytes = bytes_of(fill, pattern, *len);
+            let src = match (from, p) {
+                (Some(b), Some(p)) => WriteSource::Mapping {
+                    p,
+                    map: &b.mapping,
+                    offset: b.offset,
+                },
+                _ => WriteSource::Bytes(&bytes),
+            };
+            ext4_buffered_write_iter(k, &ei, pos, *len, src).await?;
+        }
+        Step::Read {
+            file,
+            offset,
+            len,
+            direct,
+            ..
+        } => {
+            let ei = k.inode(file)?;
+            if *direct {
+                ext4_dio_read_iter(k, &ei, *offset, *len).await?;
+            } else {
+                filemap_read(k, &ei, *offset, *len).await?;
+            }
+        }
+        Step::Mmap {
+            file,
+            name,
+            offset,
+            len,
+            shared,
+            writable,
+        } => {
+            let p = p.ok_or(Errno::EINVAL)?;
+            let ei = k.inode(file)?;
+            let vma = Vma {
+                file: file.clone(),
+                offset: *offset,
+                len: len.unwrap_or_else(|| ei.i_size()),
+                shared: *shared,
+                writable: *writable,
+            };
+            vm_mmap(k, p, name, vma).await?;
+        }
+        Step::Munmap { mapping } => vm_munmap(p.ok_or(Errno::EINVAL)?, mapping).await?,
+        Step::Store {
+            mapping,
+            offset,
+            len,
+            fill,
+            pattern,
+        } => {
+            let bytes = bytes_of(fill, pattern, *len);
+            let p = p.ok_or(Errno::EINVAL)?;
+            user_access(
+                k,
+                p,
+                mapping,
+                *offset,
+                *len,
+                Access::Store(&bytes),
+                FaultFlags::USER,
+            )
+            .await?;
+        }
+        Step::Load {
+            mapping,
+            offset,
+            len,
+        } => {
+            let p = p.ok_or(Errno::EINVAL)?;
+            user_access(k, p, mapping, *offset, *len, Access::Load, FaultFlags::USER).await?;
+        }
+        Step::Gup {
+            mapping,
+            offset,
+            len,
+            write,
+            allow_retry,
+        } => {
+            let p = p.ok_or(Errno::EINVAL)?;
+            let flags = FaultFlags {
+                allow_retry: *allow_retry,
+            };
+            let zeros;
+            let access = if *write {
+                // FOLL_WRITE: fault the page writable; the bytes written
+                // are the page's own (a pin, not a store)
+                zeros = vec![0u8; *len as usize];
+                Access::Store(&zeros)
+            } else {
+                Access::Load
+            };
+            user_access(k, p, mapping, *offset, *len, access, flags).await?;
+        }
+        Step::Fsync { file, .. } => ext4_sync_file(k, &*k.inode(file)?).await?,
+        Step::Sync => ksys_sync(k).await?,
+        Step::Truncate { file, size } => {
+            ext4_setattr_like(k, &*k.inode(file)?, SpaceOp::Truncate(*size)).await?
+        }
+        Step::Fallocate {
+            file,
+            offset,
+            len,
+            keep_size,
+        } => {
+            let op = SpaceOp::Fallocate {
+                offset: *offset,
+                len: *len,
+                keep_size: *keep_size,
+            };
+            ext4_setattr_like(k, &*k.inode(file)?, op).await?
+        }
+        Step::PunchHole { file, offset, len } => {
+            let op = SpaceOp::PunchHole {
+                offset: *offset,
+                len: *len,
+            };
+            ext4_setattr_like(k, &*k.inode(file)?, op).await?
+        }
+        Step::Migrate { file } => ext4_ext_migrate(k, &*k.inode(file)?).await?,
+        Step::Writeback { file, sync_all } => {
+            let _f = crate::kfn!("wb_workfn");
+            let targets: Vec<Rc<Ext4InodeInfo>> = match file {
+                Some(f) => vec![k.inode(f)?],
+                None => k.inodes.values().cloned().collect(),
+            };
+            for ei in targets {
+                if *sync_all {
+                    filemap_write_and_wait_range(k, &ei, 0, u64::MAX / 2).await?;
+                } else {
+                    super::writeback::ext4_writepages(k, &ei, 0, u64::MAX / 2, false).await?;
+                }
+            }
+        }
+        Step::Commit => {
+            let _f = crate::kfn!("jbd2_journal_force_commit");
+            crate::sim::preempt_point().await;
+        }
+        Step::DropCaches => {
+            crate::sim::note("drop_caches: clean pages stay in this model");
+        }
+        Step::Crash { .. } => crate::sim::crash_point("crash").await,
+        Step::Setflags { .. } => {
+            // ext4_change_inode_journal_flag is the journal glue's (S4)
+            crate::sim::note("setflags: not modelled by the core kernel paths");
+        }
+    }
+    Ok(())
+}
+
+/// End-of-execution oracles: write back what the model says is on disk
+/// (the engine's dirty metadata), then lost write (durable writes read back
+/// through the engine, as after dropping the caches) and fsck.
+pub fn end_oracles(k: &Kernel) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let mut fs = k.fs.borrow_mut();
+    if let Err(e) = fs.sync() {
+        let mut o = Outcome::new(OutcomeKind::Other("engine-error".into()), 0);
+        o.message = e.to_string();
+        return vec![o];
+    }
+    let log = k.log.borrow();
+    // lost write
+    for (i, w) in log.writes.iter().enumerate() {
+        if !w.durable {
+            continue;
+        }
+        let later = log.writes[i + 1..].iter().any(|x| {
+            x.ino == w.ino
+                && x.offset < w.offset + w.bytes.len() as u64
+                && w.offset < x.offset + x.bytes.len() as u64
+        });
+        if later {
+            continue;
+        }
+        let mut buf = vec![0u8; w.bytes.len()];
+        let n = fs.read(w.ino, w.offset, &mut buf).unwrap_or(0);
+        if n < buf.len() || buf != w.bytes {
+            let mut o = Outcome::new(OutcomeKind::LostWrite, 0);
+            o.tasks.push(w.task.clone());
+            o.site = "ext4_sync_file".into();
+            o.message = format!(
+                "{} bytes written by {} to {} at offset {} and made durable are not on disk",
+                w.bytes.len(),
+                w.task,
+                k.ino_name(w.ino),
+                w.offset
+            );
+            out.push(o);
+        }
+    }
+    // fsck
+    match fs.ext4_fsck() {
+        Ok(rep) if !rep.is_clean() => {
+            let mut o = Outcome::new(OutcomeKind::Fsck, 0);
+            for f in rep.findings.iter().filter(|f| f.is_error()) {
+                let blocks: Vec<u64> = match f {
+                    Finding::BlockInUseButUnowned { start, count } => {
+                        (*start..start + count.min(&64)).collect()
+                    }
+                    Finding::BlockOwnedTwice { block, .. } => vec![*block],
+                    _ => Vec::new(),
+                };
+                for b in blocks {
+                    o.blocks.push(b);
+                    if let Some(t) = log.alloc_by.get(&b) {
+                        o.tasks.push(t.clone());
+                    }
+                }
+            }
+            for (_, t) in &log.map_replaced_by {
+                o.tasks.push(t.clone());
+            }
+            o.tasks.sort();
+            o.tasks.dedup();
+            o.site = "ext4_fsck".into();
+            o.message = rep
+                .findings
+                .iter()
+                .filter(|f| f.is_error())
+                .map(|f| format!("{f:?}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            out.push(o);
+        }
+        Ok(_) => {}
+        Err(e) => {
+            let mut o = Outcome::new(OutcomeKind::Fsck, 0);
+            o.site = "ext4_fsck".into();
+            o.message = e.to_string();
+            out.push(o);
+        }
+    }
+    out
+}
+
+/// Build the image and explore `variant` with `options`.
+pub fn explore_variant(
+    sc: &Rc<Scenario>,
+    variant: &str,
+    options: &BTreeMap<String, String>,
+    strategy: Option<Strategy>,
+    budget: Option<u64>,
+) -> Result<(RunConfig, Report), String> {
+    let rc = sc.resolve(variant, options).map_err(|e| e.to_string())?;
+    let img = Rc::new(super::image::build_image(sc).map_err(|e| e.to_string())?);
+    let model = scenario_model(sc.clone(), rc.clone(), img);
+    let mut cfg = explore_config(sc, &rc, strategy);
+    if let Some(b) = budget {
+        cfg.max_executions = b;
+    }
+    Ok((rc.clone(), explore(&model, &cfg, &mut NoObserver)))
+}

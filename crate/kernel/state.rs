@@ -1,0 +1,306 @@
+//! The simulated kernel's state: the mounted engine, `ext4_inode_info`,
+//! processes, and the per-run configuration.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::{Rc, Weak};
+
+use crate::device::mem::MemDevice;
+use crate::device::BlockDevice;
+use crate::engine::fs::Ext4Fs;
+use crate::engine::inode::Ext4Inode;
+use crate::scenario::RunConfig;
+use crate::sim::{AtomicT, Journal, Location, RwSemaphore};
+
+use super::handle::{DefaultJournalOps, JournalOps};
+use super::mm::Process;
+use super::pagecache::AddressSpace;
+use super::provenance::DataLog;
+
+/// A syscall error as the user sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Errno {
+    EAGAIN,
+    EBUSY,
+    EFAULT,
+    EIO,
+    ENOSPC,
+    EINVAL,
+    /// A fault answered VM_FAULT_SIGBUS.
+    SIGBUS,
+}
+
+impl Errno {
+    /// The errno's name (`"EAGAIN"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Errno::EAGAIN => "EAGAIN",
+            Errno::EBUSY => "EBUSY",
+            Errno::EFAULT => "EFAULT",
+            Errno::EIO => "EIO",
+            Errno::ENOSPC => "ENOSPC",
+            Errno::EINVAL => "EINVAL",
+            Errno::SIGBUS => "SIGBUS",
+        }
+    }
+}
+
+/// Result of a kernel path.
+pub type KResult<T> = Result<T, Errno>;
+
+/// A [`BlockDevice`] over a shared [`MemDevice`]: the runner keeps the
+/// device (and its snapshot) across executions while each execution mounts
+/// its own [`Ext4Fs`] on it.
+#[derive(Clone)]
+pub struct SimDisk(pub Rc<RefCell<MemDevice>>);
+
+impl BlockDevice for SimDisk {
+    fn size(&self) -> u64 {
+        self.0.borrow().size()
+    }
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> crate::device::Result<()> {
+        self.0.borrow_mut().read_at(offset, buf)
+    }
+    fn write_at(&mut self, offset: u64, buf: &[u8]) -> crate::device::Result<()> {
+        self.0.borrow_mut().write_at(offset, buf)
+    }
+    fn flush(&mut self) -> crate::device::Result<()> {
+        self.0.borrow_mut().flush()
+    }
+}
+
+/// In-memory inode state bits (`EXT4_STATE_*`, `ext4_test_inode_state`).
+pub mod state_bits {
+    /// `EXT4_STATE_MAY_INLINE_DATA`: the inode may keep data inline.
+    pub const EXT4_STATE_MAY_INLINE_DATA: u32 = 1 << 0;
+}
+
+/// The 2008 patch's in-memory `EXT4_EXT_MIGRATE` flag, kept in `i_flags`.
+/// On today's disks that bit is `EXT4_EA_INODE_FL`, so it must be masked out
+/// whenever the inode is written (`ext4_do_update_inode`).
+pub const EXT4_EXT_MIGRATE: u32 = crate::engine::inode::EXT4_EA_INODE_FL;
+
+/// Fields of `ext4_inode_info` protected by the locks of [`Ext4InodeInfo`].
+#[derive(Clone, Debug)]
+pub struct InodeMem {
+    /// The in-memory copy of the on-disk inode (`i_block`, `i_blocks`,
+    /// `i_size`...); written back by `ext4_mark_inode_dirty`.
+    pub raw: Ext4Inode,
+    /// `ei->i_flags`: may carry in-memory-only bits (`EXT4_EXT_MIGRATE`).
+    pub i_flags: u32,
+    /// `ei->i_state_flags` (`EXT4_STATE_*`).
+    pub i_state_flags: u32,
+    /// `inode->i_size`.
+    pub i_size: u64,
+    /// `ei->i_disksize`: the size the on-disk inode may claim.
+    pub i_disksize: u64,
+    /// `ei->i_reserved_data_blocks`: delalloc reservations.
+    pub i_reserved_data_blocks: u32,
+}
+
+/// `struct ext4_inode_info` (with the VFS inode): locks, counters, state.
+pub struct Ext4InodeInfo {
+    pub ino: u32,
+    /// The file's name in the root directory (traces, outcomes).
+    pub name: String,
+    /// `inode->i_rwsem` (`inode_lock`).
+    pub i_rwsem: RwSemaphore,
+    /// `mapping->invalidate_lock` (formerly `i_mmap_sem`).
+    pub invalidate_lock: RwSemaphore,
+    /// `ei->i_data_sem`: protects the block map.
+    pub i_data_sem: RwSemaphore,
+    /// `ei->xattr_sem`: protects inline data and xattrs.
+    pub xattr_sem: RwSemaphore,
+    /// `inode->i_dio_count`.
+    pub i_dio_count: AtomicT,
+    /// Announces unlocked reads/writes of `i_flags` / state bits / sizes.
+    pub i_flags_loc: Location,
+    pub mem: RefCell<InodeMem>,
+    /// `inode->i_mapping`.
+    pub mapping: AddressSpace,
+}
+
+impl Ext4InodeInfo {
+    /// `ext4_iget` into the simulation: creates the locks (inside an
+    /// execution) from the on-disk inode.
+    pub fn new(ino: u32, name: &str, raw: Ext4Inode) -> Ext4InodeInfo {
+        let size = raw.size();
+        let i_flags = raw.i_flags;
+        let i_state_flags = if raw.has_flag(crate::engine::inode::EXT4_INLINE_DATA_FL) {
+            state_bits::EXT4_STATE_MAY_INLINE_DATA
+        } else {
+            0
+        };
+        Ext4InodeInfo {
+            ino,
+            name: name.to_string(),
+            i_rwsem: RwSemaphore::named(format!("{name} i_rwsem"), "i_rwsem"),
+            invalidate_lock: RwSemaphore::named(
+                format!("{name} invalidate_lock"),
+                "invalidate_lock",
+            ),
+            i_data_sem: RwSemaphore::named(format!("{name} i_data_sem"), "i_data_sem"),
+            xattr_sem: RwSemaphore::named(format!("{name} xattr_sem"), "xattr_sem"),
+            i_dio_count: AtomicT::new(format!("{name} i_dio_count"), 0),
+            i_flags_loc: Location::new(format!("EXT4_I({name})->i_flags")),
+            mem: RefCell::new(InodeMem {
+                raw,
+                i_flags,
+                i_state_flags,
+                i_size: size,
+                i_disksize: size,
+                i_reserved_data_blocks: 0,
+            }),
+            mapping: AddressSpace::new(name),
+        }
+    }
+
+    /// `inode_is_locked`: whether the current task holds `i_rwsem`.
+    pub fn inode_is_locked(&self) -> bool {
+        self.i_rwsem.is_held_by_current()
+    }
+
+    /// `i_size_read`.
+    pub fn i_size(&self) -> u64 {
+        self.mem.borrow().i_size
+    }
+
+    /// `ext4_test_inode_flag`-style check on the in-memory `i_flags`.
+    pub fn test_flag(&self, fl: u32) -> bool {
+        self.mem.borrow().i_flags & fl != 0
+    }
+}
+
+/// `inode_lock(inode)`.
+pub async fn inode_lock(ei: &Ext4InodeInfo) {
+    ei.i_rwsem.down_write().await
+}
+/// `inode_unlock(inode)`.
+pub fn inode_unlock(ei: &Ext4InodeInfo) {
+    ei.i_rwsem.up_write()
+}
+/// `inode_lock_shared(inode)`.
+pub async fn inode_lock_shared(ei: &Ext4InodeInfo) {
+    ei.i_rwsem.down_read().await
+}
+/// `inode_unlock_shared(inode)`.
+pub fn inode_unlock_shared(ei: &Ext4InodeInfo) {
+    ei.i_rwsem.up_read()
+}
+
+/// The simulated kernel of one execution.
+pub struct Kernel {
+    /// The mounted filesystem (the engine). Never borrowed across an await.
+    pub fs: RefCell<Ext4Fs<SimDisk>>,
+    /// The scenario's resolved configuration (variant switches, mount).
+    pub rc: RunConfig,
+    /// The jbd2 journal as the simulator sees it (`jbd2_handle` class).
+    pub journal: Journal,
+    /// The ext4<->jbd2 seam (see [`JournalOps`]).
+    pub jops: RefCell<Rc<dyn JournalOps>>,
+    /// Open inodes by file name.
+    pub inodes: BTreeMap<String, Rc<Ext4InodeInfo>>,
+    /// Processes by name.
+    pub procs: BTreeMap<String, Rc<Process>>,
+    /// What reads returned, what was written and promised durable, and where
+    /// every block's bytes came from.
+    pub log: RefCell<DataLog>,
+    /// Announces block-bitmap accesses (allocation and freeing).
+    pub balloc_loc: Location,
+    /// Names of inode numbers (files of the image, deleted ones included).
+    pub ino_names: BTreeMap<u32, String>,
+    /// A weak self-reference for bio completions (set by the runner).
+    pub me: RefCell<Weak<Kernel>>,
+}
+
+impl Kernel {
+    /// A kernel over a mounted `fs` (call inside an execution: it creates
+    /// sim objects).
+    pub fn new(
+        fs: Ext4Fs<SimDisk>,
+        rc: RunConfig,
+        log: DataLog,
+        ino_names: BTreeMap<u32, String>,
+    ) -> Kernel {
+        Kernel {
+            fs: RefCell::new(fs),
+            rc,
+            journal: Journal::new("journal", 2),
+            jops: RefCell::new(Rc::new(DefaultJournalOps)),
+            inodes: BTreeMap::new(),
+            procs: BTreeMap::new(),
+            log: RefCell::new(log),
+            balloc_loc: Location::new("block bitmap"),
+            ino_names,
+            me: RefCell::new(Weak::new()),
+        }
+    }
+
+    /// This kernel as an `Rc` (bio completions keep it).
+    pub fn me(&self) -> Option<Rc<Kernel>> {
+        self.me.borrow().upgrade()
+    }
+
+    /// The value of variant switch `name` ("" when undeclared).
+    pub fn switch(&self, name: &str) -> &str {
+        self.rc.switch(name).unwrap_or("")
+    }
+
+    /// Mount option `delalloc` (`test_opt(sb, DELALLOC)`).
+    pub fn delalloc(&self) -> bool {
+        self.rc.mount.delalloc
+    }
+
+    /// `ext4_should_dioread_nolock`.
+    pub fn dioread_nolock(&self) -> bool {
+        self.rc.mount.dioread_nolock
+    }
+
+    /// The inode of file `name`.
+    pub fn inode(&self, name: &str) -> KResult<Rc<Ext4InodeInfo>> {
+        self.inodes.get(name).cloned().ok_or(Errno::EINVAL)
+    }
+
+    /// The name of inode `ino` (or `inode N`).
+    pub fn ino_name(&self, ino: u32) -> String {
+        self.ino_names
+            .get(&ino)
+            .cloned()
+            .unwrap_or_else(|| format!("inode {ino}"))
+    }
+
+    /// Block size (= PAGE_SIZE in the model).
+    pub fn block_size(&self) -> u64 {
+        self.fs.borrow().block_size() as u64
+    }
+
+    /// `ext4_mark_inode_dirty`: write the in-memory inode to the engine
+    /// (`ext4_do_update_inode`), masking in-memory-only flags.
+    ///
+    /// Precondition: the caller holds whatever protects the fields it changed.
+    pub fn ext4_mark_inode_dirty(&self, ei: &Ext4InodeInfo) -> KResult<()> {
+        let raw = {
+            let m = ei.mem.borrow();
+            let mut raw = m.raw.clone();
+            // clear the migrate flag in the raw inode (the review's ask)
+            raw.i_flags = m.i_flags & !EXT4_EXT_MIGRATE;
+            raw.set_size(m.i_disksize);
+            raw
+        };
+        self.fs
+            .borrow_mut()
+            .write_inode(ei.ino, &raw)
+            .map_err(|e| self.engine_error("ext4_mark_inode_dirty", e))
+    }
+
+    /// An engine error inside a kernel path: recorded as an outcome, EIO.
+    pub fn engine_error(&self, site: &str, e: crate::engine::error::Ext4Error) -> Errno {
+        let mut o =
+            crate::sim::Outcome::new(crate::sim::OutcomeKind::Other("engine-error".into()), 0);
+        o.site = site.to_string();
+        o.message = e.to_string();
+        o.tasks.push(crate::sim::current_task_name());
+        crate::sim::report(o);
+        Errno::EIO
+    }
+}

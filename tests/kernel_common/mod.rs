@@ -1,0 +1,119 @@
+//! Shared helpers of the scenario table tests: explore every expectation
+//! row of a built-in scenario and check it.
+
+use std::rc::Rc;
+
+use ext4lab::kernel::runner::{explore_variant, kind_name};
+use ext4lab::scenario::{builtin, parse_scenario, Presence, Scenario};
+use ext4lab::sim::{OutcomeRecord, Strategy};
+
+pub fn scenario(id: &str) -> Rc<Scenario> {
+    let b = builtin(id).expect("built-in");
+    Rc::new(parse_scenario(b.text).expect("parses"))
+}
+
+/// Whether `rec` matches the row: same kind, and every task the row names
+/// is among the outcome's tasks, and the errno (for user errors).
+fn matches(rec: &OutcomeRecord, kind: &str, tasks: &[String], errno: &[String]) -> bool {
+    kind_name(&rec.key.kind) == kind
+        && tasks.iter().all(|t| rec.key.tasks.contains(t))
+        && (errno.is_empty() || errno.contains(&rec.first.message))
+}
+
+/// Explore every row of `variant` matching `filter` (on the row's options):
+/// a "found" row is looked for with PCT within the scenario's budget and
+/// seed, then with DFS+DPOR under the scenario's preemption bound (at most
+/// `dfs_budget` executions); an "absent" row needs DFS to finish (every
+/// schedule within the bound) without the outcome. Returns a line per row
+/// and whether all passed.
+pub fn check_rows(
+    id: &str,
+    variant: &str,
+    filter: impl Fn(&std::collections::BTreeMap<String, String>) -> bool,
+    dfs_budget: u64,
+) -> (Vec<String>, bool) {
+    let sc = scenario(id);
+    let mut lines = Vec::new();
+    let mut ok = true;
+    let rows = sc.expectations().expect("rows");
+    for (rc, e) in rows
+        .iter()
+        .filter(|(rc, _)| rc.variant == variant && filter(&rc.options))
+    {
+        let kind = e.kind.as_str();
+        let (pass, how) = match e.expect {
+            Presence::Found => {
+                let pct = Strategy::Pct {
+                    seed: sc.explore.seed,
+                    depth: sc.explore.pct_depth.max(1),
+                };
+                let (_, rep) = explore_variant(&sc, variant, &rc.options, Some(pct), None).unwrap();
+                let by_pct = rep
+                    .outcomes
+                    .iter()
+                    .any(|r| matches(r, kind, &e.tasks, &e.errno));
+                let (_, rep) =
+                    explore_variant(&sc, variant, &rc.options, None, Some(dfs_budget)).unwrap();
+                let by_dfs = rep
+                    .outcomes
+                    .iter()
+                    .any(|r| matches(r, kind, &e.tasks, &e.errno));
+                (
+                    by_pct || by_dfs,
+                    format!(
+                        "pct {by_pct}, dfs {by_dfs} ({} executions, complete {})",
+                        rep.stats.executions, rep.stats.exhausted
+                    ),
+                )
+            }
+            Presence::Absent => {
+                let (_, rep) =
+                    explore_variant(&sc, variant, &rc.options, None, Some(dfs_budget)).unwrap();
+                let seen = rep.outcomes.iter().any(|r| kind_name(&r.key.kind) == kind);
+                (
+                    rep.stats.exhausted && !seen,
+                    format!(
+                        "dfs {} executions, complete {}, seen {seen}",
+                        rep.stats.executions, rep.stats.exhausted
+                    ),
+                )
+            }
+        };
+        ok &= pass;
+        lines.push(format!(
+            "{id} {variant} {:?} {kind} {:?}: {} ({how})",
+            rc.options,
+            e.expect,
+            if pass { "PASS" } else { "FAIL" },
+        ));
+    }
+    (lines, ok)
+}
+
+/// [`check_rows`] on every row of `variant`.
+pub fn check_variant(id: &str, variant: &str) -> (Vec<String>, bool) {
+    check_rows(id, variant, |_| true, 20_000)
+}
+
+#[allow(dead_code)]
+/// PCT within the scenario's budget finds the row's outcome.
+pub fn pct_finds(
+    id: &str,
+    variant: &str,
+    kind: &str,
+    opts: &std::collections::BTreeMap<String, String>,
+) -> bool {
+    let sc = scenario(id);
+    let (_, rep) = explore_variant(
+        &sc,
+        variant,
+        opts,
+        Some(Strategy::Pct {
+            seed: sc.explore.seed,
+            depth: 3,
+        }),
+        None,
+    )
+    .unwrap();
+    rep.outcomes.iter().any(|r| kind_name(&r.key.kind) == kind)
+}

@@ -1,0 +1,76 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The shortest failing schedules of the table rows, stored as share links
+//! in tests/fixtures/replay/, replay to the same outcome and the same trace
+//! hash; and the image each leaves behind is judged by `e2fsck -fn` the way
+//! the engine's fsck judged it (inconsistent for the fsck rows, clean
+//! otherwise).
+
+use std::path::Path;
+use std::process::Command;
+use std::rc::Rc;
+
+use ext4lab::kernel::image::build_image;
+use ext4lab::kernel::runner::{kind_name, run_options, scenario_model};
+use ext4lab::scenario::link::{decode_link, LinkScenario};
+use ext4lab::scenario::{builtin, parse_scenario};
+use ext4lab::sim::{replay, OutcomeKind};
+
+fn e2fsck_clean(image: &[u8]) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("after.img");
+    std::fs::write(&path, image).unwrap();
+    let st = Command::new("/usr/sbin/e2fsck")
+        .args(["-fn"])
+        .arg(&path)
+        .output()
+        .expect("e2fsck runs");
+    st.status.success()
+}
+
+#[test]
+fn replay_fixtures_reproduce_outcome_and_trace_hash() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/replay");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 8, "fixtures: {files:?}");
+    for f in files {
+        let fx: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        let link = decode_link(fx["link"].as_str().unwrap()).unwrap();
+        let LinkScenario::Builtin { id, .. } = &link.scenario else {
+            panic!("{f:?}: built-in expected")
+        };
+        let sc = Rc::new(parse_scenario(builtin(id).unwrap().text).unwrap());
+        let rc = sc.resolve(&link.variant, &link.options).unwrap();
+        let img = Rc::new(build_image(&sc).unwrap());
+        let model = scenario_model(sc.clone(), rc.clone(), img.clone());
+        let exec = replay(&model, &link.schedule, &run_options(&sc, &rc)).unwrap();
+        assert!(exec.divergence.is_none(), "{f:?}: {:?}", exec.divergence);
+        let kind = fx["kind"].as_str().unwrap();
+        let o = exec
+            .outcomes
+            .iter()
+            .find(|o| kind_name(&o.kind) == kind)
+            .unwrap_or_else(|| panic!("{f:?}: no {kind} in {:?}", exec.outcomes));
+        for t in fx["tasks"].as_array().unwrap() {
+            assert!(
+                o.tasks.iter().any(|x| x == t.as_str().unwrap()),
+                "{f:?}: {o:?}"
+            );
+        }
+        let hash = format!("{:016x}", exec.trace_hash().unwrap());
+        assert_eq!(hash, fx["trace_hash"].as_str().unwrap(), "{f:?}");
+        // The image the execution left (the oracles wrote back the metadata).
+        let engine_says_bad = exec.outcomes.iter().any(|o| o.kind == OutcomeKind::Fsck);
+        let bytes = img.dev.borrow().to_bytes();
+        assert_eq!(
+            e2fsck_clean(&bytes),
+            !engine_says_bad,
+            "{f:?}: e2fsck -fn and the engine's fsck disagree"
+        );
+    }
+}
