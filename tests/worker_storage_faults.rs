@@ -254,3 +254,72 @@ async fn our_connection_yields_to_a_newer_tab_and_then_reports_it() {
     newer.close();
     IdbStore::delete_database(name).await.expect("clean");
 }
+
+/// At the filesystem level: a fault in the middle of an engine operation
+/// leaves an image that fsck passes, with everything synced before it.
+#[wasm_bindgen_test]
+async fn engine_image_stays_fsck_clean_after_a_storage_fault() {
+    use ext4lab::wasm::device::ext4::{format, fsck, read_file, write_file, MkfsRequest};
+    // OPFS, full disk during the write-out of the second file's sync.
+    let dir = opfs::subdir(OPFS_DIR).await.expect("dir");
+    opfs::remove_in(&dir, "fs-quota.img").await.expect("clean");
+    let mut dev = OpfsDevice::create(&dir, "fs-quota.img", 8 << 20)
+        .await
+        .expect("create");
+    format(&mut dev, &MkfsRequest::default()).expect("mkfs");
+    write_file(&mut dev, "/a.txt", b"before the fault").expect("write a");
+    dev.inject_fault(InjectedFault::QuotaOnWrite);
+    let e = write_file(&mut dev, "/b.txt", &[9u8; 100_000]).expect_err("quota");
+    assert!(e.to_string().contains("quota is full"), "{e}");
+    assert_eq!(dev.fault().map(|f| f.kind), Some(FaultKind::QuotaExceeded));
+    dev.crash();
+    let mut dev = opfs_reopen("fs-quota.img").await;
+    let report = fsck(&mut dev).expect("fsck");
+    assert!(report.is_clean(), "{:?}", report.findings);
+    assert_eq!(
+        read_file(&mut dev, "/a.txt").expect("a"),
+        b"before the fault"
+    );
+    assert!(
+        read_file(&mut dev, "/b.txt").is_err(),
+        "b never reached storage"
+    );
+    dev.close().expect("close");
+
+    // IndexedDB, the save of the second file aborted.
+    let store = IdbStore::open(IDB_NAME, 1).await.expect("db");
+    let _ = store.delete("fs-abort").await;
+    let record = ImageRecord {
+        name: "fs-abort".into(),
+        size: 8 << 20,
+        chunk_size: CHUNK as u32,
+    };
+    store.create(&record).await.expect("create");
+    let mut dev = IdbDevice::open(&store, "fs-abort", Residency::Eager)
+        .await
+        .expect("open");
+    format(&mut dev, &MkfsRequest::default()).expect("mkfs");
+    write_file(&mut dev, "/a.txt", b"before the fault").expect("write a");
+    dev.persist().await.expect("persist a");
+    write_file(&mut dev, "/b.txt", &[9u8; 100_000]).expect("write b (in memory)");
+    dev.inject_abort_next_persist();
+    assert_eq!(
+        dev.persist().await.expect_err("aborted").kind,
+        FaultKind::IdbAborted
+    );
+    drop(dev);
+    let mut dev = IdbDevice::open(&store, "fs-abort", Residency::Eager)
+        .await
+        .expect("reopen");
+    let report = fsck(&mut dev).expect("fsck");
+    assert!(report.is_clean(), "{:?}", report.findings);
+    assert_eq!(
+        read_file(&mut dev, "/a.txt").expect("a"),
+        b"before the fault"
+    );
+    assert!(
+        read_file(&mut dev, "/b.txt").is_err(),
+        "b never reached storage"
+    );
+    store.delete("fs-abort").await.expect("delete");
+}

@@ -178,6 +178,15 @@ impl BenchImage {
         fs.sync().map_err(js_err)
     }
 
+    /// Truncate `/bench.bin` to 0 and sync (between repeats: the next
+    /// sequential write allocates again, mostly the same blocks).
+    pub fn engine_truncate(&mut self) -> Result<(), JsValue> {
+        let ino = self.ino.ok_or_else(|| js_err("mkfs first"))?;
+        let mut fs = Ext4Fs::open(DevRef(&mut self.dev), OpenOptions::default()).map_err(js_err)?;
+        fs.truncate(ino, 0).map_err(js_err)?;
+        fs.sync().map_err(js_err)
+    }
+
     /// The engine's file write path, random: `count` 4 KiB overwrites at
     /// random block-aligned offsets below `span` bytes of `/bench.bin`
     /// (seeded), then sync.
@@ -213,5 +222,67 @@ impl BenchImage {
     /// Release the image (flushed).
     pub async fn close(self) -> Result<(), JsValue> {
         self.dev.close().await.map_err(fault)
+    }
+}
+
+/// The engine on a memory device (the simulator's `MemDevice`): the
+/// ceiling the storage devices are measured against (engine CPU alone).
+#[wasm_bindgen]
+pub struct BenchMem {
+    fs: Ext4Fs<crate::device::MemDevice>,
+    ino: u32,
+}
+
+#[wasm_bindgen]
+impl BenchMem {
+    /// A `size`-byte memory image, formatted (4 KiB blocks), with an empty
+    /// `/bench.bin`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(size: f64) -> Result<BenchMem, JsValue> {
+        let opts = crate::engine::MkfsOptions {
+            block_size: Some(4096),
+            assume_zeroed: true,
+            ..Default::default()
+        };
+        let mut fs = crate::engine::mkfs(crate::device::MemDevice::new(size as u64), &opts)
+            .map_err(js_err)?;
+        let ino = fs.create("/bench.bin", 0o644).map_err(js_err)?;
+        fs.sync().map_err(js_err)?;
+        Ok(BenchMem { fs, ino })
+    }
+
+    /// As [`BenchImage::engine_write_seq`].
+    pub fn engine_write_seq(&mut self, from: f64, total: f64, piece: u32) -> Result<(), JsValue> {
+        let data: Vec<u8> = (0..piece as usize).map(|i| (i % 251) as u8).collect();
+        let (from, total) = (from as u64, total as u64);
+        let mut done = 0u64;
+        while done < total {
+            let n = (total - done).min(u64::from(piece)) as usize;
+            self.fs
+                .write(self.ino, from + done, &data[..n])
+                .map_err(js_err)?;
+            done += n as u64;
+        }
+        self.fs.sync().map_err(js_err)
+    }
+
+    /// As [`BenchImage::engine_truncate`].
+    pub fn engine_truncate(&mut self) -> Result<(), JsValue> {
+        self.fs.truncate(self.ino, 0).map_err(js_err)?;
+        self.fs.sync().map_err(js_err)
+    }
+
+    /// As [`BenchImage::engine_write_random`].
+    pub fn engine_write_random(&mut self, span: f64, count: u32, seed: u32) -> Result<(), JsValue> {
+        let blocks = ((span as u64) / BLOCK as u64).max(1) as u32;
+        let mut rng = XorShift32(seed.max(1));
+        let buf = vec![5u8; BLOCK];
+        for _ in 0..count {
+            let b = rng.next() % blocks;
+            self.fs
+                .write(self.ino, u64::from(b) * BLOCK as u64, &buf)
+                .map_err(js_err)?;
+        }
+        self.fs.sync().map_err(js_err)
     }
 }
