@@ -144,8 +144,11 @@ test('a damaged or tampered link gets a message and a working page', async () =>
     ]) {
       await page.goto(pg.url + fragment);
       await ready(page);
-      const alert = page.getByTestId('link-error');
-      await alert.waitFor();
+      // A fragment-only change is a same-document navigation: the previous
+      // link's message may still be up until the page handles the new hash,
+      // so wait for this link's kind (a wrong kind times out and fails).
+      const alert = page.locator(`[data-testid="link-error"][data-kind="${kind}"]`);
+      await alert.waitFor({ timeout: 15_000 });
       assert.equal(await alert.getAttribute('data-kind'), kind, fragment);
       assert.equal(await page.getByTestId('scenario-picker').inputValue(), 's5', 'default scenario opened');
       if (kind === 'link-decompress') await page.screenshot({ path: join(ARTIFACTS, 'damaged-link.png'), fullPage: true });
