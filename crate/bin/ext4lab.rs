@@ -51,6 +51,9 @@ enum Cmd {
         /// Write the trace as Chrome trace-event JSON (opens in Perfetto).
         #[arg(long)]
         perfetto: Option<String>,
+        /// Print the kernel-named timeline (locks, bios, warnings).
+        #[arg(long)]
+        timeline: bool,
     },
 }
 
@@ -89,7 +92,8 @@ fn main() {
             link,
             json,
             perfetto,
-        }) => cmd_explore::cmd_replay(&link, json, perfetto),
+            timeline,
+        }) => cmd_explore::cmd_replay(&link, json, perfetto, timeline),
     };
     std::process::exit(code);
 }

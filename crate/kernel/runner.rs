@@ -260,12 +260,8 @@ pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<(
             let flags = FaultFlags {
                 allow_retry: *allow_retry,
             };
-            let zeros;
             let access = if *write {
-                // FOLL_WRITE: fault the page writable; the bytes written
-                // are the page's own (a pin, not a store)
-                zeros = vec![0u8; *len as usize];
-                Access::Store(&zeros)
+                Access::PinWrite
             } else {
                 Access::Load
             };
@@ -429,4 +425,41 @@ pub fn explore_variant(
         cfg.max_executions = b;
     }
     Ok((rc.clone(), explore(&model, &cfg, &mut NoObserver)))
+}
+
+/// A compact, kernel-named timeline of a traced execution: one line per
+/// lock acquire/block, bio submit/complete, warning, error and flush of a
+/// buffered store, with the step, the task and its innermost kernel
+/// function (for the scenario pages and `ext4lab replay --timeline`).
+pub fn timeline(trace: &crate::sim::trace::Trace) -> Vec<String> {
+    use crate::sim::trace::EventKind as E;
+    let mut out = Vec::new();
+    for ev in &trace.events {
+        let task = ev
+            .task
+            .and_then(|t| trace.tasks.get(t as usize))
+            .map(|t| t.name.as_str())
+            .unwrap_or("-");
+        let func = ev.stack.last().map(String::as_str).unwrap_or("");
+        let what = match &ev.kind {
+            E::Acquire { lock, mode, .. } => format!("acquires {lock} ({mode:?})"),
+            E::Block { lock } => format!("blocks on {lock}"),
+            E::BioSubmit { bio, block, write } => format!(
+                "submits bio {bio} ({} block {block})",
+                if *write { "write" } else { "read" }
+            ),
+            E::BioComplete { bio, block } => format!("bio {bio} completes (block {block})"),
+            E::Warn { site } => format!("WARNING: {site}"),
+            E::Error { site, errno } => format!("{site} returns {errno}"),
+            E::Flush { atomic, task } => format!("{task}'s store to {atomic} becomes visible"),
+            E::Crash { point } => format!("crash at {point}"),
+            E::Note { text } => text.clone(),
+            _ => continue,
+        };
+        out.push(format!(
+            "{:>4}  {:<24} {:<32} {}",
+            ev.step, task, func, what
+        ));
+    }
+    out
 }
