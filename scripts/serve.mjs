@@ -15,6 +15,8 @@ const TYPES = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.img': 'application/octet-stream',
+  '.md': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
 };
 
 export async function startServer({ root = 'dist', port = 8080, host = '127.0.0.1', tries = 50 } = {}) {

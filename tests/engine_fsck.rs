@@ -321,3 +321,67 @@ fn corrupt_metadata_never_panics() {
         }
     }
 }
+
+/// An extent pointing into the inode table: writes through it and frees of
+/// it are refused (the system zone), so corruption does not spread.
+#[test]
+fn system_zone_protects_metadata() {
+    let d = tmpdir();
+    let p = sample(d.path(), "");
+    let mut fs = Ext4Fs::open(load(&p), Default::default()).unwrap();
+    let f1 = fs.lookup("/f1").unwrap();
+    let table = fs.group_desc(0).unwrap().inode_table(&fs.sb);
+    assert!(fs.in_system_zone(table, 1));
+    assert!(!fs.in_system_zone(fs.sb.blocks_count() - 1, 1));
+    let mut inode = fs.ext4_iget(f1).unwrap();
+    // Depth-0 extent root: first extent's start_lo at i_block[20..24].
+    inode.i_block[20..24].copy_from_slice(&(table as u32).to_le_bytes());
+    inode.i_block[18..20].copy_from_slice(&0u16.to_le_bytes());
+    fs.write_inode(f1, &inode).unwrap();
+    let before = fs.read_inode_raw(2).unwrap();
+    assert!(matches!(
+        fs.write(f1, 0, &[0xffu8; 1024]),
+        Err(Ext4Error::Corrupt(_))
+    ));
+    assert!(fs.unlink("/f1").is_err());
+    assert_eq!(
+        fs.read_inode_raw(2).unwrap(),
+        before,
+        "the root inode was not overwritten"
+    );
+}
+
+#[test]
+fn directory_hard_link_and_ea_inode_flag() {
+    let d = tmpdir();
+    let p = sample(d.path(), "");
+    debugfs_w(&p, "mkdir d/e");
+    let e = ino_of(&p, "/d/e");
+    debugfs_w(&p, "link /d/e /e2");
+    let r = both(&p, false);
+    assert!(
+        r.findings.contains(&Finding::DirMultiplyLinked { ino: e }),
+        "{:?}",
+        r.findings
+    );
+    assert!(
+        r.findings.contains(&Finding::WrongDotDot {
+            ino: e,
+            recorded: ino_of(&p, "/d"),
+            expected: 2
+        }),
+        "{:?}",
+        r.findings
+    );
+    // The flag S3's migrate must never leak: e2fsck -n lets it pass, we note it.
+    let p2 = sample(d.path(), "");
+    let f1 = ino_of(&p2, "/f1");
+    debugfs_w(&p2, "sif /f1 flags 0x280000");
+    let r = both(&p2, true);
+    assert!(
+        r.findings
+            .contains(&Finding::UnexpectedEaInodeFlag { ino: f1 }),
+        "{:?}",
+        r.findings
+    );
+}

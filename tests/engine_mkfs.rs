@@ -41,3 +41,53 @@ fn write_sample_image() {
     let fs = engine_mkfs(64, "", None);
     dump(fs, std::path::Path::new("/tmp"), "eng.img");
 }
+
+#[test]
+fn mkfs_block_mapped_ext3_style() {
+    // No extents: the journal is mapped with IND/DIND blocks.
+    check(32, "^extent,^64bit", None);
+    check(16, "^extent,^64bit,^metadata_csum", Some(4096));
+}
+
+/// Geometry and features match mkfs.ext4's for the same size (resize_inode
+/// and its reserved GDT blocks aside).
+#[test]
+fn geometry_matches_mkfs_ext4() {
+    use ext4lab::device::MemDevice;
+    use ext4lab::engine::superblock::COMPAT_RESIZE_INODE;
+    use ext4lab::engine::{mkfs, Ext4Fs, MkfsOptions};
+    let d = tmpdir();
+    for mb in [8u64, 64, 1024] {
+        let p = mkfs_ext4(d.path(), "ref.img", mb, &[]);
+        let mut theirs = Ext4Fs::open(
+            ext4lab::device::FileDevice::open(&p, true).unwrap(),
+            Default::default(),
+        )
+        .unwrap();
+        let opts = MkfsOptions {
+            assume_zeroed: true,
+            ..Default::default()
+        };
+        let mut ours = mkfs(MemDevice::new(mb << 20), &opts).unwrap();
+        let (a, b) = (&theirs.sb, &ours.sb);
+        assert_eq!(a.blocks_count(), b.blocks_count(), "{mb} MiB");
+        assert_eq!(a.s_log_block_size, b.s_log_block_size, "{mb} MiB");
+        assert_eq!(a.s_inodes_count, b.s_inodes_count, "{mb} MiB");
+        assert_eq!(a.s_inodes_per_group, b.s_inodes_per_group, "{mb} MiB");
+        assert_eq!(a.r_blocks_count(), b.r_blocks_count(), "{mb} MiB");
+        assert_eq!(a.s_desc_size, b.s_desc_size, "{mb} MiB");
+        assert_eq!(a.s_inode_size, b.s_inode_size, "{mb} MiB");
+        assert_eq!(a.s_log_groups_per_flex, b.s_log_groups_per_flex, "{mb} MiB");
+        assert_eq!(
+            a.s_feature_compat & !COMPAT_RESIZE_INODE,
+            b.s_feature_compat,
+            "{mb} MiB"
+        );
+        assert_eq!(a.s_feature_incompat, b.s_feature_incompat, "{mb} MiB");
+        assert_eq!(a.s_feature_ro_compat, b.s_feature_ro_compat, "{mb} MiB");
+        let jt = theirs.ext4_iget(8).unwrap().size();
+        let jo = ours.ext4_iget(8).unwrap().size();
+        assert_eq!(jt, jo, "journal size, {mb} MiB");
+        std::fs::remove_file(&p).unwrap();
+    }
+}

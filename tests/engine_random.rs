@@ -39,7 +39,7 @@ fn run(seed: u64, features: &str, bs: u32, steps: usize) {
     let mut rng = SplitMix64(seed);
     let mut counter = 0;
     for step in 0..steps {
-        let op = rng.below(100);
+        let op = rng.below(112);
         let ctx = format!("seed {seed} step {step} op {op}");
         let pick_dir = |rng: &mut SplitMix64, m: &Model| {
             m.dirs[rng.below(m.dirs.len() as u64) as usize].clone()
@@ -139,6 +139,60 @@ fn run(seed: u64, features: &str, bs: u32, steps: usize) {
                     }
                 }
             }
+            100..=104 => {
+                // Move a directory (never into itself).
+                let cands: Vec<String> = m.dirs.iter().filter(|d| !d.is_empty()).cloned().collect();
+                if !cands.is_empty() {
+                    let src = cands[rng.below(cands.len() as u64) as usize].clone();
+                    let dst_parent = pick_dir(&mut rng, &m);
+                    if dst_parent != src && !dst_parent.starts_with(&format!("{src}/")) {
+                        counter += 1;
+                        let dst = format!("{dst_parent}/m{counter}");
+                        fs.rename(&src, &dst).expect(&ctx);
+                        let pre = format!("{src}/");
+                        let re = |k: &String| {
+                            if *k == src {
+                                dst.clone()
+                            } else if let Some(r) = k.strip_prefix(&pre) {
+                                format!("{dst}/{r}")
+                            } else {
+                                k.clone()
+                            }
+                        };
+                        m.dirs = m.dirs.iter().map(re).collect();
+                        m.files = m.files.iter().map(|(k, v)| (re(k), *v)).collect();
+                    }
+                }
+            }
+            105..=107 => {
+                if let Some(p) = pick_file(&mut rng, &m) {
+                    let id = m.files[&p];
+                    let len = m.contents[id].len() as u64;
+                    let off = rng.below(len + 1);
+                    let n = rng.below(len + 5000);
+                    let ino = fs.lookup(&p).expect(&ctx);
+                    fs.punch_hole(ino, off, n).expect(&ctx);
+                    let c = &mut m.contents[id];
+                    let end = (off + n).min(c.len() as u64) as usize;
+                    if (off as usize) < end {
+                        c[off as usize..end].fill(0);
+                    }
+                }
+            }
+            108..=109 => {
+                if let Some(p) = pick_file(&mut rng, &m).filter(|_| !features.contains("^extent")) {
+                    let id = m.files[&p];
+                    let off = rng.below(m.contents[id].len() as u64 + 8000);
+                    let n = rng.below(20_000) + 1;
+                    let keep = rng.below(2) == 0;
+                    let ino = fs.lookup(&p).expect(&ctx);
+                    fs.fallocate(ino, off, n, keep).expect(&ctx);
+                    let c = &mut m.contents[id];
+                    if !keep && (c.len() as u64) < off + n {
+                        c.resize((off + n) as usize, 0);
+                    }
+                }
+            }
             _ => {
                 if let Some(p) = pick_file(&mut rng, &m) {
                     let id = m.files[&p];
@@ -202,6 +256,11 @@ fn random_ops_inline_4k() {
 }
 
 #[test]
+fn random_ops_block_mapped() {
+    run(4, "^extent,^64bit", 1024, 300);
+}
+
+#[test]
 fn random_ops_no_csum_2k() {
     run(3, "^metadata_csum,uninit_bg", 2048, 300);
 }
@@ -211,9 +270,10 @@ fn random_ops_no_csum_2k() {
 #[ignore]
 fn random_ops_many_seeds() {
     for seed in 10..40u64 {
-        let (f, bs) = match seed % 3 {
+        let (f, bs) = match seed % 4 {
             0 => ("", 1024),
             1 => ("inline_data", 4096),
+            2 => ("^extent,^64bit,inline_data", 1024),
             _ => ("^metadata_csum,^64bit,uninit_bg", 2048),
         };
         run(seed, f, bs, 500);

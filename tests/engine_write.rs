@@ -102,6 +102,11 @@ fn ops_inline_data() {
 }
 
 #[test]
+fn ops_block_mapped() {
+    basic_ops("^extent,^64bit", None);
+}
+
+#[test]
 fn ops_no_csum_32bit() {
     basic_ops("^metadata_csum,^64bit,uninit_bg", None);
 }

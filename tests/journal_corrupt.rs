@@ -94,6 +94,11 @@ fn intact_log_replays_everything() {
     let (ours, info, _, _) = l.run();
     assert_eq!(l.replayed(&ours), vec!['a', 'b', 'c', 'd', 'e']);
     assert!(info.error.is_none());
+    // RecoveryInfo is plain serde data.
+    let json = serde_json::to_string(&info).unwrap();
+    assert!(json.contains("\"end_transaction\":4"), "{json}");
+    let back: ext4lab::engine::journal::RecoveryInfo = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, info);
     // Revoke block first, then the descriptor (fs/jbd2/commit.c order).
     assert_eq!(
         (

@@ -213,6 +213,7 @@ fn handles_credits_and_locking() {
     let h2 = fx.j.jbd2_journal_start(1).unwrap();
     assert_eq!(h2.h_transaction, tid + 1);
     fx.j.jbd2_journal_stop(h2).unwrap();
+    // A 64BIT journal takes any block number; see below for a 32-bit one.
     // Too many credits for one transaction.
     assert!(matches!(
         fx.j.jbd2_journal_start(100_000),
@@ -255,4 +256,178 @@ fn flush_leaves_clean_journal_with_next_sequence() {
     let info = j.jbd2_journal_recover(&mut dev).unwrap();
     assert_eq!(info.end, LogEnd::Clean);
     assert_eq!(j.j_transaction_sequence, 4);
+}
+
+/// A commit in two halves: after `commit_start` new handles go to a new
+/// running transaction while the old one is written.
+#[test]
+fn running_and_committing_transactions() {
+    let mut fx = fixture(1024, 8, "metadata_csum,64bit", CsumVersion::V3, true);
+    let (x, y) = (fx.free[0], fx.free[1]);
+    let mut h = fx.j.jbd2_journal_start(1).unwrap();
+    fx.j.jbd2_journal_dirty_metadata(&mut h, x, &pattern(1024, 1))
+        .unwrap();
+    fx.j.jbd2_journal_stop(h).unwrap();
+    assert_eq!(fx.j.jbd2_journal_commit_start().unwrap(), Some(1));
+    // T2 runs while T1 commits, and changes x again: T1 keeps its copy.
+    let mut h = fx.j.jbd2_journal_start(2).unwrap();
+    assert_eq!(h.h_transaction, 2);
+    fx.j.jbd2_journal_dirty_metadata(&mut h, x, &pattern(1024, 2))
+        .unwrap();
+    fx.j.jbd2_journal_dirty_metadata(&mut h, y, &pattern(1024, 3))
+        .unwrap();
+    // Only one commit at a time.
+    assert_eq!(
+        fx.j.jbd2_journal_commit_start().unwrap_err(),
+        JournalError::WouldBlock(BlockReason::CommitInProgress { tid: 1 })
+    );
+    let c1 =
+        fx.j.jbd2_journal_commit_write(&mut fx.dev, &mut ext4lab::engine::journal::NoOrderedData)
+            .unwrap();
+    assert_eq!(c1.tid, 1);
+    // Crash now: only T1 is in the log.
+    let (ours, info, theirs, _) = fx.recover_both(&fx.dev.data.clone());
+    assert_eq!(info.end_transaction, 2);
+    assert!(fx.block(&ours, x) == &pattern(1024, 1)[..]);
+    assert!(fx.block(&ours, y) == fx.block(&fx.pristine, y));
+    fx.assert_same(&ours, &theirs);
+    fx.j.jbd2_journal_stop(h).unwrap();
+    fx.j.jbd2_journal_commit_transaction(&mut fx.dev, &mut ext4lab::engine::journal::NoOrderedData)
+        .unwrap();
+    let (ours, _, theirs, _) = fx.recover_both(&fx.dev.data.clone());
+    assert!(fx.block(&ours, x) == &pattern(1024, 2)[..]);
+    assert!(fx.block(&ours, y) == &pattern(1024, 3)[..]);
+    fx.assert_same(&ours, &theirs);
+}
+
+/// Scenario S1's mechanism: a block journalled as metadata (the inline-data
+/// conversion's copy), then rewritten home as ordered data and fsynced.
+/// Checkpoint leaves the newer data alone, but a crash before the log tail
+/// passes the old copy replays it over the fsynced data: the lost write,
+/// as in the kernel before the fix, and e2fsck does the same.
+#[test]
+fn s1_logged_copy_replayed_over_newer_ordered_data() {
+    let mut fx = fixture(1024, 8, "metadata_csum,64bit", CsumVersion::V3, true);
+    let x = fx.free[0];
+    let old = vec![b'A'; 1024];
+    let new = vec![b'B'; 1024];
+    fx.commit(&[(x, old.clone())], &[]);
+    // Ordered write of the new data, then the fsync's commit (other metadata).
+    fx.dev.data[x as usize * 1024..(x as usize + 1) * 1024].copy_from_slice(&new);
+    fx.j.jbd2_journal_remove_checkpoint(x);
+    fx.commit(&[(fx.free[1], pattern(1024, 7))], &[]);
+    let crashed = fx.dev.data.clone();
+    let (ours, info, theirs, _) = fx.recover_both(&crashed);
+    assert_eq!(info.transactions_replayed, 2);
+    assert!(
+        fx.block(&ours, x) == &old[..],
+        "the old logged copy wins after a crash"
+    );
+    fx.assert_same(&ours, &theirs);
+    // Without a crash, checkpoint keeps the newer data.
+    fx.j.jbd2_log_checkpoint_all(&mut fx.dev).unwrap();
+    assert!(fx.block(&fx.dev.data, x) == &new[..]);
+    // A revoke of the logged copy (what ext4 issues when it frees a
+    // journalled block) makes replay skip it and the data survives.
+    let mut fx = fixture(1024, 8, "metadata_csum,64bit", CsumVersion::V3, true);
+    fx.commit(&[(x, old.clone())], &[]);
+    fx.dev.data[x as usize * 1024..(x as usize + 1) * 1024].copy_from_slice(&new);
+    fx.commit(&[(fx.free[1], pattern(1024, 7))], &[x]);
+    let (ours, _, theirs, _) = fx.recover_both(&fx.dev.data.clone());
+    assert!(fx.block(&ours, x) == &new[..]);
+    fx.assert_same(&ours, &theirs);
+}
+
+/// Our `jbd2_journal_init` writes the same journal superblock as mke2fs
+/// (no checksum feature, s_nr_users 1, the filesystem's UUID).
+#[test]
+fn init_matches_mke2fs_superblock() {
+    for (bs, features) in [
+        (1024u32, "metadata_csum,64bit"),
+        (4096, "^metadata_csum,^64bit"),
+    ] {
+        let dir = tmpdir();
+        let img = dir.path().join("m.img");
+        mkfs(&img, 16, bs, features);
+        let map = journal_map(&img);
+        let data = std::fs::read(&img).unwrap();
+        let o = map[0] as usize * bs as usize;
+        let theirs = data[o..o + 1024].to_vec();
+        let uuid: [u8; 16] = data[SB + 0x68..SB + 0x78].try_into().unwrap();
+        let mut dev = ext4lab::engine::journal::crash::VecDevice::new(data.clone());
+        let opts = ext4lab::engine::journal::JournalInitOptions {
+            uuid,
+            ..Default::default()
+        };
+        let j = ext4lab::engine::journal::Journal::jbd2_journal_init(
+            &mut dev,
+            bs,
+            map.clone(),
+            blocks_count(&data),
+            &opts,
+        )
+        .unwrap();
+        assert_eq!(j.j_superblock.s_maxlen as usize, map.len());
+        assert_eq!(&dev.data[o..o + 1024], &theirs[..], "bs {bs}");
+        // With CSUM_V3 + 64BIT, e2fsck accepts it as is.
+        let opts = ext4lab::engine::journal::JournalInitOptions {
+            uuid,
+            csum: CsumVersion::V3,
+            is_64bit: true,
+            first_sequence: 1,
+        };
+        ext4lab::engine::journal::Journal::jbd2_journal_init(
+            &mut dev,
+            bs,
+            map,
+            blocks_count(&data),
+            &opts,
+        )
+        .unwrap();
+        std::fs::write(&img, &dev.data).unwrap();
+        let (code, text) = e2fsck(&img, &["-fn"]);
+        assert_eq!(code, 0, "{text}");
+        let dump = std::process::Command::new(tool("dumpe2fs"))
+            .arg("-h")
+            .arg(&img)
+            .output()
+            .unwrap();
+        let dump = String::from_utf8_lossy(&dump.stdout);
+        assert!(dump.contains("journal_64bit journal_checksum_v3"), "{dump}");
+    }
+}
+
+/// `jbd2_journal_lock_updates` (used when an inode's journal-data flag
+/// flips, scenario S4): new handles wait, open ones are counted.
+#[test]
+fn lock_updates_barrier() {
+    let mut fx = fixture(1024, 8, "^metadata_csum,64bit", CsumVersion::None, false);
+    let h = fx.j.jbd2_journal_start(1).unwrap();
+    assert_eq!(fx.j.jbd2_journal_lock_updates(), 1);
+    assert_eq!(
+        fx.j.jbd2_journal_start(1).unwrap_err(),
+        JournalError::WouldBlock(BlockReason::Barrier)
+    );
+    fx.j.jbd2_journal_stop(h).unwrap();
+    assert_eq!(fx.j.jbd2_journal_updates_pending(), 0);
+    // Under the barrier the fs flushes the journal, then lets handles in.
+    fx.j.jbd2_journal_flush(&mut fx.dev, &mut ext4lab::engine::journal::NoOrderedData)
+        .unwrap();
+    assert_eq!(fx.j.j_superblock.s_start, 0);
+    fx.j.jbd2_journal_unlock_updates().unwrap();
+    assert!(fx.j.jbd2_journal_unlock_updates().is_err());
+    let h = fx.j.jbd2_journal_start(1).unwrap();
+    fx.j.jbd2_journal_stop(h).unwrap();
+}
+
+#[test]
+fn block_numbers_past_32_bits_need_64bit() {
+    let mut fx = fixture(1024, 8, "^metadata_csum,^64bit", CsumVersion::None, false);
+    let mut h = fx.j.jbd2_journal_start(1).unwrap();
+    let e =
+        fx.j.jbd2_journal_dirty_metadata(&mut h, 1 << 32, &pattern(1024, 1))
+            .unwrap_err();
+    assert!(matches!(e, JournalError::Invalid(_)), "{e:?}");
+    assert_eq!(h.h_buffer_credits, 1, "no credit used");
+    fx.j.jbd2_journal_stop(h).unwrap();
 }

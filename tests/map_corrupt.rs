@@ -112,6 +112,10 @@ fn entries_over_max_and_bad_max() {
     let mut ib = root(&node(None, 1, 4, vec![idx(0, 50)]));
     put(&mut ctx, &node(Some(50), 0, 84, vec![ext(0, 60, 2)]));
     assert!(ext4_ext_walk(&mut ctx, &ib).is_ok());
+    ctx.block_mut(50)[0x4] = 81; // less than e2fsprogs' space - 2
+    let (b, what) = extent_err(ext4_ext_walk(&mut ctx, &ib));
+    assert_eq!(b, 50);
+    assert!(what.contains("eh_max"), "{what}");
     ctx.block_mut(50)[0x4] = 85;
     let (b, what) = extent_err(ext4_ext_map_blocks(
         &mut ctx,
@@ -358,4 +362,24 @@ fn mutation_fuzz_never_panics() {
         let _ = ext4_ind_remove_space(&mut ctx, &mut i, l, l + 50);
     }
     assert!(errors > 50, "mutations were detected only {errors} times");
+}
+
+#[test]
+fn block_map_past_32bit_logical_space() {
+    // 64 KiB blocks: TIND covers far more than 2^32 logical blocks.
+    let bs = 65536u32;
+    let a = (bs / 4) as usize;
+    let mut ctx = MemMapContext::new(bs, 8, None);
+    let mut ib = [0u8; 60];
+    ib[56..60].copy_from_slice(&2u32.to_le_bytes()); // EXT4_TIND_BLOCK
+    for (blk, next) in [(2u64, 3u32), (3, 4), (4, 5)] {
+        ctx.used[blk as usize] = true;
+        ctx.block_mut(blk)[(a - 1) * 4..a * 4].copy_from_slice(&next.to_le_bytes());
+    }
+    ctx.used[5] = true;
+    let (_, what) = map_err(ext4_ind_walk(&mut ctx, &ib));
+    assert!(what.contains("2^32"), "{what}");
+    // Lookups up to the last 32-bit block are fine (a hole here).
+    let r = ext4_ind_map_blocks(&mut ctx, &mut ib, u32::MAX - 1, 1, MapFlags::empty()).unwrap();
+    assert_eq!(r.m_pblk, None);
 }

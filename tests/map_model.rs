@@ -192,8 +192,14 @@ fn run(
         let len = 1 + rng.below(lim) as u32;
         match rng.below(10) {
             0 | 1 => {
+                let (ib, writes) = (fs.i_block, fs.ctx.writes);
                 let r = fs.map(lblk, len, MapFlags::empty()).expect("lookup");
                 check_lookup(&fs, lblk, len, &r, step);
+                assert_eq!(
+                    (ib, writes),
+                    (fs.i_block, fs.ctx.writes),
+                    "step {step}: a lookup wrote"
+                );
             }
             2..=5 => {
                 let unwrit = kind == Kind::Extent && rng.below(3) == 0;
@@ -347,4 +353,77 @@ fn indirect_random_4k() {
             200,
         );
     }
+}
+
+/// Thousands of single-block extents inserted in random order: leaves and
+/// non-root index blocks split (the depth-2 root gains entries), every
+/// block still maps right, and removing everything in random pieces frees
+/// every data and tree block.
+#[test]
+fn extent_deep_tree_index_splits() {
+    let (depth, root_entries) = deep_tree(9000);
+    assert_eq!(depth, 2);
+    assert!(
+        root_entries >= 2,
+        "no index block split (root has {root_entries})"
+    );
+}
+
+/// The same with enough extents for depth 3 (slow in debug builds).
+#[test]
+#[ignore]
+fn extent_depth_3() {
+    let (depth, _) = deep_tree(24_000);
+    assert!(depth >= 3, "depth only {depth}");
+}
+
+/// Returns the deepest depth reached and the root's entry count then.
+fn deep_tree(n: u32) -> (u16, u16) {
+    let mut rng = XorShift64Star(0x00C0_FFEE);
+    let mut fs = Fs::new(Kind::Extent, 1024, 2 * n as u64 + 2000, Some(0x5EED));
+    // Logical blocks 0, 2, 4, ... in random order (Fisher-Yates).
+    let mut order: Vec<u32> = (0..n).map(|i| i * 2).collect();
+    for i in (1..order.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        order.swap(i, j);
+    }
+    let mut max_depth = 0;
+    for (k, l) in order.iter().enumerate() {
+        let r = fs.map(*l, 1, MapFlags::CREATE).expect("create");
+        assert!(r.new && r.m_len == 1);
+        fs.model.insert(*l, (r.m_pblk.unwrap(), false));
+        // Keep neighbours from merging: take the next physical block away.
+        let _ = fs.ctx.reserve(r.m_pblk.unwrap() + 1);
+        max_depth = max_depth.max(fs.depth());
+        if k % 1500 == 0 {
+            fs.check(k);
+        }
+    }
+    fs.check(n as usize);
+    let root_entries = u16::from_le_bytes([fs.i_block[2], fs.i_block[3]]);
+    let own = fs.walk();
+    assert_eq!(own.data.len(), n as usize);
+    // Random punches until empty.
+    let mut steps = 0;
+    while !fs.model.is_empty() {
+        let l = rng.below(2 * n as u64) as u32;
+        let end = l + rng.below(300) as u32;
+        fs.remove(l, end).expect("punch");
+        let keys: Vec<u32> = fs.model.range(l..=end).map(|(k, _)| *k).collect();
+        for k in keys {
+            fs.model.remove(&k);
+        }
+        steps += 1;
+        if steps % 20 == 0 {
+            fs.check(steps);
+        }
+        if steps > 400 {
+            fs.remove(0, u32::MAX - 1).expect("truncate");
+            fs.model.clear();
+        }
+    }
+    fs.check(steps);
+    assert_eq!(fs.depth(), 0);
+    assert!(fs.ctx.allocated().is_empty());
+    (max_depth, root_entries)
 }

@@ -207,3 +207,64 @@ fn lost_update_found_through_preempt_points() {
     assert!(keys.contains(&OutcomeKind::Other("v=1".into())));
     assert!(keys.contains(&OutcomeKind::Other("v=2".into())));
 }
+
+/// S2's `convert-under-mmap-lock` shape with the kernel's lock classes:
+/// the fault holds mmap_lock (r) and wants i_rwsem; write(2) holds i_rwsem
+/// and faults on its user buffer (mmap_lock (r)); munmap in the same
+/// process queues mmap_lock (w).
+fn mkwrite_convert_under_mmap_lock() -> Model {
+    Model::new(|w| {
+        let mmap_lock = RwSemaphore::named("P mmap_lock", "mmap_lock");
+        let i_rwsem = RwSemaphore::named("f i_rwsem", "i_rwsem");
+        w.spawn_in("P", "T1 store", async move {
+            let _f = ext4lab::kfn!("do_page_fault");
+            mmap_lock.down_read().await;
+            let _g = ext4lab::kfn!("ext4_page_mkwrite");
+            i_rwsem.down_write().await;
+            i_rwsem.up_write();
+            mmap_lock.up_read();
+        });
+        w.spawn_in("P", "T2 write", async move {
+            let _f = ext4lab::kfn!("ext4_buffered_write_iter");
+            i_rwsem.down_write().await;
+            let _g = ext4lab::kfn!("fault_in_iov_iter_readable");
+            mmap_lock.down_read().await;
+            mmap_lock.up_read();
+            i_rwsem.up_write();
+        });
+        w.spawn_in("P", "T3 munmap", async move {
+            let _f = ext4lab::kfn!("__vm_munmap");
+            mmap_lock.down_write().await;
+            mmap_lock.up_write();
+        });
+    })
+}
+
+#[test]
+fn mmap_lock_inversion_deadlocks_with_a_queued_munmap() {
+    let m = mkwrite_convert_under_mmap_lock();
+    for strategy in [
+        Strategy::Dfs {
+            preemption_bound: Some(2),
+            dpor: true,
+        },
+        Strategy::Pct { seed: 11, depth: 3 },
+    ] {
+        let cfg = ExploreConfig {
+            strategy,
+            max_executions: 3000,
+            ..Default::default()
+        };
+        let r = explore(&m, &cfg, &mut NoObserver);
+        let rec = r.find(&OutcomeKind::Deadlock).expect("deadlock");
+        assert_eq!(rec.key.tasks, vec!["T1 store", "T2 write", "T3 munmap"]);
+        let Some(Detail::Deadlock(d)) = &rec.first.detail else {
+            panic!()
+        };
+        let t1 = d.cycle.iter().find(|w| w.task == "T1 store").unwrap();
+        assert_eq!(t1.holds, vec!["P mmap_lock (mmap_lock, read)"]);
+        assert_eq!(t1.stack, vec!["do_page_fault", "ext4_page_mkwrite"]);
+        let inv = r.find(&OutcomeKind::LockOrderInversion).expect("lockdep");
+        assert_eq!(inv.key.locks, vec!["i_rwsem", "mmap_lock"]);
+    }
+}

@@ -1,14 +1,20 @@
-// The page's handle on the engine worker: request/response over postMessage.
+// The page's handle on an engine worker: request/response over postMessage.
 import type { Answer, Envelope, Request } from './protocol';
 
 export class EngineClient {
   private worker: Worker;
   private next = 1;
   private pending = new Map<number, (a: Envelope['answer']) => void>();
+  /** Progress messages posted by a long command from inside the worker. */
+  onProgress: ((id: number, stats: unknown) => void) | null = null;
 
   constructor() {
     this.worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-    this.worker.onmessage = (ev: MessageEvent<Envelope>) => {
+    this.worker.onmessage = (ev: MessageEvent<Envelope | { progress: number; stats: unknown }>) => {
+      if ('progress' in ev.data) {
+        this.onProgress?.(ev.data.progress, ev.data.stats);
+        return;
+      }
       const resolve = this.pending.get(ev.data.id);
       this.pending.delete(ev.data.id);
       resolve?.(ev.data.answer);
@@ -21,11 +27,38 @@ export class EngineClient {
     };
   }
 
-  request<T>(req: Request): Promise<Answer<T>> {
+  /** Send `req`; `transfer` moves buffers (e.g. an image being imported)
+   * to the worker instead of copying them. */
+  request<T>(req: Request, transfer: Transferable[] = []): Promise<Answer<T>> {
     const id = this.next++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve as (a: Envelope['answer']) => void);
-      this.worker.postMessage({ id, req });
+      this.worker.postMessage({ id, req }, transfer);
     });
+  }
+
+  /** Like request, but an error answer becomes a thrown Error(kind: message). */
+  async call<T>(req: Request): Promise<T> {
+    const a = await this.request<T>(req);
+    if (!a.ok) throw new EngineError(a.error.kind, a.error.message);
+    return a as T;
+  }
+
+  /** Stops the worker at once (cancel); pending requests answer `cancelled`. */
+  terminate(): void {
+    this.worker.terminate();
+    for (const resolve of this.pending.values()) {
+      resolve({ ok: false, error: { kind: 'cancelled', message: 'cancelled' } });
+    }
+    this.pending.clear();
+  }
+}
+
+export class EngineError extends Error {
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
+    super(message);
   }
 }

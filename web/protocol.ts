@@ -1,12 +1,110 @@
 // Messages between the page and the engine worker. The page sends
-// {id, cmd, ...args}; the worker answers {id, ok: true, ...} or
-// {id, ok: false, error: {kind, message}}. Plain data only.
+// {id, req: {cmd, ...args}}; the worker answers {id, answer} where answer is
+// {ok: true, ...} or {ok: false, error: {kind, message}}. Plain data only.
 
-export type Request = { cmd: 'hello' } | { cmd: 'crc32c'; text: string };
+export type Request =
+  | { cmd: 'hello' }
+  | { cmd: 'crc32c'; text: string }
+  | { cmd: 'scenarios' }
+  | { cmd: 'scenario'; key: string }
+  | { cmd: 'check-scenario'; text: string }
+  | { cmd: 'resolve-scenario'; text: string; variant: string; options: Record<string, string> }
+  | { cmd: 'link-encode'; link: Link }
+  | { cmd: 'link-decode'; fragment: string }
+  | { cmd: 'capabilities' }
+  | {
+      cmd: 'explore';
+      target: Target;
+      strategy: LinkStrategy;
+      seed: number;
+      maxExecutions: number;
+      shard: [number, number];
+      progressId: number;
+      progressEvery?: number;
+    }
+  | { cmd: 'replay'; target: Target; token: string }
+  | { cmd: 'chrome-trace'; target: Target; token: string }
+  | { cmd: 'manual'; target: Target; choices: number[] }
+  | { cmd: 'image'; target: Target; token: string; choices: number }
+  | ImageRequest;
+
+// ---- image library (web/library.ts; crate/wasm/device/commands.rs) ----
+
+export type Backend = 'opfs' | 'idb';
+
+/** mkfs options (all optional: mkfs.ext4's defaults). */
+export interface MkfsRequest {
+  blockSize?: number;
+  inodeSize?: number;
+  /** A -O list, e.g. "inline_data,^metadata_csum". */
+  features?: string;
+  volumeName?: string;
+  journalBlocks?: number;
+}
+
+export type ImageRequest =
+  | { cmd: 'image-list' }
+  | { cmd: 'image-create'; name: string; backend: Backend; size: number; mkfs?: MkfsRequest }
+  | { cmd: 'image-import'; name: string; backend: Backend; bytes: Uint8Array }
+  | { cmd: 'image-export'; name: string }
+  | { cmd: 'image-delete'; name: string }
+  | { cmd: 'image-open'; name: string }
+  | { cmd: 'image-close'; name: string }
+  | { cmd: 'image-info'; name: string }
+  | { cmd: 'image-fsck'; name: string }
+  | { cmd: 'image-read-file'; name: string; path: string }
+  | { cmd: 'image-write-file'; name: string; path: string; bytes: Uint8Array }
+  | { cmd: 'image-write-blocks'; name: string; offset: number; bytes: Uint8Array }
+  | { cmd: 'image-inject-fault'; name: string; fault: 'quota' | 'flush' | 'idb-abort' };
+
+/** The engine's superblock summary of an image. */
+export interface FsSummary {
+  blockSize: number;
+  blocksCount: number;
+  freeBlocksCount: number;
+  inodesCount: number;
+  freeInodesCount: number;
+  volumeName: string;
+  features: string[];
+  needsRecovery: boolean;
+}
+
+export interface ImageInfo {
+  name: string;
+  backend: Backend;
+  /** null: the image is busy in another tab. */
+  size: number | null;
+  open: boolean;
+  /** Held open by another tab (OPFS). */
+  busy?: boolean;
+  /** null: not ext4 (or busy). */
+  fs: FsSummary | null;
+}
+
+export interface ImageList {
+  images: ImageInfo[];
+}
+
+export interface ImageBytes {
+  name: string;
+  size: number;
+  bytes: Uint8Array;
+}
+
+/** Storage errors carry a typed kind: image-busy, quota-exceeded,
+ * write-failed, flush-failed, read-failed, idb-blocked, idb-aborted,
+ * idb-closed, not-found, exists, invalid, storage-error; and engine-error. */
+export interface StorageErrorBody extends ErrorBody {
+  image?: string;
+  op?: string;
+  domName?: string;
+}
 
 export interface ErrorBody {
   kind: string;
   message: string;
+  /** link-hash-mismatch: the decoded link, to open against today's text. */
+  link?: Link;
 }
 
 export type Answer<T> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
@@ -20,4 +118,312 @@ export interface Hello {
 export interface Envelope {
   id: number;
   answer: Answer<Record<string, unknown>>;
+}
+
+// ---- scenarios (crate/scenario, serialized by serde) ----
+
+export interface BuiltinInfo {
+  id: string;
+  name: string;
+  file: string;
+  title: string;
+  hash: string;
+}
+
+export interface Meta {
+  id: string;
+  name: string;
+  title: string;
+  story: string;
+  source?: string;
+}
+
+export interface Expectation {
+  kind: string;
+  expect: 'found' | 'absent';
+  when?: Record<string, string>;
+  tasks?: string[];
+  locks?: string[];
+  warning?: string;
+  errno?: string[];
+  file?: string;
+  note?: string;
+}
+
+export interface Variant {
+  name: string;
+  label?: string;
+  doc?: string;
+  switches?: Record<string, string>;
+  mount?: Record<string, unknown>;
+  memory?: string;
+  expect?: Expectation[];
+}
+
+export interface OptionValue {
+  name: string;
+  doc?: string;
+}
+
+export interface OptionDecl {
+  name: string;
+  doc?: string;
+  default: string;
+  values: OptionValue[];
+}
+
+export interface Switch {
+  name: string;
+  values: string[];
+  default: string;
+  doc?: string;
+}
+
+export interface Task {
+  name: string;
+  kind: 'user' | 'kworker' | 'kjournald2';
+  process?: string;
+  doc?: string;
+  setup?: boolean;
+  when?: Record<string, string>;
+  steps?: Array<Record<string, unknown> & { op: string }>;
+}
+
+export interface Explore {
+  strategy: 'random' | 'pct' | 'dfs';
+  preemption_bound: number;
+  pct_depth: number;
+  budget: number;
+  seed: number;
+  max_steps: number;
+  default_variant?: string;
+}
+
+export interface Scenario {
+  format: number;
+  meta: Meta;
+  image: Record<string, unknown>;
+  mount: { data: string; delalloc: boolean; dioread_nolock: boolean };
+  explore: Explore;
+  switches?: Switch[];
+  variants: Variant[];
+  options?: OptionDecl[];
+  processes?: Array<Record<string, unknown>>;
+  tasks: Task[];
+}
+
+export interface ScenarioBody {
+  id?: string;
+  text: string;
+  hash: string;
+  scenario: Scenario;
+  defaultVariant?: string;
+}
+
+export interface ScenarioErrorBody {
+  kind: string;
+  message: string;
+  path: string;
+  location?: { line: number; column: number; offset: number };
+  rendered: string;
+}
+
+export interface CheckBody {
+  errors: ScenarioErrorBody[];
+  scenario?: Scenario;
+  defaultVariant?: string;
+  hash: string;
+  builtin?: string;
+}
+
+export interface RunConfig {
+  variant: string;
+  options: Record<string, string>;
+  mount: { data: string; delalloc: boolean; dioread_nolock: boolean };
+  memory: string;
+  switches: Record<string, string>;
+  tasks: number[];
+}
+
+export interface ResolveBody {
+  config: RunConfig;
+  task_names: string[];
+}
+
+// ---- share links (crate/scenario/link) ----
+
+export type LinkScenario = { kind: 'builtin'; id: string; hash: string } | { kind: 'text'; text: string };
+
+export type LinkStrategy = { kind: 'random' } | { kind: 'pct'; depth: number } | { kind: 'dfs'; bound: number };
+
+export interface Link {
+  scenario: LinkScenario;
+  variant: string;
+  options: Record<string, string>;
+  strategy: LinkStrategy;
+  seed: number;
+  schedule: string;
+  step: number | null;
+}
+
+export interface EncodeBody {
+  fragment: string;
+}
+
+export interface DecodeBody {
+  link: Link;
+  text: string;
+}
+
+// ---- running (crate/sim, through crate/wasm/cmd_explore.rs) ----
+
+export type Target =
+  | { kind: 'scenario'; text: string; variant: string; options: Record<string, string> }
+  | { kind: 'model'; name: string };
+
+export interface ModelInfo {
+  name: string;
+  doc: string;
+}
+
+export interface Capabilities {
+  explore: boolean;
+  missing: string[];
+  models: ModelInfo[];
+}
+
+export interface Stats {
+  executions: number;
+  complete: number;
+  cut_by_step_limit: number;
+  deadlocks: number;
+  crashes: number;
+  pruned_by_dpor: number;
+  foreign_executions: number;
+  distinct_outcomes: number;
+  exhausted: boolean;
+  budget_exhausted: boolean;
+  cancelled: boolean;
+  steps: number;
+}
+
+/** serde's external tagging: "Deadlock" or {"Other": "v=1"}. */
+export type OutcomeKind = string | { Other: string };
+
+export interface WaitInfo {
+  task: string;
+  holds: string[];
+  wants: string;
+  wants_class: string;
+  waits_for: string[];
+  stack: string[];
+}
+
+export interface ChainLink {
+  from: string;
+  to: string;
+  task: string;
+  held_at: string;
+  acquired_at: string;
+  declared: boolean;
+}
+
+export interface LockdepReport {
+  task: string;
+  trying: string;
+  holding: string;
+  new_link: ChainLink;
+  existing: ChainLink[];
+  scenario: Array<[string, string]>;
+  text: string;
+}
+
+export type Detail = { Deadlock: { cycle: WaitInfo[]; blocked: WaitInfo[] } } | { Lockdep: LockdepReport };
+
+export interface Outcome {
+  kind: OutcomeKind;
+  tasks: string[];
+  locks: string[];
+  blocks: number[];
+  step: number;
+  site: string;
+  message: string;
+  detail: Detail | null;
+}
+
+export interface OutcomeKey {
+  kind: OutcomeKind;
+  tasks: string[];
+  locks: string[];
+  blocks: number[];
+  site: string;
+}
+
+export interface OutcomeRecord {
+  key: OutcomeKey;
+  first: Outcome;
+  first_execution: number;
+  first_token: string;
+  count: number;
+  fewest_preemptions: number;
+  fewest_token: string;
+  fewest: Outcome;
+}
+
+export interface ExploreBody {
+  stats: Stats;
+  outcomes: OutcomeRecord[];
+  lockGraph: Array<[string, string]>;
+  tokens: string[];
+}
+
+export type EventKind =
+  | { type: 'Spawn'; name: string; process: string }
+  | { type: 'Step'; actor: number; op: string }
+  | { type: 'Finish' }
+  | { type: 'Enter'; func: string }
+  | { type: 'Exit'; func: string }
+  | { type: 'Acquire'; lock: string; class: string; mode: string }
+  | { type: 'Release'; lock: string }
+  | { type: 'Block'; lock: string }
+  | { type: 'Wake'; task: string; lock: string }
+  | { type: 'BioSubmit'; bio: number; block: number; write: boolean }
+  | { type: 'BioComplete'; bio: number; block: number }
+  | { type: 'Crash'; point: string }
+  | { type: 'Warn'; site: string }
+  | { type: 'Error'; site: string; errno: string }
+  | { type: 'Flush'; atomic: string; task: string }
+  | { type: 'Note'; text: string }
+  | { type: 'Signal'; object: string; what: string };
+
+export interface TraceEvent {
+  step: number;
+  task: number | null;
+  stack: string[];
+  kind: EventKind;
+}
+
+export interface Trace {
+  tasks: Array<{ name: string; process: string }>;
+  events: TraceEvent[];
+}
+
+export interface Pending {
+  kind: 'schedule' | 'value';
+  n: number;
+  candidates: number[];
+  labels: string[];
+  preemptive: boolean[];
+}
+
+export interface RunBody {
+  token: string;
+  end: string;
+  steps: number;
+  preemptions: number;
+  outcomes: Outcome[];
+  trace?: Trace;
+  traceHash?: string;
+  divergence?: string;
+  pending?: Pending;
 }

@@ -253,6 +253,14 @@ impl<D: BlockDevice> Ext4Fs<D> {
             }
             .into());
         }
+        if self.in_system_zone(start, count as u64) {
+            return Err(CorruptKind::Bitmap {
+                group: 0,
+                block: start,
+                what: format!("freeing {count} blocks of filesystem metadata"),
+            }
+            .into());
+        }
         let bpg = self.sb.s_blocks_per_group as u64;
         let mut b = start;
         let end = start + count as u64;
@@ -333,6 +341,11 @@ impl<D: BlockDevice> Ext4Fs<D> {
     /// `ext4_free_inode`'s bitmap half.
     pub fn ext4_free_inode_number(&mut self, ino: u32, is_dir: bool) -> Result<()> {
         self.check_writable()?;
+        if ino == 0 || ino > self.sb.s_inodes_count {
+            return Err(Ext4Error::Invalid(format!(
+                "freeing inode {ino} out of range"
+            )));
+        }
         let ipg = self.sb.s_inodes_per_group;
         let group = (ino - 1) / ipg;
         let bit = (ino - 1) % ipg;

@@ -53,7 +53,12 @@ impl<D: BlockDevice> Ext4Fs<D> {
     }
 
     /// Read directory block `lblk` of `ino`: (pblk, bytes), checksum verified.
-    fn dir_block(&mut self, ino: u32, inode: &mut Ext4Inode, lblk: u32) -> Result<(u64, Vec<u8>)> {
+    pub(crate) fn dir_block(
+        &mut self,
+        ino: u32,
+        inode: &mut Ext4Inode,
+        lblk: u32,
+    ) -> Result<(u64, Vec<u8>)> {
         let m = self.ext4_map_blocks_inode(ino, inode, lblk, 1, MapFlags::empty())?;
         let Some(pblk) = m.m_pblk else {
             return Err(CorruptKind::Dir {
@@ -73,7 +78,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         Ok((pblk, data))
     }
 
-    fn dir_blocks(&self, ino: u32, inode: &Ext4Inode) -> Result<u32> {
+    pub(crate) fn dir_blocks(&self, ino: u32, inode: &Ext4Inode) -> Result<u32> {
         let bs = self.block_size() as u64;
         let n = inode.size().div_ceil(bs);
         u32::try_from(n).map_err(|_| {
@@ -169,6 +174,17 @@ impl<D: BlockDevice> Ext4Fs<D> {
 
     /// `ext4_find_entry`: the entry called `name` in `dir`.
     pub fn find_entry(&mut self, dir: u32, name: &[u8]) -> Result<Option<LocatedEntry>> {
+        let inode = self.ext4_iget(dir)?;
+        if inode.has_flag(EXT4_INDEX_FL)
+            && !inode.has_flag(EXT4_INLINE_DATA_FL)
+            && self.sb.has_compat(super::superblock::COMPAT_DIR_INDEX)
+            && name != b"."
+            && name != b".."
+        {
+            if let Ok(found) = self.dx_find_entry(dir, name) {
+                return Ok(found);
+            }
+        }
         Ok(self
             .dir_entries(dir)?
             .into_iter()
@@ -228,6 +244,10 @@ impl<D: BlockDevice> Ext4Fs<D> {
             return self.add_dir_entry(dir, name, ino, file_type);
         }
         if inode.has_flag(EXT4_INDEX_FL) {
+            if self.sb.has_compat(super::superblock::COMPAT_DIR_INDEX) {
+                return self.ext4_dx_add_entry(dir, &mut inode, name, ino, ft);
+            }
+            // Without dir_index the index is dropped (as the kernel ignores it).
             self.drop_dx_index(dir, &mut inode)?;
         }
         let seed = self.dir_seed(dir, &inode);
@@ -238,6 +258,16 @@ impl<D: BlockDevice> Ext4Fs<D> {
             bs
         };
         let nblocks = self.dir_blocks(dir, &inode)?;
+        if nblocks == 1 && self.sb.has_compat(super::superblock::COMPAT_DIR_INDEX) {
+            let (pblk, mut data) = self.dir_block(dir, &mut inode, 0)?;
+            if add_entry(&mut data[..end], dir, pblk, name, ino, ft)? {
+                if let Some(s) = seed {
+                    dirblock_csum_set(s, &mut data);
+                }
+                return self.ext4_handle_dirty_metadata(pblk, data);
+            }
+            return self.make_indexed_dir(dir, &mut inode, name, ino, ft);
+        }
         for lblk in 0..nblocks {
             let (pblk, mut data) = self.dir_block(dir, &mut inode, lblk)?;
             if add_entry(&mut data[..end], dir, pblk, name, ino, ft)? {

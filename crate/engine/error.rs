@@ -11,6 +11,9 @@ pub type Result<T> = std::result::Result<T, Ext4Error>;
 pub enum Ext4Error {
     #[error("device: {0}")]
     Device(#[from] DeviceError),
+    /// The jbd2 layer failed (journal corrupt, no credits, no log space).
+    #[error("journal: {0}")]
+    Journal(super::journal::JournalError),
     #[error("corrupt filesystem: {0}")]
     Corrupt(CorruptKind),
     /// The image uses INCOMPAT features this engine does not implement.
@@ -19,6 +22,10 @@ pub enum Ext4Error {
     /// Mounted read-only (unknown RO_COMPAT features, or asked for).
     #[error("filesystem is read-only")]
     ReadOnly,
+    /// The journal holds transactions not yet replayed (INCOMPAT_RECOVER):
+    /// the filesystem is read-only until recovery runs.
+    #[error("the journal needs recovery; filesystem is read-only until it is replayed")]
+    NeedsRecovery,
     #[error("no space left on device")]
     NoSpace,
     #[error("no free inodes")]

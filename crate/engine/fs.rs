@@ -54,6 +54,12 @@ pub struct Ext4Fs<D: BlockDevice> {
     pub(crate) sb_csum_bad: bool,
     pub(crate) gd_csum_bad: Vec<u32>,
     pub(crate) fsck_mode: bool,
+    /// `s_system_blks`: sorted (start, len) runs of filesystem metadata
+    /// (superblocks, descriptor tables, bitmaps, inode tables).
+    pub(crate) system_zones: Vec<(u64, u64)>,
+    /// jbd2glue: the journal (`sbi->s_journal`), attached by
+    /// `Ext4Fs::ext4_mount` (crate/engine/ext4_jbd2.rs).
+    pub(crate) s_journal: Option<Box<super::ext4_jbd2::Ext4Journal>>,
 }
 
 impl<D: BlockDevice> Ext4Fs<D> {
@@ -117,6 +123,8 @@ impl<D: BlockDevice> Ext4Fs<D> {
             sb_csum_bad,
             gd_csum_bad: Vec::new(),
             fsck_mode: opts.fsck,
+            system_zones: Vec::new(),
+            s_journal: None,
         };
         fs.load_group_descs()?;
         Ok(fs)
@@ -160,7 +168,71 @@ impl<D: BlockDevice> Ext4Fs<D> {
             groups.push(d);
         }
         self.groups = groups;
+        self.setup_system_zone();
         Ok(())
+    }
+
+    /// `ext4_setup_system_zone`: collect the metadata runs.
+    fn setup_system_zone(&mut self) {
+        let sb = &self.sb;
+        let bs = self.block_size() as u64;
+        let itb = (sb.s_inodes_per_group as u64 * sb.inode_size() as u64).div_ceil(bs);
+        let mut z = Vec::new();
+        if sb.s_first_data_block == 1 {
+            z.push((0, 1));
+        }
+        for (g, d) in self.groups.iter().enumerate() {
+            let over = super::balloc::group_sb_overhead(sb, g as u32) as u64;
+            if over > 0 {
+                z.push((super::balloc::group_first_block(sb, g as u32), over));
+            }
+            z.push((d.block_bitmap(sb), 1));
+            z.push((d.inode_bitmap(sb), 1));
+            z.push((d.inode_table(sb), itb));
+        }
+        z.sort_unstable();
+        // Merge overlapping runs so the ends are sorted too.
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(z.len());
+        for (s, l) in z {
+            match merged.last_mut() {
+                Some((ps, pl)) if s <= ps.saturating_add(*pl) => {
+                    let end = s.saturating_add(l).max(ps.saturating_add(*pl));
+                    *pl = end - *ps;
+                }
+                _ => merged.push((s, l)),
+            }
+        }
+        self.system_zones = merged;
+    }
+
+    /// `ext4_inode_block_valid`'s test: whether `start..start+count`
+    /// overlaps filesystem metadata.
+    pub fn in_system_zone(&self, start: u64, count: u64) -> bool {
+        let end = start.saturating_add(count);
+        let i = self.system_zones.partition_point(|&(s, _)| s < end);
+        i > 0 && {
+            let (s, l) = self.system_zones[i - 1];
+            s.saturating_add(l) > start
+        }
+    }
+
+    /// Forget everything volatile (cached blocks, dirty ones included, as
+    /// a crash does) and re-read the superblock and group descriptors from
+    /// the device. Call after restoring a device snapshot.
+    pub fn ext4_reload(&mut self) -> Result<()> {
+        let mut raw = [0u8; 1024];
+        self.dev.read_at(SUPERBLOCK_OFFSET, &mut raw)?;
+        self.sb = if self.fsck_mode {
+            Ext4SuperBlock::parse_unchecked_csum(&raw)?
+        } else {
+            Ext4SuperBlock::parse(&raw)?
+        };
+        self.cache = BufferCache::new(self.cache.capacity);
+        self.gd_dirty.clear();
+        self.sb_dirty = false;
+        self.dirtied.clear();
+        self.gd_csum_bad.clear();
+        self.load_group_descs()
     }
 
     /// Give the device back (after `sync` if the changes should persist).
@@ -201,6 +273,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
     pub(crate) fn check_writable(&self) -> Result<()> {
         match self.read_only {
             None => Ok(()),
+            Some(ReadOnlyReason::NeedsRecovery) => Err(Ext4Error::NeedsRecovery),
             Some(_) => Err(Ext4Error::ReadOnly),
         }
     }
@@ -241,6 +314,10 @@ impl<D: BlockDevice> Ext4Fs<D> {
                 data.len()
             )));
         }
+        if self.s_journal.is_some() {
+            // jbd2glue: into the running transaction.
+            return self.ext4_jbd2_dirty_metadata(blk, data);
+        }
         self.cache.insert_dirty(blk, data);
         self.dirtied.push(blk);
         Ok(())
@@ -250,6 +327,12 @@ impl<D: BlockDevice> Ext4Fs<D> {
     pub fn read_data_block(&mut self, pblk: u64, buf: &mut [u8]) -> Result<()> {
         self.check_block(pblk)?;
         let bs = self.block_size() as u64;
+        if let Some(d) = self.ext4_jbd2_pending_data(pblk) {
+            // jbd2glue: dirty data not yet written.
+            let n = buf.len().min(d.len());
+            buf[..n].copy_from_slice(&d[..n]);
+            return Ok(());
+        }
         if let Some(b) = self.cache.blocks.get(&pblk) {
             let n = buf.len().min(b.data.len());
             buf[..n].copy_from_slice(&b.data[..n]);
@@ -263,6 +346,18 @@ impl<D: BlockDevice> Ext4Fs<D> {
     pub fn write_data_block(&mut self, pblk: u64, data: &[u8]) -> Result<()> {
         self.check_writable()?;
         self.check_block(pblk)?;
+        if self.in_system_zone(pblk, 1) {
+            return Err(CorruptKind::BlockMap {
+                ino: 0,
+                block: pblk,
+                what: "data write into filesystem metadata".into(),
+            }
+            .into());
+        }
+        if self.s_journal.is_some() {
+            // jbd2glue: by data mode (journalled, or dirty until written).
+            return self.ext4_jbd2_write_data(pblk, data);
+        }
         self.cache.forget(pblk);
         let bs = self.block_size() as u64;
         Ok(self.dev.write_at(pblk * bs, data)?)
@@ -283,7 +378,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
     }
 
     /// Write the primary descriptor table blocks holding the dirty groups.
-    fn flush_group_descs(&mut self) -> Result<()> {
+    pub(crate) fn flush_group_descs(&mut self) -> Result<()> {
         let ds = self.sb.desc_size();
         let bs = self.block_size() as usize;
         let per_block = (bs / ds) as u32;
@@ -309,13 +404,59 @@ impl<D: BlockDevice> Ext4Fs<D> {
         Ok(())
     }
 
-    /// `ext4_commit_super` then write back every dirty metadata block, in
-    /// block order, and flush the device.
+    /// Put the in-memory superblock into its buffer (block 1 of a 1 KiB
+    /// filesystem, bytes 1024..2048 of block 0 otherwise) through the
+    /// journal seam, like the kernel journals `sbi->s_sbh`.
+    pub fn ext4_superblock_to_buffer(&mut self) -> Result<()> {
+        let bs = self.block_size() as u64;
+        let blk = SUPERBLOCK_OFFSET / bs;
+        let off = (SUPERBLOCK_OFFSET % bs) as usize;
+        let mut data = self.bread(blk)?;
+        data[off..off + 1024].copy_from_slice(&self.sb.to_bytes());
+        self.sb_dirty = false;
+        self.ext4_handle_dirty_metadata(blk, data)
+    }
+
+    /// Descriptors and superblock into their buffers (through the seam).
+    pub fn ext4_prepare_sync(&mut self) -> Result<()> {
+        self.flush_group_descs()?;
+        if self.sb_dirty {
+            self.ext4_superblock_to_buffer()?;
+        }
+        Ok(())
+    }
+
+    /// Every dirty metadata buffer, in block order, with its contents: what
+    /// a journal commit writes to the log before `mark_buffers_clean` +
+    /// checkpoint. Call `ext4_prepare_sync` first.
+    pub fn dirty_buffers(&self) -> Vec<(u64, Vec<u8>)> {
+        self.cache
+            .blocks
+            .iter()
+            .filter(|(_, b)| b.dirty)
+            .map(|(&k, b)| (k, b.data.clone()))
+            .collect()
+    }
+
+    /// Mark buffers clean (their contents are safe elsewhere, e.g. in the journal).
+    pub fn mark_buffers_clean(&mut self, blocks: &[u64]) {
+        for &b in blocks {
+            self.cache.mark_clean(b);
+        }
+    }
+
+    /// `sync_filesystem` without a journal: descriptors and superblock
+    /// into their buffers, then every dirty metadata buffer written home in
+    /// block order, then a device flush.
     pub fn sync(&mut self) -> Result<()> {
         if self.read_only.is_some() {
             return Ok(());
         }
-        self.flush_group_descs()?;
+        if self.s_journal.is_some() {
+            // jbd2glue: commit + checkpoint instead of writing home.
+            return self.ext4_sync_fs();
+        }
+        self.ext4_prepare_sync()?;
         let bs = self.block_size() as u64;
         for blk in self.cache.dirty_blocks() {
             if let Some(b) = self.cache.blocks.get(&blk) {
@@ -324,18 +465,8 @@ impl<D: BlockDevice> Ext4Fs<D> {
             }
             self.cache.mark_clean(blk);
         }
-        if self.sb_dirty {
-            self.write_super()?;
-        }
         self.dirtied.clear();
         self.dev.flush()?;
-        Ok(())
-    }
-
-    fn write_super(&mut self) -> Result<()> {
-        let raw = self.sb.to_bytes();
-        self.dev.write_at(SUPERBLOCK_OFFSET, &raw)?;
-        self.sb_dirty = false;
         Ok(())
     }
 

@@ -123,6 +123,23 @@ pub enum Finding {
         recorded: u32,
         highest_used: u32,
     },
+    /// A directory has more than one name (a hard link to a directory).
+    DirMultiplyLinked {
+        ino: u32,
+    },
+    /// A directory's `..` is not the directory holding its name.
+    WrongDotDot {
+        ino: u32,
+        recorded: u32,
+        expected: u32,
+    },
+    /// `EXT4_EA_INODE_FL` on an inode reached through a directory, on a
+    /// filesystem without ea_inode. e2fsck 1.47 -n does not object, so this
+    /// is a note; the kernel's `ext4_iget` refuses such an inode
+    /// ("unexpected EA_INODE flag", EFSCORRUPTED).
+    UnexpectedEaInodeFlag {
+        ino: u32,
+    },
     /// Superblock totals: the kernel keeps these loosely, e2fsck only notes them.
     WrongFreeBlocks {
         recorded: u64,
@@ -145,6 +162,7 @@ impl Finding {
             Finding::WrongFreeBlocks { .. }
                 | Finding::WrongFreeInodes { .. }
                 | Finding::GroupDescChecksum { .. }
+                | Finding::UnexpectedEaInodeFlag { .. }
         )
     }
 }
@@ -285,6 +303,11 @@ impl<D: BlockDevice> Ext4Fs<D> {
                     continue;
                 }
                 in_use_by_group[g as usize].push(idx);
+                if inode.has_flag(EXT4_EA_INODE_FL)
+                    && !sb.has_incompat(super::superblock::INCOMPAT_EA_INODE)
+                {
+                    f.push(Finding::UnexpectedEaInodeFlag { ino });
+                }
                 inodes.insert(
                     ino,
                     InodeInfo {
@@ -298,6 +321,9 @@ impl<D: BlockDevice> Ext4Fs<D> {
         }
         // Pass 2: directories.
         let mut refs: BTreeMap<u32, u32> = BTreeMap::new();
+        // dir -> (directory holding its name, its own '..').
+        let mut named_in: BTreeMap<u32, u32> = BTreeMap::new();
+        let mut dotdot: BTreeMap<u32, u32> = BTreeMap::new();
         let dirs: Vec<u32> = inodes
             .iter()
             .filter(|(_, i)| i.is_dir)
@@ -364,7 +390,41 @@ impl<D: BlockDevice> Ext4Fs<D> {
                     }
                 }
                 *refs.entry(t).or_default() += 1;
+                if e.entry.name == b".." {
+                    dotdot.insert(dir, t);
+                } else if e.entry.name != b"." && inodes.get(&t).is_some_and(|i| i.is_dir) {
+                    match named_in.entry(t) {
+                        std::collections::btree_map::Entry::Occupied(_) => {
+                            f.push(Finding::DirMultiplyLinked { ino: t })
+                        }
+                        std::collections::btree_map::Entry::Vacant(v) => {
+                            v.insert(dir);
+                        }
+                    }
+                }
             }
+        }
+        // Pass 3: each directory's '..' names its parent.
+        for (&d, &parent) in &named_in {
+            if let Some(&dd) = dotdot.get(&d) {
+                if dd != parent {
+                    f.push(Finding::WrongDotDot {
+                        ino: d,
+                        recorded: dd,
+                        expected: parent,
+                    });
+                }
+            }
+        }
+        if dotdot
+            .get(&EXT4_ROOT_INO)
+            .is_some_and(|&p| p != EXT4_ROOT_INO)
+        {
+            f.push(Finding::WrongDotDot {
+                ino: EXT4_ROOT_INO,
+                recorded: dotdot[&EXT4_ROOT_INO],
+                expected: EXT4_ROOT_INO,
+            });
         }
         // Pass 3/4: connectivity and link counts.
         let dir_nlink = sb.has_ro_compat(super::superblock::RO_COMPAT_DIR_NLINK);

@@ -243,6 +243,58 @@ fn extents_for_run(i_block: &mut [u8; 60], start: u64, count: u64) -> Result<()>
     Ok(())
 }
 
+/// Map `count` data blocks from `start` with direct, IND and DIND blocks
+/// (the indirect blocks taken in order from `meta`), writing the indirect
+/// blocks and filling `i_block`.
+fn write_block_map<D: BlockDevice>(
+    dev: &mut D,
+    inode: &mut Ext4Inode,
+    bs: u32,
+    start: u64,
+    count: u64,
+    meta: u64,
+) -> Result<()> {
+    let a = bs as u64 / 4;
+    let put = |b: &mut [u8], i: usize, v: u64| {
+        b[4 * i..4 * i + 4].copy_from_slice(&(v as u32).to_le_bytes())
+    };
+    for k in 0..count.min(12) {
+        put(&mut inode.i_block, k as usize, start + k);
+    }
+    let mut next_meta = meta;
+    let mut lblk = 12u64;
+    let ind_block = |dev: &mut D, lblk: &mut u64, at: u64| -> Result<()> {
+        let mut b = vec![0u8; bs as usize];
+        let mut i = 0;
+        while i < a && *lblk < count {
+            put(&mut b, i as usize, start + *lblk);
+            *lblk += 1;
+            i += 1;
+        }
+        Ok(dev.write_at(at * bs as u64, &b)?)
+    };
+    if lblk < count {
+        put(&mut inode.i_block, 12, next_meta);
+        ind_block(dev, &mut lblk, next_meta)?;
+        next_meta += 1;
+    }
+    if lblk < count {
+        let dind = next_meta;
+        next_meta += 1;
+        put(&mut inode.i_block, 13, dind);
+        let mut d = vec![0u8; bs as usize];
+        let mut i = 0;
+        while lblk < count && i < a {
+            put(&mut d, i as usize, next_meta);
+            ind_block(dev, &mut lblk, next_meta)?;
+            next_meta += 1;
+            i += 1;
+        }
+        dev.write_at(dind * bs as u64, &d)?;
+    }
+    Ok(())
+}
+
 /// Format `dev` and return it opened.
 pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>> {
     let size = dev.size();
@@ -431,6 +483,31 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>>
         0
     };
 
+    // A block-mapped journal (no extent feature) also needs IND/DIND blocks.
+    let a = bs as u64 / 4;
+    let jmeta = if jblocks > 0 && !sb.has_incompat(INCOMPAT_EXTENTS) {
+        if jblocks > 12 + a + a * a {
+            return Err(Ext4Error::Invalid(format!(
+                "journal of {jblocks} blocks needs a TIND block"
+            )));
+        }
+        let n = if jblocks <= 12 {
+            0
+        } else if jblocks <= 12 + a {
+            1
+        } else {
+            2 + (jblocks - 12 - a).div_ceil(a)
+        };
+        let start = if n > 0 {
+            lay.alloc(&sb, jstart + jblocks, n)?
+        } else {
+            0
+        };
+        Some((start, n))
+    } else {
+        None
+    };
+
     // ---- counts and descriptors ------------------------------------------
     let mut free_total = 0u64;
     for g in 0..groups {
@@ -599,9 +676,16 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>>
     }
     if jblocks > 0 {
         let mut j = base_inode(S_IFREG | 0o600, 1);
-        set_map(&mut j, jstart, jblocks)?;
+        let mut meta_n = 0;
+        match jmeta {
+            None => set_map(&mut j, jstart, jblocks)?,
+            Some((mstart, n)) => {
+                meta_n = n;
+                write_block_map(&mut dev, &mut j, bs, jstart, jblocks, mstart)?;
+            }
+        }
         j.set_size(jblocks * bs as u64);
-        j.set_blocks_512(jblocks * per512);
+        j.set_blocks_512((jblocks + meta_n) * per512);
         put_inode(&mut dev, &sb, EXT4_JOURNAL_INO, &j)?;
         sb.s_journal_inum = EXT4_JOURNAL_INO;
         sb.s_jnl_backup_type = 1; // EXT3_JNL_BACKUP_BLOCKS

@@ -27,3 +27,11 @@ pub mod xattr_ops;
 pub use fs::{Ext4Fs, OpenOptions};
 pub use mkfs::{mkfs, MkfsOptions};
 pub mod fsck;
+pub mod hash;
+pub mod htree;
+// jbd2glue: the journal joined to the engine.
+pub mod ext4_jbd2;
+pub mod ext4_journal_load;
+pub mod mount_opts;
+pub use ext4_journal_load::{ext4_recover_device, MountReport};
+pub use mount_opts::{DataMode, MountOptions};

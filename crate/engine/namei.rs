@@ -12,6 +12,16 @@ use super::map::{MapFlags, I_BLOCK_SIZE};
 use super::superblock::{INCOMPAT_EXTENTS, INCOMPAT_INLINE_DATA, RO_COMPAT_DIR_NLINK};
 use crate::device::BlockDevice;
 
+/// What `setattr` changes (`struct iattr` without the size).
+#[derive(Debug, Clone, Default)]
+pub struct SetAttr {
+    pub mode: Option<u16>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub atime: Option<super::inode::Timespec>,
+    pub mtime: Option<super::inode::Timespec>,
+}
+
 /// `EXT4_LINK_MAX`.
 pub const EXT4_LINK_MAX: u16 = 65000;
 /// Symlink loops followed by `lookup` before giving up (`ELOOP`).
@@ -418,6 +428,32 @@ impl<D: BlockDevice> Ext4Fs<D> {
         let (s, e) = self.now.encode();
         inode.i_ctime = s;
         inode.i_ctime_extra = e;
+        self.write_inode(ino, &inode)
+    }
+
+    /// `ext4_setattr` for everything but the size (use `truncate`):
+    /// permission bits, owner, times. ctime becomes `now`.
+    pub fn setattr(&mut self, ino: u32, attr: &SetAttr) -> Result<()> {
+        self.check_writable()?;
+        let mut inode = self.ext4_iget(ino)?;
+        if let Some(m) = attr.mode {
+            inode.i_mode = (inode.i_mode & S_IFMT) | (m & 0o7777);
+        }
+        if let Some(u) = attr.uid {
+            inode.i_uid = u as u16;
+            inode.l_i_uid_high = (u >> 16) as u16;
+        }
+        if let Some(g) = attr.gid {
+            inode.i_gid = g as u16;
+            inode.l_i_gid_high = (g >> 16) as u16;
+        }
+        if let Some(t) = attr.atime {
+            (inode.i_atime, inode.i_atime_extra) = t.encode();
+        }
+        if let Some(t) = attr.mtime {
+            (inode.i_mtime, inode.i_mtime_extra) = t.encode();
+        }
+        (inode.i_ctime, inode.i_ctime_extra) = self.now.encode();
         self.write_inode(ino, &inode)
     }
 

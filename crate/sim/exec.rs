@@ -185,6 +185,7 @@ impl Execution {
 pub struct Executor {
     futures: Vec<Option<TaskFuture>>,
     cands: Vec<Actor>,
+    last_len: usize,
 }
 
 fn rt_mut<R>(f: impl FnOnce(&mut rt::Rt) -> R) -> R {
@@ -199,6 +200,7 @@ impl Executor {
         sched: &mut dyn Scheduler,
         opts: &RunOptions,
     ) -> Execution {
+        self.futures.clear();
         rt_mut(|rt| {
             assert!(
                 !rt.active,
@@ -210,13 +212,27 @@ impl Executor {
                 weak_memory: opts.weak_memory,
             })
         });
+        // Leaves the model inactive even if a task or a hook panics, so the
+        // thread can run again (tests that expect a panic, the CLI).
+        struct Deactivate;
+        impl Drop for Deactivate {
+            fn drop(&mut self) {
+                RT.with(|r| {
+                    if let Ok(mut rt) = r.try_borrow_mut() {
+                        rt.active = false;
+                        rt.tearing_down = false;
+                    }
+                })
+            }
+        }
+        let _deactivate = Deactivate;
         let mut world = World { hooks: Vec::new() };
         (model.setup)(&mut world);
         self.futures.clear();
         self.adopt_spawned();
 
-        let mut schedule = Vec::new();
-        let mut step_decision = Vec::new();
+        let mut schedule = Vec::with_capacity(self.last_len);
+        let mut step_decision = Vec::with_capacity(if opts.hb { self.last_len } else { 0 });
         let mut preemptions = 0u32;
         let mut last_task: Option<TaskId> = None;
         let mut divergence = None;
@@ -296,7 +312,9 @@ impl Executor {
                 preemptions += 1;
             }
             schedule.push(c);
-            step_decision.push((schedule.len() - 1) as u32);
+            if opts.hb {
+                step_decision.push((schedule.len() - 1) as u32);
+            }
             let actor = Actor(c as u8);
             if actor == Actor::CRASH {
                 rt_mut(|rt| {
@@ -323,7 +341,7 @@ impl Executor {
             }
             let t = actor.as_task().unwrap_or(0);
             last_task = Some(t);
-            // value decision for nondet()
+            // value decision for nondet(); then start the step
             let op = rt_mut(|rt| match rt.tasks[t as usize].status {
                 Status::Runnable(op) => op,
                 _ => Op::new(OpKind::Resume, rt::NO_OBJ),
@@ -372,7 +390,10 @@ impl Executor {
                     }
                 }
                 if rt.opts.trace {
-                    let op = format!("{:?}", op.kind);
+                    let op = match rt.obj_label(op.obj) {
+                        l if l.is_empty() => format!("{:?}", op.kind),
+                        l => format!("{:?} {l}", op.kind),
+                    };
                     rt.event(EventKind::Step { actor: actor.0, op });
                 }
             });
@@ -403,25 +424,38 @@ impl Executor {
                 rt.hb.end();
                 rt.current = None;
                 rt.step += 1;
+                if !rt.spawned.is_empty() {
+                    for (tid, fut) in rt.spawned.drain(..) {
+                        let i = tid as usize;
+                        if self.futures.len() <= i {
+                            self.futures.resize_with(i + 1, || None);
+                        }
+                        self.futures[i] = Some(fut);
+                    }
+                }
             });
-            self.adopt_spawned();
         };
 
-        let view = rt_mut(|rt| EndView {
-            end,
-            step: rt.step,
-            crash_point: rt.crash_point.map(|(_, p)| p.to_string()),
-            inflight_bios: rt.inflight.clone(),
-            outcomes: rt
-                .outcomes
-                .iter()
-                .chain(outcomes_extra.iter())
-                .cloned()
-                .collect(),
-        });
+        if opts.hb {
+            rt_mut(|rt| rt.probe_pending());
+        }
         let mut hook_outcomes = Vec::new();
-        for h in world.hooks.drain(..) {
-            hook_outcomes.extend(h(&view));
+        if !world.hooks.is_empty() {
+            let view = rt_mut(|rt| EndView {
+                end,
+                step: rt.step,
+                crash_point: rt.crash_point.map(|(_, p)| p.to_string()),
+                inflight_bios: rt.inflight.clone(),
+                outcomes: rt
+                    .outcomes
+                    .iter()
+                    .chain(outcomes_extra.iter())
+                    .cloned()
+                    .collect(),
+            });
+            for h in world.hooks.drain(..) {
+                hook_outcomes.extend(h(&view));
+            }
         }
         let (mut outcomes, trace, races, steps) = rt_mut(|rt| {
             let outcomes = std::mem::take(&mut rt.outcomes);
@@ -441,12 +475,9 @@ impl Executor {
         });
         self.futures.clear();
         drop(world);
-        rt_mut(|rt| {
-            rt.active = false;
-            rt.tearing_down = false;
-        });
         outcomes.extend(outcomes_extra);
         outcomes.extend(hook_outcomes);
+        self.last_len = schedule.len().next_power_of_two();
         if divergence.is_none() && end == EndKind::Stopped {
             // a stop is not a divergence; the replay scheduler reports its own.
         }
@@ -508,6 +539,8 @@ pub async fn crash_point(name: &'static str) {
     rt::with(|rt| {
         let t = rt.cur();
         rt.tasks[t as usize].crash_point = name;
+        let n = rt.nobjs;
+        rt.hb.access_all(n);
     });
     rt::schedule_point(Op::new(OpKind::CrashPoint, rt::NO_OBJ)).await;
 }

@@ -7,6 +7,36 @@
 //! next; the list of decisions is the schedule, and its token replays the
 //! run exactly (natively and in wasm: no threads, clocks or OS randomness).
 //!
+//! # Writing a model
+//! A [`Model`] is a world factory run afresh for every execution: create
+//! the primitives ([`Mutex`], [`RwSemaphore`], [`Page`], [`Journal`],
+//! [`AtomicT`], [`Completion`], [`WaitQueue`], [`Location`]; all `Copy`
+//! handles), share plain data through `Rc<RefCell<..>>`, spawn tasks with
+//! [`World::spawn`] / [`World::spawn_in`] (a simulated process groups
+//! tasks), and register end-of-run data oracles with [`World::on_end`].
+//! Kernel code rules:
+//! - code between two `.await`s runs atomically; touch shared state only
+//!   under a simulated lock, through [`Location`]/[`AtomicT`], or after a
+//!   [`preempt_point`] (otherwise DPOR may miss interleavings);
+//! - mark kernel functions with `let _f = kfn!("ext4_page_mkwrite");`
+//!   (trace stacks, lockdep sites, deadlock reports);
+//! - assert lock preconditions with `assert_held` / `is_held_by_current`,
+//!   report `WARN_ON` sites with [`warn_on`], syscall errors with
+//!   [`report_error`], `BUG()` with [`bug`];
+//! - bios complete later as their own tasks ([`submit_bio`]); a crash is a
+//!   scheduler choice at [`crash_point`]; [`nondet`] asks the scheduler
+//!   for a value (torn writes).
+//!
+//! # Exploring
+//! [`explore()`] with an [`ExploreConfig`]: [`Strategy::Random`] (PCG32),
+//! [`Strategy::Pct`], or [`Strategy::Dfs`] (naive or DPOR, preemption
+//! bound), an execution budget, shard `(I, N)`, weak memory, and an
+//! [`Observer`] for progress and cancellation. The [`Report`] has
+//! [`Stats`] and one [`OutcomeRecord`] per distinct outcome (first replay
+//! token, fewest-preemption token). [`replay`] re-runs a token with the
+//! trace on (`Execution::trace`, `Trace::to_chrome_json` for Perfetto,
+//! `Trace::hash`); [`sched::ManualSession`] lets a user pick each step.
+//!
 //! ```
 //! use ext4lab::sim::*;
 //! use std::{cell::RefCell, rc::Rc};
@@ -52,6 +82,7 @@ pub use explore::{
     explore, replay, replay_schedule, ExploreConfig, NoObserver, Observer, OutcomeRecord, Report,
     Stats, Strategy,
 };
+pub use oracle::lockdep::EXT4_LOCK_ORDER;
 pub use oracle::{Detail, Outcome, OutcomeKey, OutcomeKind};
 pub use rt::{Actor, Mode, TaskId, MAX_TASKS};
 pub use sync::*;

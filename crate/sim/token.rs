@@ -1,7 +1,7 @@
 //! Schedules and their replay tokens.
 //!
 //! A schedule is the list of every choice the scheduler made in one
-//! execution: for a scheduling decision the [`Actor`] id, for a value
+//! execution: for a scheduling decision the [`crate::sim::Actor`] id, for a value
 //! decision ([`crate::sim::nondet`]) the value. The token is
 //! `"v1."` followed by the unpadded base64url encoding of the choices as
 //! LEB128 varints. Version 1 is the only version so far; a decoder must keep

@@ -48,11 +48,29 @@ impl Journal {
         Ok(Some(cp.t_tid))
     }
 
+    /// The fs wrote `blocknr` home itself, with contents newer than any
+    /// committed copy (e.g. writeback of a block that was once journalled
+    /// as metadata, the S1 inline-data conversion). The kernel's checkpoint
+    /// finds such a buffer clean and only drops it from the checkpoint list
+    /// (`__jbd2_journal_remove_checkpoint`); so does this. The logged copy
+    /// stays in the log until the tail passes it, so a crash before that
+    /// still replays the older copy over the newer data, exactly as in the
+    /// kernel.
+    pub fn jbd2_journal_remove_checkpoint(&mut self, blocknr: u64) {
+        for cp in &mut self.j_checkpoint_transactions {
+            cp.t_checkpoint_list.remove(&blocknr);
+        }
+    }
+
     /// `jbd2_journal_get_log_tail`: the oldest transaction still needing
     /// the log, and where it starts.
     pub fn jbd2_journal_get_log_tail(&self) -> (Tid, u32) {
-        match self.j_checkpoint_transactions.first() {
-            Some(cp) => (cp.t_tid, cp.t_log_start),
+        if let Some(cp) = self.j_checkpoint_transactions.first() {
+            return (cp.t_tid, cp.t_log_start);
+        }
+        match &self.j_committing_transaction {
+            // Not written yet: it will start at the head.
+            Some(c) => (c.t_tid, self.j_head),
             None => {
                 let tid = match &self.j_running_transaction {
                     Some(t) => t.t_tid,

@@ -21,7 +21,7 @@
 use super::checkpoint::CheckpointTransaction;
 use super::journal::Journal;
 use super::ondisk::*;
-use super::transaction::{Tid, TransactionState};
+use super::transaction::{BlockReason, Tid, TransactionState};
 use super::{JournalError, Result};
 use crate::device::BlockDevice;
 use std::collections::BTreeMap;
@@ -112,23 +112,62 @@ impl Journal {
             .collect()
     }
 
-    /// `jbd2_journal_commit_transaction`: commit the running transaction.
+    /// `jbd2_journal_commit_transaction`: commit the running transaction,
+    /// start to finish ([`Journal::jbd2_journal_commit_start`] then
+    /// [`Journal::jbd2_journal_commit_write`]).
     ///
-    /// Preconditions: the caller is the commit thread; the running
-    /// transaction has been locked with
-    /// [`Journal::jbd2_journal_lock_transaction`] (this locks it if not) and
-    /// has no open handles (`t_updates == 0`, else `WouldBlock`). Returns
-    /// `Ok(None)` when there is no running transaction.
+    /// Preconditions: the caller is the commit thread; no other commit is
+    /// in progress; the running transaction has no open handles
+    /// (`t_updates == 0`, else `WouldBlock(UpdatesPending)`; it is left
+    /// T_LOCKED so new handles wait). Returns `Ok(None)` when there is no
+    /// running transaction.
     pub fn jbd2_journal_commit_transaction(
         &mut self,
         dev: &mut dyn BlockDevice,
         hooks: &mut dyn CommitHooks,
     ) -> Result<Option<CommitInfo>> {
-        if self.jbd2_journal_lock_transaction()?.is_none() {
+        if self.jbd2_journal_commit_start()?.is_none() {
             return Ok(None);
         }
-        let Some(mut t) = self.j_running_transaction.take() else {
+        self.jbd2_journal_commit_write(dev, hooks).map(Some)
+    }
+
+    /// First half of a commit: lock the running transaction, and once its
+    /// handles are gone make it the committing transaction
+    /// (`j_committing_transaction`), so that new handles start a new running
+    /// transaction while this one is written. Returns its tid, or `None`
+    /// when nothing runs.
+    ///
+    /// Preconditions: commit thread; `WouldBlock(CommitInProgress)` while an
+    /// earlier commit has not been written.
+    pub fn jbd2_journal_commit_start(&mut self) -> Result<Option<Tid>> {
+        if let Some(c) = &self.j_committing_transaction {
+            return Err(JournalError::WouldBlock(BlockReason::CommitInProgress {
+                tid: c.t_tid,
+            }));
+        }
+        let Some(tid) = self.jbd2_journal_lock_transaction()? else {
             return Ok(None);
+        };
+        if let Some(mut t) = self.j_running_transaction.take() {
+            t.t_state = TransactionState::Flush;
+            self.j_committing_transaction = Some(t);
+        }
+        Ok(Some(tid))
+    }
+
+    /// Second half of a commit: write the committing transaction to the log
+    /// (see the module documentation for the order of writes and flushes)
+    /// and put it on the checkpoint list.
+    ///
+    /// Preconditions: commit thread, after [`Journal::jbd2_journal_commit_start`].
+    pub fn jbd2_journal_commit_write(
+        &mut self,
+        dev: &mut dyn BlockDevice,
+        hooks: &mut dyn CommitHooks,
+    ) -> Result<CommitInfo> {
+        let Some(mut t) = self.j_committing_transaction.take() else {
+            return Err(JournalError::Invalid("no committing transaction".into()));
         };
         let tid = t.t_tid;
         let revoked: Vec<u64> = t.t_revoked.iter().copied().collect();
@@ -141,7 +180,7 @@ impl Journal {
         }
         if self.j_free < need {
             let free = self.j_free;
-            self.j_running_transaction = Some(t);
+            self.j_committing_transaction = Some(t);
             return Err(JournalError::NoSpace { need, free });
         }
 
@@ -157,7 +196,6 @@ impl Journal {
         }
 
         // 2. Ordered data.
-        t.t_state = TransactionState::Flush;
         let inodes: Vec<u32> = t.t_inode_list.iter().copied().collect();
         if !inodes.is_empty() {
             hooks.jbd2_submit_inode_data(dev, tid, &inodes)?;
@@ -279,6 +317,6 @@ impl Journal {
             t_checkpoint_list: list,
         });
         self.j_commit_sequence = tid;
-        Ok(Some(info))
+        Ok(info)
     }
 }

@@ -302,6 +302,29 @@ mod tests {
     }
 
     #[test]
+    fn subsets_bounded_by_k() {
+        let mut d = dev();
+        for i in 0..8u64 {
+            d.write_at(i * 1024, &[i as u8 + 1; 1024]).unwrap();
+        }
+        let opts = CrashOptions {
+            subset_k: 3,
+            ..CrashOptions::default()
+        };
+        let states = d.crash_states(&opts);
+        // 9 prefixes + 2^3 subsets of the last 3 (5 fixed), minus the 4
+        // subsets that are also prefixes ({}, {5}, {5,6}, {5,6,7}).
+        assert_eq!(states.len(), 9 + 8 - 4);
+        // Every state applies writes 0..5 unless it is a short prefix.
+        for s in &states {
+            if s.applied.len() > 5 {
+                assert_eq!(&s.applied[..5], &[0, 1, 2, 3, 4]);
+            }
+        }
+        assert!(states.iter().any(|s| s.applied == vec![0, 1, 2, 3, 4, 7]));
+    }
+
+    #[test]
     fn torn_write_is_sector_prefix() {
         let mut d = dev();
         d.write_at(4096, &[9u8; 4096]).unwrap();

@@ -69,11 +69,16 @@ pub struct Journal {
     pub j_failed_commit: Tid,
     /// Handles join this transaction.
     pub j_running_transaction: Option<Transaction>,
+    /// The transaction being written to the log (between
+    /// `jbd2_journal_commit_start` and `jbd2_journal_commit_write`).
+    pub j_committing_transaction: Option<Transaction>,
     /// Committed transactions whose blocks are not all home yet, oldest
     /// first.
     pub j_checkpoint_transactions: Vec<CheckpointTransaction>,
     /// Most log blocks one transaction may use (a quarter of the log).
     pub j_max_transaction_buffers: u32,
+    /// `jbd2_journal_lock_updates` callers holding the barrier.
+    pub j_barrier_count: u32,
     /// The superblock changed in memory (features) and must be written.
     pub(crate) j_sb_dirty: bool,
 }
@@ -323,10 +328,12 @@ impl Journal {
             j_csum_seed: sb.csum_seed(),
             j_failed_commit: 0,
             j_running_transaction: None,
+            j_committing_transaction: None,
             j_checkpoint_transactions: Vec::new(),
             j_max_transaction_buffers: (j_last - j_first) / 4,
             j_superblock: sb,
             j_sb_dirty: false,
+            j_barrier_count: 0,
         };
         j.j_max_transaction_buffers = j.j_max_transaction_buffers.max(4);
         Ok(j)

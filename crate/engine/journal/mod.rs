@@ -33,6 +33,18 @@
 //! * data=ordered: `jbd2_journal_inode_ranged_write(handle, ino)` puts the
 //!   inode on the transaction; at commit the [`commit::CommitHooks`] the fs
 //!   supplies write and wait that inode's dirty data before the commit block.
+//! * commit (the kjournald2 task): `jbd2_journal_commit_start` (T_LOCKED;
+//!   `WouldBlock(UpdatesPending)` until handles stop; then the transaction
+//!   becomes `j_committing_transaction` and new handles open a new running
+//!   one) and `jbd2_journal_commit_write` (log writes, flushes, commit
+//!   block); or both at once with `jbd2_journal_commit_transaction`. fsync
+//!   = commit the transaction that holds the inode's last change.
+//! * checkpoint: `jbd2_log_do_checkpoint` (oldest transaction home, tail
+//!   moved) when `jbd2_journal_start` says `WouldBlock(LogFull)`; commit
+//!   also checkpoints by itself when the log is short of room.
+//! * a block the fs writes home itself after it was journalled (writeback
+//!   of a once-journalled block): `jbd2_journal_remove_checkpoint`, so the
+//!   checkpoint does not write the older logged copy over it.
 //! * freeing a block that was journalled as metadata (or as data under
 //!   data=journal): `jbd2_journal_revoke`, so replay does not write an old
 //!   copy over the block's new owner. `jbd2_journal_forget` drops a block

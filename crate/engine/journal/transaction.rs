@@ -47,6 +47,11 @@ pub enum BlockReason {
     LogFull { free: u32, need: u32 },
     /// Commit must wait for handles to stop (`t_updates` > 0).
     UpdatesPending { tid: Tid, updates: u32 },
+    /// A commit must wait for the previous one to be written.
+    CommitInProgress { tid: Tid },
+    /// `jbd2_journal_lock_updates` holds the journal barrier: new handles
+    /// wait until `jbd2_journal_unlock_updates`.
+    Barrier,
 }
 
 /// One block logged by a transaction: where it lives and the contents to
@@ -159,6 +164,9 @@ impl Journal {
                 self.j_max_transaction_buffers
             )));
         }
+        if self.j_barrier_count > 0 {
+            return Err(JournalError::WouldBlock(BlockReason::Barrier));
+        }
         if self.j_running_transaction.is_none() {
             let tid = self.j_transaction_sequence;
             self.j_transaction_sequence = tid.wrapping_add(1);
@@ -237,6 +245,11 @@ impl Journal {
                 self.j_blocksize
             )));
         }
+        if blocknr > u64::from(u32::MAX) && !self.tag_format().is_64bit {
+            return Err(JournalError::Invalid(format!(
+                "block {blocknr} needs a 64BIT journal"
+            )));
+        }
         let t = self.handle_transaction(handle)?;
         if let Some(&i) = t.t_index.get(&blocknr) {
             if let Some(b) = t.t_buffers.get_mut(i) {
@@ -308,5 +321,34 @@ impl Journal {
             }));
         }
         Ok(Some(t.t_tid))
+    }
+
+    /// `jbd2_journal_lock_updates`: raise the journal barrier so no new
+    /// handle starts (`WouldBlock(Barrier)`), and report how many handles
+    /// are still open; the caller (e.g. `ext4_change_inode_journal_flag`)
+    /// waits until [`Journal::jbd2_journal_updates_pending`] is 0.
+    ///
+    /// Preconditions: the caller holds no handle (it would wait for itself).
+    pub fn jbd2_journal_lock_updates(&mut self) -> u32 {
+        self.j_barrier_count += 1;
+        self.jbd2_journal_updates_pending()
+    }
+
+    /// Handles open on the running transaction (`t_updates`).
+    pub fn jbd2_journal_updates_pending(&self) -> u32 {
+        self.j_running_transaction
+            .as_ref()
+            .map_or(0, |t| t.t_updates)
+    }
+
+    /// `jbd2_journal_unlock_updates`: drop the barrier.
+    pub fn jbd2_journal_unlock_updates(&mut self) -> Result<()> {
+        if self.j_barrier_count == 0 {
+            return Err(JournalError::Invalid(
+                "unlock_updates without lock_updates".into(),
+            ));
+        }
+        self.j_barrier_count -= 1;
+        Ok(())
     }
 }

@@ -332,8 +332,7 @@ pub fn ext4_ext_map_blocks(
     let unwritten = flags.contains(MapFlags::UNWRIT_EXT);
     let want = hole.min(max_len(unwritten));
     let goal = find_goal(&path, lblk);
-    let (pblk, got) = ctx.alloc_blocks(goal, want, false)?;
-    let got = got.clamp(1, want);
+    let (pblk, got) = super::alloc_checked(ctx, goal, want, false)?;
     let ent = Ent {
         lblk,
         pblk,
@@ -351,6 +350,42 @@ pub fn ext4_ext_map_blocks(
         unwritten,
         new: true,
     })
+}
+
+/// `ext4_convert_unwritten_extents` (the I/O-completion side of unwritten
+/// extents: dio, dioread_nolock writeback): mark every unwritten block in
+/// `[lblk, lblk + len)` written, leaving holes and written blocks alone.
+/// Returns how many blocks were converted.
+///
+/// Preconditions: `i_data_sem` held for write; a journal handle running
+/// when the fs journals.
+pub fn ext4_convert_unwritten_extents(
+    ctx: &mut dyn MapContext,
+    i_block: &mut [u8; 60],
+    lblk: u32,
+    len: u32,
+) -> Result<u32> {
+    let end = (lblk as u64 + len as u64).min(EXT_MAX_BLOCKS as u64);
+    let mut cur = lblk as u64;
+    let mut converted = 0u32;
+    while cur < end {
+        let was = ext4_ext_map_blocks(
+            ctx,
+            i_block,
+            cur as u32,
+            (end - cur) as u32,
+            MapFlags::empty(),
+        )?;
+        let step = if was.m_pblk.is_some() && was.unwritten {
+            let r = ext4_ext_map_blocks(ctx, i_block, cur as u32, was.m_len, MapFlags::CONVERT)?;
+            converted += r.m_len;
+            r.m_len
+        } else {
+            was.m_len
+        };
+        cur += step.max(1) as u64;
+    }
+    Ok(converted)
 }
 
 /// List every data extent (in logical order) and every tree block of the

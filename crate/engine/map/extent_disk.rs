@@ -154,7 +154,10 @@ pub fn parse_node(
             )));
         }
     }
-    if eh_max == 0 || eh_max > space {
+    // The kernel takes any 1..=space; e2fsprogs wants space-2..=space
+    // (`ext2fs_extent_header_verify`). Trees this engine reads must pass
+    // e2fsck, so take the stricter rule.
+    if eh_max == 0 || eh_max > space || eh_max < space.saturating_sub(2) {
         return Err(bad(format!("invalid eh_max {eh_max} (space {space})")));
     }
     if eh_entries > eh_max {

@@ -150,7 +150,7 @@ impl MetaPool {
         let mut blocks = Vec::with_capacity(n);
         let mut g = goal;
         for _ in 0..n {
-            match ctx.alloc_blocks(g, 1, true) {
+            match super::alloc_checked(ctx, g, 1, true) {
                 Ok((b, _)) => {
                     blocks.push(b);
                     g = b + 1;

@@ -284,8 +284,8 @@ fn ext4_alloc_branch(
         Ok(())
     };
     for _ in 0..missing {
-        match ctx.alloc_blocks(g, 1, true) {
-            Ok((b, _)) if b != 0 && b < ctx.blocks_count() && b <= u32::MAX as u64 => {
+        match super::alloc_checked(ctx, g, 1, true) {
+            Ok((b, _)) if b <= u32::MAX as u64 => {
                 meta.push(b);
                 g = b + 1;
             }
@@ -300,10 +300,8 @@ fn ext4_alloc_branch(
             }
         }
     }
-    let (data, got) = match ctx.alloc_blocks(g, count, false) {
-        Ok((d, n)) if d != 0 && d + (n.max(1) as u64) <= (u32::MAX as u64) + 1 => {
-            (d, n.clamp(1, count))
-        }
+    let (data, got) = match super::alloc_checked(ctx, g, count, false) {
+        Ok((d, n)) if d + n as u64 <= u32::MAX as u64 + 1 => (d, n),
         Ok((d, n)) => {
             ctx.free_blocks(d, n)?;
             undo(ctx, &meta)?;
@@ -366,7 +364,9 @@ struct Frees(Vec<u64>, u64, u64);
 
 impl Frees {
     fn flush(mut self, ctx: &mut dyn MapContext) -> Result<()> {
+        // A corrupt map may list a block twice: free it once.
         self.0.sort_unstable();
+        self.0.dedup();
         let mut i = 0;
         while i < self.0.len() {
             let start = self.0[i];
@@ -531,6 +531,14 @@ fn walk_ptr(
         ));
     }
     if h == 0 {
+        // With 64 KiB blocks TIND reaches past the 32-bit logical space.
+        if base > u32::MAX as u64 - 1 {
+            return Err(bad(
+                ctx,
+                holder,
+                format!("block {ptr} mapped at lblk {base}, past 2^32 - 1"),
+            ));
+        }
         w.data(base, ptr as u64);
         return Ok(());
     }

@@ -17,7 +17,7 @@ pub struct MemMapContext {
     /// Allocation bitmap: true = in use (by the mapping or `reserved`).
     pub used: Vec<bool>,
     /// Blocks in use by "someone else" (never freed by the mapping).
-    pub reserved: BTreeSet<u64>,
+    pub reserved: Vec<bool>,
     /// Longest run one `alloc_blocks` call returns (small = fragmented).
     pub max_run: u32,
     /// When set, allocations fail with `NoSpace` after this many more blocks.
@@ -38,7 +38,7 @@ impl MemMapContext {
             csum_seed,
             blocks: vec![Vec::new(); n],
             used: vec![false; n],
-            reserved: BTreeSet::new(),
+            reserved: vec![false; n],
             max_run: u32::MAX,
             alloc_budget: None,
             reads: 0,
@@ -53,7 +53,7 @@ impl MemMapContext {
         match self.used.get_mut(pblk as usize) {
             Some(u) if !*u => {
                 *u = true;
-                self.reserved.insert(pblk);
+                self.reserved[pblk as usize] = true;
                 true
             }
             _ => false,
@@ -63,7 +63,7 @@ impl MemMapContext {
     /// Blocks allocated through this context and not yet freed.
     pub fn allocated(&self) -> BTreeSet<u64> {
         (0..self.used.len() as u64)
-            .filter(|b| self.used[*b as usize] && !self.reserved.contains(b))
+            .filter(|b| self.used[*b as usize] && !self.reserved[*b as usize])
             .collect()
     }
 
@@ -113,7 +113,7 @@ impl MapContext for MemMapContext {
     }
     fn write_block(&mut self, pblk: u64, buf: &[u8]) -> Result<()> {
         self.check(pblk, buf.len())?;
-        if !self.used[pblk as usize] || self.reserved.contains(&pblk) {
+        if !self.used[pblk as usize] || self.reserved[pblk as usize] {
             return Err(Ext4Error::Invalid(format!(
                 "write to block {pblk} that the mapping does not own"
             )));
@@ -149,7 +149,7 @@ impl MapContext for MemMapContext {
     }
     fn free_blocks(&mut self, pblk: u64, count: u32) -> Result<()> {
         for b in pblk..pblk + count as u64 {
-            if b >= self.used.len() as u64 || !self.used[b as usize] || self.reserved.contains(&b) {
+            if b >= self.used.len() as u64 || !self.used[b as usize] || self.reserved[b as usize] {
                 return Err(Ext4Error::Invalid(format!(
                     "free of block {b} that is not allocated"
                 )));

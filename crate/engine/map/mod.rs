@@ -4,6 +4,24 @@
 //! the rest of the filesystem only through [`MapContext`], so they are
 //! tested on their own and reused by the inode layer, fsck and the simulated
 //! kernel (`ext4_map_blocks`, migrate).
+//!
+//! Public API (all take `&mut dyn MapContext` and the inode's `i_block`):
+//! - extents: [`ext4_ext_tree_init`], [`ext4_ext_map_blocks`] (lookup;
+//!   `CREATE` allocates holes, `UNWRIT_EXT` makes them unwritten, `CONVERT`
+//!   marks unwritten blocks written), [`ext4_convert_unwritten_extents`],
+//!   [`ext4_ext_insert_extent`] (a known mapping, no data allocation: the
+//!   migrate path), [`ext4_ext_remove_space`] / [`ext4_ext_truncate`]
+//!   (inclusive `end`), [`ext4_ext_walk`] (every data extent and tree block);
+//! - block maps: [`ext4_ind_map_blocks`], [`ext4_ind_remove_space`] /
+//!   [`ext4_ind_truncate`] (inclusive `end`), [`ext4_ind_walk`] (data runs
+//!   coalesced into [`Extent`]s, and the IND/DIND/TIND blocks);
+//! - [`mem::MemMapContext`]: an in-memory context for tests.
+//!
+//! Every on-disk value is checked before use; corruption is
+//! `CorruptKind::Extent`/`ExtentChecksum`/`BlockMap` naming inode and block.
+//! For migrate, build the temporary tree with the *original* inode's
+//! checksum seed (the kernel copies `i_csum_seed` to the temporary inode),
+//! since the tree blocks keep their checksums when `i_data` is swapped.
 
 use super::error::Result;
 
@@ -14,7 +32,10 @@ pub mod extent_remove;
 pub mod indirect;
 pub mod mem;
 
-pub use extent::{ext4_ext_insert_extent, ext4_ext_map_blocks, ext4_ext_tree_init, ext4_ext_walk};
+pub use extent::{
+    ext4_convert_unwritten_extents, ext4_ext_insert_extent, ext4_ext_map_blocks,
+    ext4_ext_tree_init, ext4_ext_walk,
+};
 pub use extent_remove::{ext4_ext_remove_space, ext4_ext_truncate};
 pub use indirect::{ext4_ind_map_blocks, ext4_ind_remove_space, ext4_ind_truncate, ext4_ind_walk};
 
@@ -88,6 +109,35 @@ pub struct Extent {
 pub struct Ownership {
     pub data: Vec<Extent>,
     pub metadata: Vec<u64>,
+}
+
+/// `alloc_blocks` with its contract enforced: no empty run (ENOSPC), no
+/// more than asked (the excess goes back), nothing at block 0 or past
+/// `blocks_count`.
+pub(crate) fn alloc_checked(
+    ctx: &mut dyn MapContext,
+    goal: u64,
+    want: u32,
+    metadata: bool,
+) -> Result<(u64, u32)> {
+    let (p, n) = ctx.alloc_blocks(goal, want.max(1), metadata)?;
+    if n == 0 {
+        return Err(super::error::Ext4Error::NoSpace);
+    }
+    if n > want.max(1) {
+        ctx.free_blocks(p + want.max(1) as u64, n - want.max(1))?;
+    }
+    let n = n.min(want.max(1));
+    if p == 0
+        || p.checked_add(n as u64)
+            .is_none_or(|e| e > ctx.blocks_count())
+    {
+        ctx.free_blocks(p, n)?;
+        return Err(super::error::Ext4Error::Invalid(format!(
+            "allocator returned blocks {p}+{n}"
+        )));
+    }
+    Ok((p, n))
 }
 
 /// A tiny bitflags helper (avoids a dependency for three constants).

@@ -84,6 +84,9 @@ pub struct LockGraph {
     edges: BTreeMap<(&'static str, &'static str), ChainLink>,
     reported: BTreeSet<(&'static str, &'static str)>,
     declared: Vec<Vec<&'static str>>,
+    /// Fast check of known edges by class id (bit `to` of word `from`), for
+    /// class ids below 64.
+    known: Vec<u64>,
 }
 
 impl LockGraph {
@@ -211,6 +214,27 @@ impl Rt {
     /// every held class, report an inversion the new edge creates.
     pub(crate) fn lockdep_acquire(&mut self, t: TaskId, obj: ObjId, class: ClassId) {
         let _ = obj;
+        // fast path: every dependency already known (no allocation)
+        let known = &self.lockdep.known;
+        let all_known = self.tasks[t as usize].held.iter().all(|h| {
+            h.class == class
+                || (class < 64
+                    && known
+                        .get(h.class as usize)
+                        .is_some_and(|w| w & (1u64 << class) != 0))
+        });
+        if all_known {
+            return;
+        }
+        for h in &self.tasks[t as usize].held {
+            if class < 64 && h.class != class {
+                let i = h.class as usize;
+                if self.lockdep.known.len() <= i {
+                    self.lockdep.known.resize(i + 1, 0);
+                }
+                self.lockdep.known[i] |= 1u64 << class;
+            }
+        }
         let to = self.class_name(class);
         let task = &self.tasks[t as usize];
         let acquired_at = task.kfn.last().copied().unwrap_or("").to_string();

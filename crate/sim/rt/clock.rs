@@ -172,6 +172,58 @@ impl Hb {
         self.touched.push((obj, kind));
     }
 
+    /// An operation `actor` has announced but never ran (it was disabled
+    /// when the execution ended, e.g. a mutex_lock in a deadlock): report
+    /// its races as if it ran now, so DPOR also tries it earlier (the
+    /// "next transition of every process" check of Flanagan-Godefroid).
+    pub fn probe(&mut self, actor: Actor, obj: Option<ObjId>, kind: Access) {
+        if !self.on {
+            return;
+        }
+        let a = actor.0 as usize;
+        let mut c = self.actor_clock[a];
+        if let Some(w) = &self.wake[a] {
+            join(&mut c, w);
+        }
+        let objs: Vec<ObjId> = match obj {
+            Some(o) => vec![o],
+            None => (0..self.objs.len() as ObjId).collect(),
+        };
+        for o in objs {
+            let Some(h) = self.objs.get(o as usize) else {
+                continue;
+            };
+            let mut found = Vec::new();
+            if let Some(s) = h.last {
+                if s.actor != actor.0 && c[s.actor as usize] < s.idx {
+                    found.push(s.step);
+                }
+            }
+            if kind == Access::Write {
+                for s in &h.reads {
+                    if s.actor != actor.0 && c[s.actor as usize] < s.idx {
+                        found.push(s.step);
+                    }
+                }
+            }
+            for step in found {
+                self.races.push((step, actor));
+            }
+        }
+    }
+
+    /// The current step reads every object (a task reaching a crash point:
+    /// the crash observes the whole state, so every earlier unordered write
+    /// races with it).
+    pub fn access_all(&mut self, nobjs: usize) {
+        if !self.on {
+            return;
+        }
+        for o in 0..nobjs.min(self.objs.len()) {
+            self.access(o as ObjId, Access::Read);
+        }
+    }
+
     /// The current clock, for wake-up edges and buffered stores.
     pub fn current_clock(&self) -> Option<VClock> {
         if self.on && self.cur.is_some() {

@@ -445,6 +445,17 @@ impl Rt {
         });
     }
 
+    /// Records a state change of object `o` (no-op unless tracing).
+    pub fn signal(&mut self, o: ObjId, what: &str) {
+        if self.opts.trace {
+            let object = self.obj_label(o);
+            self.event(EventKind::Signal {
+                object,
+                what: what.to_string(),
+            });
+        }
+    }
+
     pub fn obj_label(&self, o: ObjId) -> String {
         match self.objects.get(o as usize) {
             Some(ob) => ob.name.to_string(),
@@ -464,6 +475,11 @@ impl Rt {
         task.announced = true;
         if let Some(class) = object::acquire_class(self, op) {
             self.lockdep_acquire(t, op.obj, class);
+        }
+        if self.opts.trace && !self.op_enabled(op) {
+            // waits without a queue (mutex, page lock, writeback, completion)
+            let lock = self.obj_label(op.obj);
+            self.event(EventKind::Block { lock });
         }
     }
 
@@ -573,6 +589,35 @@ impl Rt {
                 atomic,
                 task: self.tasks[t as usize].name.to_string(),
             });
+        }
+    }
+}
+
+impl Rt {
+    /// At the end of an execution: race-check every announced operation
+    /// that did not run, and every store still buffered.
+    pub(crate) fn probe_pending(&mut self) {
+        for t in 0..self.ntasks {
+            if let Status::Runnable(op) = self.tasks[t].status {
+                let (obj, kind) = match op.kind {
+                    OpKind::Start | OpKind::Resume | OpKind::Choose => (Some(NO_OBJ), Access::Read),
+                    OpKind::CrashPoint => (None, Access::Read),
+                    OpKind::Yield => (Some(0), Access::Write),
+                    OpKind::Load
+                    | OpKind::AtomicRead
+                    | OpKind::WaitWriteback
+                    | OpKind::WaitCommit => (Some(op.obj), Access::Read),
+                    _ => (Some(op.obj), Access::Write),
+                };
+                if obj != Some(NO_OBJ) {
+                    self.hb.probe(Actor::task(t as TaskId), obj, kind);
+                }
+            }
+            if let Some(b) = self.tasks[t].store_buf.front() {
+                let o = b.obj;
+                self.hb
+                    .probe(Actor::flush(t as TaskId), Some(o), Access::Write);
+            }
         }
     }
 }

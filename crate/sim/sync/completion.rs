@@ -28,6 +28,7 @@ impl Completion {
                     *done += 1;
                 }
             }
+            rt.signal(self.id, "complete");
         })
     }
 
@@ -38,6 +39,7 @@ impl Completion {
             if let ObjState::Completion { done } = &mut rt.obj(self.id).st {
                 *done = COMPLETE_ALL;
             }
+            rt.signal(self.id, "complete_all");
         })
     }
 
@@ -91,6 +93,7 @@ impl WaitQueue {
     pub fn wake_up(self) {
         rt::with(|rt| {
             rt.access(self.id, Access::Write);
+            rt.signal(self.id, "wake_up");
             rt.wake_all(self.id);
         })
     }

@@ -96,6 +96,7 @@ impl Journal {
             let j = js(rt, self.id);
             j.t_state = TState::Locked;
             j.committing = Some(j.running_tid);
+            rt.signal(self.id, "T_LOCKED");
             rt.rw_down(self.id, true)
         });
         if !acquired {
@@ -106,6 +107,7 @@ impl Journal {
             let tid = j.running_tid;
             j.running_tid = tid.wrapping_add(1);
             j.t_state = TState::Running;
+            rt.signal(self.id, "T_FLUSH (new transaction T_RUNNING)");
             rt.rw_up(self.id, true);
             tid
         })
@@ -120,6 +122,7 @@ impl Journal {
             if j.committing == Some(tid) {
                 j.committing = None;
             }
+            rt.signal(self.id, "T_FINISHED");
         })
     }
 
@@ -147,6 +150,11 @@ impl Journal {
     /// `t_updates`: open handles (outermost) on the running transaction.
     pub fn t_updates(self) -> u32 {
         rt::with(|rt| js(rt, self.id).rw.readers.count_ones())
+    }
+
+    /// `j_committing_transaction->t_tid`, while a commit is under way.
+    pub fn committing_tid(self) -> Option<u32> {
+        rt::with(|rt| js(rt, self.id).committing)
     }
 
     /// `j_commit_sequence`.

@@ -65,6 +65,7 @@ impl Page {
             if let ObjState::Page { writeback, .. } = &mut rt.obj(self.id).st {
                 *writeback = true;
             }
+            rt.signal(self.id, "set_page_writeback");
         })
     }
 
@@ -75,6 +76,7 @@ impl Page {
             if let ObjState::Page { writeback, .. } = &mut rt.obj(self.id).st {
                 *writeback = false;
             }
+            rt.signal(self.id, "end_page_writeback");
         })
     }
 

@@ -107,6 +107,9 @@ impl Trace {
                     "memory",
                 )),
                 EventKind::Note { text } => out.push(inst(text.clone(), "note")),
+                EventKind::Signal { object, what } => {
+                    out.push(inst(format!("{what} {object}"), "signal"))
+                }
             }
         }
         ts += 1;

@@ -82,6 +82,12 @@ pub enum EventKind {
     Note {
         text: String,
     },
+    /// A state change of a non-lock object (PG_writeback set/cleared,
+    /// complete(), wake_up(), transaction state).
+    Signal {
+        object: String,
+        what: String,
+    },
 }
 
 /// Name and process of a task, by task id.

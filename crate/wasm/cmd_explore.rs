@@ -1,0 +1,325 @@
+//! Worker commands for running: exploration (one shard `I/N` per worker,
+//! progress posted while it runs), replay of a token with its trace, the
+//! trace's Chrome trace-event JSON, and manual stepping (stateless: the
+//! page sends the whole choice prefix, so undo is dropping the last one).
+//!
+//! What runs is a [`Target`]: a scenario (text, variant, options) or one of
+//! the simulator's reference models. Running a scenario needs the kernel
+//! paths (`crate/kernel`); until they are in the build, [`model_for`]
+//! answers `no-kernel` and [`handle_capabilities`] says so, so the page
+//! never shows results it cannot have. The reference models are the
+//! simulator's own (`crate/sim/models.rs`), labelled as such on the page.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
+
+use super::cmd_scenario::Failure;
+use crate::sim::explore::{explore, replay, ExploreConfig, Observer, OutcomeRecord, Stats};
+use crate::sim::sched::replay::Replay;
+use crate::sim::sched::DecisionKind;
+use crate::sim::trace::Trace;
+use crate::sim::{models, EndKind, Model, Outcome, RunOptions, Schedule, Strategy};
+
+/// `{cmd: "capabilities"}`.
+#[derive(Debug, Serialize)]
+pub struct Capabilities {
+    /// Scenarios can be run and explored.
+    pub explore: bool,
+    /// What is missing when `explore` is false, in words for the page.
+    pub missing: Vec<&'static str>,
+    /// The simulator's reference models can be run.
+    pub models: Vec<ModelInfo>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModelInfo {
+    pub name: &'static str,
+    pub doc: &'static str,
+}
+
+const MODELS: &[(&str, &str)] = &[
+    ("abba_mutex", "T0 takes A then B, T1 takes B then A: a deadlock in some schedules."),
+    ("rwsem_writer_fair", "T0 holds rwsem A for read and wants B; T1 holds B and wants A for read; T2 queues down_write(A): writer fairness closes the cycle."),
+    ("rwsem_two_readers", "The same inversion without the writer: two readers never deadlock, but lockdep reports the inversion."),
+    ("serialized_inversion", "A and B taken in both orders under an outer lock C: lockdep reports it, no schedule deadlocks."),
+    ("store_buffering", "Store buffering without a barrier (weak memory): r0 = r1 = 0 is reachable."),
+    ("store_buffering_mb", "Store buffering with smp_mb(): r0 = r1 = 0 is not reachable."),
+    ("lost_update", "Two tasks read, preempt, write an unprotected counter: v=1 is a lost update."),
+];
+
+pub fn handle_capabilities() -> Capabilities {
+    Capabilities {
+        explore: false,
+        missing: vec!["the kernel paths that run a scenario's tasks (crate/kernel)"],
+        models: MODELS
+            .iter()
+            .map(|&(name, doc)| ModelInfo { name, doc })
+            .collect(),
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Target {
+    Scenario {
+        text: String,
+        variant: String,
+        #[serde(default)]
+        options: BTreeMap<String, String>,
+    },
+    Model {
+        name: String,
+    },
+}
+
+/// The model and run options for a target.
+pub fn model_for(t: &Target) -> Result<(Model, RunOptions), Failure> {
+    let mut opts = RunOptions::default();
+    match t {
+        Target::Scenario { .. } => Err(Failure::new(
+            "no-kernel",
+            "this build has no kernel paths (crate/kernel) to run a scenario's tasks".into(),
+        )),
+        Target::Model { name } => {
+            let m = match name.as_str() {
+                "abba_mutex" => models::abba_mutex(),
+                "rwsem_writer_fair" => models::rwsem_writer_fair(true),
+                "rwsem_two_readers" => models::rwsem_writer_fair(false),
+                "serialized_inversion" => models::serialized_inversion(),
+                "store_buffering" | "store_buffering_mb" => {
+                    opts.weak_memory = Some(4);
+                    models::store_buffering(name == "store_buffering_mb")
+                }
+                "lost_update" => models::lost_update(),
+                other => {
+                    return Err(Failure::new(
+                        "unknown-model",
+                        format!("no reference model `{other}`"),
+                    ))
+                }
+            };
+            Ok((m, opts))
+        }
+    }
+}
+
+/// The strategy as the page and the share link name it.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum PageStrategy {
+    Random,
+    Pct { depth: u32 },
+    Dfs { bound: u32 },
+}
+
+/// `{cmd: "explore", target, strategy, seed, maxExecutions, shard, progressId}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExploreReq {
+    pub target: Target,
+    pub strategy: PageStrategy,
+    #[serde(default)]
+    pub seed: u64,
+    pub max_executions: u64,
+    /// `(index, count)`, 0-based: this worker's disjoint part.
+    #[serde(default = "whole")]
+    pub shard: (u32, u32),
+    /// Posted back with each progress message so the page knows whose it is.
+    #[serde(default)]
+    pub progress_id: u32,
+    #[serde(default = "every")]
+    pub progress_every: u64,
+}
+
+fn whole() -> (u32, u32) {
+    (0, 1)
+}
+fn every() -> u64 {
+    200
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExploreBody {
+    pub stats: Stats,
+    pub outcomes: Vec<OutcomeRecord>,
+    pub lock_graph: Vec<(String, String)>,
+    /// The replay token of every execution, for a single run (so the page
+    /// can show its trace even when it had no outcome); empty otherwise.
+    pub tokens: Vec<String>,
+}
+
+/// Posts `{progress: id, stats}` to the page from inside the exploration.
+/// Cancelling is the page's: it terminates the worker (a wasm call cannot
+/// be interrupted otherwise without SharedArrayBuffer).
+struct PostProgress {
+    id: u32,
+}
+
+impl Observer for PostProgress {
+    fn progress(&mut self, stats: &Stats) {
+        #[derive(Serialize)]
+        struct Msg<'a> {
+            progress: u32,
+            stats: &'a Stats,
+        }
+        let scope = js_sys::global().dyn_into::<web_sys::DedicatedWorkerGlobalScope>();
+        if let Ok(scope) = scope {
+            let _ = scope.post_message(&super::to_js(&Msg {
+                progress: self.id,
+                stats,
+            }));
+        }
+    }
+}
+
+pub fn handle_explore(req: ExploreReq) -> Result<ExploreBody, Failure> {
+    let (model, run) = model_for(&req.target)?;
+    let strategy = match req.strategy {
+        PageStrategy::Random => Strategy::Random { seed: req.seed },
+        PageStrategy::Pct { depth } => Strategy::Pct {
+            seed: req.seed,
+            depth,
+        },
+        PageStrategy::Dfs { bound } => Strategy::Dfs {
+            preemption_bound: Some(bound),
+            dpor: true,
+        },
+    };
+    let (i, n) = req.shard;
+    if n == 0 || i >= n {
+        return Err(Failure::new("bad-shard", format!("shard {i}/{n}")));
+    }
+    let cfg = ExploreConfig {
+        strategy,
+        max_executions: req.max_executions.max(1),
+        shard: (i, n),
+        run,
+        keep_schedules: req.max_executions <= 1,
+        ext4_declared_order: true,
+        progress_every: req.progress_every.max(1),
+    };
+    let report = explore(
+        &model,
+        &cfg,
+        &mut PostProgress {
+            id: req.progress_id,
+        },
+    );
+    Ok(ExploreBody {
+        stats: report.stats,
+        outcomes: report.outcomes,
+        lock_graph: report.lock_graph,
+        tokens: report.schedules.iter().map(Schedule::to_token).collect(),
+    })
+}
+
+/// `{cmd: "replay", target, token}`: one execution with its trace.
+#[derive(Debug, Deserialize)]
+pub struct ReplayReq {
+    pub target: Target,
+    pub token: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunBody {
+    pub token: String,
+    pub end: EndKind,
+    pub steps: u32,
+    pub preemptions: u32,
+    pub outcomes: Vec<Outcome>,
+    pub trace: Option<Trace>,
+    /// FNV-1a 64 of the trace, 16 hex digits.
+    pub trace_hash: Option<String>,
+    pub divergence: Option<String>,
+    /// Manual mode: the decision the run stopped at.
+    pub pending: Option<Pending>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Pending {
+    /// "schedule" or "value".
+    pub kind: &'static str,
+    /// For a value decision: choices are 0..n.
+    pub n: u32,
+    pub candidates: Vec<u32>,
+    pub labels: Vec<String>,
+    pub preemptive: Vec<bool>,
+}
+
+fn body(exec: crate::sim::Execution, pending: Option<Pending>) -> RunBody {
+    RunBody {
+        token: exec.token(),
+        end: exec.end,
+        steps: exec.steps,
+        preemptions: exec.preemptions,
+        trace_hash: exec.trace_hash().map(|h| format!("{h:016x}")),
+        outcomes: exec.outcomes,
+        trace: exec.trace,
+        divergence: exec.divergence.map(|d| d.message),
+        pending,
+    }
+}
+
+pub fn handle_replay(req: ReplayReq) -> Result<RunBody, Failure> {
+    let (model, opts) = model_for(&req.target)?;
+    let exec =
+        replay(&model, &req.token, &opts).map_err(|e| Failure::new("bad-token", e.to_string()))?;
+    Ok(body(exec, None))
+}
+
+/// `{cmd: "chrome-trace", target, token}`: the trace as Chrome trace-event
+/// JSON text (opens in Perfetto).
+pub fn handle_chrome(req: ReplayReq) -> Result<ChromeBody, Failure> {
+    let (model, opts) = model_for(&req.target)?;
+    let exec =
+        replay(&model, &req.token, &opts).map_err(|e| Failure::new("bad-token", e.to_string()))?;
+    let trace = exec
+        .trace
+        .ok_or_else(|| Failure::new("no-trace", "the replay recorded no trace".into()))?;
+    Ok(ChromeBody {
+        json: trace.to_chrome_json().to_string(),
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChromeBody {
+    pub json: String,
+}
+
+/// `{cmd: "manual", target, choices}`: replays the choices, stops at the
+/// next decision and lists its candidates.
+#[derive(Debug, Deserialize)]
+pub struct ManualReq {
+    pub target: Target,
+    pub choices: Vec<u32>,
+}
+
+pub fn handle_manual(req: ManualReq) -> Result<RunBody, Failure> {
+    let (model, mut opts) = model_for(&req.target)?;
+    opts.trace = true;
+    let mut r = Replay::new(&Schedule(req.choices));
+    let exec = model.run(&mut r, &opts);
+    let pending = if exec.end == EndKind::Stopped {
+        r.stopped.map(|p| Pending {
+            kind: match p.kind {
+                DecisionKind::Schedule => "schedule",
+                DecisionKind::Value(_) => "value",
+            },
+            n: match p.kind {
+                DecisionKind::Value(n) => n,
+                DecisionKind::Schedule => 0,
+            },
+            candidates: p.candidates.iter().map(|a| u32::from(a.0)).collect(),
+            labels: p.labels,
+            preemptive: p.preemptive,
+        })
+    } else {
+        None
+    };
+    Ok(body(exec, pending))
+}

@@ -1,0 +1,246 @@
+//! Worker commands about scenarios and share links: the built-in list, the
+//! text of one built-in, checking a text (every error with its line and
+//! column, for the editor), resolving a variant and options, and encoding
+//! and decoding share links with the Rust codec.
+//!
+//! Everything here is plain data in, plain data out; nothing from a link is
+//! evaluated. Each `handle_*` returns `Ok(body)` or an [`Failure`] that
+//! `super::handle_message` turns into `{ok: false, error}`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::link::{decode_link, encode_link, Link, LinkError};
+use crate::scenario::{
+    builtin, builtins, check_scenario, fnv1a64, parse_scenario, RunConfig, Scenario, ScenarioError,
+};
+
+/// A failed command: a kind for programs, a message for people, and
+/// optionally data the page may use (a link whose built-in changed).
+#[derive(Debug, Serialize)]
+pub struct Failure {
+    pub kind: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<Link>,
+}
+
+impl Failure {
+    pub fn new(kind: &'static str, message: String) -> Failure {
+        Failure {
+            kind,
+            message,
+            link: None,
+        }
+    }
+}
+
+/// One entry of the built-in list (no text: fetch it with `scenario`).
+#[derive(Debug, Serialize)]
+pub struct BuiltinInfo {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub file: &'static str,
+    pub title: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BuiltinList {
+    pub builtins: Vec<BuiltinInfo>,
+}
+
+/// `{cmd: "scenarios"}`: the built-ins in order s1..s5.
+pub fn handle_list() -> BuiltinList {
+    BuiltinList {
+        builtins: builtins()
+            .iter()
+            .map(|b| BuiltinInfo {
+                id: b.id,
+                name: b.name,
+                file: b.file,
+                title: b.title(),
+                hash: b.hash_hex(),
+            })
+            .collect(),
+    }
+}
+
+/// `{cmd: "scenario", key}`: a built-in by id or long name.
+#[derive(Debug, Deserialize)]
+pub struct GetBuiltin {
+    pub key: String,
+}
+
+/// A scenario text with its parsed form.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScenarioBody {
+    pub id: Option<&'static str>,
+    pub text: String,
+    pub hash: String,
+    pub scenario: Scenario,
+    pub default_variant: Option<String>,
+}
+
+pub fn handle_get(req: GetBuiltin) -> Result<ScenarioBody, Failure> {
+    let b = builtin(&req.key).ok_or_else(|| {
+        Failure::new(
+            "unknown-builtin",
+            format!("no built-in scenario `{}`", req.key),
+        )
+    })?;
+    let scenario = parse_scenario(b.text)
+        .map_err(|e| Failure::new("bad-scenario", format!("built-in {}: {e}", b.id)))?;
+    Ok(ScenarioBody {
+        id: Some(b.id),
+        text: b.text.to_string(),
+        hash: b.hash_hex(),
+        default_variant: scenario.default_variant().map(str::to_string),
+        scenario,
+    })
+}
+
+/// `{cmd: "check-scenario", text}`: every problem (for lint markers) and,
+/// when there are none, the parsed scenario.
+#[derive(Debug, Deserialize)]
+pub struct CheckText {
+    pub text: String,
+}
+
+/// One error as the editor shows it.
+#[derive(Debug, Serialize)]
+pub struct ShownError {
+    #[serde(flatten)]
+    pub error: ScenarioError,
+    /// "line 3, column 7: path: message".
+    pub rendered: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckBody {
+    pub errors: Vec<ShownError>,
+    pub scenario: Option<Scenario>,
+    pub default_variant: Option<String>,
+    /// FNV-1a 64 of the text (what a built-in link records).
+    pub hash: String,
+    /// The built-in whose text this is exactly, if any.
+    pub builtin: Option<&'static str>,
+}
+
+pub fn handle_check(req: CheckText) -> CheckBody {
+    let errors: Vec<ShownError> = check_scenario(&req.text)
+        .into_iter()
+        .map(|e| ShownError {
+            rendered: e.render(),
+            error: e,
+        })
+        .collect();
+    let scenario = if errors.is_empty() {
+        parse_scenario(&req.text).ok()
+    } else {
+        None
+    };
+    CheckBody {
+        errors,
+        default_variant: scenario
+            .as_ref()
+            .and_then(|s| s.default_variant().map(str::to_string)),
+        scenario,
+        hash: format!("{:016x}", fnv1a64(req.text.as_bytes())),
+        builtin: builtins().iter().find(|b| b.text == req.text).map(|b| b.id),
+    }
+}
+
+/// `{cmd: "resolve-scenario", text, variant, options}`: the configuration
+/// one run would use (mount options, memory model, switches, tasks).
+#[derive(Debug, Deserialize)]
+pub struct ResolveReq {
+    pub text: String,
+    pub variant: String,
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResolveBody {
+    pub config: RunConfig,
+    /// Names of the tasks present, in order.
+    pub task_names: Vec<String>,
+}
+
+pub fn handle_resolve(req: ResolveReq) -> Result<ResolveBody, Failure> {
+    let s = parse_scenario(&req.text).map_err(|e| Failure::new("bad-scenario", e.render()))?;
+    let config = s
+        .resolve(&req.variant, &req.options)
+        .map_err(|e| Failure::new("bad-choice", e.render()))?;
+    let task_names = config
+        .tasks
+        .iter()
+        .filter_map(|&i| s.tasks.get(i).map(|t| t.name.clone()))
+        .collect();
+    Ok(ResolveBody { config, task_names })
+}
+
+/// `{cmd: "link-encode", link}`: the URL fragment (`#v1.…`).
+#[derive(Debug, Deserialize)]
+pub struct EncodeReq {
+    pub link: Link,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EncodeBody {
+    pub fragment: String,
+}
+
+pub fn handle_encode(req: EncodeReq) -> EncodeBody {
+    EncodeBody {
+        fragment: encode_link(&req.link),
+    }
+}
+
+/// `{cmd: "link-decode", fragment}`: the link, its scenario text, checked
+/// against the scenario (variant and options exist).
+#[derive(Debug, Deserialize)]
+pub struct DecodeReq {
+    pub fragment: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DecodeBody {
+    pub link: Link,
+    pub text: String,
+}
+
+/// The machine name of a [`LinkError`] (the page keys its messages on it).
+pub fn link_error_kind(e: &LinkError) -> &'static str {
+    match e {
+        LinkError::BadPrefix => "link-bad-prefix",
+        LinkError::UnknownVersion(_) => "link-unknown-version",
+        LinkError::TooLong { .. } => "link-too-long",
+        LinkError::BadBase64(_) => "link-bad-base64",
+        LinkError::Decompress(_) => "link-decompress",
+        LinkError::TooLarge => "link-too-large",
+        LinkError::BadPayload(_) => "link-bad-payload",
+        LinkError::UnknownBuiltin(_) => "link-unknown-builtin",
+        LinkError::HashMismatch { .. } => "link-hash-mismatch",
+        LinkError::BadScenario(_) => "link-bad-scenario",
+        LinkError::BadChoice(_) => "link-bad-choice",
+    }
+}
+
+pub fn handle_decode(req: DecodeReq) -> Result<DecodeBody, Failure> {
+    let fail = |e: LinkError| {
+        let mut f = Failure::new(link_error_kind(&e), e.to_string());
+        if let LinkError::HashMismatch { link, .. } = e {
+            f.link = Some(*link);
+        }
+        f
+    };
+    let link = decode_link(&req.fragment).map_err(fail)?;
+    link.open().map_err(fail)?;
+    let text = link.scenario_text().map_err(fail)?.to_string();
+    Ok(DecodeBody { link, text })
+}

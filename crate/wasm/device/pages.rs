@@ -1,0 +1,133 @@
+//! Dirty pages between barriers, and their coalescing into long contiguous
+//! runs. Pure data structure (no JavaScript): the OPFS device keeps the
+//! writes of the current barrier epoch here and writes them out as a few
+//! large writes, since each OPFS write costs ~40-75 µs whatever its size.
+
+use std::collections::BTreeMap;
+
+/// The cache's unit: ext4's common block size. Writes smaller than a page
+/// (1 KiB blocks) read the rest of the page from storage first.
+pub const PAGE: usize = 4096;
+
+/// The longest single write a write-out issues (1 MiB writes reach the
+/// storage's bandwidth; longer ones gain nothing and cost a larger buffer).
+pub const MAX_RUN: usize = 1 << 20;
+
+/// The longest run of clean pages a write-out bridges (see
+/// [`DirtyPages::runs`]): 16 pages = 64 KiB, about the cost of one OPFS
+/// write call (~40-75 µs) at ~1-2 GB/s of read-back plus write.
+pub const MAX_GAP: u64 = 16;
+
+/// Dirty pages keyed by page index, in order (a `BTreeMap`, so a write-out
+/// walks them by ascending offset and finds runs of adjacent pages).
+#[derive(Debug, Default)]
+pub struct DirtyPages {
+    pages: BTreeMap<u64, Box<[u8]>>,
+}
+
+impl DirtyPages {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.pages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.pages.len() * PAGE
+    }
+
+    pub fn get(&self, index: u64) -> Option<&[u8]> {
+        self.pages.get(&index).map(|p| &p[..])
+    }
+
+    pub fn get_mut(&mut self, index: u64) -> Option<&mut [u8]> {
+        self.pages.get_mut(&index).map(|p| &mut p[..])
+    }
+
+    /// Insert (or replace) a whole page.
+    pub fn insert(&mut self, index: u64, page: Box<[u8]>) {
+        debug_assert_eq!(page.len(), PAGE);
+        self.pages.insert(index, page);
+    }
+
+    /// Copy the dirty parts of `[offset, offset + buf.len())` over `buf`.
+    pub fn overlay(&self, offset: u64, buf: &mut [u8]) {
+        let Some(end) = offset.checked_add(buf.len() as u64) else {
+            return;
+        };
+        if buf.is_empty() {
+            return;
+        }
+        let first = offset / PAGE as u64;
+        let last = (end - 1) / PAGE as u64;
+        for (&index, page) in self.pages.range(first..=last) {
+            let page_start = index * PAGE as u64;
+            let from = page_start.max(offset);
+            let to = (page_start + PAGE as u64).min(end);
+            let src = &page[(from - page_start) as usize..(to - page_start) as usize];
+            buf[(from - offset) as usize..(to - offset) as usize].copy_from_slice(src);
+        }
+    }
+
+    /// Hand every dirty page to `write` as runs, in ascending order, each
+    /// at most [`MAX_RUN`] bytes and clipped to `size` (the device's end).
+    /// A run bridges gaps of up to [`MAX_GAP`] clean pages: the whole span
+    /// is first read back with one `read` (so the clean pages are rewritten
+    /// with the bytes storage already holds), since one OPFS write call
+    /// costs as much as moving ~16 pages. The pages stay until
+    /// [`Self::clear`], so a failed write-out loses nothing.
+    ///
+    /// Rewriting a clean page with its own bytes is harmless to the
+    /// barrier: whatever a crash leaves of that write, the page holds what
+    /// it held before.
+    pub fn runs<E>(
+        &self,
+        size: u64,
+        scratch: &mut Vec<u8>,
+        mut read: impl FnMut(u64, &mut [u8]) -> Result<(), E>,
+        mut write: impl FnMut(u64, &[u8]) -> Result<(), E>,
+    ) -> Result<usize, E> {
+        let max_pages = (MAX_RUN / PAGE) as u64;
+        let mut count = 0;
+        let mut iter = self.pages.keys().copied().peekable();
+        while let Some(start) = iter.next() {
+            let mut last = start;
+            let mut dirty = 1u64;
+            while let Some(&next) = iter.peek() {
+                if next - last - 1 > MAX_GAP || next - start + 1 > max_pages {
+                    break;
+                }
+                last = next;
+                dirty += 1;
+                iter.next();
+            }
+            let span = last - start + 1;
+            scratch.resize(span as usize * PAGE, 0);
+            let at = start * PAGE as u64;
+            if dirty < span {
+                read(at, scratch)?;
+            }
+            for (&index, page) in self.pages.range(start..=last) {
+                let off = (index - start) as usize * PAGE;
+                scratch[off..off + PAGE].copy_from_slice(page);
+            }
+            let len = (scratch.len() as u64).min(size.saturating_sub(at)) as usize;
+            if len > 0 {
+                write(at, &scratch[..len])?;
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    pub fn clear(&mut self) {
+        self.pages.clear();
+    }
+}

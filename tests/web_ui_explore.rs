@@ -1,0 +1,131 @@
+//! The worker's run commands, in a headless page: exploration of the
+//! simulator's reference models (whole and sharded), replay with the trace
+//! hash the native simulator computes, Chrome trace export, manual
+//! stepping, and the honest refusal to run a scenario without crate/kernel.
+#![cfg(target_arch = "wasm32")]
+
+use ext4lab::sim::{models, replay, RunOptions};
+use ext4lab::wasm::handle_message;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(v, &key.into()).expect("property")
+}
+
+fn path(v: &JsValue, keys: &[&str]) -> JsValue {
+    keys.iter().fold(v.clone(), |acc, k| get(&acc, k))
+}
+
+fn send(v: serde_json::Value) -> JsValue {
+    handle_message(js_sys::JSON::parse(&v.to_string()).expect("json"))
+}
+
+fn num(v: &JsValue) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+fn explore(model: &str, shard: (u32, u32)) -> JsValue {
+    send(serde_json::json!({
+        "cmd": "explore", "target": {"kind": "model", "name": model},
+        "strategy": {"kind": "dfs", "bound": 2}, "seed": 0, "maxExecutions": 100000,
+        "shard": [shard.0, shard.1], "progressId": 7
+    }))
+}
+
+#[wasm_bindgen_test]
+fn exploring_abba_finds_the_deadlock_and_shards_partition_the_work() {
+    let whole = explore("abba_mutex", (0, 1));
+    assert_eq!(get(&whole, "ok"), JsValue::TRUE, "{whole:?}");
+    assert_eq!(path(&whole, &["stats", "exhausted"]), JsValue::TRUE);
+    let outcomes = js_sys::Array::from(&get(&whole, "outcomes"));
+    let kinds: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| path(&o, &["key", "kind"]).as_string())
+        .collect();
+    assert!(kinds.contains(&"Deadlock".to_string()), "{kinds:?}");
+    let total = num(&path(&whole, &["stats", "executions"]));
+    let a = explore("abba_mutex", (0, 2));
+    let b = explore("abba_mutex", (1, 2));
+    let parts = num(&path(&a, &["stats", "executions"])) + num(&path(&b, &["stats", "executions"]));
+    assert_eq!(
+        parts, total,
+        "two shards explore disjoint parts that add up"
+    );
+}
+
+#[wasm_bindgen_test]
+fn replay_gives_the_native_trace_hash_and_chrome_json() {
+    let r = explore("rwsem_writer_fair", (0, 1));
+    let outcomes = js_sys::Array::from(&get(&r, "outcomes"));
+    let dl = outcomes
+        .iter()
+        .find(|o| path(o, &["key", "kind"]).as_string().as_deref() == Some("Deadlock"))
+        .expect("writer-fair deadlock found");
+    let token = get(&dl, "fewest_token").as_string().unwrap();
+    let target = serde_json::json!({"kind": "model", "name": "rwsem_writer_fair"});
+    let run = send(serde_json::json!({"cmd": "replay", "target": target, "token": token}));
+    assert_eq!(get(&run, "ok"), JsValue::TRUE);
+    assert_eq!(get(&run, "end").as_string().as_deref(), Some("Deadlock"));
+    let native = replay(
+        &models::rwsem_writer_fair(true),
+        &token,
+        &RunOptions::default(),
+    )
+    .unwrap()
+    .trace_hash()
+    .unwrap();
+    assert_eq!(
+        get(&run, "traceHash").as_string().unwrap(),
+        format!("{native:016x}")
+    );
+    let cycle = js_sys::Array::from(&path(
+        &js_sys::Array::from(&get(&run, "outcomes"))
+            .iter()
+            .find(|o| get(o, "kind").as_string().as_deref() == Some("Deadlock"))
+            .unwrap(),
+        &["detail", "Deadlock", "cycle"],
+    ));
+    assert!(cycle.length() >= 2, "a wait-for cycle");
+    let chrome = send(serde_json::json!({"cmd": "chrome-trace", "target": target, "token": token}));
+    let json: serde_json::Value =
+        serde_json::from_str(&get(&chrome, "json").as_string().unwrap()).unwrap();
+    assert!(json["traceEvents"]
+        .as_array()
+        .is_some_and(|e| !e.is_empty()));
+    let bad = send(serde_json::json!({"cmd": "replay", "target": target, "token": "v9.zz"}));
+    assert_eq!(
+        path(&bad, &["error", "kind"]).as_string().as_deref(),
+        Some("bad-token")
+    );
+}
+
+#[wasm_bindgen_test]
+fn manual_stepping_lists_candidates_and_takes_choices() {
+    let target = serde_json::json!({"kind": "model", "name": "abba_mutex"});
+    let s0 = send(serde_json::json!({"cmd": "manual", "target": target, "choices": []}));
+    assert_eq!(get(&s0, "ok"), JsValue::TRUE);
+    let cands = js_sys::Array::from(&path(&s0, &["pending", "candidates"]));
+    assert_eq!(cands.length(), 2, "T0 and T1 can start");
+    let first = num(&cands.get(0)) as u32;
+    let s1 = send(serde_json::json!({"cmd": "manual", "target": target, "choices": [first]}));
+    assert!(num(&get(&s1, "steps")) >= 1.0);
+    assert!(!get(&s1, "pending").is_undefined());
+}
+
+#[wasm_bindgen_test]
+fn scenarios_are_refused_without_the_kernel_paths() {
+    let caps = send(serde_json::json!({"cmd": "capabilities"}));
+    assert_eq!(get(&caps, "explore"), JsValue::FALSE);
+    let s5 = ext4lab::scenario::builtin("s5").unwrap().text;
+    let r = send(serde_json::json!({
+        "cmd": "explore", "target": {"kind": "scenario", "text": s5, "variant": "dio-begin-late"},
+        "strategy": {"kind": "random"}, "seed": 1, "maxExecutions": 10, "shard": [0, 1]
+    }));
+    assert_eq!(
+        path(&r, &["error", "kind"]).as_string().as_deref(),
+        Some("no-kernel")
+    );
+}

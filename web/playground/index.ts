@@ -1,0 +1,214 @@
+// The playground: scenario picker, run controls and share link on the left;
+// editor and analysis views in tabs on the right. Wires the store, the
+// engine worker and the views together.
+import { fill, h } from '../dom';
+import type { EngineClient } from '../engine';
+import type { BuiltinInfo, Capabilities, CheckBody, ExploreBody, Link, OutcomeRecord, RunBody, ScenarioBody, Target } from '../protocol';
+import { mountEditor } from './editor';
+import { imageSummary, makePanels } from './panels';
+import { mountPicker } from './picker';
+import { mountRun } from './run';
+import { renderOutcomes, outcomeDetails } from './outcomes';
+import { renderTimeline } from './timeline';
+import { renderLocks } from './lockview';
+import { byTestId } from '../dom';
+import { download } from './export';
+import { mountShare } from './share';
+import { defaultStrategy, optionValues, Store } from './store';
+
+const DEFAULT_SCENARIO = 's5';
+
+export async function mountPlayground(root: HTMLElement, engine: EngineClient): Promise<void> {
+  const store = new Store();
+  const list = await engine.call<{ builtins: BuiltinInfo[] }>({ cmd: 'scenarios' });
+  store.builtins = list.builtins;
+  const caps = await engine.call<Capabilities>({ cmd: 'capabilities' });
+
+  const banner = h('div', { class: 'banner', 'data-testid': 'banner' });
+  const pickerBox = h('section', { class: 'card', 'aria-label': 'Scenario' });
+  const runBox = h('div', { 'aria-label': 'Run' });
+  const shareBox = h('div', { 'aria-label': 'Share' });
+  const imageBox = h('div', { 'data-testid': 'image-summary' });
+  const editorBox = h('div');
+  const tabs = h('div', { class: 'tabs', role: 'tablist' });
+  const views = h('div', { class: 'views' });
+  fill(
+    root,
+    banner,
+    h(
+      'div',
+      { class: 'layout' },
+      h(
+        'div',
+        { class: 'side' },
+        pickerBox,
+        h('section', { class: 'card' }, h('h3', {}, 'Run'), runBox),
+        h('section', { class: 'card' }, h('h3', {}, 'Share link'), shareBox),
+      ),
+      h('div', { class: 'mainpane' }, tabs, views),
+    ),
+  );
+
+  // Tabs: editor first, then the analysis views.
+  const panels = [
+    { id: 'editor', title: 'Scenario text', body: h('div', { 'data-testid': 'editor-panel' }, imageBox, editorBox) },
+    ...makePanels(caps),
+  ];
+  const select = (id: string): void => {
+    for (const p of panels) {
+      const on = p.id === id;
+      p.body.hidden = !on;
+      const t = tabs.querySelector<HTMLButtonElement>(`[data-tab="${p.id}"]`);
+      t?.setAttribute('aria-selected', String(on));
+    }
+  };
+  for (const p of panels) {
+    const t = h('button', { type: 'button', role: 'tab', 'data-tab': p.id, 'data-testid': `tab-${p.id}` }, p.title);
+    t.addEventListener('click', () => select(p.id));
+    tabs.appendChild(t);
+    views.appendChild(p.body);
+  }
+  select('editor');
+
+  const editor = mountEditor(editorBox, engine, (text: string, check: CheckBody) => {
+    // A valid edit: the text becomes the scenario; keep the variant and
+    // options where they still exist.
+    const sc = check.scenario;
+    if (!sc) return;
+    const s = store.state;
+    const variant = sc.variants.some((v) => v.name === s.variant) ? s.variant : (check.defaultVariant ?? sc.variants[0]?.name ?? '');
+    const opts = optionValues(sc, s.options);
+    const options = Object.fromEntries(Object.entries(s.options).filter(([k, v]) => opts[k] === v));
+    store.set({ builtin: check.builtin ?? null, text, scenario: sc, variant, options, schedule: '', step: null });
+  });
+
+  const pick = async (id: string): Promise<void> => {
+    const b = await engine.call<ScenarioBody>({ cmd: 'scenario', key: id });
+    store.set({
+      builtin: b.id ?? null,
+      text: b.text,
+      scenario: b.scenario,
+      variant: b.defaultVariant ?? b.scenario.variants[0]?.name ?? '',
+      options: {},
+      strategy: defaultStrategy(b.scenario),
+      seed: b.scenario.explore.seed,
+      schedule: '',
+      step: null,
+    });
+    editor.setText(b.text);
+  };
+
+  const apply = async (link: Link, text: string): Promise<void> => {
+    const c = await engine.call<CheckBody>({ cmd: 'check-scenario', text });
+    if (!c.scenario) throw new Error('a decoded link carried a scenario that does not parse');
+    store.set({
+      builtin: link.scenario.kind === 'builtin' ? link.scenario.id : (c.builtin ?? null),
+      text,
+      scenario: c.scenario,
+      variant: link.variant,
+      options: link.options,
+      strategy: link.strategy,
+      seed: link.seed,
+      schedule: link.schedule,
+      step: link.step,
+    });
+    editor.setText(text);
+  };
+
+  mountPicker(pickerBox, store, engine, (id) => void pick(id));
+  // ---- results: outcomes, timeline, locks ----
+  const outcomesView = byTestId(views, 'outcomes-view');
+  const timelineView = byTestId(views, 'timeline-view');
+  const runHeader = byTestId(views, 'run-header');
+  const locksView = byTestId(views, 'locks-view');
+  let learned: Array<[string, string]> = [];
+  const showRun = (run: RunBody, target: Target, what: string, outcome: OutcomeRecord | null): void => {
+    const exportTrace = h('button', { type: 'button', 'data-testid': 'export-trace' }, 'Export trace (Perfetto JSON)');
+    exportTrace.addEventListener('click', async () => {
+      const a = await engine.request<{ json: string }>({ cmd: 'chrome-trace', target, token: run.token });
+      if (a.ok) download(`ext4lab-${what.replace(/[^A-Za-z0-9_-]+/g, '_')}.trace.json`, a.json, 'application/json');
+    });
+    // The disk image at the chosen step (scenario runs only: models have no disk).
+    const exportImage =
+      target.kind === 'scenario' ? h('button', { type: 'button', 'data-testid': 'export-image' }, 'Disk image at this step (.img)') : null;
+    exportImage?.addEventListener('click', async () => {
+      const choices = (store.state.step ?? run.steps) + 1;
+      const a = await engine.request<{ bytes: Uint8Array; steps: number }>({ cmd: 'image', target, token: run.token, choices });
+      if (a.ok) download(`ext4lab-${what.replace(/[^A-Za-z0-9_-]+/g, '_')}-step${a.steps}.img`, a.bytes as BlobPart, 'application/octet-stream');
+      else exportImage.textContent = `no image: ${a.error.message}`;
+    });
+    const outs = run.outcomes.length ? run.outcomes.map((o) => outcomeDetails(o)) : [h('p', { class: 'small muted' }, 'no outcome in this execution')];
+    fill(
+      runHeader,
+      h(
+        'div',
+        { class: 'runhead' },
+        h(
+          'dl',
+          { class: 'kv' },
+          h('dt', {}, 'run'),
+          h('dd', {}, what),
+          h('dt', {}, 'end'),
+          h('dd', { 'data-testid': 'run-end' }, h('code', {}, run.end)),
+          h('dt', {}, 'steps'),
+          h('dd', {}, `${run.steps} (${run.preemptions} preemptions)`),
+          h('dt', {}, 'trace hash'),
+          h('dd', {}, h('code', { 'data-testid': 'trace-hash' }, run.traceHash ?? '—')),
+          h('dt', {}, 'replay token'),
+          h('dd', {}, h('code', { class: 'token', 'data-testid': 'replay-token' }, run.token)),
+        ),
+        h('div', {}, ...outs),
+        h('div', { class: 'exports' }, exportTrace, exportImage, run.divergence ? h('p', { class: 'error' }, run.divergence) : null),
+      ),
+    );
+    renderTimeline(timelineView, run, (st) => {
+      if (target.kind === 'scenario') store.set({ step: st });
+    }, target.kind === 'scenario' ? store.state.step : null);
+    renderLocks(locksView, outcome?.fewest ?? run.outcomes.find((o) => o.detail) ?? null, learned);
+    if (target.kind === 'scenario') store.set({ schedule: run.token });
+  };
+  mountRun(runBox, store, caps, engine, {
+    explored(r: ExploreBody, target: Target, what, strategy, workers, ms) {
+      learned = r.lockGraph;
+      renderOutcomes(outcomesView, r, { what, strategy, workers, ms }, async (rec) => {
+        const a = await engine.request<RunBody>({ cmd: 'replay', target, token: rec.fewest_token });
+        if (a.ok) {
+          showRun(a, target, what, rec);
+          select('timeline');
+        }
+      });
+      select('outcomes');
+    },
+    show(run, target, what) {
+      showRun(run, target, what, null);
+      select('timeline');
+    },
+    status() {},
+  });
+
+  const share = mountShare(shareBox, banner, store, engine, apply);
+  store.subscribe((s, changed) => {
+    if (changed.has('scenario') && s.scenario) fill(imageBox, imageSummary(s.scenario));
+  });
+
+  // A link in the address bar wins; a bad one leaves a message and the default scenario.
+  const fragment = location.hash;
+  if (!(fragment.length > 1 && (await share.open(fragment)))) await pick(DEFAULT_SCENARIO);
+  // A link with a schedule replays it and shows the step it names.
+  const restored = store.state;
+  if (restored.schedule && caps.explore && restored.scenario) {
+    const target: Target = { kind: 'scenario', text: restored.text, variant: restored.variant, options: restored.options };
+    const r = await engine.request<RunBody>({ cmd: 'replay', target, token: restored.schedule });
+    if (r.ok) {
+      showRun(r, target, `${restored.scenario.meta.name} / ${restored.variant}`, null);
+      select('timeline');
+    } else {
+      fill(banner, h('div', { class: 'alert', role: 'alert', 'data-testid': 'link-error', 'data-kind': r.error.kind }, `The link's schedule does not replay: ${r.error.message}`));
+    }
+  }
+  window.addEventListener('hashchange', () => {
+    const f = location.hash;
+    if (f.length > 1 && f !== shareBox.dataset.fragment) void share.open(f);
+  });
+  root.dataset.state = 'ready';
+}
