@@ -16,6 +16,7 @@ use crate::sim::{
 use super::buffered::{ext4_buffered_write_iter, filemap_read, WriteSource};
 use super::direct::ext4_dio_read_iter;
 use super::fault::FaultFlags;
+use super::handle::JournalOps;
 use super::image::ScenarioImage;
 use super::inode_ops::{ext4_setattr_like, ext4_sync_file, ksys_sync, SpaceOp};
 use super::migrate::ext4_ext_migrate;
@@ -65,8 +66,25 @@ pub fn explore_config(sc: &Scenario, rc: &RunConfig, strategy: Option<Strategy>)
     }
 }
 
-/// Build the image and the model of `sc` under `rc`.
+/// Makes the [`JournalOps`] of each execution (the journal glue passes
+/// its own to [`scenario_model_with`]).
+pub type JournalOpsFactory = Rc<dyn Fn(&Kernel) -> Rc<dyn JournalOps>>;
+
+/// The model of `sc` under `rc` on `img`, with the core's
+/// [`super::handle::DefaultJournalOps`].
 pub fn scenario_model(sc: Rc<Scenario>, rc: RunConfig, img: Rc<ScenarioImage>) -> Model {
+    scenario_model_with(sc, rc, img, None)
+}
+
+/// [`scenario_model`] with the journal seam replaced: `jops` is called once
+/// per execution, after the kernel (fs, inodes, processes) is built and
+/// before any task runs.
+pub fn scenario_model_with(
+    sc: Rc<Scenario>,
+    rc: RunConfig,
+    img: Rc<ScenarioImage>,
+    jops: Option<JournalOpsFactory>,
+) -> Model {
     Model::new(move |w| {
         let fs = match img.mount() {
             Ok(fs) => fs,
@@ -107,6 +125,10 @@ pub fn scenario_model(sc: Rc<Scenario>, rc: RunConfig, img: Rc<ScenarioImage>) -
                 );
             }
             k.procs.insert(p.name.clone(), Rc::new(proc_));
+        }
+        if let Some(f) = &jops {
+            let ops = f(&k);
+            *k.jops.borrow_mut() = ops;
         }
         let k = Rc::new(k);
         *k.me.borrow_mut() = Rc::downgrade(&k);
