@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use ext4lab::kernel::image::build_image;
-use ext4lab::kernel::runner::{explore_variant, kind_name, run_options, scenario_model};
+use ext4lab::kernel::runner::{explore_variant, kind_name, run_options, scenario_model, timeline};
 use ext4lab::scenario::link::{
     decode_link, encode_link, Link, LinkScenario, Strategy as LinkStrategy,
 };
@@ -194,7 +194,7 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
 }
 
 /// `ext4lab replay LINK [--json] [--perfetto FILE]`.
-pub fn cmd_replay(link: &str, json: bool, perfetto: Option<String>) -> i32 {
+pub fn cmd_replay(link: &str, json: bool, perfetto: Option<String>, show_timeline: bool) -> i32 {
     let l = match decode_link(link) {
         Ok(l) => l,
         Err(e) => {
@@ -256,6 +256,13 @@ pub fn cmd_replay(link: &str, json: bool, perfetto: Option<String>) -> i32 {
             "{} / {}: {:?}, trace {hash}",
             sc.meta.name, rc.variant, exec.end
         );
+        if show_timeline {
+            if let Some(t) = exec.trace.as_ref() {
+                for l in timeline(t) {
+                    println!("{l}");
+                }
+            }
+        }
         for o in &outcome {
             println!("  {} {}", o["kind"], o["detail"]);
         }

@@ -148,6 +148,9 @@ mod cli {
             /// Write the trace as Chrome trace-event JSON (opens in Perfetto).
             #[arg(long)]
             perfetto: Option<String>,
+            /// Print the kernel-named timeline (locks, bios, warnings).
+            #[arg(long)]
+            timeline: bool,
         },
     }
 
@@ -443,7 +446,12 @@ mod cli {
                 link,
                 json,
                 perfetto,
-            } => return Ok(crate::cmd_explore::cmd_replay(&link, json, perfetto)),
+                timeline,
+            } => {
+                return Ok(crate::cmd_explore::cmd_replay(
+                    &link, json, perfetto, timeline,
+                ))
+            }
             Command::Fsck { image, json } => {
                 let dev = match FileDevice::open(&image, true) {
                     Ok(d) => d,

@@ -69,6 +69,13 @@ pub async fn generic_perform_write(
                 .0
             }
         };
+        // ext4_try_to_write_inline_data: stays inline while it fits
+        let end = at + take as u64;
+        if super::inline::ext4_has_inline_data(ei)
+            && (idx != 0 || end > super::inline::max_inline_size(k, ei))
+        {
+            super::inline::ext4_convert_inline_data(k, ei).await?;
+        }
         let page = ext4_write_begin(k, ei, idx).await?;
         ei.mapping.with_page(idx, |ps| {
             ps.data[within..within + take].copy_from_slice(&bytes);
@@ -76,6 +83,13 @@ pub async fn generic_perform_write(
             ps.dirty = true;
             ps.uptodate = true;
         });
+        if super::inline::ext4_has_inline_data(ei) {
+            let new_size = end.max(ei.i_size());
+            if let Err(e) = super::inline::ext4_write_inline_data_end(k, ei, new_size).await {
+                page.unlock();
+                return Err(e);
+            }
+        }
         // ext4_write_end / ext4_da_write_end: i_size
         {
             let mut m = ei.mem.borrow_mut();
@@ -127,7 +141,8 @@ pub async fn ext4_write_begin(
     } else if !uptodate {
         ei.mapping.with_page(idx, |ps| ps.uptodate = true);
     }
-    if r.is_ok() && bh.b_blocknr.is_none() && !bh.delay {
+    if r.is_ok() && bh.b_blocknr.is_none() && !bh.delay && !super::inline::ext4_has_inline_data(ei)
+    {
         r = if k.delalloc() {
             ext4_da_get_block_prep(k, ei, idx).await
         } else {

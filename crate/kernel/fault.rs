@@ -72,6 +72,7 @@ pub async fn handle_mm_fault(
     flags: FaultFlags,
     retried: bool,
 ) -> VmFault {
+    // (retried: FAULT_FLAG_TRIED)
     let _f = crate::kfn!("handle_mm_fault");
     // Present in the page tables already?
     ei.mapping.i_pages_loc.read().await;
@@ -155,6 +156,9 @@ pub async fn filemap_fault(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
 /// Precondition: the page is locked.
 pub async fn ext4_readpage(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResult<()> {
     let _f = crate::kfn!("ext4_readpage");
+    if super::inline::ext4_has_inline_data(ei) {
+        return super::inline::ext4_readpage_inline(k, ei, index).await;
+    }
     let bs = k.block_size();
     let m = ext4_map_blocks(k, ei, index as u32, MapFlags::empty()).await?;
     let (data, prov) = match (m.m_pblk, m.unwritten) {
@@ -185,13 +189,57 @@ pub async fn ext4_readpage(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
 /// dirty, or why not.
 pub async fn ext4_page_mkwrite(
     k: &Kernel,
-    _p: &Process,
+    p: &Process,
     ei: &Ext4InodeInfo,
     index: u64,
-    _flags: FaultFlags,
-    _retried: bool,
+    flags: FaultFlags,
+    retried: bool,
 ) -> VmFault {
     let _f = crate::kfn!("ext4_page_mkwrite");
+    // What to do with inline data (S2's variants).
+    match k.switch("mkwrite_inline") {
+        // rely on write(2)/truncate(2) to convert
+        "none" => {}
+        // convert under inode_lock, taken while the fault holds mmap_lock
+        "inode-lock" if super::inline::ext4_has_inline_data(ei) => {
+            super::state::inode_lock(ei).await;
+            let r = super::inline::ext4_convert_inline_data(k, ei).await;
+            super::state::inode_unlock(ei);
+            if let Err(e) = r {
+                return VmFault::Error(e);
+            }
+        }
+        // drop mmap_lock, take inode_lock, convert, VM_FAULT_RETRY
+        "fault-retry" if !retried => {
+            ei.xattr_sem.down_read().await;
+            let inline = super::inline::ext4_has_inline_data(ei);
+            ei.xattr_sem.up_read();
+            if inline {
+                if !flags.allow_retry {
+                    return VmFault::Error(Errno::SIGBUS);
+                }
+                p.mmap_lock.up_read(); // release_fault_lock
+                super::state::inode_lock(ei).await;
+                let r = super::inline::ext4_convert_inline_data(k, ei).await;
+                super::state::inode_unlock(ei);
+                return match r {
+                    Ok(()) => VmFault::Retry,
+                    Err(e) => {
+                        p.mmap_lock.down_read().await;
+                        VmFault::Error(e)
+                    }
+                };
+            }
+        }
+        "fault-retry" => {}
+        // current code: ext4_convert_inline_data() under xattr_sem only
+        "xattr-sem" => {
+            if let Err(e) = super::inline::ext4_convert_inline_data(k, ei).await {
+                return VmFault::Error(e);
+            }
+        }
+        _ => {}
+    }
     // sb_start_pagefault(); file_update_time();
     ei.invalidate_lock.down_read().await;
     // Delalloc case is easy...
@@ -267,7 +315,10 @@ pub async fn block_page_mkwrite(
         return VmFault::NoPage;
     }
     let bh = ei.mapping.with_page(index, |ps| ps.bh).unwrap_or_default();
-    if bh.b_blocknr.is_none() && !bh.delay {
+    // An inline-data inode has no blocks to map: the page is just dirtied
+    // (what the no-convert proposal leaves to writeback).
+    let inline = super::inline::ext4_has_inline_data(ei);
+    if bh.b_blocknr.is_none() && !bh.delay && !inline {
         let r = match get_block {
             GetBlock::DaPrep => ext4_da_get_block_prep(k, ei, index).await,
             GetBlock::Normal => ext4_get_block(k, ei, index, false).await,

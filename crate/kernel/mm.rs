@@ -70,6 +70,9 @@ pub enum Access<'a> {
     Load,
     /// A CPU store of these bytes.
     Store(&'a [u8]),
+    /// get_user_pages(FOLL_WRITE): fault the pages in writable, pin them,
+    /// change no byte.
+    PinWrite,
 }
 
 /// A user access of `len` bytes at `off` inside mapping `map` of process
@@ -102,7 +105,7 @@ pub async fn user_access(
         let within = (pos % PAGE_SIZE) as usize;
         let take = ((PAGE_SIZE as usize - within) as u64).min(len - done) as usize;
         let ei = k.inode(&vma.file)?;
-        let write = matches!(access, Access::Store(_));
+        let write = matches!(access, Access::Store(_) | Access::PinWrite);
         match handle_mm_fault(k, p, &ei, index, write, flags, retries > 0).await {
             VmFault::Retry => {
                 // the handler released mmap_lock (FAULT_FLAG_ALLOW_RETRY)
@@ -136,6 +139,8 @@ pub async fn user_access(
                             ps.prov[within..within + take].fill(ei.ino);
                             ps.dirty = true;
                             (Vec::new(), Vec::new())
+                        } else if let Access::PinWrite = &access {
+                            (Vec::new(), Vec::new())
                         } else {
                             (
                                 ps.data[within..within + take].to_vec(),
@@ -154,7 +159,7 @@ pub async fn user_access(
                         src,
                         crate::sim::current_task_name(),
                     );
-                } else {
+                } else if let Access::Load = &access {
                     let log = k.log.borrow();
                     let pblk = ei.mapping.with_page(index, |ps| ps.bh.b_blocknr).flatten();
                     if let Some(o) = super::provenance::check_read(

@@ -26,6 +26,7 @@ pub mod direct;
 pub mod fault;
 pub mod handle;
 pub mod image;
+pub mod inline;
 pub mod inode_ops;
 pub mod migrate;
 pub mod mm;

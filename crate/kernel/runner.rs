@@ -16,6 +16,7 @@ use crate::sim::{
 use super::buffered::{ext4_buffered_write_iter, filemap_read, WriteSource};
 use super::direct::ext4_dio_read_iter;
 use super::fault::FaultFlags;
+use super::handle::JournalOps;
 use super::image::ScenarioImage;
 use super::inode_ops::{ext4_setattr_like, ext4_sync_file, ksys_sync, SpaceOp};
 use super::migrate::ext4_ext_migrate;
@@ -65,8 +66,25 @@ pub fn explore_config(sc: &Scenario, rc: &RunConfig, strategy: Option<Strategy>)
     }
 }
 
-/// Build the image and the model of `sc` under `rc`.
+/// Makes the [`JournalOps`] of each execution (the journal glue passes
+/// its own to [`scenario_model_with`]).
+pub type JournalOpsFactory = Rc<dyn Fn(&Kernel) -> Rc<dyn JournalOps>>;
+
+/// The model of `sc` under `rc` on `img`, with the core's
+/// [`super::handle::DefaultJournalOps`].
 pub fn scenario_model(sc: Rc<Scenario>, rc: RunConfig, img: Rc<ScenarioImage>) -> Model {
+    scenario_model_with(sc, rc, img, None)
+}
+
+/// [`scenario_model`] with the journal seam replaced: `jops` is called once
+/// per execution, after the kernel (fs, inodes, processes) is built and
+/// before any task runs.
+pub fn scenario_model_with(
+    sc: Rc<Scenario>,
+    rc: RunConfig,
+    img: Rc<ScenarioImage>,
+    jops: Option<JournalOpsFactory>,
+) -> Model {
     Model::new(move |w| {
         let fs = match img.mount() {
             Ok(fs) => fs,
@@ -107,6 +125,10 @@ pub fn scenario_model(sc: Rc<Scenario>, rc: RunConfig, img: Rc<ScenarioImage>) -
                 );
             }
             k.procs.insert(p.name.clone(), Rc::new(proc_));
+        }
+        if let Some(f) = &jops {
+            let ops = f(&k);
+            *k.jops.borrow_mut() = ops;
         }
         let k = Rc::new(k);
         *k.me.borrow_mut() = Rc::downgrade(&k);
@@ -260,12 +282,8 @@ pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<(
             let flags = FaultFlags {
                 allow_retry: *allow_retry,
             };
-            let zeros;
             let access = if *write {
-                // FOLL_WRITE: fault the page writable; the bytes written
-                // are the page's own (a pin, not a store)
-                zeros = vec![0u8; *len as usize];
-                Access::Store(&zeros)
+                Access::PinWrite
             } else {
                 Access::Load
             };
@@ -429,4 +447,41 @@ pub fn explore_variant(
         cfg.max_executions = b;
     }
     Ok((rc.clone(), explore(&model, &cfg, &mut NoObserver)))
+}
+
+/// A compact, kernel-named timeline of a traced execution: one line per
+/// lock acquire/block, bio submit/complete, warning, error and flush of a
+/// buffered store, with the step, the task and its innermost kernel
+/// function (for the scenario pages and `ext4lab replay --timeline`).
+pub fn timeline(trace: &crate::sim::trace::Trace) -> Vec<String> {
+    use crate::sim::trace::EventKind as E;
+    let mut out = Vec::new();
+    for ev in &trace.events {
+        let task = ev
+            .task
+            .and_then(|t| trace.tasks.get(t as usize))
+            .map(|t| t.name.as_str())
+            .unwrap_or("-");
+        let func = ev.stack.last().map(String::as_str).unwrap_or("");
+        let what = match &ev.kind {
+            E::Acquire { lock, mode, .. } => format!("acquires {lock} ({mode:?})"),
+            E::Block { lock } => format!("blocks on {lock}"),
+            E::BioSubmit { bio, block, write } => format!(
+                "submits bio {bio} ({} block {block})",
+                if *write { "write" } else { "read" }
+            ),
+            E::BioComplete { bio, block } => format!("bio {bio} completes (block {block})"),
+            E::Warn { site } => format!("WARNING: {site}"),
+            E::Error { site, errno } => format!("{site} returns {errno}"),
+            E::Flush { atomic, task } => format!("{task}'s store to {atomic} becomes visible"),
+            E::Crash { point } => format!("crash at {point}"),
+            E::Note { text } => text.clone(),
+            _ => continue,
+        };
+        out.push(format!(
+            "{:>4}  {:<24} {:<32} {}",
+            ev.step, task, func, what
+        ));
+    }
+    out
 }

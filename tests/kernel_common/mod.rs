@@ -117,3 +117,35 @@ pub fn pct_finds(
     .unwrap();
     rep.outcomes.iter().any(|r| kind_name(&r.key.kind) == kind)
 }
+
+/// The "found" rows of `variant`, each looked for with PCT alone (the
+/// scenario's seed and budget); the outcome must name the row's tasks.
+#[allow(dead_code)]
+pub fn check_found_by_pct(id: &str, variant: &str) -> (Vec<String>, bool) {
+    let sc = scenario(id);
+    let mut lines = Vec::new();
+    let mut ok = true;
+    for (rc, e) in sc.expectations().expect("rows") {
+        if rc.variant != variant || e.expect != Presence::Found {
+            continue;
+        }
+        let pct = Strategy::Pct {
+            seed: sc.explore.seed,
+            depth: sc.explore.pct_depth.max(1),
+        };
+        let (_, rep) = explore_variant(&sc, variant, &rc.options, Some(pct), None).unwrap();
+        let kind = e.kind.as_str();
+        let hit = rep
+            .outcomes
+            .iter()
+            .any(|r| matches(r, kind, &e.tasks, &e.errno));
+        ok &= hit;
+        lines.push(format!(
+            "{id} {variant} {:?} {kind} found by PCT in {} executions: {}",
+            rc.options,
+            rep.stats.executions,
+            if hit { "PASS" } else { "FAIL" }
+        ));
+    }
+    (lines, ok)
+}

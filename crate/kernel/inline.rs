@@ -1,0 +1,141 @@
+//! Inline data in the simulated paths: `ext4_readpage_inline`,
+//! `ext4_try_to_write_inline_data` / `ext4_write_inline_data_end`, and
+//! `ext4_convert_inline_data` (with the `WARN_ON(!inode_is_locked(inode))`
+//! of the helper S1's patch introduced), which `ext4_page_mkwrite` calls as
+//! the S2 variant (`mkwrite_inline`) says.
+
+use crate::engine::inode::{EXT4_EXTENTS_FL, EXT4_INLINE_DATA_FL};
+
+use super::handle::{ext4_journal_start, ext4_journal_stop, HandleType};
+use super::pagecache::PAGE_SIZE;
+use super::state::{state_bits, Ext4InodeInfo, KResult, Kernel};
+
+/// The warning the conversion helper fires when called without `i_rwsem`.
+pub const WARN_CONVERT_UNLOCKED: &str = "WARN_ON(!inode_is_locked(inode))";
+
+/// `ext4_has_inline_data`. Precondition: `xattr_sem` held, or the caller
+/// accepts a racy answer.
+pub fn ext4_has_inline_data(ei: &Ext4InodeInfo) -> bool {
+    ei.test_flag(EXT4_INLINE_DATA_FL)
+}
+
+/// `ext4_get_max_inline_size`: bytes that fit inline (0 on error).
+pub fn max_inline_size(k: &Kernel, ei: &Ext4InodeInfo) -> u64 {
+    let mut fs = k.fs.borrow_mut();
+    fs.read_inode_raw(ei.ino)
+        .ok()
+        .and_then(|raw| crate::engine::inline::max_inline_size(&raw, ei.ino).ok())
+        .unwrap_or(0) as u64
+}
+
+/// Re-read the on-disk inode after the engine changed it (inline ops).
+fn refresh(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
+    let raw =
+        k.fs.borrow_mut()
+            .ext4_iget(ei.ino)
+            .map_err(|e| k.engine_error("ext4_iget", e))?;
+    let mut m = ei.mem.borrow_mut();
+    let migrate = m.i_flags & super::state::EXT4_EXT_MIGRATE;
+    m.i_flags = raw.i_flags | migrate;
+    m.i_size = raw.size();
+    m.i_disksize = raw.size();
+    m.raw = raw;
+    Ok(())
+}
+
+/// `ext4_readpage_inline`: the page gets the inline bytes, zero-filled.
+/// Precondition: the page is locked.
+pub async fn ext4_readpage_inline(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResult<()> {
+    let _f = crate::kfn!("ext4_readpage_inline");
+    ei.xattr_sem.down_read().await;
+    let data = if index == 0 {
+        k.fs.borrow_mut().read_inline_data(ei.ino)
+    } else {
+        Ok(Vec::new())
+    };
+    ei.xattr_sem.up_read();
+    let data = data.map_err(|e| k.engine_error("ext4_readpage_inline", e))?;
+    ei.mapping.with_page(index, |ps| {
+        ps.data.fill(0);
+        ps.prov.fill(0);
+        let n = data.len().min(PAGE_SIZE as usize);
+        ps.data[..n].copy_from_slice(&data[..n]);
+        ps.prov[..n].fill(ei.ino);
+        ps.uptodate = true;
+        ps.bh = Default::default();
+    });
+    Ok(())
+}
+
+/// `ext4_write_inline_data_end`: copy the page's first `new_size` bytes
+/// into the inode under `xattr_sem` (write); the page is clean afterwards.
+/// Returns false (nothing done) if the data no longer fits inline.
+/// Precondition: the page is locked.
+pub async fn ext4_write_inline_data_end(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    new_size: u64,
+) -> KResult<bool> {
+    let _f = crate::kfn!("ext4_write_inline_data_end");
+    ei.xattr_sem.down_write().await;
+    let r = async {
+        if !ext4_has_inline_data(ei) {
+            return Ok(false);
+        }
+        let data = ei
+            .mapping
+            .with_page(0, |ps| ps.data[..new_size.min(PAGE_SIZE) as usize].to_vec())
+            .unwrap_or_default();
+        k.ext4_mark_inode_dirty(ei)?;
+        let fit =
+            k.fs.borrow_mut()
+                .write_inline_data(ei.ino, &data, true)
+                .map_err(|e| k.engine_error("ext4_write_inline_data_end", e))?;
+        refresh(k, ei)?;
+        if fit {
+            ei.mapping.with_page(0, |ps| ps.dirty = false);
+        }
+        Ok(fit)
+    }
+    .await;
+    ei.xattr_sem.up_write();
+    r
+}
+
+/// `ext4_convert_inline_data`: move inline data to a block (journal
+/// handle, `xattr_sem` (write), `i_data_sem` (write) for the allocation).
+/// Fires `WARN_ON(!inode_is_locked(inode))` when `i_rwsem` is not held.
+pub async fn ext4_convert_inline_data(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
+    let _f = crate::kfn!("ext4_convert_inline_data");
+    crate::sim::warn_on(!ei.inode_is_locked(), WARN_CONVERT_UNLOCKED);
+    ei.i_flags_loc.read().await;
+    if !ext4_has_inline_data(ei) {
+        return Ok(());
+    }
+    let handle = ext4_journal_start(k, ei, HandleType::Inode, 8).await?;
+    ei.xattr_sem.down_write().await;
+    let r = async {
+        if !ext4_has_inline_data(ei) {
+            return Ok(());
+        }
+        ei.i_data_sem.down_write().await;
+        k.balloc_loc.write().await;
+        let r = k.ext4_mark_inode_dirty(ei).and_then(|_| {
+            k.fs.borrow_mut()
+                .ext4_convert_inline_data(ei.ino)
+                .map_err(|e| k.engine_error("ext4_convert_inline_data", e))
+        });
+        let r = r.and_then(|_| refresh(k, ei));
+        if r.is_ok() {
+            let mut m = ei.mem.borrow_mut();
+            m.i_state_flags &= !state_bits::EXT4_STATE_MAY_INLINE_DATA;
+            m.i_flags |= EXT4_EXTENTS_FL & m.raw.i_flags;
+        }
+        ei.i_data_sem.up_write();
+        r
+    }
+    .await;
+    ei.xattr_sem.up_write();
+    ext4_journal_stop(k, handle);
+    r
+}
