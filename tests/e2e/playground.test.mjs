@@ -236,6 +236,27 @@ test('a share link restores the page state in a fresh page', async () => {
   });
 });
 
+test('a stored s5 replay link opens, replays, and shows the stale data with the native trace hash', async (t) => {
+  await withPage(async (page, pg) => {
+    const fx = JSON.parse(await readFile('tests/fixtures/replay/s5-dio-begin-late-mount-delalloc-stale-data.json', 'utf8'));
+    await page.goto(pg.url);
+    await ready(page);
+    if (await scenariosCannotRun(page)) return t.skip(NO_ENGINE);
+    await page.goto(pg.url + fx.link);
+    await ready(page);
+    await page.getByTestId('trace-hash').waitFor({ timeout: 60_000 });
+    assert.equal(await page.getByTestId('link-error').count(), 0);
+    // tests/kernel_replay.rs checks the same hash natively.
+    assert.equal(await page.getByTestId('trace-hash').textContent(), fx.trace_hash);
+    assert.match(await page.getByTestId('run-header').textContent(), /stale-data/);
+    await page.screenshot({ path: join(ARTIFACTS, 's5-replay-link.png'), fullPage: true });
+    // The disk image at the chosen step downloads as an ext4 image.
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-image').click()]);
+    const img = await readFile(await dl.path());
+    assert.equal(img.readUInt16LE(0x438), 0xef53, 'ext4 superblock magic');
+  });
+});
+
 // ---- exploration of scenarios: needs crate/kernel on main ----
 // These run as soon as the build can run scenarios (capabilities.explore);
 // until then the page disables the scenario target and they skip.
@@ -254,6 +275,9 @@ test('s5 before the fix: exploring finds stale data, and its link replays to the
     assert.equal(await page.getByTestId('scenario-picker').inputValue(), 's5');
     await page.getByTestId('variant-dio-begin-late').check();
     await page.getByTestId('target').selectOption('scenario');
+    // PCT within the scenario's budget finds it (tests/scenarios_s5.rs checks the same natively).
+    await page.getByTestId('strategy').selectOption('pct');
+    await page.getByTestId('runs').fill('2000');
     await page.getByTestId('explore').click();
     await page.getByTestId('outcome-stale-data').waitFor({ timeout: 240_000 });
     await page.screenshot({ path: join(ARTIFACTS, 's5-outcomes.png'), fullPage: true });
