@@ -2,7 +2,7 @@
 # Run every test group (or the ones named), then print one summary line.
 #   scripts/test.sh                 all groups
 #   scripts/test.sh native wasm     just those
-# Groups: lint native wasm e2e. Logs: target/test-logs/<group>.log
+# Groups: lint (fmt, clippy) native wasm e2e (build pkg/ and dist/, tsc, page tests). Logs: target/test-logs/<group>.log
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -54,12 +54,13 @@ for g in "${groups[@]}"; do
       stage fmt cargo fmt --all -- --check
       stage clippy cargo clippy --all-targets -- -D warnings
       stage clippy-wasm cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
-      stage typecheck npx tsc --noEmit -p .
       ;;
     native) stage native cargo test --all-targets ;;
     wasm) stage wasm wasm_tests ;;
     e2e)
       stage build-wasm scripts/build-wasm.sh
+      # The page's types import pkg/ (generated), so this runs after build-wasm.
+      stage typecheck npx tsc --noEmit -p .
       stage build-web npx vite build
       stage e2e node --test tests/e2e/
       ;;

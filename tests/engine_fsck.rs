@@ -309,7 +309,7 @@ fn corrupt_metadata_never_panics() {
         if let Ok(mut fs) = Ext4Fs::open(MemDevice::from_bytes(&img), Default::default()) {
             for path in ["/f0", "/f1", "/f2", "/d/x", "/s"] {
                 if let Ok(ino) = fs.lookup(path) {
-                    let _ = fs.read_all(ino);
+                    let _ = fs.read(ino, 0, &mut [0u8; 65536]);
                 }
             }
             let _ = fs
@@ -384,4 +384,29 @@ fn directory_hard_link_and_ea_inode_flag() {
         "{:?}",
         r.findings
     );
+}
+
+#[test]
+fn broken_resize_inode() {
+    let d = tmpdir();
+    let p = sample(d.path(), "");
+    // A primary reserved GDT block that no longer lists its backups.
+    let fs = Ext4Fs::open(load(&p), Default::default()).unwrap();
+    let desc = ext4lab::engine::balloc::gdt_blocks(&fs.sb);
+    let pblk = fs.sb.s_first_data_block as u64 + 1 + desc + 3;
+    drop(fs);
+    let mut bytes = std::fs::read(&p).unwrap();
+    bytes[pblk as usize * 1024] ^= 0x01;
+    std::fs::write(&p, &bytes).unwrap();
+    // e2fsck -n: "Resize inode not valid. Recreate? no", exit status 0.
+    let r = both(&p, true);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| matches!(f, Finding::ResizeInodeInvalid { .. })),
+        "{:?}",
+        r.findings
+    );
+    let (_, text) = e2fsck(&p);
+    assert!(text.contains("Resize inode not valid"), "{text}");
 }

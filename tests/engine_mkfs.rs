@@ -49,8 +49,7 @@ fn mkfs_block_mapped_ext3_style() {
     check(16, "^extent,^64bit,^metadata_csum", Some(4096));
 }
 
-/// Geometry and features match mkfs.ext4's for the same size (resize_inode
-/// and its reserved GDT blocks aside).
+/// Geometry, features and reserved GDT blocks match mkfs.ext4's for the same size.
 #[test]
 fn geometry_matches_mkfs_ext4() {
     use ext4lab::device::MemDevice;
@@ -78,9 +77,13 @@ fn geometry_matches_mkfs_ext4() {
         assert_eq!(a.s_desc_size, b.s_desc_size, "{mb} MiB");
         assert_eq!(a.s_inode_size, b.s_inode_size, "{mb} MiB");
         assert_eq!(a.s_log_groups_per_flex, b.s_log_groups_per_flex, "{mb} MiB");
+        assert_eq!(a.s_feature_compat, b.s_feature_compat, "{mb} MiB");
+        assert!(b.s_feature_compat & COMPAT_RESIZE_INODE != 0);
+        assert_eq!(a.s_reserved_gdt_blocks, b.s_reserved_gdt_blocks, "{mb} MiB");
+        // The same first blocks: bitmaps start after the reserved GDT blocks.
         assert_eq!(
-            a.s_feature_compat & !COMPAT_RESIZE_INODE,
-            b.s_feature_compat,
+            theirs.group_desc(0).unwrap().block_bitmap(a),
+            ours.group_desc(0).unwrap().block_bitmap(b),
             "{mb} MiB"
         );
         assert_eq!(a.s_feature_incompat, b.s_feature_incompat, "{mb} MiB");

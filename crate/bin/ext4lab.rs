@@ -363,8 +363,18 @@ mod cli {
             Command::Cat { image, path } => {
                 let mut fs = open(&image, false)?;
                 let ino = fs.lookup(&path)?;
-                let data = fs.read_all(ino)?;
-                std::io::stdout().lock().write_all(&data).map_err(io)?;
+                // Streamed in 1 MiB pieces: a (corrupt) huge i_size costs no memory.
+                let mut out = std::io::stdout().lock();
+                let mut buf = vec![0u8; 1 << 20];
+                let mut off = 0u64;
+                loop {
+                    let n = fs.read(ino, off, &mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    out.write_all(&buf[..n]).map_err(io)?;
+                    off += n as u64;
+                }
             }
             Command::Write { image, path } => {
                 let mut data = Vec::new();

@@ -391,7 +391,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             .iter()
             .find(|e| e.entry.name == b"..")
             .map_or(dir, |e| e.entry.inode);
-        self.clear_inline_to_extents(dir)?;
+        self.ext4_destroy_inline_data(dir)?;
         let mut inode = self.ext4_iget(dir)?;
         let m = self.ext4_map_blocks_inode(dir, &mut inode, 0, 1, MapFlags::CREATE)?;
         let pblk = m.m_pblk.ok_or(Ext4Error::NoSpace)?;

@@ -760,7 +760,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             return Ok(());
         }
         let data = self.read_inline_data(ino)?;
-        self.clear_inline_to_extents(ino)?;
+        self.ext4_destroy_inline_data(ino)?;
         if data.is_empty() {
             return Ok(());
         }

@@ -8,6 +8,9 @@ use super::inode::{Ext4Inode, EXT4_EXTENTS_FL, EXT4_INLINE_DATA_FL};
 use super::map::MapFlags;
 use crate::device::BlockDevice;
 
+/// The largest file `read_all` returns in one buffer (4 GiB).
+pub const READ_ALL_MAX: u64 = 4 << 30;
+
 /// The largest logical block an extent maps (`EXT_MAX_BLOCKS - 1`).
 pub const EXT4_MAX_LBLK: u32 = 0xFFFF_FFFE;
 
@@ -90,9 +93,13 @@ impl<D: BlockDevice> Ext4Fs<D> {
         Ok(n)
     }
 
-    /// The whole contents of a file.
+    /// The whole contents of a file (at most [`READ_ALL_MAX`] bytes; use
+    /// `read` in pieces for larger or untrusted sizes).
     pub fn read_all(&mut self, ino: u32) -> Result<Vec<u8>> {
         let size = self.ext4_iget(ino)?.size();
+        if size > READ_ALL_MAX {
+            return Err(Ext4Error::FileTooBig);
+        }
         let len = usize::try_from(size).map_err(|_| Ext4Error::FileTooBig)?;
         let mut out = vec![0u8; len];
         let n = self.read(ino, 0, &mut out)?;

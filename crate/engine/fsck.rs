@@ -140,6 +140,11 @@ pub enum Finding {
     UnexpectedEaInodeFlag {
         ino: u32,
     },
+    /// The resize inode does not describe the reserved GDT blocks. e2fsck
+    /// -n reports "Resize inode not valid" with exit status 0: a note.
+    ResizeInodeInvalid {
+        what: String,
+    },
     /// Superblock totals: the kernel keeps these loosely, e2fsck only notes them.
     WrongFreeBlocks {
         recorded: u64,
@@ -163,6 +168,7 @@ impl Finding {
                 | Finding::WrongFreeInodes { .. }
                 | Finding::GroupDescChecksum { .. }
                 | Finding::UnexpectedEaInodeFlag { .. }
+                | Finding::ResizeInodeInvalid { .. }
         )
     }
 }
@@ -602,6 +608,10 @@ impl<D: BlockDevice> Ext4Fs<D> {
                     ino,
                     what: format!("DIND block {dind} out of range"),
                 });
+                return Ok(());
+            }
+            if let Some(what) = self.check_resize_inode(inode, dind)? {
+                f.push(Finding::ResizeInodeInvalid { what });
             }
             return Ok(());
         }
@@ -609,6 +619,45 @@ impl<D: BlockDevice> Ext4Fs<D> {
             return self.check_inode_blocks(f, claim, ino, inode);
         }
         Ok(())
+    }
+
+    /// `check_resize_inode`: the DIND block names each primary reserved
+    /// GDT block, and each of those lists its copy in every backup group.
+    fn check_resize_inode(&mut self, inode: &Ext4Inode, dind: u64) -> Result<Option<String>> {
+        let sb = self.sb.clone();
+        let rsv = sb.s_reserved_gdt_blocks as u64;
+        if rsv == 0 {
+            return Ok(None);
+        }
+        if dind == 0 || (0..15).any(|i| i != 13 && super::ondisk::le32(&inode.i_block, 4 * i) != 0)
+        {
+            return Ok(Some("resize inode must map only a DIND block".into()));
+        }
+        let apb = self.block_size() as u64 / 4;
+        let desc = gdt_blocks(&sb);
+        let dbuf = self.bread(dind)?;
+        let backups: Vec<u32> = (1..self.groups_count())
+            .filter(|&g| ext4_bg_has_super(&sb, g))
+            .collect();
+        for r in 0..rsv {
+            let pblk = sb.s_first_data_block as u64 + 1 + desc + r;
+            let off = ((desc + r) % apb) as usize;
+            if super::ondisk::le32(&dbuf, 4 * off) as u64 != pblk {
+                return Ok(Some(format!(
+                    "resize DIND entry {off} is not reserved GDT block {pblk}"
+                )));
+            }
+            let ind = self.bread(pblk)?;
+            for (k, &g) in backups.iter().enumerate().take(apb as usize) {
+                let expect = pblk + g as u64 * sb.s_blocks_per_group as u64;
+                if super::ondisk::le32(&ind, 4 * k) as u64 != expect {
+                    return Ok(Some(format!(
+                        "reserved GDT block {pblk} entry {k} is not {expect}"
+                    )));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Claim the blocks of one in-use inode and check `i_blocks` and size.

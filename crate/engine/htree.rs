@@ -366,7 +366,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             size += sz;
             moved += 1;
         }
-        let split = (map.len() - moved).max(1);
+        let split = (map.len() - moved).max(1).min(map.len());
         let hash2 = map.get(split).map_or(hash, |e| e.0);
         let continued = split > 0 && map.get(split).is_some() && map[split - 1].0 == hash2;
         let (nl, np) = self.dir_append(dir, inode)?;

@@ -142,7 +142,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
     pub fn ext4_convert_inline_data(&mut self, ino: u32) -> Result<()> {
         self.check_writable()?;
         let data = self.read_inline_data(ino)?;
-        self.clear_inline_to_extents(ino)?;
+        self.ext4_destroy_inline_data(ino)?;
         if !data.is_empty() {
             let mut inode = self.ext4_iget(ino)?;
             let res = self.ext4_map_blocks_inode(ino, &mut inode, 0, 1, MapFlags::CREATE)?;
@@ -157,9 +157,15 @@ impl<D: BlockDevice> Ext4Fs<D> {
         Ok(())
     }
 
-    /// Drop `system.data`, clear INLINE_DATA_FL and start an empty extent
-    /// tree (or an empty block map without the extent feature).
-    pub(crate) fn clear_inline_to_extents(&mut self, ino: u32) -> Result<()> {
+    /// `ext4_destroy_inline_data_nolock`: drop `system.data`, clear
+    /// INLINE_DATA_FL and start an empty extent tree (or an empty block map
+    /// without the extent feature). The inline bytes are gone afterwards:
+    /// read them first (`read_inline_data`) and put them where the variant
+    /// being simulated puts them (a journalled metadata block, or a page
+    /// written back as ordered data).
+    ///
+    /// Preconditions: `xattr_sem` held for write (and `i_rwsem` in the fixed code).
+    pub fn ext4_destroy_inline_data(&mut self, ino: u32) -> Result<()> {
         let mut raw = self.read_inode_raw(ino)?;
         let attrs: Vec<XattrEntry> = ibody_get(&raw, ino)?
             .into_iter()

@@ -2,10 +2,11 @@
 //! placement of bitmaps and inode tables, sparse_super backups, root and
 //! lost+found, and the journal inode with a jbd2 v2 superblock.
 //!
-//! Differences from mke2fs, on purpose: no resize_inode (no reserved GDT
-//! blocks), every bitmap is written initialised (no BLOCK_UNINIT /
-//! INODE_UNINIT), and the metadata of each flex group is packed from the
-//! start of its first group.
+//! Differences from mke2fs, on purpose: every bitmap is written
+//! initialised (no BLOCK_UNINIT / INODE_UNINIT), and the metadata of each
+//! flex group is packed from the start of its first group (bitmaps of all
+//! its groups, then the inode tables). Geometry (block size, inode count,
+//! reserved GDT blocks for resize_inode, journal size) follows mke2fs.
 
 use super::balloc::{blocks_in_group, gdt_blocks, group_first_block, set_bit, test_bit};
 use super::csum::ext4_chksum;
@@ -49,7 +50,10 @@ impl Default for MkfsOptions {
             block_size: None,
             inode_size: 256,
             inode_ratio: None,
-            feature_compat: COMPAT_HAS_JOURNAL | COMPAT_EXT_ATTR | COMPAT_DIR_INDEX,
+            feature_compat: COMPAT_HAS_JOURNAL
+                | COMPAT_EXT_ATTR
+                | COMPAT_DIR_INDEX
+                | COMPAT_RESIZE_INODE,
             feature_incompat: INCOMPAT_FILETYPE
                 | INCOMPAT_EXTENTS
                 | INCOMPAT_64BIT
@@ -74,6 +78,7 @@ const FEATURES: &[(&str, u8, u32)] = &[
     ("has_journal", 0, COMPAT_HAS_JOURNAL),
     ("ext_attr", 0, COMPAT_EXT_ATTR),
     ("dir_index", 0, COMPAT_DIR_INDEX),
+    ("resize_inode", 0, COMPAT_RESIZE_INODE),
     ("filetype", 1, INCOMPAT_FILETYPE),
     ("extent", 1, INCOMPAT_EXTENTS),
     ("extents", 1, INCOMPAT_EXTENTS),
@@ -295,6 +300,60 @@ fn write_block_map<D: BlockDevice>(
     Ok(())
 }
 
+/// `calc_reserved_gdt_blocks`: descriptor blocks to reserve so the
+/// filesystem can grow 1024-fold (or to 2^32 blocks), at most one
+/// indirect block's worth.
+fn calc_reserved_gdt_blocks(sb: &Ext4SuperBlock) -> u16 {
+    let blocks = sb.blocks_count();
+    let max_blocks: u64 = if blocks < 0xffff_ffff / 1024 {
+        blocks * 1024
+    } else {
+        0xffff_ffff
+    };
+    let rsv_groups =
+        (max_blocks - sb.s_first_data_block as u64).div_ceil(sb.s_blocks_per_group as u64);
+    let per = sb.block_size() as u64 / sb.desc_size() as u64;
+    let rsv = rsv_groups.div_ceil(per).saturating_sub(gdt_blocks(sb));
+    rsv.min(sb.block_size() as u64 / 4) as u16
+}
+
+/// `ext2fs_create_resize_inode`: the resize inode (7) maps the reserved
+/// GDT blocks through its DIND block: DIND entry `(gdt_blocks + r) %
+/// addr_per_block` is primary reserved block `r`, which in turn lists the
+/// same block in every backup group. Returns the blocks it counts.
+fn ext2fs_create_resize_inode<D: BlockDevice>(
+    dev: &mut D,
+    sb: &Ext4SuperBlock,
+    dind: u64,
+    inode: &mut Ext4Inode,
+) -> Result<u64> {
+    let bs = sb.block_size() as u64;
+    let apb = bs / 4;
+    let desc = gdt_blocks(sb);
+    let backups: Vec<u32> = (1..sb.groups_count())
+        .filter(|&g| ext4_bg_has_super(sb, g))
+        .collect();
+    let mut dind_buf = vec![0u8; bs as usize];
+    let mut counted = 1u64;
+    for r in 0..sb.s_reserved_gdt_blocks as u64 {
+        let gdt_blk = sb.s_first_data_block as u64 + 1 + desc + r;
+        let off = ((desc + r) % apb) as usize;
+        dind_buf[4 * off..4 * off + 4].copy_from_slice(&(gdt_blk as u32).to_le_bytes());
+        let mut ind = vec![0u8; bs as usize];
+        for (k, &g) in backups.iter().enumerate().take(apb as usize) {
+            let b = gdt_blk + g as u64 * sb.s_blocks_per_group as u64;
+            ind[4 * k..4 * k + 4].copy_from_slice(&(b as u32).to_le_bytes());
+        }
+        counted += 1 + backups.len() as u64;
+        dev.write_at(gdt_blk * bs, &ind)?;
+    }
+    dev.write_at(dind * bs, &dind_buf)?;
+    inode.i_block = [0; 60];
+    inode.i_block[52..56].copy_from_slice(&(dind as u32).to_le_bytes());
+    inode.set_size((apb * apb + apb + 12) * bs);
+    Ok(counted)
+}
+
 /// Format `dev` and return it opened.
 pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>> {
     let size = dev.size();
@@ -394,6 +453,9 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>>
         sb.s_checksum_seed = ext4_chksum(!0, &sb.s_uuid);
     }
     sb.set_r_blocks_count(blocks / 20);
+    if sb.has_compat(COMPAT_RESIZE_INODE) {
+        sb.s_reserved_gdt_blocks = calc_reserved_gdt_blocks(&sb);
+    }
 
     // ---- placement -----------------------------------------------------
     let itb = (ipg as u64 * isz as u64).div_ceil(bs as u64);
@@ -457,6 +519,11 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>>
         fg += flex;
     }
     // Root and lost+found blocks, then the journal in the middle group.
+    let resize_dind = if sb.s_reserved_gdt_blocks > 0 {
+        Some(lay.alloc(&sb, first_data as u64, 1)?)
+    } else {
+        None
+    };
     let root_blk = lay.alloc(&sb, first_data as u64, 1)?;
     let lpf_n = (1..=12u64)
         .find(|&n| n * bs as u64 >= 16384 && n >= 2)
@@ -607,6 +674,12 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>>
     let mut bad = Ext4Inode::zeroed();
     bad.set_times(t);
     put_inode(&mut dev, &sb, 1, &bad)?;
+    if let Some(dind) = resize_dind {
+        let mut r = base_inode(S_IFREG | 0o600, 1);
+        let n = ext2fs_create_resize_inode(&mut dev, &sb, dind, &mut r)?;
+        r.set_blocks_512(n * per512);
+        put_inode(&mut dev, &sb, super::inode::EXT4_RESIZE_INO, &r)?;
+    }
     let set_map = |i: &mut Ext4Inode, start: u64, n: u64| -> Result<()> {
         if sb.has_incompat(INCOMPAT_EXTENTS) {
             i.i_flags |= EXT4_EXTENTS_FL;
