@@ -116,16 +116,50 @@ fn manual_stepping_lists_candidates_and_takes_choices() {
 }
 
 #[wasm_bindgen_test]
-fn scenarios_are_refused_without_the_kernel_paths() {
+fn a_scenario_link_replays_in_the_browser_to_the_native_trace_hash() {
     let caps = send(serde_json::json!({"cmd": "capabilities"}));
-    assert_eq!(get(&caps, "explore"), JsValue::FALSE);
-    let s5 = ext4lab::scenario::builtin("s5").unwrap().text;
+    assert_eq!(get(&caps, "explore"), JsValue::TRUE);
+    // Stored by tests/kernel_replay.rs, which checks the same hash natively.
+    let fx: serde_json::Value = serde_json::from_str(include_str!(
+        "fixtures/replay/s5-dio-begin-late-mount-delalloc-stale-data.json"
+    ))
+    .unwrap();
+    let d = send(serde_json::json!({"cmd": "link-decode", "fragment": fx["link"]}));
+    assert_eq!(get(&d, "ok"), JsValue::TRUE);
+    let link: serde_json::Value = serde_wasm_bindgen::from_value(get(&d, "link")).unwrap();
+    let target = serde_json::json!({
+        "kind": "scenario", "text": get(&d, "text").as_string().unwrap(),
+        "variant": link["variant"], "options": link["options"]
+    });
+    let run =
+        send(serde_json::json!({"cmd": "replay", "target": target, "token": link["schedule"]}));
+    assert_eq!(get(&run, "ok"), JsValue::TRUE, "{run:?}");
+    assert_eq!(
+        get(&run, "traceHash").as_string().unwrap(),
+        fx["trace_hash"].as_str().unwrap()
+    );
+    let kinds: Vec<String> = js_sys::Array::from(&get(&run, "outcomes"))
+        .iter()
+        .filter_map(|o| get(&o, "kind").as_string())
+        .collect();
+    assert!(kinds.contains(&"StaleData".to_string()), "{kinds:?}");
+    // The disk image after the whole schedule: an ext4 image (magic 0xEF53
+    // at 0x438) of s_blocks_count * block_size bytes.
+    let img = send(serde_json::json!({
+        "cmd": "image", "target": target, "token": link["schedule"], "choices": 100000
+    }));
+    let bytes = js_sys::Uint8Array::new(&get(&img, "bytes")).to_vec();
+    assert_eq!(bytes.len(), 4096 * 4096);
+    assert_eq!((bytes[0x438], bytes[0x439]), (0x53, 0xEF));
+    // A bad variant is a typed error, not a trap.
+    let mut bad = target.clone();
+    bad["variant"] = "no-such".into();
     let r = send(serde_json::json!({
-        "cmd": "explore", "target": {"kind": "scenario", "text": s5, "variant": "dio-begin-late"},
-        "strategy": {"kind": "random"}, "seed": 1, "maxExecutions": 10, "shard": [0, 1]
+        "cmd": "explore", "target": bad, "strategy": {"kind": "random"}, "seed": 1,
+        "maxExecutions": 10, "shard": [0, 1]
     }));
     assert_eq!(
         path(&r, &["error", "kind"]).as_string().as_deref(),
-        Some("no-kernel")
+        Some("bad-choice")
     );
 }

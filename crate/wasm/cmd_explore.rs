@@ -3,19 +3,22 @@
 //! trace's Chrome trace-event JSON, and manual stepping (stateless: the
 //! page sends the whole choice prefix, so undo is dropping the last one).
 //!
-//! What runs is a [`Target`]: a scenario (text, variant, options) or one of
-//! the simulator's reference models. Running a scenario needs the kernel
-//! paths (`crate/kernel`); until they are in the build, [`model_for`]
-//! answers `no-kernel` and [`handle_capabilities`] says so, so the page
-//! never shows results it cannot have. The reference models are the
-//! simulator's own (`crate/sim/models.rs`), labelled as such on the page.
+//! What runs is a [`Target`]: a scenario (text, variant, options), built
+//! into a model by the kernel paths (`crate/kernel`: the image recipe on the
+//! engine's mkfs, the tasks, the oracles), or one of the simulator's
+//! reference models (`crate/sim/models.rs`), labelled as such on the page.
+//! [`handle_image`] gives the disk image after a schedule prefix.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 
 use super::cmd_scenario::Failure;
+use crate::kernel::image::build_image;
+use crate::kernel::runner::{run_options, scenario_model};
+use crate::scenario::parse_scenario;
 use crate::sim::explore::{explore, replay, ExploreConfig, Observer, OutcomeRecord, Stats};
 use crate::sim::sched::replay::Replay;
 use crate::sim::sched::DecisionKind;
@@ -51,8 +54,8 @@ const MODELS: &[(&str, &str)] = &[
 
 pub fn handle_capabilities() -> Capabilities {
     Capabilities {
-        explore: false,
-        missing: vec!["the kernel paths that run a scenario's tasks (crate/kernel)"],
+        explore: true,
+        missing: vec![],
         models: MODELS
             .iter()
             .map(|&(name, doc)| ModelInfo { name, doc })
@@ -79,10 +82,19 @@ pub enum Target {
 pub fn model_for(t: &Target) -> Result<(Model, RunOptions), Failure> {
     let mut opts = RunOptions::default();
     match t {
-        Target::Scenario { .. } => Err(Failure::new(
-            "no-kernel",
-            "this build has no kernel paths (crate/kernel) to run a scenario's tasks".into(),
-        )),
+        Target::Scenario {
+            text,
+            variant,
+            options,
+        } => {
+            let sc = parse_scenario(text).map_err(|e| Failure::new("bad-scenario", e.render()))?;
+            let rc = sc
+                .resolve(variant, options)
+                .map_err(|e| Failure::new("bad-choice", e.render()))?;
+            let img = build_image(&sc).map_err(|e| Failure::new("image", e.to_string()))?;
+            let opts = run_options(&sc, &rc);
+            Ok((scenario_model(Rc::new(sc), rc, Rc::new(img)), opts))
+        }
         Target::Model { name } => {
             let m = match name.as_str() {
                 "abba_mutex" => models::abba_mutex(),
@@ -322,4 +334,47 @@ pub fn handle_manual(req: ManualReq) -> Result<RunBody, Failure> {
         None
     };
     Ok(body(exec, pending))
+}
+
+/// `{cmd: "image", target, token, choices}`: the disk image (the bytes a
+/// `.img` file holds, which `debugfs` opens) after replaying the first
+/// `choices` scheduling choices of `token`.
+#[derive(Debug, Deserialize)]
+pub struct ImageReq {
+    pub target: Target,
+    pub token: String,
+    pub choices: u32,
+}
+
+pub fn handle_image(req: ImageReq) -> Result<wasm_bindgen::JsValue, Failure> {
+    let Target::Scenario {
+        text,
+        variant,
+        options,
+    } = &req.target
+    else {
+        return Err(Failure::new(
+            "no-image",
+            "reference models have no disk".into(),
+        ));
+    };
+    let sc = parse_scenario(text).map_err(|e| Failure::new("bad-scenario", e.render()))?;
+    let rc = sc
+        .resolve(variant, options)
+        .map_err(|e| Failure::new("bad-choice", e.render()))?;
+    let img = Rc::new(build_image(&sc).map_err(|e| Failure::new("image", e.to_string()))?);
+    let opts = run_options(&sc, &rc);
+    let model = scenario_model(Rc::new(sc), rc, img.clone());
+    let mut sched =
+        Schedule::from_token(&req.token).map_err(|e| Failure::new("bad-token", e.to_string()))?;
+    sched.0.truncate(req.choices as usize);
+    let mut r = Replay::new(&sched);
+    let exec = model.run(&mut r, &opts);
+    let bytes = img.dev.borrow().to_bytes();
+    let out = js_sys::Object::new();
+    let set = |k: &str, v: &wasm_bindgen::JsValue| js_sys::Reflect::set(&out, &k.into(), v).is_ok();
+    set("ok", &wasm_bindgen::JsValue::TRUE);
+    set("steps", &wasm_bindgen::JsValue::from(exec.steps));
+    set("bytes", &js_sys::Uint8Array::from(&bytes[..]).into());
+    Ok(out.into())
 }

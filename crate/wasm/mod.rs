@@ -50,6 +50,8 @@ enum Command {
     ChromeTrace(cmd_explore::ReplayReq),
     /// Manual stepping: replay the choices, list the next candidates.
     Manual(cmd_explore::ManualReq),
+    /// The disk image after a schedule prefix (a .img debugfs opens).
+    Image(cmd_explore::ImageReq),
 }
 
 #[derive(Debug, Serialize)]
@@ -146,6 +148,10 @@ pub fn handle_message(msg: JsValue) -> JsValue {
         Command::Replay(r) => answer(cmd_explore::handle_replay(r)),
         Command::ChromeTrace(r) => answer(cmd_explore::handle_chrome(r)),
         Command::Manual(r) => answer(cmd_explore::handle_manual(r)),
+        Command::Image(r) => match cmd_explore::handle_image(r) {
+            Ok(v) => v,
+            Err(f) => fail(f),
+        },
     }
 }
 

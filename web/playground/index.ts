@@ -191,12 +191,10 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     if (changed.has('scenario') && s.scenario) fill(imageBox, imageSummary(s.scenario));
   });
 
-  // A link in the address bar wins; a bad one leaves a message and the default scenario.
-  const fragment = location.hash;
-  if (!(fragment.length > 1 && (await share.open(fragment)))) await pick(DEFAULT_SCENARIO);
   // A link with a schedule replays it and shows the step it names.
-  const restored = store.state;
-  if (restored.schedule && caps.explore && restored.scenario) {
+  const replayLinked = async (): Promise<void> => {
+    const restored = store.state;
+    if (!(restored.schedule && caps.explore && restored.scenario)) return;
     const target: Target = { kind: 'scenario', text: restored.text, variant: restored.variant, options: restored.options };
     const r = await engine.request<RunBody>({ cmd: 'replay', target, token: restored.schedule });
     if (r.ok) {
@@ -205,10 +203,16 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     } else {
       fill(banner, h('div', { class: 'alert', role: 'alert', 'data-testid': 'link-error', 'data-kind': r.error.kind }, `The link's schedule does not replay: ${r.error.message}`));
     }
-  }
+  };
+  // A link in the address bar wins; a bad one leaves a message and the default scenario.
+  const fragment = location.hash;
+  if (!(fragment.length > 1 && (await share.open(fragment)))) await pick(DEFAULT_SCENARIO);
+  else await replayLinked();
   window.addEventListener('hashchange', () => {
     const f = location.hash;
-    if (f.length > 1 && f !== shareBox.dataset.fragment) void share.open(f);
+    if (f.length > 1 && f !== shareBox.dataset.fragment) {
+      void share.open(f).then((ok) => (ok ? replayLinked() : undefined));
+    }
   });
   root.dataset.state = 'ready';
 }
