@@ -27,11 +27,15 @@ pub mod fault;
 pub mod handle;
 pub mod image;
 pub mod inode_ops;
+// jbd2glue: the journal glue, S1 and S4 paths.
+pub mod jbd2;
 pub mod migrate;
 pub mod mm;
 pub mod pagecache;
 pub mod provenance;
 pub mod runner;
+pub mod s1_inline;
+pub mod s4_flags;
 pub mod state;
 pub mod writeback;
 
