@@ -11,15 +11,25 @@
 mod kernel_common;
 
 use ext4lab::kernel::runner::{explore_variant, kind_name};
+use ext4lab::sim::Strategy;
 use std::collections::BTreeMap;
 
 type Seen = Vec<(String, Vec<String>, String)>;
 
 fn kinds(variant: &str, flip: &str, budget: u64) -> (Seen, bool, u64) {
+    kinds_with(variant, flip, budget, None)
+}
+
+fn kinds_with(
+    variant: &str,
+    flip: &str,
+    budget: u64,
+    strategy: Option<Strategy>,
+) -> (Seen, bool, u64) {
     let sc = kernel_common::scenario("s4");
     let mut o = BTreeMap::new();
     o.insert("flip".to_string(), flip.to_string());
-    let (_, rep) = explore_variant(&sc, variant, &o, None, Some(budget)).unwrap();
+    let (_, rep) = explore_variant(&sc, variant, &o, strategy, Some(budget)).unwrap();
     let k = rep
         .outcomes
         .iter()
@@ -38,13 +48,38 @@ fn has(k: &Seen, kind: &str) -> bool {
     k.iter().any(|(x, _, _)| x == kind)
 }
 
-/// Known failing (not found within 3000 executions yet).
+/// The random scheduler (seed 4, the scenario's) finds the lost write:
+/// T0's bytes, dirtied through the mapping before the flip, are neither
+/// journalled nor written by fsync of the now journal-data inode, and the
+/// crash drops them. (DFS under the bound of 2 does not reach a crash
+/// before the flusher T4 writes the page within 3000 executions.)
 #[test]
-#[ignore]
 fn s4_no_writeback_journal_flip_loses_the_mapped_write() {
-    let (k, _, n) = kinds("no-writeback", "journal", 3000);
-    eprintln!("no-writeback/journal: {n} executions, {k:?}");
-    assert!(has(&k, "lost-write"), "{k:?}");
+    let (k, _, n) = kinds_with(
+        "no-writeback",
+        "journal",
+        500,
+        Some(Strategy::Random { seed: 4 }),
+    );
+    eprintln!("no-writeback/journal (random): {n} executions, {k:?}");
+    assert!(
+        k.iter()
+            .any(|(x, t, _)| x == "lost-write" && t.contains(&"T0".to_string())),
+        "{k:?}"
+    );
+}
+
+/// The same random exploration of the fixed variant loses nothing.
+#[test]
+fn s4_outside_handle_random_keeps_it() {
+    let (k, _, n) = kinds_with(
+        "writeback-outside-handle",
+        "journal",
+        500,
+        Some(Strategy::Random { seed: 4 }),
+    );
+    eprintln!("writeback-outside-handle/journal (random): {n} executions, {k:?}");
+    assert!(!has(&k, "lost-write"), "{k:?}");
 }
 
 #[test]
