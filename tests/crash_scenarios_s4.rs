@@ -109,6 +109,29 @@ fn s4_ebusy_if_mapped_dax_flip() {
     assert!(!has(&k, "lost-write"), "{k:?}");
 }
 
+/// Known failing: the DAX fault check is in place (`ext4_dax_fault_check`
+/// from `handle_mm_fault`), but no explored schedule (300 DFS, 200 random)
+/// has page 0 still dirty when T2 faults after the flip: debugging showed
+/// the page uncached or already clean at every DAX fault.
+#[test]
+#[ignore]
+fn s4_no_writeback_dax_flip_warns() {
+    let (k, _, n) = kinds("no-writeback", "dax", 300);
+    eprintln!("no-writeback/dax: {n} executions, {k:?}");
+    assert!(
+        k.iter()
+            .any(|(x, t, _)| x == "kernel-warning" && t.contains(&"T2".to_string())),
+        "{k:?}"
+    );
+}
+
+#[test]
+fn s4_outside_handle_dax_flip_no_warning() {
+    let (k, ex, n) = kinds("writeback-outside-handle", "dax", 3000);
+    eprintln!("writeback-outside-handle/dax: {n} executions (exhausted {ex}), {k:?}");
+    assert!(!has(&k, "kernel-warning"), "{k:?}");
+}
+
 fn table(variant: &str) {
     let (lines, ok) = kernel_common::check_variant("s4", variant);
     for l in &lines {
@@ -118,9 +141,9 @@ fn table(variant: &str) {
     assert!(ok, "{lines:#?}");
 }
 
-/// Known failing rows: the DAX flip's kernel warning (no DAX fault path in
-/// the model) and the lost-write row's task attribution (the oracle names
-/// the writer, T0, not T1 whose fsync promised durability).
+/// Known failing row: the lost-write row's task attribution (the oracle
+/// names the writer, T0 or T2, not T1 whose fsync promised durability),
+/// and DFS under the bound does not reach the crash before T4's writeback.
 #[test]
 #[ignore]
 fn s4_table_no_writeback() {

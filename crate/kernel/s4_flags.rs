@@ -175,3 +175,16 @@ pub async fn ext4_sync_file_journal_data(k: &Kernel, ei: &Ext4InodeInfo) -> KRes
     let ops = k.jops.borrow().clone();
     ops.fsync_commit(k, ei).await
 }
+
+/// The DAX fault of an inode with `S_DAX` (`ext4_dax_huge_fault` ->
+/// `dax_iomap_fault` -> `dax_insert_mapping_entry`): inserting the DAX
+/// entry deletes the page-cache page at `index`; a dirty one trips the
+/// thread's `WARN_ON` in `__delete_from_page_cache`. The model checks and
+/// warns, then lets the ordinary fault go on (the process faults: its page
+/// table has no entry for a DAX inode's page yet).
+pub async fn ext4_dax_fault_check(ei: &Ext4InodeInfo, index: u64) {
+    let _f = crate::kfn!("dax_iomap_fault");
+    ei.mapping.i_pages_loc.read().await;
+    let dirty = ei.mapping.with_page(index, |ps| ps.dirty).unwrap_or(false);
+    crate::sim::warn_on(dirty, "__delete_from_page_cache");
+}
