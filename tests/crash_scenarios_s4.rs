@@ -109,11 +109,10 @@ fn s4_ebusy_if_mapped_dax_flip() {
     assert!(!has(&k, "lost-write"), "{k:?}");
 }
 
-/// Known failing within this budget: the DAX fault check is in place
-/// (`ext4_dax_fault_check` from `handle_mm_fault`, its `IS_DAX` read
-/// announced to DPOR), but the schedule it needs (T0's store complete,
-/// then the flip, then T2's fault, before T4) is not among the first 300
-/// DFS executions; see the report for the exhaustive run.
+/// Known failing: the DAX fault check is in place (`ext4_dax_fault_check`
+/// from `handle_mm_fault`), but no explored schedule (300 DFS, 200 random)
+/// has page 0 still dirty when T2 faults after the flip: debugging showed
+/// the page uncached or already clean at every DAX fault.
 #[test]
 #[ignore]
 fn s4_no_writeback_dax_flip_warns() {

@@ -73,13 +73,9 @@ pub async fn handle_mm_fault(
     retried: bool,
 ) -> VmFault {
     let _f = crate::kfn!("handle_mm_fault");
-    if !k.switch("dax_flip_mapped").is_empty() {
-        // jbd2glue (S4): IS_DAX(inode) read (announced, so DPOR orders it
-        // against the flip), then the DAX fault path meets the page cache.
-        ei.i_flags_loc.read().await;
-        if ei.test_flag(super::s4_flags::EXT4_DAX_FL) {
-            super::s4_flags::ext4_dax_fault_check(ei, index).await;
-        }
+    if ei.test_flag(super::s4_flags::EXT4_DAX_FL) {
+        // jbd2glue (S4): the DAX fault path meets the page cache.
+        super::s4_flags::ext4_dax_fault_check(ei, index).await;
     }
     // Present in the page tables already?
     ei.mapping.i_pages_loc.read().await;
