@@ -96,6 +96,10 @@ pub struct Ext4Journal {
     pub stats: Jbd2Stats,
     /// Every commit since mount.
     pub commits: Vec<CommitInfo>,
+    /// The caller models the page cache (the simulated kernel): a data
+    /// write is a completed bio and goes to the device at once, unless the
+    /// inode journals its data.
+    pub data_writes_direct: bool,
 }
 
 impl Ext4Journal {
@@ -114,6 +118,7 @@ impl Ext4Journal {
             recovery,
             stats: Jbd2Stats::default(),
             commits: Vec::new(),
+            data_writes_direct: false,
         }
     }
 
@@ -520,7 +525,13 @@ impl<D: BlockDevice> Ext4Fs<D> {
         self.ext4_jbd2_ensure_handle()?;
         self.cache.forget(pblk);
         let j = self.s_journal.as_deref_mut().ok_or(Ext4Error::ReadOnly)?;
-        if let Some(t) = j.journal.j_running_transaction.as_mut() {
+        for t in [
+            j.journal.j_running_transaction.as_mut(),
+            j.journal.j_committing_transaction.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
             if let Some(b) = t.t_buffers.iter_mut().find(|b| b.b_blocknr == pblk) {
                 b.b_data.copy_from_slice(&full);
             }
@@ -529,6 +540,11 @@ impl<D: BlockDevice> Ext4Fs<D> {
             if let Some(b) = cp.t_checkpoint_list.get_mut(&pblk) {
                 b.copy_from_slice(&full);
             }
+        }
+        if j.data_writes_direct {
+            let bs = u64::from(j.journal.j_blocksize);
+            self.dev.write_at(pblk * bs, &full)?;
+            return Ok(());
         }
         if mode == DataMode::Ordered {
             if let (Some(i), Some(h)) = (ino, j.handle.as_ref()) {
@@ -613,10 +629,28 @@ impl<D: BlockDevice> Ext4Fs<D> {
     ///
     /// Preconditions: no explicit handle open.
     pub fn jbd2_journal_commit_running(&mut self) -> Result<Option<CommitInfo>> {
+        if self.jbd2_commit_start()?.is_none() {
+            return Ok(None);
+        }
+        self.jbd2_commit_write().map(Some)
+    }
+
+    /// First half of a commit (`jbd2_journal_commit_transaction` up to
+    /// T_FLUSH): stop an implicit handle, put the dirty group descriptors in,
+    /// set INCOMPAT_RECOVER on disk, and make the running transaction the
+    /// committing one, so later modifications go to the next transaction.
+    /// Returns its tid, `None` when nothing runs.
+    ///
+    /// Preconditions: no explicit handle open; no commit half-done.
+    pub fn jbd2_commit_start(&mut self) -> Result<Option<Tid>> {
         if self.s_journal.is_none() {
             return Ok(None);
         }
         self.ext4_journal_stop_implicit()?;
+        if !self.gd_dirty.is_empty() {
+            self.ext4_jbd2_ensure_handle()?;
+            self.ext4_journal_stop_implicit()?;
+        }
         let j = self.s_journal.as_deref().ok_or(Ext4Error::ReadOnly)?;
         if j.handle.is_some() {
             return Err(Ext4Error::Invalid("commit while a handle is open".into()));
@@ -625,6 +659,15 @@ impl<D: BlockDevice> Ext4Fs<D> {
             return Ok(None);
         }
         self.ext4_set_recover_on_disk(true)?;
+        let j = self.s_journal.as_deref_mut().ok_or(Ext4Error::ReadOnly)?;
+        Ok(j.journal.jbd2_journal_commit_start()?)
+    }
+
+    /// Second half: write the committing transaction to the log (ordered
+    /// data first through the hook), commit block, flushes.
+    ///
+    /// Preconditions: after [`Ext4Fs::jbd2_commit_start`] returned a tid.
+    pub fn jbd2_commit_write(&mut self) -> Result<CommitInfo> {
         let time = (self.now.sec.max(0) as u64, self.now.nsec);
         let bs = u64::from(self.block_size());
         let j = self.s_journal.as_deref_mut().ok_or(Ext4Error::ReadOnly)?;
@@ -633,7 +676,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             .pending
             .values()
             .any(|p| p.mode == DataMode::Ordered && p.ino.is_none());
-        if let Some(t) = j.journal.j_running_transaction.as_mut() {
+        if let Some(t) = j.journal.j_committing_transaction.as_mut() {
             if has_unowned && t.t_inode_list.is_empty() {
                 t.t_inode_list.insert(0);
             }
@@ -646,21 +689,27 @@ impl<D: BlockDevice> Ext4Fs<D> {
         };
         let info = match j
             .journal
-            .jbd2_journal_commit_transaction(&mut self.dev, &mut hooks)
+            .jbd2_journal_commit_write(&mut self.dev, &mut hooks)
         {
             Err(JournalError::NoSpace { .. }) => {
                 j.journal.jbd2_log_checkpoint_all(&mut self.dev)?;
                 j.journal
-                    .jbd2_journal_commit_transaction(&mut self.dev, &mut hooks)?
+                    .jbd2_journal_commit_write(&mut self.dev, &mut hooks)?
             }
             r => r?,
         };
         j.stats.ordered_blocks_written += hooks.written;
-        if let Some(i) = &info {
-            j.stats.commits += 1;
-            j.commits.push(i.clone());
-        }
+        j.stats.commits += 1;
+        j.commits.push(info.clone());
         Ok(info)
+    }
+
+    /// The simulated kernel models the page cache: data writes go to the
+    /// device at once (see [`Ext4Journal::data_writes_direct`]).
+    pub fn ext4_jbd2_set_data_writes_direct(&mut self, on: bool) {
+        if let Some(j) = self.s_journal.as_deref_mut() {
+            j.data_writes_direct = on;
+        }
     }
 
     /// `ext4_sync_file` (fsync): write the inode's dirty data, commit the

@@ -74,6 +74,10 @@ pub async fn handle_mm_fault(
 ) -> VmFault {
     // (retried: FAULT_FLAG_TRIED)
     let _f = crate::kfn!("handle_mm_fault");
+    if ei.test_flag(super::s4_flags::EXT4_DAX_FL) {
+        // jbd2glue (S4): the DAX fault path meets the page cache.
+        super::s4_flags::ext4_dax_fault_check(ei, index).await;
+    }
     // Present in the page tables already?
     ei.mapping.i_pages_loc.read().await;
     let present = ei.mapping.with_page(index, |ps| {

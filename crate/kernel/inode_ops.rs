@@ -87,6 +87,12 @@ pub fn map_locked(
 pub async fn ext4_sync_file(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
     let _f = crate::kfn!("ext4_sync_file");
     let upto = k.log.borrow().writes.len();
+    if super::s4_flags::ext4_should_journal_data(k, ei) {
+        // jbd2glue (S4): a journal-data inode: ext4_force_commit only.
+        super::s4_flags::ext4_sync_file_journal_data(k, ei).await?;
+        k.log.borrow_mut().mark_durable(Some(ei.ino), upto);
+        return Ok(());
+    }
     filemap_write_and_wait_range(k, ei, 0, u64::MAX / 2).await?;
     let ops = k.jops.borrow().clone();
     ops.fsync_commit(k, ei).await?;

@@ -28,11 +28,15 @@ pub mod handle;
 pub mod image;
 pub mod inline;
 pub mod inode_ops;
+// jbd2glue: the journal glue, S1 and S4 paths.
+pub mod jbd2;
 pub mod migrate;
 pub mod mm;
 pub mod pagecache;
 pub mod provenance;
 pub mod runner;
+pub mod s1_inline;
+pub mod s4_flags;
 pub mod state;
 pub mod writeback;
 

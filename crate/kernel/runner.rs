@@ -86,7 +86,8 @@ pub fn scenario_model_with(
     jops: Option<JournalOpsFactory>,
 ) -> Model {
     Model::new(move |w| {
-        let fs = match img.mount() {
+        // jbd2glue: mount with the journal when the image has one.
+        let fs = match super::jbd2::ext4_fill_super(&img, &rc) {
             Ok(fs) => fs,
             Err(e) => {
                 let msg = e.to_string();
@@ -126,6 +127,10 @@ pub fn scenario_model_with(
             }
             k.procs.insert(p.name.clone(), Rc::new(proc_));
         }
+        // jbd2glue: the real journal when the image has one; an explicit
+        // factory (scenario_model_with) still takes precedence.
+        super::jbd2::jbd2_install(&k);
+        super::s4_flags::s4_reset();
         if let Some(f) = &jops {
             let ops = f(&k);
             *k.jops.borrow_mut() = ops;
@@ -159,6 +164,9 @@ pub fn scenario_model_with(
                 || view.end == crate::sim::EndKind::StepLimit
             {
                 return Vec::new();
+            }
+            if view.end == crate::sim::EndKind::Crashed {
+                super::jbd2::crash_and_recover(&kk); // jbd2glue
             }
             end_oracles(&kk)
         });
@@ -199,6 +207,11 @@ pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<(
             let ei = k.inode(file)?;
             let pos = offset.unwrap_or_else(|| ei.i_size());
             let bytes = bytes_of(fill, pattern, *len);
+            if from.is_none() && super::s1_inline::ext4_has_inline_data(&ei) {
+                // jbd2glue (S1): inline data converts on write.
+                super::s1_inline::ext4_write_inline_iter(k, &ei, pos, &bytes).await?;
+                return Ok(());
+            }
             let src = match (from, p) {
                 (Some(b), Some(p)) => WriteSource::Mapping {
                     p,
@@ -217,7 +230,8 @@ pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<(
             ..
         } => {
             let ei = k.inode(file)?;
-            if *direct {
+            // jbd2glue (S1): O_DIRECT on inline data falls back to buffered I/O.
+            if *direct && !super::s1_inline::ext4_has_inline_data(&ei) {
                 ext4_dio_read_iter(k, &ei, *offset, *len).await?;
             } else {
                 filemap_read(k, &ei, *offset, *len).await?;
@@ -332,14 +346,19 @@ pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<(
         Step::Commit => {
             let _f = crate::kfn!("jbd2_journal_force_commit");
             crate::sim::preempt_point().await;
+            if let Some(ei) = k.inodes.values().next() {
+                // jbd2glue: a real commit when the journal is loaded.
+                let ops = k.jops.borrow().clone();
+                ops.fsync_commit(k, ei).await?;
+            }
         }
         Step::DropCaches => {
             crate::sim::note("drop_caches: clean pages stay in this model");
         }
         Step::Crash { .. } => crate::sim::crash_point("crash").await,
-        Step::Setflags { .. } => {
-            // ext4_change_inode_journal_flag is the journal glue's (S4)
-            crate::sim::note("setflags: not modelled by the core kernel paths");
+        Step::Setflags { file, flags } => {
+            // jbd2glue (S4): ext4_change_inode_journal_flag / DAX flip.
+            super::s4_flags::ext4_ioctl_setflags(k, &*k.inode(file)?, flags).await?
         }
     }
     Ok(())
