@@ -163,7 +163,7 @@ pub async fn reg_convert_inline_data_nolock(k: &Kernel, ei: &Ext4InodeInfo) -> K
             .read_inline_data(ei.ino)
             .map_err(|e| k.engine_error("ext4_read_inline_page", e))?;
         // ext4_destroy_inline_data_nolock
-        fs.clear_inline_to_extents(ei.ino)
+        fs.ext4_destroy_inline_data(ei.ino)
             .map_err(|e| k.engine_error("ext4_destroy_inline_data_nolock", e))?;
         d
     };
