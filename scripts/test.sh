@@ -55,7 +55,7 @@ for g in "${groups[@]}"; do
       stage clippy cargo clippy --all-targets -- -D warnings
       stage clippy-wasm cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
       ;;
-    native) stage native cargo test --all-targets ;;
+    native) stage native cargo test --all-targets --no-fail-fast ;;
     wasm) stage wasm wasm_tests ;;
     e2e)
       stage build-wasm scripts/build-wasm.sh

@@ -137,15 +137,29 @@ pub fn scenario_model_with(
         }
         let k = Rc::new(k);
         *k.me.borrow_mut() = Rc::downgrade(&k);
+        // `setup = true` tasks run to completion before any other task
+        // starts, so their steps never interleave with the race: the others
+        // wait on `setup_done`, completed when the last set-up task ends.
+        let setups = rc
+            .tasks
+            .iter()
+            .filter(|&&ti| sc.tasks.get(ti).is_some_and(|t| t.setup))
+            .count();
+        let setup_done = (setups > 0).then(|| crate::sim::Completion::new("setup_done"));
+        let setup_left = Rc::new(std::cell::Cell::new(setups));
         for &ti in &rc.tasks {
             let Some(task) = sc.tasks.get(ti).cloned() else {
                 continue;
             };
             let kk = k.clone();
+            let setup_left = setup_left.clone();
             match task.kind {
                 TaskKind::Kjournald2 => {
                     let commits = task.commits.unwrap_or(1);
                     w.spawn_in("kjournald2", task.name.clone(), async move {
+                        if let Some(done) = setup_done {
+                            done.wait().await;
+                        }
                         let ops = kk.jops.borrow().clone();
                         ops.kjournald2(&kk, commits).await;
                     });
@@ -153,7 +167,17 @@ pub fn scenario_model_with(
                 _ => {
                     let process = task.process.clone().unwrap_or_else(|| task.name.clone());
                     w.spawn_in(process, task.name.clone(), async move {
+                        match setup_done {
+                            Some(done) if !task.setup => done.wait().await,
+                            _ => {}
+                        }
                         run_task(&kk, &task).await;
+                        if let (Some(done), true) = (setup_done, task.setup) {
+                            setup_left.set(setup_left.get() - 1);
+                            if setup_left.get() == 0 {
+                                done.complete_all();
+                            }
+                        }
                     });
                 }
             }
