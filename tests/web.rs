@@ -43,3 +43,33 @@ fn malformed_message_is_an_error_value_not_a_throw() {
     let answer = handle_message(JsValue::from_f64(3.0));
     assert_eq!(get(&answer, "ok"), JsValue::FALSE);
 }
+
+#[wasm_bindgen_test]
+fn device_pieces_cover_a_range_exactly_within_units() {
+    use ext4lab::wasm::device::pages::{pieces, Piece};
+    // Unaligned start and end across three 4 KiB units.
+    let p: Vec<Piece> = pieces(4096 + 1000, 9000, 4096).collect();
+    assert_eq!(
+        p,
+        vec![
+            Piece {
+                index: 1,
+                within: 1000,
+                buf: 0..3096
+            },
+            Piece {
+                index: 2,
+                within: 0,
+                buf: 3096..7192
+            },
+            Piece {
+                index: 3,
+                within: 0,
+                buf: 7192..9000
+            },
+        ]
+    );
+    // Whole units, and nothing for an empty range.
+    assert_eq!(pieces(65536, 131072, 65536).count(), 2);
+    assert_eq!(pieces(1024, 0, 4096).count(), 0);
+}

@@ -42,6 +42,7 @@
 
 use super::fault::{FaultKind, StorageFault};
 use super::idb::{idb_chunk_keys, idb_get_chunks, idb_put_chunks, IdbStore, ImageRecord, CHUNK};
+use super::pages::{pieces, Piece};
 use crate::device::{check_access, BlockDevice, DeviceError, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use wasm_bindgen::JsCast;
@@ -275,19 +276,19 @@ impl BlockDevice for IdbDevice {
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
         self.check()?;
         check_access(offset, buf.len(), self.size)?;
-        let mut done = 0usize;
-        while done < buf.len() {
-            let at = offset + done as u64;
-            let index = at / CHUNK as u64;
-            let in_chunk = (at % CHUNK as u64) as usize;
-            let n = (CHUNK - in_chunk).min(buf.len() - done);
-            let dst = &mut buf[done..done + n];
+        for Piece {
+            index,
+            within,
+            buf: range,
+        } in pieces(offset, buf.len(), CHUNK)
+        {
+            let n = range.len();
+            let dst = &mut buf[range];
             match self.resident.get(&index) {
-                Some(chunk) => dst.copy_from_slice(&chunk[in_chunk..in_chunk + n]),
+                Some(chunk) => dst.copy_from_slice(&chunk[within..within + n]),
                 None if self.stored.contains(&index) => return Err(self.not_resident(index)),
                 None => dst.fill(0),
             }
-            done += n;
         }
         Ok(())
     }
@@ -295,12 +296,13 @@ impl BlockDevice for IdbDevice {
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<()> {
         self.check()?;
         check_access(offset, buf.len(), self.size)?;
-        let mut done = 0usize;
-        while done < buf.len() {
-            let at = offset + done as u64;
-            let index = at / CHUNK as u64;
-            let in_chunk = (at % CHUNK as u64) as usize;
-            let n = (CHUNK - in_chunk).min(buf.len() - done);
+        for Piece {
+            index,
+            within,
+            buf: range,
+        } in pieces(offset, buf.len(), CHUNK)
+        {
+            let n = range.len();
             if !self.resident.contains_key(&index) {
                 if self.stored.contains(&index) && n != CHUNK {
                     return Err(self.not_resident(index));
@@ -309,10 +311,9 @@ impl BlockDevice for IdbDevice {
                     .insert(index, vec![0u8; CHUNK].into_boxed_slice());
             }
             if let Some(chunk) = self.resident.get_mut(&index) {
-                chunk[in_chunk..in_chunk + n].copy_from_slice(&buf[done..done + n]);
+                chunk[within..within + n].copy_from_slice(&buf[range]);
             }
             self.dirty.insert(index);
-            done += n;
         }
         Ok(())
     }

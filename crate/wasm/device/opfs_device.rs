@@ -27,7 +27,7 @@
 //! Dropping the device without a flush is a crash: dirty pages are lost.
 
 use super::fault::{FaultKind, StorageFault};
-use super::pages::{DirtyPages, PAGE};
+use super::pages::{pieces, DirtyPages, Piece, PAGE};
 use crate::device::{check_access, BlockDevice, DeviceError, Result};
 use crate::wasm::opfs;
 use wasm_bindgen::prelude::*;
@@ -281,13 +281,14 @@ impl BlockDevice for OpfsDevice {
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<()> {
         self.check()?;
         check_access(offset, buf.len(), self.size)?;
-        let mut done = 0usize;
-        while done < buf.len() {
-            let at = offset + done as u64;
-            let index = at / PAGE as u64;
-            let in_page = (at % PAGE as u64) as usize;
-            let n = (PAGE - in_page).min(buf.len() - done);
-            let src = &buf[done..done + n];
+        for Piece {
+            index,
+            within: in_page,
+            buf: range,
+        } in pieces(offset, buf.len(), PAGE)
+        {
+            let n = range.len();
+            let src = &buf[range];
             if let Some(page) = self.dirty.get_mut(index) {
                 page[in_page..in_page + n].copy_from_slice(src);
             } else if n == PAGE {
@@ -300,7 +301,6 @@ impl BlockDevice for OpfsDevice {
                 page[in_page..in_page + n].copy_from_slice(src);
                 self.dirty.insert(index, page);
             }
-            done += n;
         }
         if self.dirty.bytes() >= WRITEBACK_LIMIT {
             if let Err(f) = self.write_out() {

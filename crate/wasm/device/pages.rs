@@ -18,6 +18,37 @@ pub const MAX_RUN: usize = 1 << 20;
 /// write call (~40-75 µs) at ~1-2 GB/s of read-back plus write.
 pub const MAX_GAP: u64 = 16;
 
+/// One piece of a byte range cut at `unit` boundaries: the unit's index,
+/// the offset inside the unit, and the piece's range inside the caller's
+/// buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    pub index: u64,
+    pub within: usize,
+    pub buf: std::ops::Range<usize>,
+}
+
+/// Cut `len` bytes at device `offset` into pieces that each stay inside
+/// one `unit`-sized page or chunk (the devices' read/write loops).
+pub fn pieces(offset: u64, len: usize, unit: usize) -> impl Iterator<Item = Piece> {
+    let mut done = 0usize;
+    std::iter::from_fn(move || {
+        if done >= len {
+            return None;
+        }
+        let at = offset + done as u64;
+        let within = (at % unit as u64) as usize;
+        let n = (unit - within).min(len - done);
+        let piece = Piece {
+            index: at / unit as u64,
+            within,
+            buf: done..done + n,
+        };
+        done += n;
+        Some(piece)
+    })
+}
+
 /// Dirty pages keyed by page index, in order (a `BTreeMap`, so a write-out
 /// walks them by ascending offset and finds runs of adjacent pages).
 #[derive(Debug, Default)]
