@@ -8,21 +8,11 @@
 mod kernel_common;
 
 fn found(variant: &str) {
-    let (lines, ok) = kernel_common::check_found_by_pct("s2", variant);
-    for l in &lines {
-        eprintln!("{l}");
-    }
-    assert!(!lines.is_empty());
-    assert!(ok, "{lines:#?}");
+    kernel_common::assert_rows(kernel_common::check_found_by_pct("s2", variant));
 }
 
 fn full(variant: &str) {
-    let (lines, ok) = kernel_common::check_variant("s2", variant);
-    for l in &lines {
-        eprintln!("{l}");
-    }
-    assert!(!lines.is_empty());
-    assert!(ok, "{lines:#?}");
+    kernel_common::assert_rows(kernel_common::check_variant("s2", variant));
 }
 
 /// Writeback meets the dirty page of an inline inode (T4), and T1's

@@ -9,12 +9,7 @@
 mod kernel_common;
 
 fn run(variant: &str) {
-    let (lines, ok) = kernel_common::check_variant("s3", variant);
-    for l in &lines {
-        eprintln!("{l}");
-    }
-    assert!(!lines.is_empty());
-    assert!(ok, "{lines:#?}");
+    kernel_common::assert_rows(kernel_common::check_variant("s3", variant));
 }
 
 #[test]
@@ -34,17 +29,12 @@ fn s3_migrate_flag_buffer_new() {
 }
 
 fn run_rows(variant: &str, racers: &str) {
-    let (lines, ok) = kernel_common::check_rows(
+    kernel_common::assert_rows(kernel_common::check_rows(
         "s3",
         variant,
         |o| o.get("racers").map(String::as_str) == Some(racers),
         20_000,
-    );
-    for l in &lines {
-        eprintln!("{l}");
-    }
-    assert!(!lines.is_empty());
-    assert!(ok, "{lines:#?}");
+    ));
 }
 
 /// The first patch's false alarm: T3's read fault alone makes the

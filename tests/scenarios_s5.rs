@@ -7,12 +7,7 @@
 mod kernel_common;
 
 fn run(variant: &str) {
-    let (lines, ok) = kernel_common::check_variant("s5", variant);
-    for l in &lines {
-        eprintln!("{l}");
-    }
-    assert!(!lines.is_empty());
-    assert!(ok, "{lines:#?}");
+    kernel_common::assert_rows(kernel_common::check_variant("s5", variant));
 }
 
 #[test]

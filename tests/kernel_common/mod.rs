@@ -90,6 +90,17 @@ pub fn check_rows(
     (lines, ok)
 }
 
+/// Print a table check's lines (the per-row report) and fail unless it
+/// checked at least one row and every row passed.
+#[allow(dead_code)]
+pub fn assert_rows((lines, ok): (Vec<String>, bool)) {
+    for l in &lines {
+        eprintln!("{l}");
+    }
+    assert!(!lines.is_empty());
+    assert!(ok, "{lines:#?}");
+}
+
 /// [`check_rows`] on every row of `variant`.
 pub fn check_variant(id: &str, variant: &str) -> (Vec<String>, bool) {
     check_rows(id, variant, |_| true, 20_000)
