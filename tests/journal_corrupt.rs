@@ -9,6 +9,10 @@ use ext4lab::engine::journal::ondisk::*;
 use ext4lab::engine::journal::{CommitInfo, Journal, JournalError, LogEnd};
 use journal_util::*;
 
+#[path = "common/xorshift.rs"]
+mod xorshift;
+use xorshift::XorShift64Star;
+
 /// T1 logs a,b; T2 logs c,d; T3 revokes z and logs e. V3 checksums, 1 KiB.
 struct Log {
     fx: Fixture,
@@ -292,13 +296,8 @@ fn bad_journal_superblock_is_refused() {
 #[test]
 fn fuzzed_logs_never_panic_and_agree_with_e2fsck() {
     let l = log();
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15; // xorshift64*, seeded
-    let mut next = move || {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    };
+    let mut rng = XorShift64Star(0x9E37_79B9_7F4A_7C15);
+    let mut next = move || rng.next();
     let mut compared = 0;
     for i in 0..400 {
         let mut raw = l.raw.clone();

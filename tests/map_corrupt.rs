@@ -6,6 +6,10 @@ use ext4lab::engine::map::mem::MemMapContext;
 use ext4lab::engine::map::*;
 use ext4lab::engine::{CorruptKind, Ext4Error};
 
+#[path = "common/xorshift.rs"]
+mod xorshift;
+use xorshift::XorShift64Star;
+
 fn node(pblk: Option<u64>, depth: u16, max: u16, entries: Vec<Ent>) -> Node {
     Node {
         pblk,
@@ -286,19 +290,6 @@ fn checksums_verify_and_catch_flips() {
         ext4_ext_walk(&mut ctx, &ib),
         Err(Ext4Error::Corrupt(CorruptKind::ExtentChecksum { .. }))
     ));
-}
-
-/// xorshift64*, for the mutation fuzz below.
-struct XorShift64Star(u64);
-impl XorShift64Star {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
 }
 
 /// Random byte flips in a valid depth-2 tree and a valid block map: every

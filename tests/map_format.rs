@@ -9,6 +9,10 @@ use ext4lab::engine::map::*;
 use ext4lab::engine::Ext4Error;
 use std::collections::BTreeSet;
 
+#[path = "common/xorshift.rs"]
+mod xorshift;
+use xorshift::XorShift64Star;
+
 fn le16(b: &[u8], o: usize) -> u16 {
     u16::from_le_bytes([b[o], b[o + 1]])
 }
@@ -291,19 +295,6 @@ fn enospc_is_atomic() {
                 "budget {budget} never hit ENOSPC"
             );
         }
-    }
-}
-
-/// xorshift64*.
-struct XorShift64Star(u64);
-impl XorShift64Star {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 }
 

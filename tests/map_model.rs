@@ -8,21 +8,9 @@ use ext4lab::engine::map::*;
 use ext4lab::engine::Ext4Error;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// xorshift64* (Vigna), the named PRNG of these tests.
-struct XorShift64Star(u64);
-impl XorShift64Star {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+#[path = "common/xorshift.rs"]
+mod xorshift;
+use xorshift::XorShift64Star;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {

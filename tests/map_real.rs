@@ -14,6 +14,10 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::process::Command;
 
+#[path = "common/xorshift.rs"]
+mod xorshift;
+use xorshift::XorShift64Star;
+
 fn tool(name: &str) -> String {
     for d in ["/usr/sbin", "/sbin", "/usr/bin"] {
         let p = format!("{d}/{name}");
@@ -678,19 +682,6 @@ fn real_block_map_writes_and_migrate_pass_e2fsck() {
     assert!(problems.is_empty(), "e2fsck after migrate: {problems:#?}");
     let (after, _) = expected(&img, "m");
     assert_eq!(after, want, "debugfs sees the same blocks after migrate");
-}
-
-/// xorshift64*, the named PRNG of the random real-image test.
-struct XorShift64Star(u64);
-impl XorShift64Star {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
 }
 
 /// Store the tree, let e2fsck judge it, and compare debugfs's view with
