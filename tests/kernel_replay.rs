@@ -38,6 +38,19 @@ fn replay_fixtures_reproduce_outcome_and_trace_hash() {
         .collect();
     files.sort();
     assert!(files.len() >= 8, "fixtures: {files:?}");
+    // The browser test replays the same files; it lists them by name
+    // (include_str!), so check that list is complete.
+    let web = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web_replay_fixtures.rs"),
+    )
+    .unwrap();
+    for f in &files {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        assert!(
+            web.contains(&format!("\"{name}\"")),
+            "tests/web_replay_fixtures.rs does not list {name}"
+        );
+    }
     for f in files {
         let fx: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
