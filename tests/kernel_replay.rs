@@ -8,13 +8,10 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::rc::Rc;
 
-use ext4lab::kernel::image::build_image;
-use ext4lab::kernel::runner::{kind_name, run_options, scenario_model};
-use ext4lab::scenario::link::{decode_link, LinkScenario};
-use ext4lab::scenario::{builtin, parse_scenario};
-use ext4lab::sim::{replay, OutcomeKind};
+#[path = "common/replay_fixture.rs"]
+mod replay_fixture;
+use replay_fixture::replay_fixture;
 
 fn e2fsck_clean(image: &[u8]) -> bool {
     let dir = tempfile::tempdir().unwrap();
@@ -52,50 +49,32 @@ fn replay_fixtures_reproduce_outcome_and_trace_hash() {
         );
     }
     for f in files {
-        let fx: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-        let link = decode_link(fx["link"].as_str().unwrap()).unwrap();
-        let LinkScenario::Builtin { id, .. } = &link.scenario else {
-            panic!("{f:?}: built-in expected")
-        };
-        let sc = Rc::new(parse_scenario(builtin(id).unwrap().text).unwrap());
-        let rc = sc.resolve(&link.variant, &link.options).unwrap();
-        let img = Rc::new(build_image(&sc).unwrap());
-        let model = scenario_model(sc.clone(), rc.clone(), img.clone());
-        let exec = replay(&model, &link.schedule, &run_options(&sc, &rc)).unwrap();
-        assert!(exec.divergence.is_none(), "{f:?}: {:?}", exec.divergence);
-        let kind = fx["kind"].as_str().unwrap();
-        let tasks: Vec<&str> = fx["tasks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t.as_str().unwrap())
-            .collect();
-        assert!(
-            exec.outcomes.iter().any(|o| kind_name(&o.kind) == kind
-                && tasks.iter().all(|t| o.tasks.iter().any(|x| x == t))),
-            "{f:?}: no {kind} with tasks {tasks:?} in {:?}",
-            exec.outcomes
-        );
-        let hash = format!("{:016x}", exec.trace_hash().unwrap());
+        let name = f.file_name().unwrap().to_str().unwrap().to_string();
+        let r = replay_fixture(&name, &std::fs::read_to_string(&f).unwrap());
+        let recorded = r.fixture["trace_hash"].as_str().unwrap();
         if std::env::var_os("UPDATE_FIXTURES").is_some() {
             // After an intended change to traces (engine layout, trace
             // events): the outcome checks above still ran, only the hash
             // is rewritten.
-            let old = format!("\"trace_hash\": \"{}\"", fx["trace_hash"].as_str().unwrap());
             let text = std::fs::read_to_string(&f).unwrap();
-            let new = format!("\"trace_hash\": \"{hash}\"");
+            let old = format!("\"trace_hash\": \"{recorded}\"");
+            let new = format!("\"trace_hash\": \"{}\"", r.hash);
             std::fs::write(&f, text.replace(&old, &new)).unwrap();
         } else {
-            assert_eq!(hash, fx["trace_hash"].as_str().unwrap(), "{f:?}");
+            assert_eq!(r.hash, recorded, "{name}");
         }
-        // The image the execution left (the oracles wrote back the metadata).
-        let engine_says_bad = exec.outcomes.iter().any(|o| o.kind == OutcomeKind::Fsck);
-        let bytes = img.dev.borrow().to_bytes();
+        // The image the execution left (the oracles wrote back the metadata):
+        // the fixture records the engine's verdict (`"fsck_bad": true`; the
+        // browser test holds wasm to it), and e2fsck -fn agrees with it.
         assert_eq!(
-            e2fsck_clean(&bytes),
-            !engine_says_bad,
-            "{f:?}: e2fsck -fn and the engine's fsck disagree"
+            r.engine_says_bad,
+            r.fixture["fsck_bad"] == true,
+            "{name}: engine fsck verdict differs from the recorded one"
+        );
+        assert_eq!(
+            e2fsck_clean(&r.image),
+            !r.engine_says_bad,
+            "{name}: e2fsck -fn and the engine's fsck disagree"
         );
     }
 }
