@@ -21,6 +21,11 @@ if [ "${WASM_OPT:-0}" = 1 ] && command -v wasm-opt >/dev/null; then
     --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
     "$wasm" -o "$wasm.opt" && mv "$wasm.opt" "$wasm"
 fi
+# What spends the bytes, read while the names are still there:
+# target/wasm-size.txt (sections, code per crate/module, largest functions).
+node scripts/wasm-size.mjs "$wasm" --top 40 --depth 2 > target/wasm-size.txt \
+  && sed -n '/^code by crate/,/^$/p' target/wasm-size.txt | head -14 >&2 \
+  || echo "build-wasm: size report failed (see scripts/wasm-size.mjs)" >&2
 # The "name" section (function names for stack traces) is a fifth of the
 # gzipped module; the page does not need it. WASM_KEEP_NAMES=1 keeps it.
 if [ "${WASM_KEEP_NAMES:-0}" != 1 ]; then
