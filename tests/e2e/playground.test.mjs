@@ -315,8 +315,8 @@ test('s5 before the fix: exploring finds stale data, its disk view and link repl
     // At the start the same logical block is a hole.
     const lblk = await exposed.first().getAttribute('data-lblk');
     assert.equal(await page.locator(`[data-testid="disk-block"][data-which="start"][data-file="f"][data-lblk="${lblk}"]`).getAttribute('data-state'), 'hole');
-    await page.getByTestId('journal-transactions').waitFor();
-    await page.getByTestId('journal-strip').waitFor();
+    await page.getByTestId('journal-at').getByTestId('journal-transactions').waitFor();
+    await page.getByTestId('journal-at').getByTestId('journal-strip').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 's5-disk.png'), fullPage: true });
 
     const url = await shareUrl(page);
@@ -361,7 +361,7 @@ test('the disk tab of the stored s5 link: stale block, extents before and after,
     assert.ok(last > outcomeStep, `last step ${last} after the outcome's ${outcomeStep}`);
     await page.getByTestId('tab-disk').click();
     await page.locator(`[data-testid="disk-status"][data-step="${last}"]`).waitFor({ timeout: 60_000 });
-    const txs = page.getByTestId('journal-tx');
+    const txs = page.getByTestId('journal-at').getByTestId('journal-tx');
     assert.ok((await txs.count()) >= 1, 'a committed transaction in the log');
     assert.match(await txs.first().textContent(), /block \d+/);
     await page.screenshot({ path: join(ARTIFACTS, 's5-disk-end.png'), fullPage: true });

@@ -23,13 +23,13 @@ const BW = 44;
 const BH = 26;
 
 function legend(): HTMLElement {
-  const box = h('div', { class: 'legend small', 'data-testid': 'disk-legend' });
+  const box = h('div', { class: 'disklegend small', 'data-testid': 'disk-legend' });
   for (const [st, doc] of STATES) {
     const sw = s('svg', { width: 14, height: 14 }, s('rect', { x: 1, y: 1, width: 12, height: 12, class: `blk blk-${st}` }));
-    box.appendChild(h('span', { class: 'lg', title: doc }, sw as unknown as Node, ` ${st}`));
+    box.appendChild(h('span', { class: 'dl', title: doc }, sw as unknown as Node, ` ${st}`));
   }
   const ex = s('svg', { width: 14, height: 14 }, s('rect', { x: 1, y: 1, width: 12, height: 12, class: 'blk blk-written exposed' }));
-  box.appendChild(h('span', { class: 'lg', title: 'the block the selected outcome read' }, ex as unknown as Node, ' exposed by the outcome'));
+  box.appendChild(h('span', { class: 'dl', title: 'the block the selected outcome read' }, ex as unknown as Node, ' exposed by the outcome'));
   return box;
 }
 

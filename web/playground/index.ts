@@ -196,13 +196,17 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
         h('div', { class: 'exports' }, exportTrace, exportImage, run.divergence ? h('p', { class: 'error' }, run.divergence) : null),
       ),
     );
-    renderTimeline(timelineView, run, (st) => {
-      if (target.kind === 'scenario') store.set({ step: st });
-    }, target.kind === 'scenario' ? store.state.step : null);
-    renderLocks(locksView, outcome?.fewest ?? run.outcomes.find((o) => o.detail) ?? null, learned);
+    // The outcome shown (or the run's first one naming blocks): the timeline
+    // and the disk view start at its step, where it happened; a link's own
+    // step wins when the run came from a link.
     const shown = outcome?.fewest ?? run.outcomes.find((o) => o.blocks.length) ?? null;
     disk = { run, target, exposed: shown?.blocks ?? [], outcomeStep: shown ? shown.step : null };
     diskKey = '';
+    const initial = target.kind !== 'scenario' ? null : outcome ? outcome.fewest.step : (store.state.step ?? shown?.step ?? null);
+    renderTimeline(timelineView, run, (st) => {
+      if (target.kind === 'scenario') store.set({ step: st });
+    }, initial);
+    renderLocks(locksView, outcome?.fewest ?? run.outcomes.find((o) => o.detail) ?? null, learned);
     if (target.kind === 'scenario') store.set({ schedule: run.token });
     void refreshDisk();
   };
