@@ -35,6 +35,7 @@ use crate::engine::inode::{EXT4_EXTENTS_FL, EXT4_INLINE_DATA_FL};
 use crate::engine::journal::logview::{jbd2_log_view, LogView};
 use crate::kernel::image::{build_image, ScenarioImage};
 use crate::kernel::runner::{run_options, scenario_model_with, JournalOpsFactory};
+use crate::kernel::state::SimDisk;
 use crate::kernel::Ext4InodeInfo;
 use crate::scenario::parse_scenario;
 use crate::sim::sched::replay::Replay;
@@ -200,6 +201,8 @@ fn snapshot_state(
     end: EndKind,
 ) -> DiskState {
     // A copy of the device: opening the engine on it never touches the run's.
+    // (As a SimDisk, the device type the kernel paths already compile the
+    // engine for: no second copy of these functions in the wasm.)
     let bytes = img.dev.borrow().to_bytes();
     let mut state = DiskState {
         steps,
@@ -209,7 +212,7 @@ fn snapshot_state(
         journal_error: None,
     };
     let mut fs = match Ext4Fs::open(
-        MemDevice::from_bytes(&bytes),
+        SimDisk(Rc::new(RefCell::new(MemDevice::from_bytes(&bytes)))),
         OpenOptions {
             read_only: true,
             fsck: false,
@@ -251,7 +254,7 @@ fn snapshot_state(
 
 /// Whose bytes block `pblk` holds on disk (see the module doc).
 fn disk_origin(
-    fs: &mut Ext4Fs<MemDevice>,
+    fs: &mut Ext4Fs<SimDisk>,
     img: &ScenarioImage,
     base: &Baseline,
     pblk: u64,
@@ -283,7 +286,7 @@ fn disk_origin(
 }
 
 fn file_view(
-    fs: &mut Ext4Fs<MemDevice>,
+    fs: &mut Ext4Fs<SimDisk>,
     img: &ScenarioImage,
     base: &Baseline,
     ei: &Ext4InodeInfo,
