@@ -7,7 +7,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # the page downloads it; the budget is 400 KB gzipped. Measured 2026-11-21
 # with names stripped: before the kernel paths, opt-level 3 394 KB, s 348 KB;
 # with engine + kernel linked in, s 596 KB (over budget). With all five
-# scenarios' kernel paths and the disk view (2026-11-21, 09:00): s 630 KB,
+# scenarios' kernel paths and the disk view (2026-11-21): s 630 KB,
 # z 568 KB, but z explores 1.5x slower (scripts/bench-scenario-wasm.mjs:
 # S5's fixed variant, exhaustive DFS+DPOR, 61503 executions: s 25.2 s,
 # z 38.5 s), so s stays the default. target/wasm-size.txt says what spends

@@ -97,6 +97,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       seed: b.scenario.explore.seed,
       schedule: '',
       step: null,
+      model: null,
     });
     editor.setText(b.text);
   };
@@ -114,6 +115,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       seed: link.seed,
       schedule: link.schedule,
       step: link.step,
+      model: null,
     });
     editor.setText(text);
   };
@@ -202,12 +204,10 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     const shown = outcome?.fewest ?? run.outcomes.find((o) => o.blocks.length) ?? null;
     disk = { run, target, exposed: shown?.blocks ?? [], outcomeStep: shown ? shown.step : null };
     diskKey = '';
-    const initial = target.kind !== 'scenario' ? null : outcome ? outcome.fewest.step : (store.state.step ?? shown?.step ?? null);
-    renderTimeline(timelineView, run, (st) => {
-      if (target.kind === 'scenario') store.set({ step: st });
-    }, initial);
+    const initial = outcome ? outcome.fewest.step : (store.state.step ?? shown?.step ?? null);
+    renderTimeline(timelineView, run, (st) => store.set({ step: st }), initial);
     renderLocks(locksView, outcome?.fewest ?? run.outcomes.find((o) => o.detail) ?? null, learned);
-    if (target.kind === 'scenario') store.set({ schedule: run.token });
+    store.set({ schedule: run.token });
     void refreshDisk();
   };
   mountRun(runBox, store, caps, engine, {
@@ -229,7 +229,12 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     status() {},
   });
 
-  const share = mountShare(shareBox, banner, store, engine, apply);
+  // A model run's link: the default scenario stays loaded underneath.
+  const applyModel = async (model: string, schedule: string, step: number | null): Promise<void> => {
+    if (!store.state.scenario) await pick(DEFAULT_SCENARIO);
+    store.set({ model, schedule, step });
+  };
+  const share = mountShare(shareBox, banner, store, engine, apply, applyModel, caps.models.map((m) => m.name));
   store.subscribe((s, changed) => {
     if (changed.has('scenario') && s.scenario) fill(imageBox, imageSummary(s.scenario));
   });
@@ -237,11 +242,14 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   // A link with a schedule replays it and shows the step it names.
   const replayLinked = async (): Promise<void> => {
     const restored = store.state;
-    if (!(restored.schedule && caps.explore && restored.scenario)) return;
-    const target: Target = { kind: 'scenario', text: restored.text, variant: restored.variant, options: restored.options };
+    if (!restored.schedule) return;
+    let target: Target;
+    if (restored.model) target = { kind: 'model', name: restored.model };
+    else if (caps.explore && restored.scenario) target = { kind: 'scenario', text: restored.text, variant: restored.variant, options: restored.options };
+    else return;
     const r = await engine.request<RunBody>({ cmd: 'replay', target, token: restored.schedule });
     if (r.ok) {
-      showRun(r, target, `${restored.scenario.meta.name} / ${restored.variant}`, null);
+      showRun(r, target, target.kind === 'model' ? target.name : `${restored.scenario?.meta.name} / ${restored.variant}`, null);
       select('timeline');
     } else {
       fill(banner, h('div', { class: 'alert', role: 'alert', 'data-testid': 'link-error', 'data-kind': r.error.kind }, `The link's schedule does not replay: ${r.error.message}`));
