@@ -6,8 +6,12 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # The browser module is built for size (opt-level s; native builds keep 3):
 # the page downloads it; the budget is 400 KB gzipped. Measured 2026-11-21
 # with names stripped: before the kernel paths, opt-level 3 394 KB, s 348 KB;
-# with engine + kernel linked in, s 596 KB (over budget).
-# WASM_OPT_LEVEL=3 builds it for speed instead.
+# with engine + kernel linked in, s 596 KB (over budget). With all five
+# scenarios' kernel paths and the disk view (2026-11-21): s 630 KB,
+# z 568 KB, but z explores 1.5x slower (scripts/bench-scenario-wasm.mjs:
+# S5's fixed variant, exhaustive DFS+DPOR, 61503 executions: s 25.2 s,
+# z 38.5 s), so s stays the default. target/wasm-size.txt says what spends
+# the bytes. WASM_OPT_LEVEL=z builds for size, 3 for speed.
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=${WASM_OPT_LEVEL:-s}
 wasm-pack build --target web --release --mode no-install --no-pack 2>&1 | grep -v "failed to get wasm-pack version" >&2 || true
 wasm=pkg/ext4lab_bg.wasm
@@ -21,6 +25,11 @@ if [ "${WASM_OPT:-0}" = 1 ] && command -v wasm-opt >/dev/null; then
     --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
     "$wasm" -o "$wasm.opt" && mv "$wasm.opt" "$wasm"
 fi
+# What spends the bytes, read while the names are still there:
+# target/wasm-size.txt (sections, code per crate/module, largest functions).
+node scripts/wasm-size.mjs "$wasm" --top 40 --depth 2 > target/wasm-size.txt \
+  && sed -n '/^code by crate/,/^$/p' target/wasm-size.txt | head -14 >&2 \
+  || echo "build-wasm: size report failed (see scripts/wasm-size.mjs)" >&2
 # The "name" section (function names for stack traces) is a fifth of the
 # gzipped module; the page does not need it. WASM_KEEP_NAMES=1 keeps it.
 if [ "${WASM_KEEP_NAMES:-0}" != 1 ]; then

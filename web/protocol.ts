@@ -25,7 +25,8 @@ export type Request =
   | { cmd: 'replay'; target: Target; token: string }
   | { cmd: 'chrome-trace'; target: Target; token: string }
   | { cmd: 'manual'; target: Target; choices: number[] }
-  | { cmd: 'image'; target: Target; token: string; choices: number }
+  | { cmd: 'image'; target: Target; token: string; step?: number; choices?: number }
+  | { cmd: 'disk'; target: Target; token: string; step?: number }
   | ImageRequest;
 
 // ---- image library (web/library.ts; crate/wasm/device/commands.rs) ----
@@ -426,4 +427,86 @@ export interface RunBody {
   traceHash?: string;
   divergence?: string;
   pending?: Pending;
+}
+
+// ---- disk and journal view (crate/wasm/cmd_disk.rs, engine/journal/logview.rs) ----
+
+export interface ExtentView {
+  lblk: number;
+  len: number;
+  pblk: number;
+  unwritten: boolean;
+}
+
+export interface PageView {
+  uptodate: boolean;
+  dirty: boolean;
+  delay: boolean;
+  unwritten: boolean;
+  mapped?: number | null;
+  origins: string[];
+}
+
+export type BlockState = 'hole' | 'delalloc' | 'unwritten' | 'stale' | 'dirty' | 'written';
+
+export interface BlockView {
+  lblk: number;
+  pblk?: number | null;
+  state: BlockState;
+  unwritten: boolean;
+  disk?: string | null;
+  page?: PageView | null;
+}
+
+export interface FileView {
+  name: string;
+  ino: number;
+  layout: 'extents' | 'indirect' | 'inline';
+  i_size: number;
+  i_disksize: number;
+  i_reserved_data_blocks: number;
+  extents: ExtentView[];
+  blocks: BlockView[];
+  error?: string | null;
+}
+
+export interface LoggedBlock {
+  log_block: number;
+  blocknr: number;
+  flags: number;
+}
+
+export interface LoggedTransaction {
+  tid: number;
+  descriptors: number[];
+  tags: LoggedBlock[];
+  revoke_blocks: number[];
+  revokes: number[];
+  commit?: number | null;
+  commit_sec?: number | null;
+  live: boolean;
+}
+
+export interface LogView {
+  s_first: number;
+  s_maxlen: number;
+  s_sequence: number;
+  s_start: number;
+  csum: string;
+  transactions: LoggedTransaction[];
+  problems: string[];
+}
+
+export interface DiskState {
+  steps: number;
+  end: string;
+  files: FileView[];
+  journal?: LogView | null;
+  journal_error?: string | null;
+}
+
+export interface DiskBody {
+  block_size: number;
+  start: DiskState;
+  at: DiskState;
 }

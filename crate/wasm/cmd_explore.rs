@@ -336,14 +336,21 @@ pub fn handle_manual(req: ManualReq) -> Result<RunBody, Failure> {
     Ok(body(exec, pending))
 }
 
-/// `{cmd: "image", target, token, choices}`: the disk image (the bytes a
-/// `.img` file holds, which `debugfs` opens) after replaying the first
-/// `choices` scheduling choices of `token`.
+/// `{cmd: "image", target, token, step}`: the disk image (the bytes a
+/// `.img` file holds, which `debugfs` opens) after trace step `step` of
+/// `token` (the replay is cut with `max_steps = step + 1`: exact for that
+/// step). The older `choices` (replay only the first N recorded choices)
+/// is still accepted. Metadata the engine has not checkpointed yet is in
+/// the journal's log blocks, not at home: the image is what a crash at
+/// that step would leave before recovery.
 #[derive(Debug, Deserialize)]
 pub struct ImageReq {
     pub target: Target,
     pub token: String,
-    pub choices: u32,
+    #[serde(default)]
+    pub choices: Option<u32>,
+    #[serde(default)]
+    pub step: Option<u32>,
 }
 
 pub fn handle_image(req: ImageReq) -> Result<wasm_bindgen::JsValue, Failure> {
@@ -363,11 +370,16 @@ pub fn handle_image(req: ImageReq) -> Result<wasm_bindgen::JsValue, Failure> {
         .resolve(variant, options)
         .map_err(|e| Failure::new("bad-choice", e.render()))?;
     let img = Rc::new(build_image(&sc).map_err(|e| Failure::new("image", e.to_string()))?);
-    let opts = run_options(&sc, &rc);
+    let mut opts = run_options(&sc, &rc);
+    if let Some(s) = req.step {
+        opts.max_steps = s.saturating_add(1);
+    }
     let model = scenario_model(Rc::new(sc), rc, img.clone());
     let mut sched =
         Schedule::from_token(&req.token).map_err(|e| Failure::new("bad-token", e.to_string()))?;
-    sched.0.truncate(req.choices as usize);
+    if let Some(c) = req.choices {
+        sched.0.truncate(c as usize);
+    }
     let mut r = Replay::new(&sched);
     let exec = model.run(&mut r, &opts);
     let bytes = img.dev.borrow().to_bytes();

@@ -6,6 +6,7 @@
 //! or `{ok: false, error: {kind, message}}`. Errors are values, never throws.
 
 pub mod bench;
+pub mod cmd_disk;
 pub mod cmd_explore;
 pub mod cmd_scenario;
 pub mod device;
@@ -52,6 +53,9 @@ enum Command {
     Manual(cmd_explore::ManualReq),
     /// The disk image after a schedule prefix (a .img debugfs opens).
     Image(cmd_explore::ImageReq),
+    /// The files' block maps, page cache and the journal's transactions at
+    /// the start and at a step.
+    Disk(cmd_disk::DiskReq),
 }
 
 #[derive(Debug, Serialize)]
@@ -148,6 +152,7 @@ pub fn handle_message(msg: JsValue) -> JsValue {
         Command::Replay(r) => answer(cmd_explore::handle_replay(r)),
         Command::ChromeTrace(r) => answer(cmd_explore::handle_chrome(r)),
         Command::Manual(r) => answer(cmd_explore::handle_manual(r)),
+        Command::Disk(r) => answer(cmd_disk::handle_disk(r)),
         Command::Image(r) => match cmd_explore::handle_image(r) {
             Ok(v) => v,
             Err(f) => fail(f),

@@ -131,3 +131,56 @@ test('a long exploration shows progress and can be cancelled; the page stays res
     assert.match(await page.getByTestId('explore-status').textContent(), /200 executions/);
   });
 });
+
+test('a reference-model run has a share link that replays it in a fresh page; a bad one is refused', async () => {
+  await withPage(async (page, pg) => {
+    await page.getByTestId('target').selectOption('model:abba_mutex');
+    await page.getByTestId('strategy').selectOption('dfs');
+    await page.getByTestId('explore').click();
+    await page.locator('[data-testid="explore-status"][data-state="exhausted"]').waitFor({ timeout: 60_000 });
+    await page.getByTestId('outcome-deadlock').getByTestId('show-outcome').click();
+    await page.getByTestId('timeline-svg').waitFor();
+    const hash = await page.getByTestId('trace-hash').textContent();
+    // Move to step 2: the link carries the step too.
+    const svg = page.getByTestId('timeline-svg');
+    const sw = Number(await svg.getAttribute('data-step-width'));
+    const left = Number(await svg.getAttribute('data-left'));
+    await svg.click({ position: { x: left + sw * 2 + sw / 2, y: 30 } });
+    await page.waitForFunction(() => /#m1\.abba_mutex~v1\.[A-Za-z0-9_-]+~2$/.test(document.querySelector('[data-testid="share-url"]')?.value ?? ''));
+    await page.locator('[data-testid="share"][data-state="current"]').waitFor();
+    const url = await page.getByTestId('share-url').inputValue();
+    // The Disk tab says a model has no disk.
+    await page.getByTestId('tab-disk').click();
+    await page.getByTestId('disk-none').waitFor();
+
+    const fresh = await pg.context.newPage();
+    await fresh.goto(url);
+    await ready(fresh);
+    await fresh.getByTestId('trace-hash').waitFor({ timeout: 30_000 });
+    assert.equal(await fresh.getByTestId('trace-hash').textContent(), hash);
+    assert.equal(await fresh.getByTestId('run-end').textContent(), 'Deadlock');
+    assert.equal(await fresh.getByTestId('target').inputValue(), 'model:abba_mutex');
+    assert.equal(await fresh.getByTestId('current-step').textContent(), '2');
+    assert.equal(await fresh.getByTestId('link-error').count(), 0);
+    await fresh.locator('[data-testid="share"][data-state="current"]').waitFor();
+    assert.equal(await fresh.getByTestId('share-url').inputValue(), url, 'the restored page gives the same link');
+    await fresh.screenshot({ path: join(ARTIFACTS, 'sim-model-link.png'), fullPage: true });
+
+    // Back to the scenario: the link is the codec's again.
+    await fresh.getByTestId('target').selectOption('scenario');
+    await fresh.waitForFunction(() => /#v1\./.test(document.querySelector('[data-testid="share-url"]')?.value ?? ''));
+
+    // Damaged and unknown model links: a message, the default scenario.
+    for (const [fragment, kind] of [
+      ['#m1.abba_mutex~<b>', 'link-bad-model-link'],
+      ['#m1.nosuch~v1.AAAA', 'link-unknown-model'],
+    ]) {
+      const p = await pg.context.newPage();
+      await p.goto(pg.url + fragment);
+      await ready(p);
+      assert.equal(await p.getByTestId('link-error').getAttribute('data-kind'), kind, fragment);
+      assert.equal(await p.getByTestId('scenario-picker').inputValue(), 's5');
+      await p.close();
+    }
+  });
+});

@@ -3,7 +3,8 @@
 // engine worker and the views together.
 import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
-import type { BuiltinInfo, Capabilities, CheckBody, ExploreBody, Link, OutcomeRecord, RunBody, ScenarioBody, Target } from '../protocol';
+import type { BuiltinInfo, Capabilities, CheckBody, DiskBody, ExploreBody, Link, OutcomeRecord, RunBody, ScenarioBody, Target } from '../protocol';
+import { renderDisk } from './diskview';
 import { mountEditor } from './editor';
 import { imageSummary, makePanels } from './panels';
 import { mountPicker } from './picker';
@@ -54,7 +55,9 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     { id: 'editor', title: 'Scenario text', body: h('div', { 'data-testid': 'editor-panel' }, imageBox, editorBox) },
     ...makePanels(caps),
   ];
+  let onSelect: (id: string) => void = () => {};
   const select = (id: string): void => {
+    onSelect(id);
     for (const p of panels) {
       const on = p.id === id;
       p.body.hidden = !on;
@@ -94,6 +97,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       seed: b.scenario.explore.seed,
       schedule: '',
       step: null,
+      model: null,
     });
     editor.setText(b.text);
   };
@@ -111,6 +115,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       seed: link.seed,
       schedule: link.schedule,
       step: link.step,
+      model: null,
     });
     editor.setText(text);
   };
@@ -122,6 +127,37 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   const runHeader = byTestId(views, 'run-header');
   const locksView = byTestId(views, 'locks-view');
   let learned: Array<[string, string]> = [];
+  // ---- the disk view: fetched when its tab is open, for the shown run and step ----
+  const diskView = byTestId(views, 'disk-panel');
+  let disk: { run: RunBody; target: Target; exposed: number[]; outcomeStep: number | null } | null = null;
+  let diskKey = '';
+  let diskOn = false;
+  const refreshDisk = async (): Promise<void> => {
+    if (!disk || !diskOn) return;
+    const { run, target, exposed, outcomeStep } = disk;
+    if (target.kind !== 'scenario') {
+      diskKey = '';
+      fill(diskView, h('p', { class: 'note', 'data-testid': 'disk-none' }, 'The simulator’s reference models have no disk: run a scenario to see its files and journal.'));
+      return;
+    }
+    // The chosen step, else the step of the outcome shown (where it happened), else the end.
+    const step = store.state.step ?? outcomeStep;
+    const key = `${run.token}@${step ?? 'end'}`;
+    if (key === diskKey) return;
+    diskKey = key;
+    fill(diskView, h('p', { class: 'small muted', 'data-testid': 'disk-loading' }, `reading the disk at ${step === null ? 'the end' : `step ${step}`}…`));
+    const a = await engine.request<DiskBody>({ cmd: 'disk', target, token: run.token, ...(step === null ? {} : { step }) });
+    if (key !== diskKey) return;
+    if (a.ok) renderDisk(diskView, a, step, exposed);
+    else fill(diskView, h('p', { class: 'error', 'data-testid': 'disk-error' }, `${a.error.kind}: ${a.error.message}`));
+  };
+  onSelect = (id) => {
+    diskOn = id === 'disk';
+    void refreshDisk();
+  };
+  store.subscribe((_s, changed) => {
+    if (changed.has('step')) void refreshDisk();
+  });
   const showRun = (run: RunBody, target: Target, what: string, outcome: OutcomeRecord | null): void => {
     const exportTrace = h('button', { type: 'button', 'data-testid': 'export-trace' }, 'Export trace (Perfetto JSON)');
     exportTrace.addEventListener('click', async () => {
@@ -132,8 +168,9 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     const exportImage =
       target.kind === 'scenario' ? h('button', { type: 'button', 'data-testid': 'export-image' }, 'Disk image at this step (.img)') : null;
     exportImage?.addEventListener('click', async () => {
-      const choices = (store.state.step ?? run.steps) + 1;
-      const a = await engine.request<{ bytes: Uint8Array; steps: number }>({ cmd: 'image', target, token: run.token, choices });
+      // Exact: the replay is cut after the chosen step (the end without one).
+      const step = store.state.step;
+      const a = await engine.request<{ bytes: Uint8Array; steps: number }>({ cmd: 'image', target, token: run.token, ...(step === null ? {} : { step }) });
       if (a.ok) download(`ext4lab-${what.replace(/[^A-Za-z0-9_-]+/g, '_')}-step${a.steps}.img`, a.bytes as BlobPart, 'application/octet-stream');
       else exportImage.textContent = `no image: ${a.error.message}`;
     });
@@ -161,11 +198,17 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
         h('div', { class: 'exports' }, exportTrace, exportImage, run.divergence ? h('p', { class: 'error' }, run.divergence) : null),
       ),
     );
-    renderTimeline(timelineView, run, (st) => {
-      if (target.kind === 'scenario') store.set({ step: st });
-    }, target.kind === 'scenario' ? store.state.step : null);
+    // The outcome shown (or the run's first one naming blocks): the timeline
+    // and the disk view start at its step, where it happened; a link's own
+    // step wins when the run came from a link.
+    const shown = outcome?.fewest ?? run.outcomes.find((o) => o.blocks.length) ?? null;
+    disk = { run, target, exposed: shown?.blocks ?? [], outcomeStep: shown ? shown.step : null };
+    diskKey = '';
+    const initial = outcome ? outcome.fewest.step : (store.state.step ?? shown?.step ?? null);
+    renderTimeline(timelineView, run, (st) => store.set({ step: st }), initial);
     renderLocks(locksView, outcome?.fewest ?? run.outcomes.find((o) => o.detail) ?? null, learned);
-    if (target.kind === 'scenario') store.set({ schedule: run.token });
+    store.set({ schedule: run.token });
+    void refreshDisk();
   };
   mountRun(runBox, store, caps, engine, {
     explored(r: ExploreBody, target: Target, what, strategy, workers, ms) {
@@ -186,7 +229,12 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     status() {},
   });
 
-  const share = mountShare(shareBox, banner, store, engine, apply);
+  // A model run's link: the default scenario stays loaded underneath.
+  const applyModel = async (model: string, schedule: string, step: number | null): Promise<void> => {
+    if (!store.state.scenario) await pick(DEFAULT_SCENARIO);
+    store.set({ model, schedule, step });
+  };
+  const share = mountShare(shareBox, banner, store, engine, apply, applyModel, caps.models.map((m) => m.name));
   store.subscribe((s, changed) => {
     if (changed.has('scenario') && s.scenario) fill(imageBox, imageSummary(s.scenario));
   });
@@ -194,11 +242,14 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   // A link with a schedule replays it and shows the step it names.
   const replayLinked = async (): Promise<void> => {
     const restored = store.state;
-    if (!(restored.schedule && caps.explore && restored.scenario)) return;
-    const target: Target = { kind: 'scenario', text: restored.text, variant: restored.variant, options: restored.options };
+    if (!restored.schedule) return;
+    let target: Target;
+    if (restored.model) target = { kind: 'model', name: restored.model };
+    else if (caps.explore && restored.scenario) target = { kind: 'scenario', text: restored.text, variant: restored.variant, options: restored.options };
+    else return;
     const r = await engine.request<RunBody>({ cmd: 'replay', target, token: restored.schedule });
     if (r.ok) {
-      showRun(r, target, `${restored.scenario.meta.name} / ${restored.variant}`, null);
+      showRun(r, target, target.kind === 'model' ? target.name : `${restored.scenario?.meta.name} / ${restored.variant}`, null);
       select('timeline');
     } else {
       fill(banner, h('div', { class: 'alert', role: 'alert', 'data-testid': 'link-error', 'data-kind': r.error.kind }, `The link's schedule does not replay: ${r.error.message}`));

@@ -18,7 +18,7 @@ const WHAT: Record<string, string> = {
     'One lane per task: kernel function spans, lock hold and wait spans, bios in flight, crash and recovery markers. Click a step to see the state there.',
   locks:
     'The wait-for cycle of a deadlock and the lockdep report (graph and the kernel’s text layout), next to the declared ext4 lock order.',
-  disk: 'Needs the kernel paths and the engine in the loop (not in this build). The file’s block map or extents before and after, stale/dirty/unwritten blocks, and the journal’s transactions (descriptor tags, revokes, commit) at any step.',
+  disk: 'Each file’s extents and blocks at the start and at the chosen step (hole, delalloc, unwritten, stale, dirty, written; whose bytes each block holds on disk), and the journal’s transactions (descriptor tags, revokes, commit). Show a run or an outcome’s timeline first; click a step in the timeline to move.',
 };
 
 /** The declared ext4 lock order (fs/ext4/super.c, "Lock ordering"), as SCENARIOS.md lists it. */

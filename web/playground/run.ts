@@ -67,8 +67,21 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
     note.textContent = parts.join(' ');
     note.hidden = parts.length === 0;
   };
-  target.addEventListener('change', noteText);
+  target.addEventListener('change', () => {
+    noteText();
+    const v = target.value;
+    store.set({ model: v.startsWith('model:') ? v.slice(6) : null, schedule: '', step: null });
+  });
   noteText();
+  // A model link selects its model.
+  store.subscribe((st, changed) => {
+    if (!changed.has('model')) return;
+    const want = st.model ? `model:${st.model}` : 'scenario';
+    if (target.value !== want && [...target.options].some((o) => o.value === want)) {
+      target.value = want;
+      noteText();
+    }
+  });
 
   const currentTarget = (): Target => {
     const v = target.value;

@@ -33,7 +33,19 @@ const WHY: Record<string, string> = {
   'link-hash-mismatch': 'The built-in scenario this link names has changed since the link was made.',
   'link-bad-scenario': 'The scenario carried in this link does not parse.',
   'link-bad-choice': 'This link names a variant or option its scenario does not have.',
+  'link-bad-model-link': 'This link to a reference-model run is damaged.',
+  'link-unknown-model': 'This link names a reference model this build does not have.',
 };
+
+/** A reference-model run's link, `#m1.<model>~<token>[~<step>]`: the
+ * page's own form (the Rust codec's links carry scenarios; a model needs
+ * none). Parsed strictly: the model must be one this build has, the token
+ * is the simulator's replay token (checked again when it is replayed). */
+export const MODEL_LINK = /^#m1\.([a-z0-9_]{1,64})~(v\d+\.[A-Za-z0-9_-]{0,4096})(?:~(\d{1,9}))?$/;
+
+export function modelFragment(model: string, schedule: string, step: number | null): string {
+  return `#m1.${model}~${schedule}${step === null ? '' : `~${step}`}`;
+}
 
 export interface ShareHandle {
   /** Decode `fragment` and apply it; false (and a message) when it is bad. */
@@ -46,6 +58,8 @@ export function mountShare(
   store: Store,
   engine: EngineClient,
   apply: (link: Link, text: string) => Promise<void>,
+  applyModel: (model: string, schedule: string, step: number | null) => Promise<void>,
+  models: string[],
 ): ShareHandle {
   const url = h('input', { type: 'text', readonly: true, 'data-testid': 'share-url', 'aria-label': 'Share link', class: 'mono' });
   const size = h('span', { class: 'muted small', 'data-testid': 'share-size' });
@@ -68,12 +82,14 @@ export function mountShare(
   let seq = 0;
   let timer: number | undefined;
   store.subscribe((s) => {
-    if (!s.scenario) return;
+    if (!s.scenario && !s.model) return;
     root.dataset.state = 'pending';
     window.clearTimeout(timer);
     timer = window.setTimeout(async () => {
       const my = ++seq;
-      const a = await engine.request<EncodeBody>({ cmd: 'link-encode', link: linkOf(s, hashOf) });
+      const a = s.model
+        ? { ok: true as const, fragment: modelFragment(s.model, s.schedule, s.schedule ? s.step : null) }
+        : await engine.request<EncodeBody>({ cmd: 'link-encode', link: linkOf(s, hashOf) });
       if (my !== seq || !a.ok) return;
       const full = `${location.origin}${location.pathname}${a.fragment}`;
       url.value = full;
@@ -118,6 +134,20 @@ export function mountShare(
   };
 
   const open = async (fragment: string): Promise<boolean> => {
+    if (fragment.startsWith('#m1.')) {
+      const m = MODEL_LINK.exec(fragment);
+      if (!m) {
+        showError({ kind: 'link-bad-model-link', message: 'expected #m1.<model>~<replay token>[~<step>]' }, fragment);
+        return false;
+      }
+      if (!models.includes(m[1])) {
+        showError({ kind: 'link-unknown-model', message: `no reference model \`${m[1]}\`` }, fragment);
+        return false;
+      }
+      fill(banner);
+      await applyModel(m[1], m[2], m[3] === undefined ? null : Number(m[3]));
+      return true;
+    }
     const a = await engine.request<DecodeBody>({ cmd: 'link-decode', fragment });
     if (!a.ok) {
       showError(a.error, fragment);

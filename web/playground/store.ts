@@ -17,6 +17,9 @@ export interface PageState {
   schedule: string;
   /** The step of the trace to show. */
   step: number | null;
+  /** The simulator reference model being run instead of the scenario
+   * (null: the scenario). A model run's link is the page's own `#m1.` form. */
+  model: string | null;
 }
 
 export type Change = keyof PageState;
@@ -33,6 +36,7 @@ export class Store {
     seed: 0,
     schedule: '',
     step: null,
+    model: null,
   };
   private listeners: Array<(s: PageState, changed: Set<Change>) => void> = [];
 

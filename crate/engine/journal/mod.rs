@@ -55,6 +55,7 @@ pub mod commit;
 pub mod crash;
 #[allow(clippy::module_inception)]
 pub mod journal;
+pub mod logview;
 pub mod ondisk;
 pub mod recovery;
 pub mod revoke;

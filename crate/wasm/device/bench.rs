@@ -156,7 +156,8 @@ impl BenchImage {
             ..Default::default()
         };
         ext4::format(&mut self.dev, &req).map_err(js_err)?;
-        let mut fs = Ext4Fs::open(DevRef(&mut self.dev), OpenOptions::default()).map_err(js_err)?;
+        let mut fs =
+            Ext4Fs::open(dyn_dev(&mut self.dev), OpenOptions::default()).map_err(js_err)?;
         self.ino = Some(fs.create("/bench.bin", 0o644).map_err(js_err)?);
         fs.sync().map_err(js_err)
     }
@@ -167,7 +168,8 @@ impl BenchImage {
     pub fn engine_write_seq(&mut self, from: f64, total: f64, piece: u32) -> Result<(), JsValue> {
         let ino = self.ino.ok_or_else(|| js_err("mkfs first"))?;
         let data: Vec<u8> = (0..piece as usize).map(|i| (i % 251) as u8).collect();
-        let mut fs = Ext4Fs::open(DevRef(&mut self.dev), OpenOptions::default()).map_err(js_err)?;
+        let mut fs =
+            Ext4Fs::open(dyn_dev(&mut self.dev), OpenOptions::default()).map_err(js_err)?;
         let (from, total) = (from as u64, total as u64);
         let mut done = 0u64;
         while done < total {
@@ -182,7 +184,8 @@ impl BenchImage {
     /// sequential write allocates again, mostly the same blocks).
     pub fn engine_truncate(&mut self) -> Result<(), JsValue> {
         let ino = self.ino.ok_or_else(|| js_err("mkfs first"))?;
-        let mut fs = Ext4Fs::open(DevRef(&mut self.dev), OpenOptions::default()).map_err(js_err)?;
+        let mut fs =
+            Ext4Fs::open(dyn_dev(&mut self.dev), OpenOptions::default()).map_err(js_err)?;
         fs.truncate(ino, 0).map_err(js_err)?;
         fs.sync().map_err(js_err)
     }
@@ -194,7 +197,8 @@ impl BenchImage {
         let ino = self.ino.ok_or_else(|| js_err("mkfs first"))?;
         let blocks = ((span as u64) / BLOCK as u64).max(1) as u32;
         let mut rng = XorShift32(seed.max(1));
-        let mut fs = Ext4Fs::open(DevRef(&mut self.dev), OpenOptions::default()).map_err(js_err)?;
+        let mut fs =
+            Ext4Fs::open(dyn_dev(&mut self.dev), OpenOptions::default()).map_err(js_err)?;
         for i in 0..count {
             let b = rng.next() % blocks;
             self.buf[0] = i as u8;
@@ -285,4 +289,11 @@ impl BenchMem {
         }
         self.fs.sync().map_err(js_err)
     }
+}
+
+/// The device as the image library borrows it (`DevRef<dyn BlockDevice>`):
+/// the engine is then compiled once for both, not once more for the
+/// concrete device type (wasm size).
+fn dyn_dev(dev: &mut ImageDevice) -> DevRef<'_, dyn crate::device::BlockDevice> {
+    DevRef(dev as &mut dyn crate::device::BlockDevice)
 }
