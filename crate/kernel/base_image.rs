@@ -167,6 +167,12 @@ pub fn check_base(sc: &Scenario, bytes: &[u8]) -> Result<Ext4SuperBlock, BaseIma
     Ok(sb)
 }
 
+/// The content hash that names a base image in a run target and a share
+/// link: FNV-1a 64 of its bytes, 16 lowercase hex digits.
+pub fn base_hash(bytes: &[u8]) -> String {
+    format!("{:016x}", crate::scenario::fnv1a64(bytes))
+}
+
 fn engine_error(e: Ext4Error) -> BaseImageError {
     match e {
         Ext4Error::UnsupportedFeatures { .. } | Ext4Error::ReadOnly => {
