@@ -19,6 +19,8 @@ if (process.argv.includes('--build') || !existsSync('dist/bench.html')) {
   execFileSync('npx', ['vite', 'build'], { stdio: 'inherit' });
 }
 
+const { loadavg } = await import('node:os');
+const loadAtStart = loadavg().map((x) => x.toFixed(2)).join(' ');
 const { server, url } = await startServer({ root: 'dist', port: 18180 });
 const profile = await mkdtemp(join(tmpdir(), 'ext4lab-bench-'));
 const context = await chromium.launchPersistentContext(profile, {
@@ -36,9 +38,15 @@ try {
   if (result.error) throw new Error(result.error);
   const chromiumVersion = context.browser()?.version() ?? 'chromium';
   console.log(`ext4lab browser storage benchmark (${chromiumVersion}, persistent profile, ${Math.round((Date.now() - t0) / 1000)} s)`);
-  console.log(`config: ${JSON.stringify(result.config)}\n`);
+  const load = loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log(`config: ${JSON.stringify(result.config)}`);
+  console.log(`load average (1/5/15 min): at start ${loadAtStart}, at end ${load} (the machine is shared)\n`);
+  result.loadAverage = { start: loadAtStart, end: load };
   const w = Math.max(...result.figures.map((f) => f.what.length));
-  for (const f of result.figures) console.log(`${f.what.padEnd(w)}  ${f.mbps.toFixed(1).padStart(8)} MB/s  ${f.ms.toFixed(1).padStart(8)} ms`);
+  for (const f of result.figures) {
+    console.log(`${f.what.padEnd(w)}  ${f.mbps.toFixed(1).padStart(8)} MB/s  ${f.ms.toFixed(1).padStart(8)} ms`);
+    if (f.profile) console.log(`    profile: ${Object.entries(f.profile).map(([k, v]) => `${k}=${Math.round(v * 10) / 10}`).join(' ')}`);
+  }
   console.log('');
   const w2 = Math.max(...result.ratios.map((r) => r.what.length));
   for (const r of result.ratios) console.log(`${r.what.padEnd(w2)}  ${r.ratio.toFixed(2).padStart(6)}${r.target ? `  (target ${r.target})` : ''}`);

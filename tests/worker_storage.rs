@@ -99,6 +99,60 @@ async fn opfs_runs_are_capped_at_one_mebibyte() {
     dev.close().expect("close");
 }
 
+/// Whole pages written in ascending order stream out as 1 MiB writes as
+/// soon as a MiB is complete (before the barrier, which is allowed within
+/// an epoch); stray writes, rewrites and sub-page writes into the stream
+/// land where they belong, and reads see all of it before the barrier.
+#[wasm_bindgen_test]
+async fn opfs_sequential_pages_stream_out_in_mebibyte_writes() {
+    let mut dev = fresh_opfs("stream.img", 4 << 20).await;
+    // A short stream (3 pages at 900..) gives way to the sequential run.
+    for i in 900..903u32 {
+        dev.write_at(u64::from(i) * 4096, &block(i)).expect("write");
+    }
+    // 384 pages from 0 (1.5 MiB), one 4 KiB call each, with a stray page
+    // (600) in the middle of the run and a rewrite of page 3.
+    for i in 0..384u32 {
+        dev.write_at(u64::from(i) * 4096, &block(i)).expect("write");
+        if i == 100 {
+            dev.write_at(600 * 4096, &block(600)).expect("stray");
+            dev.write_at(3 * 4096, &block(7003)).expect("rewrite");
+        }
+    }
+    assert_eq!(
+        dev.stats().handle_writes,
+        1,
+        "the first MiB went out as one write before the barrier"
+    );
+    // Into the unwritten half MiB still in the stream: a 1 KiB write.
+    dev.write_at(300 * 4096 + 1024, &[0xEE; 1024])
+        .expect("1 KiB");
+    let mut want300 = block(300);
+    want300[1024..2048].fill(0xEE);
+    assert_eq!(read(&mut dev, 300 * 4096, 4096), want300);
+    assert_eq!(read(&mut dev, 600 * 4096, 4096), block(600));
+    dev.flush().expect("flush");
+    let s = dev.stats();
+    assert_eq!(
+        s.handle_writes, 4,
+        "1 MiB early, then at the barrier: the stream's rest, 600, 900..903: {s:?}"
+    );
+    assert_eq!(s.bytes_written, (384 + 1 + 3) * 4096);
+    dev.close().expect("close");
+    let mut dev = reopen_opfs("stream.img").await;
+    for i in [0u32, 255, 256, 383, 900, 902, 600] {
+        assert_eq!(
+            read(&mut dev, u64::from(i) * 4096, 4096),
+            block(i),
+            "block {i}"
+        );
+    }
+    assert_eq!(read(&mut dev, 3 * 4096, 4096), block(7003), "rewrite kept");
+    assert_eq!(read(&mut dev, 300 * 4096, 4096), want300);
+    assert!(read(&mut dev, 384 * 4096, 4096).iter().all(|&b| b == 0));
+    dev.close().expect("close");
+}
+
 #[wasm_bindgen_test]
 async fn opfs_write_out_bridges_small_gaps_without_touching_their_bytes() {
     let mut dev = fresh_opfs("gaps.img", 1 << 20).await;

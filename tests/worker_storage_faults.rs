@@ -182,7 +182,11 @@ async fn idb_aborted_transaction_stores_nothing_and_fails_the_device() {
 async fn idb_upgrade_blocked_by_an_old_connection_is_a_typed_error() {
     let name = "ext4lab-test-blocked";
     IdbStore::delete_database(name).await.expect("clean");
-    // An "old tab": a connection at version 1 that ignores versionchange.
+    // An image stored at version 1...
+    let v1 = IdbStore::open(name, 1).await.expect("v1");
+    drop(idb_image(&v1, "kept").await);
+    v1.close();
+    // ...and an "old tab": a connection at version 1 that ignores versionchange.
     let old = IdbStore::hold_open_raw(name, 1)
         .await
         .expect("old connection");
@@ -196,18 +200,42 @@ async fn idb_upgrade_blocked_by_an_old_connection_is_a_typed_error() {
     let s = IdbStore::open(name, 2)
         .await
         .expect("opens once the old tab is gone");
+    // The blocked upgrade changed nothing: the image reads as stored.
+    let mut dev = IdbDevice::open(&s, "kept", Residency::Eager)
+        .await
+        .expect("image kept");
+    assert_consistent(&mut dev);
+    drop(dev);
     s.close();
     IdbStore::delete_database(name).await.expect("clean");
 }
 
 #[wasm_bindgen_test]
 async fn library_import_that_hits_the_quota_leaves_no_partial_image() {
-    // The library's import is all or nothing; a taken name is a typed error.
+    // The library's import is all or nothing: a full disk in the middle of
+    // an OPFS import leaves no image of that name, and the others intact.
     let mut lib = Library::new(OPFS_DIR, IDB_NAME);
     let _ = lib.delete("dup").await;
+    let _ = lib.delete("full").await;
     lib.import("dup", Backend::Idb, &vec![7u8; 128 << 10])
         .await
         .expect("import");
+    lib.arm_fault(InjectedFault::QuotaOnWrite);
+    let e = lib
+        .import("full", Backend::Opfs, &vec![5u8; 3 << 20])
+        .await
+        .expect_err("the import's write hits the quota");
+    assert_eq!(e.kind, FaultKind::QuotaExceeded, "{e}");
+    assert_eq!(e.image, "full");
+    assert!(e.to_string().contains("quota is full"), "{e}");
+    assert_eq!(lib.backend_of("full").await.expect("lookup"), None);
+    assert!(!lib
+        .list()
+        .await
+        .expect("list")
+        .iter()
+        .any(|i| i.name == "full"));
+    // A taken name is a typed error too.
     let e = lib
         .import("dup", Backend::Opfs, &[0u8; 4096])
         .await
@@ -239,11 +267,17 @@ async fn our_connection_yields_to_a_newer_tab_and_then_reports_it() {
     let name = "ext4lab-test-yield";
     IdbStore::delete_database(name).await.expect("clean");
     let ours = IdbStore::open(name, 1).await.expect("ours");
+    drop(idb_image(&ours, "kept").await);
     // A newer build in another tab upgrades the database: our connection
     // closes itself instead of blocking it...
     let newer = IdbStore::open(name, 2)
         .await
         .expect("the upgrade is not blocked by us");
+    let mut dev = IdbDevice::open(&newer, "kept", Residency::Eager)
+        .await
+        .expect("the newer tab sees our image");
+    assert_consistent(&mut dev);
+    drop(dev);
     // ...and our next use says why, typed.
     let e = ours.list().await.expect_err("our connection was closed");
     assert_eq!(e.kind, FaultKind::IdbClosed, "{e}");
@@ -284,6 +318,38 @@ async fn engine_image_stays_fsck_clean_after_a_storage_fault() {
         read_file(&mut dev, "/b.txt").is_err(),
         "b never reached storage"
     );
+    dev.close().expect("close");
+
+    // OPFS, the barrier of the second file's sync failing: storage may
+    // hold part of that epoch (as a crash right then would); the image is
+    // still consistent after the journal is replayed at the next mount,
+    // and the first file intact.
+    opfs::remove_in(&dir, "fs-flush.img").await.expect("clean");
+    let mut dev = OpfsDevice::create(&dir, "fs-flush.img", 8 << 20)
+        .await
+        .expect("create");
+    format(&mut dev, &MkfsRequest::default()).expect("mkfs");
+    write_file(&mut dev, "/a.txt", b"before the fault").expect("write a");
+    dev.inject_fault(InjectedFault::FlushFails);
+    let e = write_file(&mut dev, "/b.txt", &[9u8; 100_000]).expect_err("flush fails");
+    assert!(e.to_string().contains("barrier (flush) failed"), "{e}");
+    assert_eq!(dev.fault().map(|f| f.kind), Some(FaultKind::FlushFailed));
+    dev.crash();
+    let dev = opfs_reopen("fs-flush.img").await;
+    let (mut dev, _) = ext4lab::engine::ext4_recover_device(dev).expect("mount replays");
+    let report = fsck(&mut dev).expect("fsck");
+    assert!(report.is_clean(), "{:?}", report.findings);
+    assert_eq!(
+        read_file(&mut dev, "/a.txt").expect("a"),
+        b"before the fault"
+    );
+    if let Ok(b) = read_file(&mut dev, "/b.txt") {
+        assert!(
+            b.is_empty() || b == [9u8; 100_000],
+            "b is absent, empty or whole, never torn ({} bytes)",
+            b.len()
+        );
+    }
     dev.close().expect("close");
 
     // IndexedDB, the save of the second file aborted.

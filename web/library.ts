@@ -9,6 +9,10 @@ import type { EngineClient } from './engine';
 import type {
   Answer,
   Backend,
+  BaseLoaded,
+  BaseRef,
+  Request,
+  Target,
   ImageBytes,
   ImageInfo,
   ImageList,
@@ -26,6 +30,10 @@ export interface LibraryApi {
   open(name: string): Promise<Answer<ImageInfo>>;
   close(name: string): Promise<Answer<{ name: string }>>;
 }
+
+/** Listeners told each time the library list is re-read (the base-image
+ * selector keeps its choices current with it). */
+const listeners: Array<(images: ImageInfo[]) => void> = [];
 
 const BACKEND_LABEL: Record<Backend, string> = { opfs: 'OPFS', idb: 'IndexedDB' };
 
@@ -174,6 +182,7 @@ export function mountLibrary(engine: EngineClient, root: HTMLElement): LibraryAp
     }
     render(a.images);
     root.dataset.state = 'ready';
+    for (const l of listeners) l(a.images);
     return a.images;
   }
 
@@ -269,4 +278,87 @@ export function mountLibrary(engine: EngineClient, root: HTMLElement): LibraryAp
     request: (req: ImageRequest, transfer: Transferable[] = []) => engine.request(req, transfer),
   };
   return api;
+}
+
+// ---- a library image as the base of a scenario run ----
+
+/** Answer of preparing a target: the target naming its base by content
+ * hash, or the typed reason the image cannot be the base. */
+export type Prepared = { ok: true; target: Target; base: BaseRef | null } | { ok: false; error: StorageErrorBody };
+
+export interface BaseSelect {
+  element: HTMLElement;
+  /** The chosen image's name; null: the recipe's own mkfs. */
+  chosen(): string | null;
+  /** Choose `name` (null: none); false when the library has no such image. */
+  choose(name: string | null): boolean;
+  /** Give a scenario `target` the chosen base: the page's engine loads the
+   * image from the library (checked against the scenario; the stored image
+   * is only read) and `broadcast` hands its bytes to the exploring workers.
+   * Errors are typed (base-block-size, not-found, image-busy...) and shown
+   * under the selector. */
+  prepare(target: Target, broadcast: ((req: Request) => Promise<StorageErrorBody | null>) | null): Promise<Prepared>;
+}
+
+/** The base-image selector of the run controls: "recipe's mkfs" or an ext4
+ * image of the library. */
+export function mountBaseSelect(engine: EngineClient): BaseSelect {
+  const select = h('select', { 'data-testid': 'base-image', 'aria-label': 'Base image' });
+  const note = h('span', { class: 'small base-status', 'data-testid': 'base-status', 'aria-live': 'polite' });
+  const element = h('span', { class: 'base-select' }, select, note);
+  let wanted: string | null = null;
+  const fill = (images: ImageInfo[]): void => {
+    const keep = select.value;
+    select.replaceChildren(h('option', { value: '', text: 'fresh image (the recipe’s mkfs)' }));
+    for (const img of images) {
+      const opt = h('option', { value: img.name, text: `${img.name} (${formatSize(img.size)}${img.fs ? `, ${img.fs.blockSize} B blocks` : ', not ext4'})` });
+      if (!img.fs) opt.disabled = true;
+      select.append(opt);
+    }
+    const want = wanted ?? keep;
+    select.value = [...select.options].some((o) => o.value === want) ? want : '';
+  };
+  listeners.push(fill);
+  void engine.request<ImageList>({ cmd: 'image-list' }).then((a) => a.ok && fill(a.images));
+  select.addEventListener('change', () => {
+    wanted = select.value || null;
+    say('', '');
+  });
+  const say = (text: string, kind: string): void => {
+    note.textContent = text;
+    note.dataset.kind = kind;
+  };
+  return {
+    element,
+    chosen: () => select.value || null,
+    choose(name) {
+      wanted = name;
+      if (name === null) select.value = '';
+      else if ([...select.options].some((o) => o.value === name && !o.disabled)) select.value = name;
+      else return false;
+      return true;
+    },
+    async prepare(target, broadcast) {
+      const name = select.value;
+      if (target.kind !== 'scenario' || !name) {
+        return { ok: true, target: target.kind === 'scenario' ? { ...target, base: undefined } : target, base: null };
+      }
+      say(`loading ${name}…`, 'busy');
+      const a = await engine.request<BaseLoaded>({ cmd: 'image-base-load', name, text: target.text });
+      if (!a.ok) {
+        say(`${name} cannot be this scenario's base: ${a.error.message}`, a.error.kind);
+        return { ok: false, error: a.error };
+      }
+      const base: BaseRef = { name, hash: a.hash };
+      if (broadcast) {
+        const err = await broadcast({ cmd: 'image-base-put', name, hash: a.hash, bytes: a.bytes });
+        if (err) {
+          say(`${name}: ${err.message}`, err.kind);
+          return { ok: false, error: err };
+        }
+      }
+      say(`runs start from a copy of ${name} (content ${a.hash}); the stored image is not written`, 'ok');
+      return { ok: true, target: { ...target, base }, base };
+    },
+  };
 }

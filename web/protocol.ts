@@ -56,7 +56,24 @@ export type ImageRequest =
   | { cmd: 'image-read-file'; name: string; path: string }
   | { cmd: 'image-write-file'; name: string; path: string; bytes: Uint8Array }
   | { cmd: 'image-write-blocks'; name: string; offset: number; bytes: Uint8Array }
-  | { cmd: 'image-inject-fault'; name: string; fault: 'quota' | 'flush' | 'idb-abort' };
+  | { cmd: 'image-inject-fault'; name: string; fault: 'quota' | 'flush' | 'idb-abort' }
+  /** Keep a stored image as a scenario base in this worker; with `text`,
+   * check it against that scenario first (typed base-* errors). */
+  | { cmd: 'image-base-load'; name: string; text?: string }
+  /** Give an exploring worker a base image's bytes (hash verified). */
+  | { cmd: 'image-base-put'; name: string; hash: string; bytes: Uint8Array };
+
+/** A stored image as a run's starting point: its library name and the
+ * FNV-1a 64 of its bytes (16 hex digits); the hash decides. */
+export interface BaseRef {
+  name: string;
+  hash: string;
+}
+
+export interface BaseLoaded extends BaseRef {
+  size: number;
+  bytes: Uint8Array;
+}
 
 /** The engine's superblock summary of an image. */
 export interface FsSummary {
@@ -94,7 +111,11 @@ export interface ImageBytes {
 
 /** Storage errors carry a typed kind: image-busy, quota-exceeded,
  * write-failed, flush-failed, read-failed, idb-blocked, idb-aborted,
- * idb-closed, not-found, exists, invalid, storage-error; and engine-error. */
+ * idb-closed, not-found, exists, invalid, storage-error; engine-error; and
+ * for a scenario base image: base-too-large, base-not-ext4, base-block-size,
+ * base-inode-size, base-missing-features, base-unwanted-features,
+ * base-journal, base-unsupported, base-not-clean, base-file-exists,
+ * base-no-space, base-engine-error, base-not-loaded, base-hash-mismatch. */
 export interface StorageErrorBody extends ErrorBody {
   image?: string;
   op?: string;
@@ -279,7 +300,7 @@ export interface DecodeBody {
 // ---- running (crate/sim, through crate/wasm/cmd_explore.rs) ----
 
 export type Target =
-  | { kind: 'scenario'; text: string; variant: string; options: Record<string, string> }
+  | { kind: 'scenario'; text: string; variant: string; options: Record<string, string>; base?: BaseRef }
   | { kind: 'model'; name: string };
 
 export interface ModelInfo {

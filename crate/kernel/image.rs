@@ -54,7 +54,16 @@ pub fn build_image(sc: &Scenario) -> Result<ScenarioImage, Ext4Error> {
     if !img.journal {
         opts.feature_compat &= !COMPAT_HAS_JOURNAL;
     }
-    let mut fs = mkfs(dev, &opts)?;
+    let fs = mkfs(dev, &opts)?;
+    populate(fs, sc)
+}
+
+/// Create the recipe's files (and delete the deleted ones) on `fs`, sync,
+/// and snapshot the device: the part of [`build_image`] after mkfs, shared
+/// with [`super::base_image::build_image_on`] (a stored image as the base).
+pub fn populate(mut fs: Ext4Fs<MemDevice>, sc: &Scenario) -> Result<ScenarioImage, Ext4Error> {
+    let img = &sc.image;
+    let bs = fs.block_size();
     let mut files = BTreeMap::new();
     let mut ino_names = BTreeMap::new();
     let mut log = DataLog::default();

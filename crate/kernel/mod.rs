@@ -21,6 +21,7 @@
 //! announced to the scheduler first (a lock, or a [`crate::sim::Location`]
 //! read/write), so DPOR sees the dependence.
 
+pub mod base_image;
 pub mod buffered;
 pub mod direct;
 pub mod fault;

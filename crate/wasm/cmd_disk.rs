@@ -33,7 +33,7 @@ use crate::device::BlockDevice;
 use crate::engine::fs::{Ext4Fs, OpenOptions};
 use crate::engine::inode::{EXT4_EXTENTS_FL, EXT4_INLINE_DATA_FL};
 use crate::engine::journal::logview::{jbd2_log_view, LogView};
-use crate::kernel::image::{build_image, ScenarioImage};
+use crate::kernel::image::ScenarioImage;
 use crate::kernel::runner::{run_options, scenario_model_with, JournalOpsFactory};
 use crate::kernel::state::SimDisk;
 use crate::kernel::Ext4InodeInfo;
@@ -137,6 +137,7 @@ pub fn handle_disk(req: DiskReq) -> Result<DiskBody, Failure> {
         text,
         variant,
         options,
+        base: base_ref,
     } = &req.target
     else {
         return Err(Failure::new(
@@ -148,7 +149,7 @@ pub fn handle_disk(req: DiskReq) -> Result<DiskBody, Failure> {
     let rc = sc
         .resolve(variant, options)
         .map_err(|e| Failure::new("bad-choice", e.render()))?;
-    let img = Rc::new(build_image(&sc).map_err(|e| Failure::new("image", e.to_string()))?);
+    let img = Rc::new(crate::wasm::cmd_explore::scenario_image(&sc, base_ref)?);
     let bs = sc.image.block_size as usize;
     // The device holds the snapshot right after the build.
     let base = {

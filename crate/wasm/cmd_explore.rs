@@ -16,9 +16,11 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 
 use super::cmd_scenario::Failure;
-use crate::kernel::image::build_image;
+use super::device::base::{self, BaseRef};
+use crate::kernel::base_image::build_image_on;
+use crate::kernel::image::{build_image, ScenarioImage};
 use crate::kernel::runner::{run_options, scenario_model};
-use crate::scenario::parse_scenario;
+use crate::scenario::{parse_scenario, Scenario};
 use crate::sim::explore::{explore, replay, ExploreConfig, Observer, OutcomeRecord, Stats};
 use crate::sim::sched::replay::Replay;
 use crate::sim::sched::DecisionKind;
@@ -72,10 +74,33 @@ pub enum Target {
         variant: String,
         #[serde(default)]
         options: BTreeMap<String, String>,
+        /// Start from this stored image (loaded into the worker, see
+        /// `device::base`) instead of the recipe's mkfs.
+        #[serde(default)]
+        base: Option<BaseRef>,
     },
     Model {
         name: String,
     },
+}
+
+/// The scenario's starting image: the recipe on the engine's mkfs, or on a
+/// copy of the base image the target names.
+pub(crate) fn scenario_image(
+    sc: &Scenario,
+    base: &Option<BaseRef>,
+) -> Result<ScenarioImage, Failure> {
+    let Some(r) = base else {
+        return build_image(sc).map_err(|e| Failure::new("image", e.to_string()));
+    };
+    let bytes = base::get(r).ok_or_else(|| {
+        let f = base::BaseFailure::NotLoaded(r.clone());
+        Failure::new(f.kind(), f.message(&r.name))
+    })?;
+    build_image_on(sc, &bytes).map_err(|e| {
+        let f = base::BaseFailure::Unfit(e);
+        Failure::new(f.kind(), f.message(&r.name))
+    })
 }
 
 /// The model and run options for a target.
@@ -86,12 +111,13 @@ pub fn model_for(t: &Target) -> Result<(Model, RunOptions), Failure> {
             text,
             variant,
             options,
+            base,
         } => {
             let sc = parse_scenario(text).map_err(|e| Failure::new("bad-scenario", e.render()))?;
             let rc = sc
                 .resolve(variant, options)
                 .map_err(|e| Failure::new("bad-choice", e.render()))?;
-            let img = build_image(&sc).map_err(|e| Failure::new("image", e.to_string()))?;
+            let img = scenario_image(&sc, base)?;
             let opts = run_options(&sc, &rc);
             Ok((scenario_model(Rc::new(sc), rc, Rc::new(img)), opts))
         }
@@ -358,6 +384,7 @@ pub fn handle_image(req: ImageReq) -> Result<wasm_bindgen::JsValue, Failure> {
         text,
         variant,
         options,
+        base,
     } = &req.target
     else {
         return Err(Failure::new(
@@ -369,7 +396,7 @@ pub fn handle_image(req: ImageReq) -> Result<wasm_bindgen::JsValue, Failure> {
     let rc = sc
         .resolve(variant, options)
         .map_err(|e| Failure::new("bad-choice", e.render()))?;
-    let img = Rc::new(build_image(&sc).map_err(|e| Failure::new("image", e.to_string()))?);
+    let img = Rc::new(scenario_image(&sc, base)?);
     let mut opts = run_options(&sc, &rc);
     if let Some(s) = req.step {
         opts.max_steps = s.saturating_add(1);

@@ -4,7 +4,7 @@
 // it runs; cancel terminates the workers (a running wasm call cannot be
 // interrupted otherwise), and the pool starts fresh ones next time.
 import { EngineClient } from '../engine';
-import type { ExploreBody, LinkStrategy, OutcomeRecord, Stats, Target } from '../protocol';
+import type { ErrorBody, ExploreBody, LinkStrategy, OutcomeRecord, Request, Stats, Target } from '../protocol';
 
 export interface Progress {
   executions: number;
@@ -37,6 +37,14 @@ export class ExplorerPool {
   private ensure(): EngineClient[] {
     while (this.workers.length < this.size) this.workers.push(new EngineClient());
     return this.workers;
+  }
+
+  /** Send `req` to every worker (started if needed), e.g. a base image's
+   * bytes; the first error, or null. */
+  async broadcast(req: Request): Promise<ErrorBody | null> {
+    const answers = await Promise.all(this.ensure().map((w) => w.request(req)));
+    for (const a of answers) if (!a.ok) return a.error;
+    return null;
   }
 
   cancel(): void {

@@ -7,6 +7,7 @@
 import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
 import type { Capabilities, ExploreBody, LinkStrategy, RunBody, Target } from '../protocol';
+import { mountBaseSelect } from '../library';
 import { ExplorerPool } from './pool';
 import type { Store } from './store';
 
@@ -42,9 +43,12 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
   const progressText = h('span', { class: 'small mono', 'data-testid': 'progress-text' });
   const note = h('p', { class: 'note', 'data-testid': 'run-unavailable' });
   const manualBox = h('div', { class: 'manual', 'data-testid': 'manual' });
+  // A library image as the starting disk (storage helper: web/library.ts).
+  const base = mountBaseSelect(engine);
   fill(
     root,
     h('div', { class: 'row' }, h('span', { class: 'lbl' }, 'run'), target),
+    h('div', { class: 'row' }, h('span', { class: 'lbl' }, 'base image'), base.element),
     h('div', { class: 'row' }, h('span', { class: 'lbl' }, 'strategy'), strategy, paramLabel, param),
     h('div', { class: 'row' }, h('span', { class: 'lbl' }, 'seed'), seed, h('span', { class: 'lbl' }, 'runs N'), runs),
     h('div', { class: 'row buttons' }, once, many, exploreBtn, manual),
@@ -89,7 +93,11 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
     const s = store.state;
     return { kind: 'scenario', text: s.text, variant: s.variant, options: s.options };
   };
-  const what = (): string => (target.value.startsWith('model:') ? target.value.slice(6) : `${store.state.scenario?.meta.name} / ${store.state.variant}`);
+  const what = (): string => {
+    if (target.value.startsWith('model:')) return target.value.slice(6);
+    const on = base.chosen();
+    return `${store.state.scenario?.meta.name} / ${store.state.variant}${on ? ` on ${on}` : ''}`;
+  };
 
   const render = (): void => {
     const s = store.state;
@@ -148,7 +156,14 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
     bar.removeAttribute('value');
     progressText.textContent = `${label}: starting ${pool.size} worker${pool.size === 1 ? '' : 's'}…`;
     hooks.status(`${label} running`, 'running');
-    const t = currentTarget();
+    const prepared = await base.prepare(currentTarget(), (req) => pool.broadcast(req));
+    if (!prepared.ok) {
+      busy(false);
+      progressText.textContent = `${label}: not started: ${prepared.error.message}`;
+      hooks.status(prepared.error.kind, 'error');
+      return;
+    }
+    const t = prepared.target;
     const res = await pool.explore(t, strat, store.state.seed, total, (p) => {
       if (p.total > 0) {
         bar.max = p.total;
@@ -232,8 +247,13 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
       h('div', { class: 'row' }, undo, stop),
     );
   };
-  manual.addEventListener('click', () => {
-    manualTarget = currentTarget();
+  manual.addEventListener('click', async () => {
+    const prepared = await base.prepare(currentTarget(), null);
+    if (!prepared.ok) {
+      fill(manualBox, h('p', { class: 'error' }, prepared.error.message));
+      return;
+    }
+    manualTarget = prepared.target;
     choices = [];
     void step();
   });

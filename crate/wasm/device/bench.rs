@@ -42,6 +42,80 @@ impl XorShift32 {
     }
 }
 
+/// `performance.now()` of the worker (milliseconds, sub-millisecond
+/// resolution); 0 when unavailable. Benchmark code only.
+fn now_ms() -> f64 {
+    let perf = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).ok();
+    perf.and_then(|p| {
+        let f = js_sys::Reflect::get(&p, &"now".into()).ok()?;
+        let f: &js_sys::Function = f.dyn_ref()?;
+        f.call0(&p).ok()?.as_f64()
+    })
+    .unwrap_or(0.0)
+}
+
+/// Where a phase's time went (milliseconds), for the profile figures.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    /// The whole phase.
+    pub total_ms: f64,
+    /// Inside the device's `write_at` (dirty-page insertion; early
+    /// write-outs past the writeback limit).
+    pub dev_write_ms: f64,
+    /// Inside the device's `flush` (write-out of the epoch + the handle's
+    /// `flush()`).
+    pub dev_flush_ms: f64,
+    pub dev_read_ms: f64,
+    pub write_calls: u64,
+    pub flush_calls: u64,
+    pub read_calls: u64,
+    /// OPFS handle `write()` calls and bytes during the phase.
+    pub handle_writes: u64,
+    pub handle_flushes: u64,
+    pub bytes_written: u64,
+}
+
+/// A device wrapper timing each call (benchmark only).
+struct Timed<'a> {
+    dev: &'a mut ImageDevice,
+    p: Profile,
+}
+
+impl BlockDevice for Timed<'_> {
+    fn size(&self) -> u64 {
+        self.dev.size()
+    }
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> crate::device::Result<()> {
+        let t = now_ms();
+        let r = self.dev.read_at(offset, buf);
+        self.p.dev_read_ms += now_ms() - t;
+        self.p.read_calls += 1;
+        r
+    }
+    fn write_at(&mut self, offset: u64, buf: &[u8]) -> crate::device::Result<()> {
+        let t = now_ms();
+        let r = self.dev.write_at(offset, buf);
+        self.p.dev_write_ms += now_ms() - t;
+        self.p.write_calls += 1;
+        r
+    }
+    fn flush(&mut self) -> crate::device::Result<()> {
+        let t = now_ms();
+        let r = self.dev.flush();
+        self.p.dev_flush_ms += now_ms() - t;
+        self.p.flush_calls += 1;
+        r
+    }
+}
+
+fn opfs_stats(dev: &ImageDevice) -> super::opfs_device::OpfsStats {
+    match dev {
+        ImageDevice::Opfs(d) => d.stats(),
+        ImageDevice::Idb(_) => Default::default(),
+    }
+}
+
 /// A stored image under benchmark (created fresh, zero-filled).
 #[wasm_bindgen]
 pub struct BenchImage {
@@ -178,6 +252,43 @@ impl BenchImage {
             done += n as u64;
         }
         fs.sync().map_err(js_err)
+    }
+
+    /// [`Self::engine_write_seq`] through a timing wrapper: where the time
+    /// goes (engine CPU = total minus the device's write/flush/read time).
+    pub fn engine_write_seq_profiled(
+        &mut self,
+        from: f64,
+        total: f64,
+        piece: u32,
+    ) -> Result<JsValue, JsValue> {
+        let ino = self.ino.ok_or_else(|| js_err("mkfs first"))?;
+        let data: Vec<u8> = (0..piece as usize).map(|i| (i % 251) as u8).collect();
+        let before = opfs_stats(&self.dev);
+        let t0 = now_ms();
+        let mut timed = Timed {
+            dev: &mut self.dev,
+            p: Profile::default(),
+        };
+        {
+            let mut fs =
+                Ext4Fs::open(DevRef(&mut timed), OpenOptions::default()).map_err(js_err)?;
+            let (from, total) = (from as u64, total as u64);
+            let mut done = 0u64;
+            while done < total {
+                let n = (total - done).min(u64::from(piece)) as usize;
+                fs.write(ino, from + done, &data[..n]).map_err(js_err)?;
+                done += n as u64;
+            }
+            fs.sync().map_err(js_err)?;
+        }
+        let mut p = timed.p;
+        p.total_ms = now_ms() - t0;
+        let after = opfs_stats(&self.dev);
+        p.handle_writes = after.handle_writes - before.handle_writes;
+        p.handle_flushes = after.handle_flushes - before.handle_flushes;
+        p.bytes_written = after.bytes_written - before.bytes_written;
+        Ok(crate::wasm::to_js(&p))
     }
 
     /// Truncate `/bench.bin` to 0 and sync (between repeats: the next

@@ -61,6 +61,15 @@ enum ImageCommand {
     /// IndexedDB persist (`idb-abort`) of an image fail.
     #[serde(rename = "image-inject-fault")]
     InjectFault { name: String, fault: FaultName },
+    /// Load the image as a scenario base in this worker (see
+    /// [`super::base`]); with `text`, check it against that scenario. The
+    /// answer carries the content hash and the bytes (for the pool).
+    #[serde(rename = "image-base-load")]
+    BaseLoad { name: String, text: Option<String> },
+    /// Keep `bytes` (hashing to `hash`) as the base image `name` in this
+    /// worker: how the exploring workers get it without storage access.
+    #[serde(rename = "image-base-put")]
+    BasePut { name: String, hash: String },
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -80,6 +89,7 @@ thread_local! {
 
 enum Failure {
     Storage(StorageFault),
+    Base(String, super::base::BaseFailure),
     Engine(String, String),
     Bad(String),
 }
@@ -124,6 +134,13 @@ fn error_answer(f: Failure) -> JsValue {
             image: f.image.clone(),
             op: f.op.into(),
             dom_name: f.dom_name.clone(),
+        },
+        Failure::Base(image, f) => Body {
+            kind: f.kind().into(),
+            message: f.message(&image),
+            image,
+            op: "base".into(),
+            dom_name: String::new(),
         },
         Failure::Engine(image, message) => Body {
             kind: "engine-error".into(),
@@ -440,7 +457,38 @@ async fn run(lib: &mut Library, cmd: ImageCommand, msg: &JsValue) -> Result<JsVa
             }
             Ok(ok_with(serde_json::json!({ "name": name, "armed": true })))
         }
+        ImageCommand::BaseLoad { name, text } => base_load(lib, &name, text.as_deref()).await,
+        ImageCommand::BasePut { name, hash } => {
+            let bytes = bytes_of(msg)?;
+            super::base::put_checked(&name, &hash, bytes)
+                .map_err(|f| Failure::Base(name.clone(), f))?;
+            Ok(ok_with(serde_json::json!({ "name": name, "hash": hash })))
+        }
     }
+}
+
+/// `image-base-load`: the bytes of `name` kept as a base image here,
+/// checked against the scenario `text` when given.
+async fn base_load(lib: &mut Library, name: &str, text: Option<&str>) -> Result<JsValue, Failure> {
+    use super::base;
+    let bytes = lib.export(name).await?;
+    let size = bytes.len() as u64;
+    let max = crate::kernel::base_image::MAX_BASE_IMAGE;
+    if size > max {
+        let e = crate::kernel::base_image::BaseImageError::TooLarge { size, max };
+        return Err(Failure::Base(name.into(), base::BaseFailure::Unfit(e)));
+    }
+    if let Some(text) = text {
+        base::check(text, &bytes).map_err(|f| Failure::Base(name.into(), f))?;
+    }
+    let hash = base::put(bytes.clone());
+    let answer = ok_with(serde_json::json!({ "name": name, "hash": hash, "size": size }));
+    let _ = js_sys::Reflect::set(
+        &answer,
+        &"bytes".into(),
+        &js_sys::Uint8Array::from(&bytes[..]),
+    );
+    Ok(answer)
 }
 
 async fn info(lib: &mut Library, name: &str) -> Result<JsValue, Failure> {

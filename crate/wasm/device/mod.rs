@@ -13,6 +13,7 @@
 //! the end. [`read_image`] gives the bytes instead (for a `MemDevice` when
 //! exploring many schedules from one stored image).
 
+pub mod base;
 pub mod bench;
 pub mod commands;
 pub mod ext4;

@@ -88,6 +88,11 @@ impl DirtyPages {
         self.pages.insert(index, page);
     }
 
+    /// Take page `index` out, if dirty.
+    pub fn remove(&mut self, index: u64) -> Option<Box<[u8]>> {
+        self.pages.remove(&index)
+    }
+
     /// Copy the dirty parts of `[offset, offset + buf.len())` over `buf`.
     pub fn overlay(&self, offset: u64, buf: &mut [u8]) {
         let Some(end) = offset.checked_add(buf.len() as u64) else {
@@ -160,5 +165,107 @@ impl DirtyPages {
 
     pub fn clear(&mut self) {
         self.pages.clear();
+    }
+}
+
+/// Pages a [`Stream`] shorter than this is spilled into the dirty pages
+/// for, when a write elsewhere would start a new stream (a long stream
+/// keeps going; the stray page goes to the dirty pages instead).
+pub const STREAM_RESTART: usize = 16;
+
+/// A run of whole pages written in ascending order (a sequential write:
+/// file data the allocator laid out contiguously), kept in one buffer and
+/// written out as one write as soon as it reaches [`MAX_RUN`] bytes,
+/// instead of as boxed dirty pages copied again into a run at the barrier.
+/// Writing it before the barrier is allowed: within an epoch, writes may
+/// reach storage early and in any order (see the OPFS device's module doc).
+///
+/// Invariant kept by the device: a page is in the stream or in the dirty
+/// pages, never both.
+#[derive(Debug, Default)]
+pub struct Stream {
+    /// First page index.
+    start: u64,
+    /// Whole pages from `start` on; capacity [`MAX_RUN`] once used.
+    buf: Vec<u8>,
+}
+
+impl Stream {
+    /// Pages held.
+    pub fn len(&self) -> usize {
+        self.buf.len() / PAGE
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The page index one past the last.
+    pub fn end(&self) -> u64 {
+        self.start + self.len() as u64
+    }
+
+    /// Byte offset of the first page.
+    pub fn offset(&self) -> u64 {
+        self.start * PAGE as u64
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.buf.len() >= MAX_RUN
+    }
+
+    /// The page `index` if the stream holds it.
+    pub fn get_mut(&mut self, index: u64) -> Option<&mut [u8]> {
+        if index < self.start || index >= self.end() {
+            return None;
+        }
+        let at = (index - self.start) as usize * PAGE;
+        self.buf.get_mut(at..at + PAGE)
+    }
+
+    /// Append `page` (whole) if it is the next page, or start the stream
+    /// at `index` if empty. False (nothing done) otherwise.
+    pub fn push(&mut self, index: u64, page: &[u8]) -> bool {
+        debug_assert_eq!(page.len(), PAGE);
+        if self.buf.is_empty() {
+            self.start = index;
+            self.buf.reserve(MAX_RUN);
+        } else if index != self.end() || self.is_full() {
+            return false;
+        }
+        self.buf.extend_from_slice(page);
+        true
+    }
+
+    /// Copy the stream's parts of `[offset, offset + buf.len())` over `buf`.
+    pub fn overlay(&self, offset: u64, buf: &mut [u8]) {
+        let s = self.offset();
+        let e = s + self.buf.len() as u64;
+        let Some(end) = offset.checked_add(buf.len() as u64) else {
+            return;
+        };
+        let from = s.max(offset);
+        let to = e.min(end);
+        if from < to {
+            buf[(from - offset) as usize..(to - offset) as usize]
+                .copy_from_slice(&self.buf[(from - s) as usize..(to - s) as usize]);
+        }
+    }
+
+    /// Move every page into `dirty` (the stream is left empty).
+    pub fn spill(&mut self, dirty: &mut DirtyPages) {
+        for (i, page) in self.buf.chunks_exact(PAGE).enumerate() {
+            dirty.insert(self.start + i as u64, page.to_vec().into_boxed_slice());
+        }
+        self.buf.clear();
+    }
+
+    /// Forget the pages (after writing them out, or on a crash).
+    pub fn clear(&mut self) {
+        self.buf.clear();
     }
 }
