@@ -169,11 +169,12 @@ test('a damaged or tampered link gets a message and a working page', async () =>
     // A well-formed payload with a key v1 does not have: refused, not ignored.
     await page.goto(pg.url + v1({ b: { id: 's2', h: '0'.repeat(16) }, v: 'fault-retry', s: { k: 'random' }, r: 1, evil: 1 }));
     await ready(page);
-    assert.equal(await page.getByTestId('link-error').getAttribute('data-kind'), 'link-bad-payload');
+    // Same-document navigation again: wait for this link's kind (see above).
+    await page.locator('[data-testid="link-error"][data-kind="link-bad-payload"]').waitFor({ timeout: 15_000 });
     // A link to a built-in that changed since: a message, and the choice to open it anyway.
     await page.goto(pg.url + v1({ b: { id: 's3', h: '0'.repeat(16) }, v: 'migrate-flag-retval', s: { k: 'pct', d: 4 }, r: 9 }));
     await ready(page);
-    assert.equal(await page.getByTestId('link-error').getAttribute('data-kind'), 'link-hash-mismatch');
+    await page.locator('[data-testid="link-error"][data-kind="link-hash-mismatch"]').waitFor({ timeout: 15_000 });
     await page.getByTestId('link-open-anyway').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="scenario-picker"]')?.value === 's3');
     assert.ok(await page.getByTestId('variant-migrate-flag-retval').isChecked());
@@ -381,6 +382,7 @@ test('s5 fixed variant: exhaustive exploration reports no stale data', async (t)
     await page.getByTestId('runs').fill('1000000');
     await page.getByTestId('explore').click();
     await page.locator('[data-testid="explore-status"][data-state="exhausted"]').waitFor({ timeout: 300_000 });
+    console.log(`s5 fixed variant: ${(await page.getByTestId('explore-status').textContent()).split(' · ').slice(1).join(' · ')}`);
     assert.equal(await page.getByTestId('outcome-stale-data').count(), 0);
     await page.screenshot({ path: join(ARTIFACTS, 's5-fixed-exhaustive.png'), fullPage: true });
   });
