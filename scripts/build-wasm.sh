@@ -11,7 +11,11 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # z 568 KB, but z explores 1.5x slower (scripts/bench-scenario-wasm.mjs:
 # S5's fixed variant, exhaustive DFS+DPOR, 61503 executions: s 25.2 s,
 # z 38.5 s), so s stays the default. target/wasm-size.txt says what spends
-# the bytes. WASM_OPT_LEVEL=z builds for size, 3 for speed.
+# the bytes. Then: the library and the storage bench share one engine
+# instantiation (DevRef<dyn BlockDevice>), and the worker's messages are read
+# as `cmd` + a plain request struct instead of internally tagged enums
+# (serde's Content buffering was compiled once per variant): s 617 KB.
+# WASM_OPT_LEVEL=z builds for size, 3 for speed.
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=${WASM_OPT_LEVEL:-s}
 wasm-pack build --target web --release --mode no-install --no-pack 2>&1 | grep -v "failed to get wasm-pack version" >&2 || true
 wasm=pkg/ext4lab_bg.wasm
@@ -27,6 +31,8 @@ if [ "${WASM_OPT:-0}" = 1 ] && command -v wasm-opt >/dev/null; then
 fi
 # What spends the bytes, read while the names are still there:
 # target/wasm-size.txt (sections, code per crate/module, largest functions).
+# The named module is kept as target/ext4lab_bg.named.wasm to re-run it.
+cp "$wasm" target/ext4lab_bg.named.wasm
 node scripts/wasm-size.mjs "$wasm" --top 40 --depth 2 > target/wasm-size.txt \
   && sed -n '/^code by crate/,/^$/p' target/wasm-size.txt | head -14 >&2 \
   || echo "build-wasm: size report failed (see scripts/wasm-size.mjs)" >&2

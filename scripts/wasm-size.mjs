@@ -176,6 +176,16 @@ console.log(`\nlargest functions:`);
 for (const f of [...funcs].sort((a, b2) => b2.size - a.size).slice(0, TOP)) {
   console.log(`  ${String(f.size).padStart(9)}  ${f.name.slice(0, 150)}`);
 }
+// Generic code compiled more than once (one copy per type argument, e.g.
+// Ext4Fs<D> for each device type): the bytes of the extra copies.
+const byName = new Map();
+for (const f of funcs) byName.set(f.name, [...(byName.get(f.name) ?? []), f.size]);
+const dups = [...byName.entries()]
+  .filter(([, v]) => v.length > 1)
+  .map(([name, v]) => ({ name, copies: v.length, extra: v.reduce((a, x) => a + x, 0) - Math.max(...v) }))
+  .sort((a, b2) => b2.extra - a.extra);
+console.log(`\nrepeated instantiations: ${dups.reduce((a, d) => a + d.extra, 0)} bytes in extra copies; the largest:`);
+for (const d of dups.slice(0, 12)) console.log(`  ${String(d.extra).padStart(9)}  x${d.copies}  ${d.name.slice(0, 140)}`);
 console.log(`\ndata: ${dataSegments} segments, ${dataBytes} bytes (string literals, tables, the built-in scenario texts)`);
 const out = opt('--json', null);
 if (out) {

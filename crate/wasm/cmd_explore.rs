@@ -65,9 +65,12 @@ pub fn handle_capabilities() -> Capabilities {
     }
 }
 
-/// What to run.
+/// What to run: `{kind: "scenario", text, variant, options}` or `{kind:
+/// "model", name}`. Read through [`TargetWire`] (a plain struct) rather
+/// than as an internally tagged enum, which serde buffers through its
+/// `Content` type (and compiles that machinery again for it: wasm size).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[serde(try_from = "TargetWire")]
 pub enum Target {
     Scenario {
         text: String,
@@ -101,6 +104,41 @@ pub(crate) fn scenario_image(
         let f = base::BaseFailure::Unfit(e);
         Failure::new(f.kind(), f.message(&r.name))
     })
+}
+
+#[derive(Deserialize)]
+pub struct TargetWire {
+    kind: String,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    variant: Option<String>,
+    #[serde(default)]
+    options: BTreeMap<String, String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    base: Option<BaseRef>,
+}
+
+impl TryFrom<TargetWire> for Target {
+    type Error = String;
+    fn try_from(w: TargetWire) -> Result<Target, String> {
+        match w.kind.as_str() {
+            "scenario" => Ok(Target::Scenario {
+                text: w.text.ok_or("missing field `text`")?,
+                variant: w.variant.ok_or("missing field `variant`")?,
+                options: w.options,
+                base: w.base,
+            }),
+            "model" => Ok(Target::Model {
+                name: w.name.ok_or("missing field `name`")?,
+            }),
+            other => Err(format!(
+                "unknown target kind `{other}`, expected `scenario` or `model`"
+            )),
+        }
+    }
 }
 
 /// The model and run options for a target.
@@ -144,13 +182,42 @@ pub fn model_for(t: &Target) -> Result<(Model, RunOptions), Failure> {
     }
 }
 
-/// The strategy as the page and the share link name it.
+/// The strategy as the page and the share link name it: `{kind:
+/// "random"}`, `{kind: "pct", depth}`, `{kind: "dfs", bound}` (read
+/// through a plain struct, like [`Target`]).
 #[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[serde(try_from = "StrategyWire")]
 pub enum PageStrategy {
     Random,
     Pct { depth: u32 },
     Dfs { bound: u32 },
+}
+
+#[derive(Deserialize)]
+pub struct StrategyWire {
+    kind: String,
+    #[serde(default)]
+    depth: Option<u32>,
+    #[serde(default)]
+    bound: Option<u32>,
+}
+
+impl TryFrom<StrategyWire> for PageStrategy {
+    type Error = String;
+    fn try_from(w: StrategyWire) -> Result<PageStrategy, String> {
+        match w.kind.as_str() {
+            "random" => Ok(PageStrategy::Random),
+            "pct" => Ok(PageStrategy::Pct {
+                depth: w.depth.ok_or("missing field `depth`")?,
+            }),
+            "dfs" => Ok(PageStrategy::Dfs {
+                bound: w.bound.ok_or("missing field `bound`")?,
+            }),
+            other => Err(format!(
+                "unknown strategy `{other}`, expected `random`, `pct` or `dfs`"
+            )),
+        }
+    }
 }
 
 /// `{cmd: "explore", target, strategy, seed, maxExecutions, shard, progressId}`.

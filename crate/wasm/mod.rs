@@ -21,41 +21,41 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// A request from the page, as the worker receives it.
+/// The commands of [`handle_message`], by their `cmd` (kebab-case):
+/// `hello` (the engine's version and a self-check), `crc32c {text}`,
+/// `scenarios` (the built-ins), `scenario {key}`, `check-scenario {text}`
+/// (every error with line/column), `resolve-scenario {text, variant,
+/// options}`, `link-encode {link}`, `link-decode {fragment}`,
+/// `capabilities`, `explore {...}` (one shard, posting progress), `replay
+/// {target, token}`, `chrome-trace {target, token}`, `manual {target,
+/// choices}`, `image {target, token, step}` (a .img debugfs opens), `disk
+/// {target, token, step}` (block maps, page cache, journal transactions).
+///
+/// The message is read as `cmd` plus the command's own request struct
+/// (serde ignores the extra `cmd` field), not as one internally tagged
+/// enum: that form buffers every variant through serde's `Content` and
+/// compiled a copy of that machinery per variant (wasm size).
+pub const COMMANDS: &[&str] = &[
+    "hello",
+    "crc32c",
+    "scenarios",
+    "scenario",
+    "check-scenario",
+    "resolve-scenario",
+    "link-encode",
+    "link-decode",
+    "capabilities",
+    "explore",
+    "replay",
+    "chrome-trace",
+    "manual",
+    "image",
+    "disk",
+];
+
 #[derive(Debug, Deserialize)]
-#[serde(tag = "cmd", rename_all = "kebab-case")]
-enum Command {
-    /// Who are you: the engine's version and a self-check computation.
-    Hello,
-    /// crc32c of a UTF-8 string (the checksum every ext4 metadata block uses).
-    Crc32c { text: String },
-    /// The built-in scenarios (id, name, title, hash).
-    Scenarios,
-    /// One built-in's text and parsed form.
-    Scenario(cmd_scenario::GetBuiltin),
-    /// Every error of a scenario text (line/column), or its parsed form.
-    CheckScenario(cmd_scenario::CheckText),
-    /// The run configuration of a variant and options.
-    ResolveScenario(cmd_scenario::ResolveReq),
-    /// Share link: encode page state as a URL fragment.
-    LinkEncode(cmd_scenario::EncodeReq),
-    /// Share link: decode a fragment (typed errors, never evaluated).
-    LinkDecode(cmd_scenario::DecodeReq),
-    /// What this build can run (the simulator and kernel paths present?).
-    Capabilities,
-    /// Explore a target (one shard), posting progress.
-    Explore(cmd_explore::ExploreReq),
-    /// Replay a token with its trace.
-    Replay(cmd_explore::ReplayReq),
-    /// The trace of a token as Chrome trace-event JSON.
-    ChromeTrace(cmd_explore::ReplayReq),
-    /// Manual stepping: replay the choices, list the next candidates.
-    Manual(cmd_explore::ManualReq),
-    /// The disk image after a schedule prefix (a .img debugfs opens).
-    Image(cmd_explore::ImageReq),
-    /// The files' block maps, page cache and the journal's transactions at
-    /// the start and at a step.
-    Disk(cmd_disk::DiskReq),
+struct Crc32cReq {
+    text: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -122,42 +122,57 @@ pub(crate) fn to_js<T: Serialize>(v: &T) -> JsValue {
         .unwrap_or_else(|e| JsValue::from_str(&format!("serialization failed: {e}")))
 }
 
+/// The request struct of a message (its fields besides `cmd`).
+fn req<T: serde::de::DeserializeOwned>(msg: JsValue) -> Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(msg).map_err(|e| err("bad-message", e.to_string()))
+}
+
 /// Answer one message from the page. Never throws: malformed messages get
 /// `{ok: false, error: {kind: "bad-message", ...}}`.
 #[wasm_bindgen]
 pub fn handle_message(msg: JsValue) -> JsValue {
-    let cmd: Command = match serde_wasm_bindgen::from_value(msg) {
-        Ok(c) => c,
-        Err(e) => return err("bad-message", e.to_string()),
+    let cmd = js_sys::Reflect::get(&msg, &"cmd".into())
+        .ok()
+        .and_then(|c| c.as_string());
+    let Some(cmd) = cmd else {
+        return err("bad-message", "missing field `cmd`".into());
     };
-    match cmd {
-        Command::Hello => ok(hello()),
-        Command::Crc32c { text } => {
+    let answer = match cmd.as_str() {
+        "hello" => Ok(ok(hello())),
+        "crc32c" => req::<Crc32cReq>(msg).map(|r| {
             #[derive(Serialize)]
             struct Crc {
                 crc32c: String,
             }
             ok(Crc {
-                crc32c: format!("{:08x}", crate::engine::csum::crc32c(text.as_bytes())),
+                crc32c: format!("{:08x}", crate::engine::csum::crc32c(r.text.as_bytes())),
             })
-        }
-        Command::Scenarios => ok(cmd_scenario::handle_list()),
-        Command::Scenario(r) => answer(cmd_scenario::handle_get(r)),
-        Command::CheckScenario(r) => ok(cmd_scenario::handle_check(r)),
-        Command::ResolveScenario(r) => answer(cmd_scenario::handle_resolve(r)),
-        Command::LinkEncode(r) => ok(cmd_scenario::handle_encode(r)),
-        Command::LinkDecode(r) => answer(cmd_scenario::handle_decode(r)),
-        Command::Capabilities => ok(cmd_explore::handle_capabilities()),
-        Command::Explore(r) => answer(cmd_explore::handle_explore(r)),
-        Command::Replay(r) => answer(cmd_explore::handle_replay(r)),
-        Command::ChromeTrace(r) => answer(cmd_explore::handle_chrome(r)),
-        Command::Manual(r) => answer(cmd_explore::handle_manual(r)),
-        Command::Disk(r) => answer(cmd_disk::handle_disk(r)),
-        Command::Image(r) => match cmd_explore::handle_image(r) {
+        }),
+        "scenarios" => Ok(ok(cmd_scenario::handle_list())),
+        "scenario" => req(msg).map(|r| answer(cmd_scenario::handle_get(r))),
+        "check-scenario" => req(msg).map(|r| ok(cmd_scenario::handle_check(r))),
+        "resolve-scenario" => req(msg).map(|r| answer(cmd_scenario::handle_resolve(r))),
+        "link-encode" => req(msg).map(|r| ok(cmd_scenario::handle_encode(r))),
+        "link-decode" => req(msg).map(|r| answer(cmd_scenario::handle_decode(r))),
+        "capabilities" => Ok(ok(cmd_explore::handle_capabilities())),
+        "explore" => req(msg).map(|r| answer(cmd_explore::handle_explore(r))),
+        "replay" => req(msg).map(|r| answer(cmd_explore::handle_replay(r))),
+        "chrome-trace" => req(msg).map(|r| answer(cmd_explore::handle_chrome(r))),
+        "manual" => req(msg).map(|r| answer(cmd_explore::handle_manual(r))),
+        "image" => req(msg).map(|r| match cmd_explore::handle_image(r) {
             Ok(v) => v,
             Err(f) => fail(f),
-        },
-    }
+        }),
+        "disk" => req(msg).map(|r| answer(cmd_disk::handle_disk(r))),
+        other => Err(err(
+            "bad-message",
+            format!(
+                "unknown command `{other}`, expected one of {}",
+                COMMANDS.join(", ")
+            ),
+        )),
+    };
+    answer.unwrap_or_else(|e| e)
 }
 
 /// Answer one message, asynchronously: the image-library commands

@@ -17,15 +17,15 @@ use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "cmd")]
+/// An image command, read from the message by [`parse_command`] (its `cmd`
+/// picks the request struct; see `super::super::COMMANDS` for why not one
+/// internally tagged enum).
+#[derive(Debug)]
 enum ImageCommand {
     /// Every stored image with its size and filesystem summary.
-    #[serde(rename = "image-list")]
     List,
     /// A new zero-filled image, formatted by the engine's mkfs when `mkfs`
     /// is given.
-    #[serde(rename = "image-create")]
     Create {
         name: String,
         backend: Backend,
@@ -33,43 +33,63 @@ enum ImageCommand {
         mkfs: Option<MkfsRequest>,
     },
     /// A new image holding `bytes` (a Uint8Array, read apart from serde).
-    #[serde(rename = "image-import")]
-    Import { name: String, backend: Backend },
+    Import {
+        name: String,
+        backend: Backend,
+    },
     /// The image's bytes (`bytes`, a Uint8Array).
-    #[serde(rename = "image-export")]
-    Export { name: String },
-    #[serde(rename = "image-delete")]
-    Delete { name: String },
+    Export {
+        name: String,
+    },
+    Delete {
+        name: String,
+    },
     /// Hold the image open in this worker (its OPFS handle taken).
-    #[serde(rename = "image-open")]
-    Open { name: String },
-    #[serde(rename = "image-close")]
-    Close { name: String },
-    #[serde(rename = "image-info")]
-    Info { name: String },
-    #[serde(rename = "image-fsck")]
-    Fsck { name: String },
-    #[serde(rename = "image-read-file")]
-    ReadFile { name: String, path: String },
+    Open {
+        name: String,
+    },
+    Close {
+        name: String,
+    },
+    Info {
+        name: String,
+    },
+    Fsck {
+        name: String,
+    },
+    ReadFile {
+        name: String,
+        path: String,
+    },
     /// Write `bytes` as the file at `path` (created if missing).
-    #[serde(rename = "image-write-file")]
-    WriteFile { name: String, path: String },
+    WriteFile {
+        name: String,
+        path: String,
+    },
     /// Raw write of `bytes` at byte `offset`, then a barrier.
-    #[serde(rename = "image-write-blocks")]
-    WriteBlocks { name: String, offset: u64 },
+    WriteBlocks {
+        name: String,
+        offset: u64,
+    },
     /// Fault demo: make the next write-out (`quota`), flush (`flush`) or
     /// IndexedDB persist (`idb-abort`) of an image fail.
-    #[serde(rename = "image-inject-fault")]
-    InjectFault { name: String, fault: FaultName },
+    InjectFault {
+        name: String,
+        fault: FaultName,
+    },
     /// Load the image as a scenario base in this worker (see
     /// [`super::base`]); with `text`, check it against that scenario. The
     /// answer carries the content hash and the bytes (for the pool).
-    #[serde(rename = "image-base-load")]
-    BaseLoad { name: String, text: Option<String> },
+    BaseLoad {
+        name: String,
+        text: Option<String>,
+    },
     /// Keep `bytes` (hashing to `hash`) as the base image `name` in this
     /// worker: how the exploring workers get it without storage access.
-    #[serde(rename = "image-base-put")]
-    BasePut { name: String, hash: String },
+    BasePut {
+        name: String,
+        hash: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -78,6 +98,132 @@ enum FaultName {
     Quota,
     Flush,
     IdbAbort,
+}
+
+#[derive(Deserialize)]
+struct NameReq {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct CreateReq {
+    name: String,
+    backend: Backend,
+    size: u64,
+    mkfs: Option<MkfsRequest>,
+}
+
+#[derive(Deserialize)]
+struct ImportReq {
+    name: String,
+    backend: Backend,
+}
+
+#[derive(Deserialize)]
+struct FileReq {
+    name: String,
+    path: String,
+}
+
+#[derive(Deserialize)]
+struct BlocksReq {
+    name: String,
+    offset: u64,
+}
+
+#[derive(Deserialize)]
+struct BaseLoadReq {
+    name: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct BasePutReq {
+    name: String,
+    hash: String,
+}
+
+#[derive(Deserialize)]
+struct FaultReq {
+    name: String,
+    fault: FaultName,
+}
+
+/// The command `cmd` (an `image-*` name) with its fields from `msg`.
+fn parse_command(cmd: &str, msg: &JsValue) -> Result<ImageCommand, String> {
+    fn de<T: serde::de::DeserializeOwned>(msg: &JsValue) -> Result<T, String> {
+        serde_wasm_bindgen::from_value(msg.clone()).map_err(|e| e.to_string())
+    }
+    let named = |msg: &JsValue| de::<NameReq>(msg).map(|r| r.name);
+    Ok(match cmd {
+        "image-list" => ImageCommand::List,
+        "image-create" => {
+            let r: CreateReq = de(msg)?;
+            ImageCommand::Create {
+                name: r.name,
+                backend: r.backend,
+                size: r.size,
+                mkfs: r.mkfs,
+            }
+        }
+        "image-import" => {
+            let r: ImportReq = de(msg)?;
+            ImageCommand::Import {
+                name: r.name,
+                backend: r.backend,
+            }
+        }
+        "image-export" => ImageCommand::Export { name: named(msg)? },
+        "image-delete" => ImageCommand::Delete { name: named(msg)? },
+        "image-open" => ImageCommand::Open { name: named(msg)? },
+        "image-close" => ImageCommand::Close { name: named(msg)? },
+        "image-info" => ImageCommand::Info { name: named(msg)? },
+        "image-fsck" => ImageCommand::Fsck { name: named(msg)? },
+        "image-read-file" => {
+            let r: FileReq = de(msg)?;
+            ImageCommand::ReadFile {
+                name: r.name,
+                path: r.path,
+            }
+        }
+        "image-write-file" => {
+            let r: FileReq = de(msg)?;
+            ImageCommand::WriteFile {
+                name: r.name,
+                path: r.path,
+            }
+        }
+        "image-write-blocks" => {
+            let r: BlocksReq = de(msg)?;
+            ImageCommand::WriteBlocks {
+                name: r.name,
+                offset: r.offset,
+            }
+        }
+        "image-inject-fault" => {
+            let r: FaultReq = de(msg)?;
+            ImageCommand::InjectFault {
+                name: r.name,
+                fault: r.fault,
+            }
+        }
+        "image-base-load" => {
+            let r: BaseLoadReq = de(msg)?;
+            ImageCommand::BaseLoad {
+                name: r.name,
+                text: r.text,
+            }
+        }
+        "image-base-put" => {
+            let r: BasePutReq = de(msg)?;
+            ImageCommand::BasePut {
+                name: r.name,
+                hash: r.hash,
+            }
+        }
+        other => return Err(format!("unknown image command `{other}`")),
+    })
 }
 
 thread_local! {
@@ -231,9 +377,9 @@ pub async fn handle(msg: &JsValue) -> Option<JsValue> {
     if !cmd.starts_with("image-") {
         return None;
     }
-    let parsed: ImageCommand = match serde_wasm_bindgen::from_value(msg.clone()) {
+    let parsed = match parse_command(&cmd, msg) {
         Ok(c) => c,
-        Err(e) => return Some(error_answer(Failure::Bad(e.to_string()))),
+        Err(e) => return Some(error_answer(Failure::Bad(e))),
     };
     let Some(mut lib) = LIBRARY.with(|l| l.borrow_mut().take()) else {
         return Some(error_answer(Failure::Bad(
