@@ -111,6 +111,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       seed: link.seed,
       schedule: link.schedule,
       step: link.step,
+      base: link.base ?? null,
     });
     editor.setText(text);
   };
@@ -195,7 +196,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   const replayLinked = async (): Promise<void> => {
     const restored = store.state;
     if (!(restored.schedule && caps.explore && restored.scenario)) return;
-    const target: Target = { kind: 'scenario', text: restored.text, variant: restored.variant, options: restored.options };
+    const target: Target = { kind: 'scenario', text: restored.text, variant: restored.variant, options: restored.options, base: restored.base ?? undefined };
     const r = await engine.request<RunBody>({ cmd: 'replay', target, token: restored.schedule });
     if (r.ok) {
       showRun(r, target, `${restored.scenario.meta.name} / ${restored.variant}`, null);

@@ -1,6 +1,6 @@
 // The page state a share link carries, and who is told when it changes.
 // One store; every view renders from it and writes to it through `set`.
-import type { BuiltinInfo, LinkStrategy, Scenario } from '../protocol';
+import type { BaseRef, BuiltinInfo, LinkStrategy, Scenario } from '../protocol';
 
 export interface PageState {
   /** The built-in the text came from, if it is still that built-in's text. */
@@ -17,6 +17,8 @@ export interface PageState {
   schedule: string;
   /** The step of the trace to show. */
   step: number | null;
+  /** The library image runs start from (null: the recipe's mkfs). */
+  base: BaseRef | null;
 }
 
 export type Change = keyof PageState;
@@ -33,6 +35,7 @@ export class Store {
     seed: 0,
     schedule: '',
     step: null,
+    base: null,
   };
   private listeners: Array<(s: PageState, changed: Set<Change>) => void> = [];
 
