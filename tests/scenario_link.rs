@@ -91,6 +91,7 @@ fn round_trip_full_text_scenario() {
         seed: 99,
         schedule: dense_schedule(3),
         step: None,
+        base: None,
     };
     let frag = encode_link(&l);
     assert_eq!(decode_link(&frag).unwrap(), l);
@@ -397,6 +398,7 @@ fn print_fixtures() {
         seed: 0,
         schedule: "r1:0,1,1,2,0".into(),
         step: Some(0),
+        base: None,
     };
     for (n, l) in [
         ("v1-s5-dfs", a),
@@ -409,5 +411,37 @@ fn print_fixtures() {
             encode_link(&l),
             serde_json::to_string_pretty(&l).unwrap()
         );
+    }
+}
+
+/// A link may name the stored image its runs start from (library name and
+/// content hash); old links without one decode as before; a malformed one
+/// is refused.
+#[test]
+fn base_image_round_trips_and_is_validated() {
+    use ext4lab::scenario::link::LinkBase;
+    let mut l = sample("s5");
+    l.base = Some(LinkBase {
+        name: "my-disk.img".into(),
+        hash: "0123456789abcdef".into(),
+    });
+    let frag = encode_link(&l);
+    assert_eq!(decode_link(&frag).unwrap(), l);
+    let plain = sample("s5");
+    assert_eq!(decode_link(&encode_link(&plain)).unwrap().base, None);
+    let json = serde_json::to_string(&plain).unwrap();
+    assert!(!json.contains("base"), "{json}");
+    for (n, h) in [
+        ("my-disk.img", "0123456789ABCDEF"),
+        ("my-disk.img", "0123"),
+        (".hidden", "0123456789abcdef"),
+        ("a/b", "0123456789abcdef"),
+    ] {
+        let payload = format!(
+            r#"{{"b":{{"id":"s5","h":"{}"}},"v":"dio-begin-late","s":{{"k":"random"}},"r":1,"i":{{"n":"{n}","h":"{h}"}}}}"#,
+            builtin("s5").unwrap().hash_hex()
+        );
+        let e = decode_link(&pack(payload.as_bytes())).unwrap_err();
+        assert!(matches!(e, LinkError::BadPayload(_)), "{n} {h}: {e:?}");
     }
 }

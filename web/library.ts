@@ -302,7 +302,7 @@ export interface BaseSelect {
 
 /** The base-image selector of the run controls: "recipe's mkfs" or an ext4
  * image of the library. */
-export function mountBaseSelect(engine: EngineClient): BaseSelect {
+export function mountBaseSelect(engine: EngineClient, onChange?: (base: BaseRef | null) => void): BaseSelect {
   const select = h('select', { 'data-testid': 'base-image', 'aria-label': 'Base image' });
   const note = h('span', { class: 'small base-status', 'data-testid': 'base-status', 'aria-live': 'polite' });
   const element = h('span', { class: 'base-select' }, select, note);
@@ -320,9 +320,25 @@ export function mountBaseSelect(engine: EngineClient): BaseSelect {
   };
   listeners.push(fill);
   void engine.request<ImageList>({ cmd: 'image-list' }).then((a) => a.ok && fill(a.images));
-  select.addEventListener('change', () => {
-    wanted = select.value || null;
+  let reported: BaseRef | null = null;
+  const report = (b: BaseRef | null): void => {
+    if (b?.name === reported?.name && b?.hash === reported?.hash) return;
+    reported = b;
+    onChange?.(b);
+  };
+  select.addEventListener('change', async () => {
+    const name = select.value || null;
+    wanted = name;
     say('', '');
+    if (!name) return report(null);
+    // Name it by content hash at once (the share link carries it).
+    const a = await engine.request<BaseLoaded>({ cmd: 'image-base-load', name });
+    if (select.value !== name) return;
+    if (!a.ok) {
+      say(`${name}: ${a.error.message}`, a.error.kind);
+      return report(null);
+    }
+    report({ name, hash: a.hash });
   });
   const say = (text: string, kind: string): void => {
     note.textContent = text;
@@ -333,6 +349,7 @@ export function mountBaseSelect(engine: EngineClient): BaseSelect {
     chosen: () => select.value || null,
     choose(name) {
       wanted = name;
+      if (name === null) reported = null;
       if (name === null) select.value = '';
       else if ([...select.options].some((o) => o.value === name && !o.disabled)) select.value = name;
       else return false;
@@ -357,6 +374,7 @@ export function mountBaseSelect(engine: EngineClient): BaseSelect {
           return { ok: false, error: err };
         }
       }
+      report(base);
       say(`runs start from a copy of ${name} (content ${a.hash}); the stored image is not written`, 'ok');
       return { ok: true, target: { ...target, base }, base };
     },

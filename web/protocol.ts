@@ -286,6 +286,8 @@ export interface Link {
   seed: number;
   schedule: string;
   step: number | null;
+  /** The stored image the runs start from (library name + content hash). */
+  base?: BaseRef;
 }
 
 export interface EncodeBody {

@@ -138,6 +138,7 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
                 seed,
                 schedule: r.fewest_token.clone(),
                 step: None,
+                base: None,
             });
             serde_json::json!({
                 "kind": kind_name(&r.key.kind),

@@ -23,7 +23,7 @@ pub struct Failure {
     pub kind: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub link: Option<Link>,
+    pub link: Option<Box<Link>>,
 }
 
 impl Failure {
@@ -235,7 +235,7 @@ pub fn handle_decode(req: DecodeReq) -> Result<DecodeBody, Failure> {
     let fail = |e: LinkError| {
         let mut f = Failure::new(link_error_kind(&e), e.to_string());
         if let LinkError::HashMismatch { link, .. } = e {
-            f.link = Some(*link);
+            f.link = Some(link);
         }
         f
     };

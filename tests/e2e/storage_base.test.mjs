@@ -1,7 +1,9 @@
 // A scenario started from a library image, in the page: an image created in
 // the library is chosen as the base of S5; the exploration runs on copies of
 // it and shows the stale-data outcome; the stored image is unchanged; an
-// image with 1 KiB blocks is refused with a typed message before any run.
+// image with 1 KiB blocks is refused with a typed message before any run;
+// the share link names the base and is refused once the image changed or
+// is gone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -73,6 +75,38 @@ test('S5 runs from a library image and shows its outcome; unfit images are refus
 
     // Exploring never wrote the stored image.
     assert.equal(await digest(page, 'base-s5'), before);
+
+    // The share link names the base (name + content hash): opened in another
+    // tab it starts from the same image; once the image changes, or is gone,
+    // the link is refused with a clear message.
+    await page.locator('[data-testid="share"][data-state="current"]').waitFor({ timeout: 10_000 });
+    const link = await page.getByTestId('share-url').inputValue();
+    const other = await pg.context.newPage();
+    await other.goto(link);
+    await other.locator('[data-testid="playground"][data-state="ready"]').waitFor({ timeout: 30_000 });
+    assert.equal(await other.getByTestId('link-error').count(), 0);
+    await other.waitForFunction(() => document.querySelector('[data-testid="base-image"]')?.value === 'base-s5');
+    await other.getByTestId('timeline-svg').waitFor({ timeout: 60_000 });
+    await other.close();
+
+    const w = await page.evaluate(() =>
+      globalThis.ext4labLibrary.request({ cmd: 'image-write-file', name: 'base-s5', path: '/changed', bytes: new Uint8Array([1, 2, 3]) }),
+    );
+    assert.equal(w.ok, true, JSON.stringify(w));
+    for (const [prep, kind, why] of [
+      [null, 'link-base-changed', /has changed since the link was made/],
+      ['delete', 'link-base-missing', /image library does not have/],
+    ]) {
+      if (prep) assert.equal((await page.evaluate(() => globalThis.ext4labLibrary.request({ cmd: 'image-delete', name: 'base-s5' }))).ok, true);
+      const tab = await pg.context.newPage();
+      await tab.goto(link);
+      const err = tab.getByTestId('link-error');
+      await err.waitFor({ timeout: 30_000 });
+      assert.equal(await err.getAttribute('data-kind'), kind);
+      assert.match(await err.textContent(), why);
+      assert.match(await err.textContent(), /base-s5/);
+      await tab.close();
+    }
     assert.deepEqual(pg.problems, []);
   } finally {
     await pg.close();

@@ -116,6 +116,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       schedule: link.schedule,
       step: link.step,
       model: null,
+      base: link.base ?? null,
     });
     editor.setText(text);
   };
@@ -245,7 +246,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     if (!restored.schedule) return;
     let target: Target;
     if (restored.model) target = { kind: 'model', name: restored.model };
-    else if (caps.explore && restored.scenario) target = { kind: 'scenario', text: restored.text, variant: restored.variant, options: restored.options };
+    else if (caps.explore && restored.scenario) target = { kind: 'scenario', text: restored.text, variant: restored.variant, options: restored.options, base: restored.base ?? undefined };
     else return;
     const r = await engine.request<RunBody>({ cmd: 'replay', target, token: restored.schedule });
     if (r.ok) {

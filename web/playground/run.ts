@@ -44,7 +44,12 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
   const note = h('p', { class: 'note', 'data-testid': 'run-unavailable' });
   const manualBox = h('div', { class: 'manual', 'data-testid': 'manual' });
   // A library image as the starting disk (storage helper: web/library.ts).
-  const base = mountBaseSelect(engine);
+  const base = mountBaseSelect(engine, (b) => {
+    if (JSON.stringify(b) !== JSON.stringify(store.state.base)) store.set({ base: b, schedule: '', step: null });
+  });
+  store.subscribe((s, changed) => {
+    if (changed.has('base')) base.choose(s.base?.name ?? null);
+  });
   fill(
     root,
     h('div', { class: 'row' }, h('span', { class: 'lbl' }, 'run'), target),

@@ -4,7 +4,7 @@
 // Nothing from a link is evaluated or inserted as HTML.
 import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
-import type { DecodeBody, EncodeBody, ErrorBody, Link } from '../protocol';
+import type { BaseLoaded, DecodeBody, EncodeBody, ErrorBody, Link } from '../protocol';
 import type { PageState, Store } from './store';
 
 export function linkOf(s: PageState, builtinHash: (id: string) => string | undefined): Link {
@@ -17,6 +17,7 @@ export function linkOf(s: PageState, builtinHash: (id: string) => string | undef
     seed: s.seed,
     schedule: s.schedule,
     step: s.step,
+    ...(s.base ? { base: s.base } : {}),
   };
 }
 
@@ -35,6 +36,8 @@ const WHY: Record<string, string> = {
   'link-bad-choice': 'This link names a variant or option its scenario does not have.',
   'link-bad-model-link': 'This link to a reference-model run is damaged.',
   'link-unknown-model': 'This link names a reference model this build does not have.',
+  'link-base-missing': 'This link starts from a stored disk image that this browser’s image library does not have.',
+  'link-base-changed': 'The stored disk image this link starts from has changed since the link was made.',
 };
 
 /** A reference-model run's link, `#m1.<model>~<token>[~<step>]`: the
@@ -152,6 +155,21 @@ export function mountShare(
     if (!a.ok) {
       showError(a.error, fragment);
       return false;
+    }
+    // A link that starts from a stored image: the library must hold an
+    // image of that name with the same content (and fit for the scenario).
+    const base = a.link.base;
+    if (base) {
+      const l = await engine.request<BaseLoaded>({ cmd: 'image-base-load', name: base.name, text: a.text });
+      if (!l.ok) {
+        const kind = l.error.kind === 'not-found' ? 'link-base-missing' : l.error.kind;
+        showError({ kind, message: `image ${base.name} (content ${base.hash}): ${l.error.message}` }, fragment);
+        return false;
+      }
+      if (l.hash !== base.hash) {
+        showError({ kind: 'link-base-changed', message: `image ${base.name} now has content ${l.hash}, the link names ${base.hash}` }, fragment);
+        return false;
+      }
     }
     fill(banner);
     await apply(a.link, a.text);

@@ -1,6 +1,6 @@
 // The page state a share link carries, and who is told when it changes.
 // One store; every view renders from it and writes to it through `set`.
-import type { BuiltinInfo, LinkStrategy, Scenario } from '../protocol';
+import type { BaseRef, BuiltinInfo, LinkStrategy, Scenario } from '../protocol';
 
 export interface PageState {
   /** The built-in the text came from, if it is still that built-in's text. */
@@ -20,6 +20,8 @@ export interface PageState {
   /** The simulator reference model being run instead of the scenario
    * (null: the scenario). A model run's link is the page's own `#m1.` form. */
   model: string | null;
+  /** The library image runs start from (null: the recipe's mkfs). */
+  base: BaseRef | null;
 }
 
 export type Change = keyof PageState;
@@ -37,6 +39,7 @@ export class Store {
     schedule: '',
     step: null,
     model: null,
+    base: null,
   };
   private listeners: Array<(s: PageState, changed: Set<Change>) => void> = [];
 

@@ -74,6 +74,20 @@ pub struct Link {
     pub schedule: String,
     /// The step of the trace to show, if any.
     pub step: Option<u64>,
+    /// The stored disk image the runs start from instead of the recipe's
+    /// mkfs (the playground's image library), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<LinkBase>,
+}
+
+/// A stored image a link's runs start from: its library name and the
+/// FNV-1a 64 of its bytes (16 lowercase hex digits). The image itself is
+/// not in the link; the page opening it must have one of that name whose
+/// bytes hash the same, or refuse the link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkBase {
+    pub name: String,
+    pub hash: String,
 }
 
 /// Why a link could not be decoded or opened.
@@ -126,6 +140,7 @@ impl Link {
             seed: 0,
             schedule: String::new(),
             step: None,
+            base: None,
         })
     }
 

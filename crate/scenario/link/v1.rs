@@ -4,21 +4,30 @@
 //! { "b": {"id": "s5", "h": "<16 hex>"} | "t": "<scenario text>",
 //!   "v": "<variant>", "o": {"<option>": "<value>", ...},
 //!   "s": {"k": "random"} | {"k": "pct", "d": <depth>} | {"k": "dfs", "p": <bound>},
-//!   "r": <seed>, "x": "<replay token>", "at": <step> }
+//!   "r": <seed>, "x": "<replay token>", "at": <step>,
+//!   "i": {"n": "<stored image name>", "h": "<16 hex>"} }
 //! ```
-//! `o`, `x` and `at` are omitted when empty. Unknown keys are rejected, so a
+//! `o`, `x`, `at` and `i` (the base image) are omitted when empty. Unknown keys are rejected, so a
 //! tampered payload is an error rather than silently ignored.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Link, LinkError, LinkScenario, Strategy};
+use super::{Link, LinkBase, LinkError, LinkScenario, Strategy};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct BuiltinRefV1 {
     pub id: String,
+    pub h: String,
+}
+
+/// The base image: library name and content hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BaseRefV1 {
+    pub n: String,
     pub h: String,
 }
 
@@ -46,6 +55,24 @@ pub(super) struct LinkV1 {
     pub x: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub i: Option<BaseRefV1>,
+}
+
+/// 16 lowercase hex digits (the content hashes links carry).
+fn is_hash16(h: &str) -> bool {
+    h.len() == 16
+        && h.bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+}
+
+/// An image library name: 1-64 of `A-Z a-z 0-9 . _ -`, not starting with `.`.
+fn is_image_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 64
+        && !n.starts_with('.')
+        && n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
 }
 
 impl LinkV1 {
@@ -73,6 +100,10 @@ impl LinkV1 {
             r: l.seed,
             x: l.schedule.clone(),
             at: l.step,
+            i: l.base.as_ref().map(|b| BaseRefV1 {
+                n: b.name.clone(),
+                h: b.hash.clone(),
+            }),
         }
     }
 
@@ -90,12 +121,7 @@ impl LinkV1 {
     pub fn into_current(self) -> Result<Link, LinkError> {
         let scenario = match (self.b, self.t) {
             (Some(b), None) => {
-                if b.h.len() != 16
-                    || !b
-                        .h
-                        .bytes()
-                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-                {
+                if !is_hash16(&b.h) {
                     return Err(LinkError::BadPayload(format!(
                         "built-in hash `{}` is not 16 lowercase hex digits",
                         b.h
@@ -113,6 +139,19 @@ impl LinkV1 {
                 ))
             }
         };
+        let base = match self.i {
+            None => None,
+            Some(i) if is_hash16(&i.h) && is_image_name(&i.n) => Some(LinkBase {
+                name: i.n,
+                hash: i.h,
+            }),
+            Some(i) => {
+                return Err(LinkError::BadPayload(format!(
+                "base image `{}` (hash `{}`) is not a library name with 16 lowercase hex digits",
+                i.n, i.h
+            )))
+            }
+        };
         Ok(Link {
             scenario,
             variant: self.v,
@@ -125,6 +164,7 @@ impl LinkV1 {
             seed: self.r,
             schedule: self.x,
             step: self.at,
+            base,
         })
     }
 }
