@@ -52,7 +52,12 @@ fn s1_lock_page_first_inversion_found() {
 }
 
 fn table(variant: &str) {
-    kernel_common::assert_rows(kernel_common::check_variant("s1", variant));
+    kernel_common::assert_rows(kernel_common::check_rows_strict(
+        "s1",
+        variant,
+        |_| true,
+        1_000_000,
+    ));
 }
 
 #[test]
@@ -67,12 +72,43 @@ fn s1_table_pagecache_convert() {
     table("pagecache-convert");
 }
 
-/// Known failing row: the deadlock (T1 holds page 0 and waits to start a
-/// handle while writepages holds a handle and waits for page 0) needs page
-/// 0 dirty before the conversion; in this model an inline file has no
-/// dirty page 0 before it converts, so writepages never waits on it.
+/// The inversion row of `pagecache-convert-lock-page-first`: found by DFS
+/// explored to completion under the bound and by PCT within the budget.
 #[test]
 #[ignore]
-fn s1_table_lock_page_first() {
+fn s1_table_lock_page_first_inversion() {
+    let sc = kernel_common::scenario("s1");
+    let v = "pagecache-convert-lock-page-first";
+    let (_, dfs) = explore_variant(&sc, v, &BTreeMap::new(), None, Some(1_000_000)).unwrap();
+    let pct = ext4lab::sim::Strategy::Pct {
+        seed: sc.explore.seed,
+        depth: sc.explore.pct_depth.max(1),
+    };
+    let (_, rep) = explore_variant(&sc, v, &BTreeMap::new(), Some(pct), None).unwrap();
+    let inv = |r: &ext4lab::sim::Report| {
+        r.outcomes
+            .iter()
+            .any(|o| kind_name(&o.key.kind) == "lock-order-inversion")
+    };
+    eprintln!(
+        "s1 {v} lock-order-inversion: dfs {} ({} executions, complete {}), pct {} ({} executions)",
+        inv(&dfs),
+        dfs.stats.executions,
+        dfs.stats.exhausted,
+        inv(&rep),
+        rep.stats.executions
+    );
+    assert!(inv(&dfs) && inv(&rep) && dfs.stats.exhausted);
+}
+
+/// Known failing row: the deadlock. Writepages (handle, then the locks of
+/// the pages it found dirty) can only wait for page 0 if page 0 is dirty
+/// when it looks; T1 locks page 0 before its handle only while `f` is
+/// still inline, and an inline page is never dirty in this model (nor in
+/// the kernel's write path: ext4_write_inline_data_end cleans it). The
+/// exploration is complete (36,947 executions) without a deadlock.
+#[test]
+#[ignore]
+fn s1_table_lock_page_first_deadlock_known_missing() {
     table("pagecache-convert-lock-page-first");
 }

@@ -90,13 +90,17 @@ pub async fn ext4_sync_file(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
     if super::s4_flags::ext4_should_journal_data(k, ei) {
         // jbd2glue (S4): a journal-data inode: ext4_force_commit only.
         super::s4_flags::ext4_sync_file_journal_data(k, ei).await?;
-        k.log.borrow_mut().mark_durable(Some(ei.ino), upto);
+        k.log
+            .borrow_mut()
+            .mark_durable(Some(ei.ino), upto, &crate::sim::current_task_name());
         return Ok(());
     }
     filemap_write_and_wait_range(k, ei, 0, u64::MAX / 2).await?;
     let ops = k.jops.borrow().clone();
     ops.fsync_commit(k, ei).await?;
-    k.log.borrow_mut().mark_durable(Some(ei.ino), upto);
+    k.log
+        .borrow_mut()
+        .mark_durable(Some(ei.ino), upto, &crate::sim::current_task_name());
     Ok(())
 }
 
@@ -111,7 +115,9 @@ pub async fn ksys_sync(k: &Kernel) -> KResult<()> {
         let ops = k.jops.borrow().clone();
         ops.fsync_commit(k, ei).await?;
     }
-    k.log.borrow_mut().mark_durable(None, upto);
+    k.log
+        .borrow_mut()
+        .mark_durable(None, upto, &crate::sim::current_task_name());
     Ok(())
 }
 

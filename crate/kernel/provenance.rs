@@ -23,6 +23,9 @@ pub struct WriteRec {
     pub task: String,
     /// fsync/sync returned after the write completed.
     pub durable: bool,
+    /// The task whose fsync/sync returned first after the write (the one
+    /// that promised durability; may differ from the writer).
+    pub durable_by: Option<String>,
 }
 
 /// Per-execution data bookkeeping (see the module doc).
@@ -59,14 +62,18 @@ impl DataLog {
             bytes,
             task,
             durable: false,
+            durable_by: None,
         });
     }
 
-    /// fsync of `ino` (or sync: `None`) returned: every write completed
-    /// before it started (the first `upto` records) is durable.
-    pub fn mark_durable(&mut self, ino: Option<u32>, upto: usize) {
+    /// fsync of `ino` (or sync: `None`) by task `by` returned: every write
+    /// completed before it started (the first `upto` records) is durable.
+    pub fn mark_durable(&mut self, ino: Option<u32>, upto: usize, by: &str) {
         for w in self.writes.iter_mut().take(upto) {
             if ino.is_none_or(|i| i == w.ino) {
+                if !w.durable {
+                    w.durable_by = Some(by.to_string());
+                }
                 w.durable = true;
             }
         }

@@ -418,6 +418,11 @@ pub fn end_oracles(k: &Kernel) -> Vec<Outcome> {
         if n < buf.len() || buf != w.bytes {
             let mut o = Outcome::new(OutcomeKind::LostWrite, 0);
             o.tasks.push(w.task.clone());
+            // The task whose fsync/sync promised it (when not the writer).
+            let by = w.durable_by.clone().unwrap_or_else(|| w.task.clone());
+            if by != w.task {
+                o.tasks.push(by.clone());
+            }
             o.site = "ext4_sync_file".into();
             o.message = format!(
                 "{} bytes written by {} to {} at offset {} and made durable are not on disk",
@@ -426,6 +431,10 @@ pub fn end_oracles(k: &Kernel) -> Vec<Outcome> {
                 k.ino_name(w.ino),
                 w.offset
             );
+            if by != w.task {
+                o.message
+                    .push_str(&format!(" ({by}'s fsync returned after the write)"));
+            }
             out.push(o);
         }
     }

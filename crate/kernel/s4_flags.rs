@@ -85,7 +85,13 @@ async fn ext4_change_flag(
     let end = u64::MAX / 2;
     match k.switch("flag_switch_writeback") {
         "inside-handle" => {
+            // v1: ext4_ioctl_setflags starts the handle and reserves the
+            // inode's buffer, then the flag loop locks out faults.
             let h = ext4_journal_start(k, ei, HandleType::Inode, 4).await?;
+            if let Err(e) = ext4_reserve_inode_write(k, ei).await {
+                ext4_journal_stop(k, h);
+                return Err(e);
+            }
             ei.invalidate_lock.down_write().await;
             let r = filemap_write_and_wait_range(k, ei, 0, end).await;
             let r = match r {
@@ -110,7 +116,11 @@ async fn ext4_change_flag(
             let r = match r {
                 Ok(()) => match ext4_journal_start(k, ei, HandleType::Inode, 4).await {
                     Ok(h) => {
-                        let r = set_flag(k, ei, fl, on).await;
+                        let r = ext4_reserve_inode_write(k, ei).await;
+                        let r = match r {
+                            Ok(()) => set_flag(k, ei, fl, on).await,
+                            e => e,
+                        };
                         ext4_journal_stop(k, h);
                         r
                     }
@@ -123,11 +133,32 @@ async fn ext4_change_flag(
         }
         _ => {
             let h = ext4_journal_start(k, ei, HandleType::Inode, 4).await?;
-            let r = set_flag(k, ei, fl, on).await;
+            let r = ext4_reserve_inode_write(k, ei).await;
+            let r = match r {
+                Ok(()) => set_flag(k, ei, fl, on).await,
+                e => e,
+            };
             ext4_journal_stop(k, h);
             r
         }
     }
+}
+
+/// `ext4_reserve_inode_write` -> `ext4_get_inode_loc`: get the buffer of
+/// the inode's table block for the handle. It is not cached in this model
+/// (it sleeps on a read bio, as `__ext4_get_inode_loc` does when the
+/// buffer is not uptodate), so a task holding a handle can block here
+/// before it goes on to take more locks. Precondition: a handle is open.
+pub async fn ext4_reserve_inode_write(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
+    let _f = crate::kfn!("ext4_reserve_inode_write");
+    let block =
+        k.fs.borrow()
+            .inode_location(ei.ino)
+            .map_err(|e| k.engine_error("ext4_get_inode_loc", e))?
+            .0;
+    let (_, done) = crate::sim::submit_bio(block, false, || {});
+    done.wait().await;
+    Ok(())
 }
 
 /// Flip `fl` in memory and (for the journal flag) on disk; record the
