@@ -20,6 +20,8 @@ macro_rules! fixtures {
 /// Keep in step with the directory: tests/kernel_replay.rs fails when a
 /// fixture file is missing here.
 const FIXTURES: &[(&str, &str)] = fixtures![
+    "s1-jbd2-convert-default-lost-write.json",
+    "s1-pagecache-convert-lock-page-first-default-lock-order-inversion.json",
     "s2-convert-under-mmap-lock-default-deadlock.json",
     "s2-convert-xattr-sem-only-default-kernel-warning.json",
     "s2-fault-retry-fault-gup-user-error.json",
@@ -30,6 +32,10 @@ const FIXTURES: &[(&str, &str)] = fixtures![
     "s3-migrate-flag-retval-racers-load-only-user-error.json",
     "s3-unguarded-default-fsck.json",
     "s3-unguarded-default-lost-write.json",
+    "s4-ebusy-if-mapped-flip-dax-user-error.json",
+    "s4-no-writeback-default-lost-write.json",
+    "s4-no-writeback-flip-dax-kernel-warning.json",
+    "s4-writeback-inside-handle-default-deadlock.json",
     "s5-dio-begin-early-mount-nodelalloc-stale-data.json",
     "s5-dio-begin-late-mount-delalloc-stale-data.json",
     "s5-dio-begin-late-mount-nodelalloc-stale-data.json",
