@@ -142,9 +142,27 @@ pub async fn filemap_fault(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
         // page_cache_ra_unbounded: new pages under invalidate_lock (shared)
         ei.invalidate_lock.down_read().await;
         ei.mapping.i_pages_loc.write().await;
+        if ei.mapping.find_get_page(index).is_some() {
+            // add_to_page_cache_lru: -EEXIST, someone inserted the page
+            // meanwhile (it may be dirty): look it up again, never re-read
+            // it over newer data.
+            ei.invalidate_lock.up_read();
+            continue;
+        }
         let page = ei.mapping.add_page(index);
         page.lock().await;
-        let r = ext4_readpage(k, ei, index).await;
+        // The kernel inserts the new page already locked; here another
+        // task (grab_cache_page_write_begin) may have locked, filled and
+        // dirtied it before this lock: never read over an uptodate page.
+        let uptodate = ei
+            .mapping
+            .with_page(index, |ps| ps.uptodate)
+            .unwrap_or(false);
+        let r = if uptodate {
+            Ok(())
+        } else {
+            ext4_readpage(k, ei, index).await
+        };
         ei.invalidate_lock.up_read();
         if let Err(e) = r {
             page.unlock();
