@@ -125,7 +125,8 @@ mod cli {
             budget: Option<u64>,
             #[arg(long)]
             seed: Option<u64>,
-            /// I/N
+            /// Run shard I of N (1-based): DFS shards partition the
+            /// schedule space exactly; random/PCT take every N-th run.
             #[arg(long)]
             shard: Option<String>,
             /// NAME=VALUE (repeatable)
