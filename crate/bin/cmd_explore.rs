@@ -64,6 +64,8 @@ pub struct ExploreArgs {
     pub budget: Option<u64>,
     pub seed: Option<u64>,
     pub shard: Option<String>,
+    /// Naive DFS (every alternative within the bound) instead of DPOR.
+    pub no_dpor: bool,
     pub options: Vec<String>,
     pub json: bool,
 }
@@ -97,7 +99,7 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
         "dfs" => (
             Strategy::Dfs {
                 preemption_bound: Some(bound),
-                dpor: true,
+                dpor: !a.no_dpor,
             },
             LinkStrategy::Dfs { bound },
         ),
@@ -167,6 +169,7 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
                 "variant": rc.variant,
                 "options": rc.options,
                 "strategy": strat_name,
+                "dpor": strat_name == "dfs" && !a.no_dpor,
                 "executions": rep.stats.executions,
                 "complete": complete,
                 "seconds": (seconds * 1000.0).round() / 1000.0,
