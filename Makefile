@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: serve test setup setup-test wasm web lint test-native test-wasm test-e2e bench clean
+.PHONY: serve test setup setup-test wasm web lint test-native test-wasm test-tables test-e2e bench clean
 
 ## Build the playground and serve it on 127.0.0.1 (port 8080 or the next free one).
 serve: setup wasm web
@@ -34,6 +34,8 @@ test-wasm:
 	scripts/test.sh wasm
 test-e2e:
 	scripts/test.sh e2e
+test-tables:
+	scripts/test.sh tables
 
 ## Benchmarks (not part of `make test`).
 bench:

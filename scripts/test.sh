@@ -2,7 +2,9 @@
 # Run every test group (or the ones named), then print one summary line.
 #   scripts/test.sh                 all groups
 #   scripts/test.sh native wasm     just those
-# Groups: lint (fmt, clippy) native wasm e2e (build pkg/ and dist/, tsc, page tests). Logs: target/test-logs/<group>.log
+# Groups: lint (fmt, clippy) native wasm e2e (build pkg/ and dist/, tsc, page tests)
+#   tables (every row of every scenario table, exhaustive under the bound,
+#   in an optimized build: profile `tables`). Logs: target/test-logs/<group>.log
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -12,7 +14,7 @@ logs=target/test-logs
 mkdir -p "$logs"
 
 groups=("$@")
-[ ${#groups[@]} -eq 0 ] && groups=(lint native wasm e2e)
+[ ${#groups[@]} -eq 0 ] && groups=(lint native wasm tables e2e)
 
 passed=0 failed=0 stage_ok=() stage_bad=()
 
@@ -48,6 +50,17 @@ wasm_tests() {
   wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install -- "${args[@]}"
 }
 
+tables_tests() {
+  # The scenario table tests (the full tables are #[ignore]d: minutes in a
+  # debug build, seconds to a minute per variant optimized). Profile
+  # `tables` = release without LTO, so it compiles in a fraction of the time.
+  local args=()
+  for t in scenarios_s2 scenarios_s3 scenarios_s5 crash_scenarios_s1 crash_scenarios_s4; do
+    [ -f "tests/$t.rs" ] && args+=(--test "$t")
+  done
+  cargo test --profile tables --no-fail-fast "${args[@]}" -- --include-ignored
+}
+
 for g in "${groups[@]}"; do
   case "$g" in
     lint)
@@ -57,6 +70,7 @@ for g in "${groups[@]}"; do
       ;;
     native) stage native cargo test --all-targets --no-fail-fast ;;
     wasm) stage wasm wasm_tests ;;
+    tables) stage tables tables_tests ;;
     e2e)
       stage build-wasm scripts/build-wasm.sh
       # The page's types import pkg/ (generated), so this runs after build-wasm.
@@ -64,7 +78,7 @@ for g in "${groups[@]}"; do
       stage build-web npx vite build
       stage e2e node --test tests/e2e/
       ;;
-    *) echo "unknown test group: $g (lint native wasm e2e)" >&2; exit 2 ;;
+    *) echo "unknown test group: $g (lint native wasm tables e2e)" >&2; exit 2 ;;
   esac
 done
 

@@ -55,6 +55,13 @@ const ROWS: &[Row] = &[
     ),
     // S2 mkwrite-inline
     ("s2", "no-convert-in-mkwrite", "kernel-warning", "found", ""),
+    (
+        "s2",
+        "no-convert-in-mkwrite",
+        "kernel-warning",
+        "found",
+        "writeback=on",
+    ), // ALSO: the flusher T4 meets the page too
     ("s2", "no-convert-in-mkwrite", "lost-write", "found", ""),
     ("s2", "convert-under-mmap-lock", "deadlock", "found", ""),
     (

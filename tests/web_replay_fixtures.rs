@@ -27,6 +27,7 @@ const FIXTURES: &[(&str, &str)] = fixtures![
     "s2-fault-retry-fault-gup-user-error.json",
     "s2-no-convert-in-mkwrite-default-kernel-warning.json",
     "s2-no-convert-in-mkwrite-default-lost-write.json",
+    "s2-no-convert-in-mkwrite-writeback-on-kernel-warning.json",
     "s3-migrate-flag-buffer-new-default-user-error.json",
     "s3-migrate-flag-retval-default-user-error.json",
     "s3-migrate-flag-retval-racers-load-only-user-error.json",

@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use ext4lab::kernel::image::build_image;
-use ext4lab::kernel::runner::{explore_variant, kind_name, run_options, scenario_model, timeline};
+use ext4lab::kernel::runner::{explore_config, kind_name, run_options, scenario_model, timeline};
 use ext4lab::scenario::link::{
     decode_link, encode_link, Link, LinkScenario, Strategy as LinkStrategy,
 };
 use ext4lab::scenario::{builtin, builtins, fnv1a64, parse_scenario, Scenario};
-use ext4lab::sim::{replay, Strategy};
+use ext4lab::sim::{explore, replay, NoObserver, Report, Strategy};
 
 /// Loads a built-in (id or long name) or a scenario file.
 fn load(name: &str) -> Result<(Rc<Scenario>, LinkScenario), String> {
@@ -64,6 +64,8 @@ pub struct ExploreArgs {
     pub budget: Option<u64>,
     pub seed: Option<u64>,
     pub shard: Option<String>,
+    /// Naive DFS (every alternative within the bound) instead of DPOR.
+    pub no_dpor: bool,
     pub options: Vec<String>,
     pub json: bool,
 }
@@ -97,7 +99,7 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
         "dfs" => (
             Strategy::Dfs {
                 preemption_bound: Some(bound),
-                dpor: true,
+                dpor: !a.no_dpor,
             },
             LinkStrategy::Dfs { bound },
         ),
@@ -116,16 +118,22 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
             return 1;
         }
     };
-    if let Some(s) = &a.shard {
-        eprintln!("ext4lab explore: --shard {s} is not supported yet; exploring everything");
-    }
-    let (rc, rep) = match explore_variant(&sc, &variant, &options, Some(strategy), a.budget) {
+    let shard = match a.shard.as_deref().map(parse_shard).transpose() {
+        Ok(s) => s.unwrap_or((0, 1)),
+        Err(e) => {
+            eprintln!("ext4lab explore: {e}");
+            return 1;
+        }
+    };
+    let started = std::time::Instant::now();
+    let (rc, rep) = match explore_sharded(&sc, &variant, &options, strategy, a.budget, shard) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("ext4lab explore: {e}");
             return 1;
         }
     };
+    let seconds = started.elapsed().as_secs_f64();
     let outcomes: Vec<serde_json::Value> = rep
         .outcomes
         .iter()
@@ -162,18 +170,28 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
                 "variant": rc.variant,
                 "options": rc.options,
                 "strategy": strat_name,
+                "dpor": strat_name == "dfs" && !a.no_dpor,
                 "executions": rep.stats.executions,
                 "complete": complete,
+                "seconds": (seconds * 1000.0).round() / 1000.0,
+                "shard": format!("{}/{}", shard.0 + 1, shard.1),
+                "foreign_executions": rep.stats.foreign_executions,
+                "steps": rep.stats.steps,
                 "outcomes": outcomes,
             })
         );
     } else {
         println!(
-            "{} / {} {:?}: {} executions, {}",
+            "{} / {} {:?}: {} executions in {seconds:.1} s{}, {}",
             sc.meta.name,
             rc.variant,
             rc.options,
             rep.stats.executions,
+            if shard.1 > 1 {
+                format!(" (shard {}/{})", shard.0 + 1, shard.1)
+            } else {
+                String::new()
+            },
             if complete {
                 "complete"
             } else {
@@ -192,6 +210,41 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
         }
     }
     0
+}
+
+/// Parses `--shard I/N` (1-based I) into the driver's `(I-1, N)`.
+pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("--shard wants I/N with 1 <= I <= N, got {s:?}");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let i: u32 = i.trim().parse().map_err(|_| bad())?;
+    let n: u32 = n.trim().parse().map_err(|_| bad())?;
+    if n == 0 || i == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i - 1, n))
+}
+
+/// Builds the image and explores `variant` as shard `shard` (0-based
+/// index, count) of the search: DFS shards partition the schedule space
+/// (`sim::sched::dfs`), random/PCT shards take every N-th execution index.
+fn explore_sharded(
+    sc: &Rc<Scenario>,
+    variant: &str,
+    options: &BTreeMap<String, String>,
+    strategy: Strategy,
+    budget: Option<u64>,
+    shard: (u32, u32),
+) -> Result<(ext4lab::scenario::RunConfig, Report), String> {
+    let rc = sc.resolve(variant, options).map_err(|e| e.to_string())?;
+    let img = Rc::new(build_image(sc).map_err(|e| e.to_string())?);
+    let model = scenario_model(sc.clone(), rc.clone(), img);
+    let mut cfg = explore_config(sc, &rc, Some(strategy));
+    if let Some(b) = budget {
+        cfg.max_executions = b;
+    }
+    cfg.shard = shard;
+    let rep = explore(&model, &cfg, &mut NoObserver);
+    Ok((rc, rep))
 }
 
 /// `ext4lab replay LINK [--json] [--perfetto FILE]`.

@@ -125,9 +125,15 @@ mod cli {
             budget: Option<u64>,
             #[arg(long)]
             seed: Option<u64>,
-            /// I/N
+            /// Run shard I of N (1-based): DFS shards partition the
+            /// schedule space exactly; random/PCT take every N-th run.
             #[arg(long)]
             shard: Option<String>,
+            /// DFS without partial-order reduction: every alternative
+            /// within the bound (slower; what an "absent" claim under a
+            /// bound strictly needs, see crate/sim/sched/dfs.rs).
+            #[arg(long)]
+            no_dpor: bool,
             /// NAME=VALUE (repeatable)
             #[arg(long = "option")]
             options: Vec<String>,
@@ -422,6 +428,7 @@ mod cli {
                 budget,
                 seed,
                 shard,
+                no_dpor,
                 options,
                 json,
             } => {
@@ -434,6 +441,7 @@ mod cli {
                         budget,
                         seed,
                         shard,
+                        no_dpor,
                         options,
                         json,
                     },

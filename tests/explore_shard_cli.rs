@@ -1,0 +1,105 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! `ext4lab explore --shard I/N`: the N DFS shards split the schedule
+//! space. Each shard finishes its part and the union of their outcomes is
+//! the unsharded set. With naive DFS (`--no-dpor`) the shards partition
+//! the schedules exactly: their executions add up to the unsharded count.
+//! With DPOR a shard explores the first decisions that split the space in
+//! full (the unsharded search may prune some of them), so the shards
+//! together run at least as many executions as the unsharded search.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+fn explore(args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_ext4lab"))
+        .arg("explore")
+        .args(args)
+        .arg("--json")
+        .output()
+        .expect("ext4lab runs");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// (kind, tasks) of each outcome.
+fn outcomes(v: &serde_json::Value) -> BTreeSet<(String, String)> {
+    v["outcomes"]
+        .as_array()
+        .expect("outcomes")
+        .iter()
+        .map(|o| (o["kind"].to_string(), o["tasks"].to_string()))
+        .collect()
+}
+
+fn check_partition(base: &[&str], n: u32, naive: bool) {
+    let all = explore(base);
+    assert_eq!(all["complete"], true, "{base:?} must finish unsharded");
+    assert!(
+        !outcomes(&all).is_empty(),
+        "{base:?}: pick a run with outcomes"
+    );
+    let mut sum = 0;
+    let mut union = BTreeSet::new();
+    for i in 1..=n {
+        let shard = format!("{i}/{n}");
+        let mut args = base.to_vec();
+        args.extend(["--shard", shard.as_str()]);
+        let part = explore(&args);
+        assert_eq!(part["complete"], true, "{args:?}");
+        assert_eq!(part["shard"], shard.as_str());
+        let e = part["executions"].as_u64().unwrap();
+        assert!(e > 0, "{args:?}: an empty shard");
+        sum += e;
+        union.extend(outcomes(&part));
+    }
+    let whole = all["executions"].as_u64().unwrap();
+    if naive {
+        assert_eq!(sum, whole, "{base:?} /{n}: naive shards partition");
+    } else {
+        assert!(sum >= whole, "{base:?} /{n}: {sum} < {whole}");
+    }
+    assert_eq!(union, outcomes(&all), "{base:?} /{n}");
+}
+
+#[test]
+fn dfs_shards_partition_the_schedules() {
+    let s3 = [
+        "s3",
+        "--variant",
+        "migrate-flag-retval",
+        "--option",
+        "racers=load-only",
+        "--budget",
+        "100000",
+    ];
+    check_partition(&s3, 2, false);
+    check_partition(&s3, 3, false);
+    let mut naive = s3.to_vec();
+    naive.push("--no-dpor");
+    check_partition(&naive, 2, true);
+    check_partition(&naive, 3, true);
+    let s2 = [
+        "s2",
+        "--variant",
+        "no-convert-in-mkwrite",
+        "--budget",
+        "100000",
+    ];
+    check_partition(&s2, 4, false);
+}
+
+#[test]
+fn bad_shard_is_a_usage_error() {
+    for bad in ["0/2", "3/2", "1/0", "x/2", "2"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ext4lab"))
+            .args(["explore", "s3", "--budget", "1", "--shard", bad])
+            .output()
+            .expect("ext4lab runs");
+        assert_eq!(out.status.code(), Some(1), "--shard {bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--shard"));
+    }
+}
