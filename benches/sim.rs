@@ -23,8 +23,9 @@ fn run(name: &str, model: &Model, strategy: Strategy, max: u64) -> Report {
         r.outcome_keys()
     );
     println!(
-        "{name:<34} {:>8} executions {:>9} steps {:>8.3} s {:>10.0} executions/s{}",
+        "{name:<34} {:>8} executions {:>7} cut runs {:>9} steps {:>8.3} s {:>10.0} executions/s{}",
         r.stats.executions,
+        r.stats.cut_runs,
         r.stats.steps,
         secs,
         r.stats.executions as f64 / secs,
