@@ -27,6 +27,46 @@ pub const ALLOC_OBJ: ObjId = u32::MAX - 1;
 /// One access of a step: the object and how.
 pub type Touch = (ObjId, Access);
 
+/// The accesses of one step, kept inline (a step with more than
+/// `Foot::CAP` accesses is taken to conflict with every step).
+#[derive(Clone, Copy, Debug)]
+pub struct Foot {
+    n: u8,
+    t: [Touch; Foot::CAP],
+}
+
+impl Foot {
+    const CAP: usize = 4;
+    const ALL: u8 = u8::MAX;
+
+    pub fn new(acc: &[Touch]) -> Foot {
+        let mut f = Foot {
+            n: 0,
+            t: [(0, Access::Read); Foot::CAP],
+        };
+        if acc.len() > Foot::CAP {
+            f.n = Foot::ALL;
+        } else {
+            f.t[..acc.len()].copy_from_slice(acc);
+            f.n = acc.len() as u8;
+        }
+        f
+    }
+
+    /// Whether the two steps may not commute: they share an object and one
+    /// of them does not only read it.
+    pub fn conflicts(&self, o: &Foot) -> bool {
+        if self.n == Foot::ALL || o.n == Foot::ALL {
+            return true;
+        }
+        let (a, b) = (&self.t[..self.n as usize], &o.t[..o.n as usize]);
+        a.iter().any(|&(x, k)| {
+            b.iter()
+                .any(|&(y, k2)| x == y && !(k == Access::Read && k2 == Access::Read))
+        })
+    }
+}
+
 /// Joins `b` into `a` over the first `w` actors (every clock is zero past
 /// the actors that ran so far, see `Hb::w`).
 fn join(a: &mut VClock, b: &VClock, w: usize) {
@@ -210,8 +250,8 @@ impl Hb {
     }
 
     /// The last step that ended: (step number, hash, accesses).
-    pub fn last_step(&self) -> Option<(u32, u128, &[Touch])> {
-        self.last.map(|(st, h)| (st, h, &self.touched[..]))
+    pub fn last_step(&self) -> Option<(u32, u128, Foot)> {
+        self.last.map(|(st, h)| (st, h, Foot::new(&self.touched)))
     }
 
     pub fn ensure_obj(&mut self, id: ObjId) {

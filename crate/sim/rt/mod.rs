@@ -215,15 +215,9 @@ pub(crate) fn trace_fingerprint() -> u128 {
 }
 
 /// The last step of the current execution that ended (hb on): its number,
-/// hash and accesses (copied into `out`).
-pub(crate) fn last_step(out: &mut Vec<(ObjId, clock::Access)>) -> Option<(u32, u128)> {
-    RT.with(|r| {
-        let rt = r.borrow();
-        let (st, h, acc) = rt.hb.last_step()?;
-        out.clear();
-        out.extend_from_slice(acc);
-        Some((st, h))
-    })
+/// hash and accesses.
+pub(crate) fn last_step() -> Option<(u32, u128, clock::Foot)> {
+    RT.with(|r| r.borrow().hb.last_step())
 }
 
 /// Like [`with`] but does nothing outside an execution or while it is being

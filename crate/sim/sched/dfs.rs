@@ -70,8 +70,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::{Decision, DecisionKind, Scheduler};
 use crate::sim::exec::Execution;
-use crate::sim::rt::clock::{Access, Hb};
-use crate::sim::rt::{self, Actor, ActorSet, ObjId, TaskId};
+use crate::sim::rt::clock::{Foot, Hb};
+use crate::sim::rt::{self, Actor, ActorSet, TaskId};
 
 /// Keys are already hashes: the hasher passes them through (and makes the
 /// map's behaviour independent of any per-process random state).
@@ -91,25 +91,46 @@ impl Hasher for PassThrough {
     }
 }
 
-/// Prefixes already entered, by trace fingerprint: (last task, preemptions).
-type Seen = HashMap<u128, Vec<(Option<TaskId>, u32)>, BuildHasherDefault<PassThrough>>;
+type Map<K> = HashMap<K, u32, BuildHasherDefault<PassThrough>>;
+
+/// Prefixes already entered: the fewest preemptions by (trace fingerprint,
+/// last task), and by fingerprint alone.
+#[derive(Default)]
+struct Seen {
+    exact: Map<(u128, u32)>,
+    any: Map<u128>,
+    /// The hash of the step each actor ran from each state entered: from
+    /// the same state (fingerprint) an actor runs the same step.
+    next: HashMap<(u128, u32), u128, BuildHasherDefault<PassThrough>>,
+}
+
+fn last_code(last: Option<TaskId>) -> u32 {
+    last.unwrap_or(u32::MAX)
+}
 
 /// Whether a prefix (fingerprint, last task, preemptions) is covered by one
 /// entered before: the same trace (so the same state) with the same last
 /// task and no more preemptions, or with at least one preemption fewer (any
 /// continuation costs at most one preemption more from there).
 fn is_covered(seen: &Seen, fp: u128, last: Option<TaskId>, k: u32) -> bool {
-    seen.get(&fp)
-        .is_some_and(|e| e.iter().any(|&(l, k0)| (l == last && k0 <= k) || k0 < k))
+    seen.exact
+        .get(&(fp, last_code(last)))
+        .is_some_and(|&k0| k0 <= k)
+        || seen.any.get(&fp).is_some_and(|&k0| k0 < k)
 }
 
-/// Whether choosing sleeping actor `a` at `node` is predicted to reach a
-/// covered prefix (so it need not be run).
+/// Whether choosing `a` at `node` is known to reach a covered prefix
+/// without running it: the step `a` runs there is known when `a` ran from
+/// an equivalent state before, or when it is asleep here.
 fn asleep_and_covered(seen: &Seen, node: &Node, a: Actor) -> bool {
-    let Some(s) = node.sleep.iter().find(|s| s.actor == a) else {
-        return false;
+    let hash = match seen.next.get(&(node.fp, u32::from(a.0))) {
+        Some(&h) => h,
+        None => match node.sleep.iter().find(|s| s.actor == a) {
+            Some(s) => s.hash,
+            None => return false,
+        },
     };
-    let fp = Hb::extend(node.fp, s.hash);
+    let fp = Hb::extend(node.fp, hash);
     let last = a.as_task().or(node.last_task);
     let k = node.preempt + u32::from(node.is_preemption(a));
     is_covered(seen, fp, last, k)
@@ -144,18 +165,11 @@ impl Default for DfsConfig {
 /// on the path touches those objects, running it again would be the same
 /// step (same clock, same hash), so the fingerprint it would lead to is
 /// known without running it (a sleep set used as a predictor).
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Sleeper {
     actor: Actor,
     hash: u128,
-    foot: Vec<(ObjId, Access)>,
-}
-
-fn conflict(a: &[(ObjId, Access)], b: &[(ObjId, Access)]) -> bool {
-    a.iter().any(|&(o, k)| {
-        b.iter()
-            .any(|&(o2, k2)| o == o2 && !(k == Access::Read && k2 == Access::Read))
-    })
+    foot: Foot,
 }
 
 #[derive(Clone, Debug)]
@@ -248,34 +262,29 @@ impl Dfs {
             return true;
         }
         if record {
-            let e = self.seen.entry(fp).or_default();
-            match e.iter_mut().find(|(l, _)| *l == last) {
-                Some(slot) => slot.1 = k,
-                None => e.push((last, k)),
-            }
+            let e = self.seen.exact.entry((fp, last_code(last))).or_insert(k);
+            *e = (*e).min(k);
+            let e = self.seen.any.entry(fp).or_insert(k);
+            *e = (*e).min(k);
         }
         false
     }
 
     /// Bounded DPOR: records the step just run at the top node (the first
     /// time it runs) as explored there. Returns its accesses when recorded.
-    fn record_step(&mut self) -> Option<Vec<(ObjId, Access)>> {
+    fn record_step(&mut self) -> Option<Foot> {
         let node = self.nodes.last_mut()?;
         if node.value_n.is_some() {
             return None;
         }
-        let mut foot = Vec::new();
-        let (st, hash) = rt::last_step(&mut foot)?;
+        let (st, hash, foot) = rt::last_step()?;
         if st != node.step {
             return None;
         }
         let actor = Actor(node.chosen as u8);
+        self.seen.next.insert((node.fp, node.chosen), hash);
         if !node.explored.iter().any(|s| s.actor == actor) {
-            node.explored.push(Sleeper {
-                actor,
-                hash,
-                foot: foot.clone(),
-            });
+            node.explored.push(Sleeper { actor, hash, foot });
         }
         Some(foot)
     }
@@ -411,9 +420,9 @@ impl Scheduler for Dfs {
                 for s in parent.sleep.iter().chain(parent.explored.iter()) {
                     if s.actor != ran
                         && !node.sleep.iter().any(|x| x.actor == s.actor)
-                        && !conflict(&s.foot, &foot)
+                        && !s.foot.conflicts(&foot)
                     {
-                        node.sleep.push(s.clone());
+                        node.sleep.push(*s);
                     }
                 }
             }
@@ -460,8 +469,8 @@ impl Scheduler for Dfs {
         if self.cache && d.kind == DecisionKind::Schedule {
             let whole = prod >= self.n() || self.n() == 1;
             let mut dead = self.covered(node.fp, d.last_task, preempt_before, whole);
-            if !dead && !node.sleep.is_empty() {
-                // steps asleep here that would reach a covered prefix
+            if !dead {
+                // steps known to reach a covered prefix
                 for a in node.allowed.iter() {
                     if asleep_and_covered(&self.seen, &node, a) {
                         node.done.insert(a);
