@@ -44,7 +44,7 @@ fn dfs(dpor: bool, bound: Option<u32>, run: &RunOptions) -> ExploreConfig {
             preemption_bound: bound,
             dpor,
         },
-        max_executions: 1_000_000,
+        max_executions: 100_000_000,
         run: run.clone(),
         ..Default::default()
     }
@@ -438,5 +438,93 @@ fn reference_model_distinct_traces_bound_trace_based_reduction() {
         // over 75% of the naive executions are distinct traces: no
         // trace-equivalence reduction can come near 10x on this model
         assert!(naive.len() as u64 * 100 >= nn * 75, "bound {bound}");
+    }
+}
+
+/// The table of the report: executions of naive DFS and DPOR per model at
+/// bounds 1, 2, 3 (and cut runs of bounded DPOR), with the outcome sets
+/// compared. Slow in debug: `cargo test --release --test sim_explore
+/// dpor_table -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn dpor_table() {
+    let mut models = all_models();
+    models.push(("reference", models::reference(), RunOptions::default()));
+    println!("| model | bound | naive | DPOR | cut runs | ratio | outcomes |");
+    println!("|---|---|---|---|---|---|---|");
+    for (name, m, run) in models {
+        for bound in [1, 2, 3] {
+            let naive = explore(&m, &dfs(false, Some(bound), &run), &mut NoObserver);
+            let dpor = explore(&m, &dfs(true, Some(bound), &run), &mut NoObserver);
+            assert!(
+                naive.stats.exhausted && dpor.stats.exhausted,
+                "{name} {bound}"
+            );
+            assert_eq!(naive.outcome_keys(), dpor.outcome_keys(), "{name} {bound}");
+            println!(
+                "| {name} | {bound} | {} | {} | {} | {:.1}x | {} |",
+                naive.stats.executions,
+                dpor.stats.executions,
+                dpor.stats.cut_runs,
+                naive.stats.executions as f64 / dpor.stats.executions as f64,
+                naive.outcomes.len()
+            );
+        }
+    }
+}
+
+/// Bounded DPOR with value decisions (`nondet`, as torn writes use) and
+/// tasks spawned by running tasks (as bio completions are): the same
+/// outcomes and traces as naive DFS.
+#[test]
+fn bounded_dpor_with_values_and_spawned_tasks_matches_naive() {
+    use std::{cell::RefCell, rc::Rc};
+    let m = Model::new(|w| {
+        let a = Mutex::new("A");
+        let x = Location::new("x");
+        // order of the lock-A sections, value of x, values of x seen
+        let st = Rc::new(RefCell::new((Vec::new(), 0u64, Vec::new())));
+        for t in 0..2u64 {
+            let st = st.clone();
+            w.spawn(format!("T{t}"), async move {
+                let v = nondet(2).await;
+                a.lock().await;
+                st.borrow_mut().0.push((t, v));
+                a.unlock();
+                let st2 = st.clone();
+                spawn(format!("child{t}"), async move {
+                    x.write().await;
+                    let mut s = st2.borrow_mut();
+                    s.1 = s.1 * 3 + t + 1;
+                });
+                x.read().await;
+                let seen = (t, st.borrow().1, current_task());
+                st.borrow_mut().2.push(seen);
+            });
+        }
+        w.on_end(move |_| {
+            let (order, xv, mut seen) = st.borrow().clone();
+            seen.sort();
+            vec![Outcome::new(
+                OutcomeKind::Other(format!("{order:?} x={xv} seen={seen:?}")),
+                0,
+            )]
+        });
+    });
+    for bound in [0, 1, 2] {
+        let run = RunOptions::default();
+        let naive = explore(&m, &dfs(false, Some(bound), &run), &mut NoObserver);
+        let dpor = explore(&m, &dfs(true, Some(bound), &run), &mut NoObserver);
+        assert_eq!(naive.outcome_keys(), dpor.outcome_keys(), "bound {bound}");
+        assert!(
+            dpor.stats.executions <= naive.stats.executions,
+            "bound {bound}"
+        );
+        if bound == 2 {
+            assert!(dpor.stats.executions < naive.stats.executions);
+        }
+        let (_, tn) = dfs_traces(&m, Some(bound), false, &run);
+        let (_, td) = dfs_traces(&m, Some(bound), true, &run);
+        assert_eq!(tn, td, "bound {bound}");
     }
 }

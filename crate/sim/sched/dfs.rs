@@ -123,6 +123,9 @@ fn is_covered(seen: &Seen, fp: u128, last: Option<TaskId>, k: u32) -> bool {
 /// without running it: the step `a` runs there is known when `a` ran from
 /// an equivalent state before, or when it is asleep here.
 fn asleep_and_covered(seen: &Seen, node: &Node, a: Actor) -> bool {
+    if node.value_n.is_some() {
+        return false;
+    }
     let hash = match seen.next.get(&(node.fp, u32::from(a.0))) {
         Some(&h) => h,
         None => match node.sleep.iter().find(|s| s.actor == a) {
