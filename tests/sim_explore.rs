@@ -528,3 +528,43 @@ fn bounded_dpor_with_values_and_spawned_tasks_matches_naive() {
         assert_eq!(tn, td, "bound {bound}");
     }
 }
+
+/// End-of-run checks run once per counted execution: never for runs that
+/// bounded DPOR cut at a covered prefix or that belong to another shard
+/// (their world is half-run; a model asserting its final state would fail).
+#[test]
+fn end_checks_run_only_for_counted_executions() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    let calls = Rc::new(Cell::new(0u64));
+    let c = calls.clone();
+    let m = Model::new(move |w| {
+        let a = Mutex::new("A");
+        let n = Rc::new(Cell::new(0));
+        for i in 0..3 {
+            let n = n.clone();
+            w.spawn(format!("T{i}"), async move {
+                for _ in 0..2 {
+                    a.lock().await;
+                    n.set(n.get() + 1);
+                    a.unlock();
+                }
+            });
+        }
+        let c = c.clone();
+        w.on_end(move |end| {
+            assert_eq!(end.end, EndKind::Complete);
+            assert_eq!(n.get(), 6);
+            c.set(c.get() + 1);
+            vec![]
+        });
+    });
+    for shard in [(0, 1), (1, 3)] {
+        calls.set(0);
+        let mut cfg = dfs(true, Some(2), &RunOptions::default());
+        cfg.shard = shard;
+        let r = explore(&m, &cfg, &mut NoObserver);
+        assert!(r.stats.cut_runs > 0 || r.stats.foreign_executions > 0);
+        assert_eq!(calls.get(), r.stats.executions, "shard {shard:?}");
+    }
+}

@@ -459,7 +459,11 @@ impl Executor {
             rt_mut(|rt| rt.probe_pending());
         }
         let mut hook_outcomes = Vec::new();
-        if !world.hooks.is_empty() {
+        // a run the scheduler stopped to discard (a DFS prefix already
+        // covered, another shard's path) is not an end state: the model's
+        // end-of-run checks would see a half-run world.
+        let discarded = end == EndKind::Stopped && sched.discards_stopped_run();
+        if !world.hooks.is_empty() && !discarded {
             let view = rt_mut(|rt| EndView {
                 end,
                 step: rt.step,

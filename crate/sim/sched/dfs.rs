@@ -384,6 +384,10 @@ impl Dfs {
 }
 
 impl Scheduler for Dfs {
+    fn discards_stopped_run(&self) -> bool {
+        self.cut || self.foreign
+    }
+
     fn begin(&mut self, _index: u64) {
         self.pos = 0;
         self.foreign = false;
