@@ -44,7 +44,7 @@ fn dfs(dpor: bool, bound: Option<u32>, run: &RunOptions) -> ExploreConfig {
             preemption_bound: bound,
             dpor,
         },
-        max_executions: 1_000_000,
+        max_executions: 100_000_000,
         run: run.clone(),
         ..Default::default()
     }
@@ -362,3 +362,209 @@ fn trace_hash_is_stable() {
 }
 
 const GOLDEN: u64 = 0x4f1c_09db_a207_3ef4;
+
+/// Runs a DFS by hand with happens-before tracking on: the executions it
+/// counts and the set of their Mazurkiewicz trace fingerprints.
+fn dfs_traces(
+    m: &Model,
+    bound: Option<u32>,
+    dpor: bool,
+    run: &RunOptions,
+) -> (u64, BTreeSet<u128>) {
+    use ext4lab::sim::sched::{Dfs, DfsConfig, Scheduler};
+    let mut dfs = Dfs::new(DfsConfig {
+        preemption_bound: bound,
+        dpor,
+        shard_index: 0,
+        shard_count: 1,
+    });
+    let run = RunOptions {
+        hb: true,
+        ..run.clone()
+    };
+    let mut ex = Executor::default();
+    let (mut n, mut set) = (0u64, BTreeSet::new());
+    for i in 0.. {
+        dfs.begin(i);
+        let e = ex.run(m, &mut dfs, &run);
+        if !dfs.last_was_cut() {
+            n += 1;
+            set.insert(e.trace_fingerprint.expect("hb on"));
+        }
+        if !dfs.after_execution(&e) {
+            break;
+        }
+    }
+    (n, set)
+}
+
+/// Bounded DPOR explores exactly the Mazurkiewicz traces naive DFS explores
+/// at the same bound (not just the same outcomes), each at least once.
+#[test]
+fn bounded_dpor_explores_every_trace_naive_dfs_explores() {
+    for (name, m, run) in all_models() {
+        for bound in [0, 1, 2] {
+            if name == "three-tasks-50" && bound == 2 {
+                continue; // 56,892 naive executions: benches/sim.rs
+            }
+            let (nn, naive) = dfs_traces(&m, Some(bound), false, &run);
+            let (nd, dpor) = dfs_traces(&m, Some(bound), true, &run);
+            assert_eq!(naive, dpor, "{name} bound {bound}");
+            assert!(nd >= dpor.len() as u64 && nd <= nn, "{name} bound {bound}");
+        }
+    }
+}
+
+/// The lower bound for the reference model (3 tasks x 10 rounds of lock A /
+/// add 1 / unlock; T0 and T1 also take A then B): every lock-A critical
+/// section is one step and any two conflict on A, so any reduction that
+/// explores one execution per Mazurkiewicz trace of this dependence relation
+/// needs as many executions as there are distinct traces within the bound.
+/// Prints the numbers for the report (`--nocapture`).
+#[test]
+fn reference_model_distinct_traces_bound_trace_based_reduction() {
+    let m = models::reference();
+    for bound in [1, 2] {
+        let (nn, naive) = dfs_traces(&m, Some(bound), false, &RunOptions::default());
+        let (nd, dpor) = dfs_traces(&m, Some(bound), true, &RunOptions::default());
+        println!(
+            "reference bound {bound}: naive {nn} executions, {} distinct traces (best possible \
+             reduction {:.2}x), bounded DPOR {nd} executions",
+            naive.len(),
+            nn as f64 / naive.len() as f64
+        );
+        assert_eq!(naive, dpor);
+        assert!(nd >= naive.len() as u64 && nd <= nn);
+        // over 75% of the naive executions are distinct traces: no
+        // trace-equivalence reduction can come near 10x on this model
+        assert!(naive.len() as u64 * 100 >= nn * 75, "bound {bound}");
+    }
+}
+
+/// The table of the report: executions of naive DFS and DPOR per model at
+/// bounds 1, 2, 3 (and cut runs of bounded DPOR), with the outcome sets
+/// compared. Slow in debug: `cargo test --release --test sim_explore
+/// dpor_table -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn dpor_table() {
+    let mut models = all_models();
+    models.push(("reference", models::reference(), RunOptions::default()));
+    println!("| model | bound | naive | DPOR | cut runs | ratio | outcomes |");
+    println!("|---|---|---|---|---|---|---|");
+    for (name, m, run) in models {
+        for bound in [1, 2, 3] {
+            let naive = explore(&m, &dfs(false, Some(bound), &run), &mut NoObserver);
+            let dpor = explore(&m, &dfs(true, Some(bound), &run), &mut NoObserver);
+            assert!(
+                naive.stats.exhausted && dpor.stats.exhausted,
+                "{name} {bound}"
+            );
+            assert_eq!(naive.outcome_keys(), dpor.outcome_keys(), "{name} {bound}");
+            println!(
+                "| {name} | {bound} | {} | {} | {} | {:.1}x | {} |",
+                naive.stats.executions,
+                dpor.stats.executions,
+                dpor.stats.cut_runs,
+                naive.stats.executions as f64 / dpor.stats.executions as f64,
+                naive.outcomes.len()
+            );
+        }
+    }
+}
+
+/// Bounded DPOR with value decisions (`nondet`, as torn writes use) and
+/// tasks spawned by running tasks (as bio completions are): the same
+/// outcomes and traces as naive DFS.
+#[test]
+fn bounded_dpor_with_values_and_spawned_tasks_matches_naive() {
+    use std::{cell::RefCell, rc::Rc};
+    let m = Model::new(|w| {
+        let a = Mutex::new("A");
+        let x = Location::new("x");
+        // order of the lock-A sections, value of x, values of x seen
+        let st = Rc::new(RefCell::new((Vec::new(), 0u64, Vec::new())));
+        for t in 0..2u64 {
+            let st = st.clone();
+            w.spawn(format!("T{t}"), async move {
+                let v = nondet(2).await;
+                a.lock().await;
+                st.borrow_mut().0.push((t, v));
+                a.unlock();
+                let st2 = st.clone();
+                spawn(format!("child{t}"), async move {
+                    x.write().await;
+                    let mut s = st2.borrow_mut();
+                    s.1 = s.1 * 3 + t + 1;
+                });
+                x.read().await;
+                let seen = (t, st.borrow().1, current_task());
+                st.borrow_mut().2.push(seen);
+            });
+        }
+        w.on_end(move |_| {
+            let (order, xv, mut seen) = st.borrow().clone();
+            seen.sort();
+            vec![Outcome::new(
+                OutcomeKind::Other(format!("{order:?} x={xv} seen={seen:?}")),
+                0,
+            )]
+        });
+    });
+    for bound in [0, 1, 2] {
+        let run = RunOptions::default();
+        let naive = explore(&m, &dfs(false, Some(bound), &run), &mut NoObserver);
+        let dpor = explore(&m, &dfs(true, Some(bound), &run), &mut NoObserver);
+        assert_eq!(naive.outcome_keys(), dpor.outcome_keys(), "bound {bound}");
+        assert!(
+            dpor.stats.executions <= naive.stats.executions,
+            "bound {bound}"
+        );
+        if bound == 2 {
+            assert!(dpor.stats.executions < naive.stats.executions);
+        }
+        let (_, tn) = dfs_traces(&m, Some(bound), false, &run);
+        let (_, td) = dfs_traces(&m, Some(bound), true, &run);
+        assert_eq!(tn, td, "bound {bound}");
+    }
+}
+
+/// End-of-run checks run once per counted execution: never for runs that
+/// bounded DPOR cut at a covered prefix or that belong to another shard
+/// (their world is half-run; a model asserting its final state would fail).
+#[test]
+fn end_checks_run_only_for_counted_executions() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    let calls = Rc::new(Cell::new(0u64));
+    let c = calls.clone();
+    let m = Model::new(move |w| {
+        let a = Mutex::new("A");
+        let n = Rc::new(Cell::new(0));
+        for i in 0..3 {
+            let n = n.clone();
+            w.spawn(format!("T{i}"), async move {
+                for _ in 0..2 {
+                    a.lock().await;
+                    n.set(n.get() + 1);
+                    a.unlock();
+                }
+            });
+        }
+        let c = c.clone();
+        w.on_end(move |end| {
+            assert_eq!(end.end, EndKind::Complete);
+            assert_eq!(n.get(), 6);
+            c.set(c.get() + 1);
+            vec![]
+        });
+    });
+    for shard in [(0, 1), (1, 3)] {
+        calls.set(0);
+        let mut cfg = dfs(true, Some(2), &RunOptions::default());
+        cfg.shard = shard;
+        let r = explore(&m, &cfg, &mut NoObserver);
+        assert!(r.stats.cut_runs > 0 || r.stats.foreign_executions > 0);
+        assert_eq!(calls.get(), r.stats.executions, "shard {shard:?}");
+    }
+}

@@ -94,6 +94,14 @@ pub struct RunOptions {
     /// sets it for DFS with DPOR).
     #[serde(skip)]
     pub hb: bool,
+    /// With `hb`: also report races (unbounded DPOR needs them; bounded
+    /// DPOR only needs the clocks and the trace fingerprint).
+    #[serde(skip, default = "yes")]
+    pub races: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for RunOptions {
@@ -103,6 +111,7 @@ impl Default for RunOptions {
             max_steps: 10_000,
             weak_memory: None,
             hb: false,
+            races: true,
         }
     }
 }
@@ -166,6 +175,11 @@ pub struct Execution {
     /// Decision index of each step (for mapping races to decisions).
     #[serde(skip)]
     pub(crate) step_decision: Vec<u32>,
+    /// With `RunOptions::hb`: the fingerprint of the execution's
+    /// Mazurkiewicz trace (executions that differ only in the order of
+    /// independent steps have the same one; see `sched::dfs`).
+    #[serde(skip)]
+    pub trace_fingerprint: Option<u128>,
 }
 
 impl Execution {
@@ -209,6 +223,7 @@ impl Executor {
             rt.reset(RtOptions {
                 trace: opts.trace,
                 hb: opts.hb,
+                races: opts.races,
                 weak_memory: opts.weak_memory,
             })
         });
@@ -374,6 +389,10 @@ impl Executor {
             }
             rt_mut(|rt| {
                 rt.hb.begin(step, actor, None);
+                if op.kind == OpKind::Choose {
+                    let v = rt.tasks[t as usize].chosen_value;
+                    rt.hb.set_value(v);
+                }
                 rt.current = Some(t);
                 let k = rt.opts.weak_memory;
                 let task = &mut rt.tasks[t as usize];
@@ -440,7 +459,11 @@ impl Executor {
             rt_mut(|rt| rt.probe_pending());
         }
         let mut hook_outcomes = Vec::new();
-        if !world.hooks.is_empty() {
+        // a run the scheduler stopped to discard (a DFS prefix already
+        // covered, another shard's path) is not an end state: the model's
+        // end-of-run checks would see a half-run world.
+        let discarded = end == EndKind::Stopped && sched.discards_stopped_run();
+        if !world.hooks.is_empty() && !discarded {
             let view = rt_mut(|rt| EndView {
                 end,
                 step: rt.step,
@@ -457,7 +480,7 @@ impl Executor {
                 hook_outcomes.extend(h(&view));
             }
         }
-        let (mut outcomes, trace, races, steps) = rt_mut(|rt| {
+        let (mut outcomes, trace, races, steps, fingerprint) = rt_mut(|rt| {
             let outcomes = std::mem::take(&mut rt.outcomes);
             let trace = opts.trace.then(|| Trace {
                 tasks: rt.tasks[..rt.ntasks]
@@ -470,8 +493,9 @@ impl Executor {
                 events: std::mem::take(&mut rt.trace),
             });
             let races = std::mem::take(&mut rt.hb.races);
+            let fingerprint = opts.hb.then(|| rt.hb.fingerprint());
             rt.tearing_down = true;
-            (outcomes, trace, races, rt.step)
+            (outcomes, trace, races, rt.step, fingerprint)
         });
         self.futures.clear();
         drop(world);
@@ -491,6 +515,7 @@ impl Executor {
             divergence,
             races,
             step_decision,
+            trace_fingerprint: fingerprint,
         }
     }
 

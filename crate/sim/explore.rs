@@ -81,6 +81,10 @@ pub struct Stats {
     pub pruned_by_dpor: u64,
     /// Executions that belonged to another shard (run, not counted).
     pub foreign_executions: u64,
+    /// Bounded DPOR: runs stopped at a prefix equivalent to one already
+    /// explored (run up to that point, not counted as executions).
+    #[serde(default)]
+    pub cut_runs: u64,
     pub distinct_outcomes: u64,
     /// The DFS search finished (every alternative explored).
     pub exhausted: bool,
@@ -257,6 +261,7 @@ pub fn explore(model: &Model, cfg: &ExploreConfig, obs: &mut dyn Observer) -> Re
             dpor,
         } => {
             run.hb = *dpor;
+            run.races = preemption_bound.is_none();
             let mut dfs = Dfs::new(DfsConfig {
                 preemption_bound: *preemption_bound,
                 dpor: *dpor,
@@ -275,7 +280,10 @@ pub fn explore(model: &Model, cfg: &ExploreConfig, obs: &mut dyn Observer) -> Re
                 }
                 dfs.begin(index);
                 let exec = ex.run(model, &mut dfs, &run);
-                if dfs.leaf_is_ours() {
+                if dfs.last_was_cut() {
+                    // a prefix equivalent to one explored: nothing new below
+                    stats.cut_runs += 1;
+                } else if dfs.leaf_is_ours() {
                     count_exec(&exec, &mut stats, index, &mut rec);
                     index += 1;
                     if stats.executions % every == 0 {

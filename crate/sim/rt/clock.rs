@@ -19,8 +19,58 @@ use super::{Actor, ObjId, MAX_ACTORS};
 /// A vector clock over all actors (tasks and store-buffer flushers).
 pub type VClock = [u32; MAX_ACTORS];
 
-fn join(a: &mut VClock, b: &VClock) {
-    for (x, y) in a.iter_mut().zip(b.iter()) {
+/// The pseudo-object of task and object creation: a step that spawns a
+/// task or creates an object writes it, because ids are handed out in
+/// creation order (two steps that both create are not independent).
+pub const ALLOC_OBJ: ObjId = u32::MAX - 1;
+
+/// One access of a step: the object and how.
+pub type Touch = (ObjId, Access);
+
+/// The accesses of one step, kept inline (a step with more than
+/// `Foot::CAP` accesses is taken to conflict with every step).
+#[derive(Clone, Copy, Debug)]
+pub struct Foot {
+    n: u8,
+    t: [Touch; Foot::CAP],
+}
+
+impl Foot {
+    const CAP: usize = 4;
+    const ALL: u8 = u8::MAX;
+
+    pub fn new(acc: &[Touch]) -> Foot {
+        let mut f = Foot {
+            n: 0,
+            t: [(0, Access::Read); Foot::CAP],
+        };
+        if acc.len() > Foot::CAP {
+            f.n = Foot::ALL;
+        } else {
+            f.t[..acc.len()].copy_from_slice(acc);
+            f.n = acc.len() as u8;
+        }
+        f
+    }
+
+    /// Whether the two steps may not commute: they share an object and one
+    /// of them does not only read it.
+    pub fn conflicts(&self, o: &Foot) -> bool {
+        if self.n == Foot::ALL || o.n == Foot::ALL {
+            return true;
+        }
+        let (a, b) = (&self.t[..self.n as usize], &o.t[..o.n as usize]);
+        a.iter().any(|&(x, k)| {
+            b.iter()
+                .any(|&(y, k2)| x == y && !(k == Access::Read && k2 == Access::Read))
+        })
+    }
+}
+
+/// Joins `b` into `a` over the first `w` actors (every clock is zero past
+/// the actors that ran so far, see `Hb::w`).
+fn join(a: &mut VClock, b: &VClock, w: usize) {
+    for (x, y) in a[..w].iter_mut().zip(b[..w].iter()) {
         if *y > *x {
             *x = *y;
         }
@@ -76,6 +126,12 @@ impl Default for ObjHist {
 #[derive(Default)]
 pub struct Hb {
     pub on: bool,
+    /// Report races (unbounded DPOR); off, only clocks and the trace
+    /// fingerprint are kept (bounded DPOR).
+    pub detect_races: bool,
+    /// One past the highest actor that started a step in this execution:
+    /// every clock is zero from there on, so joins stop there.
+    w: usize,
     actor_clock: Vec<VClock>,
     wake: Vec<Option<VClock>>,
     objs: Vec<ObjHist>,
@@ -86,6 +142,24 @@ pub struct Hb {
     /// Races found: (earlier step, actor of the later step).
     pub races: Vec<(u32, Actor)>,
     scratch: Vec<Stamp>,
+    /// Fingerprint of the Mazurkiewicz trace executed so far: an
+    /// order-independent sum of one hash per step over (actor, index,
+    /// vector clock, value chosen). Two interleavings that differ only in
+    /// the order of independent steps give every step the same clock, so
+    /// they have the same fingerprint (see `sched::dfs`, bounded mode).
+    fp: [u64; 2],
+    value: u32,
+    /// The last step that ended: its number and hash (its accesses are
+    /// still in `touched` until the next step begins).
+    last: Option<(u32, u128)>,
+    alloc: ObjHist,
+}
+
+/// The splitmix64 finaliser.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Earlier accesses to `h` that an access of `kind` may race with (those
@@ -124,31 +198,64 @@ impl Default for VClock2 {
 }
 
 impl Hb {
-    pub fn reset(&mut self, on: bool) {
+    pub fn reset(&mut self, on: bool, detect_races: bool) {
         self.on = on;
+        self.detect_races = detect_races;
         if !on {
             return;
         }
-        self.actor_clock.clear();
-        self.actor_clock.resize(MAX_ACTORS, [0; MAX_ACTORS]);
+        // only the first `w` entries of the first `w` clocks can be set
+        let w = self.w;
+        if self.actor_clock.len() != MAX_ACTORS {
+            self.actor_clock.clear();
+            self.actor_clock.resize(MAX_ACTORS, [0; MAX_ACTORS]);
+        }
+        for c in self.actor_clock[..w].iter_mut() {
+            c[..w].fill(0);
+        }
         self.wake.clear();
         self.wake.resize(MAX_ACTORS, None);
         for o in self.objs.iter_mut() {
-            o.clock = [0; MAX_ACTORS];
+            o.clock[..w].fill(0);
             o.last_acq = None;
             o.last = None;
             o.last_release = None;
             o.reads.clear();
-            o.read_clock = [0; MAX_ACTORS];
+            o.read_clock[..w].fill(0);
         }
+        self.w = 0;
         self.cur = None;
         self.touched.clear();
         self.races.clear();
         self.step = 0;
+        self.fp = [0; 2];
+        self.last = None;
+        self.alloc = ObjHist::default();
+    }
+
+    fn hist(&self, o: ObjId) -> &ObjHist {
+        if o == ALLOC_OBJ {
+            &self.alloc
+        } else {
+            &self.objs[o as usize]
+        }
+    }
+
+    fn hist_mut(&mut self, o: ObjId) -> &mut ObjHist {
+        if o == ALLOC_OBJ {
+            &mut self.alloc
+        } else {
+            &mut self.objs[o as usize]
+        }
+    }
+
+    /// The last step that ended: (step number, hash, accesses).
+    pub fn last_step(&self) -> Option<(u32, u128, Foot)> {
+        self.last.map(|(st, h)| (st, h, Foot::new(&self.touched)))
     }
 
     pub fn ensure_obj(&mut self, id: ObjId) {
-        if self.on && self.objs.len() <= id as usize {
+        if self.on && id != ALLOC_OBJ && self.objs.len() <= id as usize {
             self.objs.resize(id as usize + 1, ObjHist::default());
         }
     }
@@ -160,18 +267,39 @@ impl Hb {
             return;
         }
         let a = actor.0 as usize;
+        self.w = self.w.max(a + 1);
+        let w = self.w;
         let mut c = self.actor_clock[a];
         c[a] += 1;
-        if let Some(w) = self.wake[a].take() {
-            join(&mut c, &w);
+        if let Some(wc) = self.wake[a].take() {
+            join(&mut c, &wc, w);
         }
         if let Some(e) = extra {
-            join(&mut c, e);
+            join(&mut c, e, w);
         }
         self.cur = Some((actor.0, c[a]));
         self.cur_clock.0 = c;
         self.step = step;
         self.touched.clear();
+        self.value = 0;
+    }
+
+    /// The value a `nondet` step was given (part of its identity).
+    pub fn set_value(&mut self, v: u32) {
+        self.value = v;
+    }
+
+    /// The fingerprint of the trace so far (see the field).
+    pub fn fingerprint(&self) -> u128 {
+        (u128::from(self.fp[0]) << 64) | u128::from(self.fp[1])
+    }
+
+    /// The fingerprint `fp` extended by one step of hash `h` (how `end`
+    /// combines them).
+    pub fn extend(fp: u128, h: u128) -> u128 {
+        let hi = ((fp >> 64) as u64).wrapping_add((h >> 64) as u64);
+        let lo = (fp as u64).wrapping_add(h as u64);
+        (u128::from(hi) << 64) | u128::from(lo)
     }
 
     fn happened_before(&self, s: &Stamp) -> bool {
@@ -192,19 +320,25 @@ impl Hb {
         let Some((actor, _)) = self.cur else { return };
         let report = as_actor.unwrap_or(Actor(actor));
         self.ensure_obj(obj);
-        let mut found = std::mem::take(&mut self.scratch);
-        candidates(&self.objs[obj as usize], kind, &mut found);
-        for st in found.drain(..) {
-            if st.actor != actor && !self.happened_before(&st) {
-                self.races.push((st.step, report));
+        if self.detect_races {
+            let mut found = std::mem::take(&mut self.scratch);
+            candidates(self.hist(obj), kind, &mut found);
+            for st in found.drain(..) {
+                if st.actor != actor && !self.happened_before(&st) {
+                    self.races.push((st.step, report));
+                }
             }
+            self.scratch = found;
         }
-        self.scratch = found;
-        let h = &self.objs[obj as usize];
-        let (hc, rc) = (h.clock, h.read_clock);
-        join(&mut self.cur_clock.0, &hc);
+        let w = self.w;
+        let h = if obj == ALLOC_OBJ {
+            &self.alloc
+        } else {
+            &self.objs[obj as usize]
+        };
+        join(&mut self.cur_clock.0, &h.clock, w);
         if kind != Access::Read {
-            join(&mut self.cur_clock.0, &rc);
+            join(&mut self.cur_clock.0, &h.read_clock, w);
         }
         self.touched.push((obj, kind));
     }
@@ -214,13 +348,13 @@ impl Hb {
     /// its races as if it ran now, so DPOR also tries it earlier (the
     /// "next transition of every process" check of Flanagan-Godefroid).
     pub fn probe(&mut self, actor: Actor, obj: Option<ObjId>, kind: Access) {
-        if !self.on {
+        if !self.on || !self.detect_races {
             return;
         }
         let a = actor.0 as usize;
         let mut c = self.actor_clock[a];
-        if let Some(w) = &self.wake[a] {
-            join(&mut c, w);
+        if let Some(wc) = &self.wake[a] {
+            join(&mut c, wc, self.w);
         }
         let objs: Vec<ObjId> = match obj {
             Some(o) => vec![o],
@@ -250,6 +384,7 @@ impl Hb {
         for o in 0..nobjs.min(self.objs.len()) {
             self.access(o as ObjId, Access::Read);
         }
+        self.access(ALLOC_OBJ, Access::Read);
     }
 
     /// Records that the current step also acquired `obj` (a successful
@@ -275,9 +410,10 @@ impl Hb {
             return;
         }
         let c = self.cur_clock.0;
+        let w = self.w;
         let slot = &mut self.wake[woken.0 as usize];
         match slot {
-            Some(w) => join(w, &c),
+            Some(wc) => join(wc, &c, w),
             None => *slot = Some(c),
         }
     }
@@ -291,6 +427,8 @@ impl Hb {
             return;
         };
         let c = self.cur_clock.0;
+        let w = self.w;
+        let races = self.detect_races;
         let stamp = Stamp {
             step: self.step,
             actor,
@@ -298,30 +436,45 @@ impl Hb {
         };
         for i in 0..self.touched.len() {
             let (o, kind) = self.touched[i];
-            let h = &mut self.objs[o as usize];
+            let h = self.hist_mut(o);
             match kind {
                 Access::Acquire => {
                     h.last_acq = Some(stamp);
                     h.reads.clear();
-                    h.clock = c;
-                    h.read_clock = [0; MAX_ACTORS];
+                    h.clock[..w].copy_from_slice(&c[..w]);
+                    h.read_clock[..w].fill(0);
                 }
                 Access::Write => {
                     h.last = Some(stamp);
                     h.reads.clear();
-                    h.clock = c;
-                    h.read_clock = [0; MAX_ACTORS];
+                    h.clock[..w].copy_from_slice(&c[..w]);
+                    h.read_clock[..w].fill(0);
                 }
                 Access::Release => {
-                    h.clock = c;
+                    h.clock[..w].copy_from_slice(&c[..w]);
                     h.last_release = Some(stamp);
                 }
                 Access::Read => {
-                    h.reads.push(stamp);
-                    join(&mut h.read_clock, &c);
+                    if races {
+                        h.reads.push(stamp);
+                    }
+                    join(&mut h.read_clock, &c, w);
                 }
             }
         }
-        self.actor_clock[actor as usize] = c;
+        self.actor_clock[actor as usize][..w].copy_from_slice(&c[..w]);
+        let seed = (u64::from(actor) << 32) | u64::from(self.value);
+        let mut h1 = mix(seed ^ 0x9e37_79b9_7f4a_7c15);
+        let mut h2 = mix(h1 ^ 0x2545_f491_4f6c_dd1d);
+        for (i, &v) in c[..w].iter().enumerate() {
+            if v != 0 {
+                let x = (i as u64) << 32 | u64::from(v);
+                h1 = mix(h1 ^ x);
+                h2 = mix(h2.wrapping_add(x).rotate_left(17));
+            }
+        }
+        self.fp[0] = self.fp[0].wrapping_add(h1);
+        self.fp[1] = self.fp[1].wrapping_add(h2);
+        self.last = Some((self.step, (u128::from(h1) << 64) | u128::from(h2)));
     }
 }

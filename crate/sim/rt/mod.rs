@@ -160,6 +160,7 @@ pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = ()>>>;
 pub(crate) struct RtOptions {
     pub trace: bool,
     pub hb: bool,
+    pub races: bool,
     pub weak_memory: Option<u32>,
 }
 
@@ -207,6 +208,18 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Rt) -> R) -> R {
     })
 }
 
+/// The fingerprint of the trace executed so far in the current execution
+/// (0 unless happens-before tracking is on; see `clock::Hb::fingerprint`).
+pub(crate) fn trace_fingerprint() -> u128 {
+    RT.with(|r| r.borrow().hb.fingerprint())
+}
+
+/// The last step of the current execution that ended (hb on): its number,
+/// hash and accesses.
+pub(crate) fn last_step() -> Option<(u32, u128, clock::Foot)> {
+    RT.with(|r| r.borrow().hb.last_step())
+}
+
 /// Like [`with`] but does nothing outside an execution or while it is being
 /// torn down (for drop guards).
 pub(crate) fn try_with(f: impl FnOnce(&mut Rt)) {
@@ -250,7 +263,7 @@ impl Rt {
     pub fn reset(&mut self, opts: RtOptions) {
         self.active = true;
         self.tearing_down = false;
-        self.hb.reset(opts.hb);
+        self.hb.reset(opts.hb, opts.races);
         self.opts = opts;
         self.ntasks = 0;
         self.nobjs = 0;
@@ -293,6 +306,9 @@ impl Rt {
         st: ObjState,
     ) -> ObjId {
         let class = self.class(class);
+        if self.current.is_some() {
+            self.hb.access(clock::ALLOC_OBJ, Access::Write);
+        }
         let id = self.nobjs;
         if id < self.objects.len() {
             let o = &mut self.objects[id];
@@ -344,6 +360,12 @@ impl Rt {
         t.announced = false;
         self.ntasks += 1;
         let tid = id as TaskId;
+        if self.current.is_some() {
+            // spawned by a running task: ids go in creation order, and the
+            // child's first step follows the spawn.
+            self.hb.access(clock::ALLOC_OBJ, Access::Write);
+            self.hb.wake(Actor::task(tid));
+        }
         self.spawned.push((tid, fut));
         if self.opts.trace {
             let name = self.tasks[id].name.to_string();

@@ -80,4 +80,10 @@ pub trait Scheduler {
     /// The answer to `d` (an actor id for `Schedule`, a value for `Value`),
     /// or `None` to stop the execution here.
     fn choose(&mut self, d: &Decision<'_>) -> Option<u32>;
+
+    /// Whether the execution this scheduler just stopped (by answering
+    /// `None`) will be discarded, so its end-of-run checks must not run.
+    fn discards_stopped_run(&self) -> bool {
+        false
+    }
 }
