@@ -167,3 +167,42 @@ fn truncate_fallocate_punch() {
     assert_e2fsck_clean(&img);
     assert_eq!(debugfs_cat(&img, "/f"), want);
 }
+
+/// A long write reaches the device as one write per contiguous run of
+/// whole blocks plus one per partial edge block (not one per 4 KiB block),
+/// and the result is what e2fsck and debugfs expect.
+#[test]
+fn sequential_write_is_one_device_write_per_run() {
+    let d = tmpdir();
+    let img = mkfs_ext4(d.path(), "img", 32, &["-b", "4096"]);
+    let dev = ext4lab::device::CountingDevice::new(load(&img));
+    let mut fs = ext4lab::engine::Ext4Fs::open(dev, Default::default()).unwrap();
+    let ino = fs.create("/seq", 0o644).unwrap();
+    fs.sync().unwrap();
+    // 2 MiB + 100 bytes from offset 2048: a partial head block, 511 whole
+    // blocks, a partial tail block; then 1 MiB appended at the block edge.
+    let data = pattern((2 << 20) + 100, 9);
+    fs.device().reset();
+    fs.write(ino, 2048, &data).unwrap();
+    let c = fs.device().counts;
+    let inode = fs.ext4_iget(ino).unwrap();
+    let extents = fs.walk_mapping(ino, &inode).unwrap().data.len() as u64;
+    assert!(extents >= 1);
+    assert!(
+        c.writes <= 2 + extents,
+        "head + one per run + tail, got {c:?} for {extents} extent(s)"
+    );
+    assert_eq!(c.bytes_written, 513 * 4096, "{c:?}");
+    let more = pattern(1 << 20, 10);
+    let at = 2048 + data.len() as u64;
+    fs.write(ino, at, &more).unwrap();
+    fs.sync().unwrap();
+    let mem = fs.into_device().inner;
+    let out = d.path().join("out");
+    std::fs::write(&out, mem.to_bytes()).unwrap();
+    assert_e2fsck_clean(&out);
+    let mut want = vec![0u8; 2048];
+    want.extend_from_slice(&data);
+    want.extend_from_slice(&more);
+    assert_eq!(debugfs_cat(&out, "/seq"), want);
+}

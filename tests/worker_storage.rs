@@ -153,6 +153,56 @@ async fn opfs_sequential_pages_stream_out_in_mebibyte_writes() {
     dev.close().expect("close");
 }
 
+/// A long whole-page write (the engine's run of file data) goes to the
+/// handle at once without a copy; it supersedes the epoch's older dirty
+/// pages and stream pages it covers (an overlapping stream is written out
+/// first), and leaves the rest for the barrier.
+#[wasm_bindgen_test]
+async fn opfs_long_writes_go_straight_to_the_handle() {
+    let mut dev = fresh_opfs("direct.img", 4 << 20).await;
+    // Older writes of the epoch: a 1 KiB write into page 20 (a dirty
+    // page), a stream at 250..253 (overlapping the long write), a stream
+    // page at 600 and a dirty page at 700 (outside it).
+    dev.write_at(20 * 4096 + 1024, &[0xCC; 1024])
+        .expect("1 KiB");
+    for i in 250..253u32 {
+        dev.write_at(u64::from(i) * 4096, &block(i))
+            .expect("stream");
+    }
+    dev.write_at(700 * 4096 + 1024, &[0xDD; 1024])
+        .expect("1 KiB far");
+    assert_eq!(dev.stats().handle_writes, 0);
+    let big: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 241) as u8).collect();
+    dev.write_at(0, &big).expect("1 MiB");
+    let s = dev.stats();
+    assert_eq!(
+        s.handle_writes, 2,
+        "the overlapping stream first, then the 1 MiB itself: {s:?}"
+    );
+    assert_eq!(s.bytes_written, (3 << 12) + (1 << 20));
+    assert_eq!(
+        dev.dirty_pages(),
+        1,
+        "only page 700 is left for the barrier"
+    );
+    assert_eq!(read(&mut dev, 0, 1 << 20), big, "reads see the long write");
+    dev.flush().expect("flush");
+    let s = dev.stats();
+    assert_eq!(s.handle_writes, 3, "the barrier writes page 700: {s:?}");
+    assert_eq!(s.handle_flushes, 1);
+    dev.close().expect("close");
+    let mut dev = reopen_opfs("direct.img").await;
+    assert_eq!(
+        read(&mut dev, 0, 1 << 20),
+        big,
+        "no older page landed over it"
+    );
+    let mut want700 = vec![0u8; 4096];
+    want700[1024..2048].fill(0xDD);
+    assert_eq!(read(&mut dev, 700 * 4096, 4096), want700);
+    dev.close().expect("close");
+}
+
 #[wasm_bindgen_test]
 async fn opfs_write_out_bridges_small_gaps_without_touching_their_bytes() {
     let mut dev = fresh_opfs("gaps.img", 1 << 20).await;

@@ -64,6 +64,16 @@ impl BufferCache {
         self.blocks.remove(&blk);
     }
 
+    /// Drop blocks `start..start + count` (one range lookup, not one per
+    /// block: the usual case, a run of file data, has none cached).
+    pub fn forget_range(&mut self, start: u64, count: u64) {
+        let end = start.saturating_add(count);
+        let cached: Vec<u64> = self.blocks.range(start..end).map(|(&b, _)| b).collect();
+        for b in cached {
+            self.blocks.remove(&b);
+        }
+    }
+
     /// Dirty block numbers in ascending order.
     pub fn dirty_blocks(&self) -> Vec<u64> {
         self.blocks

@@ -161,18 +161,25 @@ impl<D: BlockDevice> Ext4Fs<D> {
             let mut w = within;
             let mut b = p;
             while left > 0 {
-                let take = (bs as usize - w).min(left);
-                if take == bs as usize {
-                    self.write_data_block(b, &data[done..done + take])?;
-                } else {
-                    if m.new {
-                        blockbuf.fill(0);
-                    } else {
-                        self.read_data_block(b, &mut blockbuf)?;
-                    }
-                    blockbuf[w..w + take].copy_from_slice(&data[done..done + take]);
-                    self.write_data_block(b, &blockbuf)?;
+                if w == 0 && left >= bs as usize {
+                    // The mapping's whole blocks (physically contiguous):
+                    // one device write for the run, not one per block.
+                    let whole = left - left % bs as usize;
+                    self.write_data_blocks(b, &data[done..done + whole])?;
+                    done += whole;
+                    left -= whole;
+                    b += whole as u64 / bs;
+                    continue;
                 }
+                // A partial block at either end: read-modify-write.
+                let take = (bs as usize - w).min(left);
+                if m.new {
+                    blockbuf.fill(0);
+                } else {
+                    self.read_data_block(b, &mut blockbuf)?;
+                }
+                blockbuf[w..w + take].copy_from_slice(&data[done..done + take]);
+                self.write_data_block(b, &blockbuf)?;
                 done += take;
                 left -= take;
                 w = 0;

@@ -363,6 +363,47 @@ impl<D: BlockDevice> Ext4Fs<D> {
         Ok(self.dev.write_at(pblk * bs, data)?)
     }
 
+    /// Write a run of whole data blocks `pblk..pblk + data.len() / bs`
+    /// (physically contiguous; `data.len()` a multiple of the block size):
+    /// one device write for the whole run when the data goes straight to
+    /// the device (no journal), so a device that pays per call (OPFS) pays
+    /// once per run, not once per block. Through the journal each block
+    /// takes [`Ext4Fs::write_data_block`]'s path as before (data=journal
+    /// logs it, data=ordered keeps it dirty until the commit writes it
+    /// before the commit block).
+    pub fn write_data_blocks(&mut self, pblk: u64, data: &[u8]) -> Result<()> {
+        let bs = self.block_size() as usize;
+        if data.is_empty() || data.len() % bs != 0 {
+            return Err(Ext4Error::Invalid(format!(
+                "data run at block {pblk}: {} bytes is not whole blocks",
+                data.len()
+            )));
+        }
+        let count = (data.len() / bs) as u64;
+        if self.s_journal.is_some() {
+            for (i, block) in data.chunks_exact(bs).enumerate() {
+                self.write_data_block(pblk + i as u64, block)?;
+            }
+            return Ok(());
+        }
+        self.check_writable()?;
+        let last = pblk.checked_add(count - 1).ok_or(CorruptKind::Truncated {
+            block: pblk,
+            blocks: self.sb.blocks_count(),
+        })?;
+        self.check_block(last)?;
+        if self.in_system_zone(pblk, count) {
+            return Err(CorruptKind::BlockMap {
+                ino: 0,
+                block: pblk,
+                what: format!("data write of {count} blocks into filesystem metadata"),
+            }
+            .into());
+        }
+        self.cache.forget_range(pblk, count);
+        Ok(self.dev.write_at(pblk * bs as u64, data)?)
+    }
+
     /// Blocks dirtied through the journal seam since the last sync.
     pub fn dirtied_since_sync(&self) -> &[u64] {
         &self.dirtied

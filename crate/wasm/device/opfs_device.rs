@@ -10,7 +10,13 @@
 //! order (sequential file data) go to a [`Stream`] instead: one buffer,
 //! written as one 1 MiB write as soon as it is full, so a long sequential
 //! write costs one copy and one handle write per MiB, not a boxed page per
-//! 4 KiB copied again at the barrier. Each OPFS write costs ~40-75 µs
+//! 4 KiB copied again at the barrier. A single write of at least
+//! [`DIRECT_MIN`] whole pages (the engine writes each contiguous run of
+//! file data with one call) skips the copy: it goes to the handle at once,
+//! in writes of at most 1 MiB, as an early write of the epoch (allowed, see
+//! below); the dirty pages it covers are dropped and a stream overlapping
+//! it is written out first, so nothing older lands over it later. Each
+//! OPFS write costs ~40-75 µs
 //! whatever its size, so a journal commit of 64 blocks becomes one write
 //! instead of 64. Reads go to the handle directly, then the epoch's dirty
 //! pages are laid over them.
@@ -31,7 +37,7 @@
 //! Dropping the device without a flush is a crash: dirty pages are lost.
 
 use super::fault::{FaultKind, StorageFault};
-use super::pages::{pieces, DirtyPages, Piece, Stream, PAGE, STREAM_RESTART};
+use super::pages::{pieces, DirtyPages, Piece, Stream, DIRECT_MIN, MAX_RUN, PAGE, STREAM_RESTART};
 use crate::device::{check_access, BlockDevice, DeviceError, Result};
 use crate::wasm::opfs;
 use wasm_bindgen::prelude::*;
@@ -305,6 +311,12 @@ impl BlockDevice for OpfsDevice {
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<()> {
         self.check()?;
         check_access(offset, buf.len(), self.size)?;
+        if buf.len() >= DIRECT_MIN && offset % PAGE as u64 == 0 && buf.len() % PAGE == 0 {
+            if let Err(f) = self.write_direct(offset, buf) {
+                return Err(self.fail(f));
+            }
+            return Ok(());
+        }
         for Piece {
             index,
             within: in_page,
@@ -342,6 +354,30 @@ impl BlockDevice for OpfsDevice {
 }
 
 impl OpfsDevice {
+    /// A long whole-page write straight to the handle (no copy), in writes
+    /// of at most [`MAX_RUN`] bytes. Pages of the epoch it covers are
+    /// superseded: an overlapping stream is written out first (so the new
+    /// bytes land last) and covered dirty pages are dropped. Storage takes
+    /// it before the barrier, which the epoch allows (module doc).
+    ///
+    /// Preconditions: `offset` and `buf.len()` page-aligned, in range.
+    fn write_direct(&mut self, offset: u64, buf: &[u8]) -> std::result::Result<(), StorageFault> {
+        let first = offset / PAGE as u64;
+        let end = first + (buf.len() / PAGE) as u64;
+        if self.stream.overlaps(first, end) {
+            self.write_stream()?;
+        }
+        self.dirty.remove_range(first, end);
+        for (i, chunk) in buf.chunks(MAX_RUN).enumerate() {
+            let at = offset + (i * MAX_RUN) as u64;
+            opfs::write_at(&self.handle, at, chunk)
+                .map_err(|e| fault_of(&self.name, "write", e))?;
+            self.stats.handle_writes += 1;
+            self.stats.bytes_written += chunk.len() as u64;
+        }
+        Ok(())
+    }
+
     /// A whole-page write of page `index` (not in the stream): the next
     /// page of the stream (which is written out when full), the start of a
     /// new stream, or a dirty page.
