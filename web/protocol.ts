@@ -324,6 +324,9 @@ export interface Stats {
   crashes: number;
   pruned_by_dpor: number;
   foreign_executions: number;
+  /** Runs bounded DFS stopped at a prefix whose trace it had covered (not
+   * counted as executions). */
+  cut_runs: number;
   distinct_outcomes: number;
   exhausted: boolean;
   budget_exhausted: boolean;

@@ -119,6 +119,7 @@ const SUMS: Array<keyof Stats> = [
   'crashes',
   'pruned_by_dpor',
   'foreign_executions',
+  'cut_runs',
   'steps',
 ];
 
