@@ -184,7 +184,7 @@ pub fn handle_resolve(req: ResolveReq) -> Result<ResolveBody, Failure> {
     Ok(ResolveBody { config, task_names })
 }
 
-/// `{cmd: "link-encode", link}`: the URL fragment (`#v1.…`).
+/// `{cmd: "link-encode", link}`: the URL fragment (`#v2.…`).
 #[derive(Debug, Deserialize)]
 pub struct EncodeReq {
     pub link: Link,

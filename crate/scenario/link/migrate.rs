@@ -16,15 +16,17 @@ pub(super) enum AnyLink {
     V1(LinkV1),
 }
 
-/// Versions this build reads.
+/// Versions this build reads. Version 2 changed only the container (zlib
+/// with its Adler-32 instead of raw deflate, see `super::decode_link_unchecked`);
+/// its JSON payload is version 1's.
 pub(super) fn is_known(version: u32) -> bool {
-    version == 1
+    version == 1 || version == 2
 }
 
 /// Decodes the payload of `version` into that version's struct.
 pub(super) fn parse_payload(version: u32, json: &[u8]) -> Result<AnyLink, LinkError> {
     match version {
-        1 => LinkV1::parse(json).map(AnyLink::V1),
+        1 | 2 => LinkV1::parse(json).map(AnyLink::V1),
         v => Err(LinkError::UnknownVersion(v)),
     }
 }

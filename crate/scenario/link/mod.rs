@@ -2,7 +2,10 @@
 //!
 //! A link is `#v<N>.<payload>`: the format version, a dot, then the
 //! version's payload. Version 1's payload is URL-safe base64 (no padding) of
-//! raw deflate (miniz_oxide) of a compact JSON object ([`v1`]). It holds the
+//! raw deflate (miniz_oxide) of a compact JSON object ([`v1`]). Version 2
+//! carries the same JSON object in a zlib stream instead of raw deflate: its
+//! Adler-32 trailer makes a tampered or mistyped link an error
+//! ([`LinkError::Decompress`]) instead of a different valid link. It holds the
 //! scenario (a built-in's id and content hash, or the full text), the
 //! variant, option values, the exploration strategy and seed, the
 //! simulator's replay token (opaque here) and optionally the step to show.
@@ -28,7 +31,7 @@ use super::parse::parse_scenario;
 use super::resolve::RunConfig;
 
 /// The version [`encode_link`] writes.
-pub const LINK_VERSION: u32 = 1;
+pub const LINK_VERSION: u32 = 2;
 
 /// Largest decompressed payload accepted (1 MiB): a decompression bomb
 /// stops here instead of exhausting memory.
@@ -164,10 +167,10 @@ impl Link {
     }
 }
 
-/// Encodes `link` as a URL fragment, `#v1.` included.
+/// Encodes `link` as a URL fragment, `#v2.` included.
 pub fn encode_link(link: &Link) -> String {
     let json = v1::LinkV1::from_current(link).to_json();
-    let packed = miniz_oxide::deflate::compress_to_vec(json.as_bytes(), 9);
+    let packed = miniz_oxide::deflate::compress_to_vec_zlib(json.as_bytes(), 9);
     format!("#v{LINK_VERSION}.{}", URL_SAFE_NO_PAD.encode(packed))
 }
 
@@ -192,14 +195,19 @@ pub fn decode_link_unchecked(fragment: &str) -> Result<Link, LinkError> {
     let packed = URL_SAFE_NO_PAD
         .decode(payload)
         .map_err(|e| LinkError::BadBase64(e.to_string()))?;
-    let json =
-        miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_PAYLOAD).map_err(|e| {
-            if e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput {
-                LinkError::TooLarge
-            } else {
-                LinkError::Decompress(format!("{:?}", e.status))
-            }
-        })?;
+    let inflated = if version == 1 {
+        miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_PAYLOAD)
+    } else {
+        // zlib: header and Adler-32 checked by the inflater.
+        miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&packed, MAX_PAYLOAD)
+    };
+    let json = inflated.map_err(|e| {
+        if e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput {
+            LinkError::TooLarge
+        } else {
+            LinkError::Decompress(format!("{:?}", e.status))
+        }
+    })?;
     migrate::upgrade(migrate::parse_payload(version, &json)?)
 }
 
