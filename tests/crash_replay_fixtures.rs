@@ -61,6 +61,17 @@ fn s1_lock_page_first_inversion_replays() {
 }
 
 #[test]
+fn s1_lock_page_first_deadlock_replays() {
+    check(
+        "s1-lock-page-first-deadlock.txt",
+        "deadlock",
+        "kjournald2",
+        "Deadlock",
+        "T2 holds [journal (jbd2_handle, read)] wants f page 0 (page lock)",
+    );
+}
+
+#[test]
 fn s4_no_writeback_lost_write_replays() {
     check(
         "s4-no-writeback-lost-write.txt",

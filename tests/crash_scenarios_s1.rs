@@ -101,14 +101,14 @@ fn s1_table_lock_page_first_inversion() {
     assert!(inv(&dfs) && inv(&rep) && dfs.stats.exhausted);
 }
 
-/// Known failing row: the deadlock. Writepages (handle, then the locks of
-/// the pages it found dirty) can only wait for page 0 if page 0 is dirty
-/// when it looks; T1 locks page 0 before its handle only while `f` is
-/// still inline, and an inline page is never dirty in this model (nor in
-/// the kernel's write path: ext4_write_inline_data_end cleans it). The
-/// exploration is complete (36,947 executions) without a deadlock.
+/// The deadlock row (and the inversion row) of
+/// `pagecache-convert-lock-page-first`. The delalloc write dirties page 0
+/// and leaves the inline data (`ext4_da_convert_inline_data_to_extent`);
+/// the first posting's conversion then locks that dirty page before its
+/// handle, while writepages holds a handle and waits for the page, and the
+/// commit waits for writepages' handle.
 #[test]
 #[ignore]
-fn s1_table_lock_page_first_deadlock_known_missing() {
+fn s1_table_lock_page_first_deadlock() {
     table("pagecache-convert-lock-page-first");
 }

@@ -21,6 +21,7 @@ macro_rules! fixtures {
 /// fixture file is missing here.
 const FIXTURES: &[(&str, &str)] = fixtures![
     "s1-jbd2-convert-default-lost-write.json",
+    "s1-pagecache-convert-lock-page-first-default-deadlock.json",
     "s1-pagecache-convert-lock-page-first-default-lock-order-inversion.json",
     "s2-convert-under-mmap-lock-default-deadlock.json",
     "s2-convert-xattr-sem-only-default-kernel-warning.json",

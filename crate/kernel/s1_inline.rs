@@ -36,7 +36,12 @@ pub async fn ext4_write_inline_iter(
     inode_lock(ei).await;
     let mut r = Ok(());
     if ext4_has_inline_data(ei) {
-        r = ext4_convert_inline_data(k, ei).await;
+        if k.switch("inline_convert") == "pagecache-lock-page-first" {
+            r = ext4_da_convert_inline_data_to_extent(k, ei).await;
+        }
+        if r.is_ok() {
+            r = ext4_convert_inline_data(k, ei).await;
+        }
     }
     let r = match r {
         Ok(()) => {
@@ -66,6 +71,47 @@ pub async fn ext4_write_inline_iter(
     });
     inode_unlock(ei);
     r
+}
+
+/// `ext4_da_convert_inline_data_to_extent` (2017, delalloc): a write past
+/// the inline size locks page 0, fills it with the inline bytes and dirties
+/// it, leaving the inline data in the inode for writeback to destroy. Used
+/// with `pagecache-lock-page-first` only: it is the state in which the
+/// first posting's `ext4_convert_inline_data()` (page lock, then handle)
+/// meets a dirty page 0 that `ext4_writepages` (handle, then page lock)
+/// also wants. `EXT4_STATE_MAY_INLINE_DATA` is cleared: `ext4_writepages`
+/// destroys the inline data before writing the page. Precondition: `i_rwsem` held; no handle held.
+pub async fn ext4_da_convert_inline_data_to_extent(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
+    let _f = crate::kfn!("ext4_da_convert_inline_data_to_extent");
+    ei.mapping.i_pages_loc.write().await;
+    let page = ei.mapping.add_page(0);
+    page.lock().await;
+    ei.xattr_sem.down_write().await;
+    let data = if ext4_has_inline_data(ei) {
+        k.fs.borrow_mut()
+            .read_inline_data(ei.ino)
+            .map_err(|e| k.engine_error("ext4_read_inline_page", e))
+    } else {
+        Ok(Vec::new())
+    };
+    if let Ok(data) = &data {
+        let ps = PAGE_BYTES.min(data.len());
+        ei.mapping.with_page(0, |p| {
+            if !p.uptodate {
+                p.data[..ps].copy_from_slice(&data[..ps]);
+                p.data[ps..].fill(0);
+                p.prov[..ps].fill(ei.ino);
+                p.prov[ps..].fill(0);
+                p.uptodate = true;
+            }
+            p.dirty = !data.is_empty() || p.dirty;
+        });
+        // writeback destroys the inline data (ext4_writepages)
+        ei.mem.borrow_mut().i_state_flags &= !state_bits::EXT4_STATE_MAY_INLINE_DATA;
+    }
+    ei.xattr_sem.up_write();
+    page.unlock();
+    data.map(|_| ())
 }
 
 /// The conversion, as the `inline_convert` switch says. Preconditions:
@@ -114,7 +160,7 @@ pub async fn ext4_convert_inline_data(k: &Kernel, ei: &Ext4InodeInfo) -> KResult
 }
 
 /// Refresh the in-memory inode from the engine after a conversion.
-fn reload_inode(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
+pub(super) fn reload_inode(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
     let raw =
         k.fs.borrow_mut()
             .ext4_iget(ei.ino)

@@ -11,7 +11,7 @@ use crate::sim::Page;
 use super::handle::{ext4_journal_start, ext4_journal_stop, HandleType};
 use super::inode_ops::{ext4_map_blocks, map_locked};
 use super::pagecache::PAGE_SIZE;
-use super::state::{Ext4InodeInfo, KResult, Kernel};
+use super::state::{state_bits, Ext4InodeInfo, KResult, Kernel};
 
 /// The warning when writeback meets a dirty page of an inline-data inode
 /// (ext4_writepages' `BUG_ON(ext4_test_inode_state(inode,
@@ -38,6 +38,11 @@ pub async fn ext4_writepages(
     let dirty = ei.mapping.dirty_pages(fi, li);
     if dirty.is_empty() {
         return Ok(());
+    }
+    if super::inline::ext4_has_inline_data(ei)
+        && ei.mem.borrow().i_state_flags & state_bits::EXT4_STATE_MAY_INLINE_DATA == 0
+    {
+        ext4_writepages_destroy_inline_data(k, ei).await?;
     }
     let handle = ext4_journal_start(k, ei, HandleType::WritePage, 8).await?;
     // mpage_prepare_extent_to_map: lock the dirty pages
@@ -88,6 +93,26 @@ pub async fn ext4_writepages(
         }
         page.unlock();
     }
+    ext4_journal_stop(k, handle);
+    r
+}
+
+/// The start of `ext4_writepages` for an inode whose inline data a delalloc
+/// write left behind (`ext4_da_convert_inline_data_to_extent` dirtied page 0
+/// and cleared `EXT4_STATE_MAY_INLINE_DATA`): `ext4_destroy_inline_data`
+/// under a handle of its own, stopped before any page is locked.
+/// Precondition: no handle held, no page locked.
+async fn ext4_writepages_destroy_inline_data(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
+    let handle = ext4_journal_start(k, ei, HandleType::Inode, 1).await?;
+    ei.xattr_sem.down_write().await;
+    let r = if super::inline::ext4_has_inline_data(ei) {
+        let r = k.fs.borrow_mut().ext4_destroy_inline_data(ei.ino);
+        r.map_err(|e| k.engine_error("ext4_destroy_inline_data", e))
+            .and_then(|()| super::s1_inline::reload_inode(k, ei))
+    } else {
+        Ok(())
+    };
+    ei.xattr_sem.up_write();
     ext4_journal_stop(k, handle);
     r
 }

@@ -326,7 +326,12 @@ pub fn replay_schedule(model: &Model, schedule: &Schedule, opts: &RunOptions) ->
     let mut opts = opts.clone();
     opts.trace = true;
     let mut r = Replay::new(schedule);
+    // A replay learns its own lock graph, as a fresh process would: the
+    // graph of an earlier replay on this thread must not mark this one's
+    // inversion as already reported.
+    let saved = set_lockdep(LockGraph::default());
     let mut exec = Executor::default().run(model, &mut r, &opts);
+    set_lockdep(saved);
     if exec.divergence.is_none() {
         if let Some(stop) = &r.stopped {
             exec.end = EndKind::Diverged;
