@@ -201,7 +201,7 @@ pub fn check_found_by_pct(id: &str, variant: &str) -> (Vec<String>, bool) {
     (lines, ok)
 }
 
-/// Like [`check_rows`], stricter and timed: a "found" row must be found by
+/// [`check_rows_with`] in its strict form: a "found" row must be found by
 /// exhaustive DFS+DPOR under the scenario's preemption bound (stopping at
 /// `dfs_budget` executions) AND by PCT within the scenario's budget and
 /// seed; an "absent" row needs DFS to finish without the outcome. Each
@@ -213,64 +213,5 @@ pub fn check_rows_strict(
     filter: impl Fn(&std::collections::BTreeMap<String, String>) -> bool,
     dfs_budget: u64,
 ) -> (Vec<String>, bool) {
-    let sc = scenario(id);
-    let mut lines = Vec::new();
-    let mut ok = true;
-    let rows = sc.expectations().expect("rows");
-    // One DFS per option set (rows of a variant share it).
-    let mut dfs_cache = std::collections::BTreeMap::new();
-    for (rc, e) in rows
-        .iter()
-        .filter(|(rc, _)| rc.variant == variant && filter(&rc.options))
-    {
-        let kind = e.kind.as_str();
-        let (dfs, dfs_secs) = dfs_cache.entry(rc.options.clone()).or_insert_with(|| {
-            let t0 = std::time::Instant::now();
-            let (_, rep) =
-                explore_variant(&sc, variant, &rc.options, None, Some(dfs_budget)).unwrap();
-            (rep, t0.elapsed().as_secs_f64())
-        });
-        let (pass, how) = match e.expect {
-            Presence::Found => {
-                let by_dfs = dfs
-                    .outcomes
-                    .iter()
-                    .any(|r| matches(r, kind, &e.tasks, &e.errno));
-                let pct = Strategy::Pct {
-                    seed: sc.explore.seed,
-                    depth: sc.explore.pct_depth.max(1),
-                };
-                let (_, rep) = explore_variant(&sc, variant, &rc.options, Some(pct), None).unwrap();
-                let by_pct = rep
-                    .outcomes
-                    .iter()
-                    .any(|r| matches(r, kind, &e.tasks, &e.errno));
-                (
-                    by_pct && by_dfs,
-                    format!(
-                        "dfs {by_dfs} ({} executions, complete {}, {dfs_secs:.1} s), pct {by_pct} ({} executions)",
-                        dfs.stats.executions, dfs.stats.exhausted, rep.stats.executions
-                    ),
-                )
-            }
-            Presence::Absent => {
-                let seen = dfs.outcomes.iter().any(|r| kind_name(&r.key.kind) == kind);
-                (
-                    dfs.stats.exhausted && !seen,
-                    format!(
-                        "dfs {} executions, complete {}, seen {seen}, {dfs_secs:.1} s",
-                        dfs.stats.executions, dfs.stats.exhausted
-                    ),
-                )
-            }
-        };
-        ok &= pass;
-        lines.push(format!(
-            "{id} {variant} {:?} {kind} {:?}: {} ({how})",
-            rc.options,
-            e.expect,
-            if pass { "PASS" } else { "FAIL" },
-        ));
-    }
-    (lines, ok)
+    check_rows_with(id, variant, filter, dfs_budget, true)
 }
