@@ -289,31 +289,54 @@ async fn our_connection_yields_to_a_newer_tab_and_then_reports_it() {
     IdbStore::delete_database(name).await.expect("clean");
 }
 
-/// At the filesystem level: a fault in the middle of an engine operation
-/// leaves an image that fsck passes, with everything synced before it.
-#[wasm_bindgen_test]
-async fn engine_image_stays_fsck_clean_after_a_storage_fault() {
-    use ext4lab::wasm::device::ext4::{format, fsck, read_file, write_file, MkfsRequest};
-    // OPFS, full disk during the write-out of the second file's sync.
+/// A formatted OPFS image `name` holding /a.txt, then `fault` armed while
+/// /b.txt (100,000 bytes) is written and synced: the write fails with
+/// `message` and a fault of `kind`; the device crashes and is reopened.
+async fn opfs_fault_in_second_write(
+    name: &str,
+    fault: InjectedFault,
+    message: &str,
+    kind: FaultKind,
+) -> OpfsDevice {
+    use ext4lab::wasm::device::ext4::{format, write_file, MkfsRequest};
     let dir = opfs::subdir(OPFS_DIR).await.expect("dir");
-    opfs::remove_in(&dir, "fs-quota.img").await.expect("clean");
-    let mut dev = OpfsDevice::create(&dir, "fs-quota.img", 8 << 20)
+    opfs::remove_in(&dir, name).await.expect("clean");
+    let mut dev = OpfsDevice::create(&dir, name, 8 << 20)
         .await
         .expect("create");
     format(&mut dev, &MkfsRequest::default()).expect("mkfs");
     write_file(&mut dev, "/a.txt", b"before the fault").expect("write a");
-    dev.inject_fault(InjectedFault::QuotaOnWrite);
-    let e = write_file(&mut dev, "/b.txt", &[9u8; 100_000]).expect_err("quota");
-    assert!(e.to_string().contains("quota is full"), "{e}");
-    assert_eq!(dev.fault().map(|f| f.kind), Some(FaultKind::QuotaExceeded));
+    dev.inject_fault(fault);
+    let e = write_file(&mut dev, "/b.txt", &[9u8; 100_000]).expect_err(message);
+    assert!(e.to_string().contains(message), "{e}");
+    assert_eq!(dev.fault().map(|f| f.kind), Some(kind));
     dev.crash();
-    let mut dev = opfs_reopen("fs-quota.img").await;
-    let report = fsck(&mut dev).expect("fsck");
+    opfs_reopen(name).await
+}
+
+/// The engine's fsck finds the image clean and /a.txt holds what was
+/// synced before the fault.
+fn assert_clean_with_first_file(dev: &mut impl BlockDevice) {
+    use ext4lab::wasm::device::ext4::{fsck, read_file};
+    let report = fsck(dev).expect("fsck");
     assert!(report.is_clean(), "{:?}", report.findings);
-    assert_eq!(
-        read_file(&mut dev, "/a.txt").expect("a"),
-        b"before the fault"
-    );
+    assert_eq!(read_file(dev, "/a.txt").expect("a"), b"before the fault");
+}
+
+/// At the filesystem level: a fault in the middle of an engine operation
+/// leaves an image that fsck passes, with everything synced before it.
+#[wasm_bindgen_test]
+async fn engine_image_stays_fsck_clean_after_a_storage_fault() {
+    use ext4lab::wasm::device::ext4::{format, read_file, write_file, MkfsRequest};
+    // OPFS, full disk during the write-out of the second file's sync.
+    let mut dev = opfs_fault_in_second_write(
+        "fs-quota.img",
+        InjectedFault::QuotaOnWrite,
+        "quota is full",
+        FaultKind::QuotaExceeded,
+    )
+    .await;
+    assert_clean_with_first_file(&mut dev);
     assert!(
         read_file(&mut dev, "/b.txt").is_err(),
         "b never reached storage"
@@ -324,25 +347,15 @@ async fn engine_image_stays_fsck_clean_after_a_storage_fault() {
     // hold part of that epoch (as a crash right then would); the image is
     // still consistent after the journal is replayed at the next mount,
     // and the first file intact.
-    opfs::remove_in(&dir, "fs-flush.img").await.expect("clean");
-    let mut dev = OpfsDevice::create(&dir, "fs-flush.img", 8 << 20)
-        .await
-        .expect("create");
-    format(&mut dev, &MkfsRequest::default()).expect("mkfs");
-    write_file(&mut dev, "/a.txt", b"before the fault").expect("write a");
-    dev.inject_fault(InjectedFault::FlushFails);
-    let e = write_file(&mut dev, "/b.txt", &[9u8; 100_000]).expect_err("flush fails");
-    assert!(e.to_string().contains("barrier (flush) failed"), "{e}");
-    assert_eq!(dev.fault().map(|f| f.kind), Some(FaultKind::FlushFailed));
-    dev.crash();
-    let dev = opfs_reopen("fs-flush.img").await;
+    let dev = opfs_fault_in_second_write(
+        "fs-flush.img",
+        InjectedFault::FlushFails,
+        "barrier (flush) failed",
+        FaultKind::FlushFailed,
+    )
+    .await;
     let (mut dev, _) = ext4lab::engine::ext4_recover_device(dev).expect("mount replays");
-    let report = fsck(&mut dev).expect("fsck");
-    assert!(report.is_clean(), "{:?}", report.findings);
-    assert_eq!(
-        read_file(&mut dev, "/a.txt").expect("a"),
-        b"before the fault"
-    );
+    assert_clean_with_first_file(&mut dev);
     if let Ok(b) = read_file(&mut dev, "/b.txt") {
         assert!(
             b.is_empty() || b == [9u8; 100_000],
@@ -377,12 +390,7 @@ async fn engine_image_stays_fsck_clean_after_a_storage_fault() {
     let mut dev = IdbDevice::open(&store, "fs-abort", Residency::Eager)
         .await
         .expect("reopen");
-    let report = fsck(&mut dev).expect("fsck");
-    assert!(report.is_clean(), "{:?}", report.findings);
-    assert_eq!(
-        read_file(&mut dev, "/a.txt").expect("a"),
-        b"before the fault"
-    );
+    assert_clean_with_first_file(&mut dev);
     assert!(
         read_file(&mut dev, "/b.txt").is_err(),
         "b never reached storage"
