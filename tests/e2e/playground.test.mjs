@@ -240,15 +240,23 @@ test('a share link restores the page state in a fresh page', async () => {
   });
 });
 
+// Opens the stored S5 stale-data link in `page` and waits for its replay;
+// null when this build cannot run scenarios.
+async function openStoredS5Link(page, pg) {
+  const fx = JSON.parse(await readFile('tests/fixtures/replay/s5-dio-begin-late-mount-delalloc-stale-data.json', 'utf8'));
+  await page.goto(pg.url);
+  await ready(page);
+  if (await scenariosCannotRun(page)) return null;
+  await page.goto(pg.url + fx.link);
+  await ready(page);
+  await page.getByTestId('trace-hash').waitFor({ timeout: 60_000 });
+  return fx;
+}
+
 test('a stored s5 replay link opens, replays, and shows the stale data with the native trace hash', async (t) => {
   await withPage(async (page, pg) => {
-    const fx = JSON.parse(await readFile('tests/fixtures/replay/s5-dio-begin-late-mount-delalloc-stale-data.json', 'utf8'));
-    await page.goto(pg.url);
-    await ready(page);
-    if (await scenariosCannotRun(page)) return t.skip(NO_ENGINE);
-    await page.goto(pg.url + fx.link);
-    await ready(page);
-    await page.getByTestId('trace-hash').waitFor({ timeout: 60_000 });
+    const fx = await openStoredS5Link(page, pg);
+    if (!fx) return t.skip(NO_ENGINE);
     assert.equal(await page.getByTestId('link-error').count(), 0);
     // tests/kernel_replay.rs checks the same hash natively.
     assert.equal(await page.getByTestId('trace-hash').textContent(), fx.trace_hash);
@@ -336,13 +344,8 @@ test('s5 before the fix: exploring finds stale data, its disk view and link repl
 
 test('the disk tab of the stored s5 link: stale block, extents before and after, journal transactions', async (t) => {
   await withPage(async (page, pg) => {
-    const fx = JSON.parse(await readFile('tests/fixtures/replay/s5-dio-begin-late-mount-delalloc-stale-data.json', 'utf8'));
-    await page.goto(pg.url);
-    await ready(page);
-    if (await scenariosCannotRun(page)) return t.skip(NO_ENGINE);
-    await page.goto(pg.url + fx.link);
-    await ready(page);
-    await page.getByTestId('trace-hash').waitFor({ timeout: 60_000 });
+    const fx = await openStoredS5Link(page, pg);
+    if (!fx) return t.skip(NO_ENGINE);
     await page.getByTestId('tab-disk').click();
     await page.getByTestId('disk-status').waitFor({ timeout: 60_000 });
     // Defaults to the outcome's step.
