@@ -55,18 +55,37 @@ pub fn cmd_scenarios(json: bool) -> i32 {
     0
 }
 
-/// Options of `ext4lab explore`.
+/// Options of `ext4lab explore` (parsed by clap as the subcommand's
+/// arguments).
+#[derive(clap::Args)]
 pub struct ExploreArgs {
     pub scenario: String,
+    #[arg(long)]
     pub variant: Option<String>,
+    /// dfs | pct | random
+    #[arg(long)]
     pub strategy: Option<String>,
+    /// Preemption bound (dfs).
+    #[arg(long)]
     pub bound: Option<u32>,
+    /// Most executions.
+    #[arg(long)]
     pub budget: Option<u64>,
+    #[arg(long)]
     pub seed: Option<u64>,
+    /// Run shard I of N (1-based): DFS shards partition the
+    /// schedule space exactly; random/PCT take every N-th run.
+    #[arg(long)]
     pub shard: Option<String>,
-    /// Naive DFS (every alternative within the bound) instead of DPOR.
+    /// DFS without partial-order reduction: every alternative
+    /// within the bound (slower; what an "absent" claim under a
+    /// bound strictly needs, see crate/sim/sched/dfs.rs).
+    #[arg(long)]
     pub no_dpor: bool,
+    /// NAME=VALUE (repeatable)
+    #[arg(long = "option")]
     pub options: Vec<String>,
+    #[arg(long)]
     pub json: bool,
 }
 

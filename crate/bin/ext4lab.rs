@@ -110,36 +110,7 @@ mod cli {
             json: bool,
         },
         /// Explore a scenario's interleavings (built-in name or file path).
-        Explore {
-            scenario: String,
-            #[arg(long)]
-            variant: Option<String>,
-            /// dfs | pct | random
-            #[arg(long)]
-            strategy: Option<String>,
-            /// Preemption bound (dfs).
-            #[arg(long)]
-            bound: Option<u32>,
-            /// Most executions.
-            #[arg(long)]
-            budget: Option<u64>,
-            #[arg(long)]
-            seed: Option<u64>,
-            /// Run shard I of N (1-based): DFS shards partition the
-            /// schedule space exactly; random/PCT take every N-th run.
-            #[arg(long)]
-            shard: Option<String>,
-            /// DFS without partial-order reduction: every alternative
-            /// within the bound (slower; what an "absent" claim under a
-            /// bound strictly needs, see crate/sim/sched/dfs.rs).
-            #[arg(long)]
-            no_dpor: bool,
-            /// NAME=VALUE (repeatable)
-            #[arg(long = "option")]
-            options: Vec<String>,
-            #[arg(long)]
-            json: bool,
-        },
+        Explore(crate::cmd_explore::ExploreArgs),
         /// Replay a crashed image's journal in place (what mount does).
         Recover {
             image: String,
@@ -420,33 +391,7 @@ mod cli {
             })?,
             Command::Stat { image, path, json } => stat(&image, &path, json)?,
             Command::Scenarios { json } => return Ok(crate::cmd_explore::cmd_scenarios(json)),
-            Command::Explore {
-                scenario,
-                variant,
-                strategy,
-                bound,
-                budget,
-                seed,
-                shard,
-                no_dpor,
-                options,
-                json,
-            } => {
-                return Ok(crate::cmd_explore::cmd_explore(
-                    crate::cmd_explore::ExploreArgs {
-                        scenario,
-                        variant,
-                        strategy,
-                        bound,
-                        budget,
-                        seed,
-                        shard,
-                        no_dpor,
-                        options,
-                        json,
-                    },
-                ))
-            }
+            Command::Explore(args) => return Ok(crate::cmd_explore::cmd_explore(args)),
             Command::Recover { image, json } => {
                 return Ok(crate::cmd_recover::cmd_recover(&image, json))
             }
