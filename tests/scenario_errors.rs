@@ -309,7 +309,66 @@ fn fill_must_be_one_byte() {
 
 #[test]
 fn unknown_format_version() {
-    expect_err("format = 1", "format = 2", ErrorKind::Version, "2", 0);
+    expect_err("format = 1", "format = 3", ErrorKind::Version, "3", 0);
+}
+
+/// BASE as format 2: a `[kernel]` version, variants as applied changes.
+fn base2() -> String {
+    BASE.replacen("format = 1", "format = 2\n\n[kernel]\nversion = \"v4.4\"", 1)
+        .replacen(
+            "[[switches]]\nname = \"knob\"\nvalues = [\"off\", \"on\"]\ndefault = \"off\"\n",
+            "",
+            1,
+        )
+        .replacen("switches = { knob = \"off\" }", "kernel = \"v4.4\"", 1)
+        .replacen("switches = { knob = \"on\" }", "apply = [\"ea3d7209ca01\"]", 1)
+}
+
+fn err2(from: &str, to: &str) -> (ext4lab::scenario::ScenarioError, String) {
+    let base = base2();
+    assert_eq!(base.matches(from).count(), 1, "`{from}` must be unique");
+    let text = base.replacen(from, to, 1);
+    (parse_scenario(&text).expect_err("must not parse"), text)
+}
+
+#[test]
+fn format2_base_is_valid_and_resolves_changes() {
+    use ext4lab::scenario::history::Change;
+    let s = parse_scenario(&base2()).unwrap_or_else(|e| panic!("{e}"));
+    let before = s.resolve("before", &Default::default()).unwrap();
+    let after = s.resolve("after", &Default::default()).unwrap();
+    assert_eq!(before.kernel.to_string(), "v4.4");
+    assert!(!before.applied(Change::FaultsVsHolePunch));
+    assert!(after.applied(Change::FaultsVsHolePunch));
+}
+
+#[test]
+fn format2_unknown_change_is_located() {
+    let (e, text) = err2("apply = [\"ea3d7209ca01\"]", "apply = [\"deadbeef0000\"]");
+    assert_eq!(e.kind, ErrorKind::Undefined, "{e}");
+    assert!(e.message.contains("unknown change `deadbeef0000`"), "{e}");
+    let loc = e.location.expect("located");
+    assert_eq!((loc.line, loc.column), pos_of(&text, "\"deadbeef0000\"", 0));
+}
+
+#[test]
+fn format2_apply_of_merged_commit_and_bad_version() {
+    let (e, _) = err2("version = \"v4.4\"", "version = \"v4.5\"");
+    assert_eq!(e.kind, ErrorKind::BadValue, "{e}");
+    assert!(e.message.contains("already in v4.5"), "{e}");
+    let (e, text) = err2("version = \"v4.4\"", "version = \"four\"");
+    assert_eq!(e.kind, ErrorKind::BadValue, "{e}");
+    let loc = e.location.expect("located");
+    assert_eq!((loc.line, loc.column), pos_of(&text, "\"four\"", 0));
+}
+
+#[test]
+fn format2_rejects_switches_and_format1_rejects_kernel() {
+    let (e, _) = err2("apply = [\"ea3d7209ca01\"]", "switches = { knob = \"on\" }");
+    assert_eq!(e.kind, ErrorKind::Version, "{e}");
+    let text = BASE.replacen("format = 1", "format = 1\n[kernel]\nversion = \"v4.4\"", 1);
+    let e = parse_scenario(&text).expect_err("format 1 has no [kernel]");
+    assert_eq!(e.kind, ErrorKind::Version, "{e}");
 }
 
 #[test]

@@ -41,5 +41,6 @@ pub mod s4_flags;
 pub mod state;
 pub mod writeback;
 
+pub use crate::scenario::history::{Change, KernelVersion};
 pub use handle::{ext4_journal_start, ext4_journal_stop, DefaultJournalOps, JournalOps};
 pub use state::{Errno, Ext4InodeInfo, KResult, Kernel};

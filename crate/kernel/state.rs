@@ -241,6 +241,18 @@ impl Kernel {
         self.me.borrow().upgrade()
     }
 
+    /// Whether the kernel this run models has change `c` (a commit merged
+    /// by the scenario's version, or applied by the variant; see
+    /// [`crate::scenario::history`]).
+    pub fn applied(&self, c: crate::scenario::history::Change) -> bool {
+        self.rc.applied(c)
+    }
+
+    /// The kernel release this run models.
+    pub fn version(&self) -> crate::scenario::history::KernelVersion {
+        self.rc.kernel
+    }
+
     /// The value of variant switch `name` ("" when undeclared).
     pub fn switch(&self, name: &str) -> &str {
         self.rc.switch(name).unwrap_or("")

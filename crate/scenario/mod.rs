@@ -12,6 +12,7 @@
 mod builtins;
 mod content;
 mod error;
+pub mod history;
 pub mod link;
 mod model;
 mod parse;
@@ -24,14 +25,14 @@ pub use builtins::{builtin, builtins, fnv1a64, Builtin};
 pub use content::{Pattern, Segment, SegmentData};
 pub use error::{ErrorKind, Location, ScenarioError};
 pub use model::{
-    DataMode, Explore, FileSpec, Image, Layout, Mapping, Memory, Meta, Mount, MountOverride,
-    Process, Range, Run, Scenario, StrategyKind, Task, TaskKind, SCENARIO_FORMAT,
+    DataMode, Explore, FileSpec, Image, KernelDecl, Layout, Mapping, Memory, Meta, Mount,
+    MountOverride, Process, Range, Run, Scenario, StrategyKind, Task, TaskKind, SCENARIO_FORMAT,
 };
 pub use parse::{check_scenario, parse_scenario, scenario_to_text, MAX_SCENARIO_TEXT};
 pub use resolve::RunConfig;
 pub use step::{BufRef, FlagChange, Step};
 pub use validate::{KNOWN_FEATURES, MAX_IO_LEN, PAGE_SIZE};
 pub use variant::{
-    Expectation, OptionDecl, OptionValue, OutcomeKind, Presence, Switch, Variant, ERRNO_NAMES,
-    LOCK_CLASSES,
+    Confidence, Expectation, OptionDecl, OptionValue, OutcomeKind, Presence, Switch, Variant,
+    ERRNO_NAMES, LOCK_CLASSES,
 };

@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 use super::step::Step;
 use super::variant::{OptionDecl, Switch, Variant};
 
-/// The scenario text format version this build reads and writes (`format = 1`).
-pub const SCENARIO_FORMAT: u32 = 1;
+/// The scenario text format version this build writes (`format = 2`: a
+/// `[kernel]` version, variants as changes applied or reverted). Format 1
+/// texts (variants as `[[switches]]` values) still load.
+pub const SCENARIO_FORMAT: u32 = 2;
 
 /// A whole scenario: metadata, image recipe, mount options, switches,
 /// variants, options, processes, tasks and exploration defaults.
@@ -28,6 +30,9 @@ pub struct Scenario {
     pub mount: Mount,
     #[serde(default)]
     pub explore: Explore,
+    /// `[kernel]`: the kernel the scenario runs (format 2; required there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<KernelDecl>,
     /// Knobs the kernel paths read (`inline_convert = "jbd2"`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub switches: Vec<Switch>,
@@ -40,6 +45,15 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub processes: Vec<Process>,
     pub tasks: Vec<Task>,
+}
+
+/// `[kernel]`: which kernel a scenario runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelDecl {
+    /// A release, `"v4.12"`, `"v2.6.25"`: every modelled commit merged at or
+    /// before it is applied (see [`crate::scenario::history`]).
+    pub version: String,
 }
 
 /// Who the scenario is and where it comes from.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::error::{ErrorKind, ScenarioError};
+use super::history::{resolve_changes, Change, ChangeSet, KernelVersion};
 use super::model::{Memory, Mount, Scenario};
 use super::variant::Expectation;
 
@@ -18,8 +19,13 @@ pub struct RunConfig {
     pub options: BTreeMap<String, String>,
     pub mount: Mount,
     pub memory: Memory,
-    /// Every declared switch with its value.
+    /// Every declared switch with its value (format 1).
     pub switches: BTreeMap<String, String>,
+    /// The kernel release the run models (format 1: [`KernelVersion::LATEST`]).
+    pub kernel: KernelVersion,
+    /// The changes applied: every commit merged by `kernel`, plus the
+    /// variant's `apply`, minus its `revert`.
+    pub changes: ChangeSet,
     /// Indexes into `Scenario::tasks` of the tasks present in this run,
     /// set-up tasks included, in declaration order.
     pub tasks: Vec<usize>,
@@ -29,6 +35,11 @@ impl RunConfig {
     /// The value of switch `name` (declared switches always have one).
     pub fn switch(&self, name: &str) -> Option<&str> {
         self.switches.get(name).map(String::as_str)
+    }
+
+    /// Whether the run's kernel has change `c`.
+    pub fn applied(&self, c: Change) -> bool {
+        self.changes.contains(c)
     }
 }
 
@@ -92,6 +103,7 @@ impl Scenario {
                 switches.extend(val.switches.iter().map(|(k, x)| (k.clone(), x.clone())));
             }
         }
+        let (kernel, changes) = self.kernel_of(v)?;
         let tasks = self
             .tasks
             .iter()
@@ -105,8 +117,39 @@ impl Scenario {
             mount,
             memory,
             switches,
+            kernel,
+            changes,
             tasks,
         })
+    }
+
+    /// The kernel version and applied changes of variant `v`: its own
+    /// `kernel` or the scenario's, with its `apply`/`revert`. Format 1
+    /// scenarios (no `[kernel]`) run [`KernelVersion::LATEST`].
+    fn kernel_of(
+        &self,
+        v: &super::variant::Variant,
+    ) -> Result<(KernelVersion, ChangeSet), ScenarioError> {
+        let (text, path) = match (&v.kernel, &self.kernel) {
+            (Some(k), _) => (k.as_str(), format!("variants.{}.kernel", v.name)),
+            (None, Some(k)) => (k.version.as_str(), "kernel.version".to_string()),
+            (None, None) => {
+                return Ok((
+                    KernelVersion::LATEST,
+                    ChangeSet::merged_by(KernelVersion::LATEST),
+                ))
+            }
+        };
+        let version = KernelVersion::parse(text)
+            .map_err(|m| ScenarioError::new(ErrorKind::BadValue, path, m))?;
+        let changes = resolve_changes(version, &v.apply, &v.revert).map_err(|e| {
+            ScenarioError::new(
+                ErrorKind::BadValue,
+                format!("variants.{}.apply", v.name),
+                e.to_string(),
+            )
+        })?;
+        Ok((version, changes))
     }
 
     /// The variant the UI opens first.

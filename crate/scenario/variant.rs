@@ -37,7 +37,27 @@ pub struct Variant {
     /// What the code does differently, in a sentence or two.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub doc: String,
-    /// Switch values; switches not named take their default.
+    /// The code this variant stands for, as SCENARIOS.md names it
+    /// (`"v4.12 (still mainline in 2025)"`, `"Ted's patch, posted 2017-06-05"`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub code: String,
+    /// What the thread claims of this code.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub claim: String,
+    /// How sure the reading behind the expected verdict is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+    /// Another kernel version for this variant (format 2); default: the
+    /// scenario's `[kernel] version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    /// Changes added on top of the version (registry ids, format 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apply: Vec<String>,
+    /// Changes of the version taken out (registry ids, format 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revert: Vec<String>,
+    /// Switch values (format 1); switches not named take their default.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub switches: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "MountOverride::is_empty")]
@@ -47,6 +67,17 @@ pub struct Variant {
     /// Expected outcomes (the acceptance criteria).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expect: Vec<Expectation>,
+}
+
+/// Confidence in an expected verdict (SCENARIOS.md's "conf." column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confidence {
+    Low,
+    MediumLow,
+    Medium,
+    MediumHigh,
+    High,
 }
 
 /// A user-visible toggle with named values.

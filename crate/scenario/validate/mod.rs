@@ -177,22 +177,118 @@ impl Checker {
     }
 }
 
+/// Format 2's `[kernel]` and each variant's `kernel`/`apply`/`revert`
+/// (format 1 has `[[switches]]` instead).
+fn check_kernel(c: &mut Checker, s: &Scenario) {
+    use crate::scenario::history::{resolve_changes, Change, HistoryError, KernelVersion};
+    let version = |c: &mut Checker, text: &str, path: Path| match KernelVersion::parse(text) {
+        Ok(v) => Some(v),
+        Err(m) => {
+            c.push(ErrorKind::BadValue, path, m);
+            None
+        }
+    };
+    if s.format == 1 {
+        if s.kernel.is_some() {
+            c.push(
+                ErrorKind::Version,
+                root().k("kernel"),
+                "`[kernel]` needs `format = 2`",
+            );
+        }
+        for (i, v) in s.variants.iter().enumerate() {
+            if v.kernel.is_some() || !v.apply.is_empty() || !v.revert.is_empty() {
+                c.push(
+                    ErrorKind::Version,
+                    root().k("variants").i(i),
+                    "`kernel`, `apply` and `revert` need `format = 2`",
+                );
+            }
+        }
+        return;
+    }
+    if !s.switches.is_empty() {
+        c.push(
+            ErrorKind::Version,
+            root().k("switches"),
+            "format 2 has no `[[switches]]`: a variant names a kernel version and the changes it applies or reverts",
+        );
+    }
+    let base = match &s.kernel {
+        Some(k) => version(c, &k.version, root().k("kernel").k("version")),
+        None => {
+            c.push(
+                ErrorKind::Schema,
+                root().k("kernel"),
+                "format 2 needs `[kernel] version = \"vX.Y\"`",
+            );
+            None
+        }
+    };
+    for (i, v) in s.variants.iter().enumerate() {
+        let p = root().k("variants").i(i);
+        if !v.switches.is_empty() {
+            c.push(
+                ErrorKind::Version,
+                p.k("switches"),
+                "format 2 variants use `apply`/`revert`, not `switches`",
+            );
+        }
+        let ver = match &v.kernel {
+            Some(k) => version(c, k, p.k("kernel")),
+            None => base,
+        };
+        let mut unknown = false;
+        for (key, ids) in [("apply", &v.apply), ("revert", &v.revert)] {
+            for (j, id) in ids.iter().enumerate() {
+                if Change::from_id(id).is_none() {
+                    unknown = true;
+                    c.push(
+                        ErrorKind::Undefined,
+                        p.k(key).i(j),
+                        HistoryError::UnknownChange { id: id.clone() }.to_string(),
+                    );
+                }
+            }
+        }
+        if let (Some(ver), false) = (ver, unknown) {
+            if let Err(e) = resolve_changes(ver, &v.apply, &v.revert) {
+                let at = match &e {
+                    HistoryError::AlreadyMerged { id, .. } | HistoryError::Requires { id, .. } => v
+                        .apply
+                        .iter()
+                        .position(|x| x == id)
+                        .map(|j| p.k("apply").i(j)),
+                    HistoryError::NotApplied { id, .. } => v
+                        .revert
+                        .iter()
+                        .position(|x| x == id)
+                        .map(|j| p.k("revert").i(j)),
+                    HistoryError::UnknownChange { .. } => None,
+                };
+                c.push(ErrorKind::BadValue, at.unwrap_or(p), e.to_string());
+            }
+        }
+    }
+}
+
 /// Checks `s`. Returns every problem found, in document order of the checks.
 pub(crate) fn validate(s: &Scenario) -> Vec<Problem> {
     let mut c = Checker {
         problems: Vec::new(),
     };
-    if s.format != SCENARIO_FORMAT {
+    if !(1..=SCENARIO_FORMAT).contains(&s.format) {
         c.push(
             ErrorKind::Version,
             root().k("format"),
             format!(
-                "scenario format {} is unknown; this build reads format {SCENARIO_FORMAT}",
+                "scenario format {} is unknown; this build reads formats 1 to {SCENARIO_FORMAT}",
                 s.format
             ),
         );
         return c.problems;
     }
+    check_kernel(&mut c, s);
     c.ident("meta.id", &s.meta.id, root().k("meta").k("id"));
     c.ident("meta.name", &s.meta.name, root().k("meta").k("name"));
     let files = check_image(&mut c, s);
