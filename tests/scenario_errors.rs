@@ -314,14 +314,22 @@ fn unknown_format_version() {
 
 /// BASE as format 2: a `[kernel]` version, variants as applied changes.
 fn base2() -> String {
-    BASE.replacen("format = 1", "format = 2\n\n[kernel]\nversion = \"v4.4\"", 1)
-        .replacen(
-            "[[switches]]\nname = \"knob\"\nvalues = [\"off\", \"on\"]\ndefault = \"off\"\n",
-            "",
-            1,
-        )
-        .replacen("switches = { knob = \"off\" }", "kernel = \"v4.4\"", 1)
-        .replacen("switches = { knob = \"on\" }", "apply = [\"ea3d7209ca01\"]", 1)
+    BASE.replacen(
+        "format = 1",
+        "format = 2\n\n[kernel]\nversion = \"v4.4\"",
+        1,
+    )
+    .replacen(
+        "[[switches]]\nname = \"knob\"\nvalues = [\"off\", \"on\"]\ndefault = \"off\"\n",
+        "",
+        1,
+    )
+    .replacen("switches = { knob = \"off\" }", "kernel = \"v4.4\"", 1)
+    .replacen(
+        "switches = { knob = \"on\" }",
+        "apply = [\"ea3d7209ca01\"]",
+        1,
+    )
 }
 
 fn err2(from: &str, to: &str) -> (ext4lab::scenario::ScenarioError, String) {

@@ -92,6 +92,7 @@ fn round_trip_full_text_scenario() {
         schedule: dense_schedule(3),
         step: None,
         base: None,
+        custom: None,
     };
     let frag = encode_link(&l);
     assert_eq!(decode_link(&frag).unwrap(), l);
@@ -401,6 +402,7 @@ fn print_fixtures() {
         schedule: "r1:0,1,1,2,0".into(),
         step: Some(0),
         base: None,
+        custom: None,
     };
     for (n, l) in [
         ("v1-s5-dfs", a),
@@ -446,4 +448,34 @@ fn base_image_round_trips_and_is_validated() {
         let e = decode_link(&pack(payload.as_bytes())).unwrap_err();
         assert!(matches!(e, LinkError::BadPayload(_)), "{n} {h}: {e:?}");
     }
+}
+
+/// A custom variant (kernel version, changes applied/reverted) rides in the
+/// link and reaches the run configuration; links without one decode as
+/// before.
+#[test]
+fn custom_kernel_round_trips_and_resolves() {
+    use ext4lab::scenario::history::KernelVersion;
+    use ext4lab::scenario::CustomKernel;
+    let mut l = sample("s5");
+    l.custom = Some(CustomKernel {
+        kernel: Some("v4.0".into()),
+        apply: vec!["ea3d7209ca01".into()],
+        revert: vec![],
+    });
+    let frag = encode_link(&l);
+    let back = decode_link(&frag).unwrap();
+    assert_eq!(back, l);
+    let (_, cfg) = back.open().unwrap();
+    assert_eq!(cfg.kernel, KernelVersion::parse("v4.0").unwrap());
+    assert!(cfg.applied(ext4lab::scenario::history::Change::FaultsVsHolePunch));
+    let plain = sample("s5");
+    assert_eq!(decode_link(&encode_link(&plain)).unwrap().custom, None);
+    l.custom = Some(CustomKernel {
+        kernel: Some("v4.0".into()),
+        apply: vec!["no-such-change".into()],
+        revert: vec![],
+    });
+    let e = decode_link(&encode_link(&l)).unwrap().open().unwrap_err();
+    assert!(e.to_string().contains("unknown change"), "{e}");
 }

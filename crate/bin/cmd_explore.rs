@@ -85,6 +85,16 @@ pub struct ExploreArgs {
     /// NAME=VALUE (repeatable)
     #[arg(long = "option")]
     pub options: Vec<String>,
+    /// Run the variant on this kernel release instead (e.g. v4.0): the
+    /// variant's own apply/revert lists are dropped, --apply/--revert apply.
+    #[arg(long)]
+    pub kernel: Option<String>,
+    /// A change to add (registry id, repeatable; see `ext4lab history`).
+    #[arg(long = "apply")]
+    pub apply: Vec<String>,
+    /// A change to take out (registry id, repeatable).
+    #[arg(long = "revert")]
+    pub revert: Vec<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -145,13 +155,19 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
         }
     };
     let started = std::time::Instant::now();
-    let (rc, rep) = match explore_sharded(&sc, &variant, &options, strategy, a.budget, shard) {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("ext4lab explore: {e}");
-            return 1;
-        }
+    let custom = ext4lab::scenario::CustomKernel {
+        kernel: a.kernel.clone(),
+        apply: a.apply.clone(),
+        revert: a.revert.clone(),
     };
+    let (rc, rep) =
+        match explore_sharded(&sc, &variant, &options, &custom, strategy, a.budget, shard) {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("ext4lab explore: {e}");
+                return 1;
+            }
+        };
     let seconds = started.elapsed().as_secs_f64();
     let outcomes: Vec<serde_json::Value> = rep
         .outcomes
@@ -166,6 +182,7 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
                 schedule: r.fewest_token.clone(),
                 step: None,
                 base: None,
+                custom: (!custom.is_empty()).then(|| custom.clone()),
             });
             serde_json::json!({
                 "kind": kind_name(&r.key.kind),
@@ -188,6 +205,9 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
                 "scenario": sc.meta.name,
                 "variant": rc.variant,
                 "options": rc.options,
+                "kernel": rc.kernel,
+                "changes": rc.changes,
+                "custom": rc.custom,
                 "strategy": strat_name,
                 "dpor": strat_name == "dfs" && !a.no_dpor,
                 "executions": rep.stats.executions,
@@ -250,11 +270,14 @@ fn explore_sharded(
     sc: &Rc<Scenario>,
     variant: &str,
     options: &BTreeMap<String, String>,
+    custom: &ext4lab::scenario::CustomKernel,
     strategy: Strategy,
     budget: Option<u64>,
     shard: (u32, u32),
 ) -> Result<(ext4lab::scenario::RunConfig, Report), String> {
-    let rc = sc.resolve(variant, options).map_err(|e| e.to_string())?;
+    let rc = sc
+        .resolve_custom(variant, options, Some(custom))
+        .map_err(|e| e.to_string())?;
     let img = Rc::new(build_image(sc).map_err(|e| e.to_string())?);
     let model = scenario_model(sc.clone(), rc.clone(), img);
     let mut cfg = explore_config(sc, &rc, Some(strategy));
@@ -284,7 +307,7 @@ pub fn cmd_replay(link: &str, json: bool, perfetto: Option<String>, show_timelin
         return 1;
     };
     let sc = Rc::new(sc);
-    let rc = match sc.resolve(&l.variant, &l.options) {
+    let rc = match sc.resolve_custom(&l.variant, &l.options, l.custom.as_ref()) {
         Ok(rc) => rc,
         Err(e) => {
             eprintln!("ext4lab replay: {e}");

@@ -8,6 +8,8 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod cmd_explore;
 #[cfg(not(target_arch = "wasm32"))]
+mod cmd_history;
+#[cfg(not(target_arch = "wasm32"))]
 mod cmd_recover;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -106,6 +108,12 @@ mod cli {
         },
         /// List the built-in race scenarios and their variants.
         Scenarios {
+            #[arg(long)]
+            json: bool,
+        },
+        /// The modelled kernel changes (commits, proposals, hypotheticals)
+        /// and which built-in variants run each.
+        History {
             #[arg(long)]
             json: bool,
         },
@@ -392,6 +400,7 @@ mod cli {
             Command::Stat { image, path, json } => stat(&image, &path, json)?,
             Command::Scenarios { json } => return Ok(crate::cmd_explore::cmd_scenarios(json)),
             Command::Explore(args) => return Ok(crate::cmd_explore::cmd_explore(args)),
+            Command::History { json } => return Ok(crate::cmd_history::cmd_history(json)),
             Command::Recover { image, json } => {
                 return Ok(crate::cmd_recover::cmd_recover(&image, json))
             }

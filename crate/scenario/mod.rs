@@ -29,7 +29,7 @@ pub use model::{
     MountOverride, Process, Range, Run, Scenario, StrategyKind, Task, TaskKind, SCENARIO_FORMAT,
 };
 pub use parse::{check_scenario, parse_scenario, scenario_to_text, MAX_SCENARIO_TEXT};
-pub use resolve::RunConfig;
+pub use resolve::{CustomKernel, RunConfig};
 pub use step::{BufRef, FlagChange, Step};
 pub use validate::{KNOWN_FEATURES, MAX_IO_LEN, PAGE_SIZE};
 pub use variant::{

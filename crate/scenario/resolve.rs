@@ -11,6 +11,29 @@ use super::history::{resolve_changes, Change, ChangeSet, KernelVersion};
 use super::model::{Memory, Mount, Scenario};
 use super::variant::Expectation;
 
+/// A variant's kernel changed ad hoc (the CLI's `--kernel/--apply/--revert`,
+/// the page's "custom variant"). With `kernel` set, the run is that release
+/// plus `apply` minus `revert` (the variant's own lists are dropped: they
+/// were relative to its version); without, `apply`/`revert` extend the
+/// variant's. The variant still supplies mount and memory overrides.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomKernel {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apply: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revert: Vec<String>,
+}
+
+impl CustomKernel {
+    /// Nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.kernel.is_none() && self.apply.is_empty() && self.revert.is_empty()
+    }
+}
+
 /// The configuration of one run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RunConfig {
@@ -26,6 +49,9 @@ pub struct RunConfig {
     /// The changes applied: every commit merged by `kernel`, plus the
     /// variant's `apply`, minus its `revert`.
     pub changes: ChangeSet,
+    /// The ad-hoc kernel change on top of the variant, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<CustomKernel>,
     /// Indexes into `Scenario::tasks` of the tasks present in this run,
     /// set-up tasks included, in declaration order.
     pub tasks: Vec<usize>,
@@ -52,6 +78,18 @@ impl Scenario {
         variant: &str,
         options: &BTreeMap<String, String>,
     ) -> Result<RunConfig, ScenarioError> {
+        self.resolve_custom(variant, options, None)
+    }
+
+    /// [`Scenario::resolve`] with the variant's kernel changed as `custom`
+    /// says (see [`CustomKernel`]).
+    pub fn resolve_custom(
+        &self,
+        variant: &str,
+        options: &BTreeMap<String, String>,
+        custom: Option<&CustomKernel>,
+    ) -> Result<RunConfig, ScenarioError> {
+        let custom = custom.filter(|c| !c.is_empty());
         let v = self
             .variants
             .iter()
@@ -103,7 +141,7 @@ impl Scenario {
                 switches.extend(val.switches.iter().map(|(k, x)| (k.clone(), x.clone())));
             }
         }
-        let (kernel, changes) = self.kernel_of(v)?;
+        let (kernel, changes) = self.kernel_of(v, custom)?;
         let tasks = self
             .tasks
             .iter()
@@ -119,6 +157,7 @@ impl Scenario {
             switches,
             kernel,
             changes,
+            custom: custom.cloned(),
             tasks,
         })
     }
@@ -129,25 +168,35 @@ impl Scenario {
     fn kernel_of(
         &self,
         v: &super::variant::Variant,
+        custom: Option<&CustomKernel>,
     ) -> Result<(KernelVersion, ChangeSet), ScenarioError> {
-        let (text, path) = match (&v.kernel, &self.kernel) {
-            (Some(k), _) => (k.as_str(), format!("variants.{}.kernel", v.name)),
-            (None, Some(k)) => (k.version.as_str(), "kernel.version".to_string()),
-            (None, None) => {
-                return Ok((
-                    KernelVersion::LATEST,
-                    ChangeSet::merged_by(KernelVersion::LATEST),
-                ))
-            }
+        let own = custom.and_then(|c| c.kernel.as_ref());
+        let (text, path) = match (own, &v.kernel, &self.kernel) {
+            (Some(k), _, _) => (k.as_str(), "kernel".to_string()),
+            (None, Some(k), _) => (k.as_str(), format!("variants.{}.kernel", v.name)),
+            (None, None, Some(k)) => (k.version.as_str(), "kernel.version".to_string()),
+            (None, None, None) => ("", String::new()),
         };
-        let version = KernelVersion::parse(text)
-            .map_err(|m| ScenarioError::new(ErrorKind::BadValue, path, m))?;
-        let changes = resolve_changes(version, &v.apply, &v.revert).map_err(|e| {
-            ScenarioError::new(
-                ErrorKind::BadValue,
-                format!("variants.{}.apply", v.name),
-                e.to_string(),
-            )
+        let version = if text.is_empty() {
+            KernelVersion::LATEST
+        } else {
+            KernelVersion::parse(text)
+                .map_err(|m| ScenarioError::new(ErrorKind::BadValue, path, m))?
+        };
+        let (mut apply, mut revert) = match own {
+            Some(_) => (Vec::new(), Vec::new()),
+            None => (v.apply.clone(), v.revert.clone()),
+        };
+        if let Some(c) = custom {
+            apply.extend(c.apply.iter().cloned());
+            revert.extend(c.revert.iter().cloned());
+        }
+        let changes = resolve_changes(version, &apply, &revert).map_err(|e| {
+            let path = match custom {
+                Some(_) => "apply".to_string(),
+                None => format!("variants.{}.apply", v.name),
+            };
+            ScenarioError::new(ErrorKind::BadValue, path, e.to_string())
         })?;
         Ok((version, changes))
     }

@@ -28,7 +28,7 @@ use super::builtins::{builtin, fnv1a64};
 use super::error::ScenarioError;
 use super::model::Scenario;
 use super::parse::parse_scenario;
-use super::resolve::RunConfig;
+use super::resolve::{CustomKernel, RunConfig};
 
 /// The version [`encode_link`] writes.
 pub const LINK_VERSION: u32 = 2;
@@ -81,6 +81,10 @@ pub struct Link {
     /// mkfs (the playground's image library), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<LinkBase>,
+    /// The variant's kernel changed ad hoc (a custom variant: version,
+    /// changes applied and reverted), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<CustomKernel>,
 }
 
 /// A stored image a link's runs start from: its library name and the
@@ -144,6 +148,7 @@ impl Link {
             schedule: String::new(),
             step: None,
             base: None,
+            custom: None,
         })
     }
 
@@ -161,7 +166,7 @@ impl Link {
     pub fn open(&self) -> Result<(Scenario, RunConfig), LinkError> {
         let scenario = parse_scenario(self.scenario_text()?).map_err(LinkError::BadScenario)?;
         let cfg = scenario
-            .resolve(&self.variant, &self.options)
+            .resolve_custom(&self.variant, &self.options, self.custom.as_ref())
             .map_err(LinkError::BadChoice)?;
         Ok((scenario, cfg))
     }

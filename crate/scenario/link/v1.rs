@@ -5,9 +5,12 @@
 //!   "v": "<variant>", "o": {"<option>": "<value>", ...},
 //!   "s": {"k": "random"} | {"k": "pct", "d": <depth>} | {"k": "dfs", "p": <bound>},
 //!   "r": <seed>, "x": "<replay token>", "at": <step>,
-//!   "i": {"n": "<stored image name>", "h": "<16 hex>"} }
+//!   "i": {"n": "<stored image name>", "h": "<16 hex>"},
+//!   "k": {"v": "<kernel version>", "a": ["<change id>", ...], "r": [...]} }
 //! ```
-//! `o`, `x`, `at` and `i` (the base image) are omitted when empty. Unknown keys are rejected, so a
+//! `o`, `x`, `at`, `i` (the base image) and `k` (a custom variant's kernel:
+//! version, changes applied, changes reverted; each part optional) are
+//! omitted when empty; links made before `k` existed still decode. Unknown keys are rejected, so a
 //! tampered payload is an error rather than silently ignored.
 
 use std::collections::BTreeMap;
@@ -15,6 +18,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Link, LinkBase, LinkError, LinkScenario, Strategy};
+use crate::scenario::resolve::CustomKernel;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +33,18 @@ pub(super) struct BuiltinRefV1 {
 pub(super) struct BaseRefV1 {
     pub n: String,
     pub h: String,
+}
+
+/// A custom variant's kernel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct KernelV1 {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub a: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub r: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +73,8 @@ pub(super) struct LinkV1 {
     pub at: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub i: Option<BaseRefV1>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<KernelV1>,
 }
 
 /// 16 lowercase hex digits (the content hashes links carry).
@@ -104,6 +122,14 @@ impl LinkV1 {
                 n: b.name.clone(),
                 h: b.hash.clone(),
             }),
+            k: l.custom
+                .as_ref()
+                .filter(|c| !c.is_empty())
+                .map(|c| KernelV1 {
+                    v: c.kernel.clone(),
+                    a: c.apply.clone(),
+                    r: c.revert.clone(),
+                }),
         }
     }
 
@@ -165,6 +191,11 @@ impl LinkV1 {
             schedule: self.x,
             step: self.at,
             base,
+            custom: self.k.map(|k| CustomKernel {
+                kernel: k.v,
+                apply: k.a,
+                revert: k.r,
+            }),
         })
     }
 }
