@@ -354,9 +354,40 @@ fn ext2fs_create_resize_inode<D: BlockDevice>(
     Ok(counted)
 }
 
-/// Format `dev` and return it opened.
+/// Where mkfs puts the first files: the resize inode's DIND block, the
+/// root and lost+found directory blocks, the journal and a block-mapped
+/// journal's IND/DIND blocks.
+struct Placement {
+    resize_dind: Option<u64>,
+    root_blk: u64,
+    lpf_blk: u64,
+    lpf_n: u64,
+    jblocks: u64,
+    jstart: u64,
+    /// A block-mapped journal's map blocks: (first, count).
+    jmeta: Option<(u64, u64)>,
+}
+
+/// Format `dev` and return it opened. The phases follow mke2fs: geometry
+/// (the superblock), group metadata placement (bitmaps, inode tables by
+/// flex group), the first files' placement (resize inode, root,
+/// lost+found, journal), the counts, then the writes.
 pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>> {
-    let size = dev.size();
+    let mut sb = mkfs_geometry(dev.size(), opts)?;
+    let (mut lay, mut gds) = place_group_metadata(&sb)?;
+    let pl = place_first_files(&sb, &mut lay, opts)?;
+    set_counts(&mut sb, &lay, &mut gds);
+    write_tables_and_bitmaps(&mut dev, &sb, &lay, &mut gds, &pl, opts)?;
+    write_first_inodes(&mut dev, &mut sb, &gds, &pl, opts)?;
+    write_super_and_descriptors(&mut dev, &sb, &gds)?;
+    dev.flush()?;
+    Ext4Fs::open(dev, OpenOptions::default())
+}
+
+/// The superblock of a `size`-byte device: block and inode sizes, groups,
+/// inodes per group, features, identity and times (mke2fs's
+/// `ext2fs_initialize`).
+fn mkfs_geometry(size: u64, opts: &MkfsOptions) -> Result<Ext4SuperBlock> {
     let bs = opts
         .block_size
         .unwrap_or(if size < 512 << 20 { 1024 } else { 4096 });
@@ -456,28 +487,34 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>>
     if sb.has_compat(COMPAT_RESIZE_INODE) {
         sb.s_reserved_gdt_blocks = calc_reserved_gdt_blocks(&sb);
     }
+    Ok(sb)
+}
 
-    // ---- placement -----------------------------------------------------
-    let itb = (ipg as u64 * isz as u64).div_ceil(bs as u64);
+/// Marks each group's superblock/descriptor overhead used, then places the
+/// block bitmaps, inode bitmaps and inode tables, packed per flex group as
+/// mke2fs's `ext2fs_allocate_tables` does.
+fn place_group_metadata(sb: &Ext4SuperBlock) -> Result<(Layout, Vec<Ext4GroupDesc>)> {
+    let bs = sb.block_size();
+    let groups = sb.groups_count();
+    let ipg = sb.s_inodes_per_group;
+    let itb = (ipg as u64 * sb.s_inode_size as u64).div_ceil(bs as u64);
     let mut lay = Layout {
         bs,
-        blocks,
+        blocks: sb.blocks_count(),
         groups,
         ipg,
         itb,
         used: vec![vec![0u8; bs as usize]; groups as usize],
     };
+    // Block 0 of a 1 KiB-block filesystem is before s_first_data_block: in no group.
     for g in 0..groups {
-        let first = group_first_block(&sb, g);
-        for i in 0..super::balloc::group_sb_overhead(&sb, g) as u64 {
-            lay.mark(&sb, first + i);
+        let first = group_first_block(sb, g);
+        for i in 0..super::balloc::group_sb_overhead(sb, g) as u64 {
+            lay.mark(sb, first + i);
         }
-        for bit in blocks_in_group(&sb, g)..bs * 8 {
+        for bit in blocks_in_group(sb, g)..bs * 8 {
             set_bit(&mut lay.used[g as usize], bit);
         }
-    }
-    if bs == 1024 {
-        // Block 0 is before s_first_data_block: not in any group.
     }
     let flex = if sb.has_incompat(INCOMPAT_FLEX_BG) {
         16u32
@@ -488,50 +525,53 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>>
     let mut fg = 0;
     while fg < groups {
         let members = fg..(fg + flex).min(groups);
-        let base = group_first_block(&sb, fg);
-        for g in members.clone() {
-            let from = if flex == 1 {
-                group_first_block(&sb, g)
+        let base = group_first_block(sb, fg);
+        let from = |g: u32| {
+            if flex == 1 {
+                group_first_block(sb, g)
             } else {
                 base
-            };
-            let b = lay.alloc(&sb, from, 1)?;
-            gds[g as usize].set_block_bitmap(&sb, b);
+            }
+        };
+        for g in members.clone() {
+            let b = lay.alloc(sb, from(g), 1)?;
+            gds[g as usize].set_block_bitmap(sb, b);
         }
         for g in members.clone() {
-            let from = if flex == 1 {
-                group_first_block(&sb, g)
-            } else {
-                base
-            };
-            let b = lay.alloc(&sb, from, 1)?;
-            gds[g as usize].set_inode_bitmap(&sb, b);
+            let b = lay.alloc(sb, from(g), 1)?;
+            gds[g as usize].set_inode_bitmap(sb, b);
         }
         for g in members {
-            let from = if flex == 1 {
-                group_first_block(&sb, g)
-            } else {
-                base
-            };
-            let b = lay.alloc(&sb, from, itb)?;
-            gds[g as usize].set_inode_table(&sb, b);
+            let b = lay.alloc(sb, from(g), itb)?;
+            gds[g as usize].set_inode_table(sb, b);
         }
         fg += flex;
     }
-    // Root and lost+found blocks, then the journal in the middle group.
+    Ok((lay, gds))
+}
+
+/// The resize inode's DIND block, root and lost+found blocks, then the
+/// journal in the middle group (and a block-mapped journal's map blocks).
+fn place_first_files(
+    sb: &Ext4SuperBlock,
+    lay: &mut Layout,
+    opts: &MkfsOptions,
+) -> Result<Placement> {
+    let bs = lay.bs;
+    let first_data = sb.s_first_data_block as u64;
     let resize_dind = if sb.s_reserved_gdt_blocks > 0 {
-        Some(lay.alloc(&sb, first_data as u64, 1)?)
+        Some(lay.alloc(sb, first_data, 1)?)
     } else {
         None
     };
-    let root_blk = lay.alloc(&sb, first_data as u64, 1)?;
+    let root_blk = lay.alloc(sb, first_data, 1)?;
     let lpf_n = (1..=12u64)
         .find(|&n| n * bs as u64 >= 16384 && n >= 2)
         .unwrap_or(12);
-    let lpf_blk = lay.alloc(&sb, root_blk, lpf_n)?;
+    let lpf_blk = lay.alloc(sb, root_blk, lpf_n)?;
     let jblocks = if sb.has_compat(COMPAT_HAS_JOURNAL) {
         opts.journal_blocks
-            .unwrap_or_else(|| default_journal_blocks(blocks)) as u64
+            .unwrap_or_else(|| default_journal_blocks(lay.blocks)) as u64
     } else {
         0
     };
@@ -541,15 +581,14 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>>
         )));
     }
     let jstart = if jblocks > 0 {
-        let mid = group_first_block(&sb, groups / 2);
-        match lay.find_run(&sb, mid, jblocks) {
-            Ok(s) => lay.alloc(&sb, s, jblocks)?,
-            Err(_) => lay.alloc(&sb, first_data as u64, jblocks)?,
+        let mid = group_first_block(sb, lay.groups / 2);
+        match lay.find_run(sb, mid, jblocks) {
+            Ok(s) => lay.alloc(sb, s, jblocks)?,
+            Err(_) => lay.alloc(sb, first_data, jblocks)?,
         }
     } else {
         0
     };
-
     // A block-mapped journal (no extent feature) also needs IND/DIND blocks.
     let a = bs as u64 / 4;
     let jmeta = if jblocks > 0 && !sb.has_incompat(INCOMPAT_EXTENTS) {
@@ -566,7 +605,7 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>>
             2 + (jblocks - 12 - a).div_ceil(a)
         };
         let start = if n > 0 {
-            lay.alloc(&sb, jstart + jblocks, n)?
+            lay.alloc(sb, jstart + jblocks, n)?
         } else {
             0
         };
@@ -574,41 +613,62 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>>
     } else {
         None
     };
+    Ok(Placement {
+        resize_dind,
+        root_blk,
+        lpf_blk,
+        lpf_n,
+        jblocks,
+        jstart,
+        jmeta,
+    })
+}
 
-    // ---- counts and descriptors ------------------------------------------
+/// Free block and inode counts per group and in the superblock (11
+/// reserved inodes and two directories in group 0).
+fn set_counts(sb: &mut Ext4SuperBlock, lay: &Layout, gds: &mut [Ext4GroupDesc]) {
+    let ipg = lay.ipg;
     let mut free_total = 0u64;
-    for g in 0..groups {
-        let n = blocks_in_group(&sb, g);
+    for g in 0..lay.groups {
+        let n = blocks_in_group(sb, g);
         let used = (0..n)
             .filter(|&i| test_bit(&lay.used[g as usize], i))
             .count() as u32;
         free_total += (n - used) as u64;
         let d = &mut gds[g as usize];
-        d.set_free_blocks_count(&sb, n - used);
+        d.set_free_blocks_count(sb, n - used);
         let used_inodes = if g == 0 { 11 } else { 0 };
-        d.set_free_inodes_count(&sb, ipg - used_inodes);
-        d.set_used_dirs_count(&sb, if g == 0 { 2 } else { 0 });
+        d.set_free_inodes_count(sb, ipg - used_inodes);
+        d.set_used_dirs_count(sb, if g == 0 { 2 } else { 0 });
         if sb.has_group_desc_csum() {
-            d.set_itable_unused(&sb, ipg - used_inodes);
+            d.set_itable_unused(sb, ipg - used_inodes);
             d.bg_flags = EXT4_BG_INODE_ZEROED;
         }
     }
     sb.set_free_blocks_count(free_total);
     sb.s_free_inodes_count = sb.s_inodes_count - 11;
+}
 
-    // ---- write -------------------------------------------------------------
-    let zero = vec![0u8; bs as usize];
-    let write = |dev: &mut D, blk: u64, data: &[u8]| -> Result<()> {
-        Ok(dev.write_at(blk * bs as u64, data)?)
-    };
+/// Zeroes the inode tables and the journal (unless the device already reads
+/// as zeros), then writes each group's block and inode bitmaps with their
+/// checksums in the descriptors.
+fn write_tables_and_bitmaps<D: BlockDevice>(
+    dev: &mut D,
+    sb: &Ext4SuperBlock,
+    lay: &Layout,
+    gds: &mut [Ext4GroupDesc],
+    pl: &Placement,
+    opts: &MkfsOptions,
+) -> Result<()> {
+    let bs = lay.bs;
     if !opts.assume_zeroed {
         // Zero the inode tables (ITABLE_ZEROED) and the journal.
         let chunk = vec![0u8; bs as usize * 64];
-        let mut runs: Vec<(u64, u64)> = gds.iter().map(|d| (d.inode_table(&sb), itb)).collect();
-        if jblocks > 0 {
-            runs.push((jstart, jblocks));
+        let mut runs: Vec<(u64, u64)> = gds.iter().map(|d| (d.inode_table(sb), lay.itb)).collect();
+        if pl.jblocks > 0 {
+            runs.push((pl.jstart, pl.jblocks));
         }
-        runs.push((0, 1 + first_data as u64));
+        runs.push((0, 1 + sb.s_first_data_block as u64));
         for (start, n) in runs {
             let mut b = start;
             while b < start + n {
@@ -618,7 +678,7 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>>
             }
         }
     }
-    for g in 0..groups {
+    for g in 0..lay.groups {
         let d = &mut gds[g as usize];
         let mut bb = lay.used[g as usize].clone();
         bb.truncate(bs as usize);
@@ -628,37 +688,80 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>>
                 set_bit(&mut ib, i);
             }
         }
-        for i in ipg..bs * 8 {
+        for i in lay.ipg..bs * 8 {
             set_bit(&mut ib, i);
         }
         if sb.has_metadata_csum() {
-            d.set_block_bitmap_csum(&sb, super::balloc::block_bitmap_csum(&sb, &bb));
-            d.set_inode_bitmap_csum(&sb, super::balloc::inode_bitmap_csum(&sb, &ib));
+            d.set_block_bitmap_csum(sb, super::balloc::block_bitmap_csum(sb, &bb));
+            d.set_inode_bitmap_csum(sb, super::balloc::inode_bitmap_csum(sb, &ib));
         }
-        write(&mut dev, d.block_bitmap(&sb), &bb)?;
-        write(&mut dev, d.inode_bitmap(&sb), &ib)?;
+        dev.write_at(d.block_bitmap(sb) * bs as u64, &bb)?;
+        dev.write_at(d.inode_bitmap(sb) * bs as u64, &ib)?;
     }
-    // Inodes.
+    Ok(())
+}
+
+/// Writes one inode into its table slot (read-modify-write of the block,
+/// checksum set).
+fn put_inode<D: BlockDevice>(
+    dev: &mut D,
+    sb: &Ext4SuperBlock,
+    gds: &[Ext4GroupDesc],
+    ino: u32,
+    inode: &Ext4Inode,
+) -> Result<()> {
+    let bs = sb.block_size() as u64;
+    let isz = sb.s_inode_size as u64;
+    let ipg = sb.s_inodes_per_group;
+    let g = (ino - 1) / ipg;
+    let idx = ((ino - 1) % ipg) as u64;
+    let off = idx * isz;
+    let blk = gds[g as usize].inode_table(sb) + off / bs;
+    let mut block = vec![0u8; bs as usize];
+    dev.read_at(blk * bs, &mut block)?;
+    let o = (off % bs) as usize;
+    let raw = &mut block[o..o + isz as usize];
+    raw.fill(0);
+    encode_inode_into(inode, raw);
+    ext4_inode_csum_set(sb, ino, raw);
+    Ok(dev.write_at(blk * bs, &block)?)
+}
+
+/// Maps the contiguous run `start..start + n` into `i`: an extent tree,
+/// or direct block pointers without the extent feature.
+fn set_run_map(sb: &Ext4SuperBlock, i: &mut Ext4Inode, start: u64, n: u64) -> Result<()> {
+    if sb.has_incompat(INCOMPAT_EXTENTS) {
+        i.i_flags |= EXT4_EXTENTS_FL;
+        extents_for_run(&mut i.i_block, start, n)
+    } else {
+        if n > 12 {
+            return Err(Ext4Error::Invalid(
+                "block map run longer than 12 blocks without extents".into(),
+            ));
+        }
+        for k in 0..n as usize {
+            i.i_block[4 * k..4 * k + 4].copy_from_slice(&((start + k as u64) as u32).to_le_bytes());
+        }
+        Ok(())
+    }
+}
+
+/// The bad-blocks inode, the resize inode, root and lost+found (inodes and
+/// directory blocks) and the journal inode with its jbd2 superblock; sets
+/// the superblock's journal fields.
+fn write_first_inodes<D: BlockDevice>(
+    dev: &mut D,
+    sb: &mut Ext4SuperBlock,
+    gds: &[Ext4GroupDesc],
+    pl: &Placement,
+    opts: &MkfsOptions,
+) -> Result<()> {
+    let bs = sb.block_size();
     let t = Timespec {
         sec: opts.time as i64,
         nsec: 0,
     };
-    let put_inode = |dev: &mut D, sb: &Ext4SuperBlock, ino: u32, inode: &Ext4Inode| -> Result<()> {
-        let g = (ino - 1) / ipg;
-        let idx = ((ino - 1) % ipg) as u64;
-        let table = gds[g as usize].inode_table(sb);
-        let off = idx * isz as u64;
-        let blk = table + off / bs as u64;
-        let mut block = vec![0u8; bs as usize];
-        dev.read_at(blk * bs as u64, &mut block)?;
-        let o = (off % bs as u64) as usize;
-        let raw = &mut block[o..o + isz as usize];
-        raw.fill(0);
-        encode_inode_into(inode, raw);
-        ext4_inode_csum_set(sb, ino, raw);
-        Ok(dev.write_at(blk * bs as u64, &block)?)
-    };
-    let extra = if isz > 128 { 32 } else { 0 };
+    let extra = if sb.s_inode_size > 128 { 32 } else { 0 };
     let base_inode = |mode: u16, links: u16| {
         let mut i = Ext4Inode::zeroed();
         i.i_mode = mode;
@@ -673,93 +776,37 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>>
     let per512 = bs as u64 / 512;
     let mut bad = Ext4Inode::zeroed();
     bad.set_times(t);
-    put_inode(&mut dev, &sb, 1, &bad)?;
-    if let Some(dind) = resize_dind {
+    put_inode(dev, sb, gds, 1, &bad)?;
+    if let Some(dind) = pl.resize_dind {
         let mut r = base_inode(S_IFREG | 0o600, 1);
-        let n = ext2fs_create_resize_inode(&mut dev, &sb, dind, &mut r)?;
+        let n = ext2fs_create_resize_inode(dev, sb, dind, &mut r)?;
         r.set_blocks_512(n * per512);
-        put_inode(&mut dev, &sb, super::inode::EXT4_RESIZE_INO, &r)?;
+        put_inode(dev, sb, gds, super::inode::EXT4_RESIZE_INO, &r)?;
     }
-    let set_map = |i: &mut Ext4Inode, start: u64, n: u64| -> Result<()> {
-        if sb.has_incompat(INCOMPAT_EXTENTS) {
-            i.i_flags |= EXT4_EXTENTS_FL;
-            extents_for_run(&mut i.i_block, start, n)
-        } else {
-            if n > 12 {
-                return Err(Ext4Error::Invalid(
-                    "block map run longer than 12 blocks without extents".into(),
-                ));
-            }
-            for k in 0..n as usize {
-                i.i_block[4 * k..4 * k + 4]
-                    .copy_from_slice(&((start + k as u64) as u32).to_le_bytes());
-            }
-            Ok(())
-        }
-    };
     let mut root = base_inode(S_IFDIR | 0o755, 3);
-    set_map(&mut root, root_blk, 1)?;
+    set_run_map(sb, &mut root, pl.root_blk, 1)?;
     root.set_size(bs as u64);
     root.set_blocks_512(per512);
-    put_inode(&mut dev, &sb, EXT4_ROOT_INO, &root)?;
+    put_inode(dev, sb, gds, EXT4_ROOT_INO, &root)?;
     let mut lpf = base_inode(S_IFDIR | 0o700, 2);
-    set_map(&mut lpf, lpf_blk, lpf_n)?;
-    lpf.set_size(lpf_n * bs as u64);
-    lpf.set_blocks_512(lpf_n * per512);
-    put_inode(&mut dev, &sb, 11, &lpf)?;
-    let seed_of = |ino: u32| sb.has_metadata_csum().then(|| inode_csum_seed(&sb, ino, 0));
-    let mut rb = init_dot_dotdot(bs as usize, EXT4_ROOT_INO, EXT4_ROOT_INO, None);
-    let end = if sb.has_metadata_csum() {
-        bs as usize - 12
-    } else {
-        bs as usize
-    };
-    // Re-lay `..` to end before the tail, then add lost+found.
-    rb = {
-        let mut b = init_dot_dotdot(
-            bs as usize,
-            EXT4_ROOT_INO,
-            EXT4_ROOT_INO,
-            seed_of(EXT4_ROOT_INO),
-        );
-        let ft = if sb.has_incompat(INCOMPAT_FILETYPE) {
-            super::dir::EXT4_FT_DIR
-        } else {
-            0
-        };
-        super::dir::add_entry(&mut b[..end], 2, root_blk, b"lost+found", 11, ft)?;
-        if let Some(s) = seed_of(EXT4_ROOT_INO) {
-            super::dir::dirblock_csum_set(s, &mut b);
-        }
-        drop(rb);
-        b
-    };
-    write(&mut dev, root_blk, &rb)?;
-    write(
-        &mut dev,
-        lpf_blk,
-        &init_dot_dotdot(bs as usize, 11, EXT4_ROOT_INO, seed_of(11)),
-    )?;
-    for k in 1..lpf_n {
-        write(
-            &mut dev,
-            lpf_blk + k,
-            &empty_dir_block(bs as usize, seed_of(11)),
-        )?;
-    }
-    if jblocks > 0 {
+    set_run_map(sb, &mut lpf, pl.lpf_blk, pl.lpf_n)?;
+    lpf.set_size(pl.lpf_n * bs as u64);
+    lpf.set_blocks_512(pl.lpf_n * per512);
+    put_inode(dev, sb, gds, 11, &lpf)?;
+    write_root_and_lost_found(dev, sb, pl)?;
+    if pl.jblocks > 0 {
         let mut j = base_inode(S_IFREG | 0o600, 1);
         let mut meta_n = 0;
-        match jmeta {
-            None => set_map(&mut j, jstart, jblocks)?,
+        match pl.jmeta {
+            None => set_run_map(sb, &mut j, pl.jstart, pl.jblocks)?,
             Some((mstart, n)) => {
                 meta_n = n;
-                write_block_map(&mut dev, &mut j, bs, jstart, jblocks, mstart)?;
+                write_block_map(dev, &mut j, bs, pl.jstart, pl.jblocks, mstart)?;
             }
         }
-        j.set_size(jblocks * bs as u64);
-        j.set_blocks_512((jblocks + meta_n) * per512);
-        put_inode(&mut dev, &sb, EXT4_JOURNAL_INO, &j)?;
+        j.set_size(pl.jblocks * bs as u64);
+        j.set_blocks_512((pl.jblocks + meta_n) * per512);
+        put_inode(dev, sb, gds, EXT4_JOURNAL_INO, &j)?;
         sb.s_journal_inum = EXT4_JOURNAL_INO;
         sb.s_jnl_backup_type = 1; // EXT3_JNL_BACKUP_BLOCKS
         for k in 0..15 {
@@ -769,43 +816,82 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, opts: &MkfsOptions) -> Result<Ext4Fs<D>>
         sb.s_jnl_blocks[16] = j.i_size_lo;
         let jsb = jbd2_superblock(
             bs,
-            jblocks as u32,
+            pl.jblocks as u32,
             &sb.s_uuid,
             sb.has_metadata_csum(),
             sb.is_64bit(),
         );
-        write(&mut dev, jstart, &jsb)?;
+        dev.write_at(pl.jstart * bs as u64, &jsb)?;
     }
-    // Superblock and descriptor table, primary and backups.
+    Ok(())
+}
+
+/// The root directory's block (`.`, `..`, `lost+found`, laid out to end
+/// before the checksum tail) and lost+found's blocks.
+fn write_root_and_lost_found<D: BlockDevice>(
+    dev: &mut D,
+    sb: &Ext4SuperBlock,
+    pl: &Placement,
+) -> Result<()> {
+    let bs = sb.block_size() as usize;
+    let seed_of = |ino: u32| sb.has_metadata_csum().then(|| inode_csum_seed(sb, ino, 0));
+    let end = if sb.has_metadata_csum() { bs - 12 } else { bs };
+    let mut rb = init_dot_dotdot(bs, EXT4_ROOT_INO, EXT4_ROOT_INO, seed_of(EXT4_ROOT_INO));
+    let ft = if sb.has_incompat(INCOMPAT_FILETYPE) {
+        super::dir::EXT4_FT_DIR
+    } else {
+        0
+    };
+    super::dir::add_entry(&mut rb[..end], 2, pl.root_blk, b"lost+found", 11, ft)?;
+    if let Some(s) = seed_of(EXT4_ROOT_INO) {
+        super::dir::dirblock_csum_set(s, &mut rb);
+    }
+    let at = |blk: u64| blk * bs as u64;
+    dev.write_at(at(pl.root_blk), &rb)?;
+    dev.write_at(
+        at(pl.lpf_blk),
+        &init_dot_dotdot(bs, 11, EXT4_ROOT_INO, seed_of(11)),
+    )?;
+    for k in 1..pl.lpf_n {
+        dev.write_at(at(pl.lpf_blk + k), &empty_dir_block(bs, seed_of(11)))?;
+    }
+    Ok(())
+}
+
+/// The superblock and the group descriptor table, primary and every
+/// backup group (`ext4_bg_has_super`).
+fn write_super_and_descriptors<D: BlockDevice>(
+    dev: &mut D,
+    sb: &Ext4SuperBlock,
+    gds: &[Ext4GroupDesc],
+) -> Result<()> {
+    let bs = sb.block_size() as u64;
     let ds = sb.desc_size();
-    let mut gdt = vec![0u8; (gdt_blocks(&sb) * bs as u64) as usize];
+    let mut gdt = vec![0u8; (gdt_blocks(sb) * bs) as usize];
     for (g, d) in gds.iter().enumerate() {
-        gdt[g * ds..(g + 1) * ds].copy_from_slice(&d.to_bytes(&sb, g as u32));
+        gdt[g * ds..(g + 1) * ds].copy_from_slice(&d.to_bytes(sb, g as u32));
     }
-    let _ = &zero;
-    for g in 0..groups {
-        if !ext4_bg_has_super(&sb, g) {
+    for g in 0..sb.groups_count() {
+        if !ext4_bg_has_super(sb, g) {
             continue;
         }
         let mut copy = sb.clone();
         copy.s_block_group_nr = g as u16;
         let raw = copy.to_bytes();
-        let first = group_first_block(&sb, g);
+        let first = group_first_block(sb, g);
         if g == 0 {
             dev.write_at(SUPERBLOCK_OFFSET, &raw)?;
         } else {
             let mut blk = vec![0u8; bs as usize];
             blk[..1024].copy_from_slice(&raw);
-            write(&mut dev, first, &blk)?;
+            dev.write_at(first * bs, &blk)?;
         }
         let gdt_start = if g == 0 {
-            first_data as u64 + 1
+            sb.s_first_data_block as u64 + 1
         } else {
             first + 1
         };
-        dev.write_at(gdt_start * bs as u64, &gdt)?;
+        dev.write_at(gdt_start * bs, &gdt)?;
     }
-    dev.flush()?;
-    let _ = (lay.bs, lay.groups, lay.ipg, lay.itb);
-    Ext4Fs::open(dev, OpenOptions::default())
+    Ok(())
 }
