@@ -12,6 +12,7 @@
 mod builtins;
 mod content;
 mod error;
+mod format1;
 pub mod history;
 pub mod link;
 mod model;

@@ -44,7 +44,8 @@ pub struct RunConfig {
     pub memory: Memory,
     /// Every declared switch with its value (format 1).
     pub switches: BTreeMap<String, String>,
-    /// The kernel release the run models (format 1: [`KernelVersion::LATEST`]).
+    /// The kernel release the run models (format 1: from the switches it
+    /// declares, see crate/scenario/format1.rs).
     pub kernel: KernelVersion,
     /// The changes applied: every commit merged by `kernel`, plus the
     /// variant's `apply`, minus its `revert`.
@@ -141,7 +142,7 @@ impl Scenario {
                 switches.extend(val.switches.iter().map(|(k, x)| (k.clone(), x.clone())));
             }
         }
-        let (kernel, changes) = self.kernel_of(v, custom)?;
+        let (kernel, changes) = self.kernel_of(v, custom, &switches)?;
         let tasks = self
             .tasks
             .iter()
@@ -164,11 +165,12 @@ impl Scenario {
 
     /// The kernel version and applied changes of variant `v`: its own
     /// `kernel` or the scenario's, with its `apply`/`revert`. Format 1
-    /// scenarios (no `[kernel]`) run [`KernelVersion::LATEST`].
+    /// scenarios (no `[kernel]`) run what their switch values stood for.
     fn kernel_of(
         &self,
         v: &super::variant::Variant,
         custom: Option<&CustomKernel>,
+        switches: &BTreeMap<String, String>,
     ) -> Result<(KernelVersion, ChangeSet), ScenarioError> {
         let own = custom.and_then(|c| c.kernel.as_ref());
         let (text, path) = match (own, &v.kernel, &self.kernel) {
@@ -177,14 +179,18 @@ impl Scenario {
             (None, None, Some(k)) => (k.version.as_str(), "kernel.version".to_string()),
             (None, None, None) => ("", String::new()),
         };
+        // Format 1: the switches' values stand for a version and changes.
+        let format1 = self.kernel.is_none() && v.kernel.is_none();
         let version = if text.is_empty() {
-            KernelVersion::LATEST
+            let declared: Vec<&str> = self.switches.iter().map(|s| s.name.as_str()).collect();
+            super::format1::format1_version(&declared)
         } else {
             KernelVersion::parse(text)
                 .map_err(|m| ScenarioError::new(ErrorKind::BadValue, path, m))?
         };
         let (mut apply, mut revert) = match own {
             Some(_) => (Vec::new(), Vec::new()),
+            None if format1 => super::format1::format1_changes(switches),
             None => (v.apply.clone(), v.revert.clone()),
         };
         if let Some(c) = custom {
