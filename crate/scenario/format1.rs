@@ -95,7 +95,9 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect()
         };
-        let cases: &[(&[(&str, &str)], &str, Change, bool)] = &[
+        /// (switch values, the version they mean, a change, whether applied)
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, Change, bool);
+        let cases: &[Case] = &[
             (
                 &[("inline_convert", "pagecache-lock-page-first")],
                 "v4.12",
