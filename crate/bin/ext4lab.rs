@@ -240,7 +240,7 @@ mod cli {
             extents: Vec::new(),
             tree_blocks: Vec::new(),
             inline_size: None,
-            xattr_block: inode.file_acl(),
+            xattr_block: inode.file_acl_sb(&fs.sb),
         };
         let fast_symlink = inode.is_symlink()
             && !inode.has_flag(EXT4_EXTENTS_FL | EXT4_INLINE_DATA_FL)

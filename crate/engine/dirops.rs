@@ -188,7 +188,33 @@ impl<D: BlockDevice> Ext4Fs<D> {
         Ok(self
             .dir_entries(dir)?
             .into_iter()
-            .find(|e| e.entry.name == name))
+            .find(|e| self.name_matches(&inode, &e.entry.name, name)))
+    }
+
+    /// `ext4_match`: names are equal, or equal casefolded in a casefolded
+    /// directory (`ext4_ci_compare`; invalid UTF-8 compares as bytes).
+    pub(crate) fn name_matches(&self, dir: &Ext4Inode, entry: &[u8], name: &[u8]) -> bool {
+        if entry == name {
+            return true;
+        }
+        if !dir.has_flag(super::inode::EXT4_CASEFOLD_FL)
+            || !self.sb.has_incompat(super::superblock::INCOMPAT_CASEFOLD)
+        {
+            return false;
+        }
+        match (
+            super::casefold::casefold(entry),
+            super::casefold::casefold(name),
+        ) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    /// Refuse changing the entries of a directory the engine cannot
+    /// write correctly (encrypted: names are ciphertext; `Unsupported`).
+    pub(crate) fn check_dir_writable(&mut self, dir: u32) -> Result<()> {
+        self.check_inode_write(dir)
     }
 
     /// Rewrite a block directory's index blocks as plain leaves and clear
@@ -224,6 +250,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         if name.is_empty() || name.len() > dir::EXT4_NAME_LEN {
             return Err(Ext4Error::NameTooLong);
         }
+        self.check_dir_writable(dir)?;
         let ft = if self.sb.has_incompat(super::superblock::INCOMPAT_FILETYPE) {
             file_type
         } else {
@@ -292,6 +319,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
 
     /// `ext4_delete_entry`: remove `name` from `dir`; returns the entry.
     pub(crate) fn remove_dir_entry(&mut self, dir: u32, name: &[u8]) -> Result<DirEntry> {
+        self.check_dir_writable(dir)?;
         let Some(found) = self.find_entry(dir, name)? else {
             return Err(Ext4Error::NotFound(
                 String::from_utf8_lossy(name).into_owned(),
@@ -343,6 +371,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         ino: u32,
         file_type: u8,
     ) -> Result<()> {
+        self.check_dir_writable(dir)?;
         let raw = self.read_inode_raw(dir)?;
         let mut inode = Ext4Inode::decode(&raw);
         if inode.has_flag(EXT4_INLINE_DATA_FL) && name == b".." {

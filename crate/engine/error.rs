@@ -22,6 +22,11 @@ pub enum Ext4Error {
     /// Mounted read-only (unknown RO_COMPAT features, or asked for).
     #[error("filesystem is read-only")]
     ReadOnly,
+    /// The engine reads this feature but cannot make this change correctly
+    /// (writing on bigalloc, quota, ea_inode, ...; data of a verity or
+    /// encrypted inode): refused, the image is left as it was.
+    #[error("not supported on this filesystem: {feature} (read-only)")]
+    Unsupported { feature: &'static str },
     /// The journal holds transactions not yet replayed (INCOMPAT_RECOVER):
     /// the filesystem is read-only until recovery runs.
     #[error("the journal needs recovery; filesystem is read-only until it is replayed")]

@@ -77,6 +77,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         let ro = OpenOptions {
             read_only: true,
             fsck: false,
+            ..Default::default()
         };
         let mut fs = Ext4Fs::open(dev, ro.clone())?;
         let data_mode = opts.data_mode(&fs.sb);
@@ -92,6 +93,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             let o = OpenOptions {
                 read_only: opts.read_only,
                 fsck: false,
+                ..Default::default()
             };
             return Ok((Ext4Fs::open(dev, o)?, report));
         }
@@ -118,7 +120,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             Some(ReadOnlyReason::Requested)
         } else {
             let unknown = fs.sb.s_feature_ro_compat & !super::superblock::RO_COMPAT_SUPPORTED;
-            (unknown != 0).then_some(ReadOnlyReason::RoCompatFeatures(unknown))
+            super::fs::write_refusal(&fs.sb, unknown != 0)
         };
         if fs.read_only.is_none() {
             fs.s_journal = Some(Box::new(Ext4Journal::new(

@@ -113,7 +113,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
     ///
     /// Preconditions: `i_rwsem` held; takes `i_data_sem` (write) per mapping.
     pub fn write(&mut self, ino: u32, off: u64, data: &[u8]) -> Result<usize> {
-        self.check_writable()?;
+        self.check_inode_write(ino)?;
         let inode = self.ext4_iget(ino)?;
         if inode.is_dir() {
             return Err(Ext4Error::IsDir(format!("inode {ino}")));
@@ -223,7 +223,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
     ///
     /// Preconditions: `i_rwsem` and `invalidate_lock` held for write.
     pub fn truncate(&mut self, ino: u32, size: u64) -> Result<()> {
-        self.check_writable()?;
+        self.check_inode_write(ino)?;
         let mut inode = self.ext4_iget(ino)?;
         if inode.is_dir() {
             return Err(Ext4Error::IsDir(format!("inode {ino}")));
@@ -263,7 +263,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
     /// `ext4_fallocate` (mode 0 or KEEP_SIZE): allocate unwritten extents
     /// over holes in `off..off+len`.
     pub fn fallocate(&mut self, ino: u32, off: u64, len: u64, keep_size: bool) -> Result<()> {
-        self.check_writable()?;
+        self.check_inode_write(ino)?;
         if len == 0 {
             return Err(Ext4Error::Invalid("fallocate of zero length".into()));
         }
@@ -305,7 +305,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
     /// `ext4_punch_hole`: zero partial blocks at the edges and free the
     /// whole blocks of `off..off+len`; the size is unchanged.
     pub fn punch_hole(&mut self, ino: u32, off: u64, len: u64) -> Result<()> {
-        self.check_writable()?;
+        self.check_inode_write(ino)?;
         let inode0 = self.ext4_iget(ino)?;
         if inode0.has_flag(EXT4_INLINE_DATA_FL) {
             self.ext4_convert_inline_data(ino)?;

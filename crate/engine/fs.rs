@@ -5,7 +5,7 @@
 
 use super::cache::{BufferCache, CacheStats};
 use super::error::{CorruptKind, Ext4Error, Result};
-use super::group_desc::Ext4GroupDesc;
+use super::group_desc::{Ext4GroupDesc, EXT4_BG_BLOCK_UNINIT, EXT4_BG_INODE_UNINIT};
 use super::inode::{
     ext4_inode_csum_set, ext4_inode_csum_verify, Ext4Inode, Timespec, EXT4_GOOD_OLD_INODE_SIZE,
 };
@@ -19,9 +19,15 @@ pub struct OpenOptions {
     /// Refuse every modification.
     pub read_only: bool,
     /// fsck mode: a bad superblock or group descriptor checksum is recorded
-    /// (see `Ext4Fs::checksum_errors`) instead of refusing to open, and the
-    /// filesystem is read-only.
+    /// (see `Ext4Fs::checksum_errors`) instead of refusing to open, group
+    /// descriptors naming blocks outside the filesystem are kept for the
+    /// checker to judge, and the filesystem is read-only.
     pub fsck: bool,
+    /// Use the backup superblock at (block, block size) and the descriptor
+    /// table after it, like `e2fsck -b` (read-only). As libext2fs does for
+    /// a backup, the groups' UNINIT flags and `bg_itable_unused` are
+    /// cleared in memory (backups are not kept current).
+    pub backup: Option<(u64, u32)>,
 }
 
 /// Why the filesystem is read-only, if it is.
@@ -30,6 +36,9 @@ pub enum ReadOnlyReason {
     Requested,
     /// Unknown RO_COMPAT features.
     RoCompatFeatures(u32),
+    /// A feature the engine reads but cannot write
+    /// (`Ext4SuperBlock::unsupported_for_write`).
+    Unsupported(&'static str),
     /// INCOMPAT_RECOVER: the journal must be replayed first.
     NeedsRecovery,
 }
@@ -54,6 +63,8 @@ pub struct Ext4Fs<D: BlockDevice> {
     pub(crate) sb_csum_bad: bool,
     pub(crate) gd_csum_bad: Vec<u32>,
     pub(crate) fsck_mode: bool,
+    /// The block of the superblock in use when it is a backup.
+    pub(crate) backup_sb: Option<u64>,
     /// `s_system_blks`: sorted (start, len) runs of filesystem metadata
     /// (superblocks, descriptor tables, bitmaps, inode tables).
     pub(crate) system_zones: Vec<(u64, u64)>,
@@ -70,20 +81,33 @@ impl<D: BlockDevice> Ext4Fs<D> {
     /// filesystem read-only (writes fail with `ReadOnly`).
     pub fn open(mut dev: D, opts: OpenOptions) -> Result<Self> {
         let mut raw = [0u8; 1024];
-        if dev.size() < SUPERBLOCK_OFFSET + 1024 {
+        let at = match opts.backup {
+            Some((blk, bs)) => blk.saturating_mul(u64::from(bs)),
+            None => SUPERBLOCK_OFFSET,
+        };
+        if dev.size() < at.saturating_add(1024) {
             return Err(CorruptKind::Truncated {
-                block: 1,
+                block: at / 1024,
                 blocks: dev.size() / 1024,
             }
             .into());
         }
-        dev.read_at(SUPERBLOCK_OFFSET, &mut raw)?;
+        dev.read_at(at, &mut raw)?;
         let (sb, sb_csum_bad) = match Ext4SuperBlock::parse(&raw) {
             Err(Ext4Error::Corrupt(CorruptKind::SuperblockChecksum)) if opts.fsck => {
                 (Ext4SuperBlock::parse_unchecked_csum(&raw)?, true)
             }
             r => (r?, false),
         };
+        if let Some((_, bs)) = opts.backup {
+            if sb.block_size() != bs {
+                return Err(CorruptKind::SuperblockField {
+                    field: "s_log_block_size",
+                    value: u64::from(sb.s_log_block_size),
+                }
+                .into());
+            }
+        }
         let ro_compat_unknown = sb.check_features()?;
         let bs = sb.block_size() as u64;
         let dev_blocks = dev.size() / bs;
@@ -94,16 +118,12 @@ impl<D: BlockDevice> Ext4Fs<D> {
             }
             .into());
         }
-        let read_only = if opts.read_only || opts.fsck {
+        let read_only = if opts.read_only || opts.fsck || opts.backup.is_some() {
             Some(ReadOnlyReason::Requested)
         } else if sb.has_incompat(INCOMPAT_RECOVER) {
             Some(ReadOnlyReason::NeedsRecovery)
-        } else if ro_compat_unknown {
-            Some(ReadOnlyReason::RoCompatFeatures(
-                sb.s_feature_ro_compat & !super::superblock::RO_COMPAT_SUPPORTED,
-            ))
         } else {
-            None
+            write_refusal(&sb, ro_compat_unknown)
         };
         let next_generation = super::csum::ext4_chksum(0x5eed, &sb.s_uuid) ^ sb.s_wtime;
         let mut fs = Ext4Fs {
@@ -123,6 +143,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             sb_csum_bad,
             gd_csum_bad: Vec::new(),
             fsck_mode: opts.fsck,
+            backup_sb: opts.backup.map(|(b, _)| b),
             system_zones: Vec::new(),
             s_journal: None,
         };
@@ -135,7 +156,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         let ds = self.sb.desc_size();
         let bs = self.block_size() as usize;
         let per_block = bs / ds;
-        let first = self.sb.s_first_data_block as u64 + 1;
+        let first = self.backup_sb.unwrap_or(self.sb.s_first_data_block as u64) + 1;
         let mut groups = Vec::with_capacity(ngroups as usize);
         let mut blk = Vec::new();
         for g in 0..ngroups {
@@ -150,20 +171,25 @@ impl<D: BlockDevice> Ext4Fs<D> {
                 }
                 self.gd_csum_bad.push(g);
             }
-            let d = Ext4GroupDesc::decode(raw);
+            let mut d = Ext4GroupDesc::decode(raw);
             let blocks = self.sb.blocks_count();
             for (what, b) in [
                 ("bg_block_bitmap", d.block_bitmap(&self.sb)),
                 ("bg_inode_bitmap", d.inode_bitmap(&self.sb)),
                 ("bg_inode_table", d.inode_table(&self.sb)),
             ] {
-                if b == 0 || b >= blocks {
+                if (b == 0 || b >= blocks) && !self.fsck_mode {
                     return Err(CorruptKind::SuperblockField {
                         field: what,
                         value: b,
                     }
                     .into());
                 }
+            }
+            if self.backup_sb.is_some() && self.sb.has_group_desc_csum() {
+                d.bg_flags &= !(EXT4_BG_BLOCK_UNINIT | EXT4_BG_INODE_UNINIT);
+                d.set_itable_unused(&self.sb, 0);
+                self.gd_csum_bad.retain(|&x| x != g);
             }
             groups.push(d);
         }
@@ -269,11 +295,24 @@ impl<D: BlockDevice> Ext4Fs<D> {
         self.cache.stats
     }
 
+    /// `check_writable`, then refuse changing the data or entries of a
+    /// verity or encrypted inode ([`check_inode_writable`]).
+    pub(crate) fn check_inode_write(&mut self, ino: u32) -> Result<()> {
+        self.check_writable()?;
+        if self.sb.has_ro_compat(super::superblock::RO_COMPAT_VERITY)
+            || self.sb.has_incompat(super::superblock::INCOMPAT_ENCRYPT)
+        {
+            check_inode_writable(&self.ext4_iget(ino)?)?;
+        }
+        Ok(())
+    }
+
     /// Fail with a typed error when writes are not allowed.
     pub(crate) fn check_writable(&self) -> Result<()> {
         match self.read_only {
             None => Ok(()),
             Some(ReadOnlyReason::NeedsRecovery) => Err(Ext4Error::NeedsRecovery),
+            Some(ReadOnlyReason::Unsupported(feature)) => Err(Ext4Error::Unsupported { feature }),
             Some(_) => Err(Ext4Error::ReadOnly),
         }
     }
@@ -613,6 +652,35 @@ impl<D: BlockDevice> Ext4Fs<D> {
             .wrapping_add(12345);
         self.next_generation
     }
+}
+
+/// Why a filesystem with superblock `sb` cannot be written, if it cannot:
+/// unknown RO_COMPAT bits, or a known feature the engine does not write.
+pub(crate) fn write_refusal(
+    sb: &Ext4SuperBlock,
+    ro_compat_unknown: bool,
+) -> Option<ReadOnlyReason> {
+    if ro_compat_unknown {
+        Some(ReadOnlyReason::RoCompatFeatures(
+            sb.s_feature_ro_compat & !super::superblock::RO_COMPAT_SUPPORTED,
+        ))
+    } else {
+        sb.unsupported_for_write().map(ReadOnlyReason::Unsupported)
+    }
+}
+
+/// Refuse changing the data or entries of a verity or encrypted inode:
+/// the engine treats their contents as opaque bytes (no Merkle tree, no
+/// keys), as the kernel refuses writes to verity files and entries in
+/// encrypted directories without the key.
+pub(crate) fn check_inode_writable(inode: &Ext4Inode) -> Result<()> {
+    if inode.has_flag(super::inode::EXT4_VERITY_FL) {
+        return Err(Ext4Error::Unsupported { feature: "verity" });
+    }
+    if inode.has_flag(super::inode::EXT4_ENCRYPT_FL) {
+        return Err(Ext4Error::Unsupported { feature: "encrypt" });
+    }
+    Ok(())
 }
 
 /// `i_extra_isize` of a raw inode (0 for 128-byte inodes).

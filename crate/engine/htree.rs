@@ -12,10 +12,10 @@ use super::dir::{
 use super::error::{CorruptKind, Ext4Error, Result};
 use super::fs::Ext4Fs;
 use super::hash::ext4fs_dirhash;
-use super::inode::{Ext4Inode, EXT4_INDEX_FL};
+use super::inode::{Ext4Inode, EXT4_CASEFOLD_FL, EXT4_INDEX_FL};
 use super::map::MapFlags;
 use super::ondisk::{le16, le32, put_le16, put_le32};
-use super::superblock::{EXT2_FLAGS_UNSIGNED_HASH, INCOMPAT_LARGEDIR};
+use super::superblock::{EXT2_FLAGS_UNSIGNED_HASH, INCOMPAT_CASEFOLD, INCOMPAT_LARGEDIR};
 use crate::device::BlockDevice;
 
 /// Offset of `dx_root_info` in block 0.
@@ -132,13 +132,21 @@ impl<D: BlockDevice> Ext4Fs<D> {
         }
     }
 
-    /// The hash of `name` in directory `dir` (version from the dx root).
-    pub fn dx_hash(&self, root_version: u8, name: &[u8]) -> u32 {
+    /// The hash of `name` in a directory (version from the dx root). In a
+    /// casefolded directory (`EXT4_CASEFOLD_FL`, casefold feature) the
+    /// name is hashed casefolded (`ext4fs_dirhash` + `utf8_casefold`), or
+    /// as bytes when it is not valid UTF-8 (`opaque_seq`).
+    pub fn dx_hash(&self, root_version: u8, casefold: bool, name: &[u8]) -> u32 {
         let mut v = root_version;
         if v <= 2 && self.sb.s_flags & EXT2_FLAGS_UNSIGNED_HASH != 0 {
             v += 3;
         }
-        ext4fs_dirhash(name, v, &self.sb.s_hash_seed).0
+        let folded = if casefold && self.sb.has_incompat(INCOMPAT_CASEFOLD) {
+            super::casefold::casefold(name)
+        } else {
+            None
+        };
+        ext4fs_dirhash(folded.as_deref().unwrap_or(name), v, &self.sb.s_hash_seed).0
     }
 
     fn dx_read(
@@ -198,7 +206,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             }
             .into());
         }
-        let hash = self.dx_hash(version, name);
+        let hash = self.dx_hash(version, inode.has_flag(EXT4_CASEFOLD_FL), name);
         root.find(hash);
         let mut frames = vec![root];
         for _ in 0..levels {
@@ -271,6 +279,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
     ) -> Result<()> {
         let (mut frames, hash) = self.dx_probe(dir, inode, name)?;
         let version = frames[0].data[DX_ROOT_INFO + 4];
+        let cf = inode.has_flag(EXT4_CASEFOLD_FL);
         let bs = self.block_size() as usize;
         let seed = self.dir_seed(dir, inode);
         let end = if seed.is_some() {
@@ -353,7 +362,14 @@ impl<D: BlockDevice> Ext4Fs<D> {
         let mut map: Vec<(u32, Vec<u8>, u32, u8)> = parse_entries(&leaf[..end], dir, leaf_pblk, 0)?
             .into_iter()
             .filter(|e| e.inode != 0)
-            .map(|e| (self.dx_hash(version, &e.name), e.name, e.inode, e.file_type))
+            .map(|e| {
+                (
+                    self.dx_hash(version, cf, &e.name),
+                    e.name,
+                    e.inode,
+                    e.file_type,
+                )
+            })
             .collect();
         map.sort_by_key(|e| e.0);
         let mut size = 0;
@@ -479,7 +495,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             };
             if let Some(e) = parse_entries(&data[..end], dir, pblk, 0)?
                 .into_iter()
-                .find(|e| e.inode != 0 && e.name == name)
+                .find(|e| e.inode != 0 && self.name_matches(&inode, &e.name, name))
             {
                 return Ok(Some(super::dirops::LocatedEntry {
                     entry: e,
@@ -553,7 +569,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
                     .into_iter()
                     .filter(|e| e.inode != 0)
                 {
-                    let hh = self.dx_hash(version, &e.name);
+                    let hh = self.dx_hash(version, inode.has_flag(EXT4_CASEFOLD_FL), &e.name);
                     if hh < (start & !1)
                         || (stop != u32::MAX && hh >= (stop & !1) && stop & 1 == 0 && hh > start)
                     {

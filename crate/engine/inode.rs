@@ -62,6 +62,8 @@ pub const EXT4_SYNC_FL: u32 = 0x8;
 pub const EXT4_IMMUTABLE_FL: u32 = 0x10;
 pub const EXT4_APPEND_FL: u32 = 0x20;
 pub const EXT4_NOATIME_FL: u32 = 0x80;
+pub const EXT4_ENCRYPT_FL: u32 = 0x800;
+pub const EXT4_IMAGIC_FL: u32 = 0x2000;
 pub const EXT4_INDEX_FL: u32 = 0x1000;
 pub const EXT4_JOURNAL_DATA_FL: u32 = 0x4000;
 pub const EXT4_DIRSYNC_FL: u32 = 0x10000;
@@ -72,6 +74,7 @@ pub const EXT4_VERITY_FL: u32 = 0x100000;
 pub const EXT4_EA_INODE_FL: u32 = 0x200000;
 pub const EXT4_INLINE_DATA_FL: u32 = 0x10000000;
 pub const EXT4_PROJINHERIT_FL: u32 = 0x20000000;
+pub const EXT4_CASEFOLD_FL: u32 = 0x40000000;
 /// Flags a user may set with setattr (`EXT4_FL_USER_MODIFIABLE`).
 pub const EXT4_FL_USER_MODIFIABLE: u32 = 0x604BC0FF;
 
@@ -79,7 +82,12 @@ pub const EXT4_FL_USER_MODIFIABLE: u32 = 0x604BC0FF;
 pub const EXT4_BAD_INO: u32 = 1;
 pub const EXT4_ROOT_INO: u32 = 2;
 pub const EXT4_RESIZE_INO: u32 = 7;
+pub const EXT4_UNDEL_DIR_INO: u32 = 6;
 pub const EXT4_JOURNAL_INO: u32 = 8;
+/// `s_creator_os` of the GNU Hurd: `osd1`/`osd2` hold the translator,
+/// fragment fields and the high mode bits, not `l_i_blocks_high` or
+/// `l_i_file_acl_high`.
+pub const EXT4_OS_HURD: u32 = 1;
 
 /// A timestamp: seconds (with the 2 epoch bits of `_extra`) and nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord, serde::Serialize)]
@@ -131,13 +139,26 @@ impl Ext4Inode {
         self.i_file_acl_lo = v as u32;
         self.l_i_file_acl_high = (v >> 32) as u16;
     }
-    /// `i_blocks` in 512-byte sectors (huge_file in fs blocks is not produced).
+    /// `ext4_inode_blocks`: `i_blocks` in 512-byte sectors. The high half
+    /// counts only with huge_file (elsewhere, and on the Hurd, those bytes
+    /// mean something else); huge_file in fs blocks is not produced.
     pub fn blocks_512(&self, sb: &Ext4SuperBlock) -> u64 {
+        if !sb.has_ro_compat(RO_COMPAT_HUGE_FILE) {
+            return self.i_blocks_lo as u64;
+        }
         let raw = ((self.l_i_blocks_high as u64) << 32) | self.i_blocks_lo as u64;
-        if sb.has_ro_compat(RO_COMPAT_HUGE_FILE) && self.i_flags & EXT4_HUGE_FILE_FL != 0 {
+        if self.i_flags & EXT4_HUGE_FILE_FL != 0 {
             raw * (sb.block_size() as u64 / 512)
         } else {
             raw
+        }
+    }
+    /// `i_file_acl` as `ext4_iget` reads it: the high half only with 64bit.
+    pub fn file_acl_sb(&self, sb: &Ext4SuperBlock) -> u64 {
+        if sb.is_64bit() {
+            self.file_acl()
+        } else {
+            self.i_file_acl_lo as u64
         }
     }
     pub fn set_blocks_512(&mut self, v: u64) {

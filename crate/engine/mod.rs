@@ -42,6 +42,7 @@ pub use error::{CorruptKind, Ext4Error, Result};
 pub mod balloc;
 pub mod bmap;
 pub mod cache;
+pub mod casefold;
 pub mod dir;
 pub mod dirops;
 pub mod file;

@@ -314,7 +314,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         if !inode.has_flag(EXT4_INLINE_DATA_FL) && !fast_symlink {
             self.remove_space(ino, inode, 0, super::file::EXT4_MAX_LBLK)?;
         }
-        let acl = inode.file_acl();
+        let acl = inode.file_acl_sb(&self.sb);
         if acl != 0 {
             self.release_xattr_block(ino, inode)?;
         }

@@ -144,6 +144,8 @@ pub const RO_COMPAT_BIGALLOC: u32 = 0x200;
 pub const RO_COMPAT_METADATA_CSUM: u32 = 0x400;
 pub const RO_COMPAT_READONLY: u32 = 0x1000;
 pub const RO_COMPAT_PROJECT: u32 = 0x2000;
+pub const RO_COMPAT_SHARED_BLOCKS: u32 = 0x4000;
+pub const RO_COMPAT_VERITY: u32 = 0x8000;
 pub const RO_COMPAT_ORPHAN_PRESENT: u32 = 0x10000;
 
 // s_feature_incompat
@@ -164,23 +166,61 @@ pub const INCOMPAT_INLINE_DATA: u32 = 0x8000;
 pub const INCOMPAT_ENCRYPT: u32 = 0x10000;
 pub const INCOMPAT_CASEFOLD: u32 = 0x20000;
 
-/// INCOMPAT features this engine implements.
+/// INCOMPAT features this engine reads (and checks). Of these, ea_inode,
+/// mmp and casefold with an encoding it cannot hash make the filesystem
+/// read-only ([`Ext4SuperBlock::unsupported_for_write`]); encrypt makes the
+/// encrypted inodes read-only (their names and data are opaque bytes).
 pub const INCOMPAT_SUPPORTED: u32 = INCOMPAT_FILETYPE
     | INCOMPAT_RECOVER
     | INCOMPAT_EXTENTS
     | INCOMPAT_64BIT
+    | INCOMPAT_MMP
     | INCOMPAT_FLEX_BG
+    | INCOMPAT_EA_INODE
     | INCOMPAT_CSUM_SEED
     | INCOMPAT_INLINE_DATA
-    | INCOMPAT_LARGEDIR;
-/// RO_COMPAT features this engine can write.
-pub const RO_COMPAT_SUPPORTED: u32 = RO_COMPAT_SPARSE_SUPER
+    | INCOMPAT_LARGEDIR
+    | INCOMPAT_ENCRYPT
+    | INCOMPAT_CASEFOLD;
+/// RO_COMPAT features this engine knows (reads; writes unless
+/// [`Ext4SuperBlock::unsupported_for_write`] names one).
+pub const RO_COMPAT_SUPPORTED: u32 = RO_COMPAT_QUOTA
+    | RO_COMPAT_BIGALLOC
+    | RO_COMPAT_READONLY
+    | RO_COMPAT_PROJECT
+    | RO_COMPAT_SHARED_BLOCKS
+    | RO_COMPAT_VERITY
+    | RO_COMPAT_ORPHAN_PRESENT
+    | RO_COMPAT_SPARSE_SUPER
     | RO_COMPAT_LARGE_FILE
     | RO_COMPAT_HUGE_FILE
     | RO_COMPAT_GDT_CSUM
     | RO_COMPAT_DIR_NLINK
     | RO_COMPAT_EXTRA_ISIZE
     | RO_COMPAT_METADATA_CSUM;
+
+/// `s_encoding`: UTF-8 (Unicode 12.1), the one encoding the kernel knows.
+pub const EXT4_ENC_UTF8_12_1: u16 = 1;
+/// `s_encoding_flags`: reject invalid names instead of treating them as bytes.
+pub const EXT4_ENC_STRICT_MODE_FL: u16 = 0x1;
+
+/// RO_COMPAT names, as `dumpe2fs` lists them.
+pub const RO_COMPAT_NAMES: &[(u32, &str)] = &[
+    (RO_COMPAT_SPARSE_SUPER, "sparse_super"),
+    (RO_COMPAT_LARGE_FILE, "large_file"),
+    (RO_COMPAT_HUGE_FILE, "huge_file"),
+    (RO_COMPAT_GDT_CSUM, "uninit_bg"),
+    (RO_COMPAT_DIR_NLINK, "dir_nlink"),
+    (RO_COMPAT_EXTRA_ISIZE, "extra_isize"),
+    (RO_COMPAT_QUOTA, "quota"),
+    (RO_COMPAT_BIGALLOC, "bigalloc"),
+    (RO_COMPAT_METADATA_CSUM, "metadata_csum"),
+    (RO_COMPAT_READONLY, "read-only"),
+    (RO_COMPAT_PROJECT, "project"),
+    (RO_COMPAT_SHARED_BLOCKS, "shared_blocks"),
+    (RO_COMPAT_VERITY, "verity"),
+    (RO_COMPAT_ORPHAN_PRESENT, "orphan_present"),
+];
 
 const INCOMPAT_NAMES: &[(u32, &str)] = &[
     (INCOMPAT_COMPRESSION, "compression"),
@@ -360,7 +400,22 @@ impl Ext4SuperBlock {
             return bad("s_log_block_size", sb.s_log_block_size as u64);
         }
         let bs = sb.block_size();
-        if sb.s_blocks_per_group == 0 || sb.s_blocks_per_group > 8 * bs {
+        // bigalloc: the bitmaps count clusters of 2^s_log_cluster_size KiB
+        // (`check_super_block`: clusters_per_group up to 8 * block size,
+        // blocks_per_group = clusters_per_group * cluster ratio).
+        if sb.has_ro_compat(RO_COMPAT_BIGALLOC) {
+            if sb.s_log_cluster_size < sb.s_log_block_size || sb.s_log_cluster_size > 16 + 6 {
+                return bad("s_log_cluster_size", sb.s_log_cluster_size as u64);
+            }
+            if sb.s_clusters_per_group == 0 || sb.s_clusters_per_group > 8 * bs {
+                return bad("s_clusters_per_group", sb.s_clusters_per_group as u64);
+            }
+            if u64::from(sb.s_clusters_per_group) << sb.cluster_bits()
+                != u64::from(sb.s_blocks_per_group)
+            {
+                return bad("s_blocks_per_group", sb.s_blocks_per_group as u64);
+            }
+        } else if sb.s_blocks_per_group == 0 || sb.s_blocks_per_group > 8 * bs {
             return bad("s_blocks_per_group", sb.s_blocks_per_group as u64);
         }
         if sb.s_inodes_per_group == 0 || sb.s_inodes_per_group > 8 * bs {
@@ -370,7 +425,8 @@ impl Ext4SuperBlock {
         if isz < 128 || isz > bs as usize || !isz.is_power_of_two() {
             return bad("s_inode_size", isz as u64);
         }
-        if sb.s_first_data_block != u32::from(bs == 1024) {
+        // `check_super_block`: 1 on 1 KiB blocks without bigalloc, else 0.
+        if sb.s_first_data_block != u32::from(bs == 1024 && sb.cluster_bits() == 0) {
             return bad("s_first_data_block", sb.s_first_data_block as u64);
         }
         if sb.is_64bit()
@@ -386,9 +442,6 @@ impl Ext4SuperBlock {
         let groups = sb.groups_count() as u64;
         if groups.checked_mul(sb.s_inodes_per_group as u64) != Some(sb.s_inodes_count as u64) {
             return bad("s_inodes_count", sb.s_inodes_count as u64);
-        }
-        if sb.has_ro_compat(RO_COMPAT_BIGALLOC) && sb.s_log_cluster_size != sb.s_log_block_size {
-            return bad("s_log_cluster_size", sb.s_log_cluster_size as u64);
         }
         if sb.first_ino() < 11 || sb.first_ino() > sb.s_inodes_count {
             return bad("s_first_ino", sb.first_ino() as u64);
@@ -407,6 +460,66 @@ impl Ext4SuperBlock {
             });
         }
         Ok(self.s_feature_ro_compat & !RO_COMPAT_SUPPORTED != 0)
+    }
+
+    /// The feature that keeps the engine from writing this filesystem
+    /// correctly, by name: it reads (and checks) such filesystems but
+    /// refuses every change with `Ext4Error::Unsupported { feature }`.
+    /// - bigalloc: allocation is per cluster (a write into a partly used
+    ///   cluster must reuse it); the engine allocates blocks.
+    /// - quota: every allocation and inode must be charged to the quota
+    ///   files, which the engine does not maintain.
+    /// - project: new inodes inherit the parent's project id (and quota).
+    /// - shared_blocks: blocks may be shared; freeing one would free both.
+    /// - orphan_present: the orphan file lists inodes still to be released.
+    /// - read-only: the filesystem asks not to be written.
+    /// - ea_inode: removing a file must drop its attribute-value inodes.
+    /// - mmp: writers must hold the multi-mount protection block.
+    /// - casefold with an encoding other than UTF-8 12.1, or strict mode:
+    ///   names must be hashed (or refused) as the encoding says.
+    ///
+    /// verity and encrypt are handled per inode (`ext4_inode_write_check`).
+    /// Unknown RO_COMPAT bits are reported by `check_features`.
+    pub fn unsupported_for_write(&self) -> Option<&'static str> {
+        for (bit, name) in [
+            (RO_COMPAT_BIGALLOC, "bigalloc"),
+            (RO_COMPAT_QUOTA, "quota"),
+            (RO_COMPAT_PROJECT, "project"),
+            (RO_COMPAT_SHARED_BLOCKS, "shared_blocks"),
+            (RO_COMPAT_ORPHAN_PRESENT, "orphan_present"),
+            (RO_COMPAT_READONLY, "read-only"),
+        ] {
+            if self.has_ro_compat(bit) {
+                return Some(name);
+            }
+        }
+        if self.has_incompat(INCOMPAT_EA_INODE) {
+            return Some("ea_inode");
+        }
+        if self.has_incompat(INCOMPAT_MMP) {
+            return Some("mmp");
+        }
+        if self.has_incompat(INCOMPAT_CASEFOLD) && !self.casefold_hashable() {
+            return Some("casefold");
+        }
+        None
+    }
+
+    /// casefold names can be hashed: UTF-8 12.1 without strict mode.
+    pub fn casefold_hashable(&self) -> bool {
+        self.s_encoding == EXT4_ENC_UTF8_12_1
+            && self.s_encoding_flags & EXT4_ENC_STRICT_MODE_FL == 0
+    }
+
+    /// `log2` of the cluster ratio (0 without bigalloc).
+    pub fn cluster_bits(&self) -> u32 {
+        if self.has_ro_compat(RO_COMPAT_BIGALLOC) {
+            self.s_log_cluster_size
+                .saturating_sub(self.s_log_block_size)
+                .min(31)
+        } else {
+            0
+        }
     }
 }
 

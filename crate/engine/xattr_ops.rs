@@ -22,7 +22,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
 
     /// The attributes in the external block of `inode` (empty if none).
     pub fn xattr_block_entries(&mut self, ino: u32, inode: &Ext4Inode) -> Result<Vec<XattrEntry>> {
-        let blk = inode.file_acl();
+        let blk = inode.file_acl_sb(&self.sb);
         if blk == 0 {
             return Ok(Vec::new());
         }
@@ -86,7 +86,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             return Err(Ext4Error::NoSpace);
         }
         // Write the block part.
-        let old = inode.file_acl();
+        let old = inode.file_acl_sb(&self.sb);
         if block.is_empty() {
             if old != 0 {
                 self.release_xattr_block(ino, &mut inode)?;
@@ -119,7 +119,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
     /// Drop the inode's reference to its attribute block, freeing it at
     /// refcount zero.
     pub(crate) fn release_xattr_block(&mut self, ino: u32, inode: &mut Ext4Inode) -> Result<()> {
-        let blk = inode.file_acl();
+        let blk = inode.file_acl_sb(&self.sb);
         if blk == 0 {
             return Ok(());
         }

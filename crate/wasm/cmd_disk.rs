@@ -217,6 +217,7 @@ fn snapshot_state(
         OpenOptions {
             read_only: true,
             fsck: false,
+            ..Default::default()
         },
     ) {
         Ok(fs) => fs,

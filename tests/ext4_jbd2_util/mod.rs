@@ -175,6 +175,7 @@ pub fn engine_check(
     let o = OpenOptions {
         read_only: true,
         fsck: true,
+        ..Default::default()
     };
     let mut fs = match Ext4Fs::open(VecDevice::new(img.to_vec()), o) {
         Ok(f) => f,

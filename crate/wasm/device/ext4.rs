@@ -166,6 +166,7 @@ pub fn read_file(dev: &mut dyn BlockDevice, path: &str) -> Result<Vec<u8>, Ext4E
         OpenOptions {
             read_only: true,
             fsck: false,
+            ..Default::default()
         },
     )?;
     let ino = fs.lookup(path)?;

@@ -1,0 +1,1085 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The fsck corpus: one row per e2fsck problem class the engine checks.
+//! Each row copies a clean base image (`mkfs.ext4 -d` + debugfs, built
+//! once per process, tests/fsck_common), damages exactly one structure
+//! (debugfs `sif`/`ssv`/`set_bg`, or a byte patch with the checksums
+//! around it recomputed), and checks that
+//! - `e2fsck -fn`'s verdict is the row's (the table is checked, not trusted),
+//! - the engine's verdict is the same,
+//! - the engine reports a finding with the row's e2fsck problem code.
+//!
+//! Adding a class is adding a row. docs/fsck.md lists the classes with
+//! the rows that cover them (`docs_list_every_row` keeps them in step).
+mod fsck_common;
+use fsck_common::*;
+
+/// One corruption class.
+pub struct Case {
+    pub name: &'static str,
+    pub base: &'static str,
+    pub damage: fn(&Img),
+    /// `e2fsck -fn` exits 0.
+    pub clean: bool,
+    /// The e2fsck problem code the engine must report (`Finding::problem`).
+    pub finding: &'static str,
+}
+
+const fn case(
+    name: &'static str,
+    base: &'static str,
+    damage: fn(&Img),
+    clean: bool,
+    finding: &'static str,
+) -> Case {
+    Case {
+        name,
+        base,
+        damage,
+        clean,
+        finding,
+    }
+}
+
+/// i_block word `k` as debugfs names it.
+fn w(k: usize) -> String {
+    format!("block[{k}]")
+}
+
+fn le32(v: u32) -> [u8; 4] {
+    v.to_le_bytes()
+}
+
+pub const SUPER: &[Case] = &[
+    case(
+        "superblock error state",
+        "default",
+        |i| i.ssv("state", 3),
+        true,
+        "EXT2_ERROR_FS",
+    ),
+    case(
+        "group descriptor checksum",
+        "default",
+        |i| i.set_bg(0, "exclude_bitmap", 7),
+        true,
+        "PR_0_GDT_CSUM",
+    ),
+    case(
+        "descriptor checksum of an INODE_UNINIT group: its bitmap is read",
+        "default",
+        |i| i.set_bg(1, "itable_unused", 7),
+        false,
+        "PR_5_INODE_BMAP_PADDING",
+    ),
+    case(
+        "resize inode: reserved GDT block without its backups",
+        "default",
+        |i| {
+            let sb = i.sb();
+            let desc = ext4lab::engine::balloc::gdt_blocks(&sb);
+            let blk = u64::from(sb.s_first_data_block) + 1 + desc + 3;
+            let mut b = i.read_block(blk);
+            b[0] ^= 1;
+            i.write_block(blk, &b);
+        },
+        true,
+        "PR_0_RESIZE_INODE_INVALID",
+    ),
+    case(
+        "journal superblock magic",
+        "default",
+        |i| {
+            let b = i.block("<8>", 0);
+            i.patch(b, 0, &[0, 0, 0, 0]);
+        },
+        false,
+        "PR_0_JOURNAL_BAD_INODE",
+    ),
+    case(
+        "journal superblock block size",
+        "default",
+        |i| {
+            let b = i.block("<8>", 0);
+            i.patch(b, 12, &0x800u32.to_be_bytes());
+        },
+        false,
+        "PR_0_JOURNAL_BAD_SUPER",
+    ),
+    case(
+        "journal inode not a regular file",
+        "default",
+        |i| i.sif("<8>", "mode", "040600"),
+        false,
+        "PR_1_JOURNAL_BAD_MODE",
+    ),
+];
+
+pub const PASS1: &[Case] = &[
+    case(
+        "inode checksum",
+        "default",
+        |i| i.sif("/medium.bin", "checksum", "0x1234"),
+        false,
+        "PR_1_INODE_ONLY_CSUM_INVALID",
+    ),
+    case(
+        "i_blocks too small",
+        "default",
+        |i| i.sif("/medium.bin", "blocks", 2),
+        false,
+        "PR_1_BAD_I_BLOCKS",
+    ),
+    case(
+        "i_size smaller than the blocks",
+        "default",
+        |i| i.sif("/big.bin", "size", 1),
+        false,
+        "PR_1_BAD_I_SIZE",
+    ),
+    case(
+        "directory i_size",
+        "default",
+        |i| i.sif("/d", "size", 3072),
+        false,
+        "PR_1_BAD_I_SIZE",
+    ),
+    case(
+        "deleted inode with zero dtime",
+        "default",
+        |i| i.sif("/d/sub/b.txt", "links_count", 0),
+        false,
+        "PR_1_ZERO_DTIME",
+    ),
+    case(
+        "in-use inode with dtime",
+        "default",
+        |i| i.sif("/small.txt", "dtime", 12345678),
+        false,
+        "PR_1_SET_DTIME",
+    ),
+    case(
+        "orphan-list dtime",
+        "default",
+        |i| i.sif("/small.txt", "dtime", 5),
+        false,
+        "PR_1_LOW_DTIME",
+    ),
+    case(
+        "root not a directory",
+        "default",
+        |i| i.sif("<2>", "mode", "0100644"),
+        false,
+        "PR_1_ROOT_NO_DIR",
+    ),
+    case(
+        "root with dtime",
+        "default",
+        |i| i.sif("<2>", "dtime", 12345678),
+        false,
+        "PR_1_ROOT_DTIME",
+    ),
+    case(
+        "reserved inode with a mode",
+        "default",
+        |i| i.sif("<9>", "mode", "0100644"),
+        false,
+        "PR_1_RESERVED_BAD_MODE",
+    ),
+    case(
+        "imagic flag",
+        "default",
+        |i| i.sif("/small.txt", "flags", "0x82000"),
+        false,
+        "PR_1_SET_IMAGIC",
+    ),
+    case(
+        "casefold flag on a file",
+        "default",
+        |i| i.sif("/small.txt", "flags", "0x40080000"),
+        false,
+        "PR_1_CASEFOLD_NONDIR",
+    ),
+    case(
+        "casefold flag without the feature",
+        "default",
+        |i| i.sif("/d", "flags", "0x40080000"),
+        false,
+        "PR_1_CASEFOLD_FEATURE",
+    ),
+    case(
+        "inline-data flag without the feature",
+        "default",
+        |i| i.sif("/small.txt", "flags", "0x10000000"),
+        false,
+        "PR_1_INLINE_DATA_SET",
+    ),
+    case(
+        "inline-data flag without system.data",
+        "inline",
+        |i| i.debugfs("ea_rm /small.txt system.data"),
+        false,
+        "PR_1_INLINE_DATA_NO_ATTR",
+    ),
+    case(
+        "extent flag without the feature",
+        "blockmap",
+        |i| i.sif("/medium.bin", "flags", "0x80000"),
+        false,
+        "PR_1_EXTENTS_SET",
+    ),
+    case(
+        "extent header without the flag",
+        "default",
+        |i| i.sif("/medium.bin", "flags", 0),
+        false,
+        "PR_1_UNSET_EXTENT_FL",
+    ),
+    case(
+        "extent root header",
+        "default",
+        |i| i.sif("/medium.bin", &w(0), 0),
+        false,
+        "PR_1_MISSING_EXTENT_HEADER",
+    ),
+    case(
+        "extent start block 0",
+        "default",
+        |i| i.sif("/medium.bin", &w(5), 0),
+        false,
+        "PR_1_EXTENT_BAD_START_BLK",
+    ),
+    case(
+        "extent past the end of the filesystem",
+        "default",
+        |i| {
+            let end = i.sb().blocks_count() - 2;
+            i.sif("/medium.bin", &w(5), end)
+        },
+        false,
+        "PR_1_EXTENT_ENDS_BEYOND",
+    ),
+    case(
+        "extent of zero length",
+        "default",
+        |i| i.sif("/medium.bin", &w(4), 0),
+        false,
+        "PR_1_EXTENT_LENGTH_ZERO",
+    ),
+    case(
+        "extents out of order",
+        "default",
+        |i| i.sif("/sparse3.bin", &w(6), 40),
+        false,
+        "PR_1_OUT_OF_ORDER_EXTENTS",
+    ),
+    case(
+        "extents mapping the same logical block",
+        "default",
+        |i| i.sif("/sparse3.bin", &w(6), 0),
+        false,
+        "PR_1_EXTENT_COLLISION",
+    ),
+    case(
+        "extent index node header",
+        "default",
+        |i| {
+            let b = i.extent_leaf("/sparse.bin");
+            i.patch(b, 0, &[0, 0]);
+        },
+        false,
+        "PR_1_EXTENT_HEADER_INVALID",
+    ),
+    case(
+        "extent block checksum",
+        "default",
+        |i| {
+            let b = i.extent_leaf("/sparse.bin");
+            let mut d = i.read_block(b);
+            let t = 12 + 12 * u16::from_le_bytes([d[4], d[5]]) as usize;
+            d[t] ^= 0xff;
+            i.write_block(b, &d);
+        },
+        false,
+        "PR_1_EXTENT_ONLY_CSUM_INVALID",
+    ),
+    case(
+        "extent index key differs from the child's first key",
+        "default",
+        |i| i.sif("/sparse.bin", &w(3), 1),
+        false,
+        "PR_1_EXTENT_INDEX_START_INVALID",
+    ),
+    case(
+        "illegal block in a block map",
+        "blockmap",
+        |i| i.sif("/medium.bin", &w(0), 99_999_999),
+        false,
+        "PR_1_ILLEGAL_BLOCK_NUM",
+    ),
+    case(
+        "illegal indirect block",
+        "blockmap",
+        |i| i.sif("/big.bin", "block[IND]", 99_999_999),
+        false,
+        "PR_1_ILLEGAL_BLOCK_NUM",
+    ),
+    case(
+        "i_extra_isize",
+        "default",
+        |i| i.sif("/small.txt", "extra_isize", 3),
+        false,
+        "PR_1_EXTRA_ISIZE",
+    ),
+    case(
+        "in-inode attribute hash",
+        "default",
+        |i| {
+            let extra = usize::from(i.inode("/small.txt").i_extra_isize);
+            i.patch_inode("/small.txt", 128 + extra + 4 + 12, &le32(0xdead_beef));
+        },
+        false,
+        "PR_1_ATTR_HASH",
+    ),
+    case(
+        "in-inode attribute value size",
+        "default",
+        |i| {
+            let extra = usize::from(i.inode("/small.txt").i_extra_isize);
+            i.patch_inode("/small.txt", 128 + extra + 4 + 8, &le32(4000));
+        },
+        false,
+        "PR_1_ATTR_VALUE_SIZE",
+    ),
+    case(
+        "attribute block magic",
+        "default",
+        |i| {
+            let b = i.xattr_block("/medium.bin");
+            i.patch_xattr_block(b, 0, &le32(0x1234));
+        },
+        false,
+        "PR_1_BAD_EA_BLOCK",
+    ),
+    case(
+        "attribute block h_blocks",
+        "default",
+        |i| {
+            let b = i.xattr_block("/medium.bin");
+            i.patch_xattr_block(b, 8, &le32(2));
+        },
+        false,
+        "PR_1_EA_MULTI_BLOCK",
+    ),
+    case(
+        "attribute block reference count",
+        "default",
+        |i| {
+            let b = i.xattr_block("/medium.bin");
+            i.patch_xattr_block(b, 4, &le32(2));
+        },
+        false,
+        "PR_1_EXTATTR_REFCOUNT",
+    ),
+    case(
+        "attribute block checksum",
+        "default",
+        |i| {
+            let b = i.xattr_block("/medium.bin");
+            i.patch(b, 0x10, &le32(0x1234));
+        },
+        false,
+        "PR_1_EA_BLOCK_ONLY_CSUM_INVALID",
+    ),
+    case(
+        "attribute block entry hash",
+        "default",
+        |i| {
+            let b = i.xattr_block("/medium.bin");
+            i.patch_xattr_block(b, 32 + 12, &le32(0xdead_beef));
+        },
+        false,
+        "PR_1_ATTR_HASH",
+    ),
+    case(
+        "attribute entry with name index 0",
+        "default",
+        |i| {
+            let b = i.xattr_block("/medium.bin");
+            i.patch_xattr_block(b, 32 + 1, &[0]);
+        },
+        false,
+        "PR_1_EA_BAD_NAME",
+    ),
+    case(
+        "attribute value past the block",
+        "default",
+        |i| {
+            let b = i.xattr_block("/medium.bin");
+            i.patch_xattr_block(b, 32 + 2, &[0xf0, 0x03]);
+        },
+        false,
+        "PR_1_EA_BAD_VALUE",
+    ),
+    case(
+        "a block of two files",
+        "default",
+        |i| {
+            let b = i.block("/big.bin", 0);
+            i.sif("/medium.bin", &w(5), b)
+        },
+        false,
+        "PR_1B_DUP_BLOCK",
+    ),
+    case(
+        "a file block in the inode table",
+        "default",
+        |i| {
+            let sb = i.sb();
+            let _ = sb;
+            let (b, _) = i.inode_loc(2);
+            i.sif("/medium.bin", &w(5), b)
+        },
+        false,
+        "PR_1B_DUP_BLOCK",
+    ),
+    case(
+        "directory without blocks",
+        "default",
+        |i| i.sif("/empty", &w(1), 0x0004_0000),
+        false,
+        "PR_1_ZERO_LENGTH_DIR",
+    ),
+    case(
+        "index flag on a file",
+        "default",
+        |i| i.sif("/small.txt", "flags", "0x81000"),
+        false,
+        "PR_1_HTREE_NODIR",
+    ),
+    case(
+        "htree hash version",
+        "default",
+        |i| i.patch_dx("/many", 0, 28, &[9]),
+        false,
+        "PR_1_HTREE_HASHV",
+    ),
+    case(
+        "htree root reserved field",
+        "default",
+        |i| i.patch_dx("/many", 0, 24, &le32(1)),
+        false,
+        "PR_1_HTREE_BADROOT",
+    ),
+    case(
+        "htree depth",
+        "default",
+        |i| i.patch_dx("/many", 0, 30, &[7]),
+        false,
+        "PR_1_HTREE_DEPTH",
+    ),
+    case(
+        "fast symlink with the extent flag",
+        "default",
+        |i| i.sif("/sl", "flags", "0x80000"),
+        false,
+        "PR_1_FAST_SYMLINK_EXTENT_FL",
+    ),
+    case(
+        "FIFO with a size",
+        "default",
+        |i| i.sif("/pipe", "size", 10),
+        false,
+        "PR_1_SET_NONZSIZE",
+    ),
+    case(
+        "EA_INODE flag on a file without ea_inode (a note; the kernel refuses it)",
+        "default",
+        |i| i.sif("/small.txt", "flags", "0x280000"),
+        true,
+        "EXT4_EA_INODE_FL",
+    ),
+    case(
+        "immutable FIFO (a note)",
+        "default",
+        |i| i.sif("/pipe", "flags", "0x10"),
+        true,
+        "PR_1_SET_IMMUTABLE",
+    ),
+    case(
+        "FIFO with the inline-data flag (a note)",
+        "inline",
+        |i| {
+            i.debugfs("ea_set /pipe system.data x");
+            i.sif("/pipe", "flags", "0x10000000");
+        },
+        true,
+        "PR_1_SPECIAL_EXTENTS_IDATA",
+    ),
+];
+
+pub const PASS2: &[Case] = &[
+    case(
+        "unknown file type in i_mode",
+        "default",
+        |i| i.sif("/small.txt", "mode", "0170644"),
+        false,
+        "PR_2_BAD_MODE",
+    ),
+    case(
+        "symlink size",
+        "default",
+        |i| i.sif("/longlink", "size", 5),
+        false,
+        "PR_2_INVALID_SYMLINK",
+    ),
+    case(
+        "i_faddr",
+        "default",
+        |i| i.sif("/small.txt", "faddr", 1),
+        false,
+        "PR_2_FADDR_ZERO",
+    ),
+    case(
+        "i_file_acl_high without 64bit",
+        "blockmap",
+        |i| i.sif("/small.txt", "file_acl_hi", 1),
+        false,
+        "PR_2_I_FILE_ACL_HI_ZERO",
+    ),
+    case(
+        "i_file_acl outside the filesystem",
+        "default",
+        |i| i.sif("/small.txt", "file_acl", 99_999_999),
+        false,
+        "PR_2_FILE_ACL_BAD",
+    ),
+    case(
+        "directory i_size_high",
+        "default",
+        |i| i.sif("/d", "size_hi", 1),
+        false,
+        "PR_2_DIR_SIZE_HIGH_ZERO",
+    ),
+    case(
+        "directory entry rec_len",
+        "default",
+        |i| {
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            i.patch_dir("/d", 0, o + 4, &[5, 0]);
+        },
+        false,
+        "PR_2_DIR_CORRUPTED",
+    ),
+    case(
+        "'.' names another inode",
+        "default",
+        |i| i.patch_dir("/d", 0, 0, &le32(2)),
+        false,
+        "PR_2_BAD_INODE_DOT",
+    ),
+    case(
+        "'.' missing",
+        "default",
+        |i| i.patch_dir("/d", 0, 0, &le32(0)),
+        false,
+        "PR_2_MISSING_DOT",
+    ),
+    case(
+        "first entry not '.'",
+        "default",
+        |i| i.patch_dir("/d", 0, 8, b"x"),
+        false,
+        "PR_2_1ST_NOT_DOT",
+    ),
+    case(
+        "'.' not NUL-terminated",
+        "default",
+        |i| i.patch_dir("/d", 0, 9, b"z"),
+        false,
+        "PR_2_DOT_NULL_TERM",
+    ),
+    case(
+        "'..' missing",
+        "default",
+        |i| i.patch_dir("/d", 0, 12, &le32(0)),
+        false,
+        "PR_2_MISSING_DOT_DOT",
+    ),
+    case(
+        "second entry not '..'",
+        "default",
+        |i| i.patch_dir("/d", 0, 20, b"xx"),
+        false,
+        "PR_2_2ND_NOT_DOT_DOT",
+    ),
+    case(
+        "entry names its own directory",
+        "default",
+        |i| {
+            let d = i.ino("/d");
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            i.patch_dir("/d", 0, o, &le32(d));
+        },
+        false,
+        "PR_2_LINK_DOT",
+    ),
+    case(
+        "entry names a reserved inode",
+        "default",
+        |i| {
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            i.patch_dir("/d", 0, o, &le32(5));
+        },
+        false,
+        "PR_2_BAD_INO",
+    ),
+    case(
+        "entry names an inode past the count",
+        "default",
+        |i| {
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            i.patch_dir("/d", 0, o, &le32(9_999_999));
+        },
+        false,
+        "PR_2_BAD_INO",
+    ),
+    case(
+        "second '.'",
+        "default",
+        |i| {
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            i.patch_dir("/d", 0, o + 6, &[1, 1, b'.']);
+        },
+        false,
+        "PR_2_DUP_DOT",
+    ),
+    case(
+        "second '..'",
+        "default",
+        |i| {
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            i.patch_dir("/d", 0, o + 6, &[2, 1, b'.', b'.']);
+        },
+        false,
+        "PR_2_DUP_DOT_DOT",
+    ),
+    case(
+        "entry names the root",
+        "default",
+        |i| {
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            i.patch_dir("/d", 0, o, &le32(2));
+        },
+        false,
+        "PR_2_LINK_ROOT",
+    ),
+    case(
+        "empty name",
+        "default",
+        |i| {
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            i.patch_dir("/d", 0, o + 6, &[0]);
+        },
+        false,
+        "PR_2_NULL_NAME",
+    ),
+    case(
+        "'/' in a name",
+        "default",
+        |i| {
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            i.patch_dir("/d", 0, o + 9, b"/");
+        },
+        false,
+        "PR_2_BAD_NAME",
+    ),
+    case(
+        "entry names an unused inode",
+        "default",
+        |i| {
+            i.sif("/d/sub/b.txt", "links_count", 0);
+            i.sif("/d/sub/b.txt", "mode", 0);
+        },
+        false,
+        "PR_2_UNUSED_INODE",
+    ),
+    case(
+        "entry names an inode past bg_itable_unused",
+        "default",
+        |i| {
+            let sb = i.sb();
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            i.patch_dir("/d", 0, o, &le32(sb.s_inodes_per_group - 2));
+        },
+        false,
+        "PR_2_INOREF_IN_UNUSED",
+    ),
+    case(
+        "wrong file type",
+        "default",
+        |i| {
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            i.patch_dir("/d", 0, o + 7, &[2]);
+        },
+        false,
+        "PR_2_BAD_FILETYPE",
+    ),
+    case(
+        "file type not set (a note)",
+        "default",
+        |i| {
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            i.patch_dir("/d", 0, o + 7, &[0]);
+        },
+        true,
+        "PR_2_SET_FILETYPE",
+    ),
+    case(
+        "a second name for a directory",
+        "default",
+        |i| {
+            let sub = i.ino("/d/sub");
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            i.patch_dir("/d", 0, o, &le32(sub));
+            i.patch_dir("/d", 0, o + 7, &[2]);
+        },
+        false,
+        "PR_2_LINK_DIR",
+    ),
+    case(
+        "directory block checksum",
+        "default",
+        |i| {
+            let b = i.block("/d", 0);
+            let bs = i.block_size() as usize;
+            i.patch(b, bs - 4, &le32(0x1234));
+        },
+        false,
+        "PR_2_LEAF_NODE_ONLY_CSUM_INVALID",
+    ),
+    case(
+        "directory block without its checksum tail",
+        "default",
+        |i| {
+            let b = i.block("/empty", 0);
+            let bs = i.block_size() as usize;
+            // '..' spans the tail.
+            i.patch(b, 12 + 4, &((bs - 12) as u16).to_le_bytes());
+        },
+        false,
+        "PR_2_LEAF_NODE_MISSING_CSUM",
+    ),
+    case(
+        "hole in a directory",
+        "blockmap",
+        |i| i.sif("/many", &w(1), 0),
+        false,
+        "PR_2_DIRECTORY_HOLE",
+    ),
+    case(
+        "htree limit",
+        "default",
+        |i| i.patch_dx("/many", 0, 32, &[3, 0]),
+        false,
+        "PR_2_HTREE_BAD_LIMIT",
+    ),
+    case(
+        "htree count",
+        "default",
+        |i| i.patch_dx("/many", 0, 34, &[0xff, 0x0f]),
+        false,
+        "PR_2_HTREE_BAD_COUNT",
+    ),
+    case(
+        "htree entry past the directory",
+        "default",
+        |i| i.patch_dx("/many", 0, 36 + 8, &le32(4000)),
+        false,
+        "PR_2_HTREE_BADBLK",
+    ),
+    case(
+        "htree hashes out of order",
+        "default",
+        |i| {
+            let b = i.read_block(i.block("/many", 0));
+            let count = u16::from_le_bytes([b[34], b[35]]) as usize;
+            assert!(count >= 3, "htree root of /many has {count} entries");
+            i.patch_dx("/many", 0, 32 + 8 * 2, &le32(2));
+        },
+        false,
+        "PR_2_HTREE_HASH_ORDER",
+    ),
+    case(
+        "htree leaf holds hashes outside its range",
+        "default",
+        |i| {
+            let b = i.read_block(i.block("/many", 0));
+            let h = u32::from_le_bytes(b[40..44].try_into().unwrap());
+            i.patch_dx("/many", 0, 40, &le32(h.wrapping_add(0x0800_0000) & !1));
+        },
+        false,
+        "PR_2_HTREE_MIN_HASH",
+    ),
+    case(
+        "htree root checksum",
+        "default",
+        |i| {
+            let blk = i.block("/many", 0);
+            let b = i.read_block(blk);
+            let limit = u16::from_le_bytes([b[32], b[33]]) as usize;
+            i.patch(blk, 32 + limit * 8 + 4, &le32(0x1234));
+        },
+        false,
+        "PR_2_HTREE_ROOT_CSUM_INVALID",
+    ),
+];
+
+pub const PASS345: &[Case] = &[
+    case(
+        "no root inode",
+        "default",
+        |i| i.sif("<2>", "links_count", 0),
+        false,
+        "PR_3_NO_ROOT_INODE",
+    ),
+    case(
+        "unconnected directory",
+        "default",
+        |i| {
+            let o = i.dirent_offset("/", 0, b"d");
+            i.patch_dir("/", 0, o, &le32(0));
+        },
+        false,
+        "PR_3_UNCONNECTED_DIR",
+    ),
+    case(
+        "'..' names the wrong directory",
+        "default",
+        |i| i.patch_dir("/d/sub", 0, 12, &le32(2)),
+        false,
+        "PR_3_BAD_DOT_DOT",
+    ),
+    case(
+        "link count too high",
+        "default",
+        |i| i.sif("/medium.bin", "links_count", 5),
+        false,
+        "PR_4_BAD_REF_COUNT",
+    ),
+    case(
+        "directory link count",
+        "default",
+        |i| i.sif("/d", "links_count", 7),
+        false,
+        "PR_4_BAD_REF_COUNT",
+    ),
+    case(
+        "inode in use without a name",
+        "default",
+        |i| {
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            i.patch_dir("/d", 0, o, &le32(0));
+        },
+        false,
+        "PR_4_UNATTACHED_INODE",
+    ),
+    case(
+        "block in use marked free",
+        "default",
+        |i| {
+            let b = i.block("/medium.bin", 3);
+            i.debugfs(&format!("freeb {b}"));
+        },
+        false,
+        "PR_5_BLOCK_USED",
+    ),
+    case(
+        "free block marked in use",
+        "default",
+        |i| {
+            let b = i.sb().blocks_count() - 10;
+            i.debugfs(&format!("setb {b}"));
+        },
+        false,
+        "PR_5_BLOCK_UNUSED",
+    ),
+    case(
+        "inode in use marked free",
+        "default",
+        |i| i.debugfs("freei /small.txt"),
+        false,
+        "PR_5_INODE_USED",
+    ),
+    case(
+        "free inode marked in use",
+        "default",
+        |i| i.debugfs("seti <200>"),
+        false,
+        "PR_5_INODE_UNUSED",
+    ),
+    case(
+        "bit set in an INODE_UNINIT group's bitmap (ignored)",
+        "default",
+        |i| {
+            let sb = i.sb();
+            i.debugfs(&format!("seti <{}>", sb.s_inodes_per_group + 5));
+        },
+        true,
+        "",
+    ),
+    case(
+        "group free blocks count",
+        "default",
+        |i| i.debugfs_n(&["set_bg 1 free_blocks_count 100", "set_bg 1 checksum calc"]),
+        false,
+        "PR_5_FREE_BLOCK_COUNT_GROUP",
+    ),
+    case(
+        "group free inodes count",
+        "default",
+        |i| i.debugfs_n(&["set_bg 0 free_inodes_count 5", "set_bg 0 checksum calc"]),
+        false,
+        "PR_5_FREE_INODE_COUNT_GROUP",
+    ),
+    case(
+        "group directories count",
+        "default",
+        |i| i.debugfs_n(&["set_bg 0 used_dirs_count 50", "set_bg 0 checksum calc"]),
+        false,
+        "PR_5_FREE_DIR_COUNT_GROUP",
+    ),
+    case(
+        "superblock free blocks (a note)",
+        "default",
+        |i| i.ssv("free_blocks_count", 100),
+        true,
+        "PR_5_FREE_BLOCK_COUNT",
+    ),
+    case(
+        "superblock free inodes (a note)",
+        "default",
+        |i| i.ssv("free_inodes_count", 100),
+        true,
+        "PR_5_FREE_INODE_COUNT",
+    ),
+    case(
+        "block bitmap checksum",
+        "default",
+        |i| {
+            i.debugfs_n(&[
+                "set_bg 0 block_bitmap_csum 0x1234",
+                "set_bg 0 checksum calc",
+            ])
+        },
+        false,
+        "PR_5_BLOCK_BITMAP_CSUM_INVALID",
+    ),
+    case(
+        "inode bitmap checksum",
+        "default",
+        |i| {
+            i.debugfs_n(&[
+                "set_bg 0 inode_bitmap_csum 0x1234",
+                "set_bg 0 checksum calc",
+            ])
+        },
+        false,
+        "PR_5_INODE_BITMAP_CSUM_INVALID",
+    ),
+    case(
+        "inode bitmap padding",
+        "nocsum",
+        |i| {
+            let sb = i.sb();
+            let gd_blk = u64::from(sb.s_first_data_block) + 1;
+            let gd = i.read_block(gd_blk);
+            let ib = u64::from(u32::from_le_bytes(gd[4..8].try_into().unwrap()));
+            let bs = i.block_size() as usize;
+            let n = (sb.s_inodes_per_group / 8) as usize;
+            assert!(n < bs, "no padding in the inode bitmap");
+            i.patch(ib, bs - 1, &[0]);
+        },
+        false,
+        "PR_5_INODE_BMAP_PADDING",
+    ),
+];
+
+/// Run the rows; every disagreement is collected, then reported at once.
+fn run(cases: &[Case]) {
+    let mut failures = Vec::new();
+    for c in cases {
+        let img = Img::from_base(c.base);
+        (c.damage)(&img);
+        let (e2_clean, text) = e2fsck(&img.path);
+        let engine = engine_fsck(&img.path);
+        let engine_clean = engine.as_ref().is_ok_and(|r| r.is_clean());
+        let codes: Vec<&str> = match &engine {
+            Ok(r) => r.findings.iter().map(|f| f.problem()).collect(),
+            Err(_) => Vec::new(),
+        };
+        let mut why = Vec::new();
+        if e2_clean != c.clean {
+            why.push(format!(
+                "e2fsck -fn clean={e2_clean}, the row says {}",
+                c.clean
+            ));
+        }
+        if engine_clean != e2_clean {
+            why.push(format!(
+                "engine clean={engine_clean}, e2fsck clean={e2_clean}"
+            ));
+        }
+        if !c.finding.is_empty() && !codes.contains(&c.finding) {
+            why.push(format!("no {} finding", c.finding));
+        }
+        if !why.is_empty() {
+            let findings = match &engine {
+                Ok(r) => format!("{:#?}", r.findings),
+                Err(e) => format!("unreadable: {e}"),
+            };
+            failures.push(format!(
+                "--- {} ({}): {}\nengine: {findings}\ne2fsck:\n{text}",
+                c.name,
+                c.base,
+                why.join("; ")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows disagree:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn corpus_superblock_and_journal() {
+    run(SUPER);
+}
+
+#[test]
+fn corpus_pass1() {
+    run(PASS1);
+}
+
+#[test]
+fn corpus_pass2() {
+    run(PASS2);
+}
+
+#[test]
+fn corpus_pass345() {
+    run(PASS345);
+}
+
+/// The clean bases are clean for both.
+#[test]
+fn bases_are_clean() {
+    for b in BASES {
+        let img = Img::from_base(b.name);
+        let r = engine_fsck(&img.path).expect("engine reads the base");
+        assert!(r.findings.is_empty(), "{}: {:#?}", b.name, r.findings);
+    }
+}
