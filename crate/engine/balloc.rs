@@ -45,10 +45,30 @@ pub fn blocks_in_group(sb: &Ext4SuperBlock, group: u32) -> u32 {
     end.saturating_sub(first) as u32
 }
 
-/// Superblock + GDT + reserved GDT blocks at the start of `group`.
+/// Block of `group`'s superblock copy (`ext2fs_super_and_bgd_loc2`): its
+/// first block, except group 0 of a 1 KiB-block bigalloc filesystem,
+/// whose group starts at block 0 (the boot block) with the superblock in
+/// block 1.
+pub fn group_sb_block(sb: &Ext4SuperBlock, group: u32) -> u64 {
+    let first = group_first_block(sb, group);
+    if group == 0 && sb.block_size() == 1024 && sb.cluster_bits() > 0 {
+        first + 1
+    } else {
+        first
+    }
+}
+
+/// First block of the primary group descriptor table.
+pub fn gdt_first_block(sb: &Ext4SuperBlock) -> u64 {
+    group_sb_block(sb, 0) + 1
+}
+
+/// Boot block (1 KiB bigalloc) + superblock + GDT + reserved GDT blocks
+/// at the start of `group`.
 pub fn group_sb_overhead(sb: &Ext4SuperBlock, group: u32) -> u32 {
     if ext4_bg_has_super(sb, group) {
-        (1 + gdt_blocks(sb) + sb.s_reserved_gdt_blocks as u64) as u32
+        let lead = group_sb_block(sb, group) - group_first_block(sb, group);
+        (lead + 1 + gdt_blocks(sb) + sb.s_reserved_gdt_blocks as u64) as u32
     } else {
         0
     }

@@ -156,7 +156,10 @@ impl<D: BlockDevice> Ext4Fs<D> {
         let ds = self.sb.desc_size();
         let bs = self.block_size() as usize;
         let per_block = bs / ds;
-        let first = self.backup_sb.unwrap_or(self.sb.s_first_data_block as u64) + 1;
+        let first = match self.backup_sb {
+            Some(b) => b + 1,
+            None => super::balloc::gdt_first_block(&self.sb),
+        };
         let mut groups = Vec::with_capacity(ngroups as usize);
         let mut blk = Vec::new();
         for g in 0..ngroups {
@@ -462,7 +465,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         let ds = self.sb.desc_size();
         let bs = self.block_size() as usize;
         let per_block = (bs / ds) as u32;
-        let first = self.sb.s_first_data_block as u64 + 1;
+        let first = super::balloc::gdt_first_block(&self.sb);
         let dirty: BTreeSet<u32> = std::mem::take(&mut self.gd_dirty)
             .into_iter()
             .map(|g| g / per_block)

@@ -544,6 +544,12 @@ pub enum Finding {
     WrongFreeInodes { recorded: u64, counted: u64 },
 
     // ---- after the passes ----
+    /// `PR_6_UPDATE_QUOTAS`: quota type `qtype` (0 user, 1 group, 2
+    /// project) records a usage for `id` other than the one counted (or
+    /// none for an id in use).
+    QuotaUsage { qtype: u8, id: u32 },
+    /// `PR_6_UPDATE_QUOTAS`: a quota file e2fsck cannot read (header).
+    QuotaFileInvalid { ino: u32 },
     /// Orphan-file problems.
     OrphanFile {
         ino: u32,
@@ -722,6 +728,7 @@ impl Finding {
             F::WrongGroupDirs { .. } => "PR_5_FREE_DIR_COUNT_GROUP",
             F::WrongFreeBlocks { .. } => "PR_5_FREE_BLOCK_COUNT",
             F::WrongFreeInodes { .. } => "PR_5_FREE_INODE_COUNT",
+            F::QuotaUsage { .. } | F::QuotaFileInvalid { .. } => "PR_6_UPDATE_QUOTAS",
             F::OrphanFile { problem, .. } => match problem {
                 OrphanFileProblem::Corrupted => "PR_6_ORPHAN_FILE_CORRUPTED",
                 OrphanFileProblem::Hole => "PR_6_ORPHAN_FILE_HOLE",

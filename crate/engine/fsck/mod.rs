@@ -36,6 +36,7 @@ mod pass2;
 mod pass3;
 mod pass4;
 mod pass5;
+mod quota;
 mod super_check;
 mod xattr;
 
@@ -172,6 +173,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         c.pass4()?;
         let (inodes_used, blocks_used) = c.pass5()?;
         c.check_orphan_file()?;
+        c.check_quota()?;
         Ok(FsckReport {
             findings: c.f,
             inodes_used,
@@ -260,6 +262,9 @@ pub(crate) struct EaBlock {
     pub seen: u32,
     /// Passed the checks (only then is the refcount compared).
     pub valid: bool,
+    /// What it charges each inode: blocks and EA inodes (`ea_block_quota`).
+    pub quota_blocks: u64,
+    pub quota_inodes: u64,
 }
 
 /// Owner value for filesystem metadata in `Checker::owner`.
@@ -289,6 +294,11 @@ pub(crate) struct Checker<'a, D: BlockDevice> {
     pub bad_groups: Vec<bool>,
     /// Encryption policy of each encrypted inode (its context minus the nonce).
     pub policies: BTreeMap<u32, Vec<u8>>,
+    /// The current inode's in-inode attributes' charge (`ea_ibody_quota`):
+    /// blocks and EA inodes of values kept in EA inodes.
+    pub ea_ibody_quota: (u64, u64),
+    /// Usage counted per quota type (user, group, project) and id.
+    pub quota: [BTreeMap<u32, quota::Usage>; 3],
 }
 
 impl<'a, D: BlockDevice> Checker<'a, D> {
@@ -311,6 +321,8 @@ impl<'a, D: BlockDevice> Checker<'a, D> {
             ea_inode_refs: BTreeMap::new(),
             bad_groups: vec![false; ngroups],
             policies: BTreeMap::new(),
+            ea_ibody_quota: (0, 0),
+            quota: Default::default(),
             f: Vec::new(),
             sb,
         }

@@ -94,6 +94,7 @@ impl<D: BlockDevice> Checker<'_, D> {
     fn check_inode(&mut self, ino: u32, raw: &[u8]) -> Result<()> {
         let sb = self.sb.clone();
         let inode = decode(raw);
+        self.ea_ibody_quota = (0, 0);
         self.inodes[ino as usize] = InodeState {
             bits: I_SCANNED,
             mode: inode.i_mode,
@@ -458,8 +459,11 @@ impl<D: BlockDevice> Checker<'_, D> {
                 .then(|| inode_csum_seed(&sb, ino, inode.i_generation)),
             ..Default::default()
         };
-        if self.check_ext_attr(ino, inode)? {
-            pb.num_blocks += 1;
+        let bits = self.cluster_bits;
+        pb.num_blocks = self.ea_ibody_quota.0 >> bits;
+        let ea_block = self.check_ext_attr(ino, inode)?;
+        if let Some((blocks, _)) = ea_block {
+            pb.num_blocks += blocks >> bits;
         }
         let inline = sb.has_incompat(INCOMPAT_INLINE_DATA) && inode.has_flag(EXT4_INLINE_DATA_FL);
         if inline {
@@ -493,6 +497,14 @@ impl<D: BlockDevice> Checker<'_, D> {
             self.inode_problem(ino, InodeProblem::ZeroLengthDirectory);
             self.clear_inode(ino);
             return Ok(());
+        }
+        if ino != self.sb.s_prj_quota_inum
+            && ino != self.sb.s_orphan_file_inum
+            && (ino == EXT4_ROOT_INO || ino >= self.first_ino())
+            && !inode.has_flag(EXT4_EA_INODE_FL)
+        {
+            let inodes = self.ea_ibody_quota.1 + ea_block.map_or(0, |q| q.1) + 1;
+            self.quota_charge(inode, raw, pb.num_blocks, inodes);
         }
         let bs = self.bs;
         let size = inode.size();
@@ -682,7 +694,7 @@ impl<D: BlockDevice> Checker<'_, D> {
             }
         }
         let recorded = u64::from(inode.i_blocks_lo);
-        let counted = counted * (self.bs / 512);
+        let counted = (counted * (self.bs / 512)) << self.cluster_bits;
         if recorded != counted && self.sb.s_creator_os != EXT4_OS_HURD {
             self.push(Finding::WrongIBlocks {
                 ino: EXT4_RESIZE_INO,

@@ -17,7 +17,6 @@ use crate::engine::group_desc::{
     Ext4GroupDesc, EXT4_BG_BLOCK_BITMAP_CSUM_HI_END, EXT4_BG_BLOCK_UNINIT,
     EXT4_BG_INODE_BITMAP_CSUM_HI_END, EXT4_BG_INODE_UNINIT,
 };
-use crate::engine::superblock::ext4_bg_has_super;
 
 impl<D: BlockDevice> Checker<'_, D> {
     /// Returns (inodes used, blocks used).
@@ -230,11 +229,8 @@ impl<D: BlockDevice> Checker<'_, D> {
                 set_bit(&mut bm, (c - first_c) as u32);
             }
         };
-        if ext4_bg_has_super(sb, g) {
-            let n = 1 + crate::engine::balloc::gdt_blocks(sb) + u64::from(sb.s_reserved_gdt_blocks);
-            for b in first..first + n {
-                mark(b);
-            }
+        for b in first..first + u64::from(crate::engine::balloc::group_sb_overhead(sb, g)) {
+            mark(b);
         }
         mark(d.block_bitmap(sb));
         mark(d.inode_bitmap(sb));

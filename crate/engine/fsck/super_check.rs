@@ -9,7 +9,7 @@
 
 use super::{Checker, Finding, GroupTable, OWNER_FS};
 use crate::device::BlockDevice;
-use crate::engine::balloc::{gdt_blocks, group_first_block};
+use crate::engine::balloc::{gdt_blocks, gdt_first_block, group_first_block, group_sb_overhead};
 use crate::engine::error::Result;
 use crate::engine::group_desc::{EXT4_BG_BLOCK_UNINIT, EXT4_BG_INODE_UNINIT};
 use crate::engine::inode::{Ext4Inode, EXT4_RESIZE_INO};
@@ -109,15 +109,11 @@ impl<D: BlockDevice> Checker<'_, D> {
         let itb = self.itable_blocks();
         // Block 0 of a 1 KiB-block filesystem (the boot block) is outside
         // every group and in no bitmap; elsewhere it is group 0's first.
-        let desc = gdt_blocks(&sb) + u64::from(sb.s_reserved_gdt_blocks);
         for g in 0..self.fs.groups_count() {
-            if ext4_bg_has_super(&sb, g) {
-                let first = group_first_block(&sb, g);
-                for b in first..first + 1 + desc {
-                    if b < sb.blocks_count() {
-                        self.claim(b, OWNER_FS);
-                    }
-                }
+            let first = group_first_block(&sb, g);
+            let n = u64::from(group_sb_overhead(&sb, g));
+            for b in first..(first + n).min(sb.blocks_count()) {
+                self.claim(b, OWNER_FS);
             }
         }
         for g in 0..self.fs.groups_count() {
@@ -210,7 +206,7 @@ impl<D: BlockDevice> Checker<'_, D> {
             .filter(|&g| ext4_bg_has_super(&sb, g))
             .collect();
         for r in 0..rsv {
-            let pblk = u64::from(sb.s_first_data_block) + 1 + desc + r;
+            let pblk = gdt_first_block(&sb) + desc + r;
             let off = ((desc + r) % apb) as usize;
             if u64::from(le32(&dbuf, 4 * off)) != pblk || pblk >= sb.blocks_count() {
                 self.push(Finding::ResizeInodeInvalid);
@@ -246,13 +242,10 @@ pub(super) fn check_desc<D: BlockDevice>(fs: &crate::engine::Ext4Fs<D>) -> bool 
         }
     }
     let mut used = Seen(vec![0; blocks.div_ceil(64) as usize]);
-    let desc = gdt_blocks(sb) + u64::from(sb.s_reserved_gdt_blocks);
     for g in 0..fs.groups_count() {
-        if ext4_bg_has_super(sb, g) {
-            let first = group_first_block(sb, g);
-            for b in first..(first + 1 + desc).min(blocks) {
-                used.insert(b);
-            }
+        let first = group_first_block(sb, g);
+        for b in first..(first + u64::from(group_sb_overhead(sb, g))).min(blocks) {
+            used.insert(b);
         }
     }
     let itb = (u64::from(sb.s_inodes_per_group) * sb.inode_size() as u64)

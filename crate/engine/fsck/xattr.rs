@@ -78,24 +78,29 @@ fn entry_hash(area: &[u8], e: usize, value: Option<&[u8]>, signed: bool) -> u32 
 }
 
 impl<D: BlockDevice> Checker<'_, D> {
-    /// `check_ext_attr`: the attribute block of `ino`. Returns whether it
-    /// is charged to the inode (`i_blocks`).
-    pub(super) fn check_ext_attr(&mut self, ino: u32, inode: &Ext4Inode) -> Result<bool> {
+    /// `check_ext_attr`: the attribute block of `ino`. Returns what it
+    /// charges to the inode (`ea_block_quota`): blocks (one cluster, plus
+    /// the values kept in EA inodes) and EA inodes; `None` when nothing.
+    pub(super) fn check_ext_attr(
+        &mut self,
+        ino: u32,
+        inode: &Ext4Inode,
+    ) -> Result<Option<(u64, u64)>> {
         let blk = inode.file_acl_sb(&self.sb);
         if blk == 0 {
-            return Ok(false);
+            return Ok(None);
         }
         if !self.sb.has_compat(COMPAT_EXT_ATTR)
             || blk < u64::from(self.sb.s_first_data_block)
             || blk >= self.sb.blocks_count()
         {
             self.mark_bad(ino);
-            return Ok(false);
+            return Ok(None);
         }
         if let Some(ea) = self.ea_blocks.get_mut(&blk) {
             if ea.valid {
                 ea.seen += 1;
-                return Ok(true);
+                return Ok(Some((ea.quota_blocks, ea.quota_inodes)));
             }
         }
         let buf = self.fs.bread(blk)?;
@@ -105,7 +110,7 @@ impl<D: BlockDevice> Checker<'_, D> {
                 block: blk,
                 problem,
             });
-            Ok(false)
+            Ok(None)
         };
         let failed_csum = self.sb.has_metadata_csum()
             && xattr_block_csum(self.sb.csum_seed(), blk, &buf) != le32(&buf, 0x10);
@@ -120,6 +125,7 @@ impl<D: BlockDevice> Checker<'_, D> {
         region.allocate(0, 32);
         let mut e = 32usize;
         let mut inode_refs = Vec::new();
+        let mut quota_blocks = 1u64 << self.cluster_bits;
         while e + 4 <= bs && le32(&buf, e) != 0 {
             let name_len = buf[e] as usize;
             if e + 16 > bs || region.allocate(e, entry_len(name_len)) {
@@ -146,8 +152,9 @@ impl<D: BlockDevice> Checker<'_, D> {
                     return bad(self, XattrProblem::Hash);
                 }
             } else {
-                if let Some(problem) = self.check_large_ea_inode(ino, inode, &buf, e)? {
-                    return bad(self, problem);
+                match self.check_large_ea_inode(ino, inode, &buf, e)? {
+                    Err(problem) => return bad(self, problem),
+                    Ok(q) => quota_blocks += q,
                 }
                 inode_refs.push(inum);
             }
@@ -163,6 +170,7 @@ impl<D: BlockDevice> Checker<'_, D> {
                 problem: XattrProblem::Checksum,
             });
         }
+        let quota_inodes = inode_refs.len() as u64;
         for i in inode_refs {
             *self.ea_inode_refs.entry(i).or_default() += 1;
         }
@@ -172,10 +180,12 @@ impl<D: BlockDevice> Checker<'_, D> {
                 refcount: le32(&buf, 4),
                 seen: 1,
                 valid: true,
+                quota_blocks,
+                quota_inodes,
             },
         );
         self.claim(blk, ino);
-        Ok(true)
+        Ok(Some((quota_blocks, quota_inodes)))
     }
 
     /// `check_ea_in_inode`: the in-inode attribute area after
@@ -196,6 +206,7 @@ impl<D: BlockDevice> Checker<'_, D> {
         region.allocate(0, 4);
         let mut e = start;
         let mut refs = Vec::new();
+        let mut quota_blocks = 0u64;
         let mut problem = None;
         while remain >= 16 && e + 4 <= area.len() && le32(area, e) != 0 {
             let name_len = area[e] as usize;
@@ -232,9 +243,12 @@ impl<D: BlockDevice> Checker<'_, D> {
                 }
                 remain -= size;
             } else {
-                if let Some(p) = self.check_large_ea_inode(ino, inode, area, e)? {
-                    problem = Some(p);
-                    break;
+                match self.check_large_ea_inode(ino, inode, area, e)? {
+                    Err(p) => {
+                        problem = Some(p);
+                        break;
+                    }
+                    Ok(q) => quota_blocks += q,
                 }
                 refs.push(inum);
             }
@@ -250,6 +264,7 @@ impl<D: BlockDevice> Checker<'_, D> {
                 problem,
             }),
             None => {
+                self.ea_ibody_quota = (quota_blocks, refs.len() as u64);
                 for i in refs {
                     *self.ea_inode_refs.entry(i).or_default() += 1;
                 }
@@ -259,29 +274,35 @@ impl<D: BlockDevice> Checker<'_, D> {
     }
 
     /// `check_large_ea_inode`: an entry whose value lives in inode
-    /// `e_value_inum` (ea_inode).
+    /// `e_value_inum` (ea_inode). Returns the blocks its value charges to
+    /// the inode (`size_to_quota_blocks`), or the problem.
     fn check_large_ea_inode(
         &mut self,
         ino: u32,
         inode: &Ext4Inode,
         area: &[u8],
         e: usize,
-    ) -> Result<Option<XattrProblem>> {
+    ) -> Result<std::result::Result<u64, XattrProblem>> {
         let inum = le32(area, e + 4);
         if inum < self.first_ino() || inum > self.sb.s_inodes_count {
-            return Ok(Some(XattrProblem::ValueEaInode));
+            return Ok(Err(XattrProblem::ValueEaInode));
         }
         let Some(vi) = self.read_inode_lenient(inum)? else {
-            return Ok(Some(XattrProblem::ValueEaInode));
+            return Ok(Err(XattrProblem::ValueEaInode));
         };
         let hash = le32(area, e + 12);
         let mix = |h: u32| (h << 16) ^ (h >> 16) ^ vi.i_atime;
         let ok = hash == mix(entry_hash(area, e, None, false))
             || hash == mix(entry_hash(area, e, None, true));
-        if !ok {
+        let mut quota = 0;
+        if ok {
+            let csize = self.bs << self.cluster_bits;
+            let clusters = u64::from(le32(area, e + 8)).div_ceil(csize);
+            quota = clusters << self.cluster_bits;
+        } else {
             let lustre = vi.i_mtime == ino && vi.i_generation == inode.i_generation;
             if !lustre {
-                return Ok(Some(if vi.has_flag(EXT4_EA_INODE_FL) {
+                return Ok(Err(if vi.has_flag(EXT4_EA_INODE_FL) {
                     XattrProblem::Hash
                 } else {
                     XattrProblem::ValueEaInode
@@ -289,9 +310,9 @@ impl<D: BlockDevice> Checker<'_, D> {
             }
         }
         if !vi.has_flag(EXT4_EA_INODE_FL) {
-            return Ok(Some(XattrProblem::NoEaInodeFlag));
+            return Ok(Err(XattrProblem::NoEaInodeFlag));
         }
-        Ok(None)
+        Ok(Ok(quota))
     }
 
     /// The fscrypt context of an encrypted inode (the `c` attribute of
