@@ -2,7 +2,18 @@
 //! `ext4_get_journal_inode`, `ext4_put_super`): find the journal inode,
 //! resolve its blocks into the journal's block map, load the jbd2
 //! superblock, replay the log when INCOMPAT_RECOVER is set (or the log is
-//! not empty), clear the flag, and attach the journal to the filesystem.
+//! not empty), clear the flag, move a journal error into the superblock's
+//! error state (`ext4_clear_journal_err`), and attach the journal.
+//!
+//! After a replay that stopped at a transaction whose commit block fails
+//! its checksum, the kernel (fs/jbd2/journal.c `jbd2_journal_load`, v6.x)
+//! refuses the mount with EFSCORRUPTED and leaves the log in place, so
+//! every later mount fails the same way; e2fsck (journal.c
+//! `recover_ext3_journal` + `e2fsck_check_ext3_journal`, what an
+//! administrator runs next) resets the log, records -EINVAL in the
+//! journal's `s_errno` and moves it into `EXT4_ERROR_FS`. `ext4lab
+//! recover` leaves that second state, the one `e2fsck -y -E journal_only`
+//! leaves (tests/recover_state.rs compares them field by field).
 
 use super::error::{CorruptKind, Ext4Error, Result};
 use super::ext4_jbd2::Ext4Journal;
@@ -11,7 +22,7 @@ use super::inode::EXT4_JOURNAL_INO;
 use super::journal::{Journal, RecoveryInfo};
 use super::map::MapFlags;
 use super::mount_opts::{DataMode, MountOptions};
-use super::superblock::{COMPAT_HAS_JOURNAL, INCOMPAT_RECOVER};
+use super::superblock::{COMPAT_HAS_JOURNAL, EXT4_ERROR_FS, EXT4_VALID_FS, INCOMPAT_RECOVER};
 use crate::device::BlockDevice;
 
 /// What a mount found and did, for reports (`ext4lab recover --json`).
@@ -110,9 +121,32 @@ impl<D: BlockDevice> Ext4Fs<D> {
             fs = Ext4Fs::open(dev, ro.clone())?;
             journal = Journal::jbd2_journal_load(&mut fs.dev, bs, map, blocks)?;
         }
+        let mut commit = false;
         if report.needs_recovery {
             fs.sb.s_feature_incompat &= !INCOMPAT_RECOVER;
             fs.ext4_recount_free()?;
+            commit = true;
+        }
+        // A replay that failed part-way (a corrupt descriptor or revoke
+        // block) leaves the filesystem unchecked: e2fsck's
+        // `e2fsck_clear_recover(ctx, error)` clears EXT4_VALID_FS.
+        if report.recovery.as_ref().is_some_and(|r| r.error.is_some()) {
+            fs.sb.s_state &= !EXT4_VALID_FS;
+            commit = true;
+        }
+        // `ext4_clear_journal_err` (and e2fsck's `e2fsck_check_ext3_journal`):
+        // an error the journal recorded (`s_errno`: a previous abort, or
+        // -EINVAL for a transaction whose commit block failed its
+        // checksum) moves into the superblock's error state and is
+        // cleared in the journal, so the next mount and e2fsck -n see a
+        // filesystem marked in need of a check, not a pending journal error.
+        if journal.j_superblock.s_errno != 0 && !opts.read_only {
+            fs.sb.s_state |= EXT4_ERROR_FS;
+            journal.j_superblock.s_errno = 0;
+            journal.write_superblock(&mut fs.dev)?;
+            commit = true;
+        }
+        if commit {
             fs.ext4_commit_super()?;
             fs.dev.flush()?;
         }
