@@ -81,6 +81,23 @@ fn program(seed: u64, journal: bool) -> (usize, Vec<Vec<Step>>) {
     (nlocks, tasks)
 }
 
+/// Run options of a fuzz program: sequential consistency, or with
+/// `weak = Some(k)` a store window of `k` under x86-TSO or LKMM (by seed).
+fn weak_run(weak: Option<u32>, seed: u64) -> RunOptions {
+    match weak {
+        None => RunOptions::default(),
+        Some(k) => RunOptions {
+            memory: if (seed / 2) % 2 == 0 {
+                MemoryModel::X86
+            } else {
+                MemoryModel::Lkmm
+            },
+            store_window: k,
+            ..Default::default()
+        },
+    }
+}
+
 fn model(seed: u64, journal: bool) -> Model {
     let (nlocks, tasks) = program(seed, journal);
     let tasks = Rc::new(tasks);
@@ -237,10 +254,7 @@ fn dpor_matches_naive_dfs_on_random_programs() {
                     dpor,
                 },
                 max_executions: cap,
-                run: RunOptions {
-                    weak_memory: weak,
-                    ..Default::default()
-                },
+                run: weak_run(weak, seed),
                 ..Default::default()
             };
             let naive = explore(&m, &cfg(false), &mut NoObserver);
@@ -296,10 +310,7 @@ fn debug_seed() {
             dpor,
         },
         max_executions: 1_000_000,
-        run: RunOptions {
-            weak_memory: weak,
-            ..Default::default()
-        },
+        run: weak_run(weak, seed),
         ..Default::default()
     };
     let naive = explore(&m, &cfg(false), &mut NoObserver);
@@ -322,15 +333,7 @@ fn debug_seed() {
                 "MISSING {:?} token {} preemptions {}",
                 o.key.kind, o.fewest_token, o.fewest_preemptions
             );
-            let e = replay(
-                &m,
-                &o.fewest_token,
-                &RunOptions {
-                    weak_memory: weak,
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+            let e = replay(&m, &o.fewest_token, &weak_run(weak, seed)).unwrap();
             for ev in &e.trace.unwrap().events {
                 println!("   {} {:?} {:?}", ev.step, ev.task, ev.kind);
             }
@@ -352,10 +355,7 @@ fn bounded_dpor_finds_the_outcomes_of_journal_program_100687() {
                 preemption_bound: Some(bound),
                 dpor,
             },
-            run: RunOptions {
-                weak_memory: Some(1),
-                ..Default::default()
-            },
+            run: weak_run(Some(1), 1),
             ..Default::default()
         };
         let naive = explore(&m, &cfg(false), &mut NoObserver);

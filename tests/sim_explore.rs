@@ -7,7 +7,8 @@ use ext4lab::sim::*;
 
 fn all_models() -> Vec<(&'static str, Model, RunOptions)> {
     let weak = RunOptions {
-        weak_memory: Some(3),
+        memory: MemoryModel::X86,
+        store_window: 3,
         ..Default::default()
     };
     vec![

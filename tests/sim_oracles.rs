@@ -156,7 +156,19 @@ fn lockdep_checks_the_declared_ext4_order() {
             page.unlock();
         });
     });
+    // No declared order: one task alone shows no inversion.
     let r = explore(&m, &dfs(true, Some(2)), &mut NoObserver);
+    assert!(r.find(&OutcomeKind::LockOrderInversion).is_none());
+    // The order fs/ext4/super.c declares in v4.12 (S1's kernel).
+    let o = ext4lab::scenario::locks::ext4_lock_order(
+        ext4lab::scenario::history::KernelVersion::new(4, 12),
+    );
+    let mut cfg = dfs(true, Some(2));
+    cfg.declared_order = LockOrder {
+        source: o.source,
+        chains: o.chains,
+    };
+    let r = explore(&m, &cfg, &mut NoObserver);
     let rec = r
         .find(&OutcomeKind::LockOrderInversion)
         .expect("inversion vs declared order");
@@ -168,6 +180,7 @@ fn lockdep_checks_the_declared_ext4_order() {
     assert_eq!(l.holding, "page lock");
     assert!(l.existing.iter().all(|c| c.declared));
     assert_eq!(l.new_link.acquired_at, "ext4_convert_inline_data");
+    assert!(l.text.contains("fs/ext4/super.c \"Lock ordering\" (v4.12)"));
 }
 
 #[test]
@@ -175,7 +188,8 @@ fn store_buffering_needs_weak_memory_and_no_barrier() {
     let forbidden = OutcomeKind::Other("r0=0 r1=0".into());
     for dpor in [false, true] {
         let mut cfg = dfs(dpor, Some(2));
-        cfg.run.weak_memory = Some(3);
+        cfg.run.memory = MemoryModel::X86;
+        cfg.run.store_window = 3;
         let r = explore(&models::store_buffering(false), &cfg, &mut NoObserver);
         assert!(
             r.find(&forbidden).is_some(),

@@ -10,7 +10,8 @@ use std::rc::Rc;
 use crate::engine::fsck::Finding;
 use crate::scenario::{Memory, Pattern, RunConfig, Scenario, Step, Task, TaskKind};
 use crate::sim::{
-    explore, ExploreConfig, Model, NoObserver, Outcome, OutcomeKind, Report, RunOptions, Strategy,
+    explore, ExploreConfig, LockOrder, MemoryModel, Model, NoObserver, Outcome, OutcomeKind,
+    Report, RunOptions, Strategy,
 };
 
 use super::buffered::{ext4_buffered_write_iter, filemap_read, WriteSource};
@@ -24,8 +25,17 @@ use super::mm::{user_access, vm_mmap, vm_munmap, Access, Process, Vma};
 use super::state::{Errno, Ext4InodeInfo, KResult, Kernel};
 use super::writeback::filemap_write_and_wait_range;
 
-/// Steps of weak-memory store buffering (`RunOptions::weak_memory`).
-pub const WEAK_MEMORY_WINDOW: u32 = 16;
+/// Steps of weak-memory store buffering (`RunOptions::store_window`).
+pub const WEAK_MEMORY_WINDOW: u32 = crate::sim::DEFAULT_STORE_WINDOW;
+
+/// The simulator's memory model for a scenario's `memory` choice.
+pub fn memory_model(m: Memory) -> MemoryModel {
+    match m {
+        Memory::Sc => MemoryModel::Sc,
+        Memory::X86 => MemoryModel::X86,
+        Memory::Lkmm => MemoryModel::Lkmm,
+    }
+}
 
 /// The scenario outcome kind name (`"stale-data"`...) of a sim outcome.
 pub fn kind_name(k: &OutcomeKind) -> &'static str {
@@ -45,7 +55,8 @@ pub fn kind_name(k: &OutcomeKind) -> &'static str {
 /// Run options of a configuration (weak memory, step limit).
 pub fn run_options(sc: &Scenario, rc: &RunConfig) -> RunOptions {
     RunOptions {
-        weak_memory: (rc.memory == Memory::Weak).then_some(WEAK_MEMORY_WINDOW),
+        memory: memory_model(rc.memory),
+        store_window: WEAK_MEMORY_WINDOW,
         max_steps: (sc.explore.max_steps as u32).clamp(100, 100_000),
         ..RunOptions::default()
     }
@@ -62,7 +73,18 @@ pub fn explore_config(sc: &Scenario, rc: &RunConfig, strategy: Option<Strategy>)
         strategy,
         max_executions: sc.explore.budget.max(1),
         run: run_options(sc, rc),
+        declared_order: lock_order(rc),
         ..ExploreConfig::default()
+    }
+}
+
+/// The lock order fs/ext4/super.c declares in the run's kernel version
+/// (`scenario::locks::ext4_lock_order`), for the lockdep oracle.
+pub fn lock_order(rc: &RunConfig) -> LockOrder {
+    let o = crate::scenario::locks::ext4_lock_order(rc.kernel);
+    LockOrder {
+        source: o.source,
+        chains: o.chains,
     }
 }
 

@@ -15,6 +15,7 @@ mod error;
 mod format1;
 pub mod history;
 pub mod link;
+pub mod locks;
 mod model;
 mod parse;
 mod resolve;

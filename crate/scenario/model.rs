@@ -255,15 +255,25 @@ impl MountOverride {
     }
 }
 
-/// The simulator's memory model.
+/// The memory model of `atomic_t` values (the simulator's `MemoryModel`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Memory {
     /// Sequential consistency: every store is visible at once.
     #[default]
     Sc,
-    /// Stores not ordered by a barrier may become visible to other tasks late.
-    Weak,
+    /// x86-TSO: stores buffered in order; every atomic RMW (`atomic_inc`
+    /// too) and every full barrier drains the buffer.
+    X86,
+    /// The Linux kernel memory model (arm64, POWER): non-value-returning
+    /// atomics are unordered, `smp_mb__after_atomic` orders them.
+    ///
+    /// `weak`, the name of the one weak mode before there were two, reads
+    /// as `lkmm`: that mode buffered `atomic_inc` past later loads (which
+    /// only LKMM allows; x86 never does), and every verdict it gave came
+    /// from that.
+    #[serde(alias = "weak")]
+    Lkmm,
 }
 
 /// A process: one mm, hence one `mmap_lock`, and the mappings it starts with.

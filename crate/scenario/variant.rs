@@ -198,19 +198,30 @@ pub struct Expectation {
     pub note: String,
 }
 
-/// Lock classes of the simulated kernel, named as lockdep names them
-/// (SCENARIOS.md "Lock classes"). `page_lock` is the page/folio lock.
+/// Lock classes a row may name (`locks = [...]`), as lockdep names them in
+/// the kernel era the variant runs (SCENARIOS.md "Lock classes"; the eras
+/// are in [`super::locks`]: `i_mutex` before v4.7, `i_rwsem` after, ...).
+/// `page_lock` is the page/folio lock.
 pub const LOCK_CLASSES: &[&str] = &[
+    "mmap_sem",
     "mmap_lock",
+    "i_mutex",
     "i_rwsem",
+    "i_mmap_sem",
     "invalidate_lock",
     "i_data_sem",
     "xattr_sem",
     "s_journal_flag_rwsem",
+    "s_writepages_rwsem",
+    "i_mmap_lock",
+    "i_mmap_mutex",
+    "i_mmap_rwsem",
     "page_lock",
     "jbd2_handle",
+    "j_barrier",
     "sb_writers",
     "sb_pagefaults",
+    "sb_internal",
 ];
 
 /// Error names an expectation may match: errno values and signals.

@@ -87,9 +87,12 @@ pub struct RunOptions {
     pub trace: bool,
     /// Stop an execution after this many steps (outcome `StepLimit`).
     pub max_steps: u32,
-    /// Weak-memory mode: `Some(k)` buffers atomic stores for at most `k`
-    /// steps of their task (see `sync::atomic`).
-    pub weak_memory: Option<u32>,
+    /// The memory model of `atomic_t` values (see `sync::atomic`).
+    #[serde(default)]
+    pub memory: super::MemoryModel,
+    /// Under a weak model, most steps of its task a store stays buffered.
+    #[serde(default = "default_window")]
+    pub store_window: u32,
     /// Track happens-before and report races (DPOR needs it; the explorer
     /// sets it for DFS with DPOR).
     #[serde(skip)]
@@ -104,12 +107,20 @@ fn yes() -> bool {
     true
 }
 
+/// Default `store_window`.
+pub const DEFAULT_STORE_WINDOW: u32 = 16;
+
+fn default_window() -> u32 {
+    DEFAULT_STORE_WINDOW
+}
+
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             trace: false,
             max_steps: 10_000,
-            weak_memory: None,
+            memory: super::MemoryModel::Sc,
+            store_window: DEFAULT_STORE_WINDOW,
             hb: false,
             races: true,
         }
@@ -224,7 +235,8 @@ impl Executor {
                 trace: opts.trace,
                 hb: opts.hb,
                 races: opts.races,
-                weak_memory: opts.weak_memory,
+                memory: opts.memory,
+                store_window: opts.store_window,
             })
         });
         // Leaves the model inactive even if a task or a hook panics, so the
@@ -345,10 +357,44 @@ impl Executor {
                 break EndKind::Crashed;
             }
             if let Some(t) = actor.as_flush() {
+                // Which buffered store becomes visible: the oldest, or under
+                // LKMM any of the flushable ones (a value choice).
+                let n = rt_mut(|rt| rt.flushable(t).len() as u32);
+                let mut v = 0;
+                if n > 1 {
+                    let dv = Decision {
+                        index: schedule.len() as u32,
+                        step,
+                        kind: DecisionKind::Value(n),
+                        candidates: &[],
+                        set: ActorSet::default(),
+                        last_task,
+                        preemptions,
+                    };
+                    let Some(x) = sched.choose(&dv) else {
+                        break EndKind::Stopped;
+                    };
+                    if x >= n {
+                        divergence = Some(Divergence {
+                            index: schedule.len() as u32,
+                            step,
+                            recorded: Some(x),
+                            available: (0..n).collect(),
+                            message: format!("value {x} is not below {n} at step {step}"),
+                        });
+                        break EndKind::Diverged;
+                    }
+                    schedule.push(x);
+                    v = x;
+                }
                 rt_mut(|rt| {
-                    let clock = rt.tasks[t as usize].store_buf.front().and_then(|b| b.clock);
+                    let idx = rt.flushable(t)[v as usize];
+                    let clock = rt.tasks[t as usize].store_buf[idx].clock;
                     rt.hb.begin(step, actor, clock.as_ref());
-                    rt.flush_one(t, true);
+                    if n > 1 {
+                        rt.hb.set_value(v);
+                    }
+                    rt.flush_at(t, idx, true);
                     rt.hb.end();
                     rt.step += 1;
                 });
@@ -394,7 +440,7 @@ impl Executor {
                     rt.hb.set_value(v);
                 }
                 rt.current = Some(t);
-                let k = rt.opts.weak_memory;
+                let k = rt.opts.memory.is_weak().then_some(rt.opts.store_window);
                 let task = &mut rt.tasks[t as usize];
                 task.steps += 1;
                 task.announced = false;

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::exec::{EndKind, Execution, Executor, Model, RunOptions};
-use super::oracle::lockdep::{LockGraph, EXT4_LOCK_ORDER};
+use super::oracle::lockdep::{LockGraph, LockOrder};
 use super::oracle::{Outcome, OutcomeKey};
 use super::rt::RT;
 use super::sched::replay::Replay;
@@ -43,8 +43,11 @@ pub struct ExploreConfig {
     pub run: RunOptions,
     /// Keep every explored schedule in the report (tests, small models).
     pub keep_schedules: bool,
-    /// Use the ext4 declared lock order in the lockdep oracle.
-    pub ext4_declared_order: bool,
+    /// The declared lock order the lockdep oracle checks besides the
+    /// order it learns (for a scenario: the order fs/ext4/super.c documents
+    /// in the run's kernel version, `scenario::locks::ext4_lock_order`).
+    #[serde(skip)]
+    pub declared_order: LockOrder,
     /// Call the observer's `progress` every this many executions.
     pub progress_every: u64,
 }
@@ -60,7 +63,7 @@ impl Default for ExploreConfig {
             shard: (0, 1),
             run: RunOptions::default(),
             keep_schedules: false,
-            ext4_declared_order: true,
+            declared_order: LockOrder::none(),
             progress_every: 1000,
         }
     }
@@ -122,6 +125,9 @@ pub struct Report {
     pub schedules: Vec<Schedule>,
     /// Lock-class dependencies learned (from, to).
     pub lock_graph: Vec<(String, String)>,
+    /// The same with lockdep's dependency types (`"EN"`, `"SN|EN"`...).
+    #[serde(default)]
+    pub lock_graph_typed: Vec<(String, String, String)>,
 }
 
 impl Report {
@@ -197,12 +203,7 @@ impl Recorder {
 
 /// Explores `model` as `cfg` says.
 pub fn explore(model: &Model, cfg: &ExploreConfig, obs: &mut dyn Observer) -> Report {
-    let declared: &[&[&str]] = if cfg.ext4_declared_order {
-        EXT4_LOCK_ORDER
-    } else {
-        &[]
-    };
-    let saved = set_lockdep(LockGraph::new(declared));
+    let saved = set_lockdep(LockGraph::new(&cfg.declared_order));
     let (shard, count) = (cfg.shard.0, cfg.shard.1.max(1));
     let mut stats = Stats::default();
     let mut rec = Recorder {
@@ -309,6 +310,7 @@ pub fn explore(model: &Model, cfg: &ExploreConfig, obs: &mut dyn Observer) -> Re
         outcomes: rec.records,
         schedules,
         lock_graph: graph.edges(),
+        lock_graph_typed: graph.typed_edges(),
     }
 }
 

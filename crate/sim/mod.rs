@@ -78,12 +78,15 @@ pub use api::{
     bug, crash_point, current_step, current_task, current_task_name, kfn_enter, nondet, note,
     preempt_point, report, report_error, spawn, spawn_in, warn_on, KfnGuard,
 };
-pub use exec::{Divergence, EndKind, EndView, Execution, Executor, Model, RunOptions, World};
+pub use exec::{
+    Divergence, EndKind, EndView, Execution, Executor, Model, RunOptions, World,
+    DEFAULT_STORE_WINDOW,
+};
 pub use explore::{
     explore, replay, replay_schedule, ExploreConfig, NoObserver, Observer, OutcomeRecord, Report,
     Stats, Strategy,
 };
-pub use oracle::lockdep::EXT4_LOCK_ORDER;
+pub use oracle::lockdep::{AcquireKind, LockOrder};
 pub use oracle::{Detail, Outcome, OutcomeKey, OutcomeKind};
 pub use rt::{Actor, Mode, TaskId, MAX_TASKS};
 pub use sync::*;

@@ -142,6 +142,24 @@ impl TryFrom<TargetWire> for Target {
 }
 
 /// The model and run options for a target.
+/// The declared lock order of a target: ext4's in the scenario variant's
+/// kernel version; none for a reference model.
+fn lock_order_for(t: &Target) -> crate::sim::LockOrder {
+    match t {
+        Target::Scenario {
+            text,
+            variant,
+            options,
+            ..
+        } => parse_scenario(text)
+            .ok()
+            .and_then(|sc| sc.resolve(variant, options).ok())
+            .map(|rc| crate::kernel::runner::lock_order(&rc))
+            .unwrap_or_default(),
+        Target::Model { .. } => crate::sim::LockOrder::none(),
+    }
+}
+
 pub fn model_for(t: &Target) -> Result<(Model, RunOptions), Failure> {
     let mut opts = RunOptions::default();
     match t {
@@ -166,7 +184,8 @@ pub fn model_for(t: &Target) -> Result<(Model, RunOptions), Failure> {
                 "rwsem_two_readers" => models::rwsem_writer_fair(false),
                 "serialized_inversion" => models::serialized_inversion(),
                 "store_buffering" | "store_buffering_mb" => {
-                    opts.weak_memory = Some(4);
+                    opts.memory = crate::sim::MemoryModel::X86;
+                    opts.store_window = 4;
                     models::store_buffering(name == "store_buffering_mb")
                 }
                 "lost_update" => models::lost_update(),
@@ -304,7 +323,7 @@ pub fn handle_explore(req: ExploreReq) -> Result<ExploreBody, Failure> {
         shard: (i, n),
         run,
         keep_schedules: req.max_executions <= 1,
-        ext4_declared_order: true,
+        declared_order: lock_order_for(&req.target),
         progress_every: req.progress_every.max(1),
     };
     let report = explore(

@@ -4,7 +4,8 @@
 //! held to the same executions, outcomes, tokens and trace hashes.
 
 use ext4lab::sim::{
-    explore, models, replay, ExploreConfig, Model, NoObserver, RunOptions, Strategy,
+    explore, models, replay, ExploreConfig, MemoryModel, Model, NoObserver, RunOptions, Strategy,
+    DEFAULT_STORE_WINDOW,
 };
 
 fn line(name: &str, model: &Model, strategy: Strategy, weak: Option<u32>, max: u64) -> String {
@@ -12,7 +13,12 @@ fn line(name: &str, model: &Model, strategy: Strategy, weak: Option<u32>, max: u
         strategy: strategy.clone(),
         max_executions: max,
         run: RunOptions {
-            weak_memory: weak,
+            memory: if weak.is_some() {
+                MemoryModel::X86
+            } else {
+                MemoryModel::Sc
+            },
+            store_window: weak.unwrap_or(DEFAULT_STORE_WINDOW),
             ..RunOptions::default()
         },
         ..ExploreConfig::default()
@@ -29,7 +35,12 @@ fn line(name: &str, model: &Model, strategy: Strategy, weak: Option<u32>, max: u
         // Replay the shortest schedule with tracing on: the trace hash is
         // the byte-for-byte identity of the run.
         let run = RunOptions {
-            weak_memory: weak,
+            memory: if weak.is_some() {
+                MemoryModel::X86
+            } else {
+                MemoryModel::Sc
+            },
+            store_window: weak.unwrap_or(DEFAULT_STORE_WINDOW),
             ..RunOptions::default()
         };
         let exec = replay(model, &o.fewest_token, &run).expect("own token replays");

@@ -6,6 +6,13 @@ import type { EngineClient } from '../engine';
 import type { Expectation, ResolveBody, Scenario } from '../protocol';
 import { optionValues, type Store } from './store';
 
+/** The memory models a run configuration names (crate/sim/sync/atomic.rs). */
+const MEMORY_LABEL: Record<string, string> = {
+  sc: 'sc (sequential consistency)',
+  x86: 'x86 (TSO: stores buffered, locked RMWs drain)',
+  lkmm: 'lkmm (atomic_inc unordered, smp_mb__after_atomic orders it)',
+};
+
 /** Colour class of the i-th task (task-c0..task-c7 in style.css). */
 export function taskClass(i: number): string {
   return `task-c${i % 8}`;
@@ -176,7 +183,7 @@ function renderConfig(root: HTMLElement, sc: Scenario, r: ResolveBody): void {
     h('dt', {}, 'mount'),
     h('dd', { 'data-testid': 'config-mount' }, h('code', {}, `-o ${mountStr}`)),
     h('dt', {}, 'memory'),
-    h('dd', { 'data-testid': 'config-memory' }, h('code', {}, r.config.memory === 'weak' ? 'weak (store buffers)' : 'sc')),
+    h('dd', { 'data-testid': 'config-memory' }, h('code', {}, MEMORY_LABEL[r.config.memory] ?? r.config.memory)),
   );
   for (const [k, v] of Object.entries(r.config.switches)) {
     const doc = sc.switches?.find((x) => x.name === k)?.doc ?? '';

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use super::{root, Checker, Path};
 use crate::scenario::error::ErrorKind;
+use crate::scenario::history::KernelVersion;
+use crate::scenario::locks::LockClass;
 use crate::scenario::model::Scenario;
 use crate::scenario::variant::{Expectation, Presence, ERRNO_NAMES, LOCK_CLASSES};
 
@@ -158,8 +160,14 @@ pub(super) fn check_variants(
         let p = root().k("variants").i(i);
         c.ident("variant", &v.name, p.k("name"));
         check_switch_values(c, s, &v.switches, &p.k("switches"));
+        // The kernel the variant runs (format 1: no version, no era check).
+        let version = v
+            .kernel
+            .as_deref()
+            .or(s.kernel.as_ref().map(|k| k.version.as_str()))
+            .and_then(|t| KernelVersion::parse(t).ok());
         for (j, e) in v.expect.iter().enumerate() {
-            check_expectation(c, s, options, files, e, &p.k("expect").i(j));
+            check_expectation(c, s, options, files, e, version, &p.k("expect").i(j));
         }
         check_contradictions(c, s, &v.expect, &p);
     }
@@ -211,6 +219,7 @@ fn check_expectation(
     options: &BTreeMap<String, Vec<String>>,
     files: &BTreeMap<String, bool>,
     e: &Expectation,
+    version: Option<KernelVersion>,
     p: &Path,
 ) {
     check_when(c, options, &e.when, &p.k("when"));
@@ -243,6 +252,25 @@ fn check_expectation(
                     "unknown lock class `{l}` (known: {})",
                     LOCK_CLASSES.join(", ")
                 ),
+            );
+            continue;
+        }
+        // A class of another era can never match what this kernel reports.
+        let (Some(v), Some(class)) = (version, LockClass::from_name(l)) else {
+            continue;
+        };
+        let now = class
+            .name(v)
+            .map(|n| if n == "page lock" { "page_lock" } else { n });
+        if now != Some(l.as_str()) {
+            let hint = match now {
+                Some(n) => format!("{v} names it `{n}`"),
+                None => format!("{v} has no such lock"),
+            };
+            c.push(
+                ErrorKind::BadValue,
+                p.k("locks").i(k),
+                format!("lock class `{l}` is not of this variant's kernel: {hint}"),
             );
         }
     }

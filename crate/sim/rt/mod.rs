@@ -64,6 +64,8 @@ pub enum OpKind {
     Barrier,
     HandleStart,
     CommitLock,
+    /// `jbd2_journal_lock_updates`: raise the barrier, wait for `t_updates`.
+    LockUpdates,
     WaitCommit,
     BioComplete,
     CrashPoint,
@@ -107,6 +109,9 @@ pub(crate) struct Held {
     pub class: ClassId,
     pub mode: Mode,
     pub at: &'static str,
+    /// Taken with a trylock (lockdep links the next lock to the held lock
+    /// below it as well).
+    pub trylock: bool,
 }
 
 pub(crate) struct Buffered {
@@ -114,6 +119,11 @@ pub(crate) struct Buffered {
     pub op: object::StoreOp,
     pub at_step: u32,
     pub clock: Option<VClock>,
+    /// The task's store sequence number (program order among its stores).
+    pub seq: u64,
+    /// Store-ordering epoch (LKMM: bumped by `smp_wmb` and a release): an
+    /// entry never becomes visible before one of an earlier epoch.
+    pub epoch: u32,
 }
 
 pub(crate) struct Task {
@@ -127,6 +137,14 @@ pub(crate) struct Task {
     pub handle_journal: ObjId,
     pub handle_tid: u32,
     pub store_buf: VecDeque<Buffered>,
+    /// Next store sequence number and the current store epoch.
+    pub store_seq: u64,
+    pub store_epoch: u32,
+    /// Sequence number of the task's last non-value-returning RMW
+    /// (`smp_mb__after_atomic` orders everything up to it, LKMM).
+    pub last_rmw_seq: Option<u64>,
+    /// `smp_mb__before_atomic` seen, the next RMW not yet (LKMM).
+    pub before_atomic: bool,
     pub announced: bool,
     pub chosen_value: u32,
     pub crash_point: &'static str,
@@ -145,6 +163,10 @@ impl Task {
             handle_journal: NO_OBJ,
             handle_tid: 0,
             store_buf: VecDeque::new(),
+            store_seq: 0,
+            store_epoch: 0,
+            last_rmw_seq: None,
+            before_atomic: false,
             announced: false,
             chosen_value: 0,
             crash_point: "",
@@ -161,7 +183,9 @@ pub(crate) struct RtOptions {
     pub trace: bool,
     pub hb: bool,
     pub races: bool,
-    pub weak_memory: Option<u32>,
+    pub memory: crate::sim::MemoryModel,
+    /// Most steps of its task a store stays buffered (weak models).
+    pub store_window: u32,
 }
 
 pub(crate) struct Rt {
@@ -357,6 +381,10 @@ impl Rt {
         t.handle_refs = 0;
         t.handle_journal = NO_OBJ;
         t.store_buf.clear();
+        t.store_seq = 0;
+        t.store_epoch = 0;
+        t.last_rmw_seq = None;
+        t.before_atomic = false;
         t.announced = false;
         self.ntasks += 1;
         let tid = id as TaskId;
@@ -438,7 +466,7 @@ impl Rt {
         task.status = Status::Runnable(op);
         task.announced = true;
         if let Some(class) = object::acquire_class(self, op) {
-            self.lockdep_acquire(t, op.obj, class);
+            self.lockdep_acquire(t, op.obj, class, object::acquire_read(op));
         }
         if object::may_sleep(op.kind)
             && self.tasks[t as usize]
@@ -494,6 +522,7 @@ impl Rt {
             class,
             mode,
             at,
+            trylock: false,
         });
         if self.opts.trace {
             let lock = self.obj_label(o);
@@ -540,16 +569,78 @@ impl Rt {
         self.outcomes.push(o);
     }
 
-    /// Drains (makes visible) every buffered store of task `t`.
+    /// Drains (makes visible) every buffered store of task `t`, oldest
+    /// first (a full barrier: `smp_mb`, a fully ordered RMW).
     pub fn drain_store_buffer(&mut self, t: TaskId) {
         while !self.tasks[t as usize].store_buf.is_empty() {
-            self.flush_one(t, false);
+            self.flush_at(t, 0, false);
         }
+    }
+
+    /// The fence of a lock acquisition: on x86 every lock acquisition is
+    /// a locked RMW (`lock cmpxchg`, `lock xadd`, `lock bts`), a full
+    /// barrier; under LKMM an acquire does not order earlier stores.
+    pub fn acquire_fence(&mut self, t: TaskId) {
+        if self.opts.memory == crate::sim::MemoryModel::X86 {
+            self.drain_store_buffer(t);
+        }
+    }
+
+    /// The fence of a lock release: earlier stores become visible (x86:
+    /// releases of sleeping locks are locked RMWs; LKMM: a release orders
+    /// earlier stores before the lock's next owner sees it, modelled
+    /// stronger as visible to everyone, see `sync::atomic`).
+    pub fn release_fence(&mut self, t: TaskId) {
+        self.drain_store_buffer(t);
+    }
+
+    /// Flushes `t`'s buffered stores up to and including sequence `seq`
+    /// (they are a prefix of the buffer: it stays in program order).
+    pub fn flush_through(&mut self, t: TaskId, seq: u64) {
+        while self.tasks[t as usize]
+            .store_buf
+            .front()
+            .is_some_and(|b| b.seq <= seq)
+        {
+            self.flush_at(t, 0, false);
+        }
+    }
+
+    /// Indexes of `t`'s buffered stores that may become visible next: the
+    /// oldest (x86: the buffer is FIFO), or under LKMM the oldest store to
+    /// each location within the oldest epoch (stores to different
+    /// locations propagate in any order unless a barrier separates them;
+    /// stores to one location stay in order, coherence).
+    pub fn flushable(&self, t: TaskId) -> Vec<usize> {
+        let buf = &self.tasks[t as usize].store_buf;
+        let Some(first) = buf.front() else {
+            return Vec::new();
+        };
+        if self.opts.memory != crate::sim::MemoryModel::Lkmm {
+            return vec![0];
+        }
+        let mut out = Vec::new();
+        let mut seen: Vec<ObjId> = Vec::new();
+        for (i, b) in buf.iter().enumerate() {
+            if b.epoch != first.epoch {
+                break;
+            }
+            if !seen.contains(&b.obj) {
+                seen.push(b.obj);
+                out.push(i);
+            }
+        }
+        out
     }
 
     /// Publishes the oldest buffered store of `t`.
     pub fn flush_one(&mut self, t: TaskId, as_actor: bool) {
-        let Some(b) = self.tasks[t as usize].store_buf.pop_front() else {
+        self.flush_at(t, 0, as_actor)
+    }
+
+    /// Publishes buffered store `idx` of `t` (one of [`Rt::flushable`]).
+    pub fn flush_at(&mut self, t: TaskId, idx: usize, as_actor: bool) {
+        let Some(b) = self.tasks[t as usize].store_buf.remove(idx) else {
             return;
         };
         if as_actor {

@@ -9,8 +9,17 @@
 //! - rw_semaphore (and the jbd2 handle): FIFO wait queue with hand-off, like
 //!   kernel/locking/rwsem.c: a reader queues when a writer holds the lock *or
 //!   any task is queued*, so a queued writer blocks new readers; on release a
-//!   writer at the head gets the lock, or, when a reader is at the head, all
-//!   queued readers do (`rwsem_mark_wake` wakes readers past writers).
+//!   writer at the head gets the lock, or, when a reader is at the head, the
+//!   queued readers do: all of them with [`RwWake::AllReaders`]
+//!   (`rwsem_mark_wake` since d3681e269fff "locking/rwsem: Wake up almost all
+//!   readers in wait queue", v5.3), or those in front of the first queued
+//!   writer with [`RwWake::FrontReaders`] (v5.2 and before; also the
+//!   percpu_rw_semaphore's wake rule, see `sync::percpu_rwsem`).
+//! - A task may hold a read lock more than once (`down_read` twice with no
+//!   writer waiting succeeds in the kernel, lockdep aside); each hold is
+//!   released by its own `up_read`.
+//! - The journal (`jbd2_handle`) adds the transaction barrier of
+//!   `jbd2_journal_lock_updates` (see `sync::jbd2`).
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -41,16 +50,62 @@ pub(crate) fn may_sleep(k: OpKind) -> bool {
             | OpKind::WaitEvent
             | OpKind::HandleStart
             | OpKind::CommitLock
+            | OpKind::LockUpdates
             | OpKind::WaitCommit
     )
+}
+
+/// Which queued readers a release hands the lock to (see the module doc).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RwWake {
+    /// Every queued reader, past queued writers (rwsem since v5.3).
+    #[default]
+    AllReaders,
+    /// The readers in front of the first queued writer (rwsem up to v5.2,
+    /// and percpu_rw_semaphore in every version).
+    FrontReaders,
 }
 
 /// The rwsem core: holders and FIFO waiters.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RwState {
+    /// Tasks holding it for read (bit per task).
     pub readers: u64,
+    /// One entry per extra read hold of a task already in `readers`.
+    pub nested: Vec<TaskId>,
     pub writer: Option<TaskId>,
     pub queue: VecDeque<(TaskId, bool)>,
+    pub wake: RwWake,
+}
+
+impl RwState {
+    /// An empty rwsem with wake rule `wake`.
+    pub fn with_wake(wake: RwWake) -> RwState {
+        RwState {
+            wake,
+            ..RwState::default()
+        }
+    }
+
+    /// Records a read hold of `t` (a second hold is nested).
+    fn add_reader(&mut self, t: TaskId) {
+        if self.readers & (1 << t) != 0 {
+            self.nested.push(t);
+        } else {
+            self.readers |= 1 << t;
+        }
+    }
+
+    /// Drops one read hold of `t`; false when it held none.
+    fn drop_reader(&mut self, t: TaskId) -> bool {
+        if let Some(i) = self.nested.iter().rposition(|&x| x == t) {
+            self.nested.remove(i);
+            return true;
+        }
+        let held = self.readers & (1 << t) != 0;
+        self.readers &= !(1 << t);
+        held
+    }
 }
 
 /// jbd2 transaction states (fs/jbd2 `t_state`), reduced to those a handle
@@ -69,7 +124,17 @@ pub enum TState {
 
 #[derive(Clone, Debug)]
 pub(crate) struct JournalState {
+    /// Handles are read holds (`t_updates`), the commit's T_LOCKED wait a
+    /// write.
     pub rw: RwState,
+    /// `j_barrier_count`: `jbd2_journal_lock_updates` calls not yet undone.
+    pub barrier_count: u32,
+    /// Tasks that raised `j_barrier_count` (and have not unlocked).
+    pub barrier_holders: Vec<TaskId>,
+    /// Tasks in `start_this_handle` waiting for `j_barrier_count == 0`.
+    pub barrier_waiters: Vec<TaskId>,
+    /// Tasks in `jbd2_journal_lock_updates` waiting for `t_updates == 0`.
+    pub updates_waiters: Vec<TaskId>,
     /// tid of the running transaction (`j_running_transaction->t_tid`).
     pub running_tid: u32,
     /// state of the running transaction.
@@ -123,12 +188,26 @@ pub(crate) const COMPLETE_ALL: u32 = u32::MAX / 2;
 pub(crate) fn acquire_class(rt: &Rt, op: Op) -> Option<ClassId> {
     match op.kind {
         OpKind::MutexLock
+        | OpKind::SpinLock
         | OpKind::DownRead
         | OpKind::DownWrite
         | OpKind::PageLock
         | OpKind::HandleStart
-        | OpKind::CommitLock => rt.objects.get(op.obj as usize).map(|o| o.class),
+        | OpKind::CommitLock
+        | OpKind::LockUpdates => rt.objects.get(op.obj as usize).map(|o| o.class),
         _ => None,
+    }
+}
+
+/// How lockdep sees the acquisition an announced operation makes: a
+/// `down_read`, `percpu_down_read` or handle start is a read (lockdep's
+/// `read == 1`, non-recursive), everything else a write. Only meaningful
+/// when [`acquire_class`] is `Some`.
+pub(crate) fn acquire_read(op: Op) -> crate::sim::oracle::lockdep::AcquireKind {
+    use crate::sim::oracle::lockdep::AcquireKind;
+    match op.kind {
+        OpKind::DownRead | OpKind::HandleStart => AcquireKind::Read,
+        _ => AcquireKind::Write,
     }
 }
 
@@ -176,9 +255,21 @@ impl Rt {
     /// queued reader waits for a writer holder and the writers queued
     /// ahead). None when `t` is not queued on `o`.
     pub(crate) fn rw_waits_for(&self, o: ObjId, t: TaskId) -> Option<Vec<TaskId>> {
+        let mask = |m: u64| (0..64u32).filter(move |i| m & (1 << i) != 0);
         let rw = match self.objects.get(o as usize).map(|ob| &ob.st) {
             Some(ObjState::RwSem(rw)) => rw,
-            Some(ObjState::Journal(j)) => &j.rw,
+            Some(ObjState::Journal(j)) => {
+                // start_this_handle waiting on j_barrier_count waits for the
+                // tasks that raised it; jbd2_journal_lock_updates waiting
+                // for t_updates waits for the handle holders.
+                if j.barrier_waiters.contains(&t) {
+                    return Some(j.barrier_holders.clone());
+                }
+                if j.updates_waiters.contains(&t) {
+                    return Some(mask(j.rw.readers).collect());
+                }
+                &j.rw
+            }
             _ => return None,
         };
         let pos = rw.queue.iter().position(|(w, _)| *w == t)?;
@@ -211,14 +302,14 @@ impl Rt {
     pub(crate) fn rw_down(&mut self, o: ObjId, write: bool) -> bool {
         let t = self.cur();
         self.access(o, Access::Write);
-        self.drain_store_buffer(t);
+        self.acquire_fence(t);
         let rw = self.rw_mut(o);
         let free = rw.writer.is_none() && rw.queue.is_empty() && (!write || rw.readers == 0);
         if free {
             if write {
                 rw.writer = Some(t);
             } else {
-                rw.readers |= 1 << t;
+                rw.add_reader(t);
             }
             let mode = if write { Mode::Exclusive } else { Mode::Shared };
             self.push_held(t, o, mode);
@@ -234,7 +325,7 @@ impl Rt {
     pub(crate) fn rw_up(&mut self, o: ObjId, write: bool) -> bool {
         let t = self.cur();
         self.access(o, Access::Release);
-        self.drain_store_buffer(t);
+        self.release_fence(t);
         let rw = self.rw_mut(o);
         let ok = if write {
             let ok = rw.writer == Some(t);
@@ -243,9 +334,7 @@ impl Rt {
             }
             ok
         } else {
-            let ok = rw.readers & (1 << t) != 0;
-            rw.readers &= !(1 << t);
-            ok
+            rw.drop_reader(t)
         };
         if !ok {
             let name = self.obj_label(o);
@@ -265,6 +354,20 @@ impl Rt {
 
     /// Hands the lock to the head of the queue if it can run.
     pub(crate) fn rw_grant(&mut self, o: ObjId) {
+        if let ObjState::Journal(j) = &mut self.objects[o as usize].st {
+            if j.barrier_count > 0 && j.rw.writer.is_none() {
+                // Handles that waited for T_LOCKED wake up, `goto repeat`
+                // in start_this_handle and now wait for the barrier.
+                let moved: Vec<TaskId> =
+                    j.rw.queue
+                        .iter()
+                        .filter(|(_, wr)| !wr)
+                        .map(|(w, _)| *w)
+                        .collect();
+                j.rw.queue.retain(|(_, wr)| *wr);
+                j.barrier_waiters.extend(moved);
+            }
+        }
         let rw = self.rw_mut(o);
         if rw.writer.is_some() {
             return;
@@ -281,15 +384,19 @@ impl Rt {
             self.push_held(head, o, Mode::Exclusive);
             self.wake(head, o);
         } else {
+            let front_only = rw.wake == RwWake::FrontReaders;
             let mut granted = Vec::new();
+            let mut past_writer = false;
             rw.queue.retain(|&(w, wr)| {
-                if !wr {
-                    granted.push(w);
+                past_writer |= wr;
+                if wr || (front_only && past_writer) {
+                    return true;
                 }
-                wr
+                granted.push(w);
+                false
             });
             for w in granted {
-                self.rw_mut(o).readers |= 1 << w;
+                self.rw_mut(o).add_reader(w);
                 self.push_held(w, o, Mode::Shared);
                 self.wake(w, o);
             }
@@ -300,7 +407,7 @@ impl Rt {
     pub(crate) fn excl_acquire(&mut self, o: ObjId) {
         let t = self.cur();
         self.access(o, Access::Acquire);
-        self.drain_store_buffer(t);
+        self.acquire_fence(t);
         match &mut self.objects[o as usize].st {
             ObjState::Mutex { owner } | ObjState::Page { owner, .. } => *owner = Some(t),
             _ => panic!("object {o} is not a mutex or page"),
@@ -312,7 +419,7 @@ impl Rt {
     pub(crate) fn excl_release(&mut self, o: ObjId) -> bool {
         let t = self.cur();
         self.access(o, Access::Release);
-        self.drain_store_buffer(t);
+        self.release_fence(t);
         let ok = match &mut self.objects[o as usize].st {
             ObjState::Mutex { owner } | ObjState::Page { owner, .. } => {
                 let ok = *owner == Some(t);
@@ -340,7 +447,7 @@ impl Rt {
     pub(crate) fn try_acquire(&mut self, o: ObjId, write: bool) -> bool {
         let t = self.cur();
         self.access(o, Access::Write);
-        self.drain_store_buffer(t);
+        self.acquire_fence(t);
         match &mut self.objects[o as usize].st {
             ObjState::Mutex { owner } | ObjState::Page { owner, .. } => {
                 if owner.is_some() {
@@ -348,6 +455,7 @@ impl Rt {
                 }
                 *owner = Some(t);
                 self.push_held(t, o, Mode::Exclusive);
+                self.mark_trylock(t);
                 self.hb.note_acquire(o);
                 true
             }
@@ -360,12 +468,20 @@ impl Rt {
                 if write {
                     rw.writer = Some(t);
                 } else {
-                    rw.readers |= 1 << t;
+                    rw.add_reader(t);
                 }
                 self.push_held(t, o, if write { Mode::Exclusive } else { Mode::Shared });
+                self.mark_trylock(t);
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Marks the lock `t` took last as taken with a trylock.
+    fn mark_trylock(&mut self, t: TaskId) {
+        if let Some(h) = self.tasks[t as usize].held.last_mut() {
+            h.trylock = true;
         }
     }
 

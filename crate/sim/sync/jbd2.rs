@@ -11,6 +11,23 @@
 //!   handles that waited; the caller writes the commit and calls
 //!   `commit_done` (`T_FINISHED`, `j_commit_sequence = tid`).
 //! - handles nest per task (`journal_current_handle`, `h_ref`).
+//! - `lock_updates` / `unlock_updates` are `jbd2_journal_lock_updates` /
+//!   `jbd2_journal_unlock_updates` (v4.13 fs/jbd2/transaction.c; unchanged
+//!   in what the model uses through v6.x): raise `j_barrier_count` (from
+//!   then on `start_this_handle` waits for it to drop to 0, before it looks
+//!   at T_LOCKED), wait until the running transaction's `t_updates` is 0,
+//!   then take the `j_barrier` mutex (lock class `j_barrier`), which
+//!   serializes barrier holders; unlocking releases `j_barrier`, drops the
+//!   count and wakes the waiting handle starts. The commit is not blocked by
+//!   the barrier (it waits for `t_updates` only), so `jbd2_journal_flush`
+//!   under the barrier works as in the kernel. Lockdep sees
+//!   `jbd2_might_wait_for_commit` (an exclusive acquire of `jbd2_handle`,
+//!   v4.11+) at the call and then `j_barrier`. Simplifications: no reserved
+//!   handles (`j_reserved_credits` is 0: ext4's reserved handles belong to
+//!   dioread_nolock writeback, which no lock_updates caller of the
+//!   built-ins races), and no `j_running_transaction == NULL` state (the
+//!   sim journal always has a running transaction, whose `t_updates` is 0
+//!   when nothing is open, the same wait outcome).
 
 use std::borrow::Cow;
 
@@ -22,6 +39,8 @@ use crate::sim::rt::{self, ObjId, Op, OpKind, Rt};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Journal {
     id: ObjId,
+    /// `journal->j_barrier` (a mutex of class `j_barrier`).
+    j_barrier: super::Mutex,
 }
 
 /// A `handle_t` of the current task (stop it with [`Handle::stop`]).
@@ -44,6 +63,10 @@ impl Journal {
     pub fn new(name: impl Into<Cow<'static, str>>, first_tid: u32) -> Journal {
         let st = JournalState {
             rw: RwState::default(),
+            barrier_count: 0,
+            barrier_holders: Vec::new(),
+            barrier_waiters: Vec::new(),
+            updates_waiters: Vec::new(),
             running_tid: first_tid,
             t_state: TState::Running,
             committing: None,
@@ -52,7 +75,8 @@ impl Journal {
         let id = rt::with(|rt| {
             rt.new_object(name.into(), "jbd2_handle", ObjState::Journal(Box::new(st)))
         });
-        Journal { id }
+        let j_barrier = super::Mutex::named("j_barrier", "j_barrier");
+        Journal { id, j_barrier }
     }
 
     /// `jbd2_journal_start`: a handle on the running transaction. Nested
@@ -72,7 +96,21 @@ impl Journal {
             return Handle { journal: self, tid };
         }
         rt::schedule_point(Op::new(OpKind::HandleStart, self.id)).await;
-        if !rt::with(|rt| rt.rw_down(self.id, false)) {
+        let started = rt::with(|rt| {
+            let j = js(rt, self.id);
+            if j.barrier_count > 0 {
+                // start_this_handle: wait_event(j_wait_transaction_locked,
+                // j_barrier_count == 0), then `goto repeat`; unlock_updates
+                // hands the handle over (or queues it behind a T_LOCKED
+                // commit).
+                let t = rt.cur();
+                js(rt, self.id).barrier_waiters.push(t);
+                rt.access(self.id, Access::Write);
+                return false;
+            }
+            rt.rw_down(self.id, false)
+        });
+        if !started {
             rt::park(self.id).await;
         }
         let tid = rt::with(|rt| {
@@ -111,6 +149,80 @@ impl Journal {
             rt.rw_up(self.id, true);
             tid
         })
+    }
+
+    /// `jbd2_journal_lock_updates`: establish a transaction barrier (see
+    /// the module doc). Precondition: the current task has no handle open
+    /// on this journal (it would wait for itself; the deadlock oracle then
+    /// reports the task blocked for good).
+    pub async fn lock_updates(self) {
+        rt::schedule_point(Op::new(OpKind::LockUpdates, self.id)).await;
+        let wait = rt::with(|rt| {
+            let t = rt.cur();
+            rt.access(self.id, Access::Write);
+            rt.acquire_fence(t);
+            let j = js(rt, self.id);
+            j.barrier_count += 1;
+            j.barrier_holders.push(t);
+            let n = j.barrier_count;
+            let busy = j.rw.readers != 0;
+            if busy {
+                j.updates_waiters.push(t);
+            }
+            rt.signal(self.id, &format!("j_barrier_count = {n}"));
+            busy
+        });
+        if wait {
+            rt::park(self.id).await;
+        }
+        self.j_barrier.lock().await;
+    }
+
+    /// `jbd2_journal_unlock_updates`: release the barrier. Precondition:
+    /// the current task called [`Journal::lock_updates`] (otherwise a
+    /// kernel warning outcome, `J_ASSERT(journal->j_barrier_count != 0)`).
+    pub fn unlock_updates(self) {
+        self.j_barrier.unlock();
+        rt::with(|rt| {
+            let t = rt.cur();
+            rt.access(self.id, Access::Release);
+            rt.release_fence(t);
+            let j = js(rt, self.id);
+            let Some(i) = j.barrier_holders.iter().position(|&h| h == t) else {
+                rt.warn(
+                    "jbd2_journal_unlock_updates",
+                    "J_ASSERT(journal->j_barrier_count != 0) failed".into(),
+                );
+                return;
+            };
+            j.barrier_holders.remove(i);
+            j.barrier_count -= 1;
+            let n = j.barrier_count;
+            rt.signal(self.id, &format!("j_barrier_count = {n}"));
+            if n > 0 {
+                return;
+            }
+            // wake_up(&journal->j_wait_transaction_locked): each waiting
+            // start_this_handle repeats; it joins the running transaction,
+            // or queues behind a commit that holds it T_LOCKED.
+            let waiters = std::mem::take(&mut js(rt, self.id).barrier_waiters);
+            for w in waiters {
+                let j = js(rt, self.id);
+                let commit = j.rw.writer.is_some() || j.rw.queue.iter().any(|(_, wr)| *wr);
+                if commit {
+                    j.rw.queue.push_back((w, false));
+                } else {
+                    j.rw.readers |= 1 << w;
+                    rt.push_held(w, self.id, crate::sim::Mode::Shared);
+                    rt.wake(w, self.id);
+                }
+            }
+        })
+    }
+
+    /// `j_barrier_count`.
+    pub fn barrier_count(self) -> u32 {
+        rt::with(|rt| js(rt, self.id).barrier_count)
     }
 
     /// End of the commit of `tid` (`T_FINISHED`): wakes `wait_commit`.
@@ -184,6 +296,14 @@ impl Handle {
             if task.handle_refs == 0 {
                 task.handle_journal = rt::NO_OBJ;
                 rt.rw_up(self.journal.id, false);
+                // wake_up(&journal->j_wait_updates) when t_updates drops
+                // to 0: jbd2_journal_lock_updates goes on.
+                let j = js(rt, self.journal.id);
+                if j.rw.readers == 0 && !j.updates_waiters.is_empty() {
+                    for w in std::mem::take(&mut j.updates_waiters) {
+                        rt.wake(w, self.journal.id);
+                    }
+                }
             }
         })
     }

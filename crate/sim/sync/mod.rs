@@ -13,18 +13,21 @@ mod completion;
 mod jbd2;
 mod mutex;
 mod page;
+mod percpu_rwsem;
 mod rwsem;
 mod spinlock;
 
 pub use atomic::{
     smp_mb, smp_mb__after_atomic, smp_mb__before_atomic, smp_rmb, smp_wmb, AtomicT, Location,
+    MemoryModel,
 };
 pub use bio::{submit_bio, BioId};
 pub use completion::{Completion, WaitQueue};
 pub use jbd2::{Handle, Journal};
 pub use mutex::Mutex;
 pub use page::Page;
+pub use percpu_rwsem::PercpuRwSemaphore;
 pub use rwsem::RwSemaphore;
 pub use spinlock::SpinLock;
 
-pub use crate::sim::rt::object::TState;
+pub use crate::sim::rt::object::{RwWake, TState};

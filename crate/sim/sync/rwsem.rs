@@ -1,10 +1,14 @@
 use std::borrow::Cow;
 
-use crate::sim::rt::object::{ObjState, RwState};
+use crate::sim::rt::object::{ObjState, RwState, RwWake};
 use crate::sim::rt::{self, ObjId, Op, OpKind};
 
-/// A writer-fair `struct rw_semaphore` (see `rt::object` for the exact
-/// queueing rules: a queued writer blocks new readers).
+/// A writer-fair `struct rw_semaphore` (kernel/locking/rwsem.c; see
+/// `rt::object` for the exact queueing rules: a queued writer blocks new
+/// readers). The hand-off on release follows [`RwWake`]: pick
+/// [`RwWake::FrontReaders`] for kernels before v5.3 (d3681e269fff) with
+/// [`RwSemaphore::with_wake`]; [`RwSemaphore::named`] uses
+/// [`RwWake::AllReaders`]. Lockdep sees `down_read` as a non-recursive read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RwSemaphore {
     id: ObjId,
@@ -18,8 +22,26 @@ impl RwSemaphore {
 
     /// An rwsem named `name` of lock class `class` (e.g. `i_rwsem`).
     pub fn named(name: impl Into<Cow<'static, str>>, class: &'static str) -> RwSemaphore {
-        let id =
-            rt::with(|rt| rt.new_object(name.into(), class, ObjState::RwSem(RwState::default())));
+        RwSemaphore::with_wake(name, class, RwWake::AllReaders)
+    }
+
+    /// An rwsem with the hand-off rule of a given kernel era: `rwsem_mark_wake`
+    /// wakes every queued reader since v5.3 ([`RwWake::AllReaders`],
+    /// d3681e269fff "locking/rwsem: Wake up almost all readers in wait
+    /// queue"), only those in front of the first queued writer before
+    /// ([`RwWake::FrontReaders`]).
+    pub fn with_wake(
+        name: impl Into<Cow<'static, str>>,
+        class: &'static str,
+        wake: RwWake,
+    ) -> RwSemaphore {
+        let id = rt::with(|rt| {
+            rt.new_object(
+                name.into(),
+                class,
+                ObjState::RwSem(RwState::with_wake(wake)),
+            )
+        });
         RwSemaphore { id }
     }
 
