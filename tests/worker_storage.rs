@@ -533,3 +533,35 @@ async fn runner_opens_a_stored_image_by_name() {
         Some(FaultKind::NotFound)
     );
 }
+
+/// The library's superblock summary says why the engine will not write an
+/// image ("read-only: quota" on the page) or cannot open it at all.
+#[wasm_bindgen_test]
+async fn summary_names_the_read_only_feature() {
+    use ext4lab::device::{BlockDevice, MemDevice};
+    use ext4lab::engine::superblock::{Ext4SuperBlock, INCOMPAT_META_BG, RO_COMPAT_QUOTA};
+    use ext4lab::engine::{mkfs, MkfsOptions};
+    use ext4lab::wasm::device::ext4::summary;
+    let o = MkfsOptions {
+        assume_zeroed: true,
+        ..Default::default()
+    };
+    let mut dev = mkfs(MemDevice::new(8 << 20), &o).unwrap().into_device();
+    assert_eq!(summary(&mut dev).unwrap().unwrap().read_only, None);
+    let set = |dev: &mut MemDevice, f: &dyn Fn(&mut Ext4SuperBlock)| {
+        let mut raw = [0u8; 1024];
+        dev.read_at(1024, &mut raw).unwrap();
+        let mut sb = Ext4SuperBlock::decode(&raw);
+        f(&mut sb);
+        dev.write_at(1024, &sb.to_bytes()).unwrap();
+    };
+    set(&mut dev, &|sb| sb.s_feature_ro_compat |= RO_COMPAT_QUOTA);
+    let s = summary(&mut dev).unwrap().unwrap();
+    assert_eq!(s.read_only.as_deref(), Some("quota"));
+    assert!(s.features.iter().any(|f| f == "quota"), "{:?}", s.features);
+    set(&mut dev, &|sb| sb.s_feature_incompat |= INCOMPAT_META_BG);
+    assert_eq!(
+        summary(&mut dev).unwrap().unwrap().read_only.as_deref(),
+        Some("unsupported: meta_bg")
+    );
+}

@@ -147,7 +147,7 @@ export function mountLibrary(engine: EngineClient, root: HTMLElement): LibraryAp
     }
     for (const img of images) {
       const fs = img.fs
-        ? `ext4 ${img.fs.blockSize} B blocks · ${img.fs.features.join(' ')}${img.fs.volumeName ? ` · "${img.fs.volumeName}"` : ''}`
+        ? `ext4 ${img.fs.blockSize} B blocks · ${img.fs.features.join(' ')}${img.fs.volumeName ? ` · "${img.fs.volumeName}"` : ''}${img.fs.readOnly ? ` · read-only: ${img.fs.readOnly}` : ''}`
         : img.busy || img.size === null
           ? 'open in another tab'
           : 'not ext4';
@@ -166,7 +166,12 @@ export function mountLibrary(engine: EngineClient, root: HTMLElement): LibraryAp
           h('td', { class: 'library-name', text: img.name }),
           h('td', { text: BACKEND_LABEL[img.backend] }),
           h('td', { 'data-size': String(img.size ?? ''), text: formatSize(img.size) }),
-          h('td', { class: 'library-fs', 'data-features': img.fs?.features.join(',') ?? '', text: fs }),
+          h('td', {
+            class: 'library-fs',
+            'data-features': img.fs?.features.join(',') ?? '',
+            'data-read-only': img.fs?.readOnly ?? '',
+            text: fs,
+          }),
           h('td', { class: 'library-actions' }, exportBtn, fsckBtn, delBtn),
         ),
       );

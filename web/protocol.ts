@@ -85,6 +85,8 @@ export interface FsSummary {
   volumeName: string;
   features: string[];
   needsRecovery: boolean;
+  /** Why the engine opens it read-only ("bigalloc", "quota", ...) or not at all ("unsupported: meta_bg"). */
+  readOnly: string | null;
 }
 
 export interface ImageInfo {

@@ -41,6 +41,10 @@ pub struct FsSummary {
     pub features: Vec<String>,
     /// `s_state` has EXT4_VALID_FS clear or the journal needs recovery.
     pub needs_recovery: bool,
+    /// Why the engine opens this filesystem read-only, by feature name
+    /// ("bigalloc", "quota", ...; "ro_compat 0x..." for unknown bits), or
+    /// why it cannot open it ("unsupported: meta_bg"); `None`: writable.
+    pub read_only: Option<String>,
 }
 
 const COMPAT: &[(u32, &str)] = &[
@@ -56,20 +60,7 @@ const COMPAT: &[(u32, &str)] = &[
     (COMPAT_ORPHAN_FILE, "orphan_file"),
 ];
 
-const RO_COMPAT: &[(u32, &str)] = &[
-    (RO_COMPAT_SPARSE_SUPER, "sparse_super"),
-    (RO_COMPAT_LARGE_FILE, "large_file"),
-    (RO_COMPAT_HUGE_FILE, "huge_file"),
-    (RO_COMPAT_GDT_CSUM, "uninit_bg"),
-    (RO_COMPAT_DIR_NLINK, "dir_nlink"),
-    (RO_COMPAT_EXTRA_ISIZE, "extra_isize"),
-    (RO_COMPAT_QUOTA, "quota"),
-    (RO_COMPAT_BIGALLOC, "bigalloc"),
-    (RO_COMPAT_METADATA_CSUM, "metadata_csum"),
-    (RO_COMPAT_READONLY, "read-only"),
-    (RO_COMPAT_PROJECT, "project"),
-    (RO_COMPAT_ORPHAN_PRESENT, "orphan_present"),
-];
+const RO_COMPAT: &[(u32, &str)] = RO_COMPAT_NAMES;
 
 fn names(mask: u32, table: &[(u32, &str)], out: &mut Vec<String>) {
     for bit in 0..32 {
@@ -118,7 +109,22 @@ pub fn summary(dev: &mut dyn BlockDevice) -> Result<Option<FsSummary>, Ext4Error
         volume_name,
         features,
         needs_recovery: sb.s_state & EXT4_VALID_FS == 0 || sb.has_incompat(INCOMPAT_RECOVER),
+        read_only: read_only_reason(&sb),
     }))
+}
+
+/// `FsSummary::read_only`: the engine's `check_features` and
+/// `unsupported_for_write`, in words.
+fn read_only_reason(sb: &Ext4SuperBlock) -> Option<String> {
+    match sb.check_features() {
+        Err(Ext4Error::UnsupportedFeatures { names, .. }) => Some(format!("unsupported: {names}")),
+        Err(e) => Some(e.to_string()),
+        Ok(true) => Some(format!(
+            "ro_compat {:#x}",
+            sb.s_feature_ro_compat & !RO_COMPAT_SUPPORTED
+        )),
+        Ok(false) => sb.unsupported_for_write().map(str::to_string),
+    }
 }
 
 /// mkfs options as the page sends them (all optional: mkfs.ext4 defaults).
