@@ -310,6 +310,23 @@ pub const PASS1: &[Case] = &[
         "PR_1_EXTENT_INDEX_START_INVALID",
     ),
     case(
+        "unwritten extent in a directory",
+        "default",
+        |i| {
+            let len = i.inode("/d").i_block[16];
+            i.patch_inode("/d", 0x28 + 16, &[len, 0x80]);
+        },
+        false,
+        "PR_1_UNINIT_DBLOCK",
+    ),
+    case(
+        "orphan list head out of range (a note)",
+        "default",
+        |i| i.ssv("last_orphan", 3),
+        true,
+        "PR_0_ORPHAN_ILLEGAL_HEAD_INODE",
+    ),
+    case(
         "illegal block in a block map",
         "blockmap",
         |i| i.sif("/medium.bin", &w(0), 99_999_999),
@@ -913,7 +930,7 @@ pub const PASS345: &[Case] = &[
     case(
         "free inode marked in use",
         "default",
-        |i| i.debugfs("seti <200>"),
+        |i| i.debugfs("seti <1000>"),
         false,
         "PR_5_INODE_UNUSED",
     ),
@@ -1004,6 +1021,200 @@ pub const PASS345: &[Case] = &[
     ),
 ];
 
+pub const FEATURES: &[Case] = &[
+    case(
+        "bigalloc: i_blocks",
+        "bigalloc",
+        |i| i.sif("/medium.bin", "blocks", 2),
+        false,
+        "PR_1_BAD_I_BLOCKS",
+    ),
+    case(
+        "bigalloc: cluster in use marked free",
+        "bigalloc",
+        |i| {
+            let b = i.block("/big.bin", 40);
+            i.debugfs(&format!("freeb {b}"));
+        },
+        false,
+        "PR_5_BLOCK_USED",
+    ),
+    case(
+        "bigalloc: extent start not aligned with its logical cluster",
+        "bigalloc",
+        |i| {
+            let b = i.block("/big.bin", 0);
+            i.sif("/big.bin", &w(5), b + 1)
+        },
+        false,
+        "PR_1_MISALIGNED_CLUSTER",
+    ),
+    case(
+        "quota: a file changes owner behind the quota files' back",
+        "quota",
+        |i| i.sif("/medium.bin", "uid", 1000),
+        false,
+        "PR_6_UPDATE_QUOTAS",
+    ),
+    case(
+        "quota: a file changes project",
+        "quota",
+        |i| i.sif("/medium.bin", "projid", 7),
+        false,
+        "PR_6_UPDATE_QUOTAS",
+    ),
+    case(
+        "quota: the user quota file's version",
+        "quota",
+        |i| {
+            let b = i.block("<3>", 0);
+            i.patch(b, 4, &le32(7));
+        },
+        false,
+        "PR_6_UPDATE_QUOTAS",
+    ),
+    case(
+        "quota: the user quota file's magic (e2fsck 1.47.0 does not check it)",
+        "quota",
+        |i| {
+            let b = i.block("<3>", 0);
+            i.patch(b, 0, &le32(0));
+        },
+        true,
+        "",
+    ),
+    case(
+        "quota: a usage entry",
+        "quota",
+        |i| {
+            // The root's entry: the first used slot of the tree's data block.
+            let bs = i.block_size() as usize;
+            let n = (i.inode("<3>").size() / bs as u64) as u32;
+            let data = (0..n)
+                .map(|l| i.read_block(i.block("<3>", l)))
+                .collect::<Vec<_>>()
+                .concat();
+            let mut blk = 1usize;
+            for _ in 0..4 {
+                let r = &data[blk * 1024..blk * 1024 + 1024];
+                blk = (0..256)
+                    .map(|k| u32::from_le_bytes(r[4 * k..4 * k + 4].try_into().unwrap()))
+                    .find(|&x| x != 0)
+                    .unwrap() as usize;
+            }
+            let at = blk * 1024 + 16 + 48;
+            i.patch(i.block("<3>", (at / bs) as u32), at % bs, &le32(12345));
+        },
+        false,
+        "PR_6_UPDATE_QUOTAS",
+    ),
+    case(
+        "ea_inode: value inode without EXT4_EA_INODE_FL",
+        "ea_inode",
+        |i| {
+            let extra = usize::from(i.inode("/small.txt").i_extra_isize);
+            let (blk, off) = i.inode_loc(i.ino("/small.txt"));
+            let raw = i.read_block(blk);
+            let e = off + 128 + extra + 4;
+            let inum = u32::from_le_bytes(raw[e + 4..e + 8].try_into().unwrap());
+            assert!(inum != 0, "user.big is not in an EA inode");
+            i.sif(&format!("<{inum}>"), "flags", "0x80000");
+        },
+        false,
+        "PR_1_ATTR_NO_EA_INODE_FL",
+    ),
+    case(
+        "ea_inode: the value inode's reference count",
+        "ea_inode",
+        |i| {
+            let extra = usize::from(i.inode("/small.txt").i_extra_isize);
+            let (blk, off) = i.inode_loc(i.ino("/small.txt"));
+            let raw = i.read_block(blk);
+            let e = off + 128 + extra + 4;
+            let inum = u32::from_le_bytes(raw[e + 4..e + 8].try_into().unwrap());
+            i.sif(&format!("<{inum}>"), "version", 5);
+        },
+        false,
+        "PR_4_EA_INODE_REF_COUNT",
+    ),
+    case(
+        "orphan_file: a slot holds an inode number",
+        "features",
+        |i| {
+            let ino = i.sb().s_orphan_file_inum;
+            let b = i.block(&format!("<{ino}>"), 0);
+            i.patch(b, 0, &le32(12));
+        },
+        false,
+        "PR_6_ORPHAN_BLOCK_DIRTY",
+    ),
+    case(
+        "orphan_present with an empty orphan file",
+        "features",
+        |i| {
+            let ro = i.sb().s_feature_ro_compat | 0x10000;
+            i.ssv("feature_ro_compat", ro);
+        },
+        false,
+        "PR_6_ORPHAN_PRESENT_CLEAN_FILE",
+    ),
+    case(
+        "encrypt flag without an encryption context",
+        "features",
+        |i| i.sif("/medium.bin", "flags", "0x80800"),
+        false,
+        "PR_1_MISSING_ENCRYPTION_XATTR",
+    ),
+    case(
+        "verity: initialized blocks past EOF are its Merkle tree (clean)",
+        "features",
+        |i| {
+            i.sif("/big.bin", "size", 1);
+            i.sif("/big.bin", "flags", "0x180000");
+        },
+        true,
+        "",
+    ),
+    case(
+        "casefold flag on an indexed directory of lower-case names (clean)",
+        "features",
+        |i| i.sif("/many", "flags", "0x40081000"),
+        true,
+        "",
+    ),
+    case(
+        "casefold flag on an indexed directory hashed case-sensitively",
+        "features",
+        |i| i.sif("/upper", "flags", "0x40081000"),
+        false,
+        "PR_2_HTREE_MIN_HASH",
+    ),
+    case(
+        "inline directory i_size",
+        "inline",
+        |i| i.sif("/d/sub", "size", 61),
+        false,
+        "PR_1_BAD_I_SIZE",
+    ),
+    case(
+        "inline directory whose system.data is not whole entries",
+        "inline",
+        |i| i.debugfs("ea_set /d system.data abc"),
+        false,
+        "PR_2_BAD_INLINE_DIR_SIZE",
+    ),
+    case(
+        "block-mapped symlink with a second block",
+        "blockmap",
+        |i| {
+            let b = i.sb().blocks_count() - 5;
+            i.sif("/longlink", &w(1), b)
+        },
+        false,
+        "PR_2_INVALID_SYMLINK",
+    ),
+];
+
 /// Run the rows; every disagreement is collected, then reported at once.
 fn run(cases: &[Case]) {
     let mut failures = Vec::new();
@@ -1074,6 +1285,11 @@ fn corpus_pass345() {
     run(PASS345);
 }
 
+#[test]
+fn corpus_features() {
+    run(FEATURES);
+}
+
 /// The clean bases are clean for both.
 #[test]
 fn bases_are_clean() {
@@ -1082,4 +1298,36 @@ fn bases_are_clean() {
         let r = engine_fsck(&img.path).expect("engine reads the base");
         assert!(r.findings.is_empty(), "{}: {:#?}", b.name, r.findings);
     }
+}
+
+/// docs/fsck.md lists every row next to its problem code, and the number
+/// of rows.
+#[test]
+fn docs_list_every_row() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/fsck.md")).unwrap();
+    let all: Vec<&Case> = [SUPER, PASS1, PASS2, PASS345, FEATURES]
+        .into_iter()
+        .flatten()
+        .collect();
+    for c in &all {
+        if c.finding.is_empty() {
+            continue;
+        }
+        let line = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", c.finding)))
+            .unwrap_or_else(|| panic!("docs/fsck.md has no row for {}", c.finding));
+        assert!(
+            line.contains(c.name),
+            "docs/fsck.md: {} should list {:?}",
+            c.finding,
+            c.name
+        );
+    }
+    assert!(
+        doc.contains(&format!("{} rows, all agree", all.len())),
+        "docs/fsck.md should say {} rows",
+        all.len()
+    );
 }

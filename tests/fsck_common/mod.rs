@@ -23,7 +23,9 @@ pub struct BaseSpec {
     pub mkfs: &'static [&'static str],
     pub populate: bool,
     pub post: &'static [&'static str],
-    /// Run `e2fsck -fyD` (index the large directory).
+    /// Run `e2fsck -fyD` (index the large directory; also repairs what
+    /// the tools leave stale: mke2fs -d quotas, debugfs's i_blocks after
+    /// an EA-inode attribute).
     pub index_dirs: bool,
 }
 
@@ -74,6 +76,43 @@ pub const BASES: &[BaseSpec] = &[
         index_dirs: false,
     },
     BaseSpec {
+        name: "bigalloc",
+        mb: 32,
+        mkfs: &["-b", "1024", "-O", "bigalloc"],
+        populate: true,
+        post: &[],
+        index_dirs: true,
+    },
+    BaseSpec {
+        name: "quota",
+        mb: 16,
+        mkfs: &["-b", "1024", "-O", "quota,project"],
+        populate: true,
+        post: &[],
+        index_dirs: true,
+    },
+    BaseSpec {
+        name: "ea_inode",
+        mb: 16,
+        mkfs: &["-b", "1024", "-O", "ea_inode"],
+        populate: true,
+        post: &["ea_set -f /tmp/ext4lab-fsck-corpus-bigxattr /small.txt user.big"],
+        index_dirs: true,
+    },
+    BaseSpec {
+        name: "features",
+        mb: 16,
+        mkfs: &[
+            "-b",
+            "1024",
+            "-O",
+            "orphan_file,encrypt,casefold,verity,large_dir",
+        ],
+        populate: true,
+        post: &[],
+        index_dirs: true,
+    },
+    BaseSpec {
         name: "4k",
         mb: 32,
         mkfs: &["-b", "4096"],
@@ -114,6 +153,10 @@ fn host_tree(dir: &Path) {
     for i in 0..120 {
         w(&format!("many/file_with_a_rather_long_name_{i:03}"), &[]);
     }
+    std::fs::create_dir_all(dir.join("upper")).unwrap();
+    for i in 0..120 {
+        w(&format!("upper/FILE_WITH_A_RATHER_LONG_NAME_{i:03}"), &[]);
+    }
     std::os::unix::fs::symlink("small.txt", dir.join("sl")).unwrap();
     std::os::unix::fs::symlink("a/".repeat(50), dir.join("longlink")).unwrap();
     std::fs::hard_link(dir.join("small.txt"), dir.join("hl")).unwrap();
@@ -130,6 +173,7 @@ fn base_dir() -> &'static Path {
         let d = tempfile::tempdir().unwrap();
         let p = d.keep();
         std::fs::write("/tmp/ext4lab-fsck-corpus-xattr", vec![b'x'; 600]).unwrap();
+        std::fs::write("/tmp/ext4lab-fsck-corpus-bigxattr", vec![b'y'; 3000]).unwrap();
         p
     })
 }

@@ -264,6 +264,14 @@ impl<D: BlockDevice> Checker<'_, D> {
                 pb.num_blocks += 1;
                 continue;
             }
+            if pb.is_dir && e.uninit {
+                self.push(Finding::BadExtent {
+                    ino,
+                    lblk: e.lblk as u32,
+                    block: e.pblk,
+                    problem: ExtentProblem::UninitDirBlock,
+                });
+            }
             // A leaf extent: directory blocks (holes included) for pass 2.
             if pb.is_dir {
                 let mut next = pb.last_db_block.map_or(0, |b| b + 1);

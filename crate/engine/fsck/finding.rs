@@ -73,6 +73,8 @@ pub enum ExtentProblem {
     IndexStartInvalid,
     /// `PR_1_EXTENT_ONLY_CSUM_INVALID`: the node passes every check but its checksum.
     NodeChecksum,
+    /// `PR_1_UNINIT_DBLOCK`: an unwritten extent in a directory.
+    UninitDirBlock,
 }
 
 /// Problems of an extended-attribute block or the in-inode attribute area.
@@ -393,7 +395,8 @@ pub enum Finding {
     ResizeInodeInvalid,
     /// `PR_0_INVALID_QUOTA_INO`: a quota inode number that cannot be one.
     QuotaInodeInvalid { ino: u32 },
-    /// `PR_0_ORPHAN_ILLEGAL_HEAD_INODE` / `PR_0_ORPHAN_ILLEGAL_INODE`.
+    /// `PR_0_ORPHAN_ILLEGAL_HEAD_INODE`: `s_last_orphan` is not an inode
+    /// that can be on the orphan list.
     OrphanListInvalid { ino: u32 },
     /// Problems found by `e2fsck_check_ext3_journal`.
     Journal { problem: JournalProblem },
@@ -627,7 +630,7 @@ impl Finding {
             F::GroupItableUnusedInvalid { .. } => "PR_0_GDT_ITABLE_UNUSED",
             F::ResizeInodeInvalid => "PR_0_RESIZE_INODE_INVALID",
             F::QuotaInodeInvalid { .. } => "PR_0_INVALID_QUOTA_INO",
-            F::OrphanListInvalid { .. } => "PR_0_ORPHAN_ILLEGAL_INODE",
+            F::OrphanListInvalid { .. } => "PR_0_ORPHAN_ILLEGAL_HEAD_INODE",
             F::Journal { problem } => match problem {
                 JournalProblem::BadInode => "PR_0_JOURNAL_BAD_INODE",
                 JournalProblem::BadSuperblock => "PR_0_JOURNAL_BAD_SUPER",
@@ -651,6 +654,7 @@ impl Finding {
                 ExtentProblem::BadNodeHeader => "PR_1_EXTENT_HEADER_INVALID",
                 ExtentProblem::IndexStartInvalid => "PR_1_EXTENT_INDEX_START_INVALID",
                 ExtentProblem::NodeChecksum => "PR_1_EXTENT_ONLY_CSUM_INVALID",
+                ExtentProblem::UninitDirBlock => "PR_1_UNINIT_DBLOCK",
             },
             F::ExtentTreeTooDeep { .. } => "PR_1_EXTENT_BAD_MAX_DEPTH",
             F::IllegalBlock { .. } => "PR_1_ILLEGAL_BLOCK_NUM",

@@ -10,7 +10,7 @@ use crate::device::BlockDevice;
 use crate::engine::error::{Ext4Error, Result};
 use crate::engine::inode::Ext4Inode;
 use crate::engine::map::MapFlags;
-use crate::engine::ondisk::{le16, le32};
+use crate::engine::ondisk::le32;
 use crate::engine::superblock::RO_COMPAT_QUOTA;
 use std::collections::BTreeMap;
 
@@ -130,12 +130,15 @@ impl<D: BlockDevice> Checker<'_, D> {
                 data[l * bs..(l + 1) * bs].copy_from_slice(&b);
             }
         }
-        if le32(&data, 0) != MAGICS[qtype] || le32(&data, 4) > 1 {
+        // v2_check_file: a byte-swapped magic or an unknown version is
+        // refused; e2fsck 1.47.0 does not look at the magic otherwise.
+        let version = le32(&data, 4);
+        if le32(&data, 0) == MAGICS[qtype].swap_bytes() || version > 1 {
             return Ok(None);
         }
         let mut out = BTreeMap::new();
         let mut seen = std::collections::BTreeSet::new();
-        report_tree(&data, QT_TREEOFF, 0, &mut seen, &mut out);
+        report_tree(&data, QT_TREEOFF, 0, version, &mut seen, &mut out);
         Ok(Some(out))
     }
 }
@@ -146,6 +149,7 @@ fn report_tree(
     data: &[u8],
     blk: u32,
     depth: u32,
+    version: u32,
     seen: &mut std::collections::BTreeSet<u32>,
     out: &mut BTreeMap<u32, Usage>,
 ) {
@@ -160,33 +164,39 @@ fn report_tree(
         }
         if depth == QT_TREEDEPTH - 1 {
             if seen.insert(r) {
-                report_block(data, r, out);
+                report_block(data, r, version, out);
             }
         } else {
-            report_tree(data, r, depth + 1, seen, out);
+            report_tree(data, r, depth + 1, version, seen, out);
         }
     }
 }
 
-/// `report_block`: the used entries of a data block.
-fn report_block(data: &[u8], blk: u32, out: &mut BTreeMap<u32, Usage>) {
+/// `report_block`: the used entries of a data block (`v2r1_disk_dqblk`,
+/// 72 bytes, or `v2r0_disk_dqblk`, 48 bytes with 32-bit counts).
+fn report_block(data: &[u8], blk: u32, version: u32, out: &mut BTreeMap<u32, Usage>) {
     let off = blk as usize * QT_BLKSIZE;
     let Some(block) = data.get(off..off + QT_BLKSIZE) else {
         return;
     };
-    let _entries = le16(block, 8);
-    for i in 0..(QT_BLKSIZE - DQDB_HEADER) / DQBLK_SIZE {
-        let e = &block[DQDB_HEADER + i * DQBLK_SIZE..DQDB_HEADER + (i + 1) * DQBLK_SIZE];
+    let size = if version == 1 { DQBLK_SIZE } else { 48 };
+    for i in 0..(QT_BLKSIZE - DQDB_HEADER) / size {
+        let e = &block[DQDB_HEADER + i * size..DQDB_HEADER + (i + 1) * size];
         if e.iter().all(|&b| b == 0) {
             continue;
         }
         let q64 = |o: usize| u64::from(le32(e, o)) | (u64::from(le32(e, o + 4)) << 32);
-        out.insert(
-            le32(e, 0),
+        let usage = if version == 1 {
             Usage {
                 inodes: q64(24),
                 space: q64(48),
-            },
-        );
+            }
+        } else {
+            Usage {
+                inodes: u64::from(le32(e, 12)),
+                space: q64(24),
+            }
+        };
+        out.insert(le32(e, 0), usage);
     }
 }

@@ -42,6 +42,15 @@ impl<D: BlockDevice> Checker<'_, D> {
                 self.push(Finding::MmpInvalid { block: b });
             }
         }
+        // release_orphan_inodes: the head of the orphan list (the list
+        // itself is released by e2fsck before pass 1; not modelled).
+        let orphan = self.sb.s_last_orphan;
+        if orphan != 0
+            && self.sb.s_state & EXT4_ERROR_FS == 0
+            && (orphan < self.sb.first_ino() || orphan > self.sb.s_inodes_count)
+        {
+            self.push(Finding::OrphanListInvalid { ino: orphan });
+        }
         self.check_quota_inums();
         self.check_resize_inode()?;
         Ok(())
