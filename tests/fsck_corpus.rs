@@ -1190,6 +1190,80 @@ pub const FEATURES: &[Case] = &[
         "PR_2_HTREE_MIN_HASH",
     ),
     case(
+        "an 8-level extent tree (a note; the kernel stops at 5)",
+        "default",
+        |i| deepen(i, "/small.txt", 8),
+        true,
+        "PR_1_EXTENT_BAD_MAX_DEPTH",
+    ),
+    case(
+        "a 32-level extent tree (a note)",
+        "default",
+        |i| deepen(i, "/small.txt", 32),
+        true,
+        "PR_1_EXTENT_BAD_MAX_DEPTH",
+    ),
+    case(
+        "a name twice in one directory block (both names' inodes counted)",
+        "nocsum",
+        |i| {
+            let o = i.dirent_offset("/d", 0, b"a.txt");
+            let sub = i.dirent_offset("/d", 0, b"sub");
+            i.patch_dir("/d", 0, sub + 6, &[5, 2, b'a', b'.', b't', b'x', b't']);
+            let _ = o;
+        },
+        false,
+        "PR_2_REPORT_DUP_DIRENT",
+    ),
+    case(
+        "quota inode number past the inode count (a note before pass 1)",
+        "quota",
+        |i| i.ssv("usr_quota_inum", 99_999),
+        false,
+        "PR_0_INVALID_QUOTA_INO",
+    ),
+    case(
+        "hurd: i_frag",
+        "hurd",
+        |i| i.sif("/small.txt", "frag", 1),
+        false,
+        "PR_2_FRAG_ZERO",
+    ),
+    case(
+        "hurd: the high mode bits where Linux keeps l_i_file_acl_high (clean)",
+        "hurd",
+        |i| i.patch_inode("/small.txt", 0x76, &[0, 0]),
+        true,
+        "",
+    ),
+    case(
+        "shared_blocks: two files sharing a block (clean)",
+        "default",
+        |i| {
+            let ro = i.sb().s_feature_ro_compat | 0x4000;
+            i.ssv("feature_ro_compat", ro);
+            let b = i.block("/big.bin", 0);
+            let old = i.block("/medium.bin", 0);
+            i.sif("/medium.bin", &w(5), b);
+            // The blocks /medium.bin no longer maps are free now.
+            let len = u64::from(u16::from_le_bytes(
+                i.inode("/medium.bin").i_block[16..18].try_into().unwrap(),
+            ));
+            i.debugfs(&format!("freeb {old} {len}"));
+            let sb = i.sb();
+            let g = ((old - u64::from(sb.s_first_data_block)) / u64::from(sb.s_blocks_per_group))
+                as u32;
+            let free = i.group_free_blocks(g) + len as u32;
+            i.debugfs_n(&[
+                &format!("set_bg {g} free_blocks_count {free}"),
+                &format!("set_bg {g} checksum calc"),
+                &format!("ssv free_blocks_count {}", sb.free_blocks_count() + len),
+            ]);
+        },
+        true,
+        "",
+    ),
+    case(
         "inline directory i_size",
         "inline",
         |i| i.sif("/d/sub", "size", 61),
@@ -1214,6 +1288,59 @@ pub const FEATURES: &[Case] = &[
         "PR_2_INVALID_SYMLINK",
     ),
 ];
+
+/// Rebuild `path`'s one-extent tree as a chain `depth` index levels deep
+/// (one entry per node), in free blocks at the end of the filesystem.
+fn deepen(i: &Img, path: &str, depth: u16) {
+    let sb = i.sb();
+    let bs = i.block_size() as usize;
+    let ino = i.ino(path);
+    let inode = i.inode(path);
+    let seed = ext4lab::engine::inode::inode_csum_seed(&sb, ino, inode.i_generation);
+    let leaf_entry: [u8; 12] = inode.i_block[12..24].try_into().unwrap();
+    let base = sb.blocks_count() - 200;
+    let max = ((bs - 12) / 12) as u16;
+    // Node k (depth k) lives in block base + k; the leaf (depth 0) holds the extent.
+    for k in 0..depth {
+        let mut b = vec![0u8; bs];
+        b[0..2].copy_from_slice(&0xF30Au16.to_le_bytes());
+        b[2..4].copy_from_slice(&1u16.to_le_bytes());
+        b[4..6].copy_from_slice(&max.to_le_bytes());
+        b[6..8].copy_from_slice(&k.to_le_bytes());
+        if k == 0 {
+            b[12..24].copy_from_slice(&leaf_entry);
+        } else {
+            b[16..20].copy_from_slice(&((base + u64::from(k) - 1) as u32).to_le_bytes());
+        }
+        if sb.has_metadata_csum() {
+            let c = ext4lab::engine::map::extent_disk::ext4_extent_block_csum(seed, &b, max);
+            let t = ext4lab::engine::map::extent_disk::ext4_extent_tail_offset(max);
+            b[t..t + 4].copy_from_slice(&c.to_le_bytes());
+        }
+        i.write_block(base + u64::from(k), &b);
+        i.debugfs(&format!("setb {}", base + u64::from(k)));
+    }
+    let mut root = [0u8; 60];
+    root[0..2].copy_from_slice(&0xF30Au16.to_le_bytes());
+    root[2..4].copy_from_slice(&1u16.to_le_bytes());
+    root[4..6].copy_from_slice(&4u16.to_le_bytes());
+    root[6..8].copy_from_slice(&depth.to_le_bytes());
+    root[16..20].copy_from_slice(&((base + u64::from(depth) - 1) as u32).to_le_bytes());
+    i.patch_inode(path, 0x28, &root);
+    let blocks = u64::from(inode.i_blocks_lo) + u64::from(depth) * (bs as u64 / 512);
+    i.sif(path, "blocks", blocks);
+    // The group's and the superblock's free counts.
+    let g = ((base - u64::from(sb.s_first_data_block)) / u64::from(sb.s_blocks_per_group)) as u32;
+    let free = i.group_free_blocks(g) - u32::from(depth);
+    i.debugfs_n(&[
+        &format!("set_bg {g} free_blocks_count {free}"),
+        &format!("set_bg {g} checksum calc"),
+        &format!(
+            "ssv free_blocks_count {}",
+            sb.free_blocks_count() - u64::from(depth)
+        ),
+    ]);
+}
 
 /// Run the rows; every disagreement is collected, then reported at once.
 fn run(cases: &[Case]) {
@@ -1330,4 +1457,26 @@ fn docs_list_every_row() {
         "docs/fsck.md should say {} rows",
         all.len()
     );
+}
+
+/// A tree deeper than `EXT4_MAX_EXTENT_DEPTH` is only a note for e2fsck
+/// (and the engine's fsck), but the kernel's `ext4_find_extent` refuses
+/// it (EFSCORRUPTED), and so do the engine's reads.
+#[test]
+fn deep_extent_tree_is_refused_by_reads() {
+    let i = Img::from_base("default");
+    deepen(&i, "/small.txt", 8);
+    let bytes = std::fs::read(&i.path).unwrap();
+    let mut fs = ext4lab::engine::Ext4Fs::open(
+        ext4lab::device::MemDevice::from_bytes(&bytes),
+        Default::default(),
+    )
+    .unwrap();
+    let ino = fs.lookup("/small.txt").unwrap();
+    assert!(matches!(
+        fs.read_all(ino),
+        Err(ext4lab::engine::Ext4Error::Corrupt(
+            ext4lab::engine::CorruptKind::Extent { .. }
+        ))
+    ));
 }

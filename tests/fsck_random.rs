@@ -80,3 +80,22 @@ fn random_flips_inline_data() {
 fn random_flips_default() {
     run("", 0x0bad_cafe_f00d_1234, 100, 700);
 }
+
+/// Many more flips over more feature sets (slow: `cargo test --test
+/// fsck_random -- --ignored`).
+#[test]
+#[ignore]
+fn random_flips_many() {
+    for (k, f) in [
+        "",
+        "inline_data",
+        "^extent,^64bit",
+        "^metadata_csum,uninit_bg",
+        "^has_journal,^flex_bg",
+    ]
+    .iter()
+    .enumerate()
+    {
+        run(f, 0x51ed_270b_4a4f_1e3d ^ ((k as u64) << 40), 400, 700);
+    }
+}

@@ -113,6 +113,14 @@ pub const BASES: &[BaseSpec] = &[
         index_dirs: true,
     },
     BaseSpec {
+        name: "hurd",
+        mb: 16,
+        mkfs: &["-b", "1024", "-o", "hurd"],
+        populate: true,
+        post: &[],
+        index_dirs: true,
+    },
+    BaseSpec {
         name: "4k",
         mb: 32,
         mkfs: &["-b", "4096"],
@@ -296,6 +304,11 @@ impl Img {
 
     pub fn sb(&self) -> ext4lab::engine::superblock::Ext4SuperBlock {
         self.fs().sb.clone()
+    }
+
+    pub fn group_free_blocks(&self, g: u32) -> u32 {
+        let fs = self.fs();
+        fs.group_desc(g).unwrap().free_blocks_count(&fs.sb)
     }
 
     /// A path, or `<N>` for inode N (as debugfs writes it).

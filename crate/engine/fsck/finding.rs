@@ -211,7 +211,9 @@ pub enum DirProblem {
     FileTypeNotSet,
     /// `PR_2_CLEAR_FILETYPE`: a file type without the filetype feature.
     FileTypeWithoutFeature,
-    /// `PR_2_REPORT_DUP_DIRENT`: a name twice in one block.
+    /// `PR_2_REPORT_DUP_DIRENT`: a name twice in one block. The directory is
+    /// then rebuilt in pass 3A even under -n, which asks to rename the
+    /// second name (`PR_2_NON_UNIQUE_FILE`): an error.
     DuplicateEntry,
     /// `PR_2_BAD_ENCRYPTED_NAME`: shorter than one cipher block.
     BadEncryptedName,
@@ -592,10 +594,9 @@ impl Finding {
                     | InodeProblem::TimeOutOfRange
                     | InodeProblem::SpecialImmutable
             ),
-            F::BadDirEntry { problem, .. } => !matches!(
-                problem,
-                DirProblem::FileTypeNotSet | DirProblem::DuplicateEntry | DirProblem::BigDot
-            ),
+            F::BadDirEntry { problem, .. } => {
+                !matches!(problem, DirProblem::FileTypeNotSet | DirProblem::BigDot)
+            }
             F::OrphanFile { problem, .. } => !matches!(
                 problem,
                 OrphanFileProblem::Hole | OrphanFileProblem::WrongSize
