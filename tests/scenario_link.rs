@@ -66,7 +66,7 @@ fn round_trip_every_builtin_and_strategy() {
             l.schedule = decimal_schedule(i as u64 + 1);
             l.step = Some(17);
             let frag = encode_link(&l);
-            assert!(frag.starts_with("#v2."));
+            assert!(frag.starts_with("#v3."));
             assert_eq!(decode_link(&frag).unwrap(), l);
             // The `#` is optional when decoding.
             assert_eq!(decode_link(&frag[1..]).unwrap(), l);
@@ -93,6 +93,8 @@ fn round_trip_full_text_scenario() {
         step: None,
         base: None,
         custom: None,
+        engine: Some(ext4lab::scenario::link::ENGINE_VERSION.into()),
+        outcome: None,
     };
     let frag = encode_link(&l);
     assert_eq!(decode_link(&frag).unwrap(), l);
@@ -142,8 +144,8 @@ fn damaged_prefixes() {
 #[test]
 fn unknown_versions() {
     assert_eq!(
-        decode_link("#v3.AAAA").unwrap_err(),
-        LinkError::UnknownVersion(3)
+        decode_link("#v4.AAAA").unwrap_err(),
+        LinkError::UnknownVersion(4)
     );
     assert_eq!(
         decode_link("#v0.AAAA").unwrap_err(),
@@ -290,7 +292,7 @@ fn no_panic_on_truncated_or_flipped_links() {
         b[i] = alphabet[(r.next() as usize) % alphabet.len()];
         let s = String::from_utf8(b).unwrap();
         // It must never panic, and a flip must not decode to another link:
-        // the zlib Adler-32 (link v2) catches it. A flip that survives only
+        // the CRC-32C after the zlib stream (link v3) catches it. A flip that survives only
         // touches unused trailing base64 bits and decodes to the same link.
         match decode_link(&s) {
             Err(_) => errors += 1,
@@ -322,6 +324,14 @@ const FIXTURES: &[(&str, &str)] = &[
     (
         "v1-text-s3.txt",
         include_str!("fixtures/links/v1-text-s3.txt"),
+    ),
+    (
+        "v2-s1-deadlock.txt",
+        include_str!("fixtures/links/v2-s1-deadlock.txt"),
+    ),
+    (
+        "v3-s1-deadlock-refound.txt",
+        include_str!("fixtures/links/v3-s1-deadlock-refound.txt"),
     ),
 ];
 
@@ -357,7 +367,11 @@ fn fixture_links_decode_to_their_stored_values() {
     assert!(fx.len() >= 4, "fixtures missing");
     for (name, link, want) in fx {
         let got = decode_link_unchecked(&link).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(serde_json::to_value(&got).unwrap(), want, "{name}");
+        // The stored value as this build reads it: a variant or option
+        // value the built-in has renamed since reads as its new name.
+        let mut want: Link = serde_json::from_value(want).unwrap();
+        ext4lab::scenario::link::renames::apply(&mut want);
+        assert_eq!(got, want, "{name}");
         // A fixture naming a built-in either matches today's text or reports
         // precisely that it changed; it never fails otherwise.
         match decode_link(&link) {
@@ -403,6 +417,8 @@ fn print_fixtures() {
         step: Some(0),
         base: None,
         custom: None,
+        engine: None,
+        outcome: None,
     };
     for (n, l) in [
         ("v1-s5-dfs", a),
@@ -478,4 +494,111 @@ fn custom_kernel_round_trips_and_resolves() {
     });
     let e = decode_link(&encode_link(&l)).unwrap().open().unwrap_err();
     assert!(e.to_string().contains("unknown change"), "{e}");
+}
+
+#[test]
+fn links_carry_the_engine_that_made_them() {
+    // v1 and v2 links decode as made before links named the engine.
+    let fx = fixtures();
+    let (_, v2, _) = fx.iter().find(|f| f.0 == "v2-s1-deadlock.txt").unwrap();
+    let l = decode_link_unchecked(v2).unwrap();
+    assert_eq!(l.engine, None);
+    assert!(l.made_with().starts_with("ext4lab 0.1"));
+    // v3: the engine and the outcome kind round-trip.
+    let (_, v3, _) = fx
+        .iter()
+        .find(|f| f.0 == "v3-s1-deadlock-refound.txt")
+        .unwrap();
+    let l = decode_link_unchecked(v3).unwrap();
+    assert_eq!(l.engine.as_deref(), Some("0.2.0"));
+    assert_eq!(l.outcome.as_deref(), Some("deadlock"));
+    // A link without an engine is written with this build's.
+    let mut m = sample("s2");
+    m.engine = None;
+    let back = decode_link(&encode_link(&m)).unwrap();
+    assert_eq!(
+        back.engine.as_deref(),
+        Some(ext4lab::scenario::link::ENGINE_VERSION)
+    );
+    assert_eq!(
+        back.made_with(),
+        format!("ext4lab {}", ext4lab::scenario::link::ENGINE_VERSION)
+    );
+}
+
+/// A link payload of `version` (zlib container) from raw JSON.
+fn packed(version: u32, json: &str) -> String {
+    let mut z = miniz_oxide::deflate::compress_to_vec_zlib(json.as_bytes(), 6);
+    if version >= 3 {
+        z.extend_from_slice(&crc32c::crc32c(json.as_bytes()).to_le_bytes());
+    }
+    format!("#v{version}.{}", URL_SAFE_NO_PAD.encode(z))
+}
+
+#[test]
+fn engine_and_outcome_keys_belong_to_version_3() {
+    let body =
+        r#""b":{"id":"s1","h":"0123456789abcdef"},"v":"jbd2-convert","s":{"k":"random"},"r":1"#;
+    // v3 must name the engine
+    let e = decode_link_unchecked(&packed(3, &format!("{{{body}}}"))).unwrap_err();
+    assert!(
+        matches!(e, LinkError::BadPayload(ref m) if m.contains("`e`")),
+        "{e}"
+    );
+    // v2 must not
+    let e = decode_link_unchecked(&packed(2, &format!(r#"{{{body},"e":"0.2.0"}}"#))).unwrap_err();
+    assert!(matches!(e, LinkError::BadPayload(_)), "{e}");
+    // malformed engine version / outcome kind
+    for extra in [r#""e":"0.2.0 <b>""#, r#""e":"0.2.0","w":"explosion""#] {
+        let e = decode_link_unchecked(&packed(3, &format!("{{{body},{extra}}}"))).unwrap_err();
+        assert!(matches!(e, LinkError::BadPayload(_)), "{extra}: {e}");
+    }
+    let ok = decode_link_unchecked(&packed(
+        3,
+        &format!(r#"{{{body},"e":"0.2.0","w":"lost-write"}}"#),
+    ))
+    .unwrap();
+    assert_eq!(ok.outcome.as_deref(), Some("lost-write"));
+}
+
+#[test]
+fn renamed_variants_and_option_values_open_under_their_new_names() {
+    use ext4lab::scenario::link::renames::{apply_to, RENAMES};
+    // Every rename names a variant the built-in has, under the old name or
+    // the new one (the scenario files rename them when they do).
+    for r in RENAMES {
+        let sc = ext4lab::scenario::parse_scenario(builtin(r.builtin).unwrap().text).unwrap();
+        let has = |n: &str| sc.variants.iter().any(|v| v.name == n);
+        for (old, new) in r.variants {
+            assert!(
+                has(old) != has(new),
+                "{}: exactly one of `{old}` / `{new}` is a variant today",
+                r.builtin
+            );
+        }
+    }
+    // A text in which s5's variants and memory value have been renamed.
+    let text = builtin("s5")
+        .unwrap()
+        .text
+        .replace(
+            "name = \"dio-begin-early\"",
+            "name = \"jan-dio-begin-early\"",
+        )
+        .replace("\"weak\"", "\"lkmm\"");
+    let renamed = ext4lab::scenario::parse_scenario(&text).unwrap();
+    let fx = fixtures();
+    let (_, v1, _) = fx.iter().find(|f| f.0 == "v1-s5-dfs.txt").unwrap();
+    let mut l = decode_link_unchecked(v1).unwrap();
+    assert_eq!(l.variant, "dio-begin-early");
+    l.options.insert("memory".into(), "weak".into());
+    apply_to(&mut l, &renamed);
+    assert_eq!(l.variant, "jan-dio-begin-early");
+    assert_eq!(l.options["memory"], "lkmm");
+    assert_eq!(l.options["mount"], "nodelalloc");
+    // Against today's text (old names still there) nothing changes.
+    let today = ext4lab::scenario::parse_scenario(builtin("s5").unwrap().text).unwrap();
+    let mut l2 = decode_link_unchecked(v1).unwrap();
+    apply_to(&mut l2, &today);
+    assert_eq!(l2.variant, "dio-begin-early");
 }

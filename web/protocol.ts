@@ -24,6 +24,7 @@ export type Request =
     }
   | { cmd: 'replay'; target: Target; token: string }
   | { cmd: 'chrome-trace'; target: Target; token: string }
+  | { cmd: 'refind'; fragment: string; kind?: string }
   | { cmd: 'manual'; target: Target; choices: number[] }
   | { cmd: 'image'; target: Target; token: string; step?: number; choices?: number }
   | { cmd: 'disk'; target: Target; token: string; step?: number }
@@ -290,6 +291,10 @@ export interface Link {
   step: number | null;
   /** The stored image the runs start from (library name + content hash). */
   base?: BaseRef;
+  /** The ext4lab version whose engine made the schedule (link version 3). */
+  engine?: string;
+  /** The outcome kind the link shows (`deadlock`, `stale-data`...). */
+  outcome?: string;
 }
 
 export interface EncodeBody {
@@ -299,6 +304,33 @@ export interface EncodeBody {
 export interface DecodeBody {
   link: Link;
   text: string;
+  /** "ext4lab 0.2.0": the engine that made the link's schedule. */
+  made_with: string;
+}
+
+/** `{cmd: 'refind', fragment, kind?}` (crate/wasm/cmd_explore.rs handle_refind). */
+export interface RefindBody {
+  fragment: string;
+  kind: string;
+  steps: number;
+  executions: number;
+  made_with: string;
+}
+
+/** The scenario outcome-kind name of a simulator outcome kind (as the
+ * scenario rows and links name them; kernel/runner.rs kind_name). */
+export function outcomeKindName(k: OutcomeKind): string | null {
+  const names: Record<string, string> = {
+    Deadlock: 'deadlock',
+    LockOrderInversion: 'lock-order-inversion',
+    StaleData: 'stale-data',
+    LostWrite: 'lost-write',
+    Fsck: 'fsck',
+    KernelWarning: 'kernel-warning',
+    KernelBug: 'kernel-warning',
+    UserVisibleError: 'user-error',
+  };
+  return typeof k === 'string' ? (names[k] ?? null) : null;
 }
 
 // ---- running (crate/sim, through crate/wasm/cmd_explore.rs) ----
@@ -454,6 +486,8 @@ export interface RunBody {
   trace?: Trace;
   traceHash?: string;
   divergence?: string;
+  /** The step at which the replayed schedule stopped fitting the model. */
+  divergenceStep?: number;
   pending?: Pending;
 }
 

@@ -11,9 +11,11 @@ use std::rc::Rc;
 use ext4lab::kernel::image::build_image;
 use ext4lab::kernel::runner::{explore_config, kind_name, run_options, scenario_model, timeline};
 use ext4lab::scenario::link::{
-    decode_link, encode_link, Link, LinkScenario, Strategy as LinkStrategy,
+    decode_link, encode_link, Link, LinkScenario, Strategy as LinkStrategy, ENGINE_VERSION,
 };
-use ext4lab::scenario::{builtin, builtins, fnv1a64, parse_scenario, Scenario};
+use ext4lab::scenario::{
+    builtin, builtins, fnv1a64, parse_scenario, OutcomeKind as ScenarioKind, Scenario,
+};
 use ext4lab::sim::{explore, replay, NoObserver, Report, Strategy};
 
 /// Loads a built-in (id or long name) or a scenario file.
@@ -183,6 +185,10 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
                 step: None,
                 base: None,
                 custom: (!custom.is_empty()).then(|| custom.clone()),
+                engine: Some(ENGINE_VERSION.to_string()),
+                outcome: Some(kind_name(&r.key.kind))
+                    .filter(|k| ScenarioKind::ALL.iter().any(|x| x.as_str() == *k))
+                    .map(str::to_string),
             });
             serde_json::json!({
                 "kind": kind_name(&r.key.kind),
@@ -289,8 +295,20 @@ fn explore_sharded(
     Ok((rc, rep))
 }
 
-/// `ext4lab replay LINK [--json] [--perfetto FILE]`.
-pub fn cmd_replay(link: &str, json: bool, perfetto: Option<String>, show_timeline: bool) -> i32 {
+/// `ext4lab replay LINK [--json] [--perfetto FILE] [--timeline]
+/// [--refind [--kind KIND]]`. Exit 0, 1 on a bad link, 2 when the schedule
+/// no longer fits the model ("made with ext4lab X, diverged at step N").
+/// `--refind` explores the link's variant and options for the outcome kind
+/// the link shows (or `--kind`) and prints the shortest schedule found as a
+/// new link (exit 0), or says none was found (exit 1).
+pub fn cmd_replay(
+    link: &str,
+    json: bool,
+    perfetto: Option<String>,
+    show_timeline: bool,
+    refind: bool,
+    kind: Option<String>,
+) -> i32 {
     let l = match decode_link(link) {
         Ok(l) => l,
         Err(e) => {
@@ -321,6 +339,9 @@ pub fn cmd_replay(link: &str, json: bool, perfetto: Option<String>, show_timelin
             return 1;
         }
     };
+    if refind {
+        return cmd_refind(&l, &sc, &rc, img, kind, json);
+    }
     let opts = run_options(&sc, &rc);
     let model = scenario_model(sc.clone(), rc.clone(), img);
     let exec = match replay(&model, &l.schedule, &opts) {
@@ -345,7 +366,7 @@ pub fn cmd_replay(link: &str, json: bool, perfetto: Option<String>, show_timelin
     if json {
         println!(
             "{}",
-            serde_json::json!({"scenario": sc.meta.name, "variant": rc.variant, "end": format!("{:?}", exec.end), "outcome": outcome, "trace_hash": hash, "diverged": exec.divergence.as_ref().map(|d| d.message.clone())})
+            serde_json::json!({"scenario": sc.meta.name, "variant": rc.variant, "end": format!("{:?}", exec.end), "outcome": outcome, "trace_hash": hash, "made_with": l.made_with(), "diverged": exec.divergence.as_ref().map(|d| d.message.clone()), "diverged_at_step": exec.divergence.as_ref().map(|d| d.step)})
         );
     } else {
         println!(
@@ -363,9 +384,73 @@ pub fn cmd_replay(link: &str, json: bool, perfetto: Option<String>, show_timelin
             println!("  {} {}", o["kind"], o["detail"]);
         }
     }
-    if exec.divergence.is_some() {
+    if let Some(d) = &exec.divergence {
+        eprintln!(
+            "ext4lab replay: made with {}, diverged at step {}: {} (ext4lab replay --refind finds it again)",
+            l.made_with(),
+            d.step,
+            d.message
+        );
         2
     } else {
         0
     }
+}
+
+/// `replay --refind`: see [`cmd_replay`].
+fn cmd_refind(
+    l: &Link,
+    sc: &Rc<Scenario>,
+    rc: &ext4lab::scenario::RunConfig,
+    img: Rc<ext4lab::kernel::image::ScenarioImage>,
+    kind: Option<String>,
+    json: bool,
+) -> i32 {
+    let Some(kind) = kind.or_else(|| l.outcome.clone()) else {
+        eprintln!(
+            "ext4lab replay --refind: the link does not say which outcome it showed (made with {}); pass --kind KIND",
+            l.made_with()
+        );
+        return 1;
+    };
+    if !ScenarioKind::ALL.iter().any(|k| k.as_str() == kind) {
+        eprintln!("ext4lab replay --refind: `{kind}` is not an outcome kind");
+        return 1;
+    }
+    let (report, rec) = ext4lab::kernel::runner::refind(sc, rc, img, &kind);
+    let Some(rec) = rec else {
+        let how = if report.stats.exhausted {
+            "every schedule within the bound explored"
+        } else {
+            "budget reached"
+        };
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({"found": false, "kind": kind, "executions": report.stats.executions, "complete": report.stats.exhausted})
+            );
+        } else {
+            eprintln!(
+                "ext4lab replay --refind: no {kind} in {} executions of {} / {} ({how})",
+                report.stats.executions, sc.meta.name, rc.variant
+            );
+        }
+        return 1;
+    };
+    let mut new = l.refound(rec.shortest_token.clone(), sc.explore.preemption_bound);
+    new.outcome = Some(kind.clone());
+    let frag = encode_link(&new);
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"found": true, "kind": kind, "link": frag, "steps": rec.shortest_len, "executions": report.stats.executions, "made_with": l.made_with()})
+        );
+    } else {
+        println!(
+            "{} / {}: {kind} found again ({} choices, {} executions)",
+            sc.meta.name, rc.variant, rec.shortest_len, report.stats.executions
+        );
+        println!("{frag}");
+    }
+    0
 }

@@ -136,6 +136,15 @@ mod cli {
             /// Print the kernel-named timeline (locks, bios, warnings).
             #[arg(long)]
             timeline: bool,
+            /// Explore the link's variant and options for the outcome it
+            /// showed and print the shortest schedule found as a new link
+            /// (for a link made by another engine, whose schedule diverges).
+            #[arg(long)]
+            refind: bool,
+            /// With --refind: the outcome kind to find (`deadlock`,
+            /// `stale-data`...), for links that do not say.
+            #[arg(long, requires = "refind")]
+            kind: Option<String>,
         },
     }
 
@@ -409,9 +418,11 @@ mod cli {
                 json,
                 perfetto,
                 timeline,
+                refind,
+                kind,
             } => {
                 return Ok(crate::cmd_explore::cmd_replay(
-                    &link, json, perfetto, timeline,
+                    &link, json, perfetto, timeline, refind, kind,
                 ))
             }
             Command::Fsck { image, json } => {

@@ -505,6 +505,58 @@ pub fn end_oracles(k: &Kernel) -> Vec<Outcome> {
     out
 }
 
+/// `replay --refind`, the page's "find it again": explores `rc` with the
+/// scenario's own `[explore]` settings (its strategy, seed, PCT depth,
+/// preemption bound and budget) and, when that finds no outcome of kind
+/// `kind` (a scenario outcome kind name, `deadlock`...), with the other
+/// of DFS under the bound and PCT, same budget. Returns the last report and
+/// the record whose `shortest_token` is the shortest schedule found.
+pub fn refind(
+    sc: &Rc<Scenario>,
+    rc: &RunConfig,
+    img: Rc<ScenarioImage>,
+    kind: &str,
+) -> (Report, Option<crate::sim::OutcomeRecord>) {
+    use crate::scenario::StrategyKind;
+    let model = scenario_model(sc.clone(), rc.clone(), img);
+    let dfs = Strategy::Dfs {
+        preemption_bound: Some(sc.explore.preemption_bound),
+        dpor: true,
+    };
+    let pct = Strategy::Pct {
+        seed: sc.explore.seed,
+        depth: sc.explore.pct_depth.max(1),
+    };
+    let own = match sc.explore.strategy {
+        StrategyKind::Dfs => dfs.clone(),
+        StrategyKind::Pct => pct.clone(),
+        StrategyKind::Random => Strategy::Random {
+            seed: sc.explore.seed,
+        },
+    };
+    let other = if matches!(own, Strategy::Dfs { .. }) {
+        pct
+    } else {
+        dfs
+    };
+    let mut last = Report::default();
+    for strategy in [own, other] {
+        let cfg = explore_config(sc, rc, Some(strategy));
+        let report = explore(&model, &cfg, &mut NoObserver);
+        let rec = report
+            .outcomes
+            .iter()
+            .filter(|r| kind_name(&r.key.kind) == kind)
+            .min_by_key(|r| (r.shortest_len, r.fewest_preemptions))
+            .cloned();
+        if rec.is_some() {
+            return (report, rec);
+        }
+        last = report;
+    }
+    (last, None)
+}
+
 /// Build the image and explore `variant` with `options`.
 pub fn explore_variant(
     sc: &Rc<Scenario>,

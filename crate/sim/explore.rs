@@ -113,6 +113,11 @@ pub struct OutcomeRecord {
     pub fewest_token: String,
     /// The outcome as found in that schedule.
     pub fewest: Outcome,
+    /// The shortest schedule (fewest choices) showing it, and its length.
+    #[serde(default)]
+    pub shortest_token: String,
+    #[serde(default)]
+    pub shortest_len: u32,
 }
 
 /// The result of an exploration.
@@ -177,6 +182,11 @@ impl Recorder {
                 Some(&i) => {
                     let r = &mut self.records[i];
                     r.count += 1;
+                    let len = exec.schedule.0.len() as u32;
+                    if len < r.shortest_len {
+                        r.shortest_len = len;
+                        r.shortest_token = tok.clone();
+                    }
                     if exec.preemptions < r.fewest_preemptions {
                         r.fewest_preemptions = exec.preemptions;
                         r.fewest_token = tok;
@@ -192,8 +202,10 @@ impl Recorder {
                         first_token: tok.clone(),
                         count: 1,
                         fewest_preemptions: exec.preemptions,
-                        fewest_token: tok,
+                        fewest_token: tok.clone(),
                         fewest: o.clone(),
+                        shortest_token: tok,
+                        shortest_len: exec.schedule.0.len() as u32,
                     });
                 }
             }

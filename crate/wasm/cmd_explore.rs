@@ -360,6 +360,8 @@ pub struct RunBody {
     /// FNV-1a 64 of the trace, 16 hex digits.
     pub trace_hash: Option<String>,
     pub divergence: Option<String>,
+    /// The step at which the replayed schedule stopped fitting the model.
+    pub divergence_step: Option<u32>,
     /// Manual mode: the decision the run stopped at.
     pub pending: Option<Pending>,
 }
@@ -384,6 +386,7 @@ fn body(exec: crate::sim::Execution, pending: Option<Pending>) -> RunBody {
         trace_hash: exec.trace_hash().map(|h| format!("{h:016x}")),
         outcomes: exec.outcomes,
         trace: exec.trace,
+        divergence_step: exec.divergence.as_ref().map(|d| d.step),
         divergence: exec.divergence.map(|d| d.message),
         pending,
     }
@@ -394,6 +397,94 @@ pub fn handle_replay(req: ReplayReq) -> Result<RunBody, Failure> {
     let exec =
         replay(&model, &req.token, &opts).map_err(|e| Failure::new("bad-token", e.to_string()))?;
     Ok(body(exec, None))
+}
+
+/// `{cmd: "refind", fragment, kind?}`: the page's "find it again" for a
+/// link whose schedule no longer replays (made by another engine): explore
+/// the link's variant and options (today's text of its built-in, the
+/// scenario's own strategy) for the outcome kind the link shows (or `kind`)
+/// and answer the shortest schedule found as a new link. The same as
+/// `ext4lab replay --refind` (`kernel::runner::refind`).
+#[derive(Debug, Deserialize)]
+pub struct RefindReq {
+    pub fragment: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefindBody {
+    /// The new link, `#v3.` included.
+    pub fragment: String,
+    pub kind: String,
+    /// Choices in the schedule found.
+    pub steps: u32,
+    pub executions: u64,
+    /// The engine the old link was made with ("ext4lab 0.1 ...").
+    pub made_with: String,
+}
+
+pub fn handle_refind(req: RefindReq) -> Result<RefindBody, Failure> {
+    use crate::scenario::link::{decode_link, LinkError};
+    let link = match decode_link(&req.fragment) {
+        Ok(l) => l,
+        // a built-in changed since: find it again in today's text
+        Err(LinkError::HashMismatch { link, .. }) => *link,
+        Err(e) => return Err(Failure::new("bad-link", e.to_string())),
+    };
+    let kind = req.kind.or_else(|| link.outcome.clone()).ok_or_else(|| {
+        Failure::new(
+            "link-no-outcome",
+            format!(
+                "the link does not say which outcome it showed (made with {})",
+                link.made_with()
+            ),
+        )
+    })?;
+    if !crate::scenario::OutcomeKind::ALL
+        .iter()
+        .any(|k| k.as_str() == kind)
+    {
+        return Err(Failure::new(
+            "bad-kind",
+            format!("`{kind}` is not an outcome kind"),
+        ));
+    }
+    let (sc, rc) = link
+        .open()
+        .map_err(|e| Failure::new("bad-link", e.to_string()))?;
+    let base = link.base.as_ref().map(|b| BaseRef {
+        name: b.name.clone(),
+        hash: b.hash.clone(),
+    });
+    let img = Rc::new(scenario_image(&sc, &base)?);
+    let sc = Rc::new(sc);
+    let (report, rec) = crate::kernel::runner::refind(&sc, &rc, img, &kind);
+    let rec = rec.ok_or_else(|| {
+        Failure::new(
+            "not-found",
+            format!(
+                "no {kind} in {} executions of {} / {} ({})",
+                report.stats.executions,
+                sc.meta.name,
+                rc.variant,
+                if report.stats.exhausted {
+                    "every schedule within the bound explored"
+                } else {
+                    "budget reached"
+                }
+            ),
+        )
+    })?;
+    let mut new = link.refound(rec.shortest_token.clone(), sc.explore.preemption_bound);
+    new.outcome = Some(kind.clone());
+    Ok(RefindBody {
+        fragment: crate::scenario::link::encode_link(&new),
+        kind,
+        steps: rec.shortest_len,
+        executions: report.stats.executions,
+        made_with: link.made_with(),
+    })
 }
 
 /// `{cmd: "chrome-trace", target, token}`: the trace as Chrome trace-event

@@ -212,6 +212,8 @@ pub struct DecodeReq {
 pub struct DecodeBody {
     pub link: Link,
     pub text: String,
+    /// "ext4lab 0.2.0": the engine that made the link's schedule.
+    pub made_with: String,
 }
 
 /// The machine name of a [`LinkError`] (the page keys its messages on it).
@@ -242,5 +244,10 @@ pub fn handle_decode(req: DecodeReq) -> Result<DecodeBody, Failure> {
     let link = decode_link(&req.fragment).map_err(fail)?;
     link.open().map_err(fail)?;
     let text = link.scenario_text().map_err(fail)?.to_string();
-    Ok(DecodeBody { link, text })
+    let made_with = link.made_with();
+    Ok(DecodeBody {
+        link,
+        text,
+        made_with,
+    })
 }

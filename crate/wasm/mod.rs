@@ -47,6 +47,7 @@ pub const COMMANDS: &[&str] = &[
     "capabilities",
     "explore",
     "replay",
+    "refind",
     "chrome-trace",
     "manual",
     "image",
@@ -157,6 +158,7 @@ pub fn handle_message(msg: JsValue) -> JsValue {
         "capabilities" => Ok(ok(cmd_explore::handle_capabilities())),
         "explore" => req(msg).map(|r| answer(cmd_explore::handle_explore(r))),
         "replay" => req(msg).map(|r| answer(cmd_explore::handle_replay(r))),
+        "refind" => req(msg).map(|r| answer(cmd_explore::handle_refind(r))),
         "chrome-trace" => req(msg).map(|r| answer(cmd_explore::handle_chrome(r))),
         "manual" => req(msg).map(|r| answer(cmd_explore::handle_manual(r))),
         "image" => req(msg).map(|r| match cmd_explore::handle_image(r) {

@@ -3,7 +3,8 @@
 // engine worker and the views together.
 import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
-import type { BuiltinInfo, Capabilities, CheckBody, DiskBody, ExploreBody, Link, OutcomeRecord, RunBody, ScenarioBody, Target } from '../protocol';
+import type { BuiltinInfo, Capabilities, CheckBody, DecodeBody, DiskBody, ExploreBody, Link, OutcomeRecord, RefindBody, RunBody, ScenarioBody, Target } from '../protocol';
+import { outcomeKindName } from '../protocol';
 import { renderDisk } from './diskview';
 import { mountEditor } from './editor';
 import { imageSummary, makePanels } from './panels';
@@ -117,6 +118,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       step: link.step,
       model: null,
       base: link.base ?? null,
+      outcome: link.outcome ?? null,
     });
     editor.setText(text);
   };
@@ -208,7 +210,8 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     const initial = outcome ? outcome.fewest.step : (store.state.step ?? shown?.step ?? null);
     renderTimeline(timelineView, run, (st) => store.set({ step: st }), initial);
     renderLocks(locksView, outcome?.fewest ?? run.outcomes.find((o) => o.detail) ?? null, learned);
-    store.set({ schedule: run.token });
+    const kind = (outcome?.fewest ?? run.outcomes[0]) ? outcomeKindName((outcome?.fewest ?? run.outcomes[0]).kind) : null;
+    store.set({ schedule: run.token, outcome: kind });
     void refreshDisk();
   };
   mountRun(runBox, store, caps, engine, {
@@ -240,6 +243,43 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     if (changed.has('scenario') && s.scenario) fill(imageBox, imageSummary(s.scenario));
   });
 
+  // A link whose schedule no longer fits the model (another engine made it):
+  // say so, and offer to find the same outcome again (the worker's `refind`,
+  // as `ext4lab replay --refind`).
+  const diverged = async (step: number, message: string): Promise<void> => {
+    const fragment = location.hash;
+    const d = await engine.request<DecodeBody>({ cmd: 'link-decode', fragment });
+    const madeWith = d.ok ? d.made_with : 'another ext4lab';
+    const kind = d.ok ? d.link.outcome : undefined;
+    const again = h('button', { type: 'button', 'data-testid': 'link-refind' }, kind ? `Find the ${kind} again` : 'Find it again');
+    const note = h('span', { class: 'small', 'data-testid': 'link-refind-status' });
+    again.addEventListener('click', async () => {
+      again.setAttribute('disabled', '');
+      note.textContent = ' exploring…';
+      const a = await engine.request<RefindBody>({ cmd: 'refind', fragment });
+      if (!a.ok) {
+        note.textContent = ` ${a.error.message}`;
+        again.removeAttribute('disabled');
+        return;
+      }
+      fill(banner);
+      location.hash = a.fragment;
+    });
+    fill(
+      banner,
+      h(
+        'div',
+        { class: 'alert', role: 'alert', 'data-testid': 'link-diverged' },
+        h('strong', {}, `This link was made with ${madeWith}; its schedule diverged at step ${step}.`),
+        ' ',
+        h('span', { class: 'small' }, `(${message})`),
+        ' ',
+        again,
+        note,
+      ),
+    );
+  };
+
   // A link with a schedule replays it and shows the step it names.
   const replayLinked = async (): Promise<void> => {
     const restored = store.state;
@@ -252,6 +292,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     if (r.ok) {
       showRun(r, target, target.kind === 'model' ? target.name : `${restored.scenario?.meta.name} / ${restored.variant}`, null);
       select('timeline');
+      if (r.divergence && target.kind === 'scenario') await diverged(r.divergenceStep ?? r.steps, r.divergence);
     } else {
       fill(banner, h('div', { class: 'alert', role: 'alert', 'data-testid': 'link-error', 'data-kind': r.error.kind }, `The link's schedule does not replay: ${r.error.message}`));
     }

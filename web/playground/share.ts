@@ -18,6 +18,7 @@ export function linkOf(s: PageState, builtinHash: (id: string) => string | undef
     schedule: s.schedule,
     step: s.step,
     ...(s.base ? { base: s.base } : {}),
+    ...(s.schedule && s.outcome ? { outcome: s.outcome } : {}),
   };
 }
 

@@ -22,6 +22,9 @@ export interface PageState {
   model: string | null;
   /** The library image runs start from (null: the recipe's mkfs). */
   base: BaseRef | null;
+  /** The outcome kind the shown schedule leads to (links carry it so a
+   * schedule another engine made can be found again). */
+  outcome: string | null;
 }
 
 export type Change = keyof PageState;
@@ -40,6 +43,7 @@ export class Store {
     step: null,
     model: null,
     base: null,
+    outcome: null,
   };
   private listeners: Array<(s: PageState, changed: Set<Change>) => void> = [];
 

@@ -18,15 +18,31 @@ pub(super) enum AnyLink {
 
 /// Versions this build reads. Version 2 changed only the container (zlib
 /// with its Adler-32 instead of raw deflate, see `super::decode_link_unchecked`);
-/// its JSON payload is version 1's.
+/// its JSON payload is version 1's. Version 3 appends a CRC-32C of the JSON
+/// to the zlib stream, and adds the engine version that
+/// made the link (`e`, required) and the outcome kind it shows (`w`,
+/// optional) to the same JSON object; a version 1 or 2 link has neither and
+/// decodes with `engine: None` (made before links carried it: ext4lab
+/// 0.1.x).
 pub(super) fn is_known(version: u32) -> bool {
-    version == 1 || version == 2
+    (1..=3).contains(&version)
 }
 
 /// Decodes the payload of `version` into that version's struct.
 pub(super) fn parse_payload(version: u32, json: &[u8]) -> Result<AnyLink, LinkError> {
     match version {
-        1 | 2 => LinkV1::parse(json).map(AnyLink::V1),
+        1..=3 => {
+            let l = LinkV1::parse(json)?;
+            match (version, &l.e, &l.w) {
+                (3, None, _) => Err(LinkError::BadPayload(
+                    "a version 3 link names the engine version that made it (`e`)".into(),
+                )),
+                (1 | 2, Some(_), _) | (1 | 2, _, Some(_)) => Err(LinkError::BadPayload(format!(
+                    "keys `e` and `w` first appear in link version 3, not {version}"
+                ))),
+                _ => Ok(AnyLink::V1(l)),
+            }
+        }
         v => Err(LinkError::UnknownVersion(v)),
     }
 }

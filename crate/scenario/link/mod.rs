@@ -16,6 +16,7 @@
 //! own struct and upgrades it step by step to the current [`Link`].
 
 mod migrate;
+pub mod renames;
 mod v1;
 
 use std::collections::BTreeMap;
@@ -31,7 +32,12 @@ use super::parse::parse_scenario;
 use super::resolve::{CustomKernel, RunConfig};
 
 /// The version [`encode_link`] writes.
-pub const LINK_VERSION: u32 = 2;
+pub const LINK_VERSION: u32 = 3;
+
+/// The ext4lab version whose engine makes the links this build writes
+/// (`Link::engine`): a schedule replays as it did only on the engine that
+/// made it.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Largest decompressed payload accepted (1 MiB): a decompression bomb
 /// stops here instead of exhausting memory.
@@ -85,6 +91,16 @@ pub struct Link {
     /// changes applied and reverted), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<CustomKernel>,
+    /// The ext4lab version whose engine made the schedule (link version
+    /// 3); `None` for older links (ext4lab 0.1.x). [`encode_link`] writes
+    /// [`ENGINE_VERSION`] when it is `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// The outcome kind the link shows (`deadlock`, `stale-data`...), so
+    /// that a link whose schedule no longer fits can be found again
+    /// (`ext4lab replay --refind`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
 }
 
 /// A stored image a link's runs start from: its library name and the
@@ -149,6 +165,8 @@ impl Link {
             step: None,
             base: None,
             custom: None,
+            engine: Some(ENGINE_VERSION.to_string()),
+            outcome: None,
         })
     }
 
@@ -162,6 +180,36 @@ impl Link {
         }
     }
 
+    /// "ext4lab 0.2.0", or for a link that does not say, the versions that
+    /// made such links.
+    pub fn made_with(&self) -> String {
+        match &self.engine {
+            Some(v) => format!("ext4lab {v}"),
+            None => "ext4lab 0.1 (links before version 3 do not name the engine)".into(),
+        }
+    }
+
+    /// The same run found again by this build's engine: `schedule` (a
+    /// replay token found by exploring the link's variant and options with
+    /// the scenario's DFS under `bound`), this engine's version, today's
+    /// hash of the built-in, the step to show dropped.
+    pub fn refound(&self, schedule: String, bound: u32) -> Link {
+        let mut l = Link {
+            schedule,
+            strategy: Strategy::Dfs { bound },
+            seed: 0,
+            step: None,
+            engine: Some(ENGINE_VERSION.to_string()),
+            ..self.clone()
+        };
+        if let LinkScenario::Builtin { id, hash } = &mut l.scenario {
+            if let Some(b) = builtin(id) {
+                *hash = b.hash_hex();
+            }
+        }
+        l
+    }
+
     /// Parses the scenario and resolves the variant and options.
     pub fn open(&self) -> Result<(Scenario, RunConfig), LinkError> {
         let scenario = parse_scenario(self.scenario_text()?).map_err(LinkError::BadScenario)?;
@@ -172,10 +220,11 @@ impl Link {
     }
 }
 
-/// Encodes `link` as a URL fragment, `#v2.` included.
+/// Encodes `link` as a URL fragment, `#v3.` included.
 pub fn encode_link(link: &Link) -> String {
     let json = v1::LinkV1::from_current(link).to_json();
-    let packed = miniz_oxide::deflate::compress_to_vec_zlib(json.as_bytes(), 9);
+    let mut packed = miniz_oxide::deflate::compress_to_vec_zlib(json.as_bytes(), 9);
+    packed.extend_from_slice(&crc32c::crc32c(json.as_bytes()).to_le_bytes());
     format!("#v{LINK_VERSION}.{}", URL_SAFE_NO_PAD.encode(packed))
 }
 
@@ -200,11 +249,23 @@ pub fn decode_link_unchecked(fragment: &str) -> Result<Link, LinkError> {
     let packed = URL_SAFE_NO_PAD
         .decode(payload)
         .map_err(|e| LinkError::BadBase64(e.to_string()))?;
+    // v3: a CRC-32C of the JSON follows the zlib stream. The zlib
+    // Adler-32 alone lets structured flips through: a deflate back
+    // reference that turns "4,2,0" into "5,0,1" keeps both of its sums.
+    let (packed, crc) = if version >= 3 {
+        if packed.len() < 4 {
+            return Err(LinkError::Decompress("no checksum".into()));
+        }
+        let (z, c) = packed.split_at(packed.len() - 4);
+        (z, Some(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+    } else {
+        (&packed[..], None)
+    };
     let inflated = if version == 1 {
-        miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_PAYLOAD)
+        miniz_oxide::inflate::decompress_to_vec_with_limit(packed, MAX_PAYLOAD)
     } else {
         // zlib: header and Adler-32 checked by the inflater.
-        miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&packed, MAX_PAYLOAD)
+        miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(packed, MAX_PAYLOAD)
     };
     let json = inflated.map_err(|e| {
         if e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput {
@@ -213,7 +274,14 @@ pub fn decode_link_unchecked(fragment: &str) -> Result<Link, LinkError> {
             LinkError::Decompress(format!("{:?}", e.status))
         }
     })?;
-    migrate::upgrade(migrate::parse_payload(version, &json)?)
+    if let Some(crc) = crc {
+        if crc32c::crc32c(&json) != crc {
+            return Err(LinkError::Decompress("checksum mismatch".into()));
+        }
+    }
+    let mut link = migrate::upgrade(migrate::parse_payload(version, &json)?)?;
+    renames::apply(&mut link);
+    Ok(link)
 }
 
 /// Decodes a fragment and checks that a built-in it names exists and has

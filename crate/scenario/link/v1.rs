@@ -6,8 +6,12 @@
 //!   "s": {"k": "random"} | {"k": "pct", "d": <depth>} | {"k": "dfs", "p": <bound>},
 //!   "r": <seed>, "x": "<replay token>", "at": <step>,
 //!   "i": {"n": "<stored image name>", "h": "<16 hex>"},
-//!   "k": {"v": "<kernel version>", "a": ["<change id>", ...], "r": [...]} }
+//!   "k": {"v": "<kernel version>", "a": ["<change id>", ...], "r": [...]},
+//!   "e": "<engine version>", "w": "<outcome kind>" }
 //! ```
+//! `e` (the ext4lab version whose engine made the schedule) is required in
+//! link version 3 and absent before it; `w` (the outcome kind the link
+//! shows, `deadlock`...) is optional from version 3.
 //! `o`, `x`, `at`, `i` (the base image) and `k` (a custom variant's kernel:
 //! version, changes applied, changes reverted; each part optional) are
 //! omitted when empty; links made before `k` existed still decode. Unknown keys are rejected, so a
@@ -75,6 +79,18 @@ pub(super) struct LinkV1 {
     pub i: Option<BaseRefV1>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub k: Option<KernelV1>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub w: Option<String>,
+}
+
+/// An engine version: 1-32 of `0-9 a-z . + -`.
+fn is_engine_version(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 32
+        && v.bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || b"._+-".contains(&b))
 }
 
 /// 16 lowercase hex digits (the content hashes links carry).
@@ -130,6 +146,12 @@ impl LinkV1 {
                     a: c.apply.clone(),
                     r: c.revert.clone(),
                 }),
+            e: Some(
+                l.engine
+                    .clone()
+                    .unwrap_or_else(|| super::ENGINE_VERSION.to_string()),
+            ),
+            w: l.outcome.clone(),
         }
     }
 
@@ -145,6 +167,23 @@ impl LinkV1 {
     /// V1 is the current version: convert to [`Link`], checking the
     /// invariants JSON alone cannot express.
     pub fn into_current(self) -> Result<Link, LinkError> {
+        if let Some(e) = &self.e {
+            if !is_engine_version(e) {
+                return Err(LinkError::BadPayload(format!(
+                    "engine version `{e}` is not 1-32 of 0-9 a-z . + -"
+                )));
+            }
+        }
+        if let Some(w) = &self.w {
+            if !crate::scenario::OutcomeKind::ALL
+                .iter()
+                .any(|k| k.as_str() == w)
+            {
+                return Err(LinkError::BadPayload(format!(
+                    "`{w}` is not an outcome kind"
+                )));
+            }
+        }
         let scenario = match (self.b, self.t) {
             (Some(b), None) => {
                 if !is_hash16(&b.h) {
@@ -196,6 +235,8 @@ impl LinkV1 {
                 apply: k.a,
                 revert: k.r,
             }),
+            engine: self.e,
+            outcome: self.w,
         })
     }
 }

@@ -1,0 +1,76 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! `ext4lab replay`: a link whose schedule no longer fits the model says
+//! which engine made it and where it diverged (exit 2); `--refind` finds the
+//! outcome the link showed again and prints it as a new link.
+
+use std::process::Command;
+
+use ext4lab::scenario::link::{decode_link_unchecked, encode_link, ENGINE_VERSION};
+
+fn ext4lab(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ext4lab"))
+        .args(args)
+        .output()
+        .expect("ext4lab runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The stored v3 link of S1's deadlock (made by ext4lab 0.2.0), with its
+/// schedule replaced by one this engine cannot follow.
+fn diverging_link() -> String {
+    let text = include_str!("fixtures/links/v3-s1-deadlock-refound.txt");
+    let mut l = decode_link_unchecked(text.lines().next().unwrap()).unwrap();
+    let mut choices = vec![0u32; 24];
+    choices.push(9);
+    l.schedule = ext4lab::sim::Schedule(choices).to_token();
+    encode_link(&l)
+}
+
+#[test]
+fn a_diverging_link_says_who_made_it_and_where() {
+    let (code, _, err) = ext4lab(&["replay", &diverging_link()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("made with ext4lab 0.2.0, diverged at step"),
+        "{err}"
+    );
+    let (code, out, _) = ext4lab(&["replay", &diverging_link(), "--json"]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["made_with"], "ext4lab 0.2.0");
+    assert!(v["diverged_at_step"].as_u64().is_some());
+}
+
+#[test]
+fn refind_finds_the_outcome_again() {
+    let (code, out, err) = ext4lab(&["replay", &diverging_link(), "--refind", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["found"], true);
+    assert_eq!(v["kind"], "deadlock");
+    let link = v["link"].as_str().unwrap();
+    let l = decode_link_unchecked(link).unwrap();
+    assert_eq!(l.engine.as_deref(), Some(ENGINE_VERSION));
+    assert_eq!(l.outcome.as_deref(), Some("deadlock"));
+    // The new link replays to the deadlock.
+    let (code, out, err) = ext4lab(&["replay", link, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(
+        r["outcome"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["kind"] == "deadlock"),
+        "{out}"
+    );
+    // An old link that does not say its outcome needs --kind.
+    let v2 = include_str!("fixtures/links/v2-s1-deadlock.txt");
+    let (code, _, err) = ext4lab(&["replay", v2.lines().next().unwrap(), "--refind"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("pass --kind"), "{err}");
+}
