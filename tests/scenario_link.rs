@@ -330,6 +330,10 @@ const FIXTURES: &[(&str, &str)] = &[
         include_str!("fixtures/links/v2-s1-deadlock.txt"),
     ),
     (
+        "v3-s1-deadlock-diverging.txt",
+        include_str!("fixtures/links/v3-s1-deadlock-diverging.txt"),
+    ),
+    (
         "v3-s1-deadlock-refound.txt",
         include_str!("fixtures/links/v3-s1-deadlock-refound.txt"),
     ),

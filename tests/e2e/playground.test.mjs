@@ -269,6 +269,29 @@ test('a stored s5 replay link opens, replays, and shows the stale data with the 
   });
 });
 
+test('a link another engine made: the page says so, and "find it again" opens the outcome anew', async (t) => {
+  await withPage(async (page, pg) => {
+    await page.goto(pg.url);
+    await ready(page);
+    if (await scenariosCannotRun(page)) return t.skip(NO_ENGINE);
+    // S1's deadlock, said to be made by ext4lab 0.1.9, with a schedule this
+    // engine cannot follow (tests/replay_refind_cli.rs uses the same link).
+    const old = (await readFile('tests/fixtures/links/v3-s1-deadlock-diverging.txt', 'utf8')).split('\n')[0];
+    await page.goto(pg.url + old);
+    await ready(page);
+    const banner = page.getByTestId('link-diverged');
+    await banner.waitFor({ timeout: 60_000 });
+    assert.match(await banner.textContent(), /made with ext4lab 0\.1\.9; its schedule diverged at step \d+/);
+    await page.getByTestId('link-refind').click();
+    // The new link replays to the deadlock, made by this engine.
+    await page.locator('[data-testid="run-end"]', { hasText: 'Deadlock' }).waitFor({ timeout: 120_000 });
+    assert.equal(await page.getByTestId('link-diverged').count(), 0);
+    const now = await shareUrl(page);
+    assert.ok(now.includes('#v3.') && !now.endsWith(old), now);
+    await page.screenshot({ path: join(ARTIFACTS, 'link-refound.png'), fullPage: true });
+  });
+});
+
 // ---- exploration of scenarios: needs crate/kernel on main ----
 // These run as soon as the build can run scenarios (capabilities.explore);
 // until then the page disables the scenario target and they skip.

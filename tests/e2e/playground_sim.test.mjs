@@ -168,7 +168,7 @@ test('a reference-model run has a share link that replays it in a fresh page; a 
 
     // Back to the scenario: the link is the codec's again.
     await fresh.getByTestId('target').selectOption('scenario');
-    await fresh.waitForFunction(() => /#v2\./.test(document.querySelector('[data-testid="share-url"]')?.value ?? ''));
+    await fresh.waitForFunction(() => /#v3\./.test(document.querySelector('[data-testid="share-url"]')?.value ?? ''));
 
     // Damaged and unknown model links: a message, the default scenario.
     for (const [fragment, kind] of [

@@ -210,7 +210,12 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     const initial = outcome ? outcome.fewest.step : (store.state.step ?? shown?.step ?? null);
     renderTimeline(timelineView, run, (st) => store.set({ step: st }), initial);
     renderLocks(locksView, outcome?.fewest ?? run.outcomes.find((o) => o.detail) ?? null, learned);
-    const kind = (outcome?.fewest ?? run.outcomes[0]) ? outcomeKindName((outcome?.fewest ?? run.outcomes[0]).kind) : null;
+    // The outcome kind the link will carry: the one chosen, else the one the
+    // page already names if this run shows it (a link being restored), else
+    // the run's first.
+    const kinds = run.outcomes.map((o) => outcomeKindName(o.kind));
+    const kept = store.state.outcome && kinds.includes(store.state.outcome) ? store.state.outcome : null;
+    const kind = outcome ? outcomeKindName(outcome.fewest.kind) : (kept ?? kinds.find((k) => k !== null) ?? null);
     store.set({ schedule: run.token, outcome: kind });
     void refreshDisk();
   };
@@ -263,7 +268,9 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
         return;
       }
       fill(banner);
-      location.hash = a.fragment;
+      // Open it here (not through the address bar: the share box rewrites
+      // the address bar for the current state, which would race a hashchange).
+      if (await share.open(a.fragment)) await replayLinked();
     });
     fill(
       banner,
