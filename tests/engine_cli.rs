@@ -107,6 +107,8 @@ fn commands_round_trip_and_exit_codes() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["clean"], false);
     assert_eq!(v["findings"][0]["kind"], "block_owned_but_free");
+    assert_eq!(v["findings"][0]["problem"], "PR_5_BLOCK_USED");
+    assert_eq!(v["findings"][0]["error"], true);
 }
 
 #[test]

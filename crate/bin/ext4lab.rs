@@ -438,6 +438,13 @@ mod cli {
                     let mut v = serde_json::to_value(&report)
                         .map_err(|e| Ext4Error::Invalid(e.to_string()))?;
                     v["clean"] = serde_json::Value::Bool(report.is_clean());
+                    // Each finding with e2fsck's problem code and -n verdict.
+                    if let Some(list) = v["findings"].as_array_mut() {
+                        for (j, f) in list.iter_mut().zip(&report.findings) {
+                            j["problem"] = f.problem().into();
+                            j["error"] = f.is_error().into();
+                        }
+                    }
                     outln!(
                         "{}",
                         serde_json::to_string_pretty(&v)
@@ -446,7 +453,7 @@ mod cli {
                 } else {
                     for f in &report.findings {
                         let tag = if f.is_error() { "error" } else { "note" };
-                        outln!("{tag}: {f:?}");
+                        outln!("{tag}: {} {f:?}", f.problem());
                     }
                     outln!(
                         "{}: {} inodes, {} blocks used; {}",
