@@ -11,21 +11,23 @@
 //!   group descriptors, resize inode, journal superblock; the filesystem's
 //!   own metadata blocks are claimed.
 //! - `pass1.rs` (pass1.c): every inode's fields, its block map
-//!   (`extents.rs`: extent trees and indirect maps) and attributes
-//!   (`xattr.rs`); blocks claimed, claimed twice (pass 1B), directory
-//!   blocks listed for pass 2.
+//!   (`check_blocks.rs`; `extents.rs`: extent trees and indirect maps),
+//!   attributes (`xattr.rs`) and quota charge (`quota.rs`); blocks
+//!   claimed, claimed twice (pass 1B), directory blocks listed for pass 2.
 //! - `pass2.rs` (pass2.c): every directory block and entry; `htree.rs`
 //!   the hash-tree index.
 //! - `pass3.rs` (pass3.c): connectivity and `..`.
 //! - `pass4.rs` (pass4.c): link counts, unattached inodes.
 //! - `pass5.rs` (pass5.c): bitmaps against what was counted, group and
 //!   superblock totals, bitmap checksums.
-//! - `orphan.rs` (unix.c `check_init_orphan_file`): the orphan file.
+//! - `orphan.rs` (unix.c `check_init_orphan_file`): the orphan file;
+//!   `quota.rs` (`quota_compare_and_update`): the quota files.
 //!
-//! Not checked (see docs/fsck.md): quota file contents (quota usage), the
-//! orphan inode list's inodes, external journals, the bad-blocks list
-//! beyond its inode's shape, encryption policies' contents.
+//! Not checked (see docs/fsck.md): the orphan inode list's release, the
+//! bad-blocks list's contents, external journals, and e2fsck's repair and
+//! progress steps.
 
+mod check_blocks;
 mod extents;
 mod finding;
 mod htree;
