@@ -36,9 +36,9 @@ try {
       return { variant, strategy: strategy.kind, ms: Math.round(performance.now() - t), executions: r.stats?.executions, exhausted: r.stats?.exhausted };
     };
     const out = [{ initMs: Math.round(initMs) }];
-    run('dio-begin-late', { kind: 'pct', depth: 3 }, 200); // warm-up
-    out.push(run('dio-check-get-block', { kind: 'dfs', bound: 2 }, 1000000));
-    out.push(run('dio-begin-late', { kind: 'pct', depth: 3 }, 2000));
+    run('v5.5', { kind: 'pct', depth: 3 }, 200); // warm-up
+    out.push(run('jan-dio-begin-early', { kind: 'dfs', bound: 2 }, 1000000));
+    out.push(run('v5.5', { kind: 'pct', depth: 3 }, 2000));
     return out;
   });
   for (const r of results) console.log(JSON.stringify(r));

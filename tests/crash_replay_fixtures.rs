@@ -67,17 +67,17 @@ fn s1_lock_page_first_deadlock_replays() {
         "deadlock",
         "kjournald2",
         "Deadlock",
-        "T2 holds [journal (jbd2_handle, read)] wants f page 0 (page lock)",
+        "journal (jbd2_handle, read)] wants f page 0 (page lock)",
     );
 }
 
 #[test]
-fn s4_no_writeback_lost_write_replays() {
+fn s4_v4_13_lost_write_replays() {
     check(
-        "s4-no-writeback-lost-write.txt",
+        "s4-v4.13-lost-write.txt",
         "lost-write",
-        "",
-        "Crashed",
+        "T2",
+        "Complete",
         "made durable are not on disk",
     );
 }
@@ -85,7 +85,7 @@ fn s4_no_writeback_lost_write_replays() {
 #[test]
 fn s4_ebusy_if_mapped_replays() {
     check(
-        "s4-ebusy-if-mapped-dax.txt",
+        "s4-ebusy-if-mapped.txt",
         "user-error",
         "T1",
         "Complete",

@@ -1,16 +1,17 @@
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(dead_code)] // kernel_common helpers this file does not use
-//! S4 journal-flag-switch in the simulator with the real journal: chattr +j
-//! (`ext4_change_inode_journal_flag`) and the DAX flip on a mapped file
-//! with a page dirtied through the mapping, then fsync and a crash; the
-//! mount replays the journal before the lost-write oracle reads the file.
+//! S4 journal-flag-switch (v4.13, mounted `-o dax`): `chattr -j` of a file
+//! whose page T2 dirtied through a mapping. In v4.13
+//! `ext4_change_inode_journal_flag` turns `S_DAX` on with no writeback or
+//! invalidation; T3's DAX fault deletes the dirty page (the thread's
+//! `__delete_from_page_cache` warning) and T3's fsync returns without the
+//! bytes on disk.
 //!
 //! Fast tests use small budgets; the `#[ignore]`d `s4_table_*` tests check
-//! every row of the table: "found" rows by exhaustive DFS+DPOR under the
-//! scenario's bound (0: switches only where a task sleeps) and by PCT
-//! within the scenario's budget, "absent" rows by DFS explored to
-//! completion. Run them in release:
-//! `cargo test --release --test crash_scenarios_s4 -- --include-ignored`.
+//! every row of the table: "found" rows by DFS+DPOR under the scenario's
+//! bound and by PCT within its budget, "absent" rows by DFS explored to
+//! completion. Run them in the tables profile:
+//! `cargo test --profile tables --test crash_scenarios_s4 -- --include-ignored`.
 
 mod kernel_common;
 
@@ -20,20 +21,19 @@ use std::collections::BTreeMap;
 
 type Seen = Vec<(String, Vec<String>, String)>;
 
-fn kinds(variant: &str, flip: &str, budget: u64) -> (Seen, bool, u64) {
-    kinds_with(variant, flip, budget, None)
-}
-
-fn kinds_with(
-    variant: &str,
-    flip: &str,
-    budget: u64,
-    strategy: Option<Strategy>,
-) -> (Seen, bool, u64) {
+fn kinds(variant: &str, opts: &[(&str, &str)], budget: u64) -> (Seen, bool, u64) {
     let sc = kernel_common::scenario("s4");
-    let mut o = BTreeMap::new();
-    o.insert("flip".to_string(), flip.to_string());
-    let (_, rep) = explore_variant(&sc, variant, &o, strategy, Some(budget)).unwrap();
+    let o: BTreeMap<String, String> = opts
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    // Every row's schedule needs no preemption except the deadlock's: DFS
+    // under bound 0 covers them in a few thousand runs.
+    let strategy = Strategy::Dfs {
+        preemption_bound: Some(0),
+        dpor: true,
+    };
+    let (_, rep) = explore_variant(&sc, variant, &o, Some(strategy), Some(budget)).unwrap();
     let k = rep
         .outcomes
         .iter()
@@ -52,92 +52,127 @@ fn has(k: &Seen, kind: &str) -> bool {
     k.iter().any(|(x, _, _)| x == kind)
 }
 
-/// The random scheduler (seed 4, the scenario's) finds the lost write:
-/// T0's bytes, dirtied through the mapping before the flip, are neither
-/// journalled nor written by fsync of the now journal-data inode, and the
-/// crash drops them. The outcome names the writer (T0) and the task whose
-/// fsync promised durability (T1).
-#[test]
-fn s4_no_writeback_journal_flip_loses_the_mapped_write() {
-    let (k, _, n) = kinds_with(
-        "no-writeback",
-        "journal",
-        200,
-        Some(Strategy::Random { seed: 4 }),
-    );
-    eprintln!("no-writeback/journal (random): {n} executions, {k:?}");
-    assert!(
-        k.iter().any(|(x, t, _)| x == "lost-write"
-            && t.contains(&"T0".to_string())
-            && t.contains(&"T1".to_string())),
-        "{k:?}"
-    );
+fn has_with(k: &Seen, kind: &str, tasks: &[&str]) -> bool {
+    k.iter()
+        .any(|(x, t, _)| x == kind && tasks.iter().all(|w| t.iter().any(|have| have == w)))
 }
 
-/// The same random exploration of the fixed variant loses nothing.
+/// v4.13: T3's DAX fault meets T2's dirty page (the thread's warning), and
+/// T2's bytes are not on disk when T3's fsync returns.
 #[test]
-fn s4_outside_handle_random_keeps_it() {
-    let (k, _, n) = kinds_with(
-        "writeback-outside-handle",
-        "journal",
-        300,
-        Some(Strategy::Random { seed: 4 }),
-    );
-    eprintln!("writeback-outside-handle/journal (random): {n} executions, {k:?}");
-    assert!(!has(&k, "lost-write") && !has(&k, "deadlock"), "{k:?}");
-    assert!(!has(&k, "lock-order-inversion"), "{k:?}");
+fn s4_v4_13_dax_fault_deletes_the_dirty_page() {
+    let (k, _, n) = kinds("v4.13", &[], 20_000);
+    eprintln!("v4.13: {n} executions, {k:?}");
+    assert!(has_with(&k, "kernel-warning", &["T3"]), "{k:?}");
+    assert!(has_with(&k, "lost-write", &["T2", "T3"]), "{k:?}");
+    assert!(!has(&k, "deadlock"), "{k:?}");
 }
 
-/// v1: T1 holds a handle (and sleeps reading the inode's buffer in
-/// ext4_reserve_inode_write), kjournald2 locks the transaction and waits
-/// for T1's handle, T2's fault takes invalidate_lock (read) and waits to
-/// start a handle for the hole, T1 waits for invalidate_lock (write).
+/// Ross's patch writes back and invalidates, yet T2's VMA (page-cache
+/// vm_ops) can fault a page into the S_DAX inode after the flip.
 #[test]
-fn s4_inside_handle_deadlock_found() {
+fn s4_ross_v1_old_vma_refaults_into_the_dax_inode() {
+    let (k, _, n) = kinds("ross-v1", &[], 20_000);
+    eprintln!("ross-v1: {n} executions, {k:?}");
+    assert!(has_with(&k, "kernel-warning", &["T3"]), "{k:?}");
+    assert!(!has(&k, "deadlock"), "{k:?}");
+}
+
+/// Writeback inside the handle: T1 (handle) waits for i_mmap_sem, T2's
+/// fault holds it and waits to start a handle, kjournald2 (or the task
+/// committing) waits for T1's handle.
+#[test]
+fn s4_wb_inside_handle_deadlocks() {
     let sc = kernel_common::scenario("s4");
     let pct = Strategy::Pct {
         seed: sc.explore.seed,
         depth: sc.explore.pct_depth.max(1),
     };
-    let (k, _, n) = kinds_with("writeback-inside-handle", "journal", 400, Some(pct));
-    eprintln!("writeback-inside-handle/journal (pct): {n} executions, {k:?}");
+    let (_, rep) = explore_variant(
+        &sc,
+        "wb-inside-handle",
+        &BTreeMap::new(),
+        Some(pct),
+        Some(2000),
+    )
+    .unwrap();
+    let dl: Vec<_> = rep
+        .outcomes
+        .iter()
+        .filter(|r| kind_name(&r.key.kind) == "deadlock")
+        .collect();
     assert!(
-        k.iter().any(|(x, t, _)| x == "deadlock"
-            && ["T1", "T2", "T3"]
-                .iter()
-                .all(|w| t.contains(&w.to_string()))),
-        "{k:?}"
+        dl.iter().any(|r| ["T1", "T2"]
+            .iter()
+            .all(|t| r.key.tasks.contains(&t.to_string()))),
+        "{:?}",
+        rep.outcomes
     );
-    assert!(has(&k, "lock-order-inversion"), "{k:?}");
+    assert!(
+        rep.outcomes.iter().any(|r| {
+            kind_name(&r.key.kind) == "lock-order-inversion"
+                && r.key.locks.contains(&"jbd2_handle".to_string())
+                && r.key.locks.contains(&"i_mmap_sem".to_string())
+        }),
+        "{:?}",
+        rep.outcomes
+    );
 }
 
+/// Jan's EBUSY while mapped: Q maps f for the whole run, so T1 gets EBUSY
+/// and nothing is lost.
 #[test]
-fn s4_ebusy_if_mapped_dax_flip() {
-    let (k, _, n) = kinds("ebusy-if-mapped", "dax", 300);
-    eprintln!("ebusy-if-mapped/dax: {n} executions, {k:?}");
+fn s4_ebusy_if_mapped_refuses() {
+    let (k, _, n) = kinds("ebusy-if-mapped", &[], 20_000);
+    eprintln!("ebusy-if-mapped: {n} executions, {k:?}");
     assert!(
         k.iter()
             .any(|(x, t, m)| x == "user-error" && t.contains(&"T1".to_string()) && m == "EBUSY"),
         "{k:?}"
     );
-    assert!(!has(&k, "lost-write"), "{k:?}");
-}
-
-/// DAX flip without writeback: T2's DAX fault meets T0's dirty page 0.
-#[test]
-fn s4_no_writeback_dax_flip_warns() {
-    let (k, _, n) = kinds_with(
-        "no-writeback",
-        "dax",
-        300,
-        Some(Strategy::Random { seed: 4 }),
-    );
-    eprintln!("no-writeback/dax: {n} executions, {k:?}");
     assert!(
-        k.iter()
-            .any(|(x, t, _)| x == "kernel-warning" && t.contains(&"T2".to_string())),
+        !has(&k, "lost-write") && !has(&k, "kernel-warning"),
         "{k:?}"
     );
+}
+
+/// The merged fix: EBUSY under -o dax, whatever is mapped.
+#[test]
+fn s4_ebusy_dax_mount_refuses_always() {
+    let (k, _, n) = kinds("ebusy-dax-mount", &[("t2", "store-unmap")], 20_000);
+    eprintln!("ebusy-dax-mount/store-unmap: {n} executions, {k:?}");
+    assert!(has_with(&k, "user-error", &["T1"]), "{k:?}");
+    assert!(
+        !has(&k, "lost-write") && !has(&k, "kernel-warning"),
+        "{k:?}"
+    );
+}
+
+/// The variant timeline names the v4.13 lock classes: the flag change takes
+/// s_journal_flag_rwsem (w) and writeback takes it (r).
+#[test]
+fn s4_timeline_shows_s_journal_flag_rwsem() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/replay/s4-v4.13-default-lost-write.json"
+    ))
+    .unwrap();
+    let fx: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let link = ext4lab::scenario::link::decode_link(fx["link"].as_str().unwrap()).unwrap();
+    let sc = kernel_common::scenario("s4");
+    let rc = sc.resolve(&link.variant, &link.options).unwrap();
+    let img = std::rc::Rc::new(ext4lab::kernel::image::build_image(&sc).unwrap());
+    let model = ext4lab::kernel::runner::scenario_model(sc.clone(), rc.clone(), img);
+    let mut opts = ext4lab::kernel::runner::run_options(&sc, &rc);
+    opts.trace = true;
+    let exec = ext4lab::sim::replay(&model, &link.schedule, &opts).unwrap();
+    let tl = ext4lab::kernel::runner::timeline(exec.trace.as_ref().unwrap()).join("\n");
+    assert!(
+        tl.contains("acquires s_journal_flag_rwsem (Exclusive)"),
+        "{tl}"
+    );
+    assert!(tl.contains("i_mmap_sem"), "{tl}");
+    assert!(!tl.contains("invalidate_lock"), "{tl}");
 }
 
 fn table(variant: &str) {
@@ -151,24 +186,30 @@ fn table(variant: &str) {
 
 #[test]
 #[ignore]
-fn s4_table_no_writeback() {
-    table("no-writeback");
+fn s4_table_v4_13() {
+    table("v4.13");
 }
 
 #[test]
 #[ignore]
-fn s4_table_writeback_inside_handle() {
-    table("writeback-inside-handle");
+fn s4_table_ross_v1() {
+    table("ross-v1");
 }
 
 #[test]
 #[ignore]
-fn s4_table_writeback_outside_handle() {
-    table("writeback-outside-handle");
+fn s4_table_wb_inside_handle() {
+    table("wb-inside-handle");
 }
 
 #[test]
 #[ignore]
 fn s4_table_ebusy_if_mapped() {
     table("ebusy-if-mapped");
+}
+
+#[test]
+#[ignore]
+fn s4_table_ebusy_dax_mount() {
+    table("ebusy-dax-mount");
 }

@@ -58,37 +58,42 @@ fn every_expectation_resolves() {
 
 #[test]
 fn s5_resolution_applies_variant_then_options() {
+    use ext4lab::scenario::history::Change;
     let s = parse_scenario(builtin("s5").unwrap().text).unwrap();
     let opts = [("mount".to_string(), "nodelalloc".to_string())].into();
-    let cfg = s.resolve("dioread-nolock", &opts).unwrap();
-    assert!(cfg.mount.dioread_nolock);
+    let cfg = s.resolve("dioread-nolock-default", &opts).unwrap();
+    assert!(cfg.applied(Change::DioreadNolockDefault));
+    assert!(cfg.applied(Change::DioreadNolockNeedsDelalloc));
     assert!(!cfg.mount.delalloc);
-    assert_eq!(cfg.switch("dio_begin"), Some("late"));
-    let cfg = s
-        .resolve("dio-check-no-barrier", &Default::default())
-        .unwrap();
+    assert_eq!(cfg.kernel.to_string(), "v5.5");
+    let cfg = s.resolve("no-barrier", &Default::default()).unwrap();
     assert!(cfg.mount.delalloc);
-    assert_eq!(cfg.switch("dio_begin_barrier"), Some("none"));
-    assert_eq!(
-        cfg.switch("mkwrite_get_block"),
-        Some("ext4_dio_check_get_block")
-    );
+    assert!(cfg.applied(Change::JanDioBeginEarly));
+    assert!(cfg.applied(Change::NoBarrierAfterDioBegin));
+    assert!(!cfg.applied(Change::RiteshDioCheckGetBlock));
+    let cfg = s
+        .resolve("ritesh-check-get-block", &Default::default())
+        .unwrap();
+    assert!(cfg.applied(Change::RiteshDioCheckGetBlock));
+    assert!(!cfg.applied(Change::NoBarrierAfterDioBegin));
     assert!(s.resolve("no-such-variant", &Default::default()).is_err());
     let bad = [("mount".to_string(), "sync".to_string())].into();
-    assert!(s.resolve("dio-begin-late", &bad).is_err());
+    assert!(s.resolve("v5.5", &bad).is_err());
 }
 
 #[test]
-fn s4_flip_option_selects_one_t1() {
+fn s4_t2_option_selects_one_t2() {
     let s = parse_scenario(builtin("s4").unwrap().text).unwrap();
-    for flip in ["journal", "dax"] {
-        let opts = [("flip".to_string(), flip.to_string())].into();
-        let cfg = s.resolve("no-writeback", &opts).unwrap();
-        let t1: Vec<_> = cfg
+    for t2 in ["store", "store-unmap"] {
+        let opts = [("t2".to_string(), t2.to_string())].into();
+        let cfg = s.resolve("v4.13", &opts).unwrap();
+        let n: Vec<_> = cfg
             .tasks
             .iter()
-            .filter(|&&i| s.tasks[i].name == "T1")
+            .filter(|&&i| s.tasks[i].name == "T2")
             .collect();
-        assert_eq!(t1.len(), 1, "{flip}");
+        assert_eq!(n.len(), 1, "{t2}");
+        assert!(cfg.mount.dax);
+        assert_eq!(cfg.kernel.to_string(), "v4.13");
     }
 }

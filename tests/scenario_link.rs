@@ -85,7 +85,7 @@ fn round_trip_full_text_scenario() {
         .replace("title = \"", "title = \"My copy: ");
     let l = Link {
         scenario: LinkScenario::Text { text: text.clone() },
-        variant: "migrate-flag-retval".into(),
+        variant: "flag-retval".into(),
         options: [("racers".to_string(), "load-only".to_string())].into(),
         strategy: Strategy::Pct { depth: 4 },
         seed: 99,
@@ -581,28 +581,41 @@ fn renamed_variants_and_option_values_open_under_their_new_names() {
             );
         }
     }
-    // A text in which s5's variants and memory value have been renamed.
+    // Today's s5 has the revision-2 names: an old link's variant and
+    // memory value are renamed on the way in.
+    let today = ext4lab::scenario::parse_scenario(builtin("s5").unwrap().text).unwrap();
+    let fx = fixtures();
+    let (_, v1, _) = fx.iter().find(|f| f.0 == "v1-s5-dfs.txt").unwrap();
+    // Decoding renames already (the built-in has the new name only).
+    let mut l = decode_link_unchecked(v1).unwrap();
+    assert_eq!(l.variant, "jan-dio-begin-early");
+    l.variant = "dio-begin-early".into();
+    l.options.insert("memory".into(), "weak".into());
+    apply_to(&mut l, &today);
+    assert_eq!(l.variant, "jan-dio-begin-early");
+    assert_eq!(l.options["memory"], "lkmm");
+    assert_eq!(l.options["mount"], "nodelalloc");
+    // Against a text that still has the old name, nothing changes.
     let text = builtin("s5")
         .unwrap()
         .text
         .replace(
-            "name = \"dio-begin-early\"",
             "name = \"jan-dio-begin-early\"",
+            "name = \"dio-begin-early\"",
         )
-        .replace("\"weak\"", "\"lkmm\"");
-    let renamed = ext4lab::scenario::parse_scenario(&text).unwrap();
-    let fx = fixtures();
-    let (_, v1, _) = fx.iter().find(|f| f.0 == "v1-s5-dfs.txt").unwrap();
-    let mut l = decode_link_unchecked(v1).unwrap();
-    assert_eq!(l.variant, "dio-begin-early");
-    l.options.insert("memory".into(), "weak".into());
-    apply_to(&mut l, &renamed);
-    assert_eq!(l.variant, "jan-dio-begin-early");
-    assert_eq!(l.options["memory"], "lkmm");
-    assert_eq!(l.options["mount"], "nodelalloc");
-    // Against today's text (old names still there) nothing changes.
-    let today = ext4lab::scenario::parse_scenario(builtin("s5").unwrap().text).unwrap();
+        .replace(
+            "{ name = \"lkmm\", memory = \"lkmm\" }",
+            "{ name = \"weak\", memory = \"lkmm\" }",
+        )
+        .replace(
+            "when = { memory = \"lkmm\" }",
+            "when = { memory = \"weak\" }",
+        );
+    let old = ext4lab::scenario::parse_scenario(&text).unwrap();
     let mut l2 = decode_link_unchecked(v1).unwrap();
-    apply_to(&mut l2, &today);
+    l2.variant = "dio-begin-early".into();
+    l2.options.insert("memory".into(), "weak".into());
+    apply_to(&mut l2, &old);
     assert_eq!(l2.variant, "dio-begin-early");
+    assert_eq!(l2.options["memory"], "weak");
 }

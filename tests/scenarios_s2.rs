@@ -22,8 +22,8 @@ fn full(variant: &str) {
     ));
 }
 
-/// Writeback meets the dirty page of an inline inode (T1's fsync, and T4
-/// with `writeback=on`), and T1's stored bytes are lost.
+/// Writeback meets an inode that may still keep its data inline: the BUG
+/// in ext4_writepages (T1's fsync, and T4 with `writeback=on`).
 #[test]
 fn s2_no_convert_in_mkwrite_found() {
     found("no-convert-in-mkwrite");
@@ -33,11 +33,6 @@ fn s2_no_convert_in_mkwrite_found() {
 #[test]
 fn s2_convert_under_mmap_lock_found() {
     found("convert-under-mmap-lock");
-}
-/// `WARN_ON(!inode_is_locked(inode))` in the conversion helper.
-#[test]
-fn s2_convert_xattr_sem_only_found() {
-    found("convert-xattr-sem-only");
 }
 /// get_user_pages without FAULT_FLAG_ALLOW_RETRY: SIGBUS.
 #[test]

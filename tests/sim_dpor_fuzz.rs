@@ -373,3 +373,65 @@ fn bounded_dpor_finds_the_outcomes_of_journal_program_100687() {
         assert!(dpor.stats.executions < naive.stats.executions);
     }
 }
+
+/// Sharded DPOR (bounded, by trace-equivalent prefixes; unbounded, race
+/// driven) against unsharded naive DFS on the same generated programs: the
+/// union of the N shards' outcomes is naive DFS's set, every shard
+/// finishes, and no schedule is run by two shards (each execution has one
+/// deviation key, so one owner).
+#[test]
+fn sharded_dpor_finds_the_outcomes_of_naive_dfs() {
+    let mut compared = 0u32;
+    let seeds = (0..24u64)
+        .map(|s| (s, false))
+        .chain([203, 469, 1418, 1997].map(|s| (s, false)))
+        .chain((0..8).map(|s| (100_000 + s, true)))
+        .chain([(100_687, true)]);
+    for (seed, journal) in seeds {
+        let m = model(seed, journal);
+        let weak = (seed % 2 == 1).then_some(1 + (seed as u32 / 2) % 3);
+        for bound in [Some(1), Some(2), None] {
+            let cfg = |dpor, shard| ExploreConfig {
+                strategy: Strategy::Dfs {
+                    preemption_bound: bound,
+                    dpor,
+                },
+                max_executions: 25_000,
+                run: weak_run(weak, seed),
+                shard,
+                keep_schedules: true,
+                ..Default::default()
+            };
+            let naive = explore(&m, &cfg(false, (0, 1)), &mut NoObserver);
+            if !naive.stats.exhausted {
+                continue;
+            }
+            for n in [2u32, 3] {
+                let mut keys = std::collections::BTreeSet::new();
+                let mut seen = std::collections::BTreeSet::new();
+                for i in 0..n {
+                    let part = explore(&m, &cfg(true, (i, n)), &mut NoObserver);
+                    assert!(part.stats.exhausted, "seed {seed} {bound:?} {i}/{n}");
+                    keys.extend(part.outcome_keys());
+                    for s in part.schedules {
+                        assert!(
+                            seen.insert(s),
+                            "seed {seed} {bound:?}: a schedule in two shards"
+                        );
+                    }
+                }
+                let want: std::collections::BTreeSet<_> =
+                    naive.outcome_keys().into_iter().collect();
+                assert_eq!(
+                    keys,
+                    want,
+                    "seed {seed} journal {journal} bound {bound:?} N={n}: {:?}",
+                    program(seed, journal)
+                );
+                compared += 1;
+            }
+        }
+    }
+    println!("{compared} sharded explorations compared");
+    assert!(compared > 50, "too few programs finished: {compared}");
+}

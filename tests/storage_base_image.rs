@@ -41,9 +41,7 @@ fn s5_runs_on_a_mkfs_ext4_image_and_leaves_it_clean() {
     let p = mkfs_ext4(dir.path(), "base.img", 16, &["-b", "4096", "-L", "stored"]);
     let base = std::fs::read(&p).unwrap();
     let sc = scenario("s5");
-    let rc = sc
-        .resolve("dio-begin-late", &Default::default())
-        .expect("variant");
+    let rc = sc.resolve("v5.5", &Default::default()).expect("variant");
     let img = Rc::new(build_image_on(&sc, &base).expect("mkfs.ext4 image is a fit base"));
     assert!(img.files.contains_key("f"), "{:?}", img.files);
     let model = scenario_model(sc.clone(), rc.clone(), img.clone());

@@ -10,8 +10,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const FIXTURE: &str =
-    include_str!("fixtures/replay/s5-dio-begin-late-mount-delalloc-stale-data.json");
+const FIXTURE: &str = include_str!("fixtures/replay/s5-v5.5-mount-delalloc-stale-data.json");
 
 fn send(v: serde_json::Value) -> serde_json::Value {
     let a = handle_message(js_sys::JSON::parse(&v.to_string()).expect("json"));
@@ -96,11 +95,16 @@ fn disk_view_at_the_end_has_journal_transactions_with_commits() {
     assert!(!txs.is_empty(), "{}", d["at"]["journal"]);
     for t in &txs {
         assert!(t["commit"].is_u64(), "{t}");
-        assert!(
-            !t["tags"].as_array().unwrap().is_empty()
-                || !t["revokes"].as_array().unwrap().is_empty()
-        );
     }
+    // At least one logs metadata (the allocation). Another may be a commit
+    // block alone: the stored schedule (v5.5, delalloc) leaves one, whose
+    // write bio completes after kjournald2's commit.
+    assert!(
+        txs.iter().any(|t| !t["tags"].as_array().unwrap().is_empty()
+            || !t["revokes"].as_array().unwrap().is_empty()),
+        "{}",
+        d["at"]["journal"]
+    );
     // A model has no disk.
     let m = send(
         serde_json::json!({"cmd": "disk", "target": {"kind": "model", "name": "abba_mutex"}, "token": ""}),

@@ -71,6 +71,18 @@ fn exploring_abba_finds_the_deadlock_and_shards_partition_the_work() {
     for s in [&a, &b] {
         assert_eq!(path(s, &["stats", "exhausted"]), JsValue::TRUE);
     }
+    // The page's pool merges through the engine (sim::merge, as `ext4lab
+    // merge` does): counters add up, outcomes are the union by key.
+    let as_json = |v: &JsValue| -> serde_json::Value {
+        serde_json::from_str(&js_sys::JSON::stringify(v).unwrap().as_string().unwrap()).unwrap()
+    };
+    let merged = send(serde_json::json!({"cmd": "merge", "parts": [as_json(&a), as_json(&b)]}));
+    assert_eq!(get(&merged, "ok"), JsValue::TRUE, "{merged:?}");
+    assert_eq!(num(&path(&merged, &["stats", "executions"])), parts);
+    assert_eq!(path(&merged, &["stats", "exhausted"]), JsValue::TRUE);
+    assert_eq!(keys(&merged), keys(&whole), "the merged outcomes");
+    let none = send(serde_json::json!({"cmd": "merge", "parts": []}));
+    assert_eq!(get(&none, "ok"), JsValue::FALSE);
 }
 
 #[wasm_bindgen_test]
@@ -138,7 +150,7 @@ fn a_scenario_link_replays_in_the_browser_to_the_native_trace_hash() {
     assert_eq!(get(&caps, "explore"), JsValue::TRUE);
     // Stored by tests/kernel_replay.rs, which checks the same hash natively.
     let fx: serde_json::Value = serde_json::from_str(include_str!(
-        "fixtures/replay/s5-dio-begin-late-mount-delalloc-stale-data.json"
+        "fixtures/replay/s5-v5.5-mount-delalloc-stale-data.json"
     ))
     .unwrap();
     let d = send(serde_json::json!({"cmd": "link-decode", "fragment": fx["link"]}));

@@ -51,10 +51,10 @@ fn scenario_gives_text_parsed_variants_and_default() {
     let a = send(r#"{"cmd":"scenario","key":"dio-vs-mkwrite"}"#);
     assert_eq!(get(&a, "ok"), JsValue::TRUE);
     assert_eq!(string(&get(&a, "id")), "s5");
-    assert_eq!(string(&get(&a, "defaultVariant")), "dio-begin-late");
+    assert_eq!(string(&get(&a, "defaultVariant")), "v5.5");
     let variants = js_sys::Array::from(&path(&a, &["scenario", "variants"]));
     let names: Vec<String> = variants.iter().map(|v| string(&get(&v, "name"))).collect();
-    assert!(names.contains(&"dio-check-get-block".to_string()));
+    assert!(names.contains(&"ritesh-check-get-block".to_string()));
     assert!(string(&get(&a, "text")).contains("[[tasks]]"));
     let missing = send(r#"{"cmd":"scenario","key":"s9"}"#);
     assert_eq!(get(&missing, "ok"), JsValue::FALSE);
@@ -104,12 +104,11 @@ fn check_reports_line_and_column_of_every_error() {
 fn resolve_applies_variant_and_options() {
     let s5 = ext4lab::scenario::builtin("s5").unwrap().text;
     let a = send_value(serde_json::json!({
-        "cmd": "resolve-scenario", "text": s5, "variant": "dioread-nolock",
+        "cmd": "resolve-scenario", "text": s5, "variant": "dioread-nolock-default",
         "options": {"mount": "nodelalloc"}
     }));
     assert_eq!(get(&a, "ok"), JsValue::TRUE);
     let mount = path(&a, &["config", "mount"]);
-    assert_eq!(get(&mount, "dioread_nolock"), JsValue::TRUE);
     assert_eq!(get(&mount, "delalloc"), JsValue::FALSE);
     let names: Vec<String> = js_sys::Array::from(&get(&a, "task_names"))
         .iter()
@@ -124,7 +123,7 @@ fn resolve_applies_variant_and_options() {
 
 #[wasm_bindgen_test]
 fn link_round_trip_through_the_worker_commands() {
-    let mut link = Link::to_builtin("s5", "dio-begin-early").unwrap();
+    let mut link = Link::to_builtin("s5", "jan-dio-begin-early").unwrap();
     link.options.insert("mount".into(), "nodelalloc".into());
     link.strategy = Strategy::Pct { depth: 3 };
     link.seed = 12345;

@@ -50,7 +50,7 @@ async fn export(name: &str) -> Vec<u8> {
 fn explore_req(text: &str, name: &str, hash: &str) -> serde_json::Value {
     serde_json::json!({
         "cmd": "explore",
-        "target": {"kind": "scenario", "text": text, "variant": "dio-begin-late",
+        "target": {"kind": "scenario", "text": text, "variant": "v5.5",
                    "options": {}, "base": {"name": name, "hash": hash}},
         "strategy": {"kind": "pct", "depth": 3},
         "seed": 7, "maxExecutions": 40, "progressEvery": 1000000

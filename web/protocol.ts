@@ -22,6 +22,7 @@ export type Request =
       progressId: number;
       progressEvery?: number;
     }
+  | { cmd: 'merge'; parts: ExploreBody[] }
   | { cmd: 'replay'; target: Target; token: string }
   | { cmd: 'chrome-trace'; target: Target; token: string }
   | { cmd: 'refind'; fragment: string; kind?: string }
@@ -179,6 +180,12 @@ export interface Variant {
   name: string;
   label?: string;
   doc?: string;
+  code?: string;
+  claim?: string;
+  confidence?: string;
+  kernel?: string;
+  apply?: string[];
+  revert?: string[];
   switches?: Record<string, string>;
   mount?: Record<string, unknown>;
   memory?: string;
@@ -267,6 +274,8 @@ export interface RunConfig {
   mount: { data: string; delalloc: boolean; dioread_nolock: boolean };
   memory: string;
   switches: Record<string, string>;
+  kernel?: string;
+  changes?: string[];
   tasks: number[];
 }
 
@@ -366,6 +375,9 @@ export interface Stats {
   budget_exhausted: boolean;
   cancelled: boolean;
   steps: number;
+  /** DFS: the executions the whole search is estimated to count (0: no
+   * estimate yet; crate/sim/sched/dfs.rs `estimated_executions`). */
+  estimated_executions?: number;
 }
 
 /** serde's external tagging: "Deadlock" or {"Other": "v=1"}. */
@@ -452,6 +464,7 @@ export type EventKind =
   | { type: 'BioComplete'; bio: number; block: number }
   | { type: 'Crash'; point: string }
   | { type: 'Warn'; site: string }
+  | { type: 'Bug'; site: string }
   | { type: 'Error'; site: string; errno: string }
   | { type: 'Flush'; atomic: string; task: string }
   | { type: 'Note'; text: string }

@@ -16,7 +16,7 @@ use ext4lab::scenario::link::{
 use ext4lab::scenario::{
     builtin, builtins, fnv1a64, parse_scenario, OutcomeKind as ScenarioKind, Scenario,
 };
-use ext4lab::sim::{explore, replay, NoObserver, Report, Strategy};
+use ext4lab::sim::{replay, Report, Strategy};
 
 /// Loads a built-in (id or long name) or a scenario file.
 fn load(name: &str) -> Result<(Rc<Scenario>, LinkScenario), String> {
@@ -67,9 +67,10 @@ pub struct ExploreArgs {
     /// dfs | pct | random
     #[arg(long)]
     pub strategy: Option<String>,
-    /// Preemption bound (dfs).
-    #[arg(long)]
-    pub bound: Option<u32>,
+    /// Preemption bound (dfs): a number, or `none` for every
+    /// interleaving.
+    #[arg(long, value_parser = parse_bound)]
+    pub bound: Option<Bound>,
     /// Most executions.
     #[arg(long)]
     pub budget: Option<u64>,
@@ -99,6 +100,124 @@ pub struct ExploreArgs {
     pub revert: Vec<String>,
     #[arg(long)]
     pub json: bool,
+    /// Write where the exploration stands to FILE every
+    /// --checkpoint-every executions, when the budget stops it, and on
+    /// SIGINT/SIGTERM (then exit 3); --resume FILE goes on from it.
+    #[arg(long)]
+    pub checkpoint: Option<String>,
+    /// Executions between two checkpoints (default 10000).
+    #[arg(long, requires = "checkpoint")]
+    pub checkpoint_every: Option<u64>,
+    /// Go on from a checkpoint of this same exploration (same scenario,
+    /// variant, options, kernel, strategy, bound and shard). `auto`: from
+    /// the --checkpoint file if it exists (a retried job goes on where the
+    /// last try stopped), else from the start.
+    #[arg(long)]
+    pub resume: Option<String>,
+}
+
+/// A checkpoint file: the exploration's claim (checked on resume) and the
+/// driver's checkpoint. Typed, because the DFS state holds u128
+/// fingerprints that `serde_json::Value` cannot.
+#[derive(serde::Serialize)]
+struct CheckpointOut<'a> {
+    claim: &'a serde_json::Value,
+    checkpoint: &'a ext4lab::sim::Checkpoint,
+}
+
+#[derive(serde::Deserialize)]
+struct CheckpointIn {
+    claim: serde_json::Value,
+    checkpoint: ext4lab::sim::Checkpoint,
+}
+
+/// Writes checkpoints (atomically: a temporary file renamed over FILE) and
+/// stops the exploration on SIGINT/SIGTERM.
+struct CheckpointObserver {
+    path: Option<String>,
+    every: u64,
+    last: u64,
+    claim: serde_json::Value,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    written: u64,
+    bytes: u64,
+    error: Option<String>,
+    /// Progress on stderr (a terminal, not --json): wall-clock start.
+    show: Option<std::time::Instant>,
+}
+
+impl ext4lab::sim::Observer for CheckpointObserver {
+    fn progress(&mut self, stats: &ext4lab::sim::Stats) {
+        let Some(t0) = self.show else { return };
+        let (n, est) = (stats.executions, stats.estimated_executions);
+        let secs = t0.elapsed().as_secs_f64();
+        let mut line = format!(
+            "\r  {n} executions, {} distinct outcomes",
+            stats.distinct_outcomes
+        );
+        if est > n && n > 0 {
+            let left = (est - n) as f64 * secs / n as f64;
+            line.push_str(&format!(", about {} left (~{left:.0} s)", est - n));
+        }
+        eprint!("{line:<78}");
+    }
+    fn cancelled(&mut self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    fn checkpoint_due(&mut self, stats: &ext4lab::sim::Stats) -> bool {
+        if self.path.is_none() || stats.executions < self.last + self.every {
+            return false;
+        }
+        self.last = stats.executions;
+        true
+    }
+    fn wants_checkpoints(&self) -> bool {
+        self.path.is_some()
+    }
+    fn checkpoint(&mut self, cp: ext4lab::sim::Checkpoint) {
+        let Some(path) = &self.path else { return };
+        let out = CheckpointOut {
+            claim: &self.claim,
+            checkpoint: &cp,
+        };
+        let tmp = format!("{path}.tmp");
+        let res = serde_json::to_vec(&out)
+            .map_err(|e| e.to_string())
+            .and_then(|b| {
+                std::fs::write(&tmp, &b).map_err(|e| format!("{tmp}: {e}"))?;
+                std::fs::rename(&tmp, path).map_err(|e| format!("{path}: {e}"))?;
+                Ok(b.len() as u64)
+            });
+        match res {
+            Ok(n) => {
+                self.written += 1;
+                self.bytes = n;
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+}
+
+/// Reads `--resume FILE` and checks that it is a checkpoint of `claim`.
+fn read_checkpoint(
+    path: &str,
+    claim: &serde_json::Value,
+) -> Result<ext4lab::sim::Checkpoint, String> {
+    let text = std::fs::read(path).map_err(|e| format!("--resume {path}: {e}"))?;
+    let cp: CheckpointIn = serde_json::from_slice(&text)
+        .map_err(|e| format!("--resume {path}: not an ext4lab checkpoint: {e}"))?;
+    if let (Some(a), Some(b)) = (cp.claim.as_object(), claim.as_object()) {
+        if let Some(k) = a.keys().chain(b.keys()).find(|k| a.get(*k) != b.get(*k)) {
+            return Err(format!(
+                "--resume {path}: a checkpoint of another exploration ({k}: {} there, {} here)",
+                a.get(k).unwrap_or(&serde_json::Value::Null),
+                b.get(k).unwrap_or(&serde_json::Value::Null)
+            ));
+        }
+    } else {
+        return Err(format!("--resume {path}: the checkpoint has no claim"));
+    }
+    Ok(cp.checkpoint)
 }
 
 /// `ext4lab explore SCENARIO ...`.
@@ -124,15 +243,21 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
         options.insert(k.to_string(), v.to_string());
     }
     let seed = a.seed.unwrap_or(sc.explore.seed);
-    let bound = a.bound.unwrap_or(sc.explore.preemption_bound);
+    let bound = a
+        .bound
+        .unwrap_or(Bound(Some(sc.explore.preemption_bound)))
+        .0;
     let strat_name = a.strategy.clone().unwrap_or_else(|| "dfs".into());
     let (strategy, link_strategy) = match strat_name.as_str() {
         "dfs" => (
             Strategy::Dfs {
-                preemption_bound: Some(bound),
+                preemption_bound: bound,
                 dpor: !a.no_dpor,
             },
-            LinkStrategy::Dfs { bound },
+            // a link's bound only says how the schedule was found
+            LinkStrategy::Dfs {
+                bound: bound.unwrap_or(u32::MAX),
+            },
         ),
         "pct" => (
             Strategy::Pct {
@@ -162,14 +287,84 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
         apply: a.apply.clone(),
         revert: a.revert.clone(),
     };
-    let (rc, rep) =
-        match explore_sharded(&sc, &variant, &options, &custom, strategy, a.budget, shard) {
-            Ok(x) => x,
-            Err(e) => {
-                eprintln!("ext4lab explore: {e}");
-                return 1;
-            }
-        };
+    let rc = match sc.resolve_custom(&variant, &options, Some(&custom)) {
+        Ok(rc) => rc,
+        Err(e) => {
+            eprintln!("ext4lab explore: {e}");
+            return 1;
+        }
+    };
+    // What makes two shard results parts of one exploration
+    // (`ext4lab merge` and `--resume` require these to be equal).
+    let claim = serde_json::json!({
+        "scenario": sc.meta.name,
+        "scenario_source": match &link_sc {
+            LinkScenario::Builtin { id, hash } => format!("builtin {id} {hash}"),
+            LinkScenario::Text { text } => format!("text {:016x}", fnv1a64(text.as_bytes())),
+        },
+        "variant": rc.variant,
+        "options": rc.options,
+        "kernel": rc.kernel,
+        "changes": rc.changes,
+        "custom": rc.custom,
+        "strategy": strat_name,
+        "dpor": strat_name == "dfs" && !a.no_dpor,
+        "bound": (strat_name == "dfs").then_some(bound).flatten(),
+        "seed": (strat_name != "dfs").then_some(seed),
+        "shards": shard.1,
+        "engine": ENGINE_VERSION,
+    });
+    let resume_from = match (a.resume.as_deref(), a.checkpoint.as_deref()) {
+        (Some("auto"), Some(c)) => std::path::Path::new(c).exists().then_some(c),
+        (Some("auto"), None) => {
+            eprintln!(
+                "ext4lab explore: --resume auto goes on from the --checkpoint file: give one"
+            );
+            return 1;
+        }
+        (r, _) => r,
+    };
+    let resume = match resume_from.map(|p| read_checkpoint(p, &claim)).transpose() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ext4lab explore: {e}");
+            return 1;
+        }
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if a.checkpoint.is_some() {
+        let flag = stop.clone();
+        // a second handler (tests run the CLI once per process) is refused
+        let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed));
+    }
+    let mut obs = CheckpointObserver {
+        path: a.checkpoint.clone(),
+        every: a.checkpoint_every.unwrap_or(10_000).max(1),
+        last: resume.as_ref().map_or(0, |c| c.stats.executions),
+        claim: claim.clone(),
+        stop: stop.clone(),
+        written: 0,
+        bytes: 0,
+        error: None,
+        show: (!a.json && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .then(std::time::Instant::now),
+    };
+    let (rep, budget) = match explore_sharded(&sc, &rc, strategy, a.budget, shard, &mut obs, resume)
+    {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("ext4lab explore: {e}");
+            return 1;
+        }
+    };
+    if obs.show.is_some() {
+        eprint!("\r{:<78}\r", "");
+    }
+    if let Some(e) = &obs.error {
+        eprintln!("ext4lab explore: checkpoint not written: {e}");
+        return 1;
+    }
+    let interrupted = stop.load(std::sync::atomic::Ordering::Relaxed);
     let seconds = started.elapsed().as_secs_f64();
     let outcomes: Vec<serde_json::Value> = rep
         .outcomes
@@ -199,32 +394,45 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
                 "blocks": r.key.blocks,
                 "site": r.key.site,
                 "link": link,
-                "detail": r.fewest.message,
+                "schedule": r.fewest_token,
+                // a warning without a message says its site
+                "detail": if r.fewest.message.is_empty() { &r.key.site } else { &r.fewest.message },
             })
         })
         .collect();
     let complete = rep.stats.exhausted;
+    // Which claim a verdict makes: an absent outcome is absent from every
+    // interleaving only after a complete unbounded DFS.
+    let scope = match (strat_name.as_str(), bound) {
+        ("dfs", None) => "every interleaving of this model".to_string(),
+        ("dfs", Some(k)) => format!("every interleaving with at most {k} preemptions"),
+        _ => "the sampled executions".to_string(),
+    };
     if a.json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "scenario": sc.meta.name,
-                "variant": rc.variant,
-                "options": rc.options,
-                "kernel": rc.kernel,
-                "changes": rc.changes,
-                "custom": rc.custom,
-                "strategy": strat_name,
-                "dpor": strat_name == "dfs" && !a.no_dpor,
+        // the claim's fields, then what this run did
+        let mut out = claim.clone();
+        out["claim"] = claim.clone();
+        out["seed"] = serde_json::json!(seed);
+        let more = serde_json::json!({
+                "budget": budget,
+                "interrupted": interrupted,
+                "checkpoints": obs.written,
+                "checkpoint_bytes": obs.bytes,
                 "executions": rep.stats.executions,
                 "complete": complete,
+                "scope": scope,
                 "seconds": (seconds * 1000.0).round() / 1000.0,
                 "shard": format!("{}/{}", shard.0 + 1, shard.1),
                 "foreign_executions": rep.stats.foreign_executions,
                 "steps": rep.stats.steps,
+                "stats": rep.stats,
                 "outcomes": outcomes,
-            })
-        );
+                "report": rep,
+        });
+        if let (Some(o), serde_json::Value::Object(m)) = (out.as_object_mut(), more) {
+            o.extend(m);
+        }
+        println!("{out}");
     } else {
         println!(
             "{} / {} {:?}: {} executions in {seconds:.1} s{}, {}",
@@ -238,23 +446,56 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
                 String::new()
             },
             if complete {
-                "complete"
+                format!("complete: {scope}")
+            } else if interrupted {
+                "interrupted".to_string()
             } else {
-                "budget reached"
+                "budget reached".to_string()
             }
         );
-        for o in &outcomes {
+        if obs.written > 0 {
             println!(
-                "  {} x{} ({} preemptions): {}",
-                o["kind"], o["count"], o["preemptions"], o["detail"]
-            );
-            println!(
-                "    replay: ext4lab replay '{}'",
-                o["link"].as_str().unwrap_or("")
+                "  checkpoint: {} ({} bytes); go on with --resume {0}",
+                a.checkpoint.as_deref().unwrap_or(""),
+                obs.bytes
             );
         }
+        print_outcomes(&outcomes);
     }
-    0
+    if interrupted {
+        3
+    } else {
+        0
+    }
+}
+
+/// The text form of `explore`'s (and `merge`'s) outcome list.
+pub fn print_outcomes(outcomes: &[serde_json::Value]) {
+    for o in outcomes {
+        println!(
+            "  {} x{} ({} preemptions): {}",
+            o["kind"], o["count"], o["preemptions"], o["detail"]
+        );
+        println!(
+            "    replay: ext4lab replay '{}'",
+            o["link"].as_str().unwrap_or("")
+        );
+    }
+}
+
+/// A `--bound` value: `Some(n)` preemptions, or `None` for no bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bound(pub Option<u32>);
+
+/// Parses `--bound N|none`.
+pub fn parse_bound(s: &str) -> Result<Bound, String> {
+    match s.trim() {
+        "none" | "unbounded" => Ok(Bound(None)),
+        t => t
+            .parse()
+            .map(|n| Bound(Some(n)))
+            .map_err(|_| format!("--bound wants a number of preemptions or `none`, got {s:?}")),
+    }
 }
 
 /// Parses `--shard I/N` (1-based I) into the driver's `(I-1, N)`.
@@ -274,25 +515,22 @@ pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
 /// (`sim::sched::dfs`), random/PCT shards take every N-th execution index.
 fn explore_sharded(
     sc: &Rc<Scenario>,
-    variant: &str,
-    options: &BTreeMap<String, String>,
-    custom: &ext4lab::scenario::CustomKernel,
+    rc: &ext4lab::scenario::RunConfig,
     strategy: Strategy,
     budget: Option<u64>,
     shard: (u32, u32),
-) -> Result<(ext4lab::scenario::RunConfig, Report), String> {
-    let rc = sc
-        .resolve_custom(variant, options, Some(custom))
-        .map_err(|e| e.to_string())?;
+    obs: &mut dyn ext4lab::sim::Observer,
+    resume: Option<ext4lab::sim::Checkpoint>,
+) -> Result<(Report, u64), String> {
     let img = Rc::new(build_image(sc).map_err(|e| e.to_string())?);
     let model = scenario_model(sc.clone(), rc.clone(), img);
-    let mut cfg = explore_config(sc, &rc, Some(strategy));
+    let mut cfg = explore_config(sc, rc, Some(strategy));
     if let Some(b) = budget {
         cfg.max_executions = b;
     }
     cfg.shard = shard;
-    let rep = explore(&model, &cfg, &mut NoObserver);
-    Ok((rc, rep))
+    let rep = ext4lab::sim::explore_from(&model, &cfg, obs, resume).map_err(|e| e.to_string())?;
+    Ok((rep, cfg.max_executions))
 }
 
 /// `ext4lab replay LINK [--json] [--perfetto FILE] [--timeline]
@@ -360,7 +598,7 @@ pub fn cmd_replay(
     let outcome: Vec<serde_json::Value> = exec
         .outcomes
         .iter()
-        .map(|o| serde_json::json!({"kind": kind_name(&o.kind), "tasks": o.tasks, "blocks": o.blocks, "locks": o.locks, "step": o.step, "site": o.site, "detail": o.message}))
+        .map(|o| serde_json::json!({"kind": kind_name(&o.kind), "tasks": o.tasks, "blocks": o.blocks, "locks": o.locks, "step": o.step, "site": o.site, "detail": if o.message.is_empty() { &o.site } else { &o.message }}))
         .collect();
     let hash = format!("{:016x}", exec.trace_hash().unwrap_or(0));
     if json {
@@ -443,7 +681,7 @@ fn cmd_refind(
     if json {
         println!(
             "{}",
-            serde_json::json!({"found": true, "kind": kind, "link": frag, "steps": rec.shortest_len, "executions": report.stats.executions, "made_with": l.made_with()})
+            serde_json::json!({"found": true, "kind": kind, "link": frag, "steps": rec.shortest_len, "preemptions": rec.fewest_preemptions, "tasks": rec.key.tasks, "executions": report.stats.executions, "made_with": l.made_with()})
         );
     } else {
         println!(

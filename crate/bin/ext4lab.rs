@@ -10,6 +10,8 @@ mod cmd_explore;
 #[cfg(not(target_arch = "wasm32"))]
 mod cmd_history;
 #[cfg(not(target_arch = "wasm32"))]
+mod cmd_merge;
+#[cfg(not(target_arch = "wasm32"))]
 mod cmd_recover;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -118,7 +120,16 @@ mod cli {
             json: bool,
         },
         /// Explore a scenario's interleavings (built-in name or file path).
-        Explore(crate::cmd_explore::ExploreArgs),
+        Explore(Box<crate::cmd_explore::ExploreArgs>),
+        /// Combine the `explore --shard I/N --json` results of every shard
+        /// of one exploration into one result.
+        Merge {
+            /// The shard results (one JSON document per file).
+            #[arg(required = true)]
+            files: Vec<String>,
+            #[arg(long)]
+            json: bool,
+        },
         /// Replay a crashed image's journal in place (what mount does).
         Recover {
             image: String,
@@ -408,7 +419,8 @@ mod cli {
             })?,
             Command::Stat { image, path, json } => stat(&image, &path, json)?,
             Command::Scenarios { json } => return Ok(crate::cmd_explore::cmd_scenarios(json)),
-            Command::Explore(args) => return Ok(crate::cmd_explore::cmd_explore(args)),
+            Command::Explore(args) => return Ok(crate::cmd_explore::cmd_explore(*args)),
+            Command::Merge { files, json } => return Ok(crate::cmd_merge::cmd_merge(&files, json)),
             Command::History { json } => return Ok(crate::cmd_history::cmd_history(json)),
             Command::Recover { image, json } => {
                 return Ok(crate::cmd_recover::cmd_recover(&image, json))
@@ -505,6 +517,14 @@ mod cli {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
+    // Rust ignores SIGPIPE, so `ext4lab explore --json | head` would make
+    // println! panic on the closed pipe; a command-line tool ends quietly
+    // there, as cat and grep do.
+    // SAFETY: restoring the default disposition of one signal before any
+    // thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     std::process::exit(cli::main());
 }
 

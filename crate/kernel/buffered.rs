@@ -77,18 +77,32 @@ pub async fn generic_perform_write(
             super::inline::ext4_convert_inline_data(k, ei).await?;
         }
         let page = ext4_write_begin(k, ei, idx).await?;
+        // copy_page_from_iter_atomic: the copy does not dirty the page;
+        // write_end does (v4.12 mm/filemap.c generic_perform_write, then
+        // fs/ext4/inode.c ext4_write_end / ext4_da_write_end)
         ei.mapping.with_page(idx, |ps| {
             ps.data[within..within + take].copy_from_slice(&bytes);
             ps.prov[within..within + take].fill(ei.ino);
-            ps.dirty = true;
             ps.uptodate = true;
         });
         if super::inline::ext4_has_inline_data(ei) {
+            // ext4_write_inline_data_end copies the page into the inode and
+            // ClearPageDirty()s it: "so that writepages wouldn't work for us"
             let new_size = end.max(ei.i_size());
-            if let Err(e) = super::inline::ext4_write_inline_data_end(k, ei, new_size).await {
-                page.unlock();
-                return Err(e);
+            match super::inline::ext4_write_inline_data_end(k, ei, new_size).await {
+                Err(e) => {
+                    page.unlock();
+                    return Err(e);
+                }
+                Ok(fit) => {
+                    if !fit {
+                        ei.mapping.with_page(idx, |ps| ps.dirty = true);
+                    }
+                }
             }
+        } else {
+            // block_write_end -> __block_commit_write -> mark_buffer_dirty
+            ei.mapping.with_page(idx, |ps| ps.dirty = true);
         }
         // ext4_write_end / ext4_da_write_end: i_size
         {
@@ -146,7 +160,7 @@ pub async fn ext4_write_begin(
         r = if k.delalloc() {
             ext4_da_get_block_prep(k, ei, idx).await
         } else {
-            ext4_get_block(k, ei, idx, k.dioread_nolock()).await
+            ext4_get_block(k, ei, idx, k.ext4_should_dioread_nolock(ei)).await
         };
     }
     if let Some(h) = handle {

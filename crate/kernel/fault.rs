@@ -5,6 +5,8 @@
 use crate::engine::map::MapFlags;
 use crate::sim::Page;
 
+use crate::scenario::history::Change;
+
 use super::inode_ops::ext4_map_blocks;
 use super::mm::Process;
 use super::pagecache::PAGE_SIZE;
@@ -55,6 +57,24 @@ pub enum GetBlock {
     DioCheck,
 }
 
+/// The lock page faults take against truncate and punch hole, as the run's
+/// kernel has it: `down_read(&EXT4_I(inode)->i_mmap_sem)` from v4.5
+/// (ea3d7209ca01, fs/ext4/inode.c `ext4_page_mkwrite`, fs/ext4/file.c
+/// `ext4_filemap_fault`), `filemap_invalidate_lock_shared` from v5.15
+/// (d4f5258eae7b); no lock before v4.5 (2.6.25's faults take none).
+async fn fault_lock_shared(k: &Kernel, ei: &Ext4InodeInfo) {
+    if k.applied(Change::FaultsVsHolePunch) {
+        ei.invalidate_lock.down_read().await;
+    }
+}
+
+/// Releases what [`fault_lock_shared`] took.
+fn fault_unlock_shared(k: &Kernel, ei: &Ext4InodeInfo) {
+    if k.applied(Change::FaultsVsHolePunch) {
+        ei.invalidate_lock.up_read();
+    }
+}
+
 /// Whether `page` is still the page cached at `index`.
 fn still_cached(ei: &Ext4InodeInfo, index: u64, page: Page) -> bool {
     ei.mapping.find_get_page(index) == Some(page)
@@ -74,10 +94,6 @@ pub async fn handle_mm_fault(
 ) -> VmFault {
     // (retried: FAULT_FLAG_TRIED)
     let _f = crate::kfn!("handle_mm_fault");
-    if ei.test_flag(super::s4_flags::EXT4_DAX_FL) {
-        // jbd2glue (S4): the DAX fault path meets the page cache.
-        super::s4_flags::ext4_dax_fault_check(ei, index).await;
-    }
     // Present in the page tables already?
     ei.mapping.i_pages_loc.read().await;
     let present = ei.mapping.with_page(index, |ps| {
@@ -96,7 +112,7 @@ pub async fn handle_mm_fault(
         page.unlock();
         return VmFault::NoPage;
     }
-    let page = match filemap_fault(k, ei, index).await {
+    let page = match ext4_filemap_fault(k, ei, index).await {
         Ok(p) => p,
         Err(e) => return VmFault::Error(e),
     };
@@ -112,7 +128,27 @@ pub async fn handle_mm_fault(
     r
 }
 
-/// `filemap_fault`: find or read the page. Returns it locked and uptodate.
+/// The `->fault` handler of an ext4 mapping: v4.5..v5.14
+/// fs/ext4/inode.c `ext4_filemap_fault` (`down_read(&EXT4_I(inode)->
+/// i_mmap_sem)` around `filemap_fault`, ea3d7209ca01); plain
+/// `filemap_fault` before v4.5 (2.6.25: `ext4_file_vm_ops.fault =
+/// filemap_fault`) and from v5.15 (d4f5258eae7b moved the lock into
+/// `filemap_fault`).
+pub async fn ext4_filemap_fault(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResult<Page> {
+    if !k.applied(Change::FaultsVsHolePunch) || k.applied(Change::InvalidateLock) {
+        return filemap_fault(k, ei, index).await;
+    }
+    let _f = crate::kfn!("ext4_filemap_fault");
+    ei.invalidate_lock.down_read().await;
+    let r = filemap_fault(k, ei, index).await;
+    ei.invalidate_lock.up_read();
+    r
+}
+
+/// `filemap_fault` (mm/filemap.c; the v5.15+ shape, whose
+/// `page_cache_ra_unbounded` inserts new pages under `invalidate_lock`
+/// (shared); before v5.15 nothing in it takes that lock): find or read the
+/// page. Returns it locked and uptodate.
 /// Preconditions: `mmap_lock` held (read).
 pub async fn filemap_fault(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResult<Page> {
     let _f = crate::kfn!("filemap_fault");
@@ -140,13 +176,20 @@ pub async fn filemap_fault(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
             return Ok(page);
         }
         // page_cache_ra_unbounded: new pages under invalidate_lock (shared)
-        ei.invalidate_lock.down_read().await;
+        // from v5.15; before, ext4_filemap_fault held i_mmap_sem around the
+        // whole fault (v4.5..v5.14) or nothing did (before v4.5).
+        let ra_lock = k.applied(Change::InvalidateLock);
+        if ra_lock {
+            ei.invalidate_lock.down_read().await;
+        }
         ei.mapping.i_pages_loc.write().await;
         if ei.mapping.find_get_page(index).is_some() {
             // add_to_page_cache_lru: -EEXIST, someone inserted the page
             // meanwhile (it may be dirty): look it up again, never re-read
             // it over newer data.
-            ei.invalidate_lock.up_read();
+            if ra_lock {
+                ei.invalidate_lock.up_read();
+            }
             continue;
         }
         let page = ei.mapping.add_page(index);
@@ -163,7 +206,9 @@ pub async fn filemap_fault(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
         } else {
             ext4_readpage(k, ei, index).await
         };
-        ei.invalidate_lock.up_read();
+        if ra_lock {
+            ei.invalidate_lock.up_read();
+        }
         if let Err(e) = r {
             page.unlock();
             return Err(e);
@@ -206,7 +251,12 @@ pub async fn ext4_readpage(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
     Ok(())
 }
 
-/// `ext4_page_mkwrite`: make a page of a shared mapping writable.
+/// `ext4_page_mkwrite` (fs/ext4/inode.c; v3.1+ shape, 9ea7df534ed2, as in
+/// v5.5 for the get_block choice: `ext4_da_get_block_prep` under delalloc,
+/// else `ext4_get_block_unwritten` when `ext4_should_dioread_nolock`, else
+/// `ext4_get_block`, with the 2019 proposals as registry changes): make a
+/// page of a shared mapping writable. Kernels before v2.6.27 run the 2008
+/// patch queue's version (`ext4_page_mkwrite_pq2008`).
 /// Preconditions: `mmap_lock` held (read). Returns the page locked and
 /// dirty, or why not.
 pub async fn ext4_page_mkwrite(
@@ -218,6 +268,11 @@ pub async fn ext4_page_mkwrite(
     retried: bool,
 ) -> VmFault {
     let _f = crate::kfn!("ext4_page_mkwrite");
+    if k.version() < EXT4_PAGE_MKWRITE_MERGED {
+        // Before v2.6.27 mainline ext4 had no page_mkwrite; the 2008 ext4
+        // patch queue's (what S3's thread runs) is block_page_mkwrite.
+        return ext4_page_mkwrite_pq2008(k, ei, index).await;
+    }
     // What to do with inline data (S2's variants).
     match k.switch("mkwrite_inline") {
         // rely on write(2)/truncate(2) to convert
@@ -263,22 +318,22 @@ pub async fn ext4_page_mkwrite(
         _ => {}
     }
     // sb_start_pagefault(); file_update_time();
-    ei.invalidate_lock.down_read().await;
+    fault_lock_shared(k, ei).await;
     // Delalloc case is easy...
     if k.delalloc() {
         let r = block_page_mkwrite(k, ei, index, GetBlock::DaPrep).await;
-        ei.invalidate_lock.up_read();
+        fault_unlock_shared(k, ei);
         return r;
     }
     ei.mapping.i_pages_loc.read().await;
     let Some(page) = ei.mapping.find_get_page(index) else {
-        ei.invalidate_lock.up_read();
+        fault_unlock_shared(k, ei);
         return VmFault::NoPage;
     };
     page.lock().await;
     if !still_cached(ei, index, page) || index * PAGE_SIZE >= ei.i_size() {
         page.unlock();
-        ei.invalidate_lock.up_read();
+        fault_unlock_shared(k, ei);
         return VmFault::NoPage;
     }
     // Return if we have all the buffers mapped.
@@ -289,15 +344,21 @@ pub async fn ext4_page_mkwrite(
     if mapped {
         page.wait_on_writeback().await; // wait_for_stable_page
         ei.mapping.with_page(index, |ps| ps.dirty = true);
-        ei.invalidate_lock.up_read();
+        fault_unlock_shared(k, ei);
         return VmFault::Locked(page);
     }
     page.unlock();
     // OK, we need to fill the hole...
-    let get_block = if k.dioread_nolock() {
+    // v5.5: ext4_get_block_unwritten if ext4_should_dioread_nolock, else
+    // ext4_get_block. Ritesh's 2019-12-03 diff replaces the choice with
+    // ext4_dio_check_get_block; Jan's reply of the same day always
+    // allocates unwritten.
+    let get_block = if k.applied(Change::JanMkwriteUnwritten) {
         GetBlock::Unwritten
-    } else if k.switch("mkwrite_get_block") == "ext4_dio_check_get_block" {
+    } else if k.applied(Change::RiteshDioCheckGetBlock) {
         GetBlock::DioCheck
+    } else if k.ext4_should_dioread_nolock(ei) {
+        GetBlock::Unwritten
     } else {
         GetBlock::Normal
     };
@@ -307,14 +368,99 @@ pub async fn ext4_page_mkwrite(
         {
             Ok(h) => h,
             Err(e) => {
-                ei.invalidate_lock.up_read();
+                fault_unlock_shared(k, ei);
                 return VmFault::Error(e);
             }
         };
     let r = block_page_mkwrite(k, ei, index, get_block).await;
     super::handle::ext4_journal_stop(k, handle);
-    ei.invalidate_lock.up_read();
+    fault_unlock_shared(k, ei);
     r
+}
+
+/// The release that merged ext4's own `page_mkwrite` (v2.6.27-rc1).
+const EXT4_PAGE_MKWRITE_MERGED: crate::scenario::history::KernelVersion =
+    crate::scenario::history::KernelVersion {
+        major: 2,
+        minor: 6,
+        sub: 27,
+        rc: Some(1),
+    };
+
+/// `ext4_page_mkwrite` of the 2008 ext4 patch queue (2.6.25-rc5 +
+/// ext4-page-mkwrite.patch, tytso/ext4-patch-queue@36c86f09):
+/// `return block_page_mkwrite(vma, page, ext4_get_block);`, with
+/// 2.6.25 fs/buffer.c `block_page_mkwrite` (lock_page; a page truncated
+/// meanwhile is -EINVAL, which 2.6.25 mm/memory.c `__do_fault` turns into
+/// VM_FAULT_SIGBUS; `block_prepare_write` calls `get_block(create=1)` for
+/// the unmapped buffer; `block_commit_write` dirties buffer and page;
+/// unlock_page), then `__do_fault` relocks the page and rechecks
+/// `page->mapping` before installing the writable PTE. 2.6.25
+/// fs/ext4/inode.c `ext4_get_block` starts its own handle when the caller
+/// has none (`if (create && !handle)`), so the order is page lock ->
+/// jbd2_handle -> i_data_sem; no i_mmap_sem, no freeze protection.
+/// Simplification: one buffer per page, mapped already when the page was
+/// read (2.6.25's `create_empty_buffers` after `mpage_readpage` leaves a
+/// mapped block's buffer unmapped, so `ext4_get_block` also runs for it:
+/// a handle and a read-locked lookup that returns at "already mapped",
+/// changing nothing another task can see).
+async fn ext4_page_mkwrite_pq2008(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> VmFault {
+    {
+        let _g = crate::kfn!("block_page_mkwrite");
+        ei.mapping.i_pages_loc.read().await;
+        let Some(page) = ei.mapping.find_get_page(index) else {
+            return VmFault::NoPage;
+        };
+        page.lock().await;
+        if !still_cached(ei, index, page) || index * PAGE_SIZE > ei.i_size() {
+            // page got truncated out from underneath us: -EINVAL
+            page.unlock();
+            return VmFault::Error(Errno::SIGBUS);
+        }
+        let bh = ei.mapping.with_page(index, |ps| ps.bh).unwrap_or_default();
+        if bh.b_blocknr.is_none() {
+            let _h = crate::kfn!("ext4_get_block");
+            let handle =
+                match super::handle::ext4_journal_start(k, ei, super::handle::HandleType::Misc, 8)
+                    .await
+                {
+                    Ok(h) => h,
+                    Err(e) => {
+                        page.unlock();
+                        return VmFault::Error(e);
+                    }
+                };
+            let r = ext4_map_blocks(k, ei, index as u32, MapFlags::CREATE).await;
+            super::handle::ext4_journal_stop(k, handle);
+            match r {
+                Ok(m) => {
+                    ei.mapping.with_page(index, |ps| {
+                        ps.bh.b_blocknr = m.m_pblk;
+                        ps.bh.new = m.new;
+                        ps.bh.unwritten = m.unwritten;
+                    });
+                }
+                Err(_) => {
+                    page.unlock();
+                    return VmFault::Error(Errno::SIGBUS);
+                }
+            }
+        }
+        // block_commit_write
+        ei.mapping.with_page(index, |ps| ps.dirty = true);
+        page.unlock();
+    }
+    // __do_fault: lock_page(page); if (!page->mapping) retry the fault
+    ei.mapping.i_pages_loc.read().await;
+    let Some(page) = ei.mapping.find_get_page(index) else {
+        return VmFault::NoPage;
+    };
+    page.lock().await;
+    if !still_cached(ei, index, page) {
+        page.unlock();
+        return VmFault::NoPage;
+    }
+    VmFault::Locked(page)
 }
 
 /// `block_page_mkwrite(vma, vmf, get_block)`: lock the page, map its

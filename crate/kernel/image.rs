@@ -110,6 +110,12 @@ pub fn populate(mut fs: Ext4Fs<MemDevice>, sc: &Scenario) -> Result<ScenarioImag
                 fs.truncate(ino, size)?;
             }
         }
+        if f.journal_data {
+            // chattr +j once the file is written.
+            let mut inode = fs.ext4_iget(ino)?;
+            inode.i_flags |= crate::engine::inode::EXT4_JOURNAL_DATA_FL;
+            fs.write_inode(ino, &inode)?;
+        }
         let inode = fs.ext4_iget(ino)?;
         if !inode.has_flag(EXT4_INLINE_DATA_FL) {
             let own = fs.walk_mapping(ino, &inode)?;

@@ -2,17 +2,36 @@
 //! fsync, sync, truncate, fallocate and punch hole.
 
 use crate::engine::map::{MapFlags, MapResult};
+use crate::scenario::history::Change;
 
 use super::handle::{ext4_journal_start, ext4_journal_stop, HandleType};
-use super::state::{inode_lock, inode_unlock, Ext4InodeInfo, KResult, Kernel, EXT4_EXT_MIGRATE};
-use super::writeback::{filemap_write_and_wait_range, truncate_pagecache_range};
+use super::pagecache::PAGE_SIZE;
+use super::state::{
+    inode_lock, inode_unlock, Errno, Ext4InodeInfo, KResult, Kernel, EXT4_EXT_MIGRATE, S_DAX,
+};
+use super::writeback::{
+    filemap_write_and_wait_range, invalidate_inode_pages2_range, truncate_pagecache_range,
+};
 
-/// `ext4_map_blocks(handle, inode, map, flags)` for one block: takes
-/// `i_data_sem` (read to look up, write to allocate or convert), records
-/// which task allocated a new block, and (S3) clears `EXT4_EXT_MIGRATE`
-/// as the variant's `migrate_guard` says (`ext4_get_blocks_wrap` in 2008).
+/// `ext4_map_blocks(handle, inode, map, flags)` for one block, locked as
+/// v5.5 fs/ext4/inode.c `ext4_map_blocks` and 2.6.25 fs/ext4/inode.c
+/// `ext4_get_blocks_wrap` both do: look the block up under `i_data_sem`
+/// (read); return for a lookup (no `EXT4_GET_BLOCKS_CREATE`) or a block
+/// already mapped (written); only then take `i_data_sem` (write) and call
+/// the mapper with the caller's flags (allocate, or convert an unwritten
+/// extent). Records which task allocated a new block.
 ///
-/// Precondition: `i_data_sem` not held by the caller.
+/// The 2008 migrate flag is cleared only on the allocating path, as the
+/// patches put it: 267e4db9ac28 (v2.6.26-rc1) in the indirect branch when
+/// the mapper allocated (`retval > 0 && buffer_new(bh)`); Aneesh's first
+/// posting (PQ@36c86f09 ext4-migration-locking-fix.patch) after either
+/// branch whenever `retval > 0`.
+///
+/// Simplifications: no extent status tree (v5.5 looks there first, with no
+/// lock; the model always takes `i_data_sem` (read) for the lookup, an
+/// extra shared acquisition that cannot block a reader or create a
+/// dependency a writer of the map does not already have); one block per
+/// call. Precondition: `i_data_sem` not held by the caller.
 pub async fn ext4_map_blocks(
     k: &Kernel,
     ei: &Ext4InodeInfo,
@@ -20,24 +39,43 @@ pub async fn ext4_map_blocks(
     flags: MapFlags,
 ) -> KResult<MapResult> {
     let _f = crate::kfn!("ext4_map_blocks");
-    let write = flags.0 != 0;
-    if write {
-        ei.i_data_sem.down_write().await;
-        k.balloc_loc.write().await;
-    } else {
-        ei.i_data_sem.down_read().await;
+    // Try to see if we can get the block without requesting a new
+    // file system block.
+    ei.i_data_sem.down_read().await;
+    let r = map_locked(k, ei, lblk, MapFlags::empty());
+    ei.i_data_sem.up_read();
+    let r = r?;
+    // If it is only a block(s) look up
+    if !flags.contains(MapFlags::CREATE) {
+        return Ok(r);
     }
+    // Returns if the blocks have already allocated
+    if r.m_pblk.is_some() && !r.unwritten {
+        return Ok(r);
+    }
+    // New blocks allocate and/or writing to unwritten extent will possibly
+    // result in updating i_data, so we take the write lock of i_data_sem.
+    ei.i_data_sem.down_write().await;
+    k.balloc_loc.write().await;
+    ei.i_data_loc.write().await;
     let r = map_locked(k, ei, lblk, flags);
-    if write {
-        ei.i_data_sem.up_write();
-    } else {
-        ei.i_data_sem.up_read();
+    if let Ok(m) = &r {
+        let indirect = !ei.test_flag(crate::engine::inode::EXT4_EXTENTS_FL);
+        let clear = (k.applied(Change::MigrateVsMmapWrite) && indirect && m.new)
+            || (k.applied(Change::AneeshMigrateFlagRetval) && m.m_pblk.is_some());
+        if clear {
+            // We allocated new blocks which will result in i_data's format
+            // changing. Force the migrate to fail by clearing migrate flags
+            ei.mem.borrow_mut().i_flags &= !EXT4_EXT_MIGRATE;
+        }
     }
+    ei.i_data_sem.up_write();
     r
 }
 
-/// The body of [`ext4_map_blocks`]. Precondition: `i_data_sem` held
-/// (write when `flags` is not empty).
+/// The body of [`ext4_map_blocks`]: the engine's `ext4_ext_map_blocks` /
+/// `ext4_ind_map_blocks` on the in-memory inode. Precondition:
+/// `i_data_sem` held (write when `flags` is not empty).
 pub fn map_locked(
     k: &Kernel,
     ei: &Ext4InodeInfo,
@@ -56,17 +94,7 @@ pub fn map_locked(
             .ext4_map_blocks_inode(ei.ino, &mut raw, lblk, 1, flags)
             .map_err(|e| k.engine_error("ext4_map_blocks", e))?;
     let changed = raw != before;
-    {
-        let mut m = ei.mem.borrow_mut();
-        m.raw = raw;
-        match k.switch("migrate_guard") {
-            // first patch: any get_blocks result > 0 counts as an allocation
-            "flag-retval" if r.m_pblk.is_some() => m.i_flags &= !EXT4_EXT_MIGRATE,
-            // the review: only a real allocation (buffer_new)
-            "flag-buffer-new" if r.new => m.i_flags &= !EXT4_EXT_MIGRATE,
-            _ => {}
-        }
-    }
+    ei.mem.borrow_mut().raw = raw;
     if r.new {
         if let Some(p) = r.m_pblk {
             k.log
@@ -81,27 +109,159 @@ pub fn map_locked(
     Ok(r)
 }
 
-/// fsync(2): `ext4_sync_file`: write back and wait on the whole file, then
-/// the journal part (the glue's [`super::handle::JournalOps::fsync_commit`]).
-/// Every write completed before the call is durable when it returns.
+/// fsync(2): v4.13 fs/ext4/fsync.c `ext4_sync_file`:
+/// `file_write_and_wait_range` first (for every data mode: a dirty page of
+/// a journal-data inode goes out through `ext4_writepages`' journalled
+/// branch), then `ext4_force_commit` for a journal-data inode or
+/// `jbd2_complete_transaction` otherwise (both: the glue's
+/// [`super::handle::JournalOps::fsync_commit`]). Every write completed
+/// before the call is durable when it returns. Simplification: the whole
+/// file is written back (fsync(2) passes the whole range).
 pub async fn ext4_sync_file(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
     let _f = crate::kfn!("ext4_sync_file");
     let upto = k.log.borrow().writes.len();
-    if super::s4_flags::ext4_should_journal_data(k, ei) {
-        // jbd2glue (S4): a journal-data inode: ext4_force_commit only.
-        super::s4_flags::ext4_sync_file_journal_data(k, ei).await?;
-        k.log
-            .borrow_mut()
-            .mark_durable(Some(ei.ino), upto, &crate::sim::current_task_name());
-        return Ok(());
-    }
     filemap_write_and_wait_range(k, ei, 0, u64::MAX / 2).await?;
     let ops = k.jops.borrow().clone();
-    ops.fsync_commit(k, ei).await?;
+    if ext4_should_journal_data(k, ei) {
+        let _c = crate::kfn!("ext4_force_commit");
+        ops.fsync_commit(k, ei).await?;
+    } else {
+        ops.fsync_commit(k, ei).await?;
+    }
     k.log
         .borrow_mut()
         .mark_durable(Some(ei.ino), upto, &crate::sim::current_task_name());
     Ok(())
+}
+
+/// v4.13 fs/ext4/ext4_jbd2.h `ext4_should_journal_data`: data=journal, or
+/// the inode's `EXT4_JOURNAL_DATA_FL` (`chattr +j`). (Not for an inode with
+/// inline data, whose data is metadata anyway; no built-in journals an
+/// inline inode's data.)
+pub fn ext4_should_journal_data(k: &Kernel, ei: &Ext4InodeInfo) -> bool {
+    k.rc.mount.data == crate::scenario::DataMode::Journal
+        || ei.test_flag(crate::engine::inode::EXT4_JOURNAL_DATA_FL)
+}
+
+/// v4.13 fs/ext4/inode.c `ext4_set_inode_flags`: the VFS flags from the
+/// ext4 ones. Only `S_DAX` is modelled, by the rule of Jan Kara's "ext4:
+/// only set S_DAX if DAX is really supported" (v4.10): mounted `-o dax`, a
+/// regular file, no data journalling, no inline data (nor encryption,
+/// which no scenario uses). Called at iget, by `ext4_ioctl_setflags`, and
+/// by `ext4_change_inode_journal_flag` before e9072d859df3.
+pub fn ext4_set_inode_flags(k: &Kernel, ei: &Ext4InodeInfo) {
+    let dax = k.rc.mount.dax
+        && !ext4_should_journal_data(k, ei)
+        && !ei.test_flag(crate::engine::inode::EXT4_INLINE_DATA_FL);
+    let mut m = ei.mem.borrow_mut();
+    if dax {
+        m.vfs_i_flags |= S_DAX;
+    } else {
+        m.vfs_i_flags &= !S_DAX;
+    }
+}
+
+/// v4.13 fs/ext4/inode.c `ext4_change_inode_journal_flag(inode, val)`,
+/// called by `ext4_ioctl_setflags` with `i_rwsem` held and no handle:
+///
+/// 1. `ext4_inode_block_unlocked_dio` + `inode_dio_wait`;
+/// 2. `val` = 1 only (4c54659269ec, v4.7): `i_mmap_sem` (w) and
+///    `filemap_write_and_wait`, so no delalloc or unwritten buffer meets
+///    the journalled aops;
+/// 3. `percpu_down_write(s_journal_flag_rwsem)` (c8585c6fcaf2, v4.7; after
+///    the writeback, whose `ext4_writepages` takes it for read);
+/// 4. `jbd2_journal_lock_updates`; `val` = 0: `jbd2_journal_flush`;
+/// 5. flip `EXT4_JOURNAL_DATA_FL`, `ext4_set_aops` (the model picks the
+///    aops by the flag at each call), and `ext4_set_inode_flags`, so under
+///    `-o dax` `S_DAX` follows the flag (removed by e9072d859df3);
+/// 6. unlock in reverse order; then a handle marks the inode dirty and, as
+///    `ext4_handle_sync` asks, its stop waits for the commit.
+///
+/// Variants, each one branch: `p:ross-2017-09-05` locks out faults, writes
+/// back and invalidates for both values of `val`;
+/// `p:jan-2017-09-ebusy-if-mapped` (on top of it) returns EBUSY when the
+/// flip would change `S_DAX` of a mapped file; `h:wb-inside-handle` means
+/// the caller did the fault lock-out and the writeback inside its handle
+/// (`fault_lock_held`).
+///
+/// Simplification: `jbd2_journal_flush` commits but does not checkpoint
+/// (see [`super::jbd2::jbd2_journal_flush`]).
+pub async fn ext4_change_inode_journal_flag(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    val: bool,
+    fault_lock_held: bool,
+) -> KResult<()> {
+    let _f = crate::kfn!("ext4_change_inode_journal_flag");
+    if !k.fs.borrow().is_journalled() {
+        return Ok(());
+    }
+    // ext4_inode_block_unlocked_dio + inode_dio_wait
+    while ei.i_dio_count.read().await != 0 {
+        crate::sim::preempt_point().await;
+    }
+    if k.applied(Change::JanEbusyIfMapped)
+        && k.rc.mount.dax
+        && super::mm::mapping_mapped(k, &ei.name).await?
+    {
+        // Jan Kara: VMAs keep the vm_ops chosen at mmap time, so refuse
+        // to flip S_DAX under them.
+        return Err(Errno::EBUSY);
+    }
+    let lock_faults = !fault_lock_held
+        && (k.applied(Change::RossFlagSwitchV1)
+            || (val && k.applied(Change::JournalFlagWriteback)));
+    if lock_faults {
+        ei.invalidate_lock.down_write().await;
+        let mut r = filemap_write_and_wait_range(k, ei, 0, u64::MAX / 2).await;
+        if r.is_ok() && k.applied(Change::RossFlagSwitchV1) {
+            r = invalidate_inode_pages2_range(k, ei, 0, u64::MAX / 2).await;
+        }
+        if let Err(e) = r {
+            ei.invalidate_lock.up_write();
+            return Err(e);
+        }
+    }
+    if let Some(s) = k.s_journal_flag_rwsem {
+        s.down_write().await;
+    }
+    k.journal.lock_updates().await;
+    let r = if val {
+        Ok(())
+    } else {
+        super::jbd2::jbd2_journal_flush(k, ei).await
+    };
+    if r.is_ok() {
+        ei.i_flags_loc.write().await;
+        {
+            let mut m = ei.mem.borrow_mut();
+            if val {
+                m.i_flags |= crate::engine::inode::EXT4_JOURNAL_DATA_FL;
+            } else {
+                m.i_flags &= !crate::engine::inode::EXT4_JOURNAL_DATA_FL;
+            }
+        }
+        if !k.applied(Change::JournalFlagEbusyDax) {
+            ext4_set_inode_flags(k, ei);
+        }
+    }
+    k.journal.unlock_updates();
+    if let Some(s) = k.s_journal_flag_rwsem {
+        s.up_write();
+    }
+    if lock_faults {
+        ei.invalidate_lock.up_write();
+    }
+    r?;
+    // Finally we can mark the inode as dirty.
+    let h = ext4_journal_start(k, ei, HandleType::Inode, 1).await?;
+    let r = k.ext4_mark_inode_dirty(ei);
+    ext4_journal_stop(k, h);
+    // ext4_handle_sync: jbd2_journal_stop of a sync handle waits for the
+    // commit of its transaction.
+    let ops = k.jops.borrow().clone();
+    ops.fsync_commit(k, ei).await?;
+    r
 }
 
 /// sync(2): write back every inode, then commit.
@@ -136,64 +296,296 @@ pub enum SpaceOp {
     PunchHole { offset: u64, len: u64 },
 }
 
-/// truncate / fallocate / punch hole: `i_rwsem`, `inode_dio_wait`,
-/// `invalidate_lock` (write), write back and drop the affected page cache,
-/// then a handle and `i_data_sem` (write) around the engine's operation.
+/// truncate(2), fallocate(2) and FALLOC_FL_PUNCH_HOLE, each as v4.13 has
+/// it (the same in v5.5 for what the model keeps; the fault lock is
+/// `i_mmap_sem` from v4.5, ea3d7209ca01, and none before):
+/// [`ext4_setattr`], [`ext4_fallocate`], [`ext4_punch_hole`].
 pub async fn ext4_setattr_like(k: &Kernel, ei: &Ext4InodeInfo, op: SpaceOp) -> KResult<()> {
-    let _f = crate::kfn!(match op {
-        SpaceOp::Truncate(_) => "ext4_truncate",
-        SpaceOp::Fallocate { .. } => "ext4_fallocate",
-        SpaceOp::PunchHole { .. } => "ext4_punch_hole",
+    match op {
+        SpaceOp::Truncate(size) => ext4_setattr(k, ei, size).await,
+        SpaceOp::Fallocate {
+            offset,
+            len,
+            keep_size,
+        } => ext4_fallocate(k, ei, offset, len, keep_size).await,
+        SpaceOp::PunchHole { offset, len } => ext4_punch_hole(k, ei, offset, len).await,
+    }
+}
+
+/// Run the engine's size-changing operation `f` on the on-disk inode
+/// (written from ours first) and reload ours from it. Preconditions: a
+/// handle and `i_data_sem` (w) held.
+async fn engine_space_op(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    f: impl FnOnce(
+        &mut crate::engine::fs::Ext4Fs<super::state::SimDisk>,
+    ) -> crate::engine::error::Result<()>,
+) -> KResult<()> {
+    k.balloc_loc.write().await;
+    let res = k.ext4_mark_inode_dirty(ei).and_then(|_| {
+        let mut fs = k.fs.borrow_mut();
+        f(&mut fs)
+            .and_then(|_| fs.ext4_iget(ei.ino))
+            .map_err(|e| k.engine_error("ext4_setattr", e))
     });
-    inode_lock(ei).await;
-    // inode_dio_wait
+    if let Ok(raw) = &res {
+        let mut m = ei.mem.borrow_mut();
+        m.i_size = raw.size();
+        m.i_disksize = raw.size();
+        m.raw = raw.clone();
+    }
+    res.map(|_| ())
+}
+
+/// `inode_dio_wait`.
+async fn inode_dio_wait(ei: &Ext4InodeInfo) {
     while ei.i_dio_count.read().await != 0 {
         crate::sim::preempt_point().await;
     }
-    ei.invalidate_lock.down_write().await;
-    let (first, last) = match op {
-        SpaceOp::Truncate(size) => (size, u64::MAX / 2),
-        SpaceOp::Fallocate { offset, len, .. } | SpaceOp::PunchHole { offset, len } => {
-            (offset, offset.saturating_add(len).saturating_sub(1))
+}
+
+/// truncate(2): v4.13 fs/open.c `do_truncate` (`inode_lock`) ->
+/// fs/ext4/inode.c `ext4_setattr`: under a handle and `i_data_sem` (w),
+/// `i_disksize` and then `i_size_write` take the new size first; then
+/// (shrinking) `inode_dio_wait`, `i_mmap_sem` (w) (v4.5+),
+/// `truncate_pagecache` (unmap, drop the pages past the size, zero the
+/// partial page; nothing is written back), and `ext4_truncate` (handle,
+/// `i_data_sem` (w), free the blocks).
+///
+/// Simplifications: no orphan list (no row crashes mid-truncate);
+/// `ext4_begin_ordered_truncate` (which writes back only when the inode's
+/// data is in the committing transaction) is not modelled: ordered data
+/// goes out inside the commit's bio in this model, so no committing
+/// transaction waits on a page.
+pub async fn ext4_setattr(k: &Kernel, ei: &Ext4InodeInfo, size: u64) -> KResult<()> {
+    let _f = crate::kfn!("ext4_setattr");
+    inode_lock(ei).await;
+    let shrink = size < ei.i_size();
+    let old_disksize = {
+        let m = ei.mem.borrow();
+        m.i_disksize.max(m.i_size)
+    };
+    let h = match ext4_journal_start(k, ei, HandleType::Inode, 3).await {
+        Ok(h) => h,
+        Err(e) => {
+            inode_unlock(ei);
+            return Err(e);
         }
     };
-    let mut r = filemap_write_and_wait_range(k, ei, first, last).await;
-    if r.is_ok() && !matches!(op, SpaceOp::Fallocate { .. }) {
-        truncate_pagecache_range(k, ei, first, last).await;
+    ei.i_data_sem.down_write().await;
+    ei.i_flags_loc.write().await;
+    {
+        let mut m = ei.mem.borrow_mut();
+        m.i_disksize = size;
+        m.i_size = size; // i_size_write, before any page is dropped
     }
+    let mut r = k.ext4_mark_inode_dirty(ei);
+    ei.i_data_sem.up_write();
+    ext4_journal_stop(k, h);
+    let fault_lock = k.applied(Change::FaultsVsHolePunch);
     if r.is_ok() {
-        r = async {
-            let h = ext4_journal_start(k, ei, HandleType::Truncate, 8).await?;
-            ei.i_data_sem.down_write().await;
-            k.balloc_loc.write().await;
-            // the engine works on the on-disk inode: write ours first
-            let res = k.ext4_mark_inode_dirty(ei).and_then(|_| {
-                let mut fs = k.fs.borrow_mut();
-                let e = match op {
-                    SpaceOp::Truncate(size) => fs.truncate(ei.ino, size),
-                    SpaceOp::Fallocate {
-                        offset,
-                        len,
-                        keep_size,
-                    } => fs.fallocate(ei.ino, offset, len, keep_size),
-                    SpaceOp::PunchHole { offset, len } => fs.punch_hole(ei.ino, offset, len),
-                };
-                e.and_then(|_| fs.ext4_iget(ei.ino))
-                    .map_err(|e| k.engine_error("ext4_setattr", e))
-            });
-            if let Ok(raw) = &res {
-                let mut m = ei.mem.borrow_mut();
-                m.i_size = raw.size();
-                m.i_disksize = raw.size();
-                m.raw = raw.clone();
-            }
-            ei.i_data_sem.up_write();
-            ext4_journal_stop(k, h);
-            res.map(|_| ())
+        if shrink {
+            inode_dio_wait(ei).await;
         }
-        .await;
+        if fault_lock {
+            ei.invalidate_lock.down_write().await;
+        }
+        truncate_pagecache(k, ei, size).await;
+        if shrink {
+            let _t = crate::kfn!("ext4_truncate");
+            r = async {
+                let h = ext4_journal_start(k, ei, HandleType::Truncate, 8).await?;
+                ei.i_data_sem.down_write().await;
+                // ext4_truncate frees every block past i_size. The engine's
+                // truncate frees those between the size it finds on disk and
+                // the new one: hand it the old size for this call.
+                let res = engine_space_op(k, ei, |fs| {
+                    let mut raw = fs.ext4_iget(ei.ino)?;
+                    raw.set_size(old_disksize.max(size));
+                    fs.write_inode(ei.ino, &raw)?;
+                    fs.truncate(ei.ino, size)
+                })
+                .await;
+                ei.i_data_sem.up_write();
+                ext4_journal_stop(k, h);
+                res
+            }
+            .await;
+        }
+        if fault_lock {
+            ei.invalidate_lock.up_write();
+        }
     }
-    ei.invalidate_lock.up_write();
     inode_unlock(ei);
     r
+}
+
+/// fallocate(2) mode 0 / KEEP_SIZE: v4.13 fs/ext4/extents.c
+/// `ext4_fallocate` -> `ext4_alloc_file_blocks` under `inode_lock`: a
+/// handle and `i_data_sem` (w) around the allocation; the page cache is
+/// not touched.
+pub async fn ext4_fallocate(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    offset: u64,
+    len: u64,
+    keep_size: bool,
+) -> KResult<()> {
+    let _f = crate::kfn!("ext4_fallocate");
+    inode_lock(ei).await;
+    inode_dio_wait(ei).await;
+    let r = async {
+        let h = ext4_journal_start(k, ei, HandleType::Map, 8).await?;
+        ei.i_data_sem.down_write().await;
+        let res = engine_space_op(k, ei, |fs| fs.fallocate(ei.ino, offset, len, keep_size)).await;
+        ei.i_data_sem.up_write();
+        ext4_journal_stop(k, h);
+        res
+    }
+    .await;
+    inode_unlock(ei);
+    r
+}
+
+/// FALLOC_FL_PUNCH_HOLE: v4.13 fs/ext4/inode.c `ext4_punch_hole`: write
+/// back the dirty pages of the range first (`filemap_write_and_wait_range`,
+/// before `inode_lock`), then `inode_lock`, `inode_dio_wait`, `i_mmap_sem`
+/// (w) (v4.5+), drop the page cache of the whole blocks in the range
+/// (`truncate_pagecache_range`, no writeback), and under a handle zero the
+/// partial blocks (`ext4_zero_partial_blocks`, in the page cache) and
+/// remove the blocks under `i_data_sem` (w).
+pub async fn ext4_punch_hole(k: &Kernel, ei: &Ext4InodeInfo, offset: u64, len: u64) -> KResult<()> {
+    let _f = crate::kfn!("ext4_punch_hole");
+    let end = offset.saturating_add(len);
+    let (fi, li) = (offset / PAGE_SIZE, end.saturating_sub(1) / PAGE_SIZE);
+    ei.mapping.i_pages_loc.read().await;
+    if !ei.mapping.dirty_pages(fi, li).is_empty() {
+        filemap_write_and_wait_range(k, ei, offset, end.saturating_sub(1)).await?;
+    }
+    inode_lock(ei).await;
+    if offset >= ei.i_size() {
+        inode_unlock(ei);
+        return Ok(());
+    }
+    inode_dio_wait(ei).await;
+    let fault_lock = k.applied(Change::FaultsVsHolePunch);
+    if fault_lock {
+        ei.invalidate_lock.down_write().await;
+    }
+    let first_block = offset.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+    let last_block = (end / PAGE_SIZE * PAGE_SIZE).saturating_sub(1);
+    if last_block > first_block {
+        truncate_pagecache_range(k, ei, first_block, last_block).await;
+    }
+    let r = async {
+        let h = ext4_journal_start(k, ei, HandleType::Truncate, 8).await?;
+        // ext4_zero_partial_blocks: the partial blocks' bytes in the cache.
+        zero_cached_range(ei, offset, end.min(first_block)).await;
+        if end > first_block {
+            zero_cached_range(ei, (end / PAGE_SIZE * PAGE_SIZE).max(first_block), end).await;
+        }
+        ei.i_data_sem.down_write().await;
+        let res = engine_space_op(k, ei, |fs| fs.punch_hole(ei.ino, offset, len)).await;
+        ei.i_data_sem.up_write();
+        ext4_journal_stop(k, h);
+        res
+    }
+    .await;
+    if fault_lock {
+        ei.invalidate_lock.up_write();
+    }
+    inode_unlock(ei);
+    r
+}
+
+/// Zero bytes `[from, to)` of their page if it is cached (locked while
+/// zeroed). The engine zeroes the same bytes on disk, so a clean page
+/// stays clean and a dirty one stays dirty.
+async fn zero_cached_range(ei: &Ext4InodeInfo, from: u64, to: u64) {
+    if from >= to {
+        return;
+    }
+    let idx = from / PAGE_SIZE;
+    ei.mapping.i_pages_loc.read().await;
+    let Some(page) = ei.mapping.find_get_page(idx) else {
+        return;
+    };
+    page.lock().await;
+    if ei.mapping.find_get_page(idx) == Some(page) {
+        let (a, b) = ((from % PAGE_SIZE) as usize, (to - idx * PAGE_SIZE) as usize);
+        ei.mapping.with_page(idx, |ps| {
+            ps.data[a..b].fill(0);
+            ps.prov[a..b].fill(0);
+        });
+    }
+    page.unlock();
+}
+
+/// v4.13 mm/truncate.c `truncate_pagecache(inode, newsize)`:
+/// `unmap_mapping_range` (under `i_mmap_rwsem`), then
+/// `truncate_inode_pages`: the partial page past `newsize` is zeroed,
+/// every page wholly past it dropped (waiting for writeback, never
+/// writing it). Precondition: `i_rwsem` held, and `i_mmap_sem` (w) where
+/// the kernel has it.
+pub async fn truncate_pagecache(k: &Kernel, ei: &Ext4InodeInfo, newsize: u64) {
+    let _f = crate::kfn!("truncate_pagecache");
+    unmap_mapping_range(ei, newsize).await;
+    if newsize % PAGE_SIZE != 0 {
+        zero_cached_range(ei, newsize, (newsize / PAGE_SIZE + 1) * PAGE_SIZE).await;
+    }
+    truncate_pagecache_range(k, ei, newsize.div_ceil(PAGE_SIZE) * PAGE_SIZE, u64::MAX / 2).await;
+}
+
+/// v4.13 mm/memory.c `unmap_mapping_range` from `holebegin` to the end:
+/// `i_mmap_lock_write` and zap the PTEs of the pages there (a later access
+/// faults). The model's PTE state is the page's `pte_writable` bit.
+pub async fn unmap_mapping_range(ei: &Ext4InodeInfo, holebegin: u64) {
+    let _f = crate::kfn!("unmap_mapping_range");
+    ei.mapping.i_mmap_rwsem.down_write().await;
+    ei.mapping.i_pages_loc.read().await;
+    for idx in ei
+        .mapping
+        .cached_pages(holebegin / PAGE_SIZE, u64::MAX / 2 / PAGE_SIZE)
+    {
+        ei.mapping.with_page(idx, |ps| ps.pte_writable = false);
+    }
+    ei.mapping.i_mmap_rwsem.up_write();
+}
+
+/// `echo 1 > /proc/sys/vm/drop_caches`: v4.13 fs/drop_caches.c
+/// `drop_pagecache_sb` -> mm/truncate.c `invalidate_mapping_pages` for
+/// every inode: a page is dropped only if it can be locked at once
+/// (`trylock_page`) and is clean, not under writeback and not mapped
+/// (`invalidate_inode_page`). The model takes a page as mapped while some
+/// process maps it writable (`pte_writable`).
+///
+/// Simplification: the inode cache (`echo 2`, `drop_slab`) is not
+/// dropped: every inode of a scenario is open or mapped by its tasks, and
+/// the kernel evicts only unused inodes.
+pub async fn drop_pagecache_sb(k: &Kernel) {
+    let _f = crate::kfn!("drop_pagecache_sb");
+    for ei in k.inodes.values() {
+        let _i = crate::kfn!("invalidate_mapping_pages");
+        ei.mapping.i_pages_loc.read().await;
+        for idx in ei.mapping.cached_pages(0, u64::MAX / 2 / PAGE_SIZE) {
+            let Some(page) = ei.mapping.find_get_page(idx) else {
+                continue;
+            };
+            if !page.try_lock().await {
+                continue;
+            }
+            let droppable = ei.mapping.find_get_page(idx) == Some(page)
+                && !page.is_writeback()
+                && ei
+                    .mapping
+                    .with_page(idx, |ps| !ps.dirty && !ps.pte_writable && ps.b_count == 0)
+                    .unwrap_or(false);
+            if droppable {
+                ei.mapping.i_pages_loc.write().await;
+                ei.mapping.remove_page(idx);
+            }
+            page.unlock();
+        }
+    }
 }

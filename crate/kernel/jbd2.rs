@@ -6,15 +6,18 @@
 //!   running transaction is T_LOCKED. Engine calls are atomic in the
 //!   simulation, so the engine's own handle is opened and closed inside
 //!   each call (implicitly); the sim handle is what other tasks wait on.
-//! - [`jbd2_journal_commit_transaction`] is the commit (kjournald2's body,
-//!   and what fsync waits for): lock the transaction and wait for its
-//!   handles (`t_updates` to 0), capture it in the engine in the same step
-//!   (`jbd2_commit_start`), then write ordered data, log blocks and commit
-//!   block with one bio whose completion is its own event.
-//! - Commits are serialized by `j_commit_mutex` (one kjournald2).
+//! - [`jbd2_journal_commit_transaction`] is the commit, run by kjournald2
+//!   only: lock the transaction and wait for its handles (`t_updates` to
+//!   0), capture it in the engine in the same step (`jbd2_commit_start`),
+//!   then write ordered data, log blocks and commit block with one bio whose
+//!   completion is its own event. fsync asks for it
+//!   (`jbd2_log_start_commit`) and waits (`jbd2_log_wait_commit`).
+//! - Every journalled filesystem has its kjournald2 (the runner spawns one
+//!   when the scenario lists none, with no timer commits).
 //! - [`ext4_fill_super`] mounts the scenario image with the journal
 //!   (replaying it if needed) and data writes as bios.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use crate::engine::error::Ext4Error;
@@ -22,7 +25,7 @@ use crate::engine::fs::Ext4Fs;
 use crate::engine::mount_opts::{DataMode, MountOptions};
 use crate::engine::superblock::COMPAT_HAS_JOURNAL;
 use crate::scenario::RunConfig;
-use crate::sim::{Handle, Mutex};
+use crate::sim::{Handle, WaitQueue};
 
 use super::handle::{HandleType, JournalOps, KFuture};
 use super::image::ScenarioImage;
@@ -64,15 +67,33 @@ fn ext4_mount_sim(dev: SimDisk, mode: DataMode) -> Result<Ext4Fs<SimDisk>, Ext4E
 pub fn jbd2_install(k: &Kernel) {
     if k.fs.borrow().is_journalled() {
         *k.jops.borrow_mut() = Rc::new(Jbd2JournalOps {
-            j_commit_mutex: Mutex::named("j_commit_mutex", "j_commit_mutex"),
+            j_commit_request: Cell::new(0),
+            j_wait_commit: WaitQueue::new("j_wait_commit"),
         });
     }
 }
 
-/// The glue's [`JournalOps`].
+/// The glue's [`JournalOps`], with the part of `journal_t` that asks
+/// kjournald2 for commits.
 pub struct Jbd2JournalOps {
-    /// Serializes commits (the kernel has one kjournald2 per journal).
-    pub j_commit_mutex: Mutex,
+    /// `journal->j_commit_request`: the newest tid someone asked to commit
+    /// (0: none). Read and written around `j_wait_commit`'s accesses.
+    pub j_commit_request: Cell<u32>,
+    /// `journal->j_wait_commit`: kjournald2 sleeps here for work.
+    pub j_wait_commit: WaitQueue,
+}
+
+impl Jbd2JournalOps {
+    /// Whether a commit was asked for and not done yet.
+    fn commit_pending(&self, k: &Kernel) -> bool {
+        let r = self.j_commit_request.get();
+        r != 0 && tid_gt(r, k.journal.commit_sequence())
+    }
+}
+
+/// `tid_gt` (include/linux/jbd2.h): wrapping comparison of tids.
+fn tid_gt(x: u32, y: u32) -> bool {
+    (x.wrapping_sub(y) as i32) > 0
 }
 
 impl JournalOps for Jbd2JournalOps {
@@ -92,36 +113,71 @@ impl JournalOps for Jbd2JournalOps {
         let _f = crate::kfn!("jbd2_journal_stop");
         handle.stop();
     }
+    /// v4.13 fs/jbd2/journal.c `jbd2_complete_transaction` /
+    /// `jbd2_journal_force_commit`: `jbd2_log_start_commit` (set
+    /// `j_commit_request`, wake kjournald2) and `jbd2_log_wait_commit`. The
+    /// commit runs in kjournald2, so a wait-for cycle through a commit names
+    /// kjournald2. Simplification: the transaction to commit is the running
+    /// one (the kernel commits `ei->i_sync_tid`, the inode's last
+    /// transaction, which is the running one or an older, committing or
+    /// committed one): at most one commit more than the kernel would wait
+    /// for, and a commit only waits for handles, which the kernel's own
+    /// commit of that transaction would wait for too.
     fn fsync_commit<'a>(
         &'a self,
         k: &'a Kernel,
         _ei: &'a Ext4InodeInfo,
     ) -> KFuture<'a, KResult<()>> {
         Box::pin(async move {
-            // jbd2_complete_transaction + jbd2_log_wait_commit: the commit
-            // runs to its end before fsync returns.
             let _f = crate::kfn!("jbd2_complete_transaction");
-            jbd2_journal_commit_transaction(k, self.j_commit_mutex).await?;
+            let tid = k.journal.running_tid_at().await;
+            {
+                let _s = crate::kfn!("jbd2_log_start_commit");
+                if self.j_commit_request.get() == 0 || tid_gt(tid, self.j_commit_request.get()) {
+                    self.j_commit_request.set(tid);
+                }
+                self.j_wait_commit.wake_up();
+            }
+            let _w = crate::kfn!("jbd2_log_wait_commit");
+            k.journal.wait_commit(tid).await;
             Ok(())
         })
     }
+    /// v4.13 fs/jbd2/journal.c `kjournald2`: commit when asked
+    /// (`j_commit_request`), or when the commit timer fires (`commits`
+    /// times at most, at any point the scheduler picks), else sleep on
+    /// `j_wait_commit`. Idle, it does not keep the run alive.
     fn kjournald2<'a>(&'a self, k: &'a Kernel, commits: u32) -> KFuture<'a, ()> {
         Box::pin(async move {
-            for _ in 0..commits {
-                let _ = jbd2_journal_commit_transaction(k, self.j_commit_mutex).await;
+            let mut timer = commits;
+            loop {
+                if self.commit_pending(k) {
+                    let _ = jbd2_journal_commit_transaction(k).await;
+                    continue;
+                }
+                if timer > 0 {
+                    timer -= 1;
+                    let _ = jbd2_journal_commit_transaction(k).await;
+                    continue;
+                }
+                crate::sim::idle_wait(self.j_wait_commit, || self.commit_pending(k)).await;
             }
         })
     }
 }
 
-/// `jbd2_journal_commit_transaction`: commit the running transaction and
-/// return its tid once the commit block is on disk.
+/// v4.13 fs/jbd2/commit.c `jbd2_journal_commit_transaction` (kjournald2
+/// only): lock the running transaction (T_LOCKED) and wait for its handles
+/// (`t_updates` to 0), capture it in the engine in the same step
+/// (`jbd2_commit_start`), then write ordered data, log blocks and commit
+/// block with one bio; returns its tid once the commit block is on disk.
+/// Simplification: the ordered data goes out inside the commit's bio (the
+/// engine writes it), not through the page cache.
 ///
 /// Preconditions: the current task holds no handle (it would wait for
 /// itself: the deadlock oracle reports it).
-pub async fn jbd2_journal_commit_transaction(k: &Kernel, commit_mutex: Mutex) -> KResult<u32> {
+pub async fn jbd2_journal_commit_transaction(k: &Kernel) -> KResult<u32> {
     let _f = crate::kfn!("jbd2_journal_commit_transaction");
-    commit_mutex.lock().await;
     // T_LOCKED, wait for t_updates == 0, next transaction opens.
     let tid = k.journal.commit().await;
     // In the same step: the engine's transaction becomes the committing one.
@@ -132,7 +188,7 @@ pub async fn jbd2_journal_commit_transaction(k: &Kernel, commit_mutex: Mutex) ->
         Ok(Some(_)) => {
             // Ordered data, log blocks, commit block: one bio.
             let Some(kk) = k.me() else {
-                commit_mutex.unlock();
+                k.journal.commit_done(tid);
                 return Err(Errno::EIO);
             };
             let head = k.fs.borrow().ext4_journal().map_or(0, |j| j.journal.j_head);
@@ -147,7 +203,6 @@ pub async fn jbd2_journal_commit_transaction(k: &Kernel, commit_mutex: Mutex) ->
         }
     };
     k.journal.commit_done(tid);
-    commit_mutex.unlock();
     r.map(|()| tid)
 }
 
@@ -181,4 +236,22 @@ pub fn crash_and_recover(k: &Kernel) {
             k.engine_error("ext4_load_journal", e);
         }
     }
+}
+
+/// v4.13 fs/jbd2/journal.c `jbd2_journal_flush`: commit the running
+/// transaction (`__jbd2_log_start_commit` + `jbd2_log_wait_commit`), then
+/// checkpoint the whole log and mark it empty.
+///
+/// Simplification: the checkpoint is not written here (the engine's
+/// committed blocks stay in the log until its own checkpoint): the disk
+/// after a crash replays to the same blocks, and no task can observe the
+/// difference without a crash, which no row that flushes (S4's `chattr
+/// -j`) has.
+///
+/// Precondition: the caller holds no handle (`jbd2_journal_lock_updates`
+/// held is fine: the commit waits only for `t_updates`).
+pub async fn jbd2_journal_flush(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
+    let _f = crate::kfn!("jbd2_journal_flush");
+    let ops = k.jops.borrow().clone();
+    ops.fsync_commit(k, ei).await
 }

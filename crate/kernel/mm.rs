@@ -19,49 +19,79 @@ pub struct Vma {
     pub len: u64,
     pub shared: bool,
     pub writable: bool,
+    /// `vma->vm_ops`, chosen by `->mmap` and kept for the VMA's life.
+    pub vm_ops: super::dax::VmOps,
 }
 
 /// A process: one `mm_struct`.
 pub struct Process {
     pub name: String,
-    /// `mm->mmap_lock` (formerly `mmap_sem`).
+    /// `mm->mmap_lock` (`mmap_sem` before v5.8).
     pub mmap_lock: RwSemaphore,
     /// VMAs by mapping name. Changed only under `mmap_lock` (write).
     pub vmas: RefCell<BTreeMap<String, Vma>>,
 }
 
 impl Process {
-    /// A process with no mappings (create inside an execution).
-    pub fn new(name: &str) -> Process {
+    /// A process with no mappings (create inside an execution); its mm lock
+    /// is named as kernel `version` names it (`mmap_sem` before v5.8).
+    pub fn new(name: &str, version: crate::scenario::history::KernelVersion) -> Process {
+        let class = crate::scenario::locks::LockClass::MmapLock
+            .name(version)
+            .unwrap_or("mmap_lock");
         Process {
             name: name.to_string(),
-            mmap_lock: RwSemaphore::named(format!("{name} mmap_lock"), "mmap_lock"),
+            mmap_lock: RwSemaphore::named(format!("{name} {class}"), class),
             vmas: RefCell::new(BTreeMap::new()),
         }
     }
 }
 
-/// mmap(2): `vm_mmap` -> `mmap_region` under `mmap_lock` (write).
-pub async fn vm_mmap(k: &Kernel, p: &Process, name: &str, vma: Vma) -> KResult<()> {
+/// mmap(2): v4.13 mm/util.c `vm_mmap` -> mm/mmap.c `mmap_region` under
+/// `mmap_lock` (write): `->mmap` (`ext4_file_mmap` picks the `vm_ops`),
+/// then `vma_link` adds the VMA to `mapping->i_mmap` under
+/// `i_mmap_rwsem` (write).
+pub async fn vm_mmap(k: &Kernel, p: &Process, name: &str, mut vma: Vma) -> KResult<()> {
     let _f = crate::kfn!("vm_mmap");
-    k.inode(&vma.file)?;
+    let ei = k.inode(&vma.file)?;
     p.mmap_lock.down_write().await;
+    vma.vm_ops = super::dax::ext4_file_mmap(&ei).await;
+    ei.mapping.i_mmap_rwsem.down_write().await;
+    ei.mapping.i_mmap_loc.write().await;
     p.vmas.borrow_mut().insert(name.to_string(), vma);
+    ei.mapping.i_mmap_rwsem.up_write();
     p.mmap_lock.up_write();
     Ok(())
 }
 
-/// munmap(2): `__vm_munmap` under `mmap_lock` (write).
-pub async fn vm_munmap(p: &Process, name: &str) -> KResult<()> {
+/// munmap(2): v4.13 mm/mmap.c `do_munmap` under `mmap_lock` (write); the
+/// VMA leaves `mapping->i_mmap` under `i_mmap_rwsem` (write,
+/// `unlink_file_vma`).
+pub async fn vm_munmap(k: &Kernel, p: &Process, name: &str) -> KResult<()> {
     let _f = crate::kfn!("__vm_munmap");
     p.mmap_lock.down_write().await;
-    let gone = p.vmas.borrow_mut().remove(name).is_some();
+    let file = p.vmas.borrow().get(name).map(|v| v.file.clone());
+    let Some(file) = file else {
+        p.mmap_lock.up_write();
+        return Err(Errno::EINVAL);
+    };
+    let ei = k.inode(&file)?;
+    ei.mapping.i_mmap_rwsem.down_write().await;
+    ei.mapping.i_mmap_loc.write().await;
+    p.vmas.borrow_mut().remove(name);
+    ei.mapping.i_mmap_rwsem.up_write();
     p.mmap_lock.up_write();
-    if gone {
-        Ok(())
-    } else {
-        Err(Errno::EINVAL)
-    }
+    Ok(())
+}
+
+/// v4.13 include/linux/fs.h `mapping_mapped`: whether any VMA maps file
+/// `file` (read without `i_mmap_rwsem`, as the kernel does).
+pub async fn mapping_mapped(k: &Kernel, file: &str) -> KResult<bool> {
+    let ei = k.inode(file)?;
+    ei.mapping.i_mmap_loc.read().await;
+    Ok(k.procs
+        .values()
+        .any(|p| p.vmas.borrow().values().any(|v| v.file == file)))
 }
 
 /// What a user access does to each byte.
@@ -106,6 +136,53 @@ pub async fn user_access(
         let take = ((PAGE_SIZE as usize - within) as u64).min(len - done) as usize;
         let ei = k.inode(&vma.file)?;
         let write = matches!(access, Access::Store(_) | Access::PinWrite);
+        if vma.vm_ops == super::dax::VmOps::Dax {
+            // ext4_dax_vm_ops: the PTE maps the block itself.
+            let present = {
+                ei.mapping.i_pages_loc.read().await;
+                ei.mapping.dax_entries.borrow().get(&index).copied()
+            };
+            let pblk = match present {
+                Some(b) if b.is_some() || !write => Ok(b),
+                _ => super::dax::ext4_dax_huge_fault(k, &ei, index, write).await,
+            };
+            let pblk = match pblk {
+                Ok(b) => b,
+                Err(e) => {
+                    p.mmap_lock.up_read();
+                    return Err(e);
+                }
+            };
+            let store = match &access {
+                Access::Store(bytes) => Some(&bytes[done as usize..done as usize + take]),
+                _ => None,
+            };
+            if store.is_some() {
+                ei.mapping.i_pages_loc.write().await;
+            }
+            let r = super::dax::dax_access(k, &ei, pblk, within, store, take);
+            p.mmap_lock.up_read();
+            let (d, pv) = r?;
+            match &access {
+                Access::Store(bytes) => {
+                    let src = bytes[done as usize..done as usize + take].to_vec();
+                    k.log.borrow_mut().record_write(
+                        ei.ino,
+                        pos,
+                        src,
+                        crate::sim::current_task_name(),
+                    );
+                }
+                Access::Load => {
+                    out.extend(d);
+                    prov.extend(pv);
+                }
+                Access::PinWrite => {}
+            }
+            done += take as u64;
+            retries = 0;
+            continue;
+        }
         match handle_mm_fault(k, p, &ei, index, write, flags, retries > 0).await {
             VmFault::Retry => {
                 // the handler released mmap_lock (FAULT_FLAG_ALLOW_RETRY)

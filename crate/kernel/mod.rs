@@ -23,13 +23,15 @@
 
 pub mod base_image;
 pub mod buffered;
+pub mod dax;
 pub mod direct;
 pub mod fault;
 pub mod handle;
 pub mod image;
 pub mod inline;
 pub mod inode_ops;
-// jbd2glue: the journal glue, S1 and S4 paths.
+pub mod ioctl;
+// jbd2glue: the journal glue and S1's conversion paths.
 pub mod jbd2;
 pub mod migrate;
 pub mod mm;
@@ -37,7 +39,6 @@ pub mod pagecache;
 pub mod provenance;
 pub mod runner;
 pub mod s1_inline;
-pub mod s4_flags;
 pub mod state;
 pub mod writeback;
 

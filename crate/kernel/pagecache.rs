@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use crate::sim::{Location, Page};
+use crate::sim::{Location, Page, RwSemaphore};
 
 /// `PAGE_SIZE`.
 pub const PAGE_SIZE: u64 = 4096;
@@ -38,6 +38,15 @@ pub struct PageState {
     /// Some process maps this page writable (cleared by `page_mkclean`).
     pub pte_writable: bool,
     pub bh: BufferHead,
+    /// The page's io_end got the writeback handle's reserved handle
+    /// (`io_end->handle = handle->h_rsv_handle`, set by
+    /// `mpage_map_one_extent`, taken by `ext4_bio_write_page`).
+    pub io_end_rsv_handle: bool,
+    /// References to the page's buffer taken with `get_bh` beyond the
+    /// page's own (`bh->b_count`): a busy buffer makes
+    /// `try_to_release_page` fail, so `invalidate_inode_pages2` keeps the
+    /// page.
+    pub b_count: u32,
 }
 
 /// `struct address_space` of one inode.
@@ -45,15 +54,30 @@ pub struct AddressSpace {
     /// Announces lookups/insertions/removals (`i_pages` xarray and tags).
     pub i_pages_loc: Location,
     pub pages: RefCell<BTreeMap<u64, PageState>>,
+    /// DAX entries of `i_pages` (v4.13 fs/dax.c: exceptional radix-tree
+    /// entries): page index -> the block a DAX PTE maps (`None`: the zero
+    /// page of a hole). Under `i_pages_loc` like the pages.
+    pub dax_entries: RefCell<BTreeMap<u64, Option<u64>>>,
+    /// `mapping->i_mmap_rwsem` (`i_mmap_lock_write`/`_read`: the tree of
+    /// VMAs mapping the file; `i_mmap_mutex` before v3.19).
+    pub i_mmap_rwsem: RwSemaphore,
+    /// Announces reads of `mapping->i_mmap` made without the lock
+    /// (`mapping_mapped`) and its changes (made under `i_mmap_rwsem`).
+    pub i_mmap_loc: Location,
     name: String,
 }
 
 impl AddressSpace {
-    /// An empty cache for file `name`.
-    pub fn new(name: &str) -> AddressSpace {
+    /// An empty cache for file `name`; `i_mmap_class` is the lock class
+    /// name of `i_mmap_rwsem` in the run's kernel. Create inside an
+    /// execution.
+    pub fn new(name: &str, i_mmap_class: &'static str) -> AddressSpace {
         AddressSpace {
             i_pages_loc: Location::new(format!("{name} i_pages")),
             pages: RefCell::new(BTreeMap::new()),
+            dax_entries: RefCell::new(BTreeMap::new()),
+            i_mmap_rwsem: RwSemaphore::named(format!("{name} {i_mmap_class}"), i_mmap_class),
+            i_mmap_loc: Location::new(format!("{name} i_mmap")),
             name: name.to_string(),
         }
     }
@@ -84,6 +108,8 @@ impl AddressSpace {
                 dirty: false,
                 pte_writable: false,
                 bh: BufferHead::default(),
+                io_end_rsv_handle: false,
+                b_count: 0,
             },
         );
         page

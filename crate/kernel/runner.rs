@@ -127,12 +127,20 @@ pub fn scenario_model_with(
                 Ok(r) => r,
                 Err(_) => continue,
             };
-            k.inodes
-                .insert(name.clone(), Rc::new(Ext4InodeInfo::new(ino, name, raw)));
+            let ei = Ext4InodeInfo::new(ino, name, raw, rc.kernel);
+            // __ext4_iget -> ext4_set_inode_flags: S_DAX from the mount.
+            super::inode_ops::ext4_set_inode_flags(&k, &ei);
+            k.inodes.insert(name.clone(), Rc::new(ei));
         }
         for p in &sc.processes {
-            let proc_ = Process::new(&p.name);
+            let proc_ = Process::new(&p.name, rc.kernel);
             for m in &p.mappings {
+                // Mapped before the run: ext4_file_mmap chose the vm_ops
+                // from S_DAX as the inode was then.
+                let vm_ops = match k.inodes.get(&m.file) {
+                    Some(ei) if ei.is_dax() => super::dax::VmOps::Dax,
+                    _ => super::dax::VmOps::File,
+                };
                 let len = m
                     .len
                     .unwrap_or_else(|| k.inodes.get(&m.file).map(|i| i.i_size()).unwrap_or(0));
@@ -144,6 +152,7 @@ pub fn scenario_model_with(
                         len,
                         shared: m.shared,
                         writable: m.writable,
+                        vm_ops,
                     },
                 );
             }
@@ -152,7 +161,6 @@ pub fn scenario_model_with(
         // jbd2glue: the real journal when the image has one; an explicit
         // factory (scenario_model_with) still takes precedence.
         super::jbd2::jbd2_install(&k);
-        super::s4_flags::s4_reset();
         if let Some(f) = &jops {
             let ops = f(&k);
             *k.jops.borrow_mut() = ops;
@@ -203,6 +211,23 @@ pub fn scenario_model_with(
                     });
                 }
             }
+        }
+        // Every journalled filesystem has its kjournald2: one the scenario
+        // does not list commits only when asked (no timer commits).
+        let listed = rc.tasks.iter().any(|&ti| {
+            sc.tasks
+                .get(ti)
+                .is_some_and(|t| t.kind == TaskKind::Kjournald2)
+        });
+        if !listed && k.fs.borrow().is_journalled() {
+            let kk = k.clone();
+            w.spawn_in("kjournald2", "kjournald2", async move {
+                if let Some(done) = setup_done {
+                    done.wait().await;
+                }
+                let ops = kk.jops.borrow().clone();
+                ops.kjournald2(&kk, 0).await;
+            });
         }
         let kk = k.clone();
         w.on_end(move |view| {
@@ -299,10 +324,11 @@ pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<(
                 len: len.unwrap_or_else(|| ei.i_size()),
                 shared: *shared,
                 writable: *writable,
+                vm_ops: Default::default(),
             };
             vm_mmap(k, p, name, vma).await?;
         }
-        Step::Munmap { mapping } => vm_munmap(p.ok_or(Errno::EINVAL)?, mapping).await?,
+        Step::Munmap { mapping } => vm_munmap(k, p.ok_or(Errno::EINVAL)?, mapping).await?,
         Step::Store {
             mapping,
             offset,
@@ -398,13 +424,10 @@ pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<(
                 ops.fsync_commit(k, ei).await?;
             }
         }
-        Step::DropCaches => {
-            crate::sim::note("drop_caches: clean pages stay in this model");
-        }
+        Step::DropCaches => super::inode_ops::drop_pagecache_sb(k).await,
         Step::Crash { .. } => crate::sim::crash_point("crash").await,
         Step::Setflags { file, flags } => {
-            // jbd2glue (S4): ext4_change_inode_journal_flag / DAX flip.
-            super::s4_flags::ext4_ioctl_setflags(k, &*k.inode(file)?, flags).await?
+            super::ioctl::ext4_ioctl(k, &*k.inode(file)?, flags).await?
         }
     }
     Ok(())
@@ -598,6 +621,7 @@ pub fn timeline(trace: &crate::sim::trace::Trace) -> Vec<String> {
             ),
             E::BioComplete { bio, block } => format!("bio {bio} completes (block {block})"),
             E::Warn { site } => format!("WARNING: {site}"),
+            E::Bug { site } => format!("kernel BUG: {site}"),
             E::Error { site, errno } => format!("{site} returns {errno}"),
             E::Flush { atomic, task } => format!("{task}'s store to {atomic} becomes visible"),
             E::Crash { point } => format!("crash at {point}"),

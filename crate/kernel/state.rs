@@ -9,8 +9,10 @@ use crate::device::mem::MemDevice;
 use crate::device::BlockDevice;
 use crate::engine::fs::Ext4Fs;
 use crate::engine::inode::Ext4Inode;
+use crate::scenario::history::{Change, KernelVersion};
+use crate::scenario::locks::LockClass;
 use crate::scenario::RunConfig;
-use crate::sim::{AtomicT, Journal, Location, RwSemaphore};
+use crate::sim::{AtomicT, Journal, Location, PercpuRwSemaphore, RwSemaphore};
 
 use super::handle::{DefaultJournalOps, JournalOps};
 use super::mm::Process;
@@ -26,6 +28,7 @@ pub enum Errno {
     EIO,
     ENOSPC,
     EINVAL,
+    EOPNOTSUPP,
     /// A fault answered VM_FAULT_SIGBUS.
     SIGBUS,
 }
@@ -40,6 +43,7 @@ impl Errno {
             Errno::EIO => "EIO",
             Errno::ENOSPC => "ENOSPC",
             Errno::EINVAL => "EINVAL",
+            Errno::EOPNOTSUPP => "EOPNOTSUPP",
             Errno::SIGBUS => "SIGBUS",
         }
     }
@@ -75,10 +79,13 @@ pub mod state_bits {
     pub const EXT4_STATE_MAY_INLINE_DATA: u32 = 1 << 0;
 }
 
-/// The 2008 patch's in-memory `EXT4_EXT_MIGRATE` flag, kept in `i_flags`.
-/// On today's disks that bit is `EXT4_EA_INODE_FL`, so it must be masked out
-/// whenever the inode is written (`ext4_do_update_inode`).
-pub const EXT4_EXT_MIGRATE: u32 = crate::engine::inode::EXT4_EA_INODE_FL;
+/// The 2008 migrate flag, kept in `ei->i_flags` as 267e4db9ac28 (v2.6.26-rc1,
+/// include/linux/ext4_fs.h) and Aneesh's first posting define it:
+/// `#define EXT4_EXT_MIGRATE 0x00100000 /* Inode is migrating */`. It was
+/// in-memory only: both patches mask it in `ext4_do_update_inode`. (The bit
+/// collided with `FS_DIRECTIO_FL` and moved to `EXT4_STATE_EXT_MIGRATE` in
+/// 2009; on today's disks 0x00100000 is `EXT4_VERITY_FL`.)
+pub const EXT4_EXT_MIGRATE: u32 = 0x0010_0000;
 
 /// Fields of `ext4_inode_info` protected by the locks of [`Ext4InodeInfo`].
 #[derive(Clone, Debug)]
@@ -96,16 +103,25 @@ pub struct InodeMem {
     pub i_disksize: u64,
     /// `ei->i_reserved_data_blocks`: delalloc reservations.
     pub i_reserved_data_blocks: u32,
+    /// `inode->i_flags` (the VFS's `S_*` bits, set by
+    /// `ext4_set_inode_flags`): only [`S_DAX`] is modelled.
+    pub vfs_i_flags: u32,
 }
+
+/// `S_DAX` (v4.13 include/linux/fs.h): the inode's data is accessed
+/// directly (`IS_DAX`), not through the page cache.
+pub const S_DAX: u32 = 8192;
 
 /// `struct ext4_inode_info` (with the VFS inode): locks, counters, state.
 pub struct Ext4InodeInfo {
     pub ino: u32,
     /// The file's name in the root directory (traces, outcomes).
     pub name: String,
-    /// `inode->i_rwsem` (`inode_lock`).
+    /// `inode->i_rwsem` (`inode_lock`; `i_mutex` before v4.7).
     pub i_rwsem: RwSemaphore,
-    /// `mapping->invalidate_lock` (formerly `i_mmap_sem`).
+    /// `mapping->invalidate_lock` (v5.15), `EXT4_I(inode)->i_mmap_sem`
+    /// (v4.5, ea3d7209ca01); before v4.5 no such lock exists and the
+    /// kernel paths do not take it (`k.applied(Change::FaultsVsHolePunch)`).
     pub invalidate_lock: RwSemaphore,
     /// `ei->i_data_sem`: protects the block map.
     pub i_data_sem: RwSemaphore,
@@ -115,6 +131,10 @@ pub struct Ext4InodeInfo {
     pub i_dio_count: AtomicT,
     /// Announces unlocked reads/writes of `i_flags` / state bits / sizes.
     pub i_flags_loc: Location,
+    /// Announces accesses to `ei->i_data` (the block map) made without
+    /// `i_data_sem`: 2.6.25's `ext4_ext_migrate` walks it unlocked, and the
+    /// allocating path of `ext4_map_blocks` writes it under `i_data_sem`.
+    pub i_data_loc: Location,
     pub mem: RefCell<InodeMem>,
     /// `inode->i_mapping`.
     pub mapping: AddressSpace,
@@ -122,8 +142,18 @@ pub struct Ext4InodeInfo {
 
 impl Ext4InodeInfo {
     /// `ext4_iget` into the simulation: creates the locks (inside an
-    /// execution) from the on-disk inode.
-    pub fn new(ino: u32, name: &str, raw: Ext4Inode) -> Ext4InodeInfo {
+    /// execution) from the on-disk inode, each named as kernel `version`
+    /// names its lockdep class (`i_mutex` before v4.7, `i_mmap_sem` v4.5 to
+    /// v5.14: [`LockClass::name`]). A lock the version does not have keeps
+    /// its newest name; the kernel paths of that version never take it.
+    pub fn new(ino: u32, name: &str, raw: Ext4Inode, version: KernelVersion) -> Ext4InodeInfo {
+        let class = |c: LockClass| {
+            c.name(version)
+                .or_else(|| c.name(KernelVersion::LATEST))
+                .unwrap_or("?")
+        };
+        let i_rwsem = class(LockClass::InodeLock);
+        let invalidate_lock = class(LockClass::InvalidateLock);
         let size = raw.size();
         let i_flags = raw.i_flags;
         let i_state_flags = if raw.has_flag(crate::engine::inode::EXT4_INLINE_DATA_FL) {
@@ -134,15 +164,16 @@ impl Ext4InodeInfo {
         Ext4InodeInfo {
             ino,
             name: name.to_string(),
-            i_rwsem: RwSemaphore::named(format!("{name} i_rwsem"), "i_rwsem"),
+            i_rwsem: RwSemaphore::named(format!("{name} {i_rwsem}"), i_rwsem),
             invalidate_lock: RwSemaphore::named(
-                format!("{name} invalidate_lock"),
-                "invalidate_lock",
+                format!("{name} {invalidate_lock}"),
+                invalidate_lock,
             ),
             i_data_sem: RwSemaphore::named(format!("{name} i_data_sem"), "i_data_sem"),
             xattr_sem: RwSemaphore::named(format!("{name} xattr_sem"), "xattr_sem"),
             i_dio_count: AtomicT::new(format!("{name} i_dio_count"), 0),
             i_flags_loc: Location::new(format!("EXT4_I({name})->i_flags")),
+            i_data_loc: Location::new(format!("EXT4_I({name})->i_data")),
             mem: RefCell::new(InodeMem {
                 raw,
                 i_flags,
@@ -150,8 +181,9 @@ impl Ext4InodeInfo {
                 i_size: size,
                 i_disksize: size,
                 i_reserved_data_blocks: 0,
+                vfs_i_flags: 0,
             }),
-            mapping: AddressSpace::new(name),
+            mapping: AddressSpace::new(name, class(LockClass::IMmapRwsem)),
         }
     }
 
@@ -163,6 +195,11 @@ impl Ext4InodeInfo {
     /// `i_size_read`.
     pub fn i_size(&self) -> u64 {
         self.mem.borrow().i_size
+    }
+
+    /// `IS_DAX(inode)`.
+    pub fn is_dax(&self) -> bool {
+        self.mem.borrow().vfs_i_flags & S_DAX != 0
     }
 
     /// `ext4_test_inode_flag`-style check on the in-memory `i_flags`.
@@ -211,6 +248,11 @@ pub struct Kernel {
     pub ino_names: BTreeMap<u32, String>,
     /// A weak self-reference for bio completions (set by the runner).
     pub me: RefCell<Weak<Kernel>>,
+    /// `sbi->s_journal_flag_rwsem` (c8585c6fcaf2, v4.7; named
+    /// `s_writepages_rwsem` from v5.6-rc3): `ext4_writepages` takes it for
+    /// read, `ext4_change_inode_journal_flag` for write. `None` in a kernel
+    /// without c8585c6fcaf2.
+    pub s_journal_flag_rwsem: Option<PercpuRwSemaphore>,
 }
 
 impl Kernel {
@@ -224,7 +266,6 @@ impl Kernel {
     ) -> Kernel {
         Kernel {
             fs: RefCell::new(fs),
-            rc,
             journal: Journal::new("journal", 2),
             jops: RefCell::new(Rc::new(DefaultJournalOps)),
             inodes: BTreeMap::new(),
@@ -233,6 +274,15 @@ impl Kernel {
             balloc_loc: Location::new("block bitmap"),
             ino_names,
             me: RefCell::new(Weak::new()),
+            s_journal_flag_rwsem: rc
+                .applied(crate::scenario::history::Change::JournalFlagRwsem)
+                .then(|| {
+                    let class = crate::scenario::locks::LockClass::WritepagesRwsem
+                        .name(rc.kernel)
+                        .unwrap_or("s_journal_flag_rwsem");
+                    PercpuRwSemaphore::new(class)
+                }),
+            rc,
         }
     }
 
@@ -249,8 +299,14 @@ impl Kernel {
     }
 
     /// The kernel release this run models.
-    pub fn version(&self) -> crate::scenario::history::KernelVersion {
+    pub fn version(&self) -> KernelVersion {
         self.rc.kernel
+    }
+
+    /// The lockdep class name of `c` in this run's kernel (`i_mutex`,
+    /// `i_mmap_sem`...), `None` when that kernel does not have the lock.
+    pub fn lock_name(&self, c: LockClass) -> Option<&'static str> {
+        c.name(self.rc.kernel)
     }
 
     /// The value of variant switch `name` ("" when undeclared).
@@ -263,9 +319,26 @@ impl Kernel {
         self.rc.mount.delalloc
     }
 
-    /// `ext4_should_dioread_nolock`.
-    pub fn dioread_nolock(&self) -> bool {
-        self.rc.mount.dioread_nolock
+    /// `ext4_should_dioread_nolock(inode)` (v5.5 fs/ext4/ext4_jbd2.h) for
+    /// a regular file: the mount option (set by default by `ext4_fill_super`
+    /// from 244adf6426ee, v5.6; the model has no `nodioread_nolock`, so a
+    /// scenario's `dioread_nolock = false` means "the version's default"),
+    /// an extent-mapped inode that does not journal its data, and, from
+    /// c8980e1980cc (v5.7), a delalloc mount.
+    pub fn ext4_should_dioread_nolock(&self, ei: &Ext4InodeInfo) -> bool {
+        let opt = self.rc.mount.dioread_nolock || self.applied(Change::DioreadNolockDefault);
+        if !opt || !ei.test_flag(crate::engine::inode::EXT4_EXTENTS_FL) {
+            return false;
+        }
+        if ei.test_flag(crate::engine::inode::EXT4_JOURNAL_DATA_FL)
+            || self.rc.mount.data == crate::scenario::DataMode::Journal
+        {
+            return false;
+        }
+        if self.applied(Change::DioreadNolockNeedsDelalloc) && !self.delalloc() {
+            return false;
+        }
+        true
     }
 
     /// The inode of file `name`.
@@ -287,15 +360,23 @@ impl Kernel {
     }
 
     /// `ext4_mark_inode_dirty`: write the in-memory inode to the engine
-    /// (`ext4_do_update_inode`), masking in-memory-only flags.
+    /// (fs/ext4/inode.c `ext4_do_update_inode`), masking `EXT4_EXT_MIGRATE`
+    /// as 267e4db9ac28 and Aneesh's first posting do (and only then: no
+    /// other kernel sets it).
     ///
     /// Precondition: the caller holds whatever protects the fields it changed.
     pub fn ext4_mark_inode_dirty(&self, ei: &Ext4InodeInfo) -> KResult<()> {
         let raw = {
             let m = ei.mem.borrow();
             let mut raw = m.raw.clone();
-            // clear the migrate flag in the raw inode (the review's ask)
-            raw.i_flags = m.i_flags & !EXT4_EXT_MIGRATE;
+            raw.i_flags = m.i_flags;
+            // 267e4db9ac28 / Aneesh's first posting (ext4_do_update_inode):
+            // "clear the migrate flag in the raw_inode"
+            if self.applied(Change::MigrateVsMmapWrite)
+                || self.applied(Change::AneeshMigrateFlagRetval)
+            {
+                raw.i_flags &= !EXT4_EXT_MIGRATE;
+            }
             raw.set_size(m.i_disksize);
             raw
         };

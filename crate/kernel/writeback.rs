@@ -9,14 +9,19 @@ use crate::engine::map::MapFlags;
 use crate::sim::Page;
 
 use super::handle::{ext4_journal_start, ext4_journal_stop, HandleType};
-use super::inode_ops::{ext4_map_blocks, map_locked};
-use super::pagecache::PAGE_SIZE;
-use super::state::{state_bits, Ext4InodeInfo, KResult, Kernel};
+use crate::scenario::history::Change;
 
-/// The warning when writeback meets a dirty page of an inline-data inode
-/// (ext4_writepages' `BUG_ON(ext4_test_inode_state(inode,
-/// EXT4_STATE_MAY_INLINE_DATA))` / the WARN the 2023 thread discusses).
-pub const WARN_INLINE_DIRTY_PAGE: &str = "ext4_writepages: dirty page of an inline-data inode";
+use super::inode_ops::ext4_map_blocks;
+use super::pagecache::PAGE_SIZE;
+use super::state::{state_bits, Errno, Ext4InodeInfo, KResult, Kernel};
+
+/// The BUG of `ext4_writepages` (v4.12/v4.13 fs/ext4/inode.c) when it meets
+/// an inode that still has inline data and may keep it inline: only a
+/// conversion clears `EXT4_STATE_MAY_INLINE_DATA`, so a dirty page of such
+/// an inode (a store through a mapping that no conversion preceded) is a
+/// bug, not a warning.
+pub const BUG_INLINE_WRITEPAGES: &str =
+    "ext4_writepages: BUG_ON(ext4_test_inode_state(inode, EXT4_STATE_MAY_INLINE_DATA))";
 
 fn idx_range(first: u64, last: u64) -> (u64, u64) {
     (first / PAGE_SIZE, last / PAGE_SIZE)
@@ -24,7 +29,19 @@ fn idx_range(first: u64, last: u64) -> (u64, u64) {
 
 /// `ext4_writepages` on the byte range `[first, last]` of `ei`
 /// (`sync` = WB_SYNC_ALL: wait for pages already under writeback).
-/// Lock order: transaction start -> page lock -> `i_data_sem`.
+/// Kernels before v2.6.27 write page by page (`generic_writepages_2008`).
+///
+/// v4.13 (and v5.5) fs/ext4/inode.c `ext4_writepages`: `percpu_down_read`
+/// of `s_journal_flag_rwsem` around everything (c8585c6fcaf2, v4.7;
+/// `s_writepages_rwsem` from v5.6-rc3, the lock class name follows the
+/// run's kernel), then by inode: `S_DAX` -> `dax_writeback_mapping_range`;
+/// journalled data -> `write_cache_pages` with `ext4_writepage`
+/// ([`ext4_journalled_writepages`]); otherwise the mpage path
+/// ([`ext4_do_writepages`], the name v6.3 gave that body: handle, then
+/// `mpage_prepare_extent_to_map` locks the dirty pages, then
+/// `mpage_map_and_submit_extent`).
+/// Lock order: `s_journal_flag_rwsem` (r) -> transaction start -> page
+/// lock -> `i_data_sem`.
 pub async fn ext4_writepages(
     k: &Kernel,
     ei: &Ext4InodeInfo,
@@ -32,16 +49,139 @@ pub async fn ext4_writepages(
     last: u64,
     sync: bool,
 ) -> KResult<()> {
+    if k.version() < DELALLOC_WRITEPAGES {
+        return generic_writepages_2008(k, ei, first, last, sync).await;
+    }
     let _f = crate::kfn!("ext4_writepages");
+    if let Some(s) = k.s_journal_flag_rwsem {
+        s.down_read().await;
+    }
+    ei.i_flags_loc.read().await;
+    let r = if ei.is_dax() {
+        super::dax::dax_writeback_mapping_range(ei).await
+    } else if super::inode_ops::ext4_should_journal_data(k, ei) {
+        ext4_journalled_writepages(k, ei, first, last, sync).await
+    } else {
+        ext4_do_writepages(k, ei, first, last, sync).await
+    };
+    if let Some(s) = k.s_journal_flag_rwsem {
+        s.up_read();
+    }
+    r
+}
+
+/// The data=journal branch of v4.13 `ext4_writepages`: `write_cache_pages`
+/// locks each dirty page, `clear_page_dirty_for_io`, and `ext4_writepage`
+/// hands a `PageChecked` page (dirtied through a mapping:
+/// `ext4_journalled_set_page_dirty`) to `__ext4_journalled_writepage`,
+/// which unlocks the page, starts a handle, locks the page again, journals
+/// its buffers and stops the handle.
+///
+/// Simplifications: every dirty page of a journal-data inode is taken as
+/// `PageChecked` (write(2) to such an inode journals in `write_end` in
+/// the kernel; no built-in writes one with write(2)); the buffers go to
+/// their home block by a write bio instead of into the log and out at
+/// checkpoint: the same bytes end up home, and a flag change
+/// (`jbd2_journal_flush`) or a commit orders them before any later
+/// access in every built-in row, none of which crashes with journalled
+/// data in flight. Precondition: `s_journal_flag_rwsem` held (read).
+pub async fn ext4_journalled_writepages(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    first: u64,
+    last: u64,
+    sync: bool,
+) -> KResult<()> {
+    let _f = crate::kfn!("write_cache_pages");
+    let (fi, li) = idx_range(first, last);
+    ei.mapping.i_pages_loc.read().await;
+    for idx in ei.mapping.dirty_pages(fi, li) {
+        let Some(page) = ei.mapping.find_get_page(idx) else {
+            continue;
+        };
+        page.lock().await;
+        let ok = ei.mapping.find_get_page(idx) == Some(page)
+            && ei.mapping.with_page(idx, |ps| ps.dirty).unwrap_or(false);
+        if !ok {
+            page.unlock();
+            continue;
+        }
+        if page.is_writeback() {
+            if sync {
+                page.wait_on_writeback().await;
+            } else {
+                page.unlock();
+                continue;
+            }
+        }
+        let _w = crate::kfn!("__ext4_journalled_writepage");
+        // clear_page_dirty_for_io, ClearPageChecked, get_bh on the
+        // buffers (bget_one); unlock before the handle starts.
+        ei.mapping.with_page(idx, |ps| {
+            ps.dirty = false;
+            ps.pte_writable = false;
+            ps.b_count += 1;
+        });
+        page.unlock();
+        let put_bh = || {
+            ei.mapping
+                .with_page(idx, |ps| ps.b_count = ps.b_count.saturating_sub(1));
+        };
+        let handle = match ext4_journal_start(k, ei, HandleType::WritePage, 8).await {
+            Ok(h) => h,
+            Err(e) => {
+                put_bh();
+                return Err(e);
+            }
+        };
+        page.lock().await;
+        if ei.mapping.find_get_page(idx) != Some(page) {
+            // The page got truncated from under us.
+            ext4_journal_stop(k, handle);
+            page.unlock();
+            continue;
+        }
+        put_bh();
+        let mapped = ei
+            .mapping
+            .with_page(idx, |ps| ps.bh.b_blocknr.is_some())
+            .unwrap_or(false);
+        if !mapped {
+            if let Err(e) = mpage_map_one_extent(k, ei, idx).await {
+                ext4_journal_stop(k, handle);
+                page.unlock();
+                return Err(e);
+            }
+        }
+        // The journalled buffers are written (here: submitted home).
+        ext4_bio_write_page(k, ei, idx, page);
+        ext4_journal_stop(k, handle);
+        page.unlock();
+    }
+    Ok(())
+}
+
+/// The mpage body of `ext4_writepages` (v4.13 fs/ext4/inode.c; split out as
+/// `ext4_do_writepages` in v6.3): `mpage_prepare_extent_to_map`,
+/// `mpage_map_and_submit_extent`, `ext4_bio_write_page`.
+/// Precondition: `s_journal_flag_rwsem` held (read) when the kernel has it.
+pub async fn ext4_do_writepages(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    first: u64,
+    last: u64,
+    sync: bool,
+) -> KResult<()> {
     let (fi, li) = idx_range(first, last);
     ei.mapping.i_pages_loc.read().await;
     let dirty = ei.mapping.dirty_pages(fi, li);
     if dirty.is_empty() {
         return Ok(());
     }
-    if super::inline::ext4_has_inline_data(ei)
-        && ei.mem.borrow().i_state_flags & state_bits::EXT4_STATE_MAY_INLINE_DATA == 0
-    {
+    // "If we have inline data and arrive here, it means that we will soon
+    // create the block for the 1st page, so we'd better clear the inline
+    // data here."
+    if super::inline::ext4_has_inline_data(ei) {
         ext4_writepages_destroy_inline_data(k, ei).await?;
     }
     let handle = ext4_journal_start(k, ei, HandleType::WritePage, 8).await?;
@@ -55,14 +195,6 @@ pub async fn ext4_writepages(
         let ok = ei.mapping.find_get_page(idx) == Some(page)
             && ei.mapping.with_page(idx, |ps| ps.dirty).unwrap_or(false);
         if !ok {
-            page.unlock();
-            continue;
-        }
-        if super::inline::ext4_has_inline_data(ei) {
-            // ext4_write_inline_data_end() should have copied the data into
-            // the inode and cleaned the page: writeback does not expect a
-            // locked dirty page here; the data stays in the page cache.
-            crate::sim::warn_on(true, WARN_INLINE_DIRTY_PAGE);
             page.unlock();
             continue;
         }
@@ -80,7 +212,8 @@ pub async fn ext4_writepages(
     let mut r = Ok(());
     for &(idx, _) in &locked {
         let bh = ei.mapping.with_page(idx, |ps| ps.bh).unwrap_or_default();
-        if bh.delay || bh.b_blocknr.is_none() {
+        // mpage_add_bh_to_extent: delayed, unmapped and unwritten buffers
+        if bh.delay || bh.b_blocknr.is_none() || bh.unwritten {
             if let Err(e) = mpage_map_one_extent(k, ei, idx).await {
                 r = Err(e);
                 break;
@@ -97,13 +230,103 @@ pub async fn ext4_writepages(
     r
 }
 
-/// The start of `ext4_writepages` for an inode whose inline data a delalloc
-/// write left behind (`ext4_da_convert_inline_data_to_extent` dirtied page 0
-/// and cleared `EXT4_STATE_MAY_INLINE_DATA`): `ext4_destroy_inline_data`
-/// under a handle of its own, stopped before any page is locked.
+/// The release whose `ext4_da_writepages` (delalloc, 2.6.27-rc1) started
+/// the journal handle before locking pages; before it ext4 wrote pages one
+/// at a time with the page locked first.
+const DELALLOC_WRITEPAGES: crate::scenario::history::KernelVersion =
+    crate::scenario::history::KernelVersion {
+        major: 2,
+        minor: 6,
+        sub: 27,
+        rc: Some(1),
+    };
+
+/// Writeback before v2.6.27: 2.6.25 mm/page-writeback.c
+/// `generic_writepages` -> `write_cache_pages` locks each dirty page (for
+/// WB_SYNC_ALL waiting for writeback already under way) and calls 2.6.25
+/// fs/ext4/inode.c `ext4_ordered_writepage` (data=ordered): start a handle
+/// with the page locked, `block_write_full_page(page, ext4_get_block)` maps
+/// an unmapped buffer (`i_data_sem`), sets `PG_writeback`, unlocks the
+/// page and submits the bio (completion ends writeback); then the handle
+/// stops. Lock order page lock -> jbd2_handle -> i_data_sem, the 2008 one
+/// (the "inverse locking order" rework of 2.6.27 made it handle first).
+/// Simplification: the `jbd2_journal_dirty_data` ordered-data list is not
+/// kept (the commit does not wait for these buffers).
+async fn generic_writepages_2008(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    first: u64,
+    last: u64,
+    sync: bool,
+) -> KResult<()> {
+    let _f = crate::kfn!("generic_writepages");
+    let (fi, li) = idx_range(first, last);
+    ei.mapping.i_pages_loc.read().await;
+    for idx in ei.mapping.dirty_pages(fi, li) {
+        let Some(page) = ei.mapping.find_get_page(idx) else {
+            continue;
+        };
+        page.lock().await;
+        let ok = ei.mapping.find_get_page(idx) == Some(page)
+            && ei.mapping.with_page(idx, |ps| ps.dirty).unwrap_or(false);
+        if !ok {
+            page.unlock();
+            continue;
+        }
+        if page.is_writeback() {
+            if !sync {
+                page.unlock();
+                continue;
+            }
+            page.wait_on_writeback().await;
+        }
+        let _g = crate::kfn!("ext4_ordered_writepage");
+        let handle = match ext4_journal_start(k, ei, HandleType::WritePage, 8).await {
+            Ok(h) => h,
+            Err(e) => {
+                page.unlock();
+                return Err(e);
+            }
+        };
+        let bh = ei.mapping.with_page(idx, |ps| ps.bh).unwrap_or_default();
+        let mut r = Ok(());
+        if bh.b_blocknr.is_none() {
+            // block_write_full_page -> ext4_get_block(create = 1)
+            match ext4_map_blocks(k, ei, idx as u32, MapFlags::CREATE).await {
+                Ok(m) => {
+                    ei.mapping.with_page(idx, |ps| {
+                        ps.bh.b_blocknr = m.m_pblk;
+                        ps.bh.new = false;
+                    });
+                }
+                Err(e) => r = Err(e),
+            }
+        }
+        if r.is_ok() {
+            ext4_bio_write_page(k, ei, idx, page);
+        }
+        page.unlock();
+        ext4_journal_stop(k, handle);
+        r?;
+    }
+    Ok(())
+}
+
+/// The start of `ext4_writepages` (v4.12 and v4.13 fs/ext4/inode.c, the
+/// `ext4_has_inline_data(inode)` block before the mpage loop) for an inode
+/// that still has inline data: start a one-credit handle,
+/// `BUG_ON(ext4_test_inode_state(inode, EXT4_STATE_MAY_INLINE_DATA))`, then
+/// `ext4_destroy_inline_data` under that handle, stopped before any page is
+/// locked. The state bit is clear when a delalloc write converted
+/// (`ext4_da_convert_inline_data_to_extent` dirtied page 0); it is still
+/// set when a store through a mapping dirtied the page with no conversion
+/// (before 7b4cc9787fe3 put one in `ext4_page_mkwrite`): the BUG.
 /// Precondition: no handle held, no page locked.
 async fn ext4_writepages_destroy_inline_data(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
     let handle = ext4_journal_start(k, ei, HandleType::Inode, 1).await?;
+    if ei.mem.borrow().i_state_flags & state_bits::EXT4_STATE_MAY_INLINE_DATA != 0 {
+        crate::sim::bug(BUG_INLINE_WRITEPAGES).await;
+    }
     ei.xattr_sem.down_write().await;
     let r = if super::inline::ext4_has_inline_data(ei) {
         let r = k.fs.borrow_mut().ext4_destroy_inline_data(ei.ino);
@@ -117,18 +340,26 @@ async fn ext4_writepages_destroy_inline_data(k: &Kernel, ei: &Ext4InodeInfo) -> 
     r
 }
 
-/// `mpage_map_one_extent`: allocate the block of a delayed or unmapped
-/// page. Unwritten (`EXT4_GET_BLOCKS_IO_CREATE_EXT`) with dioread_nolock,
-/// or, with the `writepages_dio_check` switch, while `i_dio_count` > 0.
+/// `mpage_map_one_extent` (v5.5 fs/ext4/inode.c): map the page's delayed,
+/// unmapped or unwritten block with `EXT4_GET_BLOCKS_CREATE`, adding
+/// `EXT4_GET_BLOCKS_IO_CREATE_EXT` (allocate, or keep, the extent
+/// unwritten; the end_io worker converts it) when
+/// `ext4_should_dioread_nolock`, or, with Jan's 2019-11-29 proposal (as
+/// Ritesh's diff writes it), while `atomic_read(&inode->i_dio_count)` is
+/// non-zero (read after the pages were locked). An unwritten mapping marks
+/// the page's io_end `EXT4_IO_END_UNWRITTEN` and hands it the writeback
+/// handle's reserved handle (`handle->h_rsv_handle`), which exists only
+/// when `ext4_writepages` reserved one (dioread_nolock).
 /// Precondition: the page is locked.
 pub async fn mpage_map_one_extent(k: &Kernel, ei: &Ext4InodeInfo, idx: u64) -> KResult<()> {
     let _f = crate::kfn!("mpage_map_one_extent");
-    let dio_in_progress = if k.switch("writepages_dio_check") == "unwritten-if-dio" {
+    let dioread_nolock = k.ext4_should_dioread_nolock(ei);
+    let unwritten = if k.applied(Change::JanDioBeginEarly) {
+        // bool dio_in_progress = atomic_read(&inode->i_dio_count);
         ei.i_dio_count.read().await != 0
     } else {
-        false
+        dioread_nolock
     };
-    let unwritten = k.dioread_nolock() || dio_in_progress;
     let flags = if unwritten {
         MapFlags::CREATE | MapFlags::UNWRIT_EXT
     } else {
@@ -143,6 +374,8 @@ pub async fn mpage_map_one_extent(k: &Kernel, ei: &Ext4InodeInfo, idx: u64) -> K
             ps.bh.b_blocknr = m.m_pblk;
             ps.bh.unwritten = m.unwritten;
             ps.bh.new = false;
+            // io_end->handle = handle->h_rsv_handle
+            ps.io_end_rsv_handle = m.unwritten && dioread_nolock;
             d
         })
         .unwrap_or(false);
@@ -160,22 +393,30 @@ pub async fn mpage_map_one_extent(k: &Kernel, ei: &Ext4InodeInfo, idx: u64) -> K
     Ok(())
 }
 
-/// `ext4_bio_write_page`: clear dirty (and write-protect the PTEs,
-/// `page_mkclean`), set `PG_writeback`, submit the write bio. Its
-/// completion (`ext4_end_bio`) writes the bytes to the block, converts an
-/// unwritten extent (`ext4_end_io_rsv_work`, done in the completion in
-/// this model) and ends writeback. Precondition: the page is locked and
-/// its buffer mapped.
+/// The warning of v5.5 fs/ext4/page-io.c `ext4_add_complete_io` when an
+/// unwritten io_end carries no reserved handle on a journalled filesystem.
+pub const WARN_IO_END_NO_HANDLE: &str = "WARN_ON(!io_end->handle && sbi->s_journal)";
+
+/// `ext4_bio_write_page` (v5.5 fs/ext4/page-io.c): clear dirty (and
+/// write-protect the PTEs, `page_mkclean`), set `PG_writeback`, submit the
+/// write bio. Its completion (`ext4_end_bio`) writes the bytes to the
+/// block; for a written block it ends writeback there
+/// (`ext4_finish_bio`); for an unwritten one (`EXT4_IO_END_UNWRITTEN`) it
+/// queues the io_end on the conversion workqueue (`ext4_add_complete_io`,
+/// which warns when the io_end has no reserved handle) and writeback ends
+/// only after [`ext4_end_io_rsv_work`] converted the extent.
+/// Precondition: the page is locked and its buffer mapped.
 pub fn ext4_bio_write_page(k: &Kernel, ei: &Ext4InodeInfo, idx: u64, page: Page) {
     let _f = crate::kfn!("ext4_bio_write_page");
-    let Some((pblk, unwritten, data, prov)) = ei
+    let Some((pblk, unwritten, rsv, data, prov)) = ei
         .mapping
         .with_page(idx, |ps| {
             ps.dirty = false;
             ps.pte_writable = false;
+            let rsv = std::mem::take(&mut ps.io_end_rsv_handle);
             ps.bh
                 .b_blocknr
-                .map(|b| (b, ps.bh.unwritten, ps.data.clone(), ps.prov.clone()))
+                .map(|b| (b, ps.bh.unwritten, rsv, ps.data.clone(), ps.prov.clone()))
         })
         .flatten()
     else {
@@ -190,22 +431,62 @@ pub fn ext4_bio_write_page(k: &Kernel, ei: &Ext4InodeInfo, idx: u64, page: Page)
             k.engine_error("ext4_end_bio", e);
         }
         k.log.borrow_mut().set_block_prov(pblk, prov);
-        if let Ok(ei) = k.inode(&name) {
-            if unwritten {
-                let _ = map_locked(&k, &ei, idx as u32, MapFlags::CONVERT);
-                ei.mapping.with_page(idx, |ps| {
-                    if ps.bh.b_blocknr == Some(pblk) {
-                        ps.bh.unwritten = false;
-                    }
-                });
-            }
+        if !unwritten {
+            // ext4_finish_bio
+            page.end_writeback();
+            return;
         }
-        page.end_writeback();
+        // ext4_put_io_end_defer -> ext4_add_complete_io
+        let journalled = k.fs.borrow().is_journalled();
+        crate::sim::warn_on(!rsv && journalled, WARN_IO_END_NO_HANDLE);
+        let worker = format!("kworker ext4-rsv-conversion {name} {idx}");
+        crate::sim::spawn_in("kworker", worker, async move {
+            let Ok(ei) = k.inode(&name) else {
+                page.end_writeback();
+                return;
+            };
+            ext4_end_io_rsv_work(&k, &ei, idx, pblk).await;
+            page.end_writeback();
+        });
     });
 }
 
-/// `filemap_write_and_wait_range`: write back `[first, last]` and wait for
-/// the pages' writeback to end.
+/// The conversion workqueue's work (v5.5 fs/ext4/page-io.c
+/// `ext4_end_io_rsv_work` -> `ext4_do_flush_completed_IO` ->
+/// `ext4_end_io` -> fs/ext4/extents.c `ext4_convert_unwritten_extents`):
+/// start the io_end's (reserved) handle, `ext4_map_blocks` with
+/// `EXT4_GET_BLOCKS_IO_CONVERT_EXT` (`i_data_sem` (write)), mark the inode
+/// dirty, stop the handle. The caller then ends the page's writeback
+/// (`ext4_release_io_end` -> `ext4_finish_bio`).
+///
+/// Simplification: the reserved handle (`jbd2_journal_start_reserved`,
+/// which may join a T_LOCKED transaction) starts as an ordinary handle
+/// (the simulator's journal has no reservations); that can only add waits
+/// on a committing transaction, never remove one, and in the built-ins no
+/// task holds a handle while it waits for the writeback of a page whose
+/// conversion is pending.
+pub async fn ext4_end_io_rsv_work(k: &Kernel, ei: &Ext4InodeInfo, idx: u64, pblk: u64) {
+    let _f = crate::kfn!("ext4_end_io_rsv_work");
+    let _g = crate::kfn!("ext4_convert_unwritten_extents");
+    let handle = match ext4_journal_start(k, ei, HandleType::Map, 8).await {
+        Ok(h) => h,
+        Err(_) => return,
+    };
+    let flags = MapFlags::CREATE | MapFlags::UNWRIT_EXT | MapFlags::CONVERT;
+    if ext4_map_blocks(k, ei, idx as u32, flags).await.is_ok() {
+        ei.mapping.with_page(idx, |ps| {
+            if ps.bh.b_blocknr == Some(pblk) {
+                ps.bh.unwritten = false;
+            }
+        });
+    }
+    ext4_journal_stop(k, handle);
+}
+
+/// `filemap_write_and_wait_range` (mm/filemap.c, v5.5 and 2.6.25 alike):
+/// `__filemap_fdatawrite_range(WB_SYNC_ALL)` (-> `ext4_writepages`) on
+/// `[first, last]`, then `__filemap_fdatawait_range` waits for every page
+/// under writeback in the range.
 pub async fn filemap_write_and_wait_range(
     k: &Kernel,
     ei: &Ext4InodeInfo,
@@ -213,6 +494,12 @@ pub async fn filemap_write_and_wait_range(
     last: u64,
 ) -> KResult<()> {
     let _f = crate::kfn!("filemap_write_and_wait_range");
+    // v4.13 mm/filemap.c: only when the mapping has pages (or, for DAX,
+    // exceptional entries).
+    ei.mapping.i_pages_loc.read().await;
+    if ei.mapping.pages.borrow().is_empty() && ei.mapping.dax_entries.borrow().is_empty() {
+        return Ok(());
+    }
     ext4_writepages(k, ei, first, last, true).await?;
     let (fi, li) = idx_range(first, last);
     ei.mapping.i_pages_loc.read().await;
@@ -226,19 +513,20 @@ pub async fn filemap_write_and_wait_range(
     Ok(())
 }
 
-/// `invalidate_inode_pages2_range`: drop the cached pages of `[first,
-/// last]` (unmapping them from every process), waiting for writeback.
+/// `invalidate_inode_pages2_range` (v5.5 mm/truncate.c): for each cached
+/// page of `[first, last]`: lock it, skip it if truncated meanwhile, wait
+/// for writeback, unmap it from every process (`unmap_mapping_pages`: the
+/// PTEs go, a dirty PTE's dirtiness stays on the page), `do_launder_page`
+/// (ext4 has no `->launder_page`: nothing), then `invalidate_complete_page2`,
+/// which fails on a dirty page (its dirty buffers cannot be released, and
+/// `PageDirty` is checked under the i_pages lock): the page stays and the
+/// result is -EBUSY. Clean pages are dropped.
 ///
-/// A dirty page is written back first (as `do_launder_page` does for
-/// filesystems with `->launder_page`). ext4 has none: in the kernel
-/// `invalidate_complete_page2` fails on a dirty page, the page stays, and
-/// iomap_dio_rw only warns about stale page cache. The model launders so
-/// that S5's full proposal (`dio-check-get-block`) is race-free as the
-/// scenario table states; without it a store that allocates a written
-/// block between `filemap_write_and_wait_range` and `inode_dio_begin`
-/// would still expose the block.
+/// Simplification: the unmap is the PTE's writable bit of the model (one
+/// shared mapping per page), without `i_mmap_rwsem`; no built-in takes
+/// `i_mmap_rwsem` elsewhere on a path that races this one.
 pub async fn invalidate_inode_pages2_range(
-    k: &Kernel,
+    _k: &Kernel,
     ei: &Ext4InodeInfo,
     first: u64,
     last: u64,
@@ -246,33 +534,40 @@ pub async fn invalidate_inode_pages2_range(
     let _f = crate::kfn!("invalidate_inode_pages2_range");
     let (fi, li) = idx_range(first, last);
     ei.mapping.i_pages_loc.read().await;
+    let mut ret = Ok(());
     for idx in ei.mapping.cached_pages(fi, li) {
-        for _ in 0..4 {
-            let Some(page) = ei.mapping.find_get_page(idx) else {
-                break;
-            };
-            page.lock().await;
-            if ei.mapping.find_get_page(idx) != Some(page) {
-                page.unlock();
-                continue;
-            }
-            if page.is_writeback() {
-                page.wait_on_writeback().await;
-            }
-            if ei.mapping.with_page(idx, |ps| ps.dirty).unwrap_or(false) {
-                // do_launder_page
-                page.unlock();
-                let off = idx * PAGE_SIZE;
-                filemap_write_and_wait_range(k, ei, off, off + PAGE_SIZE - 1).await?;
-                continue;
-            }
-            ei.mapping.i_pages_loc.write().await;
-            ei.mapping.remove_page(idx);
+        let Some(page) = ei.mapping.find_get_page(idx) else {
+            continue;
+        };
+        page.lock().await;
+        if ei.mapping.find_get_page(idx) != Some(page) {
             page.unlock();
-            break;
+            continue;
         }
+        page.wait_on_writeback().await;
+        // unmap_mapping_pages; do_launder_page: no ->launder_page
+        let dirty = ei
+            .mapping
+            .with_page(idx, |ps| {
+                ps.pte_writable = false;
+                // A buffer someone holds (get_bh, e.g.
+                // __ext4_journalled_writepage between its unlock and its
+                // relock) is busy: try_to_release_page ->
+                // jbd2_journal_try_to_free_buffers fails as for a dirty
+                // page, and the page stays.
+                ps.dirty || ps.b_count > 0
+            })
+            .unwrap_or(false);
+        // invalidate_complete_page2
+        ei.mapping.i_pages_loc.write().await;
+        if dirty {
+            ret = Err(Errno::EBUSY);
+        } else {
+            ei.mapping.remove_page(idx);
+        }
+        page.unlock();
     }
-    Ok(())
+    ret
 }
 
 /// `truncate_pagecache_range`: drop the pages of `[first, last]`, dirty or

@@ -59,11 +59,14 @@ pub(crate) fn format1_changes(switches: &BTreeMap<String, String>) -> (Vec<Strin
         _ => {}
     }
     match val("flag_switch_writeback") {
-        "inside-handle" => apply.push("h:wb-inside-handle"),
+        "inside-handle" => apply.extend(["p:ross-2017-09-05", "h:wb-inside-handle"]),
         "outside-handle" => apply.push("p:ross-2017-09-05"),
         _ => {}
     }
     if val("dax_flip_mapped") == "ebusy" {
+        if !apply.contains(&"p:ross-2017-09-05") {
+            apply.push("p:ross-2017-09-05");
+        }
         apply.push("p:jan-2017-09-ebusy-if-mapped");
     }
     if val("dio_begin") == "early" || val("writepages_dio_check") == "unwritten-if-dio" {

@@ -483,9 +483,10 @@ registry! {
         merged: None,
         source: "shared/seeds/003_c1abf705d7d2d6d2.txt",
         functions: &["ext4_change_inode_journal_flag"],
-        requires: &[],
-        doc: "Return EBUSY from the flag change when a VMA maps the file: a VMA keeps the vm_ops \
-              chosen at mmap time, so S_DAX must not change under it.",
+        requires: &[Change::RossFlagSwitchV1],
+        doc: "On top of Ross's patch (Jan's reply to it): return EBUSY from the flag change when \
+              the flip would change S_DAX and a VMA maps the file: a VMA keeps the vm_ops chosen \
+              at mmap time, so S_DAX must not change under it.",
     }
     /// The order Ross's mail says is forbidden: writeback inside the handle.
     WritebackInsideHandle {
@@ -496,10 +497,11 @@ registry! {
         merged: None,
         source: "shared/seeds/003_c1abf705d7d2d6d2.txt",
         functions: &["ext4_ioctl_setflags", "ext4_change_inode_journal_flag"],
-        requires: &[],
-        doc: "ext4_ioctl_setflags starts its handle first and the flag change then takes \
-              i_mmap_sem (w) and writes back inside it: i_mmap_sem and s_journal_flag_rwsem rank \
-              above jbd2_handle.",
+        requires: &[Change::RossFlagSwitchV1],
+        doc: "Ross's fault lock-out, writeback and invalidation moved inside the handle \
+              ext4_ioctl_setflags holds: i_mmap_sem (w) and the writeback's \
+              s_journal_flag_rwsem (r) are taken with a handle open, though both rank above \
+              jbd2_handle.",
     }
     /// Jan Kara's first proposal for the DIO vs page_mkwrite exposure.
     JanDioBeginEarly {
@@ -511,8 +513,11 @@ registry! {
         source: "shared/seeds/004_aacbbf09d21f9803.txt",
         functions: &["iomap_dio_rw", "mpage_map_one_extent"],
         requires: &[],
-        doc: "iomap_dio_rw raises i_dio_count before flushing and invalidating, followed by \
-              smp_mb__after_atomic; writeback allocates unwritten extents while i_dio_count > 0.",
+        doc: "iomap_dio_rw raises i_dio_count after filemap_write_and_wait_range and before \
+              invalidating the page cache, followed by smp_mb__after_atomic; writeback \
+              (mpage_map_one_extent) allocates unwritten extents while i_dio_count > 0 (the diff \
+              as Ritesh's 2019-12-03 mail writes it, which hands the io_end the writeback \
+              handle's reserved handle, reserved only under dioread_nolock).",
     }
     /// Jan's proposal without its barrier (the thread's warning).
     NoBarrierAfterDioBegin {

@@ -209,9 +209,13 @@ impl LockClass {
 }
 
 /// Whether a row's lock name `row` (`page_lock`, `i_rwsem`...) names the
-/// reported lock class `class` (`page lock`, `i_rwsem`...).
+/// reported lock class `class` (`page lock`, `i_mutex`...): the same name,
+/// or two names of one class in different eras (a row may say
+/// `invalidate_lock` of a v4.13 kernel, whose paths report `i_mmap_sem`).
 pub fn lock_name_matches(row: &str, class: &str) -> bool {
-    row == class || (row == "page_lock" && class == "page lock")
+    row == class
+        || (row == "page_lock" && class == "page lock")
+        || LockClass::from_name(row).is_some_and(|c| LockClass::from_name(class) == Some(c))
 }
 
 /// The version "Lock ordering" first appears in fs/ext4/super.c
@@ -305,6 +309,10 @@ mod tests {
         assert_eq!(LockClass::from_name("i_mutex"), Some(LockClass::InodeLock));
         assert_eq!(LockClass::from_name("page_lock"), Some(LockClass::PageLock));
         assert_eq!(LockClass::from_name("nonsense"), None);
+        assert!(lock_name_matches("invalidate_lock", "i_mmap_sem"));
+        assert!(lock_name_matches("i_rwsem", "i_mutex"));
+        assert!(lock_name_matches("page_lock", "page lock"));
+        assert!(!lock_name_matches("i_rwsem", "i_data_sem"));
     }
 
     #[test]

@@ -212,6 +212,10 @@ pub struct Mount {
     /// `dioread_nolock`: buffered writes allocate unwritten extents first.
     #[serde(default)]
     pub dioread_nolock: bool,
+    /// `-o dax` (v4.13 `EXT4_MOUNT_DAX`): regular files that do not journal
+    /// their data (and are not inline or encrypted) are `S_DAX`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub dax: bool,
 }
 
 impl Default for Mount {
@@ -220,6 +224,7 @@ impl Default for Mount {
             data: DataMode::Ordered,
             delalloc: true,
             dioread_nolock: false,
+            dax: false,
         }
     }
 }
@@ -234,6 +239,8 @@ pub struct MountOverride {
     pub delalloc: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dioread_nolock: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dax: Option<bool>,
 }
 
 impl MountOverride {
@@ -251,6 +258,9 @@ impl MountOverride {
         }
         if let Some(d) = self.dioread_nolock {
             m.dioread_nolock = d;
+        }
+        if let Some(d) = self.dax {
+            m.dax = d;
         }
     }
 }

@@ -29,7 +29,7 @@ pub struct Switch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Variant {
-    /// As in SCENARIOS.md's tables: `dio-begin-late`.
+    /// As in SCENARIOS.md's tables: `jan-dio-begin-early`, `v5.5`.
     pub name: String,
     /// Short tag: "before", "the patch", "current code".
     #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -81,10 +81,32 @@ pub async fn bug(site: &str) {
         if let Some(t) = rt.current {
             o.tasks.push(rt.tasks[t as usize].name.to_string());
         }
+        if rt.opts.trace {
+            rt.event(super::trace::EventKind::Bug {
+                site: site.to_string(),
+            });
+        }
         rt.outcomes.push(o);
         rt.halt = true;
     });
     rt::park(rt::NO_OBJ).await;
+}
+
+/// A kernel thread's wait for work (kjournald2's `wait_event` on
+/// `j_wait_commit`): `wq.wait_event(cond)`, during which the task does not
+/// keep the execution alive: once every other task has finished (or is
+/// idle too), the run is complete. A deadlock among the other tasks still
+/// lists it as blocked.
+pub async fn idle_wait(wq: super::WaitQueue, cond: impl FnMut() -> bool) {
+    rt::with(|rt| {
+        let t = rt.cur();
+        rt.task(t).idle = true;
+    });
+    wq.wait_event(cond).await;
+    rt::with(|rt| {
+        let t = rt.cur();
+        rt.task(t).idle = false;
+    });
 }
 
 /// Reports a user-visible syscall result (e.g. `errno = "EAGAIN"`) at `site`.

@@ -276,13 +276,16 @@ impl Executor {
                 for t in 0..rt.ntasks {
                     match rt.tasks[t].status {
                         Status::Runnable(op) => {
-                            all_done = false;
-                            if rt.op_enabled(op) {
+                            let enabled = rt.op_enabled(op);
+                            // A kernel thread idle for work (kjournald2)
+                            // does not keep the run alive.
+                            all_done &= !enabled && rt.tasks[t].idle;
+                            if enabled {
                                 set.insert(Actor::task(t as TaskId));
                                 crash |= op.kind == OpKind::CrashPoint;
                             }
                         }
-                        Status::Blocked(_) => all_done = false,
+                        Status::Blocked(_) => all_done &= rt.tasks[t].idle,
                         Status::Finished => {}
                     }
                 }
@@ -507,8 +510,13 @@ impl Executor {
         let mut hook_outcomes = Vec::new();
         // a run the scheduler stopped to discard (a DFS prefix already
         // covered, another shard's path) is not an end state: the model's
-        // end-of-run checks would see a half-run world.
-        let discarded = end == EndKind::Stopped && sched.discards_stopped_run();
+        // end-of-run checks would see a half-run world. A finished run of
+        // another shard is not counted: its checks would be wasted work.
+        let discarded = if end == EndKind::Stopped {
+            sched.discards_stopped_run()
+        } else {
+            sched.discards_finished_run()
+        };
         if !world.hooks.is_empty() && !discarded {
             let view = rt_mut(|rt| EndView {
                 end,

@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::exec::{EndKind, Execution, Executor, Model, RunOptions};
-use super::oracle::lockdep::{LockGraph, LockOrder};
-use super::oracle::{Outcome, OutcomeKey};
+use super::oracle::lockdep::{LockGraph, LockGraphState, LockOrder};
+use super::oracle::{Outcome, OutcomeKey, OutcomeKind};
 use super::rt::RT;
+use super::sched::dfs::DfsState;
 use super::sched::replay::Replay;
 use super::sched::{Dfs, DfsConfig, Pct, RandomScheduler, Scheduler};
 use super::token::{Schedule, TokenError};
@@ -96,6 +97,11 @@ pub struct Stats {
     pub cancelled: bool,
     /// Total steps over all counted executions.
     pub steps: u64,
+    /// DFS: the executions the whole (shard of the) search is estimated to
+    /// take, from the part explored so far ([`Dfs::estimated_executions`]; 0: no
+    /// estimate yet). Equal to `executions` once the search is exhausted.
+    #[serde(default)]
+    pub estimated_executions: u64,
 }
 
 /// One distinct outcome of an exploration.
@@ -157,6 +163,52 @@ pub trait Observer {
     fn cancelled(&mut self) -> bool {
         false
     }
+    /// Polled between executions: true makes the driver call
+    /// [`Observer::checkpoint`] now.
+    fn checkpoint_due(&mut self, _stats: &Stats) -> bool {
+        false
+    }
+    /// Whether the driver should also call [`Observer::checkpoint`] when it
+    /// stops before the search is complete (budget, cancellation).
+    fn wants_checkpoints(&self) -> bool {
+        false
+    }
+    /// Receives where the exploration stands ([`explore_from`] continues
+    /// from it).
+    fn checkpoint(&mut self, _cp: Checkpoint) {}
+}
+
+/// The format of [`Checkpoint`]; a checkpoint of another format is refused.
+pub const CHECKPOINT_VERSION: u32 = 1;
+
+/// Where an exploration stands between two executions: everything
+/// [`explore_from`] needs to go on exactly as the exploration would have
+/// (the DFS path and its alternatives still to try, the covered prefixes,
+/// the lock graph learned so far, the counters and outcome records).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub version: u32,
+    pub strategy: Strategy,
+    pub shard: (u32, u32),
+    pub stats: Stats,
+    pub outcomes: Vec<OutcomeRecord>,
+    pub schedules: Vec<Schedule>,
+    /// Index of the next execution (DFS: of the next counted one; random
+    /// and PCT: of the shard's next run).
+    pub next: u64,
+    pub dfs: Option<DfsState>,
+    pub lockdep: LockGraphState,
+}
+
+/// Why a checkpoint cannot continue this exploration.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ResumeError {
+    #[error("checkpoint format {found}, this ext4lab reads format {CHECKPOINT_VERSION}")]
+    Version { found: u32 },
+    #[error("the checkpoint is of another exploration: {0}")]
+    Mismatch(String),
+    #[error("the checkpoint is damaged: {0}")]
+    Damaged(String),
 }
 
 /// An observer that does nothing.
@@ -174,8 +226,17 @@ struct Recorder {
 
 impl Recorder {
     fn record(&mut self, index: u64, exec: &Execution) {
+        self.record_where(index, exec, |_| true);
+    }
+
+    /// Records only the outcomes of `kind`.
+    fn record_kind(&mut self, index: u64, exec: &Execution, kind: &OutcomeKind) {
+        self.record_where(index, exec, |o| &o.kind == kind);
+    }
+
+    fn record_where(&mut self, index: u64, exec: &Execution, keep: impl Fn(&Outcome) -> bool) {
         let mut token: Option<String> = None;
-        for o in &exec.outcomes {
+        for o in exec.outcomes.iter().filter(|o| keep(o)) {
             let key = o.key();
             let tok = token.get_or_insert_with(|| exec.token()).clone();
             match self.map.get(&key) {
@@ -215,17 +276,107 @@ impl Recorder {
 
 /// Explores `model` as `cfg` says.
 pub fn explore(model: &Model, cfg: &ExploreConfig, obs: &mut dyn Observer) -> Report {
-    let saved = set_lockdep(LockGraph::new(&cfg.declared_order));
+    // nothing to resume: no resume error can arise
+    explore_from(model, cfg, obs, None).unwrap_or_default()
+}
+
+/// [`explore`], going on from `resume` (a checkpoint of the same
+/// exploration) when given.
+pub fn explore_from(
+    model: &Model,
+    cfg: &ExploreConfig,
+    obs: &mut dyn Observer,
+    resume: Option<Checkpoint>,
+) -> Result<Report, ResumeError> {
     let (shard, count) = (cfg.shard.0, cfg.shard.1.max(1));
+    let dfs_cfg = |preemption_bound: Option<u32>, dpor: bool| DfsConfig {
+        preemption_bound,
+        dpor,
+        shard_index: shard,
+        shard_count: count,
+    };
     let mut stats = Stats::default();
     let mut rec = Recorder {
         map: BTreeMap::new(),
         records: Vec::new(),
     };
     let mut schedules = Vec::new();
+    let mut graph = LockGraph::new(&cfg.declared_order);
+    let mut next = 0u64;
+    let mut dfs_state = None;
+    if let Some(cp) = resume {
+        if cp.version != CHECKPOINT_VERSION {
+            return Err(ResumeError::Version { found: cp.version });
+        }
+        if cp.strategy != cfg.strategy {
+            return Err(ResumeError::Mismatch(format!(
+                "strategy {:?}, not {:?}",
+                cp.strategy, cfg.strategy
+            )));
+        }
+        if cp.shard != (shard, count) {
+            return Err(ResumeError::Mismatch(format!(
+                "shard {}/{}, not {}/{}",
+                cp.shard.0 + 1,
+                cp.shard.1,
+                shard + 1,
+                count
+            )));
+        }
+        if let Strategy::Dfs {
+            preemption_bound,
+            dpor,
+        } = cfg.strategy
+        {
+            let st = cp
+                .dfs
+                .ok_or_else(|| ResumeError::Damaged("no DFS state".into()))?;
+            dfs_state = Some(
+                Dfs::from_state(dfs_cfg(preemption_bound, dpor), st)
+                    .map_err(|e| ResumeError::Damaged(e.to_string()))?,
+            );
+        }
+        stats = Stats {
+            budget_exhausted: false,
+            cancelled: false,
+            ..cp.stats
+        };
+        for r in cp.outcomes {
+            rec.map.insert(r.key.clone(), rec.records.len());
+            rec.records.push(r);
+        }
+        schedules = cp.schedules;
+        next = cp.next;
+        graph = graph.with_state(&cp.lockdep);
+    }
+    let saved = set_lockdep(graph);
+    let checkpoint = |stats: &Stats,
+                      rec: &Recorder,
+                      schedules: &Vec<Schedule>,
+                      next: u64,
+                      dfs: Option<&Dfs>|
+     -> Checkpoint {
+        let mut stats = stats.clone();
+        stats.distinct_outcomes = rec.records.len() as u64;
+        Checkpoint {
+            version: CHECKPOINT_VERSION,
+            strategy: cfg.strategy.clone(),
+            shard: (shard, count),
+            stats,
+            outcomes: rec.records.clone(),
+            schedules: schedules.clone(),
+            next,
+            dfs: dfs.map(Dfs::state),
+            lockdep: RT.with(|r| r.borrow().lockdep.state()),
+        }
+    };
     let mut ex = Executor::default();
     let mut run = cfg.run.clone();
-    let mut count_exec = |exec: &Execution, stats: &mut Stats, index: u64, rec: &mut Recorder| {
+    let count_exec = |exec: &Execution,
+                      stats: &mut Stats,
+                      index: u64,
+                      rec: &mut Recorder,
+                      schedules: &mut Vec<Schedule>| {
         stats.executions += 1;
         stats.steps += u64::from(exec.steps);
         match exec.end {
@@ -251,7 +402,7 @@ pub fn explore(model: &Model, cfg: &ExploreConfig, obs: &mut dyn Observer) -> Re
                 Strategy::Pct { seed, depth } => Box::new(Pct::new(seed, depth)),
                 Strategy::Dfs { .. } => unreachable!(),
             };
-            let mut k = 0u64;
+            let mut k = next;
             while stats.executions < cfg.max_executions {
                 if obs.cancelled() {
                     stats.cancelled = true;
@@ -261,13 +412,21 @@ pub fn explore(model: &Model, cfg: &ExploreConfig, obs: &mut dyn Observer) -> Re
                 k += 1;
                 sched.begin(index);
                 let exec = ex.run(model, sched.as_mut(), &run);
-                count_exec(&exec, &mut stats, index, &mut rec);
+                count_exec(&exec, &mut stats, index, &mut rec, &mut schedules);
                 if stats.executions % every == 0 {
                     stats.distinct_outcomes = rec.records.len() as u64;
                     obs.progress(&stats);
                 }
+                if obs.checkpoint_due(&stats) {
+                    let cp = checkpoint(&stats, &rec, &schedules, k, None);
+                    obs.checkpoint(cp);
+                }
             }
             stats.budget_exhausted = !stats.cancelled;
+            if obs.wants_checkpoints() {
+                let cp = checkpoint(&stats, &rec, &schedules, k, None);
+                obs.checkpoint(cp);
+            }
         }
         Strategy::Dfs {
             preemption_bound,
@@ -275,14 +434,17 @@ pub fn explore(model: &Model, cfg: &ExploreConfig, obs: &mut dyn Observer) -> Re
         } => {
             run.hb = *dpor;
             run.races = preemption_bound.is_none();
-            let mut dfs = Dfs::new(DfsConfig {
-                preemption_bound: *preemption_bound,
-                dpor: *dpor,
-                shard_index: shard,
-                shard_count: count,
-            });
-            let mut index = 0u64;
+            let mut dfs = match dfs_state {
+                Some(d) => d,
+                None => Dfs::new(dfs_cfg(*preemption_bound, *dpor)),
+            };
+            let mut index = next;
             loop {
+                if dfs.is_finished() {
+                    // resumed from the checkpoint of a finished search
+                    stats.exhausted = true;
+                    break;
+                }
                 if stats.executions >= cfg.max_executions {
                     stats.budget_exhausted = true;
                     break;
@@ -293,37 +455,57 @@ pub fn explore(model: &Model, cfg: &ExploreConfig, obs: &mut dyn Observer) -> Re
                 }
                 dfs.begin(index);
                 let exec = ex.run(model, &mut dfs, &run);
+                let mut report = false;
                 if dfs.last_was_cut() {
                     // a prefix equivalent to one explored: nothing new below
                     stats.cut_runs += 1;
                 } else if dfs.leaf_is_ours() {
-                    count_exec(&exec, &mut stats, index, &mut rec);
+                    count_exec(&exec, &mut stats, index, &mut rec, &mut schedules);
                     index += 1;
-                    if stats.executions % every == 0 {
-                        stats.distinct_outcomes = rec.records.len() as u64;
-                        obs.progress(&stats);
-                    }
+                    report = stats.executions % every == 0;
                 } else {
                     stats.foreign_executions += 1;
+                    // lockdep reports an inversion once, when the graph
+                    // first closes the cycle; if that happened in another
+                    // shard's run, this shard would never report it (and
+                    // neither might the owner, whose graph closes it in
+                    // another run), so inversions are kept from any run.
+                    rec.record_kind(index, &exec, &OutcomeKind::LockOrderInversion);
                 }
                 if !dfs.after_execution(&exec) {
                     stats.exhausted = true;
                     break;
                 }
+                stats.pruned_by_dpor = if *dpor { dfs.pruned } else { 0 };
+                if report {
+                    // after moving on, so the estimate counts this run
+                    stats.distinct_outcomes = rec.records.len() as u64;
+                    stats.estimated_executions = dfs.estimated_executions();
+                    obs.progress(&stats);
+                }
+                if obs.checkpoint_due(&stats) {
+                    let cp = checkpoint(&stats, &rec, &schedules, index, Some(&dfs));
+                    obs.checkpoint(cp);
+                }
             }
             stats.pruned_by_dpor = if *dpor { dfs.pruned } else { 0 };
+            stats.estimated_executions = dfs.estimated_executions();
+            if !stats.exhausted && obs.wants_checkpoints() {
+                let cp = checkpoint(&stats, &rec, &schedules, index, Some(&dfs));
+                obs.checkpoint(cp);
+            }
         }
     }
     stats.distinct_outcomes = rec.records.len() as u64;
     obs.progress(&stats);
     let graph = set_lockdep(saved);
-    Report {
+    Ok(Report {
         stats,
         outcomes: rec.records,
         schedules,
         lock_graph: graph.edges(),
         lock_graph_typed: graph.typed_edges(),
-    }
+    })
 }
 
 /// Replays a token with the trace on. A token that no longer fits the

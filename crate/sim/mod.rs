@@ -65,6 +65,7 @@
 pub mod api;
 pub mod exec;
 pub mod explore;
+pub mod merge;
 pub mod models;
 pub mod oracle;
 pub mod rng;
@@ -75,17 +76,18 @@ pub mod token;
 pub mod trace;
 
 pub use api::{
-    bug, crash_point, current_step, current_task, current_task_name, kfn_enter, nondet, note,
-    preempt_point, report, report_error, spawn, spawn_in, warn_on, KfnGuard,
+    bug, crash_point, current_step, current_task, current_task_name, idle_wait, kfn_enter, nondet,
+    note, preempt_point, report, report_error, spawn, spawn_in, warn_on, KfnGuard,
 };
 pub use exec::{
     Divergence, EndKind, EndView, Execution, Executor, Model, RunOptions, World,
     DEFAULT_STORE_WINDOW,
 };
 pub use explore::{
-    explore, replay, replay_schedule, ExploreConfig, NoObserver, Observer, OutcomeRecord, Report,
-    Stats, Strategy,
+    explore, explore_from, replay, replay_schedule, Checkpoint, ExploreConfig, NoObserver,
+    Observer, OutcomeRecord, Report, ResumeError, Stats, Strategy, CHECKPOINT_VERSION,
 };
+pub use merge::{check_shard_set, merge_reports, MergeError};
 pub use oracle::lockdep::{AcquireKind, LockOrder};
 pub use oracle::{Detail, Outcome, OutcomeKey, OutcomeKind};
 pub use rt::{Actor, Mode, TaskId, MAX_TASKS};

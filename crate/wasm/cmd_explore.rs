@@ -265,7 +265,7 @@ fn every() -> u64 {
     200
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExploreBody {
     pub stats: Stats,
@@ -338,6 +338,37 @@ pub fn handle_explore(req: ExploreReq) -> Result<ExploreBody, Failure> {
         outcomes: report.outcomes,
         lock_graph: report.lock_graph,
         tokens: report.schedules.iter().map(Schedule::to_token).collect(),
+    })
+}
+
+/// `{cmd: "merge", parts}`: the workers' shard reports as one, by the
+/// rules `ext4lab merge` uses (`sim::merge`).
+#[derive(Debug, Deserialize)]
+pub struct MergeReq {
+    pub parts: Vec<ExploreBody>,
+}
+
+pub fn handle_merge(req: MergeReq) -> Result<ExploreBody, Failure> {
+    if req.parts.is_empty() {
+        return Err(Failure::new("bad-message", "nothing to merge".into()));
+    }
+    let reports: Vec<crate::sim::Report> = req
+        .parts
+        .iter()
+        .map(|p| crate::sim::Report {
+            stats: p.stats.clone(),
+            outcomes: p.outcomes.clone(),
+            schedules: Vec::new(),
+            lock_graph: p.lock_graph.clone(),
+            lock_graph_typed: Vec::new(),
+        })
+        .collect();
+    let merged = crate::sim::merge_reports(&reports);
+    Ok(ExploreBody {
+        stats: merged.stats,
+        outcomes: merged.outcomes,
+        lock_graph: merged.lock_graph,
+        tokens: req.parts.into_iter().flat_map(|p| p.tokens).collect(),
     })
 }
 

@@ -54,12 +54,14 @@ test('picker, story, variants, options and the resolved configuration', async ()
     assert.equal(await page.getByTestId('scenario-picker').inputValue(), 's5');
     assert.match(await page.getByTestId('scenario-title').textContent(), /O_DIRECT read against page_mkwrite/);
     assert.match(await page.getByTestId('scenario-story').textContent(), /inode_dio_begin/);
-    assert.ok(await page.getByTestId('variant-dio-begin-late').isChecked());
-    assert.equal(await page.getByTestId('switch-dio_begin').textContent(), 'late');
+    assert.ok(await page.getByTestId('variant-v5.5').isChecked());
+    assert.equal(await page.getByTestId('config-kernel').textContent(), 'v5.5');
+    // Each variant shows the code it stands for and the thread's claim.
+    assert.match(await page.getByTestId('variant-claim-ritesh-check-get-block').textContent(), /Code: Ritesh's proposal.*Claim: closes both/);
     assert.equal(await page.getByTestId('config-mount').textContent(), '-o data=ordered,delalloc');
     // Expected outcome rows for this variant and the default options.
     const rows = page.getByTestId('expected-row');
-    assert.equal(await rows.count(), 1);
+    assert.equal(await rows.count(), 2);
     assert.match(await rows.first().textContent(), /stale-data.*found.*T1 T3/);
     await page.screenshot({ path: join(ARTIFACTS, 'playground-s5.png'), fullPage: true });
 
@@ -67,17 +69,17 @@ test('picker, story, variants, options and the resolved configuration', async ()
     await page.getByTestId('option-mount-nodelalloc').check({ force: true });
     await page.waitForFunction(() => document.querySelector('[data-testid="config-mount"]')?.textContent === '-o data=ordered,nodelalloc');
     assert.match(await rows.first().textContent(), /stale-data.*found.*T1 T2/);
-    // The fixed variant: stale data must be absent.
-    await page.getByTestId('variant-dio-check-get-block').check();
-    await page.waitForFunction(() => document.querySelector('[data-testid="switch-mkwrite_get_block"]')?.textContent === 'ext4_dio_check_get_block');
+    // Jan's reply: stale data must be absent under nodelalloc too.
+    await page.getByTestId('variant-jan-mkwrite-unwritten').check();
+    await page.waitForFunction(() => document.querySelector('[data-testid="change-p:jan-2019-12-03"]') !== null);
     assert.match(await rows.first().textContent(), /stale-data.*absent/);
 
     // Another scenario: its own story, variants and tasks.
     await page.getByTestId('scenario-picker').selectOption('s4');
-    await page.waitForFunction(() => document.querySelector('[data-testid="scenario-title"]')?.textContent.includes('journal'));
-    assert.ok(await page.getByTestId('variant-writeback-inside-handle').count());
+    await page.waitForFunction(() => document.querySelector('[data-testid="scenario-title"]')?.textContent.includes('chattr -j'));
+    assert.ok(await page.getByTestId('variant-wb-inside-handle').count());
     assert.match(await page.getByTestId('task-list').textContent(), /kjournald2/);
-    assert.equal(await page.getByTestId('variant-dio-begin-late').count(), 0);
+    assert.equal(await page.getByTestId('variant-v5.5').count(), 0);
     await page.screenshot({ path: join(ARTIFACTS, 'playground-s4.png'), fullPage: true });
 
     // Honest about what cannot run yet: the scenario target is disabled and
@@ -177,7 +179,8 @@ test('a damaged or tampered link gets a message and a working page', async () =>
     await page.locator('[data-testid="link-error"][data-kind="link-hash-mismatch"]').waitFor({ timeout: 15_000 });
     await page.getByTestId('link-open-anyway').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="scenario-picker"]')?.value === 's3');
-    assert.ok(await page.getByTestId('variant-migrate-flag-retval').isChecked());
+    // The link's old variant name is migrated to the revision-2 name.
+    assert.ok(await page.getByTestId('variant-flag-retval').isChecked());
     assert.equal(await page.getByTestId('link-error').count(), 0);
     assert.equal(await page.getByTestId('strategy').inputValue(), 'pct');
     // The page still works after a bad link.
@@ -191,14 +194,14 @@ test('a share link restores the page state in a fresh page', async () => {
     await page.goto(pg.url);
     await ready(page);
     assert.equal(await page.getByTestId('scenario-picker').inputValue(), 's5');
-    await page.getByTestId('variant-dio-begin-early').check();
+    await page.getByTestId('variant-jan-dio-begin-early').check();
     await page.getByTestId('option-mount-nodelalloc').check({ force: true });
     await page.getByTestId('strategy').selectOption('pct');
     await page.getByTestId('strategy-param').fill('5');
     await page.getByTestId('strategy-param').dispatchEvent('change');
     await page.getByTestId('seed').fill('4242');
     await page.getByTestId('seed').dispatchEvent('change');
-    await page.waitForFunction(() => document.querySelector('[data-testid="switch-dio_begin"]')?.textContent === 'early');
+    await page.waitForFunction(() => document.querySelector('[data-testid="change-p:jan-2019-11-29"]') !== null);
     const url = await shareUrl(page);
     const fragment = new URL(url).hash;
     assert.ok(fragment.length <= 2048, `built-in link is ${fragment.length} characters`);
@@ -208,7 +211,7 @@ test('a share link restores the page state in a fresh page', async () => {
     await ready(fresh);
     assert.equal(await fresh.getByTestId('link-error').count(), 0);
     assert.equal(await fresh.getByTestId('scenario-picker').inputValue(), 's5');
-    assert.ok(await fresh.getByTestId('variant-dio-begin-early').isChecked());
+    assert.ok(await fresh.getByTestId('variant-jan-dio-begin-early').isChecked());
     assert.ok(await fresh.getByTestId('option-mount-nodelalloc').isChecked());
     assert.equal(await fresh.getByTestId('strategy').inputValue(), 'pct');
     assert.equal(await fresh.getByTestId('strategy-param').inputValue(), '5');
@@ -235,7 +238,7 @@ test('a share link restores the page state in a fresh page', async () => {
     await ready(again);
     assert.equal(await again.getByTestId('link-error').count(), 0);
     assert.equal(await again.getByTestId('scenario-picker').inputValue(), '');
-    assert.ok(await again.getByTestId('variant-dio-begin-early').isChecked());
+    assert.ok(await again.getByTestId('variant-jan-dio-begin-early').isChecked());
     await again.locator('[data-testid="editor-status"][data-state="valid"]').waitFor();
   });
 });
@@ -243,7 +246,7 @@ test('a share link restores the page state in a fresh page', async () => {
 // Opens the stored S5 stale-data link in `page` and waits for its replay;
 // null when this build cannot run scenarios.
 async function openStoredS5Link(page, pg) {
-  const fx = JSON.parse(await readFile('tests/fixtures/replay/s5-dio-begin-late-mount-delalloc-stale-data.json', 'utf8'));
+  const fx = JSON.parse(await readFile('tests/fixtures/replay/s5-v5.5-mount-delalloc-stale-data.json', 'utf8'));
   await page.goto(pg.url);
   await ready(page);
   if (await scenariosCannotRun(page)) return null;
@@ -322,7 +325,7 @@ test('s5 before the fix: exploring finds stale data, its disk view and link repl
     await ready(page);
     if (await scenariosCannotRun(page)) return t.skip(NO_ENGINE);
     assert.equal(await page.getByTestId('scenario-picker').inputValue(), 's5');
-    await page.getByTestId('variant-dio-begin-late').check();
+    await page.getByTestId('variant-v5.5').check();
     await page.getByTestId('target').selectOption('scenario');
     assert.equal(await page.getByTestId('strategy').inputValue(), 'dfs', "the scenario's own strategy");
     await page.getByTestId('runs').fill('2000');
@@ -376,7 +379,7 @@ test('the disk tab of the stored s5 link: stale block, extents before and after,
     const stale = page.locator('[data-testid="disk-block"][data-which="at"][data-state="stale"]');
     assert.equal(await stale.count(), 1);
     assert.equal(await stale.getAttribute('data-exposed'), 'true');
-    assert.match(await page.getByTestId('extents-start').textContent(), /written/);
+    assert.match(await page.getByTestId('disk-file-f').getByTestId('extents-start').textContent(), /written/);
     await page.screenshot({ path: join(ARTIFACTS, 's5-disk-link.png'), fullPage: true });
     // The end of the run (no step chosen is the outcome's; clicking the
     // last step of the timeline moves the view): the journal has
@@ -402,7 +405,7 @@ test('s5 fixed variant: exhaustive exploration reports no stale data', async (t)
     await page.goto(pg.url);
     await ready(page);
     if (await scenariosCannotRun(page)) return t.skip(NO_ENGINE);
-    await page.getByTestId('variant-dio-check-get-block').check();
+    await page.getByTestId('variant-jan-dio-begin-early').check();
     await page.getByTestId('target').selectOption('scenario');
     await page.getByTestId('strategy').selectOption('dfs');
     await page.getByTestId('runs').fill('1000000');

@@ -251,8 +251,10 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   // A link whose schedule no longer fits the model (another engine made it):
   // say so, and offer to find the same outcome again (the worker's `refind`,
   // as `ext4lab replay --refind`).
-  const diverged = async (step: number, message: string): Promise<void> => {
-    const fragment = location.hash;
+  // `fragment` is the link as opened: the share box rewrites the address
+  // bar with the current state's link (made by this engine) 120 ms after
+  // any change, so reading location.hash here would race it.
+  const diverged = async (step: number, message: string, fragment: string): Promise<void> => {
     const d = await engine.request<DecodeBody>({ cmd: 'link-decode', fragment });
     const madeWith = d.ok ? d.made_with : 'another ext4lab';
     const kind = d.ok ? d.link.outcome : undefined;
@@ -270,7 +272,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       fill(banner);
       // Open it here (not through the address bar: the share box rewrites
       // the address bar for the current state, which would race a hashchange).
-      if (await share.open(a.fragment)) await replayLinked();
+      if (await share.open(a.fragment)) await replayLinked(a.fragment);
     });
     fill(
       banner,
@@ -288,7 +290,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   };
 
   // A link with a schedule replays it and shows the step it names.
-  const replayLinked = async (): Promise<void> => {
+  const replayLinked = async (fragment: string): Promise<void> => {
     const restored = store.state;
     if (!restored.schedule) return;
     let target: Target;
@@ -299,7 +301,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     if (r.ok) {
       showRun(r, target, target.kind === 'model' ? target.name : `${restored.scenario?.meta.name} / ${restored.variant}`, null);
       select('timeline');
-      if (r.divergence && target.kind === 'scenario') await diverged(r.divergenceStep ?? r.steps, r.divergence);
+      if (r.divergence && target.kind === 'scenario') await diverged(r.divergenceStep ?? r.steps, r.divergence, fragment);
     } else {
       fill(banner, h('div', { class: 'alert', role: 'alert', 'data-testid': 'link-error', 'data-kind': r.error.kind }, `The link's schedule does not replay: ${r.error.message}`));
     }
@@ -307,11 +309,11 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   // A link in the address bar wins; a bad one leaves a message and the default scenario.
   const fragment = location.hash;
   if (!(fragment.length > 1 && (await share.open(fragment)))) await pick(DEFAULT_SCENARIO);
-  else await replayLinked();
+  else await replayLinked(fragment);
   window.addEventListener('hashchange', () => {
     const f = location.hash;
     if (f.length > 1 && f !== shareBox.dataset.fragment) {
-      void share.open(f).then((ok) => (ok ? replayLinked() : undefined));
+      void share.open(f).then((ok) => (ok ? replayLinked(f) : undefined));
     }
   });
   root.dataset.state = 'ready';

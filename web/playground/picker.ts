@@ -106,6 +106,15 @@ function renderVariants(root: HTMLElement, sc: Scenario, store: Store): void {
         h('code', {}, v.name),
         v.label ? h('span', { class: 'tag' }, v.label) : null,
         v.doc ? h('span', { class: 'doc' }, v.doc) : null,
+        v.code || v.claim
+          ? h(
+              'span',
+              { class: 'doc claim', 'data-testid': `variant-claim-${v.name}` },
+              v.code ? `Code: ${v.code}. ` : '',
+              v.claim ? `Claim: ${v.claim}` : '',
+              v.confidence ? ` (confidence of the expected verdict: ${v.confidence})` : '',
+            )
+          : null,
       ),
     );
   }
@@ -185,6 +194,21 @@ function renderConfig(root: HTMLElement, sc: Scenario, r: ResolveBody): void {
     h('dt', {}, 'memory'),
     h('dd', { 'data-testid': 'config-memory' }, h('code', {}, MEMORY_LABEL[r.config.memory] ?? r.config.memory)),
   );
+  if (r.config.kernel) {
+    dl.appendChild(h('dt', {}, 'kernel'));
+    dl.appendChild(h('dd', { 'data-testid': 'config-kernel' }, h('code', {}, r.config.kernel)));
+  }
+  const variant = sc.variants.find((v) => v.name === r.config.variant);
+  const changes = [
+    ...(variant?.apply ?? []).map((id) => `+${id}`),
+    ...(variant?.revert ?? []).map((id) => `-${id}`),
+  ];
+  if (changes.length) {
+    const dd = h('dd', { 'data-testid': 'config-changes' });
+    for (const c of changes) dd.appendChild(h('code', { 'data-testid': `change-${c.slice(1)}` }, `${c} `));
+    dl.appendChild(h('dt', { title: 'changes applied (+) or reverted (-) on top of the kernel version; see `ext4lab history`' }, 'changes'));
+    dl.appendChild(dd);
+  }
   for (const [k, v] of Object.entries(r.config.switches)) {
     const doc = sc.switches?.find((x) => x.name === k)?.doc ?? '';
     dl.appendChild(h('dt', { title: doc }, k));

@@ -1,14 +1,17 @@
 // Explorations split across several engine workers, one per core: worker i
 // of N explores the simulator's shard (i, N), a disjoint part of the
-// schedules; the page merges the reports. Each worker posts progress while
+// schedules; the engine merges the reports (crate/sim/merge.rs). Each worker posts progress while
 // it runs; cancel terminates the workers (a running wasm call cannot be
 // interrupted otherwise), and the pool starts fresh ones next time.
 import { EngineClient } from '../engine';
-import type { ErrorBody, ExploreBody, LinkStrategy, OutcomeRecord, Request, Stats, Target } from '../protocol';
+import type { ErrorBody, ExploreBody, LinkStrategy, Request, Stats, Target } from '../protocol';
 
 export interface Progress {
   executions: number;
   total: number;
+  /** DFS: the executions all workers together are estimated to count (0:
+   * not every worker has an estimate yet). */
+  estimated: number;
   distinct: number;
   workers: number;
 }
@@ -67,6 +70,10 @@ export class ExplorerPool {
       onProgress({
         executions: per.reduce((a, s) => a + (s?.executions ?? 0), 0),
         total: strategy.kind === 'dfs' ? 0 : total,
+        estimated:
+          strategy.kind === 'dfs' && per.length === n && per.every((s) => (s?.estimated_executions ?? 0) > 0)
+            ? per.reduce((a, s) => a + (s.estimated_executions ?? 0), 0)
+            : 0,
         distinct: Math.max(0, ...per.map((s) => s?.distinct_outcomes ?? 0)),
         workers: n,
       });
@@ -104,63 +111,15 @@ export class ExplorerPool {
         }
         bodies.push(a);
       }
-      return { report: merge(bodies), cancelled: false, workers: n, ms };
+      if (bodies.length === 1) return { report: bodies[0], cancelled: false, workers: n, ms };
+      // The engine merges, by the rules `ext4lab merge` uses (crate/sim/merge.rs).
+      const merged = await workers[0].request<ExploreBody>({ cmd: 'merge', parts: bodies });
+      if (!merged.ok) {
+        return { report: null, cancelled: false, error: `${merged.error.kind}: ${merged.error.message}`, workers: n, ms };
+      }
+      return { report: merged, cancelled: false, workers: n, ms: performance.now() - t0 };
     } finally {
       this.running = false;
     }
   }
-}
-
-const SUMS: Array<keyof Stats> = [
-  'executions',
-  'complete',
-  'cut_by_step_limit',
-  'deadlocks',
-  'crashes',
-  'pruned_by_dpor',
-  'foreign_executions',
-  'cut_runs',
-  'steps',
-];
-
-/** Merges shard reports: sums, union of outcomes by key, the schedule with
- * fewest preemptions (ties: the smaller token, so the result does not
- * depend on which worker answered first). */
-export function merge(parts: ExploreBody[]): ExploreBody {
-  const stats = { ...parts[0].stats };
-  for (const k of SUMS) (stats[k] as number) = parts.reduce((a, p) => a + (p.stats[k] as number), 0);
-  stats.exhausted = parts.every((p) => p.stats.exhausted);
-  stats.budget_exhausted = parts.some((p) => p.stats.budget_exhausted);
-  stats.cancelled = parts.some((p) => p.stats.cancelled);
-  const byKey = new Map<string, OutcomeRecord>();
-  for (const p of parts) {
-    for (const r of p.outcomes) {
-      const k = JSON.stringify(r.key);
-      const have = byKey.get(k);
-      if (!have) {
-        byKey.set(k, { ...r });
-        continue;
-      }
-      have.count += r.count;
-      if (r.first_execution < have.first_execution) {
-        have.first = r.first;
-        have.first_execution = r.first_execution;
-        have.first_token = r.first_token;
-      }
-      if (
-        r.fewest_preemptions < have.fewest_preemptions ||
-        (r.fewest_preemptions === have.fewest_preemptions && r.fewest_token < have.fewest_token)
-      ) {
-        have.fewest_preemptions = r.fewest_preemptions;
-        have.fewest_token = r.fewest_token;
-        have.fewest = r.fewest;
-      }
-    }
-  }
-  const outcomes = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
-  stats.distinct_outcomes = outcomes.length;
-  const edges = new Set<string>();
-  for (const p of parts) for (const e of p.lockGraph) edges.add(JSON.stringify(e));
-  const lockGraph = [...edges].sort().map((e) => JSON.parse(e) as [string, string]);
-  return { stats, outcomes, lockGraph, tokens: parts.flatMap((p) => p.tokens) };
 }

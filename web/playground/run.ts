@@ -169,12 +169,20 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
       return;
     }
     const t = prepared.target;
+    const started = performance.now();
     const res = await pool.explore(t, strat, store.state.seed, total, (p) => {
-      if (p.total > 0) {
-        bar.max = p.total;
+      const goal = p.total > 0 ? p.total : p.estimated;
+      if (goal > 0) {
+        bar.max = Math.max(goal, p.executions);
         bar.value = p.executions;
       }
-      progressText.textContent = `${label}: ${p.executions}${p.total ? ` / ${p.total}` : ''} executions, ${p.distinct} distinct outcomes, ${p.workers} workers`;
+      // An exhaustive search does not know its size: the engine estimates
+      // it from the part explored (low early on, firmer as it goes).
+      const left =
+        p.total === 0 && p.estimated > p.executions
+          ? `, about ${p.estimated - p.executions} left (~${Math.round(((p.estimated - p.executions) * (performance.now() - started)) / p.executions / 1000)} s)`
+          : '';
+      progressText.textContent = `${label}: ${p.executions}${p.total ? ` / ${p.total}` : ''} executions, ${p.distinct} distinct outcomes, ${p.workers} workers${left}`;
     });
     busy(false);
     if (res.cancelled) {

@@ -81,6 +81,9 @@ export function layout(trace: Trace, last: number, stuck: Map<string, string> = 
       case 'Warn':
         markers.push({ lane, step: ev.step, label: `WARN ${k.site}`, cls: 'warn' });
         break;
+      case 'Bug':
+        markers.push({ lane, step: ev.step, label: `BUG ${k.site}`, cls: 'warn' });
+        break;
       case 'Error':
         markers.push({ lane, step: ev.step, label: `${k.site}: ${k.errno}`, cls: 'errno' });
         break;
@@ -276,6 +279,8 @@ export function describe(trace: Trace, e: TraceEvent): string {
       return `CRASH at ${k.point}`;
     case 'Warn':
       return `${who}: WARN ${k.site}`;
+    case 'Bug':
+      return `${who}: kernel BUG ${k.site}`;
     case 'Error':
       return `${who}: ${k.site} -> ${k.errno}`;
     case 'Flush':

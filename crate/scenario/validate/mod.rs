@@ -125,6 +125,22 @@ impl Checker {
         }
     }
 
+    /// A variant name: as [`Self::ident`], dots allowed too (variants named
+    /// after the release they run: `v5.5`, `v4.13`).
+    pub(super) fn variant_ident(&mut self, s: &str, path: Path) {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        if !ok {
+            self.push(
+                ErrorKind::BadValue,
+                path,
+                format!("variant `{s}` must be 1-64 characters of [A-Za-z0-9_.-]"),
+            );
+        }
+    }
+
     /// `fill`/`pattern`: exactly one of them (unless `optional`), fill one byte.
     pub(super) fn bytes(
         &mut self,

@@ -158,7 +158,7 @@ pub(super) fn check_variants(
     );
     for (i, v) in s.variants.iter().enumerate() {
         let p = root().k("variants").i(i);
-        c.ident("variant", &v.name, p.k("name"));
+        c.variant_ident(&v.name, p.k("name"));
         check_switch_values(c, s, &v.switches, &p.k("switches"));
         // The kernel the variant runs (format 1: no version, no era check).
         let version = v

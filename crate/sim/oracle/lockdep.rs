@@ -165,6 +165,69 @@ pub struct LockGraph {
     known: Vec<u64>,
 }
 
+/// What a learned graph knows, to carry it across a checkpoint: the
+/// learned edges with their dependency types and first links, and the
+/// class pairs already reported (the declared order comes from the
+/// exploration's configuration).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockGraphState {
+    pub edges: Vec<(String, String, u8, ChainLink)>,
+    pub reported: Vec<(String, String)>,
+}
+
+/// The `&'static str` of a lock-class name read back from a checkpoint:
+/// the kernel model's classes are string literals, so a name is leaked at
+/// most once per process.
+fn intern(name: &str) -> &'static str {
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(|| Mutex::new(BTreeSet::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(&n) = names.get(name) {
+        return n;
+    }
+    let n: &'static str = Box::leak(name.to_string().into_boxed_str());
+    names.insert(n);
+    n
+}
+
+impl LockGraph {
+    /// What this graph learned (see [`LockGraphState`]).
+    pub fn state(&self) -> LockGraphState {
+        LockGraphState {
+            edges: self
+                .edges
+                .iter()
+                .map(|((a, b), e)| (a.to_string(), b.to_string(), e.deps, e.link.clone()))
+                .collect(),
+            reported: self
+                .reported
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+        }
+    }
+
+    /// This graph with `st` learned.
+    pub fn with_state(mut self, st: &LockGraphState) -> LockGraph {
+        for (a, b, deps, link) in &st.edges {
+            self.edges.insert(
+                (intern(a), intern(b)),
+                Edge {
+                    link: link.clone(),
+                    deps: *deps,
+                },
+            );
+        }
+        for (a, b) in &st.reported {
+            self.reported.insert((intern(a), intern(b)));
+        }
+        self
+    }
+}
+
 fn dep_index(bit: u8) -> usize {
     bit.trailing_zeros() as usize
 }

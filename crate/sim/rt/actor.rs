@@ -35,7 +35,7 @@ impl Actor {
 }
 
 /// A set of actors (bit i = `Actor(i)`).
-#[derive(Clone, Copy, Default, PartialEq, Eq, Debug, Hash)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug, Hash, Serialize, Deserialize)]
 pub struct ActorSet(pub u128);
 
 impl ActorSet {

@@ -29,7 +29,7 @@ pub type Touch = (ObjId, Access);
 
 /// The accesses of one step, kept inline (a step with more than
 /// `Foot::CAP` accesses is taken to conflict with every step).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Foot {
     n: u8,
     t: [Touch; Foot::CAP],
@@ -78,7 +78,7 @@ fn join(a: &mut VClock, b: &VClock, w: usize) {
 }
 
 /// How a step touches an object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Access {
     Read,
     /// Any state change; races with earlier reads, writes and releases.

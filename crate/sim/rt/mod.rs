@@ -148,6 +148,9 @@ pub(crate) struct Task {
     pub announced: bool,
     pub chosen_value: u32,
     pub crash_point: &'static str,
+    /// A kernel thread waiting for work ([`crate::sim::idle_wait`]): it
+    /// does not keep the execution alive.
+    pub idle: bool,
 }
 
 impl Task {
@@ -170,6 +173,7 @@ impl Task {
             announced: false,
             chosen_value: 0,
             crash_point: "",
+            idle: false,
         }
     }
 }
@@ -380,6 +384,7 @@ impl Rt {
         t.steps = 0;
         t.handle_refs = 0;
         t.handle_journal = NO_OBJ;
+        t.idle = false;
         t.store_buf.clear();
         t.store_seq = 0;
         t.store_epoch = 0;

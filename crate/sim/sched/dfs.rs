@@ -59,14 +59,56 @@
 //! (mutexes, rwsems, trylocks, locations, atomics, barriers, weak memory,
 //! jbd2 handles with a committing thread) at bounds 0, 1, 2, 3 and none.
 //!
-//! Sharding `I/N`: the first decisions along a path with two or more
-//! alternatives within the bound are fully expanded until the product of
-//! their alternative counts reaches N; the path's index in that mixed-radix
-//! number, modulo N, names its shard. Every execution belongs to exactly one
-//! shard, so the N shards are disjoint and together cover the search.
+//! Sharding `I/N` (deviation keys). An execution is named by its first
+//! [`shard_key_deviations`] *deviations*: the decisions where its path
+//! takes another choice than the non-preemptive default, as (position,
+//! choice) pairs. The key's hash, modulo N, names the shard that owns the
+//! execution (an execution with fewer deviations is owned by the hash of
+//! the ones it has and their number). Every execution has exactly one key,
+//! so the N shards are disjoint and together cover the search; the naive
+//! search's shards run exactly the unsharded schedules (tests/
+//! sim_distributed.rs). Keys are many (every combination of deviation
+//! points), so the shards get similar work without knowing the tree's
+//! shape in advance: a mixed-radix split of the first few branching
+//! decisions gave one shard of three a quarter of the others' work,
+//! because the first decisions of a scenario are lopsided (most of the
+//! tree hangs below the default choice).
+//!
+//! Each shard walks the decisions whose path has fewer than K deviations
+//! (they are shared by every shard) and prunes every alternative that
+//! completes a key owned by another shard without running it. A finished
+//! run whose key is incomplete and another's is run but not counted
+//! (`Stats::foreign_executions`); its end-of-run checks do not run.
+//!
+//! Race-driven DPOR (unbounded) adds backtrack points from races seen in
+//! executions, and a shard does not run the executions of other shards'
+//! subtrees, so a shard expands every alternative of the shared decisions
+//! (fewer than K deviations before them); inside a complete key every
+//! execution is the shard's own and its races are its own. To keep that
+//! fully expanded part small, race-driven DPOR uses keys of one deviation
+//! ([`SHARD_KEY_DEVIATIONS_DPOR`]): the shared decisions are those of the
+//! all-default execution.
+//!
+//! Bounded DPOR with sharding. Each shard records every prefix it enters
+//! as covered, including prefixes whose subtree it only explores in part.
+//! This is sound for the union of the shards, by induction on the DFS
+//! (lexicographic) order of executions: take an execution E owned by
+//! shard s. Either s runs E, or s skipped a prefix Q of E, E = Q.w,
+//! because a prefix P entered before Q (hence lexicographically smaller,
+//! and not an ancestor of Q: their traces differ in length) reached the
+//! same state with the same last task and no more preemptions (or one
+//! fewer). Then E' = P.w is within the bound, equivalent to E (same
+//! outcomes) and smaller than E; by induction its owner, whichever shard
+//! that is, runs an execution equivalent to E'. So every outcome of the
+//! unsharded reduced search is found by some shard, though two shards may
+//! both run representatives of one equivalence class (the overlap
+//! `ext4lab merge` reports as the sum of the shards' executions against
+//! an unsharded run).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+
+use serde::{Deserialize, Serialize};
 
 use super::{Decision, DecisionKind, Scheduler};
 use crate::sim::exec::Execution;
@@ -139,6 +181,43 @@ fn asleep_and_covered(seen: &Seen, node: &Node, a: Actor) -> bool {
     is_covered(seen, fp, last, k)
 }
 
+/// Deviations that name an execution's shard (naive DFS, bounded DPOR)
+/// among `n` shards: 3, or 4 beyond 8 shards. More deviations make more
+/// keys (better balance) and a larger shared part that every shard walks
+/// (more runs of other shards' paths). Measured on S2 (bound 2) and S4
+/// (bound 1), 2 to 8 shards: with 2 deviations the busiest of 8 shards ran
+/// 1.2x (S2) and 1.65x (S4) the mean; with 3, 1.09x and 1.5x, for a tenth
+/// of the shared runs of 4 (see docs/distributed.md).
+pub fn shard_key_deviations(n: u32) -> u8 {
+    if n > 8 {
+        4
+    } else {
+        3
+    }
+}
+/// The same for race-driven (unbounded) DPOR, whose shared decisions are
+/// fully expanded (see the module doc).
+pub const SHARD_KEY_DEVIATIONS_DPOR: u8 = 1;
+
+/// The splitmix64 finaliser.
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The key after one more deviation (choice `c` at decision `pos`).
+fn key_push(key: u64, pos: u32, c: u32) -> u64 {
+    mix64(key ^ mix64((u64::from(pos) << 32) | u64::from(c)))
+}
+
+/// The shard (of `n`) owning an execution whose first `devs` deviations
+/// hash to `key`.
+pub fn shard_of(key: u64, devs: u8, n: u32) -> u32 {
+    (mix64(key.wrapping_add(u64::from(devs).wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+        % u64::from(n.max(1))) as u32
+}
+
 /// DFS settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DfsConfig {
@@ -168,14 +247,14 @@ impl Default for DfsConfig {
 /// on the path touches those objects, running it again would be the same
 /// step (same clock, same hash), so the fingerprint it would lead to is
 /// known without running it (a sleep set used as a predictor).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 struct Sleeper {
     actor: Actor,
     hash: u128,
     foot: Foot,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Node {
     value_n: Option<u32>,
     enabled: ActorSet,
@@ -184,9 +263,12 @@ struct Node {
     backtrack: ActorSet,
     done: ActorSet,
     last_task: Option<TaskId>,
-    split: bool,
-    h_before: u64,
-    prod_before: u64,
+    /// The non-preemptive default choice here.
+    default: u32,
+    /// Sharding: deviations on the path before this decision (at most the
+    /// key length) and the hash of them.
+    depth: u8,
+    key: u64,
     /// Bounded DPOR: step number, trace fingerprint and preemptions before
     /// this decision; explored steps here; steps asleep here.
     step: u32,
@@ -194,6 +276,15 @@ struct Node {
     preempt: u32,
     explored: Vec<Sleeper>,
     sleep: Vec<Sleeper>,
+    /// Estimates: counted executions in the finished alternatives' subtrees,
+    /// how many alternatives finished, and the count when the current one
+    /// started.
+    #[serde(default)]
+    execs_done: u64,
+    #[serde(default)]
+    kids_done: u32,
+    #[serde(default)]
+    execs_start: u64,
 }
 
 impl Node {
@@ -204,17 +295,14 @@ impl Node {
         }
     }
 
-    fn path_after(&self, c: u32) -> (u64, u64) {
-        if !self.split {
-            return (self.h_before, self.prod_before);
+    /// The shard key (hash, deviations) of a path taking `c` at this
+    /// decision, the `pos`-th of the path, with keys of `kdev` deviations.
+    fn key_after(&self, pos: usize, c: u32, kdev: u8) -> (u64, u8) {
+        if c == self.default || self.depth >= kdev {
+            (self.key, self.depth)
+        } else {
+            (key_push(self.key, pos as u32, c), self.depth + 1)
         }
-        let n = u64::from(self.allowed.len());
-        let idx = self
-            .allowed
-            .iter()
-            .position(|a| u32::from(a.0) == c)
-            .unwrap_or(0) as u64;
-        (self.h_before * n + idx, self.prod_before.saturating_mul(n))
     }
 }
 
@@ -231,9 +319,149 @@ pub struct Dfs {
     cache: bool,
     seen: Seen,
     cut: bool,
+    /// Executions counted (this shard's, not cut).
+    counted: u64,
+    /// Deviations per shard key (0: unsharded).
+    kdev: u8,
+}
+
+/// Where a DFS stands between two executions: the path of the next one
+/// (each decision with its alternatives still to try) and the prefixes
+/// entered so far. [`Dfs::from_state`] continues from it exactly as the
+/// search would have gone on (`--checkpoint`/`--resume`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DfsState {
+    cfg: DfsConfig,
+    nodes: Vec<Node>,
+    pruned: u64,
+    finished: bool,
+    #[serde(default)]
+    counted: u64,
+    /// The covered-prefix tables, little-endian records (exact: fp, last,
+    /// k; any: fp, k; next: fp, actor, hash), deflated, base64.
+    seen: String,
+}
+
+/// Why a saved DFS state cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateError(pub String);
+
+impl std::fmt::Display for StateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn seen_to_bytes(seen: &Seen) -> Vec<u8> {
+    let mut exact: Vec<_> = seen.exact.iter().map(|(&(fp, l), &k)| (fp, l, k)).collect();
+    let mut any: Vec<_> = seen.any.iter().map(|(&fp, &k)| (fp, k)).collect();
+    let mut next: Vec<_> = seen.next.iter().map(|(&(fp, a), &h)| (fp, a, h)).collect();
+    exact.sort_unstable();
+    any.sort_unstable();
+    next.sort_unstable();
+    let mut b = Vec::with_capacity(24 + exact.len() * 24 + any.len() * 20 + next.len() * 36);
+    for n in [exact.len(), any.len(), next.len()] {
+        b.extend_from_slice(&(n as u64).to_le_bytes());
+    }
+    for (fp, l, k) in exact {
+        b.extend_from_slice(&fp.to_le_bytes());
+        b.extend_from_slice(&l.to_le_bytes());
+        b.extend_from_slice(&k.to_le_bytes());
+    }
+    for (fp, k) in any {
+        b.extend_from_slice(&fp.to_le_bytes());
+        b.extend_from_slice(&k.to_le_bytes());
+    }
+    for (fp, a, h) in next {
+        b.extend_from_slice(&fp.to_le_bytes());
+        b.extend_from_slice(&a.to_le_bytes());
+        b.extend_from_slice(&h.to_le_bytes());
+    }
+    b
+}
+
+fn seen_from_bytes(b: &[u8]) -> Option<Seen> {
+    struct Rd<'a>(&'a [u8]);
+    impl Rd<'_> {
+        fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+            let (h, t) = self.0.split_at_checked(N)?;
+            self.0 = t;
+            h.try_into().ok()
+        }
+        fn u32(&mut self) -> Option<u32> {
+            self.take().map(u32::from_le_bytes)
+        }
+        fn u64(&mut self) -> Option<u64> {
+            self.take().map(u64::from_le_bytes)
+        }
+        fn u128(&mut self) -> Option<u128> {
+            self.take().map(u128::from_le_bytes)
+        }
+    }
+    let mut r = Rd(b);
+    let (ne, na, nn) = (r.u64()?, r.u64()?, r.u64()?);
+    let mut seen = Seen::default();
+    for _ in 0..ne {
+        let (fp, l, k) = (r.u128()?, r.u32()?, r.u32()?);
+        seen.exact.insert((fp, l), k);
+    }
+    for _ in 0..na {
+        let (fp, k) = (r.u128()?, r.u32()?);
+        seen.any.insert(fp, k);
+    }
+    for _ in 0..nn {
+        let (fp, a, h) = (r.u128()?, r.u32()?, r.u128()?);
+        seen.next.insert((fp, a), h);
+    }
+    r.0.is_empty().then_some(seen)
 }
 
 impl Dfs {
+    /// The search's state between two executions (see [`DfsState`]).
+    pub fn state(&self) -> DfsState {
+        use base64::Engine as _;
+        let raw = seen_to_bytes(&self.seen);
+        let packed = miniz_oxide::deflate::compress_to_vec(&raw, 6);
+        DfsState {
+            cfg: self.cfg,
+            nodes: self.nodes.clone(),
+            pruned: self.pruned,
+            finished: self.finished,
+            counted: self.counted,
+            seen: base64::engine::general_purpose::STANDARD_NO_PAD.encode(packed),
+        }
+    }
+
+    /// A search that goes on from `st`; `cfg` must be the configuration
+    /// it was saved with.
+    pub fn from_state(cfg: DfsConfig, st: DfsState) -> Result<Dfs, StateError> {
+        use base64::Engine as _;
+        let mut d = Dfs::new(cfg);
+        if d.cfg != st.cfg {
+            return Err(StateError(format!(
+                "the saved search ran with {:?}, this one with {:?}",
+                st.cfg, d.cfg
+            )));
+        }
+        let bad = |what: &str| StateError(format!("the saved search's {what} is damaged"));
+        let packed = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(st.seen.as_bytes())
+            .map_err(|_| bad("prefix table"))?;
+        let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, usize::MAX / 2)
+            .map_err(|_| bad("prefix table"))?;
+        d.seen = seen_from_bytes(&raw).ok_or_else(|| bad("prefix table"))?;
+        if st.nodes.iter().any(|n| {
+            n.chosen >= 128 || !n.allowed.contains(Actor(n.chosen as u8)) && n.value_n.is_none()
+        }) {
+            return Err(bad("path"));
+        }
+        d.nodes = st.nodes;
+        d.pruned = st.pruned;
+        d.finished = st.finished;
+        d.counted = st.counted;
+        Ok(d)
+    }
+
     pub fn new(cfg: DfsConfig) -> Self {
         Dfs {
             cfg: DfsConfig {
@@ -248,7 +476,31 @@ impl Dfs {
             cache: cfg.dpor && cfg.preemption_bound.is_some(),
             seen: Seen::default(),
             cut: false,
+            counted: 0,
+            kdev: match (
+                cfg.shard_count > 1,
+                cfg.dpor && cfg.preemption_bound.is_none(),
+            ) {
+                (false, _) => 0,
+                (true, true) => SHARD_KEY_DEVIATIONS_DPOR,
+                (true, false) => shard_key_deviations(cfg.shard_count),
+            },
         }
+    }
+
+    /// Deviations per shard key: 0 when unsharded.
+    pub fn frontier(&self) -> u8 {
+        self.kdev
+    }
+
+    /// Whether a path with key (`key`, `devs`) may hold executions of this
+    /// shard: its key is still incomplete, or complete and ours.
+    fn may_be_ours(&self, key: u64, devs: u8) -> bool {
+        self.kdev == 0 || devs < self.kdev || self.owns(key, devs)
+    }
+
+    fn owns(&self, key: u64, devs: u8) -> bool {
+        shard_of(key, devs, self.cfg.shard_count) == self.cfg.shard_index
     }
 
     /// Whether the execution just run was cut at a prefix equivalent to
@@ -259,17 +511,15 @@ impl Dfs {
 
     /// Bounded DPOR: whether the prefix just executed (fingerprint `fp`,
     /// last task `last`, `k` preemptions) is covered by one entered before;
-    /// otherwise records it when this shard explores its whole subtree.
-    fn covered(&mut self, fp: u128, last: Option<TaskId>, k: u32, record: bool) -> bool {
+    /// otherwise records it (sharded too: see the module doc).
+    fn covered(&mut self, fp: u128, last: Option<TaskId>, k: u32) -> bool {
         if is_covered(&self.seen, fp, last, k) {
             return true;
         }
-        if record {
-            let e = self.seen.exact.entry((fp, last_code(last))).or_insert(k);
-            *e = (*e).min(k);
-            let e = self.seen.any.entry(fp).or_insert(k);
-            *e = (*e).min(k);
-        }
+        let e = self.seen.exact.entry((fp, last_code(last))).or_insert(k);
+        *e = (*e).min(k);
+        let e = self.seen.any.entry(fp).or_insert(k);
+        *e = (*e).min(k);
         false
     }
 
@@ -292,6 +542,40 @@ impl Dfs {
         Some(foot)
     }
 
+    /// The executions the whole (shard of the) search will count,
+    /// estimated from the path after the execution just run: at each
+    /// decision, deepest first, the subtree of the current alternative (the
+    /// estimate one level down), plus the finished alternatives' counted
+    /// executions, plus each alternative still to try taken as big as the
+    /// mean of those explored (Knuth's estimate of a backtracking tree,
+    /// with the siblings measured rather than assumed equal; a decision
+    /// none of whose alternatives finished yet adds nothing, so early
+    /// estimates run low). Exact once the search is finished. On S2 (bound
+    /// 2, 6,770 executions) it says 1,501 after 1,000 and 8,916 after
+    /// 3,000; on S4 (bound 1, 26,757) 5,487 after 3,000 and 29,715 after
+    /// 10,000.
+    pub fn estimated_executions(&self) -> u64 {
+        if self.finished {
+            return self.counted;
+        }
+        let Some(last) = self.nodes.last() else {
+            return self.counted;
+        };
+        let mut cur = self.counted.saturating_sub(last.execs_start) as f64;
+        for n in self.nodes.iter().rev() {
+            let left = ActorSet(n.backtrack.0 & n.allowed.0).minus(n.done).len();
+            // only alternatives measured (finished) say how big the
+            // others are; the current one is still growing
+            let mean = if n.kids_done == 0 {
+                0.0
+            } else {
+                n.execs_done as f64 / f64::from(n.kids_done)
+            };
+            cur += n.execs_done as f64 + f64::from(left) * mean;
+        }
+        (cur.round() as u64).max(self.counted)
+    }
+
     /// Whether the whole (shard of the) search space was explored.
     pub fn is_finished(&self) -> bool {
         self.finished
@@ -303,24 +587,20 @@ impl Dfs {
         self.foreign
     }
 
-    fn n(&self) -> u64 {
-        u64::from(self.cfg.shard_count)
-    }
-
-    fn ours(&self, h: u64, prod: u64) -> bool {
-        prod < self.n() || h % self.n() == u64::from(self.cfg.shard_index)
-    }
-
-    fn path_now(&self) -> (u64, u64) {
+    /// The shard key of the path as chosen so far.
+    fn path_now(&self) -> (u64, u8) {
         match self.nodes.last() {
-            Some(n) => n.path_after(n.chosen),
-            None => (0, 1),
+            Some(n) => n.key_after(self.nodes.len() - 1, n.chosen, self.kdev),
+            None => (0, 0),
         }
     }
 
     /// After an execution: records its races (DPOR) and moves to the next
     /// path. Returns false when the search is complete.
     pub fn after_execution(&mut self, exec: &Execution) -> bool {
+        if !self.cut && !self.foreign {
+            self.counted += 1;
+        }
         if self.cache && !self.cut {
             self.record_step();
         }
@@ -331,31 +611,34 @@ impl Dfs {
                 }
             }
         }
-        while let Some(node) = self.nodes.last_mut() {
-            let mut cand = node.backtrack.union(if node.split {
-                node.allowed
-            } else {
-                ActorSet(0)
-            });
-            cand = ActorSet(cand.0 & node.allowed.0).minus(node.done);
+        let kdev = self.kdev;
+        while !self.nodes.is_empty() {
+            let pos = self.nodes.len() - 1;
+            let node = &self.nodes[pos];
+            let cand = ActorSet(node.backtrack.0 & node.allowed.0).minus(node.done);
             let mut next = None;
+            let mut done = node.done;
             for a in cand.iter() {
-                node.done.insert(a);
+                done.insert(a);
                 if asleep_and_covered(&self.seen, node, a) {
                     self.pruned += 1;
                     continue;
                 }
-                let (h, p) = node.path_after(u32::from(a.0));
-                if node.split
-                    && !(p < u64::from(self.cfg.shard_count)
-                        || h % u64::from(self.cfg.shard_count) == u64::from(self.cfg.shard_index))
-                {
+                let (key, devs) = node.key_after(pos, u32::from(a.0), kdev);
+                if !self.may_be_ours(key, devs) {
+                    // a key another shard owns: its whole subtree is theirs
                     continue;
                 }
                 next = Some(a);
                 break;
             }
+            let counted = self.counted;
+            let node = &mut self.nodes[pos];
+            node.done = done;
             if let Some(a) = next {
+                node.execs_done += counted.saturating_sub(node.execs_start);
+                node.kids_done += 1;
+                node.execs_start = counted;
                 node.chosen = u32::from(a.0);
                 self.pos = 0;
                 self.foreign = false;
@@ -388,6 +671,10 @@ impl Scheduler for Dfs {
         self.cut || self.foreign
     }
 
+    fn discards_finished_run(&mut self) -> bool {
+        !self.leaf_is_ours()
+    }
+
     fn begin(&mut self, _index: u64) {
         self.pos = 0;
         self.foreign = false;
@@ -400,7 +687,7 @@ impl Scheduler for Dfs {
             self.pos += 1;
             return Some(c);
         }
-        let (h, prod) = self.path_now();
+        let (key, depth) = self.path_now();
         let preempt_before = d.preemptions;
         let mut node = Node {
             value_n: None,
@@ -410,14 +697,17 @@ impl Scheduler for Dfs {
             backtrack: ActorSet(0),
             done: ActorSet(0),
             last_task: d.last_task,
-            split: false,
-            h_before: h,
-            prod_before: prod,
+            default: 0,
+            depth,
+            key,
             step: d.step,
             fp: 0,
             preempt: preempt_before,
             explored: Vec::new(),
             sleep: Vec::new(),
+            execs_done: 0,
+            kids_done: 0,
+            execs_start: self.counted,
         };
         if self.cache && d.kind == DecisionKind::Schedule {
             node.fp = rt::trace_fingerprint();
@@ -463,19 +753,22 @@ impl Scheduler for Dfs {
                 // alternative (each changes what the crash sees) is explored.
                 // Bounded DPOR (`cache`) explores every alternative that no
                 // covered prefix rules out.
-                node.backtrack = if self.cfg.dpor && !self.cache && !d.set.contains(Actor::CRASH) {
-                    let mut b = ActorSet(0);
-                    b.insert(Actor(def as u8));
-                    b
-                } else {
-                    node.allowed
-                };
+                // Sharded race-driven DPOR expands the shared decisions.
+                let shared = self.kdev > 0 && depth < self.kdev;
+                node.backtrack =
+                    if self.cfg.dpor && !self.cache && !shared && !d.set.contains(Actor::CRASH) {
+                        let mut b = ActorSet(0);
+                        b.insert(Actor(def as u8));
+                        b
+                    } else {
+                        node.allowed
+                    };
                 def
             }
         };
+        node.default = default;
         if self.cache && d.kind == DecisionKind::Schedule {
-            let whole = prod >= self.n() || self.n() == 1;
-            let mut dead = self.covered(node.fp, d.last_task, preempt_before, whole);
+            let mut dead = self.covered(node.fp, d.last_task, preempt_before);
             if !dead {
                 // steps known to reach a covered prefix
                 for a in node.allowed.iter() {
@@ -501,25 +794,14 @@ impl Scheduler for Dfs {
         let mut chosen = default;
         if node.done.contains(Actor(default as u8)) {
             // the default is asleep and covered: the first other alternative
-            if let Some(a) = node.allowed.minus(node.done).iter().next() {
-                chosen = u32::from(a.0);
-            }
-        }
-        if prod < self.n() && node.allowed.len() >= 2 {
-            node.split = true;
-            node.backtrack = node.allowed;
-            let done = node.done;
-            let mine = node
-                .allowed
-                .minus(done)
-                .iter()
-                .map(|a| u32::from(a.0))
-                .find(|&c| {
-                    let (h2, p2) = node.path_after(c);
-                    self.ours(h2, p2)
-                });
+            // whose key may be ours (the others' are other shards' subtrees)
+            let pos = self.nodes.len();
+            let mine = node.allowed.minus(node.done).iter().find(|a| {
+                let (k, devs) = node.key_after(pos, u32::from(a.0), self.kdev);
+                self.may_be_ours(k, devs)
+            });
             match mine {
-                Some(c) => chosen = c,
+                Some(a) => chosen = u32::from(a.0),
                 None => {
                     node.done = node.allowed;
                     node.chosen = default;
@@ -545,8 +827,8 @@ impl Dfs {
         if self.foreign {
             return false;
         }
-        let (h, p) = self.path_now();
-        let ours = p >= self.n() || h % self.n() == u64::from(self.cfg.shard_index);
+        let (key, devs) = self.path_now();
+        let ours = self.kdev == 0 || self.owns(key, devs);
         if !ours {
             self.foreign = true;
         }

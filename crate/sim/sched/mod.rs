@@ -86,4 +86,11 @@ pub trait Scheduler {
     fn discards_stopped_run(&self) -> bool {
         false
     }
+
+    /// Whether the execution that just ended on its own (an end state, not
+    /// a stop) will be discarded (another shard's), so its end-of-run
+    /// checks need not run.
+    fn discards_finished_run(&mut self) -> bool {
+        false
+    }
 }

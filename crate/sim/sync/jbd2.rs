@@ -249,6 +249,22 @@ impl Journal {
         rt::with(|rt| rt.access(self.id, Access::Read));
     }
 
+    /// `jbd2_log_start_commit`'s read of the running transaction: its
+    /// `t_tid`, read at a scheduling point as a dependent access of the
+    /// journal (a commit may move it on).
+    pub async fn running_tid_at(self) -> u32 {
+        rt::schedule_point(Op {
+            kind: OpKind::WaitCommit,
+            obj: self.id,
+            arg: 0,
+        })
+        .await;
+        rt::with(|rt| {
+            rt.access(self.id, Access::Read);
+            js(rt, self.id).running_tid
+        })
+    }
+
     /// `t_tid` of the running transaction.
     pub fn running_tid(self) -> u32 {
         rt::with(|rt| js(rt, self.id).running_tid)

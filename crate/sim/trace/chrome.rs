@@ -99,6 +99,7 @@ impl Trace {
                 }
                 EventKind::Crash { point } => out.push(inst(format!("CRASH at {point}"), "crash")),
                 EventKind::Warn { site } => out.push(inst(format!("WARN {site}"), "warn")),
+                EventKind::Bug { site } => out.push(inst(format!("BUG {site}"), "warn")),
                 EventKind::Error { site, errno } => {
                     out.push(inst(format!("{site}: {errno}"), "error"))
                 }

@@ -71,6 +71,10 @@ pub enum EventKind {
     Warn {
         site: String,
     },
+    /// A `BUG()`: the run halts here.
+    Bug {
+        site: String,
+    },
     Error {
         site: String,
         errno: String,

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Re-record replay fixtures (tests/fixtures/replay/*.json) by exploring.
+
+After a change of the kernel paths a stored schedule may diverge. For each
+fixture named on the command line (default: every one whose replay diverges
+or no longer shows its outcome), `ext4lab replay LINK --refind --kind KIND
+--json` explores the link's variant and options for the same outcome kind
+and the fixture takes the shortest schedule found (link, tasks,
+preemptions). Never edit a link by hand. Then run
+`UPDATE_FIXTURES=1 cargo test --test kernel_replay` to record the trace
+hashes, and `node scripts/gen-timelines.mjs` for the docs.
+
+New fixtures: `scripts/rerecord-fixtures.py --new SCENARIO VARIANT KIND
+[NAME=VALUE...]` (SCENARIO: a built-in id) explores with `ext4lab explore --json` and writes
+tests/fixtures/replay/<id>-<variant>-<options or default>-<kind>.json.
+
+Usage: scripts/rerecord-fixtures.py [--bin PATH] [FIXTURE.json...]
+"""
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DIR = os.path.join(ROOT, "tests", "fixtures", "replay")
+
+
+def run(binary, args):
+    p = subprocess.run([binary] + args, capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def replays(binary, link, kind, tasks):
+    code, out, _ = run(binary, ["replay", link, "--json"])
+    if code != 0:
+        return False
+    d = json.loads(out)
+    if d.get("diverged"):
+        return False
+    return any(o["kind"] == kind and all(t in o["tasks"] for t in tasks) for o in d["outcome"])
+
+
+def rerecord(binary, path):
+    fx = json.load(open(path))
+    if replays(binary, fx["link"], fx["kind"], fx["tasks"]):
+        return False
+    code, out, err = run(binary, ["replay", fx["link"], "--refind", "--kind", fx["kind"], "--json"])
+    if code == 0:
+        d = json.loads(out)
+        fx["link"] = d["link"]
+        fx["tasks"] = sorted(d["tasks"])
+        fx["preemptions"] = d["preemptions"]
+    elif "has changed since the link was made" in err:
+        # The built-in's text changed: explore it afresh for the outcome.
+        opts = [f"{k}={v}" for k, v in sorted(fx["options"].items())]
+        r = explore_for(binary, fx["scenario"], fx["variant"], fx["kind"], opts, fx["tasks"])
+        fx["link"] = r["link"]
+        fx["tasks"] = sorted(r["tasks"])
+        fx["preemptions"] = r["preemptions"]
+    else:
+        sys.exit(f"{os.path.basename(path)}: refind failed: {out}{err}")
+    with open(path, "w") as f:
+        f.write(json.dumps(fx, indent=2) + "\n")
+    return True
+
+
+def explore_for(binary, scenario, variant, kind, opts, tasks=()):
+    """The outcome of `kind` (naming `tasks` if one does) with the fewest
+    preemptions that DFS under the scenario's bound finds."""
+    args = ["explore", scenario, "--variant", variant, "--json", "--budget", "1000000"]
+    for o in opts:
+        args += ["--option", o]
+    code, out, err = run(binary, args)
+    if code not in (0, 1):
+        sys.exit(f"explore failed: {err}")
+    d = json.loads(out)
+    recs = [o for o in d["outcomes"] if o["kind"] == kind]
+    if not recs:
+        sys.exit(f"{scenario} {variant} {opts}: no {kind}")
+    named = [o for o in recs if all(t in o["tasks"] for t in tasks)]
+    return min(named or recs, key=lambda o: (o["preemptions"], len(o["link"])))
+
+
+def new(binary, scenario, variant, kind, opts):
+    r = explore_for(binary, scenario, variant, kind, opts)
+    ident = scenario
+    optpart = "-".join(o.replace("=", "-") for o in opts) or "default"
+    name = f"{ident}-{variant}-{optpart}-{kind}.json"
+    fx = {
+        "scenario": ident,
+        "variant": variant,
+        "options": dict(o.split("=", 1) for o in opts),
+        "kind": kind,
+        "tasks": sorted(r["tasks"]),
+        "preemptions": r["preemptions"],
+        "link": r["link"],
+        "trace_hash": "0000000000000000",
+    }
+    with open(os.path.join(DIR, name), "w") as f:
+        f.write(json.dumps(fx, indent=2) + "\n")
+    print(name)
+
+
+def main():
+    argv = sys.argv[1:]
+    binary = os.path.join(ROOT, "target", "tables", "ext4lab")
+    if argv[:1] == ["--bin"]:
+        binary, argv = argv[1], argv[2:]
+    if argv[:1] == ["--new"]:
+        new(binary, argv[1], argv[2], argv[3], argv[4:])
+        return
+    files = argv or sorted(os.path.join(DIR, f) for f in os.listdir(DIR) if f.endswith(".json"))
+    for p in files:
+        if rerecord(binary, p):
+            print(f"re-recorded {os.path.basename(p)}")
+
+
+if __name__ == "__main__":
+    main()
