@@ -63,9 +63,13 @@ export function mountEditor(
 
   let seq = 0;
   let timer: number | undefined;
-  let applying = false;
 
-  const check = async (view: EditorView): Promise<void> => {
+  // `edited`: the text is the user's edit (it becomes the page's scenario
+  // when valid); text the page set itself (a built-in, a link) is only
+  // checked. Each check carries its own flag: a page-wide "applying" flag
+  // was cleared by an earlier, overlapping check and turned a link's text
+  // into a user edit, which dropped the link's schedule.
+  const check = async (view: EditorView, edited: boolean): Promise<void> => {
     const text = view.state.doc.toString();
     const my = ++seq;
     const a = await engine.request<CheckBody>({ cmd: 'check-scenario', text });
@@ -81,7 +85,7 @@ export function mountEditor(
     if (a.errors.length === 0) {
       status.textContent = `valid: ${a.scenario?.meta.name ?? ''}${a.builtin ? ` (built-in ${a.builtin}, unchanged)` : ''}`;
       status.dataset.state = 'valid';
-      if (!applying) onValid(text, a);
+      if (edited) onValid(text, a);
     } else {
       status.textContent = `${a.errors.length} error${a.errors.length === 1 ? '' : 's'}; the page keeps the last valid scenario`;
       status.dataset.state = 'errors';
@@ -122,7 +126,7 @@ export function mountEditor(
         EditorView.updateListener.of((u) => {
           if (!u.docChanged) return;
           window.clearTimeout(timer);
-          timer = window.setTimeout(() => void check(u.view), 250);
+          timer = window.setTimeout(() => void check(u.view, true), 250);
         }),
       ],
     }),
@@ -132,12 +136,9 @@ export function mountEditor(
     view,
     setText(text: string) {
       if (view.state.doc.toString() === text) return;
-      applying = true;
       view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
       window.clearTimeout(timer);
-      void check(view).finally(() => {
-        applying = false;
-      });
+      void check(view, false);
     },
   };
 }
