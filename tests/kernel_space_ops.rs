@@ -98,7 +98,7 @@ fn truncate_and_punch_race_stores_consistently() {
         let (k, complete, n) = kinds(v);
         eprintln!("{v}: {n} executions (complete {complete}): {k:?}");
         assert!(complete, "{v}: {n} executions");
-        for bad in ["deadlock", "fsck", "other", "step-limit"] {
+        for bad in ["deadlock", "fsck", "other", "step-limit", "lost-write"] {
             assert!(
                 !k.iter().any(|o| o.starts_with(&format!("{bad} "))),
                 "{v}: {k:?}"

@@ -330,8 +330,14 @@ async fn engine_space_op(
             .map_err(|e| k.engine_error("ext4_setattr", e))
     });
     if let Ok(raw) = &res {
+        // The on-disk size is i_disksize (written from ours above); the
+        // operation may only have grown it (fallocate without KEEP_SIZE:
+        // ext4_update_inode_size grows both). i_size stays ours: a buffered
+        // write past EOF under delalloc has i_size > i_disksize until
+        // writeback, and neither punch hole nor fallocate KEEP_SIZE touches
+        // it (v6.9 fs/ext4/extents.c ext4_fallocate, ext4_punch_hole).
         let mut m = ei.mem.borrow_mut();
-        m.i_size = raw.size();
+        m.i_size = m.i_size.max(raw.size());
         m.i_disksize = raw.size();
         m.raw = raw.clone();
     }

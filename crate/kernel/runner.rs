@@ -249,6 +249,9 @@ pub fn scenario_model_with(
 pub async fn run_task(k: &Kernel, task: &Task) {
     let p = task.process.as_ref().and_then(|n| k.procs.get(n)).cloned();
     for step in &task.steps {
+        k.log
+            .borrow_mut()
+            .begin_step(&crate::sim::current_task_name());
         if let Err(e) = run_step(k, p.as_deref(), step).await {
             crate::sim::report_error(step.op(), e.name());
         }
@@ -378,7 +381,16 @@ pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<(
         Step::Fsync { file, .. } => ext4_sync_file(k, &*k.inode(file)?).await?,
         Step::Sync => ksys_sync(k).await?,
         Step::Truncate { file, size } => {
-            ext4_setattr_like(k, &*k.inode(file)?, SpaceOp::Truncate(*size)).await?
+            let ei = k.inode(file)?;
+            let r = k.log.borrow_mut().begin_removal(
+                ei.ino,
+                *size,
+                u64::MAX,
+                crate::sim::current_task_name(),
+            );
+            let res = ext4_setattr_like(k, &ei, SpaceOp::Truncate(*size)).await;
+            k.log.borrow_mut().end_removal(r);
+            res?
         }
         Step::Fallocate {
             file,
@@ -398,7 +410,16 @@ pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<(
                 offset: *offset,
                 len: *len,
             };
-            ext4_setattr_like(k, &*k.inode(file)?, op).await?
+            let ei = k.inode(file)?;
+            let r = k.log.borrow_mut().begin_removal(
+                ei.ino,
+                *offset,
+                offset.saturating_add(*len),
+                crate::sim::current_task_name(),
+            );
+            let res = ext4_setattr_like(k, &ei, op).await;
+            k.log.borrow_mut().end_removal(r);
+            res?
         }
         Step::Migrate { file } => ext4_ext_migrate(k, &*k.inode(file)?).await?,
         Step::Writeback { file, sync_all } => {
@@ -445,43 +466,55 @@ pub fn end_oracles(k: &Kernel) -> Vec<Outcome> {
         return vec![o];
     }
     let log = k.log.borrow();
-    // lost write
+    // lost write, per byte (crate/kernel/provenance.rs)
     for (i, w) in log.writes.iter().enumerate() {
         if !w.durable {
             continue;
         }
-        let later = log.writes[i + 1..].iter().any(|x| {
-            x.ino == w.ino
-                && x.offset < w.offset + w.bytes.len() as u64
-                && w.offset < x.offset + x.bytes.len() as u64
-        });
-        if later {
+        let excused = log.excused(i);
+        if excused.iter().all(|&e| e) {
             continue;
         }
         let mut buf = vec![0u8; w.bytes.len()];
         let n = fs.read(w.ino, w.offset, &mut buf).unwrap_or(0);
-        if n < buf.len() || buf != w.bytes {
-            let mut o = Outcome::new(OutcomeKind::LostWrite, 0);
-            o.tasks.push(w.task.clone());
-            // The task whose fsync/sync promised it (when not the writer).
-            let by = w.durable_by.clone().unwrap_or_else(|| w.task.clone());
-            if by != w.task {
-                o.tasks.push(by.clone());
-            }
-            o.site = "ext4_sync_file".into();
-            o.message = format!(
+        let lost: Vec<usize> = (0..w.bytes.len())
+            .filter(|&b| !excused[b] && (b >= n || buf[b] != w.bytes[b]))
+            .collect();
+        let Some(&first) = lost.first() else {
+            continue;
+        };
+        let mut o = Outcome::new(OutcomeKind::LostWrite, 0);
+        o.tasks.push(w.task.clone());
+        // The task whose fsync/sync promised it (when not the writer).
+        let by = w.durable_by.clone().unwrap_or_else(|| w.task.clone());
+        if by != w.task {
+            o.tasks.push(by.clone());
+        }
+        o.site = "ext4_sync_file".into();
+        o.message = if excused.iter().any(|&e| e) {
+            format!(
+                "{} of the {} bytes written by {} to {} at offset {} and made durable are not on disk (from offset {}; the others were changed later)",
+                lost.len(),
+                w.bytes.len(),
+                w.task,
+                k.ino_name(w.ino),
+                w.offset,
+                w.offset + first as u64
+            )
+        } else {
+            format!(
                 "{} bytes written by {} to {} at offset {} and made durable are not on disk",
                 w.bytes.len(),
                 w.task,
                 k.ino_name(w.ino),
                 w.offset
-            );
-            if by != w.task {
-                o.message
-                    .push_str(&format!(" ({by}'s fsync returned after the write)"));
-            }
-            out.push(o);
+            )
+        };
+        if by != w.task {
+            o.message
+                .push_str(&format!(" ({by}'s fsync returned after the write)"));
         }
+        out.push(o);
     }
     // fsck
     match fs.ext4_fsck() {
