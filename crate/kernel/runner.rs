@@ -233,6 +233,7 @@ pub fn scenario_model_with(
         w.on_end(move |view| {
             if view.end == crate::sim::EndKind::Deadlock
                 || view.end == crate::sim::EndKind::StepLimit
+                || view.end == crate::sim::EndKind::TaskLimit
             {
                 return Vec::new();
             }

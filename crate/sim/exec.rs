@@ -140,6 +140,8 @@ pub enum EndKind {
     Halted,
     /// The step limit was reached.
     StepLimit,
+    /// A spawn past `MAX_TASKS` (an `engine-error` outcome says which).
+    TaskLimit,
     /// The scheduler stopped (replay prefix exhausted, manual mode).
     Stopped,
     /// A replayed choice did not fit (see [`Execution::divergence`]).
@@ -298,10 +300,12 @@ impl Executor {
                     set.insert(Actor::CRASH);
                 }
                 self.cands.extend(set.iter());
-                (set, rt.halt, rt.step, all_done)
+                (set, rt.halt.then_some(rt.task_limit), rt.step, all_done)
             });
-            if halt {
-                break EndKind::Halted;
+            match halt {
+                Some(true) => break EndKind::TaskLimit,
+                Some(false) => break EndKind::Halted,
+                None => {}
             }
             if set.is_empty() {
                 if all_done {

@@ -77,7 +77,7 @@ pub struct Stats {
     pub executions: u64,
     /// ... that ran to an end state (complete, deadlock, crash, BUG).
     pub complete: u64,
-    /// ... that the step limit cut.
+    /// ... that the step limit or the task limit (`EndKind::TaskLimit`) cut.
     pub cut_by_step_limit: u64,
     pub deadlocks: u64,
     pub crashes: u64,
@@ -380,7 +380,7 @@ pub fn explore_from(
         stats.executions += 1;
         stats.steps += u64::from(exec.steps);
         match exec.end {
-            EndKind::StepLimit => stats.cut_by_step_limit += 1,
+            EndKind::StepLimit | EndKind::TaskLimit => stats.cut_by_step_limit += 1,
             _ => stats.complete += 1,
         }
         if exec.end == EndKind::Deadlock {

@@ -288,6 +288,13 @@ fn check_kernel(c: &mut Checker, s: &Scenario) {
     }
 }
 
+/// Most tasks a scenario may name. One execution holds at most
+/// [`crate::sim::MAX_TASKS`] tasks (the vector clocks are fixed arrays);
+/// the rest is left for the kernel's own: kjournald2, kworkers and bio
+/// completions. A run that still spawns one too many ends with an
+/// `engine-error` outcome (crate/sim/rt `Rt::spawn`).
+pub const MAX_SCENARIO_TASKS: usize = 24;
+
 /// Checks `s`. Returns every problem found, in document order of the checks.
 pub(crate) fn validate(s: &Scenario) -> Vec<Problem> {
     let mut c = Checker {
@@ -311,6 +318,16 @@ pub(crate) fn validate(s: &Scenario) -> Vec<Problem> {
     let options = check_switches_options(&mut c, s);
     check_variants(&mut c, s, &options, &files);
     check_processes_tasks(&mut c, s, &options, &files);
+    if s.tasks.len() > MAX_SCENARIO_TASKS {
+        c.push(
+            ErrorKind::BadValue,
+            root().k("tasks").i(MAX_SCENARIO_TASKS),
+            format!(
+                "at most {MAX_SCENARIO_TASKS} tasks: this scenario has {}",
+                s.tasks.len()
+            ),
+        );
+    }
     if let Some(v) = &s.explore.default_variant {
         if !s.variants.iter().any(|x| &x.name == v) {
             c.push(

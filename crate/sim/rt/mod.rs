@@ -207,6 +207,8 @@ pub(crate) struct Rt {
     pub trace: Vec<Event>,
     pub outcomes: Vec<Outcome>,
     pub halt: bool,
+    /// A spawn past [`MAX_TASKS`] ended the run (with `halt`).
+    pub task_limit: bool,
     pub hb: Hb,
     pub lockdep: LockGraph,
     pub lockdep_new: Vec<Outcome>,
@@ -277,6 +279,7 @@ impl Rt {
             trace: Vec::new(),
             outcomes: Vec::new(),
             halt: false,
+            task_limit: false,
             hb: Hb::default(),
             lockdep: LockGraph::default(),
             lockdep_new: Vec::new(),
@@ -301,6 +304,7 @@ impl Rt {
         self.trace.clear();
         self.outcomes.clear();
         self.halt = false;
+        self.task_limit = false;
         self.lockdep_new.clear();
         self.misuse = None;
         self.blocks.clear();
@@ -368,10 +372,26 @@ impl Rt {
         fut: TaskFuture,
     ) -> TaskId {
         let id = self.ntasks;
-        assert!(
-            id < MAX_TASKS,
-            "more than {MAX_TASKS} tasks in one execution"
-        );
+        if id >= MAX_TASKS {
+            // One too many: the run ends here (EndKind::TaskLimit) with an
+            // engine error naming the task, instead of a panic. The future is
+            // dropped; the spawner's next scheduling point is its last.
+            if !self.task_limit {
+                let mut o = Outcome::new(OutcomeKind::Other("engine-error".into()), self.step);
+                if let Some(t) = self.current {
+                    o.tasks.push(self.tasks[t as usize].name.to_string());
+                }
+                o.site = "spawn".into();
+                o.message = format!(
+                    "more than {MAX_TASKS} tasks in one execution (kernel threads and bio completions included): `{name}` is one too many"
+                );
+                self.outcomes.push(o);
+            }
+            self.task_limit = true;
+            self.halt = true;
+            drop(fut);
+            return MAX_TASKS as TaskId;
+        }
         if id >= self.tasks.len() {
             self.tasks.push(Task::new());
         }
