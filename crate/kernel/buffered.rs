@@ -6,7 +6,7 @@ use super::fault::{ext4_da_get_block_prep, ext4_get_block, filemap_fault};
 use super::handle::{ext4_journal_start, ext4_journal_stop, HandleType};
 use super::pagecache::PAGE_SIZE;
 use super::provenance::check_read;
-use super::state::{inode_lock, inode_unlock, Ext4InodeInfo, KResult, Kernel};
+use super::state::{inode_lock, inode_unlock, Errno, Ext4InodeInfo, KResult, Kernel};
 
 /// Where a write's bytes come from.
 pub enum WriteSource<'a> {
@@ -106,10 +106,11 @@ pub async fn generic_perform_write(
         }
         // ext4_write_end / ext4_da_write_end: i_size
         {
+            let da = k.ext4_da_aops(ei);
             let mut m = ei.mem.borrow_mut();
             if at + take as u64 > m.i_size {
                 m.i_size = at + take as u64;
-                if !k.delalloc() {
+                if !da {
                     m.i_disksize = m.i_size;
                 }
             }
@@ -131,19 +132,32 @@ pub async fn ext4_write_begin(
     ei: &Ext4InodeInfo,
     idx: u64,
 ) -> KResult<crate::sim::Page> {
-    let _f = crate::kfn!(if k.delalloc() {
+    let da = k.ext4_da_aops(ei);
+    let _f = crate::kfn!(if da {
         "ext4_da_write_begin"
     } else {
         "ext4_write_begin"
     });
-    let handle = if k.delalloc() {
+    let handle = if da {
         None
     } else {
         Some(ext4_journal_start(k, ei, HandleType::Misc, 8).await?)
     };
-    ei.mapping.i_pages_loc.write().await;
-    let page = ei.mapping.add_page(idx);
-    page.lock().await;
+    // grab_cache_page_write_begin. The kernel inserts a new page already
+    // locked; the model inserts it, then locks it (a scheduling point), so
+    // invalidation or truncation may remove it meanwhile: then look it up
+    // again, as `pagecache_get_page` does for a page whose `mapping` is
+    // gone. (Writing into the removed page lost the write: found by
+    // tests/scenario_fuzz.rs with drop_caches beside a write.)
+    let page = loop {
+        ei.mapping.i_pages_loc.write().await;
+        let page = ei.mapping.add_page(idx);
+        page.lock().await;
+        if super::fault::still_cached(ei, idx, page) {
+            break page;
+        }
+        page.unlock();
+    };
     page.wait_on_writeback().await;
     let (uptodate, bh) = ei
         .mapping
@@ -157,7 +171,7 @@ pub async fn ext4_write_begin(
     }
     if r.is_ok() && bh.b_blocknr.is_none() && !bh.delay && !super::inline::ext4_has_inline_data(ei)
     {
-        r = if k.delalloc() {
+        r = if da {
             ext4_da_get_block_prep(k, ei, idx).await
         } else {
             ext4_get_block(k, ei, idx, k.ext4_should_dioread_nolock(ei)).await
@@ -177,17 +191,30 @@ pub async fn ext4_write_begin(
 
 /// read(2): `filemap_read` of `len` bytes at `pos` through the page cache
 /// (pages read under their lock with `ext4_readpage`).
+///
+/// As v6.9 mm/filemap.c `filemap_read`, `i_size` is read again once the
+/// page is uptodate ("i_size must be checked after we know the pages are
+/// Uptodate"): a truncate that ran meanwhile makes the read short, never
+/// an error. (`filemap_fault`'s SIGBUS past EOF is the fault path's answer;
+/// here it only means the page is gone past the new size.)
 pub async fn filemap_read(k: &Kernel, ei: &Ext4InodeInfo, pos: u64, len: u64) -> KResult<Vec<u8>> {
     let _f = crate::kfn!("filemap_read");
-    let size = ei.i_size();
-    let end = (pos + len).min(size);
     let mut out = Vec::new();
     let mut at = pos;
-    while at < end {
+    while at < (pos + len).min(ei.i_size()) {
         let idx = at / PAGE_SIZE;
         let within = (at % PAGE_SIZE) as usize;
+        let page = match filemap_fault(k, ei, idx).await {
+            Ok(page) => page,
+            Err(Errno::SIGBUS) => break,
+            Err(e) => return Err(e),
+        };
+        let end = (pos + len).min(ei.i_size());
+        if at >= end {
+            page.unlock();
+            break;
+        }
         let take = ((PAGE_SIZE as usize - within) as u64).min(end - at) as usize;
-        let page = filemap_fault(k, ei, idx).await?;
         let (d, pv, pblk) = ei
             .mapping
             .with_page(idx, |ps| {

@@ -76,7 +76,7 @@ fn fault_unlock_shared(k: &Kernel, ei: &Ext4InodeInfo) {
 }
 
 /// Whether `page` is still the page cached at `index`.
-fn still_cached(ei: &Ext4InodeInfo, index: u64, page: Page) -> bool {
+pub(super) fn still_cached(ei: &Ext4InodeInfo, index: u64, page: Page) -> bool {
     ei.mapping.find_get_page(index) == Some(page)
 }
 
@@ -195,8 +195,16 @@ pub async fn filemap_fault(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
         let page = ei.mapping.add_page(index);
         page.lock().await;
         // The kernel inserts the new page already locked; here another
-        // task (grab_cache_page_write_begin) may have locked, filled and
-        // dirtied it before this lock: never read over an uptodate page.
+        // task may have removed it before this lock (invalidation,
+        // truncation): look it up again. Or (grab_cache_page_write_begin)
+        // locked, filled and dirtied it: never read over an uptodate page.
+        if !still_cached(ei, index, page) {
+            page.unlock();
+            if ra_lock {
+                ei.invalidate_lock.up_read();
+            }
+            continue;
+        }
         let uptodate = ei
             .mapping
             .with_page(index, |ps| ps.uptodate)
@@ -241,12 +249,17 @@ pub async fn ext4_readpage(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
         }
         _ => (vec![0u8; bs as usize], vec![0u32; bs as usize]),
     };
+    // An unwritten extent reads as a hole and leaves the buffer unmapped
+    // (v5.5 fs/ext4/readpage.c `ext4_mpage_readpages`: a lookup of an
+    // unwritten extent returns EXT4_MAP_UNWRITTEN without EXT4_MAP_MAPPED),
+    // so a later write_begin or page_mkwrite maps it with create, which
+    // converts it or keeps it unwritten for the end_io worker.
     ei.mapping.with_page(index, |ps| {
         ps.data = data;
         ps.prov = prov;
         ps.uptodate = true;
-        ps.bh.b_blocknr = m.m_pblk;
-        ps.bh.unwritten = m.unwritten;
+        ps.bh.b_blocknr = if m.unwritten { None } else { m.m_pblk };
+        ps.bh.unwritten = false;
     });
     Ok(())
 }
@@ -319,8 +332,9 @@ pub async fn ext4_page_mkwrite(
     }
     // sb_start_pagefault(); file_update_time();
     fault_lock_shared(k, ei).await;
-    // Delalloc case is easy...
-    if k.delalloc() {
+    // Delalloc case is easy... (`test_opt(DELALLOC) &&
+    // !ext4_should_journal_data(inode)`)
+    if k.ext4_da_aops(ei) {
         let r = block_page_mkwrite(k, ei, index, GetBlock::DaPrep).await;
         fault_unlock_shared(k, ei);
         return r;

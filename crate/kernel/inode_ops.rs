@@ -430,7 +430,9 @@ pub async fn ext4_setattr(k: &Kernel, ei: &Ext4InodeInfo, size: u64) -> KResult<
 /// fallocate(2) mode 0 / KEEP_SIZE: v4.13 fs/ext4/extents.c
 /// `ext4_fallocate` -> `ext4_alloc_file_blocks` under `inode_lock`: a
 /// handle and `i_data_sem` (w) around the allocation; the page cache is
-/// not touched.
+/// not touched. A block-mapped inode gets EOPNOTSUPP before any lock
+/// ("currently supporting (pre)allocate mode for extent-based files
+/// _only_").
 pub async fn ext4_fallocate(
     k: &Kernel,
     ei: &Ext4InodeInfo,
@@ -439,6 +441,9 @@ pub async fn ext4_fallocate(
     keep_size: bool,
 ) -> KResult<()> {
     let _f = crate::kfn!("ext4_fallocate");
+    if !ei.test_flag(crate::engine::inode::EXT4_EXTENTS_FL) {
+        return Err(Errno::EOPNOTSUPP);
+    }
     inode_lock(ei).await;
     inode_dio_wait(ei).await;
     let r = async {

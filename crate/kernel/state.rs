@@ -314,9 +314,23 @@ impl Kernel {
         self.rc.switch(name).unwrap_or("")
     }
 
-    /// Mount option `delalloc` (`test_opt(sb, DELALLOC)`).
+    /// Mount option `delalloc` (`test_opt(sb, DELALLOC)`) as the mount
+    /// leaves it: v4.13 fs/ext4/super.c `ext4_fill_super` clears it under
+    /// data=journal ("mounting with data=journal disables delayed
+    /// allocation"; an explicit `delalloc` fails the mount, which the
+    /// scenario format cannot tell from the default).
     pub fn delalloc(&self) -> bool {
-        self.rc.mount.delalloc
+        self.rc.mount.delalloc && self.rc.mount.data != crate::scenario::DataMode::Journal
+    }
+
+    /// Whether `ei` has the delalloc address space operations: v4.13
+    /// fs/ext4/inode.c `ext4_set_aops` gives an inode that journals its data
+    /// (`chattr +j`) `ext4_journalled_aops`, and `ext4_da_aops` only to the
+    /// others of a delalloc mount. `ext4_page_mkwrite` makes the same test
+    /// (`test_opt(DELALLOC) && !ext4_should_journal_data(inode)`). Read at
+    /// each call, so it follows `ext4_change_inode_journal_flag`.
+    pub fn ext4_da_aops(&self, ei: &Ext4InodeInfo) -> bool {
+        self.delalloc() && !super::inode_ops::ext4_should_journal_data(self, ei)
     }
 
     /// `ext4_should_dioread_nolock(inode)` (v5.5 fs/ext4/ext4_jbd2.h) for
