@@ -76,7 +76,7 @@ pub async fn generic_perform_write(
         {
             super::inline::ext4_convert_inline_data(k, ei).await?;
         }
-        let page = ext4_write_begin(k, ei, idx).await?;
+        let page = ext4_write_begin(k, ei, idx, within == 0 && take == PAGE_SIZE as usize).await?;
         // copy_page_from_iter_atomic: the copy does not dirty the page;
         // write_end does (v4.12 mm/filemap.c generic_perform_write, then
         // fs/ext4/inode.c ext4_write_end / ext4_da_write_end)
@@ -127,10 +127,14 @@ pub async fn generic_perform_write(
 
 /// `ext4_da_write_begin` / `ext4_write_begin`: the page locked, uptodate,
 /// its buffer mapped or delayed. Lock order (nodelalloc): handle -> page.
+/// `full`: the write covers the whole page, so nothing is read first (v5.5
+/// fs/buffer.c `__block_write_begin_int` reads only a buffer the write
+/// covers in part; the copy makes the page uptodate).
 pub async fn ext4_write_begin(
     k: &Kernel,
     ei: &Ext4InodeInfo,
     idx: u64,
+    full: bool,
 ) -> KResult<crate::sim::Page> {
     let da = k.ext4_da_aops(ei);
     let _f = crate::kfn!(if da {
@@ -164,7 +168,7 @@ pub async fn ext4_write_begin(
         .with_page(idx, |ps| (ps.uptodate, ps.bh))
         .unwrap_or_default();
     let mut r = Ok(());
-    if !uptodate && idx * PAGE_SIZE < ei.i_size() {
+    if !uptodate && idx * PAGE_SIZE < ei.i_size() && !full {
         r = super::fault::ext4_readpage(k, ei, idx).await;
     } else if !uptodate {
         ei.mapping.with_page(idx, |ps| ps.uptodate = true);
