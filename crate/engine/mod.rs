@@ -53,6 +53,7 @@ pub mod inode;
 pub mod mkfs;
 pub mod namei;
 pub(crate) mod ondisk;
+pub mod orphan;
 pub mod superblock;
 pub mod xattr;
 pub mod xattr_ops;

@@ -76,7 +76,8 @@ pub async fn generic_perform_write(
         {
             super::inline::ext4_convert_inline_data(k, ei).await?;
         }
-        let page = ext4_write_begin(k, ei, idx, within == 0 && take == PAGE_SIZE as usize).await?;
+        let (page, handle) =
+            ext4_write_begin(k, ei, idx, within == 0 && take == PAGE_SIZE as usize).await?;
         // copy_page_from_iter_atomic: the copy does not dirty the page;
         // write_end does (v4.12 mm/filemap.c generic_perform_write, then
         // fs/ext4/inode.c ext4_write_end / ext4_da_write_end)
@@ -92,6 +93,9 @@ pub async fn generic_perform_write(
             match super::inline::ext4_write_inline_data_end(k, ei, new_size).await {
                 Err(e) => {
                     page.unlock();
+                    if let Some(h) = handle {
+                        ext4_journal_stop(k, h);
+                    }
                     return Err(e);
                 }
                 Ok(fit) => {
@@ -105,17 +109,32 @@ pub async fn generic_perform_write(
             ei.mapping.with_page(idx, |ps| ps.dirty = true);
         }
         // ext4_write_end / ext4_da_write_end: i_size
-        {
+        let grew = {
             let da = k.ext4_da_aops(ei);
             let mut m = ei.mem.borrow_mut();
-            if at + take as u64 > m.i_size {
+            let grew = at + take as u64 > m.i_size;
+            if grew {
                 m.i_size = at + take as u64;
                 if !da {
                     m.i_disksize = m.i_size;
                 }
             }
-        }
+            grew
+        };
         page.unlock();
+        // ext4_write_end: the inode (its new i_disksize) goes into the
+        // handle write_begin started, which then stops: the blocks
+        // write_begin allocated and the size that covers them commit in one
+        // transaction.
+        if let Some(h) = handle {
+            let r = if grew {
+                k.ext4_mark_inode_dirty(ei)
+            } else {
+                Ok(())
+            };
+            ext4_journal_stop(k, h);
+            r?;
+        }
         k.log
             .borrow_mut()
             .record_write(ei.ino, at, bytes, crate::sim::current_task_name());
@@ -127,6 +146,9 @@ pub async fn generic_perform_write(
 
 /// `ext4_da_write_begin` / `ext4_write_begin`: the page locked, uptodate,
 /// its buffer mapped or delayed. Lock order (nodelalloc): handle -> page.
+/// Without delalloc the handle it starts is returned: it stays open until
+/// `ext4_write_end` (v4.12 fs/ext4/inode.c: `ext4_write_end` stops the
+/// handle `ext4_journal_current_handle()` after updating i_disksize).
 /// `full`: the write covers the whole page, so nothing is read first (v5.5
 /// fs/buffer.c `__block_write_begin_int` reads only a buffer the write
 /// covers in part; the copy makes the page uptodate).
@@ -135,7 +157,7 @@ pub async fn ext4_write_begin(
     ei: &Ext4InodeInfo,
     idx: u64,
     full: bool,
-) -> KResult<crate::sim::Page> {
+) -> KResult<(crate::sim::Page, Option<crate::sim::Handle>)> {
     let da = k.ext4_da_aops(ei);
     let _f = crate::kfn!(if da {
         "ext4_da_write_begin"
@@ -181,13 +203,13 @@ pub async fn ext4_write_begin(
             ext4_get_block(k, ei, idx, k.ext4_should_dioread_nolock(ei)).await
         };
     }
-    if let Some(h) = handle {
-        ext4_journal_stop(k, h);
-    }
     match r {
-        Ok(()) => Ok(page),
+        Ok(()) => Ok((page, handle)),
         Err(e) => {
             page.unlock();
+            if let Some(h) = handle {
+                ext4_journal_stop(k, h);
+            }
             Err(e)
         }
     }

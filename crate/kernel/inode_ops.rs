@@ -312,6 +312,40 @@ pub async fn ext4_setattr_like(k: &Kernel, ei: &Ext4InodeInfo, op: SpaceOp) -> K
     }
 }
 
+/// v4.13 fs/ext4/namei.c `ext4_orphan_add` under the caller's handle: a
+/// shrinking truncate puts the inode on the superblock's orphan list in
+/// the transaction that writes the new size, so that a crash before
+/// `ext4_truncate` freed the blocks past it is finished by
+/// `ext4_orphan_cleanup` at the next mount (crate/engine/orphan.rs). Only
+/// with a journal ("if (!sbi->s_journal) return 0").
+fn ext4_orphan_add(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
+    let mut fs = k.fs.borrow_mut();
+    if !fs.is_journalled() {
+        return Ok(());
+    }
+    let r = fs.ext4_orphan_add(ei.ino);
+    drop(fs);
+    match r {
+        Ok(()) => orphan_links_from_disk(k),
+        Err(e) => Err(k.engine_error("ext4_orphan_add", e)),
+    }
+}
+
+/// The orphan links (`NEXT_ORPHAN(inode)`, the in-memory `i_dtime`) of
+/// every inode the run knows, as `ext4_orphan_add`/`ext4_orphan_del` left
+/// them on disk (the latter relinks the previous orphan, another inode),
+/// so that the next `ext4_mark_inode_dirty` writes them back unchanged.
+fn orphan_links_from_disk(k: &Kernel) -> KResult<()> {
+    for ei in k.inodes.values() {
+        let r = k.fs.borrow_mut().ext4_iget(ei.ino);
+        match r {
+            Ok(raw) => ei.mem.borrow_mut().raw.i_dtime = raw.i_dtime,
+            Err(e) => return Err(k.engine_error("ext4_orphan_del", e)),
+        }
+    }
+    Ok(())
+}
+
 /// Run the engine's size-changing operation `f` on the on-disk inode
 /// (written from ours first) and reload ours from it. Preconditions: a
 /// handle and `i_data_sem` (w) held.
@@ -387,6 +421,9 @@ pub async fn ext4_setattr(k: &Kernel, ei: &Ext4InodeInfo, size: u64) -> KResult<
         m.i_size = size; // i_size_write, before any page is dropped
     }
     let mut r = k.ext4_mark_inode_dirty(ei);
+    if shrink && r.is_ok() {
+        r = ext4_orphan_add(k, ei);
+    }
     ei.i_data_sem.up_write();
     ext4_journal_stop(k, h);
     let fault_lock = k.applied(Change::FaultsVsHolePunch);
@@ -406,13 +443,17 @@ pub async fn ext4_setattr(k: &Kernel, ei: &Ext4InodeInfo, size: u64) -> KResult<
                 // ext4_truncate frees every block past i_size. The engine's
                 // truncate frees those between the size it finds on disk and
                 // the new one: hand it the old size for this call.
+                // ... and, under the same handle, `ext4_orphan_del` (the
+                // inode has links).
                 let res = engine_space_op(k, ei, |fs| {
                     let mut raw = fs.ext4_iget(ei.ino)?;
                     raw.set_size(old_disksize.max(size));
                     fs.write_inode(ei.ino, &raw)?;
-                    fs.truncate(ei.ino, size)
+                    fs.truncate(ei.ino, size)?;
+                    fs.ext4_orphan_del(ei.ino)
                 })
-                .await;
+                .await
+                .and_then(|()| orphan_links_from_disk(k));
                 ei.i_data_sem.up_write();
                 ext4_journal_stop(k, h);
                 res

@@ -222,15 +222,26 @@ pub fn crash_and_recover(k: &Kernel) {
         Ext4Fs::open(dev, crate::engine::fs::OpenOptions::default())
     };
     match mounted {
-        Ok(fs) => {
+        Ok(mut fs) => {
             let replayed = fs
                 .ext4_journal()
                 .and_then(|j| j.recovery.as_ref())
                 .map_or(0, |r| r.transactions_replayed);
+            // ext4_fill_super -> ext4_orphan_cleanup: finish the truncates
+            // the crash interrupted.
+            let orphans = fs.ext4_orphan_cleanup();
             *k.fs.borrow_mut() = fs;
-            crate::sim::note(format!(
-                "crash: page cache dropped, journal recovery replayed {replayed} transaction(s)"
-            ));
+            match orphans {
+                Ok(0) => crate::sim::note(format!(
+                    "crash: page cache dropped, journal recovery replayed {replayed} transaction(s)"
+                )),
+                Ok(n) => crate::sim::note(format!(
+                    "crash: page cache dropped, journal recovery replayed {replayed} transaction(s), orphan cleanup truncated {n} inode(s)"
+                )),
+                Err(e) => {
+                    k.engine_error("ext4_orphan_cleanup", e);
+                }
+            }
         }
         Err(e) => {
             k.engine_error("ext4_load_journal", e);

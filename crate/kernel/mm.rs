@@ -8,7 +8,7 @@ use crate::sim::RwSemaphore;
 
 use super::fault::{handle_mm_fault, FaultFlags, VmFault};
 use super::pagecache::PAGE_SIZE;
-use super::state::{Errno, KResult, Kernel};
+use super::state::{Errno, Ext4InodeInfo, KResult, Kernel};
 
 /// A VMA mapping a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,13 +165,7 @@ pub async fn user_access(
             let (d, pv) = r?;
             match &access {
                 Access::Store(bytes) => {
-                    let src = bytes[done as usize..done as usize + take].to_vec();
-                    k.log.borrow_mut().record_write(
-                        ei.ino,
-                        pos,
-                        src,
-                        crate::sim::current_task_name(),
-                    );
+                    record_store(k, &ei, pos, &bytes[done as usize..done as usize + take]);
                 }
                 Access::Load => {
                     out.extend(d);
@@ -229,13 +223,7 @@ pub async fn user_access(
                 page.unlock();
                 p.mmap_lock.up_read();
                 if let Access::Store(bytes) = &access {
-                    let src = bytes[done as usize..done as usize + take].to_vec();
-                    k.log.borrow_mut().record_write(
-                        ei.ino,
-                        pos,
-                        src,
-                        crate::sim::current_task_name(),
-                    );
+                    record_store(k, &ei, pos, &bytes[done as usize..done as usize + take]);
                 } else if let Access::Load = &access {
                     let log = k.log.borrow();
                     let pblk = ei.mapping.with_page(index, |ps| ps.bh.b_blocknr).flatten();
@@ -261,4 +249,22 @@ pub async fn user_access(
         }
     }
     Ok((out, prov))
+}
+
+/// The lost-write oracle's record of a store at file offset `pos`: only the
+/// bytes below `i_size` are file data. The rest of the last page is not
+/// part of the file: writeback zeroes it (`ext4_bio_write_page` zeroes the
+/// page past `i_size`) and a later extension reads zeros there.
+fn record_store(k: &Kernel, ei: &Ext4InodeInfo, pos: u64, bytes: &[u8]) {
+    let size = ei.i_size();
+    if pos >= size {
+        return;
+    }
+    let n = (bytes.len() as u64).min(size - pos) as usize;
+    k.log.borrow_mut().record_write(
+        ei.ino,
+        pos,
+        bytes[..n].to_vec(),
+        crate::sim::current_task_name(),
+    );
 }
