@@ -4,9 +4,9 @@
 //! fsync, a truncate, overlapping overwrites, a crash after an fsync, ...)
 //! and must report nothing in any interleaving, on every variant.
 //!
-//! The default test explores each variant exhaustively without preemptions
-//! (every order of the blocking points: seconds in a debug build); the
-//! `tables` group runs bound 2
+//! The default test explores each variant without preemptions, the first
+//! 100 executions of it (seconds in a debug build); the `tables` group
+//! explores every variant exhaustively under bound 2
 //! (`cargo test --profile tables --test oracle_legit -- --include-ignored`).
 
 use std::path::PathBuf;
@@ -31,12 +31,12 @@ fn legit() -> Vec<(String, String)> {
     v
 }
 
-/// Explores every variant of every legitimate scenario exhaustively under
-/// `bound`; returns (scenario, variant, executions) and fails on any
-/// outcome or an incomplete exploration.
-fn check_all(bound: u32) -> u64 {
+/// Explores every variant of every legitimate scenario under `bound`
+/// (exhaustively unless `budget` stops it first: `complete` asks that it
+/// does not); returns the executions run and fails on any outcome.
+fn check_all(bound: u32, budget: u64, complete: bool) -> u64 {
     let all = legit();
-    assert!(all.len() >= 8, "{} legit scenarios", all.len());
+    assert!(all.len() >= 18, "{} legit scenarios", all.len());
     let mut total = 0;
     let mut bad = Vec::new();
     for (name, text) in &all {
@@ -62,7 +62,11 @@ fn check_all(bound: u32) -> u64 {
                 rep.outcomes.len()
             );
             total += rep.stats.executions;
-            assert!(rep.stats.exhausted, "{name}/{}: not complete", v.name);
+            assert!(
+                rep.stats.exhausted || !complete,
+                "{name}/{}: not complete",
+                v.name
+            );
             assert!(
                 rep.stats.executions > 1,
                 "{name}/{}: nothing interleaved",
@@ -84,14 +88,14 @@ fn check_all(bound: u32) -> u64 {
 }
 
 #[test]
-fn legit_scenarios_report_nothing_under_bound_0() {
-    let n = check_all(0);
+fn legit_scenarios_report_nothing_in_their_first_executions() {
+    let n = check_all(0, 100, false);
     eprintln!("{n} executions in all");
 }
 
 #[test]
 #[ignore = "tables group: exhaustive under bound 2"]
 fn legit_scenarios_report_nothing_under_bound_2() {
-    let n = check_all(2);
+    let n = check_all(2, 5_000_000, true);
     eprintln!("{n} executions in all");
 }
