@@ -51,7 +51,7 @@ fn check_all(bound: u32, budget: u64, complete: bool) -> u64 {
                 &v.name,
                 &Default::default(),
                 Some(strategy),
-                Some(2_000_000),
+                Some(budget),
             )
             .unwrap_or_else(|e| panic!("{name}/{}: {e}", v.name));
             eprintln!(
