@@ -153,8 +153,12 @@ pub async fn ext4_journalled_writepages(
                 return Err(e);
             }
         }
-        // The journalled buffers are written (here: submitted home).
-        ext4_bio_write_page(k, ei, idx, page);
+        // The journalled buffers are written (here: submitted home). They
+        // carry no io_end: an unwritten extent under them is not converted
+        // (do_journal_get_write_access journals the data as it is; nothing
+        // in this path calls ext4_convert_unwritten_extents), so its data
+        // reads as zeros afterwards.
+        ext4_bio_write_page_as(k, ei, idx, page, true);
         ext4_journal_stop(k, handle);
         page.unlock();
     }
@@ -407,6 +411,13 @@ pub const WARN_IO_END_NO_HANDLE: &str = "WARN_ON(!io_end->handle && sbi->s_journ
 /// only after [`ext4_end_io_rsv_work`] converted the extent.
 /// Precondition: the page is locked and its buffer mapped.
 pub fn ext4_bio_write_page(k: &Kernel, ei: &Ext4InodeInfo, idx: u64, page: Page) {
+    ext4_bio_write_page_as(k, ei, idx, page, false)
+}
+
+/// [`ext4_bio_write_page`]; `journalled`: the page's buffers go out as
+/// journalled data (`__ext4_journalled_writepage`), with no io_end, so an
+/// unwritten block ends writeback like a written one, unconverted.
+fn ext4_bio_write_page_as(k: &Kernel, ei: &Ext4InodeInfo, idx: u64, page: Page, journalled: bool) {
     let _f = crate::kfn!("ext4_bio_write_page");
     let Some((pblk, unwritten, rsv, data, prov)) = ei
         .mapping
@@ -431,7 +442,7 @@ pub fn ext4_bio_write_page(k: &Kernel, ei: &Ext4InodeInfo, idx: u64, page: Page)
             k.engine_error("ext4_end_bio", e);
         }
         k.log.borrow_mut().set_block_prov(pblk, prov);
-        if !unwritten {
+        if !unwritten || journalled {
             // ext4_finish_bio
             page.end_writeback();
             return;
