@@ -57,6 +57,25 @@ struct File {
     size: u64,
 }
 
+/// `[[processes]]` P with a shared mapping `mN` of each file `fN`.
+fn process_mapping_every_file(files: &[File]) -> String {
+    let maps: Vec<String> = files
+        .iter()
+        .map(|f| {
+            format!(
+                "{{ name = \"m{}\", file = \"{}\", len = {} }}",
+                &f.name[1..],
+                f.name,
+                f.size.div_ceil(PAGE) * PAGE
+            )
+        })
+        .collect();
+    format!(
+        "[[processes]]\nname = \"P\"\nmappings = [{}]\n\n",
+        maps.join(", ")
+    )
+}
+
 /// One generated scenario text.
 fn generate(r: &mut Rng, id: usize) -> String {
     let mut t = String::new();
@@ -129,21 +148,7 @@ fn generate(r: &mut Rng, id: usize) -> String {
     )
     .unwrap();
     t.push_str("[[variants]]\nname = \"default\"\n\n");
-    // One process with a mapping of each file.
-    t.push_str("[[processes]]\nname = \"P\"\nmappings = [");
-    let maps: Vec<String> = files
-        .iter()
-        .map(|f| {
-            format!(
-                "{{ name = \"m{}\", file = \"{}\", len = {} }}",
-                &f.name[1..],
-                f.name,
-                f.size.div_ceil(PAGE) * PAGE
-            )
-        })
-        .collect();
-    t.push_str(&maps.join(", "));
-    t.push_str("]\n\n");
+    t.push_str(&process_mapping_every_file(&files));
     let ntasks = 1 + r.below(10);
     let mut crashed = false;
     for ti in 0..ntasks {
@@ -246,23 +251,7 @@ fn generate_small(r: &mut Rng, id: usize) -> (String, bool) {
         "[mount]\ndata = \"{data}\"\ndelalloc = {delalloc}\n\n[[variants]]\nname = \"default\"\n"
     )
     .unwrap();
-    let maps: Vec<String> = files
-        .iter()
-        .map(|f| {
-            format!(
-                "{{ name = \"m{}\", file = \"{}\", len = {} }}",
-                &f.name[1..],
-                f.name,
-                f.size.div_ceil(PAGE) * PAGE
-            )
-        })
-        .collect();
-    writeln!(
-        t,
-        "[[processes]]\nname = \"P\"\nmappings = [{}]\n",
-        maps.join(", ")
-    )
-    .unwrap();
+    t.push_str(&process_mapping_every_file(&files));
     let mut truncates = false;
     let mut crashed = false;
     for ti in 0..2 + r.below(2) {

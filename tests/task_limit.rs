@@ -80,18 +80,25 @@ fn forty_tasks_are_refused_at_the_first_task_past_the_limit() {
     assert!(check_scenario(&readers(24)).is_empty());
 }
 
-#[test]
-fn a_run_past_the_task_limit_is_an_engine_error_not_a_panic() {
-    // 24 readers + 24 bio completions + kjournald2 > 32 tasks.
-    let sc = Rc::new(parse_scenario(&readers(24)).unwrap());
-    let (_, rep) = explore_variant(
+/// `runs` random executions (seed `seed`) of the scenario `text`.
+fn random_runs(text: &str, seed: u64, runs: u64) -> ext4lab::sim::Report {
+    let sc = Rc::new(parse_scenario(text).unwrap());
+    let strategy = Strategy::Random { seed };
+    explore_variant(
         &sc,
         "default",
         &Default::default(),
-        Some(Strategy::Random { seed: 1 }),
-        Some(5),
+        Some(strategy),
+        Some(runs),
     )
-    .unwrap();
+    .unwrap()
+    .1
+}
+
+#[test]
+fn a_run_past_the_task_limit_is_an_engine_error_not_a_panic() {
+    // 24 readers + 24 bio completions + kjournald2 > 32 tasks.
+    let rep = random_runs(&readers(24), 1, 5);
     assert_eq!(rep.stats.executions, 5);
     assert_eq!(
         rep.stats.cut_by_step_limit, 5,
@@ -111,15 +118,7 @@ fn a_run_past_the_task_limit_is_an_engine_error_not_a_panic() {
         );
     }
     // A small one runs to its end.
-    let sc = Rc::new(parse_scenario(&readers(4)).unwrap());
-    let (_, rep) = explore_variant(
-        &sc,
-        "default",
-        &Default::default(),
-        Some(Strategy::Random { seed: 1 }),
-        Some(5),
-    )
-    .unwrap();
+    let rep = random_runs(&readers(4), 1, 5);
     assert_eq!(rep.stats.cut_by_step_limit, 0);
     assert!(rep.outcomes.is_empty(), "{:?}", rep.outcomes.len());
 }
@@ -151,15 +150,7 @@ runs = [{{ offset = 0, len = 98304, fill = "A" }}]
 name = "default"
 {tasks}"#
     );
-    let sc = Rc::new(parse_scenario(&text).unwrap());
-    let (_, rep) = explore_variant(
-        &sc,
-        "default",
-        &Default::default(),
-        Some(Strategy::Random { seed: 3 }),
-        Some(20),
-    )
-    .unwrap();
+    let rep = random_runs(&text, 3, 20);
     let outcomes = rep
         .outcomes
         .iter()
