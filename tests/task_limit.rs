@@ -213,3 +213,26 @@ steps = [{ op = "drop_caches" }]
     assert!(outcomes.is_empty(), "{outcomes:?}");
     assert_eq!(complete, 20);
 }
+
+#[test]
+fn the_issues_128_kib_overwrite_runs_clean() {
+    // Issue 20's first scenario: one write step of 128 KiB over an existing
+    // file, then fsync. 32 whole pages: no read first, and their writeback
+    // is one bio (contiguous blocks), not 32.
+    let (complete, outcomes) = run_on_96k(
+        r#"
+[[tasks]]
+name = "T1"
+steps = [
+  { op = "write", file = "f", offset = 0, len = 131072, fill = "B" },
+  { op = "fsync", file = "f" },
+]
+
+[[tasks]]
+name = "T2"
+steps = [{ op = "read", file = "f", offset = 65536, len = 4096 }]
+"#,
+    );
+    assert!(outcomes.is_empty(), "{outcomes:?}");
+    assert_eq!(complete, 20);
+}

@@ -460,7 +460,7 @@ export type EventKind =
   | { type: 'Release'; lock: string }
   | { type: 'Block'; lock: string }
   | { type: 'Wake'; task: string; lock: string }
-  | { type: 'BioSubmit'; bio: number; block: number; write: boolean }
+  | { type: 'BioSubmit'; bio: number; block: number; write: boolean; blocks?: number }
   | { type: 'BioComplete'; bio: number; block: number }
   | { type: 'Crash'; point: string }
   | { type: 'Warn'; site: string }

@@ -111,13 +111,30 @@ pub async fn generic_perform_write(
         // ext4_write_end / ext4_da_write_end: i_size
         let grew = {
             let da = k.ext4_da_aops(ei);
+            // ext4_da_should_update_i_disksize: the write ends in a block
+            // that is already allocated (mapped, neither delayed nor
+            // unwritten), which no later writeback will map again.
+            let mapped = ei
+                .mapping
+                .with_page(idx, |ps| {
+                    ps.bh.b_blocknr.is_some() && !ps.bh.delay && !ps.bh.unwritten
+                })
+                .unwrap_or(false);
             let mut m = ei.mem.borrow_mut();
-            let grew = at + take as u64 > m.i_size;
+            let new_i_size = at + take as u64;
+            let grew = new_i_size > m.i_size;
             if grew {
-                m.i_size = at + take as u64;
+                m.i_size = new_i_size;
                 if !da {
                     m.i_disksize = m.i_size;
                 }
+            }
+            // v4.4..v6.9 fs/ext4/inode.c ext4_da_write_end: "if (copied &&
+            // new_i_size > EXT4_I(inode)->i_disksize)" and the block is
+            // allocated, i_disksize follows (the inode is marked dirty
+            // below).
+            if da && mapped && new_i_size > m.i_disksize {
+                m.i_disksize = new_i_size;
             }
             grew
         };

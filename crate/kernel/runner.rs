@@ -646,9 +646,15 @@ pub fn timeline(trace: &crate::sim::trace::Trace) -> Vec<String> {
         let what = match &ev.kind {
             E::Acquire { lock, mode, .. } => format!("acquires {lock} ({mode:?})"),
             E::Block { lock } => format!("blocks on {lock}"),
-            E::BioSubmit { bio, block, write } => format!(
-                "submits bio {bio} ({} block {block})",
-                if *write { "write" } else { "read" }
+            E::BioSubmit {
+                bio,
+                block,
+                write,
+                blocks,
+            } => format!(
+                "submits bio {bio} ({} {})",
+                if *write { "write" } else { "read" },
+                blocks_text(*block, *blocks)
             ),
             E::BioComplete { bio, block } => format!("bio {bio} completes (block {block})"),
             E::Warn { site } => format!("WARNING: {site}"),
@@ -665,4 +671,13 @@ pub fn timeline(trace: &crate::sim::trace::Trace) -> Vec<String> {
         ));
     }
     out
+}
+
+/// "block 1292" or, for a bio of several blocks, "blocks 1292-1295".
+fn blocks_text(block: u64, blocks: u32) -> String {
+    if blocks > 1 {
+        format!("blocks {block}-{}", block + u64::from(blocks) - 1)
+    } else {
+        format!("block {block}")
+    }
 }

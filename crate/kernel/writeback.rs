@@ -224,14 +224,112 @@ pub async fn ext4_do_writepages(
             }
         }
     }
-    for (idx, page) in locked {
-        if r.is_ok() {
-            ext4_bio_write_page(k, ei, idx, page);
+    // ext4_bio_write_page -> io_submit_add_bh: a page whose block follows
+    // the previous page's goes into the same bio; another block submits
+    // the bio first (ext4_io_submit). The pages are unlocked once they are
+    // in a bio; the last bio goes out before the handle stops.
+    if r.is_ok() {
+        let mut group: Vec<(u64, Page)> = Vec::new();
+        let mut next: Option<u64> = None;
+        for &(idx, page) in &locked {
+            let pblk = ei.mapping.with_page(idx, |ps| ps.bh.b_blocknr).flatten();
+            if pblk.is_none() || pblk != next {
+                ext4_bio_write_pages(k, ei, &group);
+                group.clear();
+            }
+            group.push((idx, page));
+            next = pblk.map(|b| b + 1);
         }
+        ext4_bio_write_pages(k, ei, &group);
+    }
+    for (_, page) in locked {
         page.unlock();
     }
     ext4_journal_stop(k, handle);
     r
+}
+
+/// One bio for `group`, pages whose blocks follow each other (v5.5
+/// fs/ext4/page-io.c `io_submit_add_bh` adds them to `io->io_bio` while
+/// `bh->b_blocknr == io->io_next_block`; `ext4_io_submit` submits it). A
+/// one-page group is exactly [`ext4_bio_write_page`]. The completion
+/// (`ext4_end_bio`) writes every page's block; the written ones end
+/// writeback there, the unwritten ones go to one conversion work for the
+/// bio's io_end (`ext4_add_complete_io`), which converts each and then
+/// ends their writeback.
+fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)]) {
+    match group {
+        [] => return,
+        [(idx, page)] => return ext4_bio_write_page(k, ei, *idx, *page),
+        _ => {}
+    }
+    let _f = crate::kfn!("ext4_bio_write_page");
+    let mut pages = Vec::new();
+    for &(idx, page) in group {
+        let Some(p) = ei
+            .mapping
+            .with_page(idx, |ps| {
+                ps.dirty = false;
+                ps.pte_writable = false;
+                let rsv = std::mem::take(&mut ps.io_end_rsv_handle);
+                ps.bh.b_blocknr.map(|b| {
+                    (
+                        idx,
+                        page,
+                        b,
+                        ps.bh.unwritten,
+                        rsv,
+                        ps.data.clone(),
+                        ps.prov.clone(),
+                    )
+                })
+            })
+            .flatten()
+        else {
+            continue;
+        };
+        page.set_writeback();
+        pages.push(p);
+    }
+    let Some(first) = pages.first().map(|p| p.2) else {
+        return;
+    };
+    let Some(k_rc) = k.me() else { return };
+    let name = ei.name.clone();
+    let n = pages.len() as u32;
+    crate::sim::submit_bio_blocks(first, n, true, move || {
+        let k = k_rc;
+        let mut unwritten = Vec::new();
+        let mut rsv_all = true;
+        for (idx, page, pblk, unw, rsv, data, prov) in pages {
+            if let Err(e) = k.fs.borrow_mut().write_data_block(pblk, &data) {
+                k.engine_error("ext4_end_bio", e);
+            }
+            k.log.borrow_mut().set_block_prov(pblk, prov);
+            if unw {
+                rsv_all &= rsv;
+                unwritten.push((idx, page, pblk));
+            } else {
+                // ext4_finish_bio
+                page.end_writeback();
+            }
+        }
+        let Some(&(first_idx, _, _)) = unwritten.first() else {
+            return;
+        };
+        let journalled = k.fs.borrow().is_journalled();
+        crate::sim::warn_on(!rsv_all && journalled, WARN_IO_END_NO_HANDLE);
+        let worker = format!("kworker ext4-rsv-conversion {name} {first_idx}");
+        crate::sim::spawn_in("kworker", worker, async move {
+            let ei = k.inode(&name).ok();
+            for (idx, page, pblk) in unwritten {
+                if let Some(ei) = &ei {
+                    ext4_end_io_rsv_work(&k, ei, idx, pblk).await;
+                }
+                page.end_writeback();
+            }
+        });
+    });
 }
 
 /// The release whose `ext4_da_writepages` (delalloc, 2.6.27-rc1) started

@@ -67,7 +67,7 @@ export function layout(trace: Trace, last: number, stuck: Map<string, string> = 
         break;
       }
       case 'BioSubmit':
-        bios.set(k.bio, { from: ev.step, label: `bio ${k.bio} ${k.write ? 'W' : 'R'} blk ${k.block}` });
+        bios.set(k.bio, { from: ev.step, label: `bio ${k.bio} ${k.write ? 'W' : 'R'} blk ${k.block}${(k.blocks ?? 1) > 1 ? `+${(k.blocks ?? 1) - 1}` : ''}` });
         break;
       case 'BioComplete': {
         const b = bios.get(k.bio);
@@ -272,7 +272,7 @@ export function describe(trace: Trace, e: TraceEvent): string {
     case 'Wake':
       return `${who}: wakes ${k.task} (${k.lock})`;
     case 'BioSubmit':
-      return `${who}: submit_bio ${k.write ? 'WRITE' : 'READ'} block ${k.block} (bio ${k.bio})`;
+      return `${who}: submit_bio ${k.write ? 'WRITE' : 'READ'} ${(k.blocks ?? 1) > 1 ? `blocks ${k.block}-${k.block + (k.blocks ?? 1) - 1}` : `block ${k.block}`} (bio ${k.bio})`;
     case 'BioComplete':
       return `${who}: bio ${k.bio} end_io, block ${k.block}`;
     case 'Crash':

@@ -19,28 +19,61 @@ pub type BioId = u32;
 /// the returned completion is completed (`submit_bio_wait` = this followed
 /// by `Completion::wait`).
 pub fn submit_bio(block: u64, write: bool, end_io: impl FnOnce() + 'static) -> (BioId, Completion) {
-    let (bio, done, obj) = rt::with(|rt| {
+    submit_bio_blocks(block, 1, write, end_io)
+}
+
+/// `submit_bio` of `blocks` contiguous blocks from `block` (a bio the
+/// kernel built by adding pages whose blocks follow each other, e.g.
+/// `io_submit_add_bh`); one completion for all of them. Its task and trace
+/// are those of a one-block bio when `blocks` is 1.
+pub fn submit_bio_blocks(
+    block: u64,
+    blocks: u32,
+    write: bool,
+    end_io: impl FnOnce() + 'static,
+) -> (BioId, Completion) {
+    let blocks = blocks.max(1);
+    let (bio, objs) = rt::with(|rt| {
         let bio = rt.bio_seq;
         rt.bio_seq += 1;
-        let obj = rt.block_obj(block);
+        let objs: Vec<_> = (0..u64::from(blocks))
+            .map(|i| rt.block_obj(block + i))
+            .collect();
         if rt.opts.trace {
-            rt.event(EventKind::BioSubmit { bio, block, write });
+            rt.event(EventKind::BioSubmit {
+                bio,
+                block,
+                write,
+                blocks,
+            });
         }
-        (bio, obj, obj)
+        (bio, objs)
     });
-    let _ = done;
+    let obj = objs[0];
     let done = Completion::new(Cow::Owned(format!("bio {bio} done")));
-    let name = format!(
-        "bio {bio} {} block {block}",
-        if write { "write" } else { "read" }
-    );
+    let name = if blocks == 1 {
+        format!(
+            "bio {bio} {} block {block}",
+            if write { "write" } else { "read" }
+        )
+    } else {
+        format!(
+            "bio {bio} {} blocks {block}-{}",
+            if write { "write" } else { "read" },
+            block + u64::from(blocks) - 1
+        )
+    };
     rt::with(|rt| {
-        rt.inflight.push((bio, block, write));
+        for i in 0..u64::from(blocks) {
+            rt.inflight.push((bio, block + i, write));
+        }
     });
     crate::sim::spawn_in("softirq", name, async move {
         rt::schedule_point(Op::new(OpKind::BioComplete, obj)).await;
         rt::with(|rt| {
-            rt.access(obj, Access::Write);
+            for &o in &objs {
+                rt.access(o, Access::Write);
+            }
             rt.inflight.retain(|b| b.0 != bio);
             if rt.opts.trace {
                 rt.event(EventKind::BioComplete { bio, block });

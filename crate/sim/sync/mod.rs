@@ -21,7 +21,7 @@ pub use atomic::{
     smp_mb, smp_mb__after_atomic, smp_mb__before_atomic, smp_rmb, smp_wmb, AtomicT, Location,
     MemoryModel,
 };
-pub use bio::{submit_bio, BioId};
+pub use bio::{submit_bio, submit_bio_blocks, BioId};
 pub use completion::{Completion, WaitQueue};
 pub use jbd2::{Handle, Journal};
 pub use mutex::Mutex;

@@ -87,10 +87,20 @@ impl Trace {
                 EventKind::Step { op, .. } => out.push(inst(format!("step {step}: {op}"), "step")),
                 EventKind::Spawn { name, .. } => out.push(inst(format!("spawn {name}"), "task")),
                 EventKind::Finish => out.push(inst("exit".into(), "task")),
-                EventKind::BioSubmit { bio, block, write } => out.push(inst(
+                EventKind::BioSubmit {
+                    bio,
+                    block,
+                    write,
+                    blocks,
+                } => out.push(inst(
                     format!(
-                        "submit_bio {bio} {} block {block}",
-                        if *write { "W" } else { "R" }
+                        "submit_bio {bio} {} block {block}{}",
+                        if *write { "W" } else { "R" },
+                        if *blocks > 1 {
+                            format!(" (+{} more)", blocks - 1)
+                        } else {
+                            String::new()
+                        }
                     ),
                     "bio",
                 )),

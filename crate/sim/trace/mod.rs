@@ -60,6 +60,10 @@ pub enum EventKind {
         bio: u32,
         block: u64,
         write: bool,
+        /// Blocks from `block` on, when more than one (absent in the JSON
+        /// otherwise, so one-block traces keep their hashes).
+        #[serde(default, skip_serializing_if = "is_one_block")]
+        blocks: u32,
     },
     BioComplete {
         bio: u32,
@@ -123,4 +127,9 @@ impl Trace {
     pub fn hash(&self) -> u64 {
         fnv1a64(&serde_json::to_vec(self).unwrap_or_default())
     }
+}
+
+/// `BioSubmit::blocks` is left out of the JSON for a one-block bio.
+fn is_one_block(n: &u32) -> bool {
+    *n <= 1
 }
