@@ -158,7 +158,7 @@ pub async fn ext4_journalled_writepages(
         // (do_journal_get_write_access journals the data as it is; nothing
         // in this path calls ext4_convert_unwritten_extents), so its data
         // reads as zeros afterwards.
-        ext4_bio_write_page_as(k, ei, idx, page, true);
+        ext4_bio_write_pages(k, ei, &[(idx, page)], true);
         ext4_journal_stop(k, handle);
         page.unlock();
     }
@@ -234,13 +234,13 @@ pub async fn ext4_do_writepages(
         for &(idx, page) in &locked {
             let pblk = ei.mapping.with_page(idx, |ps| ps.bh.b_blocknr).flatten();
             if pblk.is_none() || pblk != next {
-                ext4_bio_write_pages(k, ei, &group);
+                ext4_bio_write_pages(k, ei, &group, false);
                 group.clear();
             }
             group.push((idx, page));
             next = pblk.map(|b| b + 1);
         }
-        ext4_bio_write_pages(k, ei, &group);
+        ext4_bio_write_pages(k, ei, &group, false);
     }
     for (_, page) in locked {
         page.unlock();
@@ -251,17 +251,17 @@ pub async fn ext4_do_writepages(
 
 /// One bio for `group`, pages whose blocks follow each other (v5.5
 /// fs/ext4/page-io.c `io_submit_add_bh` adds them to `io->io_bio` while
-/// `bh->b_blocknr == io->io_next_block`; `ext4_io_submit` submits it). A
-/// one-page group is exactly [`ext4_bio_write_page`]. The completion
-/// (`ext4_end_bio`) writes every page's block; the written ones end
-/// writeback there, the unwritten ones go to one conversion work for the
-/// bio's io_end (`ext4_add_complete_io`), which converts each and then
-/// ends their writeback.
-fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)]) {
-    match group {
-        [] => return,
-        [(idx, page)] => return ext4_bio_write_page(k, ei, *idx, *page),
-        _ => {}
+/// `bh->b_blocknr == io->io_next_block`; `ext4_io_submit` submits it); see
+/// [`ext4_bio_write_page`] for one page. The completion (`ext4_end_bio`)
+/// writes every page's block; the written ones end writeback there, the
+/// unwritten ones go to one conversion work for the bio's io_end
+/// (`ext4_add_complete_io`), which converts each and then ends their
+/// writeback. `journalled`: the buffers go out as journalled data
+/// (`__ext4_journalled_writepage`), with no io_end, so an unwritten block
+/// ends writeback like a written one, unconverted.
+fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)], journalled: bool) {
+    if group.is_empty() {
+        return;
     }
     let _f = crate::kfn!("ext4_bio_write_page");
     let mut pages = Vec::new();
@@ -306,7 +306,7 @@ fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)]) {
                 k.engine_error("ext4_end_bio", e);
             }
             k.log.borrow_mut().set_block_prov(pblk, prov);
-            if unw {
+            if unw && !journalled {
                 rsv_all &= rsv;
                 unwritten.push((idx, page, pblk));
             } else {
@@ -317,8 +317,8 @@ fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)]) {
         let Some(&(first_idx, _, _)) = unwritten.first() else {
             return;
         };
-        let journalled = k.fs.borrow().is_journalled();
-        crate::sim::warn_on(!rsv_all && journalled, WARN_IO_END_NO_HANDLE);
+        let has_journal = k.fs.borrow().is_journalled();
+        crate::sim::warn_on(!rsv_all && has_journal, WARN_IO_END_NO_HANDLE);
         let worker = format!("kworker ext4-rsv-conversion {name} {first_idx}");
         crate::sim::spawn_in("kworker", worker, async move {
             let ei = k.inode(&name).ok();
@@ -509,55 +509,7 @@ pub const WARN_IO_END_NO_HANDLE: &str = "WARN_ON(!io_end->handle && sbi->s_journ
 /// only after [`ext4_end_io_rsv_work`] converted the extent.
 /// Precondition: the page is locked and its buffer mapped.
 pub fn ext4_bio_write_page(k: &Kernel, ei: &Ext4InodeInfo, idx: u64, page: Page) {
-    ext4_bio_write_page_as(k, ei, idx, page, false)
-}
-
-/// [`ext4_bio_write_page`]; `journalled`: the page's buffers go out as
-/// journalled data (`__ext4_journalled_writepage`), with no io_end, so an
-/// unwritten block ends writeback like a written one, unconverted.
-fn ext4_bio_write_page_as(k: &Kernel, ei: &Ext4InodeInfo, idx: u64, page: Page, journalled: bool) {
-    let _f = crate::kfn!("ext4_bio_write_page");
-    let Some((pblk, unwritten, rsv, data, prov)) = ei
-        .mapping
-        .with_page(idx, |ps| {
-            ps.dirty = false;
-            ps.pte_writable = false;
-            let rsv = std::mem::take(&mut ps.io_end_rsv_handle);
-            ps.bh
-                .b_blocknr
-                .map(|b| (b, ps.bh.unwritten, rsv, ps.data.clone(), ps.prov.clone()))
-        })
-        .flatten()
-    else {
-        return;
-    };
-    page.set_writeback();
-    let Some(k_rc) = k.me() else { return };
-    let name = ei.name.clone();
-    crate::sim::submit_bio(pblk, true, move || {
-        let k = k_rc;
-        if let Err(e) = k.fs.borrow_mut().write_data_block(pblk, &data) {
-            k.engine_error("ext4_end_bio", e);
-        }
-        k.log.borrow_mut().set_block_prov(pblk, prov);
-        if !unwritten || journalled {
-            // ext4_finish_bio
-            page.end_writeback();
-            return;
-        }
-        // ext4_put_io_end_defer -> ext4_add_complete_io
-        let journalled = k.fs.borrow().is_journalled();
-        crate::sim::warn_on(!rsv && journalled, WARN_IO_END_NO_HANDLE);
-        let worker = format!("kworker ext4-rsv-conversion {name} {idx}");
-        crate::sim::spawn_in("kworker", worker, async move {
-            let Ok(ei) = k.inode(&name) else {
-                page.end_writeback();
-                return;
-            };
-            ext4_end_io_rsv_work(&k, &ei, idx, pblk).await;
-            page.end_writeback();
-        });
-    });
+    ext4_bio_write_pages(k, ei, &[(idx, page)], false)
 }
 
 /// The conversion workqueue's work (v5.5 fs/ext4/page-io.c
