@@ -310,8 +310,12 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   const fragment = location.hash;
   if (!(fragment.length > 1 && (await share.open(fragment)))) await pick(DEFAULT_SCENARIO);
   else await replayLinked(fragment);
-  window.addEventListener('hashchange', () => {
-    const f = location.hash;
+  // The fragment navigated to is the event's, not location.hash: the share
+  // box may have rewritten the address bar (history.replaceState, for the
+  // state before the link) between the navigation and this event, and
+  // location.hash would then name the old state and the link would be lost.
+  window.addEventListener('hashchange', (ev: HashChangeEvent) => {
+    const f = new URL(ev.newURL).hash;
     if (f.length > 1 && f !== shareBox.dataset.fragment) {
       void share.open(f).then((ok) => (ok ? replayLinked(f) : undefined));
     }
