@@ -289,6 +289,75 @@ fn a_barrier_holder_waiting_for_a_handle_starter_deadlocks() {
     assert!(r.lock_graph.contains(&("M".into(), "jbd2_handle".into())));
 }
 
+/// T1 holds a handle and waits for a page's writeback to end; the
+/// conversion worker ends it after starting its handle (`reserved`: the
+/// io_end's reserved handle, else an ordinary one); kjournald2 commits.
+fn writeback_under_handle(reserved: bool) -> Model {
+    Model::new(move |w| {
+        let j = Journal::new("journal", 1);
+        let wb = Completion::new("page writeback");
+        w.spawn("T1", async move {
+            let h = j.start().await;
+            wb.wait().await;
+            h.stop();
+        });
+        w.spawn("kjournald2", async move {
+            let tid = j.commit().await;
+            j.commit_done(tid);
+        });
+        w.spawn("kworker", async move {
+            let h = if reserved {
+                j.start_reserved().await.expect("the worker has no handle")
+            } else {
+                j.start().await
+            };
+            // the handle's transaction is never one already committed
+            assert!(h.tid > j.commit_sequence());
+            h.stop();
+            wb.complete();
+        });
+    })
+}
+
+#[test]
+fn a_reserved_handle_joins_a_transaction_locked_for_commit() {
+    // An ordinary start waits while the commit holds the transaction
+    // T_LOCKED, and the commit waits for T1's handle: deadlock.
+    let r = explore(&writeback_under_handle(false), &dfs(None), &mut NoObserver);
+    let rec = r.find(&OutcomeKind::Deadlock).expect("deadlock");
+    let Some(Detail::Deadlock(d)) = &rec.first.detail else {
+        panic!()
+    };
+    // (a completion has no owner, so the report lists the blocked tasks)
+    let names: Vec<&str> = d.blocked.iter().map(|w| w.task.as_str()).collect();
+    assert!(
+        ["T1", "kworker", "kjournald2"]
+            .iter()
+            .all(|t| names.contains(t)),
+        "{names:?}"
+    );
+    // jbd2_journal_start_reserved joins it: every interleaving ends.
+    let r = explore(&writeback_under_handle(true), &dfs(None), &mut NoObserver);
+    assert!(r.stats.exhausted);
+    assert!(r.outcomes.is_empty(), "{:?}", r.outcome_keys());
+    assert!(r.stats.executions > 3, "{}", r.stats.executions);
+}
+
+#[test]
+fn a_reserved_start_under_an_open_handle_warns() {
+    let m = Model::new(|w| {
+        let j = Journal::new("journal", 1);
+        w.spawn("T1", async move {
+            let h = j.start().await;
+            assert!(j.start_reserved().await.is_none());
+            h.stop();
+        });
+    });
+    let r = explore(&m, &dfs(None), &mut NoObserver);
+    let rec = r.find(&OutcomeKind::KernelWarning).expect("warning");
+    assert_eq!(rec.first.site, "jbd2_journal_start_reserved");
+}
+
 #[test]
 fn lock_updates_under_an_open_handle_never_returns() {
     let m = Model::new(|w| {

@@ -22,6 +22,9 @@ pub enum HandleType {
     Migrate,
     Inode,
     Misc,
+    /// `EXT4_HT_EXT_CONVERT`: the conversion of an io_end's unwritten
+    /// extents.
+    ExtConvert,
 }
 
 /// A boxed future borrowing the kernel.
@@ -38,6 +41,10 @@ pub trait JournalOps {
         ht: HandleType,
         credits: u32,
     ) -> KFuture<'a, KResult<Handle>>;
+    /// `ext4_journal_start_reserved(handle, type)`: start the handle
+    /// reserved for an io_end (joins a transaction locked for commit;
+    /// `None` when the kernel would fail it).
+    fn start_reserved<'a>(&'a self, k: &'a Kernel, ht: HandleType) -> KFuture<'a, Option<Handle>>;
     /// `ext4_journal_stop(handle)`.
     fn stop(&self, k: &Kernel, handle: Handle);
     /// The journal part of `ext4_sync_file`: make the inode's metadata
@@ -60,6 +67,9 @@ impl JournalOps for DefaultJournalOps {
         _credits: u32,
     ) -> KFuture<'a, KResult<Handle>> {
         Box::pin(async move { Ok(k.journal.start().await) })
+    }
+    fn start_reserved<'a>(&'a self, k: &'a Kernel, _ht: HandleType) -> KFuture<'a, Option<Handle>> {
+        Box::pin(async move { k.journal.start_reserved().await })
     }
     fn stop(&self, _k: &Kernel, handle: Handle) {
         handle.stop();
@@ -91,6 +101,13 @@ pub async fn ext4_journal_start(
 ) -> KResult<Handle> {
     let ops = k.jops.borrow().clone();
     ops.start(k, ei, ht, credits).await
+}
+
+/// `ext4_journal_start_reserved(handle, type)` (v5.5
+/// fs/ext4/ext4_jbd2.c, -> `jbd2_journal_start_reserved`).
+pub async fn ext4_journal_start_reserved(k: &Kernel, ht: HandleType) -> Option<Handle> {
+    let ops = k.jops.borrow().clone();
+    ops.start_reserved(k, ht).await
 }
 
 /// `ext4_journal_stop(handle)`.

@@ -109,6 +109,12 @@ impl JournalOps for Jbd2JournalOps {
             Ok(k.journal.start().await)
         })
     }
+    fn start_reserved<'a>(&'a self, k: &'a Kernel, _ht: HandleType) -> KFuture<'a, Option<Handle>> {
+        Box::pin(async move {
+            let _f = crate::kfn!("jbd2_journal_start_reserved");
+            k.journal.start_reserved().await
+        })
+    }
     fn stop(&self, _k: &Kernel, handle: Handle) {
         let _f = crate::kfn!("jbd2_journal_stop");
         handle.stop();

@@ -8,7 +8,9 @@
 use crate::engine::map::MapFlags;
 use crate::sim::Page;
 
-use super::handle::{ext4_journal_start, ext4_journal_stop, HandleType};
+use super::handle::{
+    ext4_journal_start, ext4_journal_start_reserved, ext4_journal_stop, HandleType,
+};
 use crate::scenario::history::Change;
 
 use super::inode_ops::ext4_map_blocks;
@@ -321,11 +323,12 @@ fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)], j
         crate::sim::warn_on(!rsv_all && has_journal, WARN_IO_END_NO_HANDLE);
         let worker = format!("kworker ext4-rsv-conversion {name} {first_idx}");
         crate::sim::spawn_in("kworker", worker, async move {
-            let ei = k.inode(&name).ok();
-            for (idx, page, pblk) in unwritten {
-                if let Some(ei) = &ei {
-                    ext4_end_io_rsv_work(&k, ei, idx, pblk).await;
-                }
+            if let Ok(ei) = k.inode(&name) {
+                let blocks: Vec<(u64, u64)> = unwritten.iter().map(|&(i, _, b)| (i, b)).collect();
+                ext4_end_io_rsv_work(&k, &ei, &blocks, rsv_all).await;
+            }
+            // ext4_release_io_end -> ext4_finish_bio
+            for (_, page, _) in unwritten {
                 page.end_writeback();
             }
         });
@@ -512,36 +515,60 @@ pub fn ext4_bio_write_page(k: &Kernel, ei: &Ext4InodeInfo, idx: u64, page: Page)
     ext4_bio_write_pages(k, ei, &[(idx, page)], false)
 }
 
-/// The conversion workqueue's work (v5.5 fs/ext4/page-io.c
-/// `ext4_end_io_rsv_work` -> `ext4_do_flush_completed_IO` ->
-/// `ext4_end_io` -> fs/ext4/extents.c `ext4_convert_unwritten_extents`):
-/// start the io_end's (reserved) handle, `ext4_map_blocks` with
-/// `EXT4_GET_BLOCKS_IO_CONVERT_EXT` (`i_data_sem` (write)), mark the inode
-/// dirty, stop the handle. The caller then ends the page's writeback
+/// The conversion workqueue's work for one io_end (v5.5
+/// fs/ext4/page-io.c `ext4_end_io_rsv_work` -> `ext4_do_flush_completed_IO`
+/// -> `ext4_end_io` -> fs/ext4/extents.c `ext4_convert_unwritten_extents`;
+/// the same since v3.11): with the io_end's reserved handle (`rsv`,
+/// dioread_nolock writeback) "everything goes into it": start it
+/// (`ext4_journal_start_reserved`, which joins even a transaction locked
+/// for commit, so a commit waiting for a handle whose owner waits for this
+/// page's writeback cannot deadlock with it), convert every block, stop
+/// it. Without one, each block's conversion starts and stops its own
+/// handle (`ext4_journal_start`, which waits while a commit holds the
+/// transaction). A conversion is `ext4_map_blocks` with
+/// `EXT4_GET_BLOCKS_IO_CONVERT_EXT` (`i_data_sem` (write)) and
+/// `ext4_mark_inode_dirty`. The caller then ends the pages' writeback
 /// (`ext4_release_io_end` -> `ext4_finish_bio`).
 ///
-/// Simplification: the reserved handle (`jbd2_journal_start_reserved`,
-/// which may join a T_LOCKED transaction) starts as an ordinary handle
-/// (the simulator's journal has no reservations); that can only add waits
-/// on a committing transaction, never remove one, and in the built-ins no
-/// task holds a handle while it waits for the writeback of a page whose
-/// conversion is pending.
-pub async fn ext4_end_io_rsv_work(k: &Kernel, ei: &Ext4InodeInfo, idx: u64, pblk: u64) {
+/// Simplification: one `ext4_map_blocks` per page, where the kernel maps
+/// the io_end's range extent by extent; the same lock, taken as often as
+/// there are pages, in the same order.
+pub async fn ext4_end_io_rsv_work(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    blocks: &[(u64, u64)],
+    rsv: bool,
+) {
     let _f = crate::kfn!("ext4_end_io_rsv_work");
     let _g = crate::kfn!("ext4_convert_unwritten_extents");
-    let handle = match ext4_journal_start(k, ei, HandleType::Map, 8).await {
-        Ok(h) => h,
-        Err(_) => return,
+    let convert = |idx: u64, pblk: u64| async move {
+        let flags = MapFlags::CREATE | MapFlags::UNWRIT_EXT | MapFlags::CONVERT;
+        if ext4_map_blocks(k, ei, idx as u32, flags).await.is_ok() {
+            ei.mapping.with_page(idx, |ps| {
+                if ps.bh.b_blocknr == Some(pblk) {
+                    ps.bh.unwritten = false;
+                }
+            });
+        }
     };
-    let flags = MapFlags::CREATE | MapFlags::UNWRIT_EXT | MapFlags::CONVERT;
-    if ext4_map_blocks(k, ei, idx as u32, flags).await.is_ok() {
-        ei.mapping.with_page(idx, |ps| {
-            if ps.bh.b_blocknr == Some(pblk) {
-                ps.bh.unwritten = false;
-            }
-        });
+    if rsv {
+        let Some(handle) = ext4_journal_start_reserved(k, HandleType::ExtConvert).await else {
+            return;
+        };
+        for &(idx, pblk) in blocks {
+            convert(idx, pblk).await;
+        }
+        ext4_journal_stop(k, handle);
+        return;
     }
-    ext4_journal_stop(k, handle);
+    for &(idx, pblk) in blocks {
+        let handle = match ext4_journal_start(k, ei, HandleType::Map, 8).await {
+            Ok(h) => h,
+            Err(_) => return,
+        };
+        convert(idx, pblk).await;
+        ext4_journal_stop(k, handle);
+    }
 }
 
 /// `filemap_write_and_wait_range` (mm/filemap.c, v5.5 and 2.6.25 alike):

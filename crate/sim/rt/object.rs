@@ -88,7 +88,7 @@ impl RwState {
     }
 
     /// Records a read hold of `t` (a second hold is nested).
-    fn add_reader(&mut self, t: TaskId) {
+    pub(crate) fn add_reader(&mut self, t: TaskId) {
         if self.readers & (1 << t) != 0 {
             self.nested.push(t);
         } else {

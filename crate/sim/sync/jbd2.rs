@@ -22,12 +22,14 @@
 //!   the barrier (it waits for `t_updates` only), so `jbd2_journal_flush`
 //!   under the barrier works as in the kernel. Lockdep sees
 //!   `jbd2_might_wait_for_commit` (an exclusive acquire of `jbd2_handle`,
-//!   v4.11+) at the call and then `j_barrier`. Simplifications: no reserved
-//!   handles (`j_reserved_credits` is 0: ext4's reserved handles belong to
-//!   dioread_nolock writeback, which no lock_updates caller of the
-//!   built-ins races), and no `j_running_transaction == NULL` state (the
-//!   sim journal always has a running transaction, whose `t_updates` is 0
-//!   when nothing is open, the same wait outcome).
+//!   v4.11+) at the call and then `j_barrier`. Simplification: no
+//!   `j_running_transaction == NULL` state (the sim journal always has a
+//!   running transaction, whose `t_updates` is 0 when nothing is open, the
+//!   same wait outcome).
+//! - `start_reserved` is `jbd2_journal_start_reserved` (v3.11+): a handle
+//!   reserved earlier joins the running transaction even while it is
+//!   `T_LOCKED` and past a barrier, so it never waits for a commit. Credits
+//!   are not modelled (`j_reserved_credits` only sizes transactions).
 
 use std::borrow::Cow;
 
@@ -123,6 +125,55 @@ impl Journal {
             tid
         });
         Handle { journal: self, tid }
+    }
+
+    /// `jbd2_journal_start_reserved` (v5.5 fs/jbd2/transaction.c; the same
+    /// since v3.11): start a handle reserved by `jbd2__journal_start` with
+    /// `rsv_blocks` (ext4 hands it to the io_end of dioread_nolock
+    /// writeback). In `start_this_handle` a reserved handle skips the wait
+    /// on `j_barrier_count` and `add_transaction_credits` (which waits
+    /// while the running transaction is `T_LOCKED`): it joins the running
+    /// transaction in every state but `T_SWITCH`, which the simulation
+    /// never shows (the commit leaves it in the step it enters it). The
+    /// commit then waits for it like any handle (`t_updates`). Lockdep
+    /// sees a read acquire (`rwsem_acquire_read(&j_trans_commit_map)` is
+    /// done for every handle). A task that already has a handle gets the
+    /// kernel's `WARN_ON(current->journal_info)` and no handle (the kernel
+    /// returns -EIO).
+    pub async fn start_reserved(self) -> Option<Handle> {
+        if rt::with(|rt| {
+            let t = rt.cur();
+            rt.task(t).handle_refs > 0
+        }) {
+            rt::with(|rt| {
+                rt.warn(
+                    "jbd2_journal_start_reserved",
+                    "WARN_ON(current->journal_info)".into(),
+                )
+            });
+            return None;
+        }
+        rt::schedule_point(Op {
+            kind: OpKind::HandleStart,
+            obj: self.id,
+            arg: 1,
+        })
+        .await;
+        let tid = rt::with(|rt| {
+            let t = rt.cur();
+            rt.access(self.id, Access::Write);
+            rt.acquire_fence(t);
+            let j = js(rt, self.id);
+            j.rw.add_reader(t);
+            let tid = j.running_tid;
+            rt.push_held(t, self.id, crate::sim::Mode::Shared);
+            let task = rt.task(t);
+            task.handle_refs = 1;
+            task.handle_journal = self.id;
+            task.handle_tid = tid;
+            tid
+        });
+        Some(Handle { journal: self, tid })
     }
 
     /// The locking half of `jbd2_journal_commit_transaction` (kjournald2):
