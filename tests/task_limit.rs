@@ -10,10 +10,16 @@ use std::rc::Rc;
 
 use ext4lab::kernel::runner::{explore_variant, kind_name};
 use ext4lab::scenario::{check_scenario, parse_scenario};
-use ext4lab::sim::Strategy;
+use ext4lab::sim::{Strategy, MAX_TASKS};
 
 /// `n` tasks, each an O_DIRECT read of its own page of f (one bio each).
 fn readers(n: usize) -> String {
+    readers_x(n, 1)
+}
+
+/// `n` tasks, each reading its own page of f with O_DIRECT `reads` times
+/// (a bio each time).
+fn readers_x(n: usize, reads: usize) -> String {
     let mut t = format!(
         r#"format = 2
 
@@ -42,8 +48,15 @@ name = "default"
     for i in 0..n {
         write!(
             t,
-            "\n[[tasks]]\nname = \"T{i}\"\nsteps = [{{ op = \"read\", file = \"f\", offset = {}, len = 4096, direct = true }}]\n",
-            4096 * i
+            "\n[[tasks]]\nname = \"T{i}\"\nsteps = [{}]\n",
+            vec![
+                format!(
+                    "{{ op = \"read\", file = \"f\", offset = {}, len = 4096, direct = true }}",
+                    4096 * i
+                );
+                reads
+            ]
+            .join(", ")
         )
         .unwrap();
     }
@@ -97,8 +110,8 @@ fn random_runs(text: &str, seed: u64, runs: u64) -> ext4lab::sim::Report {
 
 #[test]
 fn a_run_past_the_task_limit_is_an_engine_error_not_a_panic() {
-    // 24 readers + 24 bio completions + kjournald2 > 32 tasks.
-    let rep = random_runs(&readers(24), 1, 5);
+    // 24 readers + 3 x 24 bio completions + kjournald2 > 63 tasks.
+    let rep = random_runs(&readers_x(24, 3), 1, 5);
     assert_eq!(rep.stats.executions, 5);
     assert_eq!(
         rep.stats.cut_by_step_limit, 5,
@@ -113,11 +126,16 @@ fn a_run_past_the_task_limit_is_an_engine_error_not_a_panic() {
     for (kind, msg) in &kinds {
         assert_eq!(kind, "other", "{kinds:?}");
         assert!(
-            msg.contains("more than 32 tasks in one execution") && msg.contains("is one too many"),
+            msg.contains(&format!("more than {MAX_TASKS} tasks in one execution"))
+                && msg.contains("is one too many"),
             "{kinds:?}"
         );
     }
-    // A small one runs to its end.
+    // The most tasks a scenario may name, one bio each, run to their end.
+    let rep = random_runs(&readers(24), 1, 5);
+    assert_eq!(rep.stats.cut_by_step_limit, 0);
+    assert!(rep.outcomes.is_empty(), "{:?}", rep.outcomes.len());
+    // A small one too.
     let rep = random_runs(&readers(4), 1, 5);
     assert_eq!(rep.stats.cut_by_step_limit, 0);
     assert!(rep.outcomes.is_empty(), "{:?}", rep.outcomes.len());

@@ -25,9 +25,10 @@ use clock::{Access, Hb, VClock};
 use object::{ObjState, Object};
 
 /// Most tasks (including bio completion tasks) one execution may spawn.
-pub const MAX_TASKS: usize = 32;
-/// Actors: tasks, then one store-buffer flusher per task.
-pub const MAX_ACTORS: usize = 2 * MAX_TASKS;
+pub const MAX_TASKS: usize = 63;
+/// Actor ids: tasks and their store-buffer flushers (see [`Actor`] for
+/// the layout); an [`ActorSet`] is a `u128`, so 127 ids and the crash.
+pub const MAX_ACTORS: usize = 127;
 
 /// A task's index in its execution (spawn order, from 0).
 pub type TaskId = u32;
