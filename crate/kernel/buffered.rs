@@ -264,7 +264,7 @@ pub async fn filemap_read(k: &Kernel, ei: &Ext4InodeInfo, pos: u64, len: u64) ->
                 (
                     ps.data[within..within + take].to_vec(),
                     ps.prov[within..within + take].to_vec(),
-                    ps.bh.b_blocknr,
+                    ps.bh.b_blocknr.or(ps.read_blk),
                 )
             })
             .unwrap_or_default();

@@ -226,8 +226,20 @@ pub async fn filemap_fault(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
     Err(Errno::EFAULT)
 }
 
-/// `ext4_readpage` (`ext4_mpage_readpages`): map the page's block and read
-/// it (a bio, waited for), or zero it for a hole or an unwritten extent.
+/// `ext4_readpage` (v5.5 fs/ext4/readpage.c `ext4_mpage_readpages`; v4.1+,
+/// and `mpage_readpage` with `ext4_get_block` before it): look the page's
+/// block up (`ext4_map_blocks` without create) and read it (a bio, waited
+/// for), or zero the page for a hole or an unwritten extent (a lookup of
+/// one returns `EXT4_MAP_UNWRITTEN` without `EXT4_MAP_MAPPED`). The page
+/// gets no buffers: the mpage path maps into a temporary buffer and only
+/// goes through `block_read_full_page` (which attaches buffers) for a page
+/// that has buffers already, so the page's buffer is left as it was. A
+/// later write_begin or page_mkwrite finds it unmapped and calls its
+/// get_block, which looks the block up again under `i_data_sem`. (The
+/// model used to map the buffer here; then a read that raced a hole punch,
+/// between `truncate_pagecache_range` and the removal of the blocks, left a
+/// page mapped to a freed block, and a store into it was written there:
+/// a lost write the kernel cannot have. Found by tests/scenario_fuzz.rs.)
 /// Precondition: the page is locked.
 pub async fn ext4_readpage(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResult<()> {
     let _f = crate::kfn!("ext4_readpage");
@@ -236,8 +248,9 @@ pub async fn ext4_readpage(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
     }
     let bs = k.block_size();
     let m = ext4_map_blocks(k, ei, index as u32, MapFlags::empty()).await?;
-    let (data, prov) = match (m.m_pblk, m.unwritten) {
-        (Some(pblk), false) => {
+    let read = m.m_pblk.filter(|_| !m.unwritten);
+    let (data, prov) = match read {
+        Some(pblk) => {
             let (_, done) = crate::sim::submit_bio(pblk, false, || {});
             done.wait().await;
             let mut buf = vec![0u8; bs as usize];
@@ -247,19 +260,13 @@ pub async fn ext4_readpage(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
             let prov = k.log.borrow().block_prov(pblk, bs as usize);
             (buf, prov)
         }
-        _ => (vec![0u8; bs as usize], vec![0u32; bs as usize]),
+        None => (vec![0u8; bs as usize], vec![0u32; bs as usize]),
     };
-    // An unwritten extent reads as a hole and leaves the buffer unmapped
-    // (v5.5 fs/ext4/readpage.c `ext4_mpage_readpages`: a lookup of an
-    // unwritten extent returns EXT4_MAP_UNWRITTEN without EXT4_MAP_MAPPED),
-    // so a later write_begin or page_mkwrite maps it with create, which
-    // converts it or keeps it unwritten for the end_io worker.
     ei.mapping.with_page(index, |ps| {
         ps.data = data;
         ps.prov = prov;
         ps.uptodate = true;
-        ps.bh.b_blocknr = if m.unwritten { None } else { m.m_pblk };
-        ps.bh.unwritten = false;
+        ps.read_blk = read;
     });
     Ok(())
 }

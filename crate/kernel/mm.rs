@@ -226,7 +226,10 @@ pub async fn user_access(
                     record_store(k, &ei, pos, &bytes[done as usize..done as usize + take]);
                 } else if let Access::Load = &access {
                     let log = k.log.borrow();
-                    let pblk = ei.mapping.with_page(index, |ps| ps.bh.b_blocknr).flatten();
+                    let pblk = ei
+                        .mapping
+                        .with_page(index, |ps| ps.bh.b_blocknr.or(ps.read_blk))
+                        .flatten();
                     if let Some(o) = super::provenance::check_read(
                         &log,
                         ei.ino,

@@ -47,6 +47,10 @@ pub struct PageState {
     /// `try_to_release_page` fail, so `invalidate_inode_pages2` keeps the
     /// page.
     pub b_count: u32,
+    /// Oracle only (like `prov`): the block the page's data was read from.
+    /// `ext4_mpage_readpages` reads a page without attaching buffers, so
+    /// `bh` stays unmapped; a stale-data report names this block.
+    pub read_blk: Option<u64>,
 }
 
 /// `struct address_space` of one inode.
@@ -110,6 +114,7 @@ impl AddressSpace {
                 bh: BufferHead::default(),
                 io_end_rsv_handle: false,
                 b_count: 0,
+                read_blk: None,
             },
         );
         page
