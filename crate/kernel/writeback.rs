@@ -527,7 +527,8 @@ pub fn ext4_bio_write_page(k: &Kernel, ei: &Ext4InodeInfo, idx: u64, page: Page)
 /// handle (`ext4_journal_start`, which waits while a commit holds the
 /// transaction). A conversion is `ext4_map_blocks` with
 /// `EXT4_GET_BLOCKS_IO_CONVERT_EXT` (`i_data_sem` (write)) and
-/// `ext4_mark_inode_dirty`. The caller then ends the pages' writeback
+/// `ext4_mark_inode_dirty` (the model's map marks the inode dirty when
+/// the conversion changed it). The caller then ends the pages' writeback
 /// (`ext4_release_io_end` -> `ext4_finish_bio`).
 ///
 /// Simplification: one `ext4_map_blocks` per page, where the kernel maps

@@ -88,7 +88,7 @@ impl RwState {
     }
 
     /// Records a read hold of `t` (a second hold is nested).
-    pub(crate) fn add_reader(&mut self, t: TaskId) {
+    fn add_reader(&mut self, t: TaskId) {
         if self.readers & (1 << t) != 0 {
             self.nested.push(t);
         } else {
@@ -306,18 +306,36 @@ impl Rt {
         let rw = self.rw_mut(o);
         let free = rw.writer.is_none() && rw.queue.is_empty() && (!write || rw.readers == 0);
         if free {
-            if write {
-                rw.writer = Some(t);
-            } else {
-                rw.add_reader(t);
-            }
-            let mode = if write { Mode::Exclusive } else { Mode::Shared };
-            self.push_held(t, o, mode);
+            self.rw_hold(o, t, write);
             true
         } else {
             rw.queue.push_back((t, write));
             false
         }
+    }
+
+    /// A read hold by the current task, performed in its step, whatever
+    /// holds or waits for the lock: a reserved jbd2 handle
+    /// (`jbd2_journal_start_reserved` joins a transaction locked for
+    /// commit).
+    pub(crate) fn rw_down_read_now(&mut self, o: ObjId) {
+        let t = self.cur();
+        self.access(o, Access::Write);
+        self.acquire_fence(t);
+        self.rw_hold(o, t, false);
+    }
+
+    /// Task `t` now holds `o` (write: as its writer, else one more read
+    /// hold), and its held-lock list says so.
+    pub(crate) fn rw_hold(&mut self, o: ObjId, t: TaskId, write: bool) {
+        let rw = self.rw_mut(o);
+        if write {
+            rw.writer = Some(t);
+        } else {
+            rw.add_reader(t);
+        }
+        let mode = if write { Mode::Exclusive } else { Mode::Shared };
+        self.push_held(t, o, mode);
     }
 
     /// `up_read`/`up_write` by the current task. Returns false (and records
@@ -380,8 +398,7 @@ impl Rt {
                 return;
             }
             rw.queue.pop_front();
-            rw.writer = Some(head);
-            self.push_held(head, o, Mode::Exclusive);
+            self.rw_hold(o, head, true);
             self.wake(head, o);
         } else {
             let front_only = rw.wake == RwWake::FrontReaders;
@@ -396,8 +413,7 @@ impl Rt {
                 false
             });
             for w in granted {
-                self.rw_mut(o).add_reader(w);
-                self.push_held(w, o, Mode::Shared);
+                self.rw_hold(o, w, false);
                 self.wake(w, o);
             }
         }

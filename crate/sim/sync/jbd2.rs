@@ -60,6 +60,18 @@ fn js(rt: &mut Rt, id: ObjId) -> &mut JournalState {
     }
 }
 
+/// The current task's outermost handle is now on `id`'s running
+/// transaction (`current->journal_info`); returns its tid.
+fn attach_handle(rt: &mut Rt, id: ObjId) -> u32 {
+    let tid = js(rt, id).running_tid;
+    let t = rt.cur();
+    let task = rt.task(t);
+    task.handle_refs = 1;
+    task.handle_journal = id;
+    task.handle_tid = tid;
+    tid
+}
+
 impl Journal {
     /// A journal whose running transaction has tid `first_tid`.
     pub fn new(name: impl Into<Cow<'static, str>>, first_tid: u32) -> Journal {
@@ -115,15 +127,7 @@ impl Journal {
         if !started {
             rt::park(self.id).await;
         }
-        let tid = rt::with(|rt| {
-            let tid = js(rt, self.id).running_tid;
-            let t = rt.cur();
-            let task = rt.task(t);
-            task.handle_refs = 1;
-            task.handle_journal = self.id;
-            task.handle_tid = tid;
-            tid
-        });
+        let tid = rt::with(|rt| attach_handle(rt, self.id));
         Handle { journal: self, tid }
     }
 
@@ -141,16 +145,18 @@ impl Journal {
     /// kernel's `WARN_ON(current->journal_info)` and no handle (the kernel
     /// returns -EIO).
     pub async fn start_reserved(self) -> Option<Handle> {
-        if rt::with(|rt| {
+        let nested = rt::with(|rt| {
             let t = rt.cur();
-            rt.task(t).handle_refs > 0
-        }) {
-            rt::with(|rt| {
+            let nested = rt.task(t).handle_refs > 0;
+            if nested {
                 rt.warn(
                     "jbd2_journal_start_reserved",
                     "WARN_ON(current->journal_info)".into(),
-                )
-            });
+                );
+            }
+            nested
+        });
+        if nested {
             return None;
         }
         rt::schedule_point(Op {
@@ -160,18 +166,8 @@ impl Journal {
         })
         .await;
         let tid = rt::with(|rt| {
-            let t = rt.cur();
-            rt.access(self.id, Access::Write);
-            rt.acquire_fence(t);
-            let j = js(rt, self.id);
-            j.rw.add_reader(t);
-            let tid = j.running_tid;
-            rt.push_held(t, self.id, crate::sim::Mode::Shared);
-            let task = rt.task(t);
-            task.handle_refs = 1;
-            task.handle_journal = self.id;
-            task.handle_tid = tid;
-            tid
+            rt.rw_down_read_now(self.id);
+            attach_handle(rt, self.id)
         });
         Some(Handle { journal: self, tid })
     }
@@ -263,8 +259,7 @@ impl Journal {
                 if commit {
                     j.rw.queue.push_back((w, false));
                 } else {
-                    j.rw.readers |= 1 << w;
-                    rt.push_held(w, self.id, crate::sim::Mode::Shared);
+                    rt.rw_hold(self.id, w, false);
                     rt.wake(w, self.id);
                 }
             }
