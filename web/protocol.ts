@@ -235,7 +235,7 @@ export interface Scenario {
   format: number;
   meta: Meta;
   image: Record<string, unknown>;
-  mount: { data: string; delalloc: boolean; dioread_nolock: boolean };
+  mount: { data: string; delalloc: boolean; dioread_nolock: boolean; dax?: boolean; stable_writes?: boolean };
   explore: Explore;
   switches?: Switch[];
   variants: Variant[];
@@ -271,7 +271,7 @@ export interface CheckBody {
 export interface RunConfig {
   variant: string;
   options: Record<string, string>;
-  mount: { data: string; delalloc: boolean; dioread_nolock: boolean };
+  mount: { data: string; delalloc: boolean; dioread_nolock: boolean; dax?: boolean; stable_writes?: boolean };
   memory: string;
   switches: Record<string, string>;
   kernel?: string;

@@ -168,7 +168,9 @@ pub async fn generic_perform_write(
 /// handle `ext4_journal_current_handle()` after updating i_disksize).
 /// `full`: the write covers the whole page, so nothing is read first (v5.5
 /// fs/buffer.c `__block_write_begin_int` reads only a buffer the write
-/// covers in part; the copy makes the page uptodate).
+/// covers in part; the copy makes the page uptodate). With the page locked
+/// it calls `wait_for_stable_page` (v4.12 "In case writeback began while
+/// the page was unlocked"), a wait only on a stable-writes device.
 pub async fn ext4_write_begin(
     k: &Kernel,
     ei: &Ext4InodeInfo,
@@ -201,7 +203,8 @@ pub async fn ext4_write_begin(
         }
         page.unlock();
     };
-    page.wait_on_writeback().await;
+    // In case writeback began while the page was unlocked
+    super::writeback::wait_for_stable_page(k, page).await;
     let (uptodate, bh) = ei
         .mapping
         .with_page(idx, |ps| (ps.uptodate, ps.bh))

@@ -363,7 +363,8 @@ pub async fn ext4_page_mkwrite(
         .with_page(index, |ps| ps.bh.b_blocknr.is_some() && !ps.bh.delay)
         .unwrap_or(false);
     if mapped {
-        page.wait_on_writeback().await; // wait_for_stable_page
+        // Wait so that we don't change page under IO
+        super::writeback::wait_for_stable_page(k, page).await;
         ei.mapping.with_page(index, |ps| ps.dirty = true);
         fault_unlock_shared(k, ei);
         return VmFault::Locked(page);
@@ -523,7 +524,8 @@ pub async fn block_page_mkwrite(
             return VmFault::Error(if e == Errno::ENOSPC { Errno::SIGBUS } else { e });
         }
     }
-    page.wait_on_writeback().await;
+    // set_page_dirty(page); wait_for_stable_page(page)
+    super::writeback::wait_for_stable_page(k, page).await;
     ei.mapping.with_page(index, |ps| ps.dirty = true);
     VmFault::Locked(page)
 }

@@ -346,6 +346,30 @@ const DELALLOC_WRITEPAGES: crate::scenario::history::KernelVersion =
         rc: Some(1),
     };
 
+/// The release that made waiting for writeback before changing a page
+/// depend on the device: 1d1d1a767206 ("mm: only enforce stable page
+/// writes if the backing device requires it", v3.9).
+const STABLE_PAGES: crate::scenario::history::KernelVersion =
+    crate::scenario::history::KernelVersion::new(3, 9);
+
+/// `wait_for_stable_page(page)` (v3.9 mm/page-writeback.c; v5.10 tests
+/// `SB_I_STABLE_WRITES` instead of `bdi_cap_stable_pages_required`,
+/// 1cb039f3dc16; v5.16 `folio_wait_stable`): wait for `PG_writeback` to
+/// clear only when the device needs the page's contents stable during I/O
+/// (the scenario's `stable_writes`, off by default as for an ordinary
+/// disk). Otherwise a writer changes the page under writeback and the page
+/// is dirtied again, to be written once more. Callers hold the page lock.
+///
+/// Simplification: before v3.9 the model's kernels (2.6.25) do not wait
+/// here at all (2.6.25 `__grab_cache_page` and `block_page_mkwrite` have
+/// no such wait); v3.0..v3.8, whose `block_page_mkwrite` and
+/// `grab_cache_page_write_begin` waited always, are no scenario's version.
+pub async fn wait_for_stable_page(k: &Kernel, page: Page) {
+    if k.version() >= STABLE_PAGES && k.rc.mount.stable_writes {
+        page.wait_on_writeback().await;
+    }
+}
+
 /// Writeback before v2.6.27: 2.6.25 mm/page-writeback.c
 /// `generic_writepages` -> `write_cache_pages` locks each dirty page (for
 /// WB_SYNC_ALL waiting for writeback already under way) and calls 2.6.25

@@ -216,6 +216,12 @@ pub struct Mount {
     /// their data (and are not inline or encrypted) are `S_DAX`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub dax: bool,
+    /// The block device needs stable pages (`BDI_CAP_STABLE_WRITES` from
+    /// v3.9, `SB_I_STABLE_WRITES` from v5.10: a T10 PI integrity profile,
+    /// a checksumming driver). Not a mount option but the device's
+    /// property; only then does `wait_for_stable_page` wait on writeback.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub stable_writes: bool,
 }
 
 impl Default for Mount {
@@ -225,6 +231,7 @@ impl Default for Mount {
             delalloc: true,
             dioread_nolock: false,
             dax: false,
+            stable_writes: false,
         }
     }
 }
@@ -241,6 +248,8 @@ pub struct MountOverride {
     pub dioread_nolock: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dax: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stable_writes: Option<bool>,
 }
 
 impl MountOverride {
@@ -261,6 +270,9 @@ impl MountOverride {
         }
         if let Some(d) = self.dax {
             m.dax = d;
+        }
+        if let Some(d) = self.stable_writes {
+            m.stable_writes = d;
         }
     }
 }

@@ -183,7 +183,7 @@ function renderExpected(root: HTMLElement, sc: Scenario, variant: string, chosen
 
 function renderConfig(root: HTMLElement, sc: Scenario, r: ResolveBody): void {
   const m = r.config.mount;
-  const mountStr = [`data=${m.data}`, m.delalloc ? 'delalloc' : 'nodelalloc', m.dioread_nolock ? 'dioread_nolock' : null]
+  const mountStr = [`data=${m.data}`, m.delalloc ? 'delalloc' : 'nodelalloc', m.dioread_nolock ? 'dioread_nolock' : null, m.dax ? 'dax' : null]
     .filter(Boolean)
     .join(',');
   const dl = h(
@@ -191,6 +191,8 @@ function renderConfig(root: HTMLElement, sc: Scenario, r: ResolveBody): void {
     { class: 'kv' },
     h('dt', {}, 'mount'),
     h('dd', { 'data-testid': 'config-mount' }, h('code', {}, `-o ${mountStr}`)),
+    h('dt', {}, 'device'),
+    h('dd', { 'data-testid': 'config-device' }, m.stable_writes ? 'needs stable pages: wait_for_stable_page waits on writeback' : 'no stable pages: pages change under writeback'),
     h('dt', {}, 'memory'),
     h('dd', { 'data-testid': 'config-memory' }, h('code', {}, MEMORY_LABEL[r.config.memory] ?? r.config.memory)),
   );
