@@ -103,13 +103,17 @@ fn write_begin_under_writeback(stable_writes: bool, runs: u64) -> (u32, u32) {
         let mut seen = false;
         for e in &trace.events {
             match &e.kind {
-                EventKind::BioSubmit { bio, write: true, .. } => {
+                EventKind::BioSubmit {
+                    bio, write: true, ..
+                } => {
                     in_flight.insert(*bio);
                 }
                 EventKind::BioComplete { bio, .. } => {
                     in_flight.remove(bio);
                 }
-                EventKind::Acquire { .. } if !in_flight.is_empty() && in_write_begin(e) => seen = true,
+                EventKind::Acquire { .. } if !in_flight.is_empty() && in_write_begin(e) => {
+                    seen = true
+                }
                 _ => {}
             }
         }
@@ -121,14 +125,23 @@ fn write_begin_under_writeback(stable_writes: bool, runs: u64) -> (u32, u32) {
 #[test]
 fn an_ordinary_device_lets_a_write_change_a_page_under_writeback() {
     let (blocked, changed) = write_begin_under_writeback(false, 400);
-    assert_eq!(blocked, 0, "no write_begin waits for writeback without stable pages");
-    assert!(changed > 0, "some schedule writes the page while its bio is in flight");
+    assert_eq!(
+        blocked, 0,
+        "no write_begin waits for writeback without stable pages"
+    );
+    assert!(
+        changed > 0,
+        "some schedule writes the page while its bio is in flight"
+    );
 }
 
 #[test]
 fn a_stable_writes_device_makes_write_begin_wait_for_writeback() {
     let (blocked, _) = write_begin_under_writeback(true, 400);
-    assert!(blocked > 0, "some schedule has T2 wait for the page's writeback");
+    assert!(
+        blocked > 0,
+        "some schedule has T2 wait for the page's writeback"
+    );
 }
 
 #[test]
@@ -139,9 +152,17 @@ fn an_overwrite_during_writeback_reports_nothing() {
             preemption_bound: Some(1),
             dpor: true,
         };
-        let (_, rep) = explore_variant(&sc, "v5.5", &Default::default(), Some(strategy), None).unwrap();
-        let kinds: Vec<&str> = rep.outcomes.iter().map(|o| kind_name(&o.key.kind)).collect();
-        assert!(kinds.is_empty(), "stable_writes = {stable_writes}: {kinds:?}");
+        let (_, rep) =
+            explore_variant(&sc, "v5.5", &Default::default(), Some(strategy), None).unwrap();
+        let kinds: Vec<&str> = rep
+            .outcomes
+            .iter()
+            .map(|o| kind_name(&o.key.kind))
+            .collect();
+        assert!(
+            kinds.is_empty(),
+            "stable_writes = {stable_writes}: {kinds:?}"
+        );
         assert!(rep.stats.executions > 10, "{:?}", rep.stats);
     }
 }
