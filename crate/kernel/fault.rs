@@ -121,7 +121,7 @@ pub async fn handle_mm_fault(
     }
     // do_shared_fault: unlock the page, then ->page_mkwrite
     page.unlock();
-    let r = ext4_page_mkwrite(k, p, ei, index, flags, retried).await;
+    let r = ext4_page_mkwrite(k, p, ei, index, page, flags, retried).await;
     if let VmFault::Locked(_) = r {
         ei.mapping.with_page(index, |ps| ps.pte_writable = true);
     }
@@ -277,6 +277,7 @@ pub async fn ext4_readpage(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
 /// `ext4_get_block`, with the 2019 proposals as registry changes): make a
 /// page of a shared mapping writable. Kernels before v2.6.27 run the 2008
 /// patch queue's version (`ext4_page_mkwrite_pq2008`).
+/// `page` is the page `filemap_fault` returned (`vmf->page`), unlocked.
 /// Preconditions: `mmap_lock` held (read). Returns the page locked and
 /// dirty, or why not.
 pub async fn ext4_page_mkwrite(
@@ -284,6 +285,7 @@ pub async fn ext4_page_mkwrite(
     p: &Process,
     ei: &Ext4InodeInfo,
     index: u64,
+    page: Page,
     flags: FaultFlags,
     retried: bool,
 ) -> VmFault {
@@ -291,7 +293,7 @@ pub async fn ext4_page_mkwrite(
     if k.version() < EXT4_PAGE_MKWRITE_MERGED {
         // Before v2.6.27 mainline ext4 had no page_mkwrite; the 2008 ext4
         // patch queue's (what S3's thread runs) is block_page_mkwrite.
-        return ext4_page_mkwrite_pq2008(k, ei, index).await;
+        return ext4_page_mkwrite_pq2008(k, ei, index, page).await;
     }
     // What to do with inline data (S2's variants).
     match k.switch("mkwrite_inline") {
@@ -342,15 +344,10 @@ pub async fn ext4_page_mkwrite(
     // Delalloc case is easy... (`test_opt(DELALLOC) &&
     // !ext4_should_journal_data(inode)`)
     if k.ext4_da_aops(ei) {
-        let r = block_page_mkwrite(k, ei, index, GetBlock::DaPrep).await;
+        let r = block_page_mkwrite(k, ei, index, page, GetBlock::DaPrep).await;
         fault_unlock_shared(k, ei);
         return r;
     }
-    ei.mapping.i_pages_loc.read().await;
-    let Some(page) = ei.mapping.find_get_page(index) else {
-        fault_unlock_shared(k, ei);
-        return VmFault::NoPage;
-    };
     page.lock().await;
     if !still_cached(ei, index, page) || index * PAGE_SIZE >= ei.i_size() {
         page.unlock();
@@ -394,7 +391,7 @@ pub async fn ext4_page_mkwrite(
                 return VmFault::Error(e);
             }
         };
-    let r = block_page_mkwrite(k, ei, index, get_block).await;
+    let r = block_page_mkwrite(k, ei, index, page, get_block).await;
     super::handle::ext4_journal_stop(k, handle);
     fault_unlock_shared(k, ei);
     r
@@ -426,13 +423,14 @@ const EXT4_PAGE_MKWRITE_MERGED: crate::scenario::history::KernelVersion =
 /// mapped block's buffer unmapped, so `ext4_get_block` also runs for it:
 /// a handle and a read-locked lookup that returns at "already mapped",
 /// changing nothing another task can see).
-async fn ext4_page_mkwrite_pq2008(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> VmFault {
+async fn ext4_page_mkwrite_pq2008(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    index: u64,
+    page: Page,
+) -> VmFault {
     {
         let _g = crate::kfn!("block_page_mkwrite");
-        ei.mapping.i_pages_loc.read().await;
-        let Some(page) = ei.mapping.find_get_page(index) else {
-            return VmFault::NoPage;
-        };
         page.lock().await;
         if !still_cached(ei, index, page) || index * PAGE_SIZE > ei.i_size() {
             // page got truncated out from underneath us: -EINVAL
@@ -473,10 +471,6 @@ async fn ext4_page_mkwrite_pq2008(k: &Kernel, ei: &Ext4InodeInfo, index: u64) ->
         page.unlock();
     }
     // __do_fault: lock_page(page); if (!page->mapping) retry the fault
-    ei.mapping.i_pages_loc.read().await;
-    let Some(page) = ei.mapping.find_get_page(index) else {
-        return VmFault::NoPage;
-    };
     page.lock().await;
     if !still_cached(ei, index, page) {
         page.unlock();
@@ -485,20 +479,23 @@ async fn ext4_page_mkwrite_pq2008(k: &Kernel, ei: &Ext4InodeInfo, index: u64) ->
     VmFault::Locked(page)
 }
 
-/// `block_page_mkwrite(vma, vmf, get_block)`: lock the page, map its
-/// buffer with `get_block(create)` (`__block_write_begin`), mark it dirty.
-/// Returns the page locked.
+/// `block_page_mkwrite(vma, vmf, get_block)`: lock the fault's page
+/// (`vmf->page`, which the fault holds a reference to), check that it is
+/// still in the mapping (`page->mapping != inode->i_mapping`: truncated or
+/// dropped meanwhile, the fault is retried), map its buffer with
+/// `get_block(create)` (`__block_write_begin`), mark it dirty. Returns the
+/// page locked. (The model used to look the page up again by index, which
+/// could take a newer page another fault had inserted but not yet read:
+/// the store went into it and that fault's read zeroed it. Found by
+/// tests/scenario_fuzz.rs; legit/stores-beside-drop-caches.toml.)
 pub async fn block_page_mkwrite(
     k: &Kernel,
     ei: &Ext4InodeInfo,
     index: u64,
+    page: Page,
     get_block: GetBlock,
 ) -> VmFault {
     let _f = crate::kfn!("block_page_mkwrite");
-    ei.mapping.i_pages_loc.read().await;
-    let Some(page) = ei.mapping.find_get_page(index) else {
-        return VmFault::NoPage;
-    };
     page.lock().await;
     if !still_cached(ei, index, page) || index * PAGE_SIZE >= ei.i_size() {
         page.unlock();
