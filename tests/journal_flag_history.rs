@@ -10,11 +10,11 @@
 //! the file back before the flip. The model shows the loss without the
 //! commit and none with it (applied to v4.4, and at v4.7).
 
-use std::rc::Rc;
+#[path = "common/explore_text.rs"]
+mod explore_text;
 
-use ext4lab::kernel::runner::{explore_variant, kind_name};
-use ext4lab::scenario::parse_scenario;
-use ext4lab::sim::Strategy;
+use explore_text::explore_text;
+use ext4lab::kernel::runner::kind_name;
 
 const TEXT: &str = r#"
 format = 2
@@ -68,19 +68,7 @@ steps = [{ op = "fsync", file = "f" }]
 
 /// Outcome kinds under DFS without preemptions (the loss needs none).
 fn kinds(variant: &str) -> Vec<String> {
-    let sc = Rc::new(parse_scenario(TEXT).unwrap_or_else(|e| panic!("{e}")));
-    let strategy = Strategy::Dfs {
-        preemption_bound: Some(0),
-        dpor: true,
-    };
-    let (_, rep) = explore_variant(
-        &sc,
-        variant,
-        &Default::default(),
-        Some(strategy),
-        Some(100_000),
-    )
-    .unwrap();
+    let rep = explore_text(TEXT, variant, 0, Some(100_000));
     assert!(rep.stats.exhausted, "{variant}: {:?}", rep.stats);
     rep.outcomes
         .iter()

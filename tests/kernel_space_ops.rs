@@ -6,11 +6,11 @@
 //! no deadlock, no engine error; and with the pre-v4.5 kernel (no
 //! `i_mmap_sem`) the same code runs without the fault lock.
 
-use std::rc::Rc;
+#[path = "common/explore_text.rs"]
+mod explore_text;
 
-use ext4lab::kernel::runner::{explore_variant, kind_name};
-use ext4lab::scenario::parse_scenario;
-use ext4lab::sim::Strategy;
+use explore_text::explore_text;
+use ext4lab::kernel::runner::kind_name;
 
 const TEXT: &str = r#"
 format = 2
@@ -71,19 +71,7 @@ steps = [{ op = "drop_caches" }]
 "#;
 
 fn kinds(variant: &str) -> (Vec<String>, bool, u64) {
-    let sc = Rc::new(parse_scenario(TEXT).unwrap_or_else(|e| panic!("{e}")));
-    let strategy = Strategy::Dfs {
-        preemption_bound: Some(1),
-        dpor: true,
-    };
-    let (_, rep) = explore_variant(
-        &sc,
-        variant,
-        &Default::default(),
-        Some(strategy),
-        Some(200_000),
-    )
-    .unwrap();
+    let rep = explore_text(TEXT, variant, 1, Some(200_000));
     let k = rep
         .outcomes
         .iter()

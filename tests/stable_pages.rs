@@ -7,15 +7,18 @@
 //! program (a write, an overwrite during writeback, fsync, crash) is legit:
 //! no oracle reports anything.
 
+#[path = "common/explore_text.rs"]
+mod explore_text;
+
 use std::rc::Rc;
 
+use explore_text::explore_text;
 use ext4lab::kernel::image::build_image;
-use ext4lab::kernel::runner::{explore_variant, kind_name, run_options, scenario_model};
+use ext4lab::kernel::runner::{kind_name, run_options, scenario_model};
 use ext4lab::scenario::parse_scenario;
 use ext4lab::sim::sched::random::RandomScheduler;
 use ext4lab::sim::sched::Scheduler;
 use ext4lab::sim::trace::EventKind;
-use ext4lab::sim::Strategy;
 
 fn text(stable_writes: bool) -> String {
     format!(
@@ -147,13 +150,7 @@ fn a_stable_writes_device_makes_write_begin_wait_for_writeback() {
 #[test]
 fn an_overwrite_during_writeback_reports_nothing() {
     for stable_writes in [false, true] {
-        let sc = Rc::new(parse_scenario(&text(stable_writes)).unwrap());
-        let strategy = Strategy::Dfs {
-            preemption_bound: Some(1),
-            dpor: true,
-        };
-        let (_, rep) =
-            explore_variant(&sc, "v5.5", &Default::default(), Some(strategy), None).unwrap();
+        let rep = explore_text(&text(stable_writes), "v5.5", 1, None);
         let kinds: Vec<&str> = rep
             .outcomes
             .iter()

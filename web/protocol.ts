@@ -231,11 +231,20 @@ export interface Explore {
   default_variant?: string;
 }
 
+/** Mount options and the device's stable-pages property (crate/scenario/model.rs `Mount`). */
+export interface Mount {
+  data: string;
+  delalloc: boolean;
+  dioread_nolock: boolean;
+  dax?: boolean;
+  stable_writes?: boolean;
+}
+
 export interface Scenario {
   format: number;
   meta: Meta;
   image: Record<string, unknown>;
-  mount: { data: string; delalloc: boolean; dioread_nolock: boolean; dax?: boolean; stable_writes?: boolean };
+  mount: Mount;
   explore: Explore;
   switches?: Switch[];
   variants: Variant[];
@@ -271,7 +280,7 @@ export interface CheckBody {
 export interface RunConfig {
   variant: string;
   options: Record<string, string>;
-  mount: { data: string; delalloc: boolean; dioread_nolock: boolean; dax?: boolean; stable_writes?: boolean };
+  mount: Mount;
   memory: string;
   switches: Record<string, string>;
   kernel?: string;

@@ -479,7 +479,8 @@ async fn ext4_page_mkwrite_pq2008(
     VmFault::Locked(page)
 }
 
-/// `block_page_mkwrite(vma, vmf, get_block)`: lock the fault's page
+/// `block_page_mkwrite(vma, vmf, get_block)` (v5.5 fs/buffer.c; the v3.9+
+/// shape, with `wait_for_stable_page` at the end): lock the fault's page
 /// (`vmf->page`, which the fault holds a reference to), check that it is
 /// still in the mapping (`page->mapping != inode->i_mapping`: truncated or
 /// dropped meanwhile, the fault is retried), map its buffer with

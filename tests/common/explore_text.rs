@@ -1,0 +1,23 @@
+//! Explore one variant of a scenario text under DFS with DPOR and a
+//! preemption bound: the shared set-up of the kernel-path tests that carry
+//! their own small program. One copy, included with `#[path]`.
+
+use std::rc::Rc;
+
+use ext4lab::kernel::runner::explore_variant;
+use ext4lab::scenario::parse_scenario;
+use ext4lab::sim::{Report, Strategy};
+
+/// `variant` of `text` at its default options, under DFS+DPOR with
+/// preemption bound `bound`, at most `budget` executions (`None`: the
+/// scenario's own budget).
+pub fn explore_text(text: &str, variant: &str, bound: u32, budget: Option<u64>) -> Report {
+    let sc = Rc::new(parse_scenario(text).unwrap_or_else(|e| panic!("{e}")));
+    let strategy = Strategy::Dfs {
+        preemption_bound: Some(bound),
+        dpor: true,
+    };
+    let (_, rep) = explore_variant(&sc, variant, &Default::default(), Some(strategy), budget)
+        .unwrap_or_else(|e| panic!("{variant}: {e}"));
+    rep
+}
