@@ -236,14 +236,21 @@ impl<D: BlockDevice> Ext4Fs<D> {
             let first = group_first_block(&self.sb, group);
             let start_bit = if k == 0 { (goal - first) as u32 } else { 0 };
             // First free bit at or after the goal, then wrap within the group.
-            let found = (start_bit..n)
-                .chain(0..start_bit)
-                .find(|&i| !test_bit(&bm, i));
+            // A block freed by a transaction not yet committed is free in
+            // the bitmap but still in use in mballoc's buddy
+            // (ext4_mb_free_metadata): it is skipped.
+            let j = self.s_journal.as_deref();
+            let usable = |i: u32| {
+                !test_bit(&bm, i) && !j.is_some_and(|j| j.ext4_freed_busy(first + u64::from(i)))
+            };
+            let found = (start_bit..n).chain(0..start_bit).find(|&i| usable(i));
             let Some(bit) = found else { continue };
-            let mut len = 0u32;
-            while len < count && bit + len < n && !test_bit(&bm, bit + len) {
-                set_bit(&mut bm, bit + len);
+            let mut len = 1u32;
+            while len < count && bit + len < n && usable(bit + len) {
                 len += 1;
+            }
+            for i in bit..bit + len {
+                set_bit(&mut bm, i);
             }
             self.write_block_bitmap(group, bm)?;
             let sb = self.sb.clone();

@@ -31,6 +31,15 @@
 //! `ext4_free_blocks`). A freed block that was journalled since mount is
 //! revoked (`ext4_forget` -> `jbd2_journal_revoke`), and dirty data of a
 //! freed block is dropped (truncate_inode_pages).
+//!
+//! A freed block is not handed out again before the transaction that freed
+//! it commits (mballoc's `ext4_mb_free_metadata`: the on-disk bitmap is
+//! cleared at once, the buddy keeps the block in use until
+//! `ext4_free_data_callback` runs from the commit). That holds for metadata
+//! and, when [`Ext4Journal::defer_data_frees`] is on, for the data blocks of
+//! an inode not in data=writeback. Otherwise a crash before the commit
+//! would leave the not-quite-deleted file owning a block another file has
+//! already written.
 
 use super::error::{Ext4Error, Result};
 use super::fs::Ext4Fs;
@@ -89,6 +98,16 @@ pub struct Ext4Journal {
     pending: BTreeMap<u64, PendingData>,
     /// Blocks journalled since mount: the candidates for a revoke when freed.
     logged: BTreeSet<u64>,
+    /// Blocks freed in a transaction that has not committed, with its tid:
+    /// mballoc's `ext4_free_data` entries (the group's `bb_free_root`).
+    /// The allocator skips them; the commit of their tid releases them
+    /// (`ext4_free_data_callback`). In memory only, as in the kernel.
+    free_data: BTreeMap<u64, Tid>,
+    /// `ext4_free_blocks` treats the data blocks of an inode that is not in
+    /// data=writeback as metadata, so they too wait for the commit (see
+    /// `FREED_DATA_AFTER_COMMIT` in the kernel model for the versions).
+    /// Off: only metadata and journalled data wait.
+    pub defer_data_frees: bool,
     /// INCOMPAT_RECOVER is set in the on-disk superblock.
     recover_on_disk: bool,
     /// What the mount's recovery did.
@@ -114,6 +133,8 @@ impl Ext4Journal {
             h_mode: mode,
             pending: BTreeMap::new(),
             logged: BTreeSet::new(),
+            free_data: BTreeMap::new(),
+            defer_data_frees: true,
             recover_on_disk: false,
             recovery,
             stats: Jbd2Stats::default(),
@@ -130,6 +151,12 @@ impl Ext4Journal {
     /// The tid of the open handle, if any.
     pub fn current_handle_tid(&self) -> Option<Tid> {
         self.handle.as_ref().map(|h| h.h_transaction)
+    }
+
+    /// `blk` was freed by a transaction that has not committed yet: the
+    /// allocator may not hand it out (the buddy still marks it in use).
+    pub fn ext4_freed_busy(&self, blk: u64) -> bool {
+        self.free_data.contains_key(&blk)
     }
 }
 
@@ -434,10 +461,20 @@ impl<D: BlockDevice> Ext4Fs<D> {
     /// it, until checkpoint writes it home).
     pub(crate) fn ext4_jbd2_dirty_metadata(&mut self, blk: u64, data: Vec<u8>) -> Result<()> {
         self.ext4_jbd2_ensure_handle()?;
-        self.ext4_jbd2_note_frees(blk, &data)?;
+        let busy = self.ext4_jbd2_note_frees(blk, &data)?;
         self.ext4_journal_get_write_access(blk)?;
         self.ext4_jbd2_need_credit(blk)?;
         let j = self.s_journal.as_deref_mut().ok_or(Ext4Error::ReadOnly)?;
+        let h = j
+            .handle
+            .as_mut()
+            .ok_or_else(|| Ext4Error::Invalid("no handle".into()))?;
+        // ext4_mb_free_metadata: new_entry->efd_tid = the transaction the
+        // bitmap change is in (taken after a restart of an implicit handle).
+        let tid = h.h_transaction;
+        for b in busy {
+            j.free_data.insert(b, tid);
+        }
         let h = j
             .handle
             .as_mut()
@@ -452,10 +489,19 @@ impl<D: BlockDevice> Ext4Fs<D> {
 
     /// Blocks whose bitmap bit goes from 1 to 0 in this new block bitmap
     /// were freed: revoke the journalled ones, drop their dirty data.
-    fn ext4_jbd2_note_frees(&mut self, blk: u64, new: &[u8]) -> Result<()> {
+    /// Returns the freed blocks the allocator must not reuse before the
+    /// commit (v4.0 fs/ext4/mballoc.c `ext4_free_blocks`: `flags |=
+    /// EXT4_FREE_BLOCKS_METADATA` unless the inode is in data=writeback,
+    /// then `ext4_mb_free_metadata`). Simplification: the engine does not
+    /// carry the caller's METADATA flag, so a block journalled since mount
+    /// (an extent or indirect block, a directory block) stands for
+    /// metadata; a metadata block not written since mount and freed in
+    /// data=writeback is reusable at once here, in the kernel only after
+    /// the commit. No scenario frees one in data=writeback.
+    fn ext4_jbd2_note_frees(&mut self, blk: u64, new: &[u8]) -> Result<Vec<u64>> {
         let sb = &self.sb;
         let Some(group) = self.groups.iter().position(|d| d.block_bitmap(sb) == blk) else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let old = match self.cache.blocks.get(&blk) {
             Some(b) => b.data.clone(),
@@ -473,10 +519,25 @@ impl<D: BlockDevice> Ext4Fs<D> {
                 freed.push(first + u64::from(bit));
             }
         }
+        let mut busy = Vec::new();
         for b in freed {
+            let (was_logged, mode, defer_data) = match self.s_journal.as_deref() {
+                Some(j) => (
+                    j.logged.contains(&b),
+                    if j.handle.is_some() { j.h_mode } else { j.s_data_mode },
+                    j.defer_data_frees,
+                ),
+                None => (false, DataMode::Writeback, false),
+            };
+            let metadata = was_logged || mode == DataMode::Journal;
+            if self.s_journal.is_some()
+                && (metadata || (defer_data && mode != DataMode::Writeback))
+            {
+                busy.push(b);
+            }
             self.ext4_forget(b)?;
         }
-        Ok(())
+        Ok(busy)
     }
 
     /// `ext4_forget` for a freed block: revoke it if it was journalled
@@ -700,6 +761,9 @@ impl<D: BlockDevice> Ext4Fs<D> {
         };
         j.stats.ordered_blocks_written += hooks.written;
         j.stats.commits += 1;
+        // j_commit_callback -> ext4_free_data_callback: the blocks this
+        // transaction (and any older one) freed may be allocated again.
+        j.free_data.retain(|_, t| *t > info.tid);
         j.commits.push(info.clone());
         Ok(info)
     }
