@@ -7,7 +7,6 @@
 //! blocks of a data=writeback inode are the exception.
 
 #[path = "ext4_jbd2_util/mod.rs"]
-#[allow(dead_code)]
 mod ext4_jbd2_util;
 
 use ext4_jbd2_util::fresh;
@@ -38,14 +37,18 @@ fn blocks(fs: &mut Fs, ino: u32, n: u32) -> Vec<u64> {
 
 /// Create `p` with `n` blocks of data and commit; its blocks.
 fn file_with_blocks(fs: &mut Fs, p: &str, n: u32) -> (u32, Vec<u64>) {
-    let ino = fs.ext4_journalled(None, 32, |fs| fs.create(p, 0o644)).unwrap();
-    fs.ext4_file_write(ino, 0, &vec![0x5a; n as usize * 4096]).unwrap();
+    let ino = fs
+        .ext4_journalled(None, 32, |fs| fs.create(p, 0o644))
+        .unwrap();
+    fs.ext4_file_write(ino, 0, &vec![0x5a; n as usize * 4096])
+        .unwrap();
     fs.ext4_sync_file(ino).unwrap();
     (ino, blocks(fs, ino, n))
 }
 
 fn truncate(fs: &mut Fs, ino: u32) {
-    fs.ext4_journalled(Some(ino), 64, |fs| fs.truncate(ino, 0)).unwrap();
+    fs.ext4_journalled(Some(ino), 64, |fs| fs.truncate(ino, 0))
+        .unwrap();
 }
 
 fn busy(fs: &Fs, b: &[u64]) -> Vec<bool> {
@@ -61,7 +64,10 @@ fn ordered_data_blocks_wait_for_the_commit() {
     assert_eq!(busy(&fs, &old), vec![true; 4]);
     // A new file allocated before the commit gets other blocks.
     let (_, new) = file_with_blocks(&mut fs, "/b", 4);
-    assert!(new.iter().all(|b| !old.contains(b)), "{old:?} reused as {new:?}");
+    assert!(
+        new.iter().all(|b| !old.contains(b)),
+        "{old:?} reused as {new:?}"
+    );
     // fsync of b committed the truncate too: the blocks are free again.
     assert_eq!(busy(&fs, &old), vec![false; 4]);
 }

@@ -524,14 +524,17 @@ impl<D: BlockDevice> Ext4Fs<D> {
             let (was_logged, mode, defer_data) = match self.s_journal.as_deref() {
                 Some(j) => (
                     j.logged.contains(&b),
-                    if j.handle.is_some() { j.h_mode } else { j.s_data_mode },
+                    if j.handle.is_some() {
+                        j.h_mode
+                    } else {
+                        j.s_data_mode
+                    },
                     j.defer_data_frees,
                 ),
                 None => (false, DataMode::Writeback, false),
             };
             let metadata = was_logged || mode == DataMode::Journal;
-            if self.s_journal.is_some()
-                && (metadata || (defer_data && mode != DataMode::Writeback))
+            if self.s_journal.is_some() && (metadata || (defer_data && mode != DataMode::Writeback))
             {
                 busy.push(b);
             }
