@@ -318,9 +318,15 @@ impl Kernel {
     /// leaves it: v4.13 fs/ext4/super.c `ext4_fill_super` clears it under
     /// data=journal ("mounting with data=journal disables delayed
     /// allocation"; an explicit `delalloc` fails the mount, which the
-    /// scenario format cannot tell from the default).
+    /// scenario format cannot tell from the default). Before
+    /// [`DELALLOC_MERGED`] ext4 had no delayed allocation at all (2.6.25
+    /// fs/ext4/super.c knows no `delalloc` option; `ext4_aops` are the
+    /// ordered/writeback/journalled ones), so the scenario's default
+    /// `delalloc = true` means nodelalloc there.
     pub fn delalloc(&self) -> bool {
-        self.rc.mount.delalloc && self.rc.mount.data != crate::scenario::DataMode::Journal
+        self.rc.mount.delalloc
+            && self.rc.mount.data != crate::scenario::DataMode::Journal
+            && self.version() >= DELALLOC_MERGED
     }
 
     /// Whether `ei` has the delalloc address space operations: v4.13
@@ -411,3 +417,15 @@ impl Kernel {
         Errno::EIO
     }
 }
+
+/// The release that brought delayed allocation to ext4 (2.6.27-rc1:
+/// `ext4_da_aops`, `ext4_da_writepages`, the `delalloc` mount option).
+/// Its `ext4_da_writepages` also started the journal handle before
+/// locking pages, where ext4 had written pages one at a time with the page
+/// locked first.
+pub const DELALLOC_MERGED: KernelVersion = KernelVersion {
+    major: 2,
+    minor: 6,
+    sub: 27,
+    rc: Some(1),
+};

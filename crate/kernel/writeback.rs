@@ -51,7 +51,7 @@ pub async fn ext4_writepages(
     last: u64,
     sync: bool,
 ) -> KResult<()> {
-    if k.version() < DELALLOC_WRITEPAGES {
+    if k.version() < super::state::DELALLOC_MERGED {
         return generic_writepages_2008(k, ei, first, last, sync).await;
     }
     let _f = crate::kfn!("ext4_writepages");
@@ -334,17 +334,6 @@ fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)], j
         });
     });
 }
-
-/// The release whose `ext4_da_writepages` (delalloc, 2.6.27-rc1) started
-/// the journal handle before locking pages; before it ext4 wrote pages one
-/// at a time with the page locked first.
-const DELALLOC_WRITEPAGES: crate::scenario::history::KernelVersion =
-    crate::scenario::history::KernelVersion {
-        major: 2,
-        minor: 6,
-        sub: 27,
-        rc: Some(1),
-    };
 
 /// The release that made waiting for writeback before changing a page
 /// depend on the device: 1d1d1a767206 ("mm: only enforce stable page
