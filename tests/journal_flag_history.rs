@@ -13,8 +13,7 @@
 #[path = "common/explore_text.rs"]
 mod explore_text;
 
-use explore_text::explore_text;
-use ext4lab::kernel::runner::kind_name;
+use explore_text::{explore_text, outcome_kinds};
 
 const TEXT: &str = r#"
 format = 2
@@ -70,10 +69,7 @@ steps = [{ op = "fsync", file = "f" }]
 fn kinds(variant: &str) -> Vec<String> {
     let rep = explore_text(TEXT, variant, 0, Some(100_000));
     assert!(rep.stats.exhausted, "{variant}: {:?}", rep.stats);
-    rep.outcomes
-        .iter()
-        .map(|o| kind_name(&o.key.kind).to_string())
-        .collect()
+    outcome_kinds(&rep)
 }
 
 #[test]

@@ -15,18 +15,13 @@
 #[path = "common/explore_text.rs"]
 mod explore_text;
 
-use explore_text::explore_text;
-use ext4lab::kernel::runner::kind_name;
+use explore_text::{explore_text, outcome_kinds};
 
 const TEXT: &str = include_str!("fixtures/history/punch-vs-fault.toml");
 
 fn kinds(variant: &str, budget: u64) -> (Vec<String>, bool) {
     let rep = explore_text(TEXT, variant, 1, Some(budget));
-    let kinds = rep
-        .outcomes
-        .iter()
-        .map(|o| kind_name(&o.key.kind).to_string())
-        .collect();
+    let kinds = outcome_kinds(&rep);
     (kinds, rep.stats.exhausted)
 }
 

@@ -8,8 +8,7 @@
 #[path = "common/explore_text.rs"]
 mod explore_text;
 
-use explore_text::explore_text;
-use ext4lab::kernel::runner::kind_name;
+use explore_text::{explore_text, outcome_kinds};
 
 fn text(version: &str) -> String {
     format!(
@@ -65,11 +64,7 @@ steps = [{{ op = "crash" }}]
 fn run(version: &str, variant: &str) -> (u64, Vec<String>) {
     let rep = explore_text(&text(version), variant, 0, Some(100_000));
     assert!(rep.stats.exhausted, "{version} {variant}: {:?}", rep.stats);
-    let kinds = rep
-        .outcomes
-        .iter()
-        .map(|o| kind_name(&o.key.kind).to_string())
-        .collect();
+    let kinds = outcome_kinds(&rep);
     (rep.stats.executions, kinds)
 }
 

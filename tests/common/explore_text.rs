@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use ext4lab::kernel::runner::explore_variant;
+use ext4lab::kernel::runner::{explore_variant, kind_name};
 use ext4lab::scenario::parse_scenario;
 use ext4lab::sim::{Report, Strategy};
 
@@ -20,4 +20,13 @@ pub fn explore_text(text: &str, variant: &str, bound: u32, budget: Option<u64>) 
     let (_, rep) = explore_variant(&sc, variant, &Default::default(), Some(strategy), budget)
         .unwrap_or_else(|e| panic!("{variant}: {e}"));
     rep
+}
+
+/// The kinds of `rep`'s outcomes, in report order (`lost-write`, ...).
+#[allow(dead_code)] // not every test that includes this file asks for kinds
+pub fn outcome_kinds(rep: &Report) -> Vec<String> {
+    rep.outcomes
+        .iter()
+        .map(|o| kind_name(&o.key.kind).to_string())
+        .collect()
 }
