@@ -31,7 +31,15 @@ pub async fn inode_dio_end(ei: &Ext4InodeInfo) {
 
 /// read(2) with O_DIRECT of `len` bytes at `pos` (block aligned): v5.5
 /// fs/ext4/file.c `ext4_dio_read_iter` takes `i_rwsem` shared around
-/// `iomap_dio_rw`. Returns the bytes read.
+/// `iomap_dio_rw`; when `ext4_dio_supported` says no (the inode journals
+/// its data: data=journal or `chattr +j`) it drops the lock and falls back
+/// to buffered I/O (`generic_file_read_iter` without IOCB_DIRECT). Kernels
+/// before v5.5 do the same from `ext4_direct_IO` ("If we are doing data
+/// journalling we don't support O_DIRECT": it returns 0 and
+/// `generic_file_read_iter` reads through the page cache), there without
+/// `i_rwsem`; the extra shared acquisition only orders the check against
+/// `chattr`, which takes the lock exclusively. Inline data is checked by
+/// the caller. Returns the bytes read.
 pub async fn ext4_dio_read_iter(
     k: &Kernel,
     ei: &Ext4InodeInfo,
@@ -40,6 +48,10 @@ pub async fn ext4_dio_read_iter(
 ) -> KResult<Vec<u8>> {
     let _f = crate::kfn!("ext4_dio_read_iter");
     inode_lock_shared(ei).await;
+    if super::inode_ops::ext4_should_journal_data(k, ei) {
+        inode_unlock_shared(ei);
+        return super::buffered::filemap_read(k, ei, pos, len).await;
+    }
     let r = iomap_dio_rw_read(k, ei, pos, len).await;
     inode_unlock_shared(ei);
     r
