@@ -490,9 +490,10 @@ impl<D: BlockDevice> Ext4Fs<D> {
     /// Blocks whose bitmap bit goes from 1 to 0 in this new block bitmap
     /// were freed: revoke the journalled ones, drop their dirty data.
     /// Returns the freed blocks the allocator must not reuse before the
-    /// commit (v4.0 fs/ext4/mballoc.c `ext4_free_blocks`: `flags |=
-    /// EXT4_FREE_BLOCKS_METADATA` unless the inode is in data=writeback,
-    /// then `ext4_mb_free_metadata`). Simplification: the engine does not
+    /// commit (v4.0 fs/ext4/mballoc.c `ext4_free_blocks`: with a handle,
+    /// metadata (`EXT4_FREE_BLOCKS_METADATA`) and the blocks of an inode
+    /// not in data=writeback go to `ext4_mb_free_metadata` instead of back
+    /// to the buddy). Simplification: the engine does not
     /// carry the caller's METADATA flag, so a block journalled since mount
     /// (an extent or indirect block, a directory block) stands for
     /// metadata; a metadata block not written since mount and freed in
