@@ -471,14 +471,9 @@ impl<D: BlockDevice> Ext4Fs<D> {
             .ok_or_else(|| Ext4Error::Invalid("no handle".into()))?;
         // ext4_mb_free_metadata: new_entry->efd_tid = the transaction the
         // bitmap change is in (taken after a restart of an implicit handle).
-        let tid = h.h_transaction;
         for b in busy {
-            j.free_data.insert(b, tid);
+            j.free_data.insert(b, h.h_transaction);
         }
-        let h = j
-            .handle
-            .as_mut()
-            .ok_or_else(|| Ext4Error::Invalid("no handle".into()))?;
         j.journal.jbd2_journal_dirty_metadata(h, blk, &data)?;
         j.logged.insert(blk);
         j.pending.remove(&blk);
@@ -520,25 +515,25 @@ impl<D: BlockDevice> Ext4Fs<D> {
                 freed.push(first + u64::from(bit));
             }
         }
-        let mut busy = Vec::new();
-        for b in freed {
-            let (was_logged, mode, defer_data) = match self.s_journal.as_deref() {
-                Some(j) => (
-                    j.logged.contains(&b),
-                    if j.handle.is_some() {
-                        j.h_mode
-                    } else {
-                        j.s_data_mode
-                    },
-                    j.defer_data_frees,
-                ),
-                None => (false, DataMode::Writeback, false),
-            };
-            let metadata = was_logged || mode == DataMode::Journal;
-            if self.s_journal.is_some() && (metadata || (defer_data && mode != DataMode::Writeback))
-            {
-                busy.push(b);
+        // Decided before ext4_forget, which drops the blocks from `logged`.
+        let busy: Vec<u64> = match self.s_journal.as_deref() {
+            Some(j) => {
+                let mode = if j.handle.is_some() {
+                    j.h_mode
+                } else {
+                    j.s_data_mode
+                };
+                let data_waits = mode == DataMode::Journal
+                    || (j.defer_data_frees && mode != DataMode::Writeback);
+                freed
+                    .iter()
+                    .copied()
+                    .filter(|b| data_waits || j.logged.contains(b))
+                    .collect()
             }
+            None => Vec::new(),
+        };
+        for b in freed {
             self.ext4_forget(b)?;
         }
         Ok(busy)
