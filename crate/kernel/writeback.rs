@@ -274,17 +274,21 @@ fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)], j
                 ps.dirty = false;
                 ps.pte_writable = false;
                 let rsv = std::mem::take(&mut ps.io_end_rsv_handle);
-                ps.bh.b_blocknr.map(|b| {
-                    (
-                        idx,
-                        page,
-                        b,
-                        ps.bh.unwritten,
-                        rsv,
-                        ps.data.clone(),
-                        ps.prov.clone(),
-                    )
-                })
+                // The io_end remembers the extent is unwritten
+                // (EXT4_IO_END_UNWRITTEN); the buffer itself is written
+                // from here on: v4.13 fs/ext4/inode.c
+                // mpage_map_and_submit_buffers (mpage_process_page in
+                // later kernels) clears it (`clear_buffer_unwritten`) once
+                // the extent is mapped, before the bio goes out.
+                // Journalled buffers are not mapped by that path and keep
+                // it.
+                let unw = ps.bh.unwritten;
+                if !journalled {
+                    ps.bh.unwritten = false;
+                }
+                ps.bh
+                    .b_blocknr
+                    .map(|b| (idx, page, b, unw, rsv, ps.data.clone(), ps.prov.clone()))
             })
             .flatten()
         else {
