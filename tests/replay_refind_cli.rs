@@ -5,7 +5,10 @@
 
 use std::process::Command;
 
-use ext4lab::scenario::link::{decode_link_unchecked, ENGINE_VERSION};
+use ext4lab::scenario::builtin;
+use ext4lab::scenario::link::{
+    decode_link, decode_link_unchecked, encode_link, LinkScenario, ENGINE_VERSION,
+};
 
 fn ext4lab(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_ext4lab"))
@@ -20,10 +23,40 @@ fn ext4lab(args: &[&str]) -> (i32, String, String) {
 }
 
 /// A stored v3 link of S1's deadlock said to be made by ext4lab 0.1.9, whose
-/// schedule this engine cannot follow.
-fn diverging_link() -> String {
+/// schedule this engine cannot follow. It names S1's text as it was then.
+fn stored_link() -> String {
     let text = include_str!("fixtures/links/v3-s1-deadlock-diverging.txt");
     text.lines().next().unwrap().to_string()
+}
+
+/// The stored link pointed at today's S1 (what the page's "open it with
+/// today's text anyway" does), so that replaying it reaches the schedule.
+fn diverging_link() -> String {
+    let mut l = decode_link_unchecked(&stored_link()).unwrap();
+    let LinkScenario::Builtin { id, hash } = &mut l.scenario else {
+        panic!("the fixture names a built-in")
+    };
+    *hash = builtin(id).unwrap().hash_hex();
+    encode_link(&l)
+}
+
+#[test]
+fn a_link_to_a_changed_builtin_says_so_and_refind_uses_todays_text() {
+    let mut l = decode_link_unchecked(&stored_link()).unwrap();
+    if let LinkScenario::Builtin { hash, .. } = &mut l.scenario {
+        *hash = "0123456789abcdef".into();
+    }
+    let old = encode_link(&l);
+    let (code, _, err) = ext4lab(&["replay", &old]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("has changed since the link was made"), "{err}");
+    assert!(err.contains("--refind"), "{err}");
+    let (code, out, err) = ext4lab(&["replay", &old, "--refind", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["kind"], "deadlock");
+    let new = decode_link(v["link"].as_str().unwrap()).expect("names today's text");
+    assert_eq!(new.variant, l.variant);
 }
 
 #[test]

@@ -11,7 +11,8 @@ use std::rc::Rc;
 use ext4lab::kernel::image::build_image;
 use ext4lab::kernel::runner::{explore_config, kind_name, run_options, scenario_model, timeline};
 use ext4lab::scenario::link::{
-    decode_link, encode_link, Link, LinkScenario, Strategy as LinkStrategy, ENGINE_VERSION,
+    decode_link, encode_link, Link, LinkError, LinkScenario, Strategy as LinkStrategy,
+    ENGINE_VERSION,
 };
 use ext4lab::scenario::{
     builtin, builtins, fnv1a64, parse_scenario, OutcomeKind as ScenarioKind, Scenario,
@@ -538,7 +539,8 @@ fn explore_sharded(
 /// no longer fits the model ("made with ext4lab X, diverged at step N").
 /// `--refind` explores the link's variant and options for the outcome kind
 /// the link shows (or `--kind`) and prints the shortest schedule found as a
-/// new link (exit 0), or says none was found (exit 1).
+/// new link (exit 0), or says none was found (exit 1); for a link to a
+/// built-in that changed since, it explores today's text of the built-in.
 pub fn cmd_replay(
     link: &str,
     json: bool,
@@ -549,6 +551,14 @@ pub fn cmd_replay(
 ) -> i32 {
     let l = match decode_link(link) {
         Ok(l) => l,
+        // A built-in changed since the link was made: its schedule belongs
+        // to the old text, but the outcome can be looked for in today's
+        // (as the page's "find it again" does).
+        Err(LinkError::HashMismatch { link, .. }) if refind => *link,
+        Err(e @ LinkError::HashMismatch { .. }) => {
+            eprintln!("ext4lab replay: {e} (ext4lab replay --refind looks for its outcome in today's text)");
+            return 1;
+        }
         Err(e) => {
             eprintln!("ext4lab replay: {e}");
             return 1;

@@ -243,7 +243,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     if (!store.state.scenario) await pick(DEFAULT_SCENARIO);
     store.set({ model, schedule, step });
   };
-  const share = mountShare(shareBox, banner, store, engine, apply, applyModel, caps.models.map((m) => m.name));
+  const share = mountShare(shareBox, banner, store, engine, apply, applyModel, caps.models.map((m) => m.name), (f) => replayLinked(f));
   store.subscribe((s, changed) => {
     if (changed.has('scenario') && s.scenario) fill(imageBox, imageSummary(s.scenario));
   });

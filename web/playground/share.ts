@@ -64,6 +64,7 @@ export function mountShare(
   apply: (link: Link, text: string) => Promise<void>,
   applyModel: (model: string, schedule: string, step: number | null) => Promise<void>,
   models: string[],
+  opened: (fragment: string) => Promise<void>,
 ): ShareHandle {
   const url = h('input', { type: 'text', readonly: true, 'data-testid': 'share-url', 'aria-label': 'Share link', class: 'mono' });
   const size = h('span', { class: 'muted small', 'data-testid': 'share-size' });
@@ -119,7 +120,10 @@ export function mountShare(
       const fixed: Link = { ...e.link, scenario: { kind: 'builtin', id, hash: hashOf(id) ?? '' } };
       fill(banner);
       const enc = await engine.request<EncodeBody>({ cmd: 'link-encode', link: fixed });
-      if (enc.ok) await open(enc.fragment);
+      // Opened like a link from the address bar: its schedule replays (and
+      // if today's text no longer follows it, the page says so and offers
+      // to find the outcome again).
+      if (enc.ok && (await open(enc.fragment))) await opened(enc.fragment);
     });
     fill(
       banner,
