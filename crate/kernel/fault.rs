@@ -295,12 +295,13 @@ pub async fn ext4_page_mkwrite(
         // patch queue's (what S3's thread runs) is block_page_mkwrite.
         return ext4_page_mkwrite_pq2008(k, ei, index, page).await;
     }
-    // What to do with inline data (S2's variants).
-    match k.switch("mkwrite_inline") {
-        // rely on write(2)/truncate(2) to convert
-        "none" => {}
+    // What to do with inline data: 7b4cc9787fe3 (v4.12-rc1) converts it
+    // first thing (ext4_convert_inline_data under xattr_sem); before it,
+    // and with the commit reverted, nothing (write(2)/truncate(2) convert).
+    // Baokun Li's proposals change how (S2's variants).
+    if k.applied(Change::BaokunInodeLockInMkwrite) {
         // convert under inode_lock, taken while the fault holds mmap_lock
-        "inode-lock" if super::inline::ext4_has_inline_data(ei) => {
+        if super::inline::ext4_has_inline_data(ei) {
             super::state::inode_lock(ei).await;
             let r = super::inline::ext4_convert_inline_data(k, ei).await;
             super::state::inode_unlock(ei);
@@ -308,8 +309,9 @@ pub async fn ext4_page_mkwrite(
                 return VmFault::Error(e);
             }
         }
+    } else if k.applied(Change::BaokunFaultRetry) {
         // drop mmap_lock, take inode_lock, convert, VM_FAULT_RETRY
-        "fault-retry" if !retried => {
+        if !retried {
             ei.xattr_sem.down_read().await;
             let inline = super::inline::ext4_has_inline_data(ei);
             ei.xattr_sem.up_read();
@@ -330,14 +332,10 @@ pub async fn ext4_page_mkwrite(
                 };
             }
         }
-        "fault-retry" => {}
-        // current code: ext4_convert_inline_data() under xattr_sem only
-        "xattr-sem" => {
-            if let Err(e) = super::inline::ext4_convert_inline_data(k, ei).await {
-                return VmFault::Error(e);
-            }
+    } else if k.applied(Change::MkwriteConvertsInline) {
+        if let Err(e) = super::inline::ext4_convert_inline_data(k, ei).await {
+            return VmFault::Error(e);
         }
-        _ => {}
     }
     // sb_start_pagefault(); file_update_time();
     fault_lock_shared(k, ei).await;

@@ -1,7 +1,7 @@
 //! Inline data in the simulated paths: `ext4_readpage_inline`,
 //! `ext4_try_to_write_inline_data` / `ext4_write_inline_data_end`, and
-//! `ext4_convert_inline_data`, which `ext4_page_mkwrite` calls as the S2
-//! variant (`mkwrite_inline`) says.
+//! `ext4_convert_inline_data`, which `ext4_page_mkwrite` calls from
+//! 7b4cc9787fe3 (v4.12) on, and as Baokun Li's proposals say (S2).
 
 use crate::engine::inode::{EXT4_EXTENTS_FL, EXT4_INLINE_DATA_FL};
 

@@ -1,17 +1,19 @@
 //! S1 (inline-convert-replay): write(2) to a file whose data is inline,
 //! converting it to a block when the write does not fit, in the three ways
-//! of the switch `inline_convert`:
+//! the registry's changes select:
 //!
-//! - `jbd2`: `ext4_convert_inline_data_nolock` (before the 2017 fix): the
-//!   inline bytes go into a new block that is journalled as metadata.
-//! - `pagecache`: `reg_convert_inline_data_nolock` (the patch): handle
-//!   first, then page 0 is locked, filled and dirtied (ordered data).
-//! - `pagecache-lock-page-first` (the patch as first posted): page 0 is
+//! - v4.12 as merged: `ext4_convert_inline_data_nolock`: the inline bytes
+//!   go into a new block that is journalled as metadata.
+//! - `p:ted-2017-06-05` + `h:ted-2017-handle-first`:
+//!   `reg_convert_inline_data_nolock`: handle first, then page 0 is
+//!   locked, filled and dirtied (ordered data).
+//! - `p:ted-2017-06-05` alone (the patch as first posted): page 0 is
 //!   grabbed and locked, then `ext4_journal_start` is called: page lock ->
 //!   `jbd2_handle`, against ext4's order.
 
 use crate::engine::inode::EXT4_INLINE_DATA_FL;
 use crate::engine::map::MapFlags;
+use crate::scenario::history::Change;
 
 use super::buffered::{generic_perform_write, WriteSource};
 use super::handle::{ext4_journal_start, ext4_journal_stop, HandleType};
@@ -36,7 +38,7 @@ pub async fn ext4_write_inline_iter(
     inode_lock(ei).await;
     let mut r = Ok(());
     if ext4_has_inline_data(ei) {
-        if k.switch("inline_convert") == "pagecache-lock-page-first" {
+        if ted_lock_page_first(k) {
             r = ext4_da_convert_inline_data_to_extent(k, ei).await;
         }
         if r.is_ok() {
@@ -114,14 +116,23 @@ pub async fn ext4_da_convert_inline_data_to_extent(k: &Kernel, ei: &Ext4InodeInf
     data.map(|_| ())
 }
 
-/// The conversion, as the `inline_convert` switch says. Preconditions:
-/// `i_rwsem` held; no handle held.
+/// Ted's 2017 conversion as posted (`p:ted-2017-06-05` without Eric's
+/// `h:ted-2017-handle-first`): page 0 locked before the transaction starts.
+fn ted_lock_page_first(k: &Kernel) -> bool {
+    k.applied(Change::TedConvertThroughPagecache) && !k.applied(Change::TedConvertHandleFirst)
+}
+
+/// The conversion: v4.12 fs/ext4/inline.c `ext4_convert_inline_data`
+/// (journal the new block as metadata), or with `p:ted-2017-06-05` through
+/// the page cache (page 0 filled and dirtied as ordered data), the
+/// transaction started after page 0 is locked as posted, or before it with
+/// `h:ted-2017-handle-first`. Preconditions: `i_rwsem` held; no handle held.
 pub async fn ext4_convert_inline_data(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
     let _f = crate::kfn!("ext4_convert_inline_data");
     let credits = 8;
-    match k.switch("inline_convert") {
-        "pagecache" | "pagecache-lock-page-first" => {
-            let lock_page_first = k.switch("inline_convert") == "pagecache-lock-page-first";
+    match k.applied(Change::TedConvertThroughPagecache) {
+        true => {
+            let lock_page_first = ted_lock_page_first(k);
             let mut handle = None;
             if !lock_page_first {
                 handle = Some(ext4_journal_start(k, ei, HandleType::WriteInode, credits).await?);
@@ -148,7 +159,7 @@ pub async fn ext4_convert_inline_data(k: &Kernel, ei: &Ext4InodeInfo) -> KResult
             }
             r
         }
-        _ => {
+        false => {
             let h = ext4_journal_start(k, ei, HandleType::WriteInode, credits).await?;
             ei.xattr_sem.down_write().await;
             let r = ext4_convert_inline_data_nolock(k, ei).await;

@@ -309,11 +309,6 @@ impl Kernel {
         c.name(self.rc.kernel)
     }
 
-    /// The value of variant switch `name` ("" when undeclared).
-    pub fn switch(&self, name: &str) -> &str {
-        self.rc.switch(name).unwrap_or("")
-    }
-
     /// Mount option `delalloc` (`test_opt(sb, DELALLOC)`) as the mount
     /// leaves it: v4.13 fs/ext4/super.c `ext4_fill_super` clears it under
     /// data=journal ("mounting with data=journal disables delayed
