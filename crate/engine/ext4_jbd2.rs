@@ -41,7 +41,7 @@
 //! would leave the not-quite-deleted file owning a block another file has
 //! already written.
 
-use super::error::{Ext4Error, Result};
+use super::error::{CorruptKind, Ext4Error, Result};
 use super::fs::Ext4Fs;
 use super::inode::{EXT4_INLINE_DATA_FL, EXT4_JOURNAL_DATA_FL};
 use super::journal::{
@@ -454,6 +454,36 @@ impl<D: BlockDevice> Ext4Fs<D> {
             j.journal.jbd2_journal_get_write_access(h, blk)?;
         }
         Ok(())
+    }
+
+    /// A data block of an inode that journals its data, journalled as the
+    /// kernel's `write_end_fn` does (`do_journal_get_write_access`, then
+    /// `ext4_handle_dirty_metadata` on the page's buffer): the bytes join the
+    /// running transaction whatever the mount's data mode (`chattr +j` on a
+    /// data=ordered mount included), the commit writes them to the log and
+    /// the checkpoint home; reads see them meanwhile. `data` is the whole
+    /// block.
+    pub fn ext4_journal_data_block(&mut self, pblk: u64, data: &[u8]) -> Result<()> {
+        self.check_writable()?;
+        self.check_block(pblk)?;
+        if self.in_system_zone(pblk, 1) {
+            return Err(CorruptKind::BlockMap {
+                ino: 0,
+                block: pblk,
+                what: "journalled data into filesystem metadata".into(),
+            }
+            .into());
+        }
+        let bs = self.block_size() as usize;
+        if data.len() != bs {
+            return Err(Ext4Error::Invalid(format!(
+                "journalled data block {pblk}: {} bytes, not one block",
+                data.len()
+            )));
+        }
+        let j = self.s_journal.as_deref_mut().ok_or(Ext4Error::ReadOnly)?;
+        j.stats.journalled_data_blocks += 1;
+        self.ext4_jbd2_dirty_metadata(pblk, data.to_vec())
     }
 
     /// The journalled half of `ext4_handle_dirty_metadata`: the block joins

@@ -320,7 +320,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         }
     }
 
-    fn check_block(&self, blk: u64) -> Result<()> {
+    pub(crate) fn check_block(&self, blk: u64) -> Result<()> {
         if blk >= self.sb.blocks_count() {
             return Err(CorruptKind::Truncated {
                 block: blk,

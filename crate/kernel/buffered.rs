@@ -1,6 +1,7 @@
 //! Buffered write(2) and read(2): `ext4_buffered_write_iter` ->
 //! `generic_perform_write` (`ext4_da_write_begin` / `ext4_write_begin`,
-//! copy, `ext4_write_end`), and `filemap_read`.
+//! copy, `ext4_write_end` / `ext4_da_write_end` /
+//! `ext4_journalled_write_end`), and `filemap_read`.
 
 use super::fault::{ext4_da_get_block_prep, ext4_get_block, filemap_fault};
 use super::handle::{ext4_journal_start, ext4_journal_stop, HandleType};
@@ -103,6 +104,17 @@ pub async fn generic_perform_write(
                         ei.mapping.with_page(idx, |ps| ps.dirty = true);
                     }
                 }
+            }
+        } else if super::inode_ops::ext4_should_journal_data(k, ei) {
+            // ext4_journalled_write_end (v4.13 fs/ext4/inode.c): write_end_fn
+            // journals the page's buffer in the handle write_begin started;
+            // the page stays clean (writeback has nothing to do for it).
+            if let Err(e) = super::writeback::write_end_fn(k, ei, idx) {
+                page.unlock();
+                if let Some(h) = handle {
+                    ext4_journal_stop(k, h);
+                }
+                return Err(e);
             }
         } else {
             // block_write_end -> __block_commit_write -> mark_buffer_dirty

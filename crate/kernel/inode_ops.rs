@@ -264,12 +264,15 @@ pub async fn ext4_change_inode_journal_flag(
     r
 }
 
-/// sync(2): write back every inode, then commit.
+/// sync(2) (fs/sync.c `ksys_sync`): `sync_inodes_sb`, a WB_SYNC_ALL
+/// writeback of every inode (`I_SYNC` waits for another writer of the
+/// same inode), then `sync_fs` (the commit).
 pub async fn ksys_sync(k: &Kernel) -> KResult<()> {
     let _f = crate::kfn!("ksys_sync");
     let upto = k.log.borrow().writes.len();
+    // sync_inodes_sb: WB_SYNC_ALL writeback of every inode
     for ei in k.inodes.values() {
-        filemap_write_and_wait_range(k, ei, 0, u64::MAX / 2).await?;
+        super::writeback::writeback_single_inode(k, ei, true).await?;
     }
     if let Some(ei) = k.inodes.values().next() {
         let ops = k.jops.borrow().clone();

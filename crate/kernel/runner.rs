@@ -23,7 +23,6 @@ use super::inode_ops::{ext4_setattr_like, ext4_sync_file, ksys_sync, SpaceOp};
 use super::migrate::ext4_ext_migrate;
 use super::mm::{user_access, vm_mmap, vm_munmap, Access, Process, Vma};
 use super::state::{Errno, Ext4InodeInfo, KResult, Kernel};
-use super::writeback::filemap_write_and_wait_range;
 
 /// Steps of weak-memory store buffering (`RunOptions::store_window`).
 pub const WEAK_MEMORY_WINDOW: u32 = crate::sim::DEFAULT_STORE_WINDOW;
@@ -427,11 +426,7 @@ pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<(
                 None => k.inodes.values().cloned().collect(),
             };
             for ei in targets {
-                if *sync_all {
-                    filemap_write_and_wait_range(k, &ei, 0, u64::MAX / 2).await?;
-                } else {
-                    super::writeback::ext4_writepages(k, &ei, 0, u64::MAX / 2, false).await?;
-                }
+                super::writeback::writeback_single_inode(k, &ei, *sync_all).await?;
             }
         }
         Step::Commit => {

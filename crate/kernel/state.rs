@@ -1,7 +1,7 @@
 //! The simulated kernel's state: the mounted engine, `ext4_inode_info`,
 //! processes, and the per-run configuration.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
@@ -12,7 +12,7 @@ use crate::engine::inode::Ext4Inode;
 use crate::scenario::history::{Change, KernelVersion};
 use crate::scenario::locks::LockClass;
 use crate::scenario::RunConfig;
-use crate::sim::{AtomicT, Journal, Location, PercpuRwSemaphore, RwSemaphore};
+use crate::sim::{AtomicT, Journal, Location, PercpuRwSemaphore, RwSemaphore, WaitQueue};
 
 use super::handle::{DefaultJournalOps, JournalOps};
 use super::mm::Process;
@@ -138,6 +138,14 @@ pub struct Ext4InodeInfo {
     pub mem: RefCell<InodeMem>,
     /// `inode->i_mapping`.
     pub mapping: AddressSpace,
+    /// `I_SYNC` in `inode->i_state`: the flusher or sync(2) is writing the
+    /// inode back ([`super::writeback::writeback_single_inode`]).
+    pub i_sync: Cell<bool>,
+    /// Announces the accesses to `inode->i_state` (made under
+    /// `inode->i_lock` in the kernel).
+    pub i_state_loc: Location,
+    /// The `__I_SYNC` bit's wait queue (`inode_sleep_on_writeback`).
+    pub i_sync_wq: WaitQueue,
 }
 
 impl Ext4InodeInfo {
@@ -184,6 +192,9 @@ impl Ext4InodeInfo {
                 vfs_i_flags: 0,
             }),
             mapping: AddressSpace::new(name, class(LockClass::IMmapRwsem)),
+            i_sync: Cell::new(false),
+            i_state_loc: Location::new(format!("{name} i_state")),
+            i_sync_wq: WaitQueue::new(format!("{name} __I_SYNC")),
         }
     }
 

@@ -79,14 +79,20 @@ pub async fn ext4_writepages(
 /// which unlocks the page, starts a handle, locks the page again, journals
 /// its buffers and stops the handle.
 ///
-/// Simplifications: every dirty page of a journal-data inode is taken as
-/// `PageChecked` (write(2) to such an inode journals in `write_end` in
-/// the kernel; no built-in writes one with write(2)); the buffers go to
-/// their home block by a write bio instead of into the log and out at
-/// checkpoint: the same bytes end up home, and a flag change
-/// (`jbd2_journal_flush`) or a commit orders them before any later
-/// access in every built-in row, none of which crashes with journalled
-/// data in flight. Precondition: `s_journal_flag_rwsem` held (read).
+/// The buffers are journalled in that handle ([`write_end_fn`]): no bio,
+/// no `PG_writeback`; the commit that takes the handle's transaction
+/// writes them to the log, the checkpoint home, and a crash before that
+/// commit loses them.
+///
+/// A page whose buffer is delayed or unwritten is redirtied and skipped, as
+/// `ext4_writepage` does: before 4c54659269ec (v4.7) `chattr +j` can leave
+/// such pages, whose data then never reaches the disk through this path.
+///
+/// Simplification: every dirty page of a journal-data inode is taken as
+/// `PageChecked`. A page is dirty here only through a mapping
+/// (`ext4_journalled_set_page_dirty` sets the flag): write(2) journals in
+/// `ext4_journalled_write_end` and leaves the page clean.
+/// Precondition: `s_journal_flag_rwsem` held (read).
 pub async fn ext4_journalled_writepages(
     k: &Kernel,
     ei: &Ext4InodeInfo,
@@ -116,6 +122,18 @@ pub async fn ext4_journalled_writepages(
                 continue;
             }
         }
+        // ext4_writepage: "We cannot do block allocation or other extent
+        // handling in this function": a page with a delayed or unwritten
+        // buffer (ext4_bh_delay_or_unwritten) is redirtied and left as it
+        // is (clear_page_dirty_for_io, then redirty_page_for_writepage).
+        let delay_or_unwritten = ei
+            .mapping
+            .with_page(idx, |ps| ps.bh.delay || ps.bh.unwritten)
+            .unwrap_or(false);
+        if delay_or_unwritten {
+            page.unlock();
+            continue;
+        }
         let _w = crate::kfn!("__ext4_journalled_writepage");
         // clear_page_dirty_for_io, ClearPageChecked, get_bh on the
         // buffers (bget_one); unlock before the handle starts.
@@ -144,26 +162,40 @@ pub async fn ext4_journalled_writepages(
             continue;
         }
         put_bh();
-        let mapped = ei
-            .mapping
-            .with_page(idx, |ps| ps.bh.b_blocknr.is_some())
-            .unwrap_or(false);
-        if !mapped {
-            if let Err(e) = mpage_map_one_extent(k, ei, idx).await {
-                ext4_journal_stop(k, handle);
-                page.unlock();
-                return Err(e);
-            }
-        }
-        // The journalled buffers are written (here: submitted home). They
-        // carry no io_end: an unwritten extent under them is not converted
-        // (do_journal_get_write_access journals the data as it is; nothing
-        // in this path calls ext4_convert_unwritten_extents), so its data
-        // reads as zeros afterwards.
-        ext4_bio_write_pages(k, ei, &[(idx, page)], true);
+        // do_journal_get_write_access + write_end_fn (an unmapped buffer
+        // is skipped: "if (!buffer_mapped(bh) || buffer_freed(bh)) return
+        // 0"). Nothing here maps or converts a block.
+        let r = write_end_fn(k, ei, idx);
         ext4_journal_stop(k, handle);
         page.unlock();
+        r?;
     }
+    Ok(())
+}
+
+/// `write_end_fn` on a page's buffer (v4.13 fs/ext4/inode.c, walked by
+/// `__ext4_journalled_writepage` after `do_journal_get_write_access`, and
+/// by `ext4_journalled_write_end`): `ext4_handle_dirty_metadata(handle,
+/// NULL, bh)`, so the page's bytes join the running transaction as
+/// journalled data (the engine's [`crate::engine::fs::Ext4Fs::ext4_journal_data_block`]).
+/// A page with no block mapped has nothing to journal. Preconditions: a
+/// handle held, the page locked.
+pub fn write_end_fn(k: &Kernel, ei: &Ext4InodeInfo, idx: u64) -> KResult<()> {
+    let Some((pblk, data, prov)) = ei
+        .mapping
+        .with_page(idx, |ps| {
+            ps.bh
+                .b_blocknr
+                .map(|b| (b, ps.data.clone(), ps.prov.clone()))
+        })
+        .flatten()
+    else {
+        return Ok(());
+    };
+    k.fs.borrow_mut()
+        .ext4_journal_data_block(pblk, &data)
+        .map_err(|e| k.engine_error("write_end_fn", e))?;
+    k.log.borrow_mut().set_block_prov(pblk, prov);
     Ok(())
 }
 
@@ -236,13 +268,13 @@ pub async fn ext4_do_writepages(
         for &(idx, page) in &locked {
             let pblk = ei.mapping.with_page(idx, |ps| ps.bh.b_blocknr).flatten();
             if pblk.is_none() || pblk != next {
-                ext4_bio_write_pages(k, ei, &group, false);
+                ext4_bio_write_pages(k, ei, &group);
                 group.clear();
             }
             group.push((idx, page));
             next = pblk.map(|b| b + 1);
         }
-        ext4_bio_write_pages(k, ei, &group, false);
+        ext4_bio_write_pages(k, ei, &group);
     }
     for (_, page) in locked {
         page.unlock();
@@ -258,10 +290,8 @@ pub async fn ext4_do_writepages(
 /// writes every page's block; the written ones end writeback there, the
 /// unwritten ones go to one conversion work for the bio's io_end
 /// (`ext4_add_complete_io`), which converts each and then ends their
-/// writeback. `journalled`: the buffers go out as journalled data
-/// (`__ext4_journalled_writepage`), with no io_end, so an unwritten block
-/// ends writeback like a written one, unconverted.
-fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)], journalled: bool) {
+/// writeback.
+fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)]) {
     if group.is_empty() {
         return;
     }
@@ -280,12 +310,7 @@ fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)], j
                 // mpage_map_and_submit_buffers (mpage_process_page in
                 // later kernels) clears it (`clear_buffer_unwritten`) once
                 // the extent is mapped, before the bio goes out.
-                // Journalled buffers are not mapped by that path and keep
-                // it.
-                let unw = ps.bh.unwritten;
-                if !journalled {
-                    ps.bh.unwritten = false;
-                }
+                let unw = std::mem::take(&mut ps.bh.unwritten);
                 ps.bh
                     .b_blocknr
                     .map(|b| (idx, page, b, unw, rsv, ps.data.clone(), ps.prov.clone()))
@@ -312,7 +337,7 @@ fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)], j
                 k.engine_error("ext4_end_bio", e);
             }
             k.log.borrow_mut().set_block_prov(pblk, prov);
-            if unw && !journalled {
+            if unw {
                 rsv_all &= rsv;
                 unwritten.push((idx, page, pblk));
             } else {
@@ -529,7 +554,7 @@ pub const WARN_IO_END_NO_HANDLE: &str = "WARN_ON(!io_end->handle && sbi->s_journ
 /// only after [`ext4_end_io_rsv_work`] converted the extent.
 /// Precondition: the page is locked and its buffer mapped.
 pub fn ext4_bio_write_page(k: &Kernel, ei: &Ext4InodeInfo, idx: u64, page: Page) {
-    ext4_bio_write_pages(k, ei, &[(idx, page)], false)
+    ext4_bio_write_pages(k, ei, &[(idx, page)])
 }
 
 /// The conversion workqueue's work for one io_end (v5.5
@@ -607,6 +632,61 @@ pub async fn filemap_write_and_wait_range(
         return Ok(());
     }
     ext4_writepages(k, ei, first, last, true).await?;
+    filemap_fdatawait_range(ei, first, last).await;
+    Ok(())
+}
+
+/// One inode's turn in the flusher's or sync(2)'s writeback (v5.5
+/// fs/fs-writeback.c `writeback_sb_inodes` -> `__writeback_single_inode`;
+/// the same in v4.4..v6.9). Under `inode->i_lock` the inode is marked
+/// `I_SYNC`. An inode another writer has marked is skipped by a
+/// WB_SYNC_NONE pass (`requeue_io`) and waited for by a WB_SYNC_ALL one
+/// (`inode_sleep_on_writeback`: a data-integrity pass must not miss pages
+/// that writer took). Then `do_writepages` (`ext4_writepages`), and
+/// `inode_sync_complete` clears `I_SYNC` and wakes the waiters; a
+/// WB_SYNC_ALL pass then waits for the pages under writeback
+/// (`wait_sb_inodes` for sync(2)). fsync(2), `chattr` and the other
+/// `filemap_write_and_wait_range` callers write the mapping without
+/// `I_SYNC`, as in the kernel.
+///
+/// Simplifications: a skipped inode is not requeued for a later turn of
+/// the same pass (the flusher's WB_SYNC_NONE work guarantees nothing
+/// about it); the inode's dirty-list state (`I_DIRTY_PAGES`) is not kept:
+/// WB_SYNC_ALL visits an inode with cached pages, WB_SYNC_NONE every
+/// inode it is given.
+pub async fn writeback_single_inode(k: &Kernel, ei: &Ext4InodeInfo, sync_all: bool) -> KResult<()> {
+    let _f = crate::kfn!("writeback_sb_inodes");
+    if sync_all {
+        ei.mapping.i_pages_loc.read().await;
+        if ei.mapping.pages.borrow().is_empty() && ei.mapping.dax_entries.borrow().is_empty() {
+            return Ok(());
+        }
+    }
+    ei.i_state_loc.write().await;
+    if ei.i_sync.get() {
+        if !sync_all {
+            return Ok(());
+        }
+        let _w = crate::kfn!("inode_sleep_on_writeback");
+        let i_sync = &ei.i_sync;
+        ei.i_sync_wq.wait_event(|| !i_sync.get()).await;
+    }
+    ei.i_sync.set(true);
+    let r = ext4_writepages(k, ei, 0, u64::MAX / 2, sync_all).await;
+    // inode_sync_complete
+    ei.i_state_loc.write().await;
+    ei.i_sync.set(false);
+    ei.i_sync_wq.wake_up();
+    r?;
+    if sync_all {
+        filemap_fdatawait_range(ei, 0, u64::MAX / 2).await;
+    }
+    Ok(())
+}
+
+/// `__filemap_fdatawait_range` (mm/filemap.c): wait for every page of
+/// `[first, last]` under writeback.
+pub async fn filemap_fdatawait_range(ei: &Ext4InodeInfo, first: u64, last: u64) {
     let (fi, li) = idx_range(first, last);
     ei.mapping.i_pages_loc.read().await;
     for idx in ei.mapping.cached_pages(fi, li) {
@@ -616,7 +696,6 @@ pub async fn filemap_write_and_wait_range(
             }
         }
     }
-    Ok(())
 }
 
 /// `invalidate_inode_pages2_range` (v5.5 mm/truncate.c): for each cached
