@@ -3,12 +3,14 @@
 //! on v4.4 with `dioread_nolock`, `chattr +j` while a write(2) has just
 //! allocated an unwritten extent and dirtied its page. v4.4's
 //! `ext4_change_inode_journal_flag` flips the flag without writing the
-//! page back; fsync then writes it as journalled data, which carries no
-//! io_end, so the extent stays unwritten and reads as zeros: bytes an
-//! fsync made durable are lost. 4c54659269ec (v4.7-rc1, "ext4: handle
-//! unwritten or delalloc buffers before enabling data journaling") writes
-//! the file back before the flip. The model shows the loss without the
-//! commit and none with it (applied to v4.4, and at v4.7).
+//! page back; fsync then goes through the journalled writepage path,
+//! where `ext4_writepage` redirties a page with an unwritten (or delayed)
+//! buffer instead of writing it: bytes an fsync made durable never reach
+//! the disk. 4c54659269ec (v4.7-rc1, "ext4: handle unwritten or delalloc
+//! buffers before enabling data journaling") writes the file back before
+//! the flip, under ea3d7209ca01's `i_mmap_sem`. The model shows the loss
+//! without the commit and none with it (applied to v4.4 with the commit
+//! it builds on, and at v4.7).
 
 #[path = "common/explore_text.rs"]
 mod explore_text;
@@ -46,7 +48,7 @@ name = "v4.4"
 
 [[variants]]
 name = "v4.4-with-4c54659269ec"
-apply = ["4c54659269ec"]
+apply = ["ea3d7209ca01", "4c54659269ec"]
 
 [[variants]]
 name = "v4.7"

@@ -270,7 +270,9 @@ registry! {
         merged: Some("v4.7-rc1"),
         source: "commit 4c54659269ec",
         functions: &["ext4_change_inode_journal_flag"],
-        requires: &[],
+        // The i_mmap_sem it takes is ea3d7209ca01's; without it a page
+        // fault is not kept out while the file is written back.
+        requires: &[Change::FaultsVsHolePunch],
         doc: "When turning data journalling on (val=1), take i_mmap_sem for write and \
               filemap_write_and_wait the whole file before flipping the flag.",
     }
