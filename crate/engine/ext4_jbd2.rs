@@ -41,7 +41,7 @@
 //! would leave the not-quite-deleted file owning a block another file has
 //! already written.
 
-use super::error::{CorruptKind, Ext4Error, Result};
+use super::error::{Ext4Error, Result};
 use super::fs::Ext4Fs;
 use super::inode::{EXT4_INLINE_DATA_FL, EXT4_JOURNAL_DATA_FL};
 use super::journal::{
@@ -464,16 +464,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
     /// the checkpoint home; reads see them meanwhile. `data` is the whole
     /// block.
     pub fn ext4_journal_data_block(&mut self, pblk: u64, data: &[u8]) -> Result<()> {
-        self.check_writable()?;
-        self.check_block(pblk)?;
-        if self.in_system_zone(pblk, 1) {
-            return Err(CorruptKind::BlockMap {
-                ino: 0,
-                block: pblk,
-                what: "journalled data into filesystem metadata".into(),
-            }
-            .into());
-        }
+        self.check_data_write(pblk, "journalled data into filesystem metadata")?;
         let bs = self.block_size() as usize;
         if data.len() != bs {
             return Err(Ext4Error::Invalid(format!(

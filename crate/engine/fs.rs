@@ -320,7 +320,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         }
     }
 
-    pub(crate) fn check_block(&self, blk: u64) -> Result<()> {
+    fn check_block(&self, blk: u64) -> Result<()> {
         if blk >= self.sb.blocks_count() {
             return Err(CorruptKind::Truncated {
                 block: blk,
@@ -383,19 +383,27 @@ impl<D: BlockDevice> Ext4Fs<D> {
         Ok(self.dev.read_at(pblk * bs, buf)?)
     }
 
-    /// Write a data block straight to the device (ordered data: the caller
-    /// writes data before the metadata that points at it is synced).
-    pub fn write_data_block(&mut self, pblk: u64, data: &[u8]) -> Result<()> {
+    /// A data block may be written at `pblk`: the filesystem is writable,
+    /// the block exists and is not filesystem metadata (`what` names the
+    /// write in the error).
+    pub(crate) fn check_data_write(&self, pblk: u64, what: &str) -> Result<()> {
         self.check_writable()?;
         self.check_block(pblk)?;
         if self.in_system_zone(pblk, 1) {
             return Err(CorruptKind::BlockMap {
                 ino: 0,
                 block: pblk,
-                what: "data write into filesystem metadata".into(),
+                what: what.into(),
             }
             .into());
         }
+        Ok(())
+    }
+
+    /// Write a data block straight to the device (ordered data: the caller
+    /// writes data before the metadata that points at it is synced).
+    pub fn write_data_block(&mut self, pblk: u64, data: &[u8]) -> Result<()> {
+        self.check_data_write(pblk, "data write into filesystem metadata")?;
         if self.s_journal.is_some() {
             // jbd2glue: by data mode (journalled, or dirty until written).
             return self.ext4_jbd2_write_data(pblk, data);
