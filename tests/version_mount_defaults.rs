@@ -4,6 +4,10 @@
 //! default `delalloc = true` runs exactly as `delalloc = false` (before,
 //! it ran the delalloc paths on 2008 writeback and reported a lost write
 //! and a wrong i_size that no 2.6.25 kernel can produce).
+//!
+//! `dioread_nolock` left unset is the kernel's default (on from v5.6,
+//! 244adf6426ee); `dioread_nolock = false` is `nodioread_nolock` on every
+//! version (before, false could not turn the v5.6 default off).
 
 #[path = "common/explore_text.rs"]
 mod explore_text;
@@ -76,4 +80,30 @@ fn v2_6_25_has_no_delalloc() {
     // and after it in ext4_ordered_writepage: that inversion is the only
     // outcome; no lost write, no fsck damage.
     assert_eq!(default.1, vec!["lock-order-inversion".to_string()]);
+}
+
+/// The resolved `dioread_nolock` of `mount` (a `[mount]` line or nothing)
+/// on `version`.
+fn dioread_nolock(version: &str, mount: &str) -> Option<bool> {
+    let t = text(version).replacen(
+        "[[variants]]",
+        &format!("[mount]\n{mount}\n\n[[variants]]"),
+        1,
+    );
+    let sc = ext4lab::scenario::parse_scenario(&t).unwrap();
+    sc.resolve("default", &Default::default())
+        .unwrap()
+        .mount
+        .dioread_nolock
+}
+
+#[test]
+fn dioread_nolock_is_the_kernels_default_unless_the_scenario_says() {
+    assert_eq!(dioread_nolock("v5.5", ""), Some(false));
+    assert_eq!(dioread_nolock("v5.8", ""), Some(true));
+    assert_eq!(
+        dioread_nolock("v5.8", "dioread_nolock = false"),
+        Some(false)
+    );
+    assert_eq!(dioread_nolock("v5.5", "dioread_nolock = true"), Some(true));
 }

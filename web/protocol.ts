@@ -235,7 +235,8 @@ export interface Explore {
 export interface Mount {
   data: string;
   delalloc: boolean;
-  dioread_nolock: boolean;
+  /** Resolved: the scenario's value or the kernel's default. */
+  dioread_nolock?: boolean;
   dax?: boolean;
   stable_writes?: boolean;
 }

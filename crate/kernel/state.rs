@@ -346,13 +346,18 @@ impl Kernel {
     }
 
     /// `ext4_should_dioread_nolock(inode)` (v5.5 fs/ext4/ext4_jbd2.h) for
-    /// a regular file: the mount option (set by default by `ext4_fill_super`
-    /// from 244adf6426ee, v5.6; the model has no `nodioread_nolock`, so a
-    /// scenario's `dioread_nolock = false` means "the version's default"),
-    /// an extent-mapped inode that does not journal its data, and, from
-    /// c8980e1980cc (v5.7), a delalloc mount.
+    /// a regular file: the mount option (`dioread_nolock = false` is
+    /// `nodioread_nolock`; unset, `ext4_fill_super` turns it on from
+    /// 244adf6426ee, v5.6), an extent-mapped inode that does not journal
+    /// its data, and, from c8980e1980cc (v5.7), a delalloc mount.
     pub fn ext4_should_dioread_nolock(&self, ei: &Ext4InodeInfo) -> bool {
-        let opt = self.rc.mount.dioread_nolock || self.applied(Change::DioreadNolockDefault);
+        // The mount option as the scenario set it, or the kernel's default
+        // (the resolver fills it in: on with 244adf6426ee).
+        let opt = self
+            .rc
+            .mount
+            .dioread_nolock
+            .unwrap_or_else(|| self.applied(Change::DioreadNolockDefault));
         if !opt || !ei.test_flag(crate::engine::inode::EXT4_EXTENTS_FL) {
             return false;
         }

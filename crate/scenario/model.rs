@@ -209,9 +209,12 @@ pub struct Mount {
     /// `delalloc` (default) or `nodelalloc`.
     #[serde(default = "yes")]
     pub delalloc: bool,
-    /// `dioread_nolock`: buffered writes allocate unwritten extents first.
-    #[serde(default)]
-    pub dioread_nolock: bool,
+    /// `dioread_nolock` (true) or `nodioread_nolock` (false): buffered
+    /// writes allocate unwritten extents first. Unset: the kernel's
+    /// default, on from 244adf6426ee (v5.6-rc1), off before; the resolved
+    /// configuration ([`super::RunConfig`]) always says which.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dioread_nolock: Option<bool>,
     /// `-o dax` (v4.13 `EXT4_MOUNT_DAX`): regular files that do not journal
     /// their data (and are not inline or encrypted) are `S_DAX`.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -229,7 +232,7 @@ impl Default for Mount {
         Mount {
             data: DataMode::Ordered,
             delalloc: true,
-            dioread_nolock: false,
+            dioread_nolock: None,
             dax: false,
             stable_writes: false,
         }
@@ -266,7 +269,7 @@ impl MountOverride {
             m.delalloc = d;
         }
         if let Some(d) = self.dioread_nolock {
-            m.dioread_nolock = d;
+            m.dioread_nolock = Some(d);
         }
         if let Some(d) = self.dax {
             m.dax = d;

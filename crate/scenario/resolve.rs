@@ -143,6 +143,11 @@ impl Scenario {
             }
         }
         let (kernel, changes) = self.kernel_of(v, custom, &switches)?;
+        // Unset: the kernel's own default (v5.6 ext4_fill_super sets
+        // DIOREAD_NOLOCK unless told `nodioread_nolock`).
+        if mount.dioread_nolock.is_none() {
+            mount.dioread_nolock = Some(changes.contains(Change::DioreadNolockDefault));
+        }
         let tasks = self
             .tasks
             .iter()
