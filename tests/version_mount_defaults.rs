@@ -5,6 +5,8 @@
 //! it ran the delalloc paths on 2008 writeback and reported a lost write
 //! and a wrong i_size that no 2.6.25 kernel can produce).
 //!
+//! The resolved configuration (what the page shows) says the same.
+//!
 //! `dioread_nolock` left unset is the kernel's default (on from v5.6,
 //! 244adf6426ee); `dioread_nolock = false` is `nodioread_nolock` on every
 //! version (before, false could not turn the v5.6 default off).
@@ -106,4 +108,29 @@ fn dioread_nolock_is_the_kernels_default_unless_the_scenario_says() {
         Some(false)
     );
     assert_eq!(dioread_nolock("v5.5", "dioread_nolock = true"), Some(true));
+}
+
+/// The resolved `delalloc` of `mount` on `version`.
+fn delalloc(version: &str, mount: &str) -> bool {
+    let t = text(version).replacen(
+        "[[variants]]",
+        &format!("[mount]\n{mount}\n\n[[variants]]"),
+        1,
+    );
+    let sc = ext4lab::scenario::parse_scenario(&t).unwrap();
+    sc.resolve("default", &Default::default())
+        .unwrap()
+        .mount
+        .delalloc
+}
+
+#[test]
+fn the_resolved_configuration_says_when_delalloc_is_off() {
+    assert!(delalloc("v5.5", ""));
+    assert!(!delalloc("v2.6.25", ""), "no delalloc before 2.6.27-rc1");
+    assert!(
+        !delalloc("v5.5", "data = \"journal\""),
+        "data=journal clears it"
+    );
+    assert!(!delalloc("v5.5", "delalloc = false"));
 }

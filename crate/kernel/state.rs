@@ -9,6 +9,7 @@ use crate::device::mem::MemDevice;
 use crate::device::BlockDevice;
 use crate::engine::fs::Ext4Fs;
 use crate::engine::inode::Ext4Inode;
+pub use crate::scenario::history::DELALLOC_MERGED;
 use crate::scenario::history::{Change, KernelVersion};
 use crate::scenario::locks::LockClass;
 use crate::scenario::RunConfig;
@@ -328,7 +329,9 @@ impl Kernel {
     /// [`DELALLOC_MERGED`] ext4 had no delayed allocation at all (2.6.25
     /// fs/ext4/super.c knows no `delalloc` option; `ext4_aops` are the
     /// ordered/writeback/journalled ones), so the scenario's default
-    /// `delalloc = true` means nodelalloc there.
+    /// `delalloc = true` means nodelalloc there. The resolver already
+    /// leaves the resolved configuration so (what the page shows); the
+    /// test here keeps a hand-made `RunConfig` honest.
     pub fn delalloc(&self) -> bool {
         self.rc.mount.delalloc
             && self.rc.mount.data != crate::scenario::DataMode::Journal
@@ -428,15 +431,3 @@ impl Kernel {
         Errno::EIO
     }
 }
-
-/// The release that brought delayed allocation to ext4 (2.6.27-rc1:
-/// `ext4_da_aops`, `ext4_da_writepages`, the `delalloc` mount option).
-/// Its `ext4_da_writepages` also started the journal handle before
-/// locking pages, where ext4 had written pages one at a time with the page
-/// locked first.
-pub const DELALLOC_MERGED: KernelVersion = KernelVersion {
-    major: 2,
-    minor: 6,
-    sub: 27,
-    rc: Some(1),
-};

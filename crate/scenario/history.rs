@@ -663,6 +663,18 @@ impl fmt::Display for HistoryError {
     }
 }
 
+/// The release that brought delayed allocation to ext4 (2.6.27-rc1:
+/// `ext4_da_aops`, `ext4_da_writepages`, the `delalloc` mount option).
+/// Its `ext4_da_writepages` also started the journal handle before
+/// locking pages, where ext4 had written pages one at a time with the page
+/// locked first.
+pub const DELALLOC_MERGED: KernelVersion = KernelVersion {
+    major: 2,
+    minor: 6,
+    sub: 27,
+    rc: Some(1),
+};
+
 /// The changes a kernel at `version`, with `apply` added and `revert` taken
 /// out, runs with. Errors name the first offending id.
 pub fn resolve_changes(

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::error::{ErrorKind, ScenarioError};
 use super::history::{resolve_changes, Change, ChangeSet, KernelVersion};
-use super::model::{Memory, Mount, Scenario};
+use super::model::{DataMode, Memory, Mount, Scenario};
 use super::variant::Expectation;
 
 /// A variant's kernel changed ad hoc (the CLI's `--kernel/--apply/--revert`,
@@ -147,6 +147,12 @@ impl Scenario {
         // DIOREAD_NOLOCK unless told `nodioread_nolock`).
         if mount.dioread_nolock.is_none() {
             mount.dioread_nolock = Some(changes.contains(Change::DioreadNolockDefault));
+        }
+        // Delayed allocation as the mount leaves it: none before 2.6.27-rc1
+        // (the format's default `delalloc = true` means nodelalloc there),
+        // and v4.13 ext4_fill_super clears it under data=journal.
+        if kernel < super::history::DELALLOC_MERGED || mount.data == DataMode::Journal {
+            mount.delalloc = false;
         }
         let tasks = self
             .tasks
