@@ -477,6 +477,31 @@ impl<D: BlockDevice> Ext4Fs<D> {
         self.ext4_jbd2_dirty_metadata(pblk, data.to_vec())
     }
 
+    /// jbd2 logs a journalled buffer as it is when the commit takes the
+    /// transaction: the kernel's buffer is the page itself, so a store made
+    /// after `write_end_fn` journalled the page is in the log if it came
+    /// before the commit. `data` is the page now; the running transaction's
+    /// copy of `blk`, if it has one, takes it, and so does the cached block
+    /// the checkpoint writes home. Returns whether the transaction had it.
+    pub fn jbd2_journalled_data_as_committed(&mut self, blk: u64, data: &[u8]) -> bool {
+        let Some(j) = self.s_journal.as_deref_mut() else {
+            return false;
+        };
+        let Some(t) = j.journal.j_running_transaction.as_mut() else {
+            return false;
+        };
+        match t.buffer_mut(blk) {
+            Some(b) if b.len() == data.len() => b.copy_from_slice(data),
+            _ => return false,
+        }
+        if let Some(c) = self.cache.blocks.get_mut(&blk) {
+            if c.data.len() == data.len() {
+                c.data.copy_from_slice(data);
+            }
+        }
+        true
+    }
+
     /// The journalled half of `ext4_handle_dirty_metadata`: the block joins
     /// the running transaction (and stays dirty in the cache, so reads see
     /// it, until checkpoint writes it home).

@@ -346,6 +346,11 @@ pub async fn ext4_page_mkwrite(
         fault_unlock_shared(k, ei);
         return r;
     }
+    if k.applied(Change::DataJournalMkwrite) && super::inode_ops::ext4_should_journal_data(k, ei) {
+        let r = ext4_page_mkwrite_journal_data(k, ei, index, page).await;
+        fault_unlock_shared(k, ei);
+        return r;
+    }
     page.lock().await;
     if !still_cached(ei, index, page) || index * PAGE_SIZE >= ei.i_size() {
         page.unlock();
@@ -393,6 +398,59 @@ pub async fn ext4_page_mkwrite(
     super::handle::ext4_journal_stop(k, handle);
     fault_unlock_shared(k, ei);
     r
+}
+
+/// The data=journal branch of `ext4_page_mkwrite` from 64a9f1449950
+/// (v5.10 fs/ext4/inode.c): no early return for mapped buffers; with a
+/// handle (`EXT4_HT_WRITE_PAGE`), lock the page, give up if it was
+/// truncated (VM_FAULT_NOPAGE), map its buffer (`__block_write_begin` with
+/// `ext4_get_block`), `do_journal_get_write_access` and `write_end_fn`:
+/// the page joins the running transaction before the store, and the
+/// commit logs it as it is then ([`super::jbd2`]'s
+/// `journalled_data_as_committed`). The page is returned locked and dirty
+/// (`ext4_journalled_set_page_dirty`). Simplifications: the
+/// `ext4_jbd2_inode_add_write` write-protection at commit (afb585a97f81)
+/// is not needed, as the model's commit takes the transaction in one
+/// step; no ENOSPC retry. Preconditions: the fault lock held (shared), no
+/// handle held, the page not locked.
+async fn ext4_page_mkwrite_journal_data(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    index: u64,
+    page: Page,
+) -> VmFault {
+    let _f = crate::kfn!("ext4_page_mkwrite");
+    let handle =
+        match super::handle::ext4_journal_start(k, ei, super::handle::HandleType::WritePage, 8)
+            .await
+        {
+            Ok(h) => h,
+            Err(e) => return VmFault::Error(e),
+        };
+    page.lock().await;
+    if !still_cached(ei, index, page) || index * PAGE_SIZE > ei.i_size() {
+        page.unlock();
+        super::handle::ext4_journal_stop(k, handle);
+        return VmFault::NoPage;
+    }
+    let mapped = ei
+        .mapping
+        .with_page(index, |ps| ps.bh.b_blocknr.is_some())
+        .unwrap_or(false);
+    let mut r = Ok(());
+    if !mapped {
+        r = ext4_get_block(k, ei, index, false).await;
+    }
+    if r.is_ok() {
+        r = super::writeback::write_end_fn(k, ei, index);
+    }
+    super::handle::ext4_journal_stop(k, handle);
+    if let Err(e) = r {
+        page.unlock();
+        return VmFault::Error(e);
+    }
+    ei.mapping.with_page(index, |ps| ps.dirty = true);
+    VmFault::Locked(page)
 }
 
 /// The release that merged ext4's own `page_mkwrite` (v2.6.27-rc1).

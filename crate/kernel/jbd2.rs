@@ -207,7 +207,9 @@ pub async fn jbd2_journal_commit_transaction(k: &Kernel) -> KResult<u32> {
     let _f = crate::kfn!("jbd2_journal_commit_transaction");
     // T_LOCKED, wait for t_updates == 0, next transaction opens.
     let tid = k.journal.commit().await;
-    // In the same step: the engine's transaction becomes the committing one.
+    // In the same step: the engine's transaction becomes the committing one,
+    // its journalled data as the pages hold it now.
+    journalled_data_as_committed(k);
     let started = k.fs.borrow_mut().jbd2_commit_start();
     let r = match started {
         Err(e) => Err(k.engine_error("jbd2_journal_commit_transaction", e)),
@@ -231,6 +233,41 @@ pub async fn jbd2_journal_commit_transaction(k: &Kernel) -> KResult<u32> {
     };
     k.journal.commit_done(tid);
     r.map(|()| tid)
+}
+
+/// The journalled data buffers of the transaction being committed, as the
+/// commit writes them (fs/jbd2/commit.c `jbd2_journal_write_metadata_buffer`
+/// copies `bh->b_data` when it logs the buffer, and a journalled data
+/// buffer's data is the page): every cached page of an inode that journals
+/// its data gives its current bytes to its block's copy in the running
+/// transaction, if there is one. Simplification: the frozen copy jbd2 takes
+/// when a buffer of the committing transaction is written to again is not
+/// needed, as the model's commit takes the transaction in one step.
+fn journalled_data_as_committed(k: &Kernel) {
+    for ei in k.inodes.values() {
+        if !super::inode_ops::ext4_should_journal_data(k, ei) {
+            continue;
+        }
+        for idx in ei.mapping.cached_pages(0, u64::MAX) {
+            let Some((pblk, data, prov)) = ei
+                .mapping
+                .with_page(idx, |ps| {
+                    ps.bh
+                        .b_blocknr
+                        .map(|b| (b, ps.data.clone(), ps.prov.clone()))
+                })
+                .flatten()
+            else {
+                continue;
+            };
+            if k.fs
+                .borrow_mut()
+                .jbd2_journalled_data_as_committed(pblk, &data)
+            {
+                k.log.borrow_mut().set_block_prov(pblk, prov);
+            }
+        }
+    }
 }
 
 /// The crash: everything volatile is gone (page cache, in-flight bios, the

@@ -560,6 +560,22 @@ registry! {
         doc: "ext4_page_mkwrite uses ext4_get_block_unwritten for extent files whatever \
               i_dio_count says, so a block is written before it is marked written.",
     }
+    /// v5.10: page_mkwrite journals a data=journal page's buffers at fault time.
+    DataJournalMkwrite {
+        id: "64a9f1449950",
+        title: "ext4: data=journal: fixes for ext4_page_mkwrite()",
+        author: "Mauricio Faria de Oliveira",
+        date: "2020-10-05",
+        merged: Some("v5.10-rc1"),
+        source: "commit 64a9f1449950",
+        functions: &["ext4_page_mkwrite"],
+        requires: &[],
+        doc: "For an inode that journals its data, ext4_page_mkwrite no longer returns early \
+              when the page's buffers are mapped; it maps them (__block_write_begin), takes \
+              write access and journals them with write_end_fn, so the page is in the running \
+              transaction from the fault on and a commit (an fsync's included) logs it as it \
+              is then, store and all, whoever writes the page back.",
+    }
 }
 
 impl Change {

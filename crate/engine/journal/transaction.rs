@@ -105,6 +105,12 @@ impl Transaction {
             .map(|b| b.b_data.as_slice())
     }
 
+    /// The logged copy of `blocknr` in this transaction, to change in place.
+    pub(crate) fn buffer_mut(&mut self, blocknr: u64) -> Option<&mut Vec<u8>> {
+        let i = *self.t_index.get(&blocknr)?;
+        self.t_buffers.get_mut(i).map(|b| &mut b.b_data)
+    }
+
     /// Remove `blocknr` from the logged blocks; true if it was there.
     pub(crate) fn remove_buffer(&mut self, blocknr: u64) -> bool {
         let Some(i) = self.t_index.remove(&blocknr) else {
