@@ -84,19 +84,20 @@ fn v2_6_25_has_no_delalloc() {
     assert_eq!(default.1, vec!["lock-order-inversion".to_string()]);
 }
 
-/// The resolved `dioread_nolock` of `mount` (a `[mount]` line or nothing)
-/// on `version`.
-fn dioread_nolock(version: &str, mount: &str) -> Option<bool> {
+/// The resolved mount options of `mount` (a `[mount]` line or nothing) on
+/// `version`.
+fn resolved(version: &str, mount: &str) -> ext4lab::scenario::Mount {
     let t = text(version).replacen(
         "[[variants]]",
         &format!("[mount]\n{mount}\n\n[[variants]]"),
         1,
     );
     let sc = ext4lab::scenario::parse_scenario(&t).unwrap();
-    sc.resolve("default", &Default::default())
-        .unwrap()
-        .mount
-        .dioread_nolock
+    sc.resolve("default", &Default::default()).unwrap().mount
+}
+
+fn dioread_nolock(version: &str, mount: &str) -> Option<bool> {
+    resolved(version, mount).dioread_nolock
 }
 
 #[test]
@@ -110,18 +111,8 @@ fn dioread_nolock_is_the_kernels_default_unless_the_scenario_says() {
     assert_eq!(dioread_nolock("v5.5", "dioread_nolock = true"), Some(true));
 }
 
-/// The resolved `delalloc` of `mount` on `version`.
 fn delalloc(version: &str, mount: &str) -> bool {
-    let t = text(version).replacen(
-        "[[variants]]",
-        &format!("[mount]\n{mount}\n\n[[variants]]"),
-        1,
-    );
-    let sc = ext4lab::scenario::parse_scenario(&t).unwrap();
-    sc.resolve("default", &Default::default())
-        .unwrap()
-        .mount
-        .delalloc
+    resolved(version, mount).delalloc
 }
 
 #[test]

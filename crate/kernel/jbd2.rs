@@ -249,15 +249,7 @@ fn journalled_data_as_committed(k: &Kernel) {
             continue;
         }
         for idx in ei.mapping.cached_pages(0, u64::MAX) {
-            let Some((pblk, data, prov)) = ei
-                .mapping
-                .with_page(idx, |ps| {
-                    ps.bh
-                        .b_blocknr
-                        .map(|b| (b, ps.data.clone(), ps.prov.clone()))
-                })
-                .flatten()
-            else {
+            let Some((pblk, data, prov)) = ei.mapping.page_block_contents(idx) else {
                 continue;
             };
             if k.fs

@@ -136,6 +136,18 @@ impl AddressSpace {
     }
 
     /// Indexes of cached pages in `[first, last]`.
+    /// The block page `idx`'s buffer is mapped to, with the page's bytes and
+    /// their provenance (what writeback or the journal takes from it);
+    /// `None` for an uncached page or an unmapped buffer.
+    pub fn page_block_contents(&self, idx: u64) -> Option<(u64, Vec<u8>, Vec<u32>)> {
+        self.with_page(idx, |ps| {
+            ps.bh
+                .b_blocknr
+                .map(|b| (b, ps.data.clone(), ps.prov.clone()))
+        })
+        .flatten()
+    }
+
     pub fn cached_pages(&self, first: u64, last: u64) -> Vec<u64> {
         self.pages
             .borrow()

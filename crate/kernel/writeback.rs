@@ -181,15 +181,7 @@ pub async fn ext4_journalled_writepages(
 /// A page with no block mapped has nothing to journal. Preconditions: a
 /// handle held, the page locked.
 pub fn write_end_fn(k: &Kernel, ei: &Ext4InodeInfo, idx: u64) -> KResult<()> {
-    let Some((pblk, data, prov)) = ei
-        .mapping
-        .with_page(idx, |ps| {
-            ps.bh
-                .b_blocknr
-                .map(|b| (b, ps.data.clone(), ps.prov.clone()))
-        })
-        .flatten()
-    else {
+    let Some((pblk, data, prov)) = ei.mapping.page_block_contents(idx) else {
         return Ok(());
     };
     k.fs.borrow_mut()
