@@ -472,9 +472,16 @@ impl<D: BlockDevice> Ext4Fs<D> {
                 data.len()
             )));
         }
+        self.ext4_jbd2_journal_data(pblk, data.to_vec())
+    }
+
+    /// Journal one whole data block as the running transaction's (counted
+    /// as journalled data): the common end of [`Ext4Fs::ext4_journal_data_block`]
+    /// and of a data=journal write through `write_data_block`.
+    fn ext4_jbd2_journal_data(&mut self, pblk: u64, full: Vec<u8>) -> Result<()> {
         let j = self.s_journal.as_deref_mut().ok_or(Ext4Error::ReadOnly)?;
         j.stats.journalled_data_blocks += 1;
-        self.ext4_jbd2_dirty_metadata(pblk, data.to_vec())
+        self.ext4_jbd2_dirty_metadata(pblk, full)
     }
 
     /// jbd2 logs a journalled buffer as it is when the commit takes the
@@ -623,10 +630,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             None => return Err(Ext4Error::ReadOnly),
         };
         if mode == DataMode::Journal {
-            if let Some(j) = self.s_journal.as_deref_mut() {
-                j.stats.journalled_data_blocks += 1;
-            }
-            return self.ext4_jbd2_dirty_metadata(pblk, full);
+            return self.ext4_jbd2_journal_data(pblk, full);
         }
         self.ext4_jbd2_ensure_handle()?;
         self.cache.forget(pblk);
@@ -638,8 +642,8 @@ impl<D: BlockDevice> Ext4Fs<D> {
         .into_iter()
         .flatten()
         {
-            if let Some(b) = t.t_buffers.iter_mut().find(|b| b.b_blocknr == pblk) {
-                b.b_data.copy_from_slice(&full);
+            if let Some(b) = t.buffer_mut(pblk) {
+                b.copy_from_slice(&full);
             }
         }
         for cp in &mut j.journal.j_checkpoint_transactions {

@@ -419,7 +419,6 @@ async fn ext4_page_mkwrite_journal_data(
     index: u64,
     page: Page,
 ) -> VmFault {
-    let _f = crate::kfn!("ext4_page_mkwrite");
     let handle =
         match super::handle::ext4_journal_start(k, ei, super::handle::HandleType::WritePage, 8)
             .await

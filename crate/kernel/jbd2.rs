@@ -236,7 +236,8 @@ pub async fn jbd2_journal_commit_transaction(k: &Kernel) -> KResult<u32> {
 }
 
 /// The journalled data buffers of the transaction being committed, as the
-/// commit writes them (fs/jbd2/commit.c `jbd2_journal_write_metadata_buffer`
+/// commit writes them (v5.5 fs/jbd2/commit.c and journal.c: the commit's
+/// `jbd2_journal_write_metadata_buffer`
 /// copies `bh->b_data` when it logs the buffer, and a journalled data
 /// buffer's data is the page): every cached page of an inode that journals
 /// its data gives its current bytes to its block's copy in the running

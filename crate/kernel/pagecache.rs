@@ -135,7 +135,6 @@ impl AddressSpace {
             .collect()
     }
 
-    /// Indexes of cached pages in `[first, last]`.
     /// The block page `idx`'s buffer is mapped to, with the page's bytes and
     /// their provenance (what writeback or the journal takes from it);
     /// `None` for an uncached page or an unmapped buffer.
@@ -148,6 +147,7 @@ impl AddressSpace {
         .flatten()
     }
 
+    /// Indexes of cached pages in `[first, last]`.
     pub fn cached_pages(&self, first: u64, last: u64) -> Vec<u64> {
         self.pages
             .borrow()

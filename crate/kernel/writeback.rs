@@ -617,15 +617,20 @@ pub async fn filemap_write_and_wait_range(
     last: u64,
 ) -> KResult<()> {
     let _f = crate::kfn!("filemap_write_and_wait_range");
-    // v4.13 mm/filemap.c: only when the mapping has pages (or, for DAX,
-    // exceptional entries).
-    ei.mapping.i_pages_loc.read().await;
-    if ei.mapping.pages.borrow().is_empty() && ei.mapping.dax_entries.borrow().is_empty() {
+    if !mapping_needs_writeback(ei).await {
         return Ok(());
     }
     ext4_writepages(k, ei, first, last, true).await?;
     filemap_fdatawait_range(ei, first, last).await;
     Ok(())
+}
+
+/// v4.13 mm/filemap.c `mapping_needs_writeback`: the mapping has pages
+/// (or, for DAX, exceptional entries); otherwise a data-integrity
+/// writeback of it has nothing to do. Reads the i_pages tree.
+async fn mapping_needs_writeback(ei: &Ext4InodeInfo) -> bool {
+    ei.mapping.i_pages_loc.read().await;
+    !(ei.mapping.pages.borrow().is_empty() && ei.mapping.dax_entries.borrow().is_empty())
 }
 
 /// One inode's turn in the flusher's or sync(2)'s writeback (v5.5
@@ -648,11 +653,8 @@ pub async fn filemap_write_and_wait_range(
 /// inode it is given.
 pub async fn writeback_single_inode(k: &Kernel, ei: &Ext4InodeInfo, sync_all: bool) -> KResult<()> {
     let _f = crate::kfn!("writeback_sb_inodes");
-    if sync_all {
-        ei.mapping.i_pages_loc.read().await;
-        if ei.mapping.pages.borrow().is_empty() && ei.mapping.dax_entries.borrow().is_empty() {
-            return Ok(());
-        }
+    if sync_all && !mapping_needs_writeback(ei).await {
+        return Ok(());
     }
     ei.i_state_loc.write().await;
     if ei.i_sync.get() {
@@ -676,7 +678,7 @@ pub async fn writeback_single_inode(k: &Kernel, ei: &Ext4InodeInfo, sync_all: bo
     Ok(())
 }
 
-/// `__filemap_fdatawait_range` (mm/filemap.c): wait for every page of
+/// `__filemap_fdatawait_range` (v5.5 mm/filemap.c): wait for every page of
 /// `[first, last]` under writeback.
 pub async fn filemap_fdatawait_range(ei: &Ext4InodeInfo, first: u64, last: u64) {
     let (fi, li) = idx_range(first, last);
