@@ -736,6 +736,112 @@ pub fn resolve_changes(
     Ok(set)
 }
 
+/// How one built-in variant runs a change: merged into its kernel version
+/// (`version`), or named in its `apply`/`revert`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeUse {
+    pub scenario: &'static str,
+    pub variant: String,
+    pub how: &'static str,
+}
+
+/// One registry entry as `ext4lab history --json` and the page's custom
+/// kernel panel show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryRow {
+    pub id: &'static str,
+    pub kind: ChangeKind,
+    pub title: &'static str,
+    pub author: &'static str,
+    pub date: &'static str,
+    /// The release it was merged in, or `"unmerged"`.
+    pub merged: &'static str,
+    pub source: &'static str,
+    pub functions: &'static [&'static str],
+    /// Ids of the changes it needs applied with it.
+    pub requires: Vec<&'static str>,
+    pub doc: &'static str,
+    pub used_by: Vec<ChangeUse>,
+}
+
+/// The registry with the built-in variants that run each entry.
+pub fn history_rows() -> Vec<HistoryRow> {
+    let resolved: Vec<_> = super::builtins()
+        .iter()
+        .filter_map(|b| super::parse_scenario(b.text).ok().map(|sc| (b.id, sc)))
+        .collect();
+    REGISTRY
+        .iter()
+        .map(|info| {
+            let mut used_by = Vec::new();
+            for (id, sc) in &resolved {
+                for v in &sc.variants {
+                    let how = if v.apply.iter().any(|a| a == info.id) {
+                        "apply"
+                    } else if v.revert.iter().any(|r| r == info.id) {
+                        "revert"
+                    } else {
+                        match sc.resolve(&v.name, &Default::default()) {
+                            Ok(rc) if sc.kernel.is_some() && rc.applied(info.change) => "version",
+                            _ => continue,
+                        }
+                    };
+                    used_by.push(ChangeUse {
+                        scenario: id,
+                        variant: v.name.clone(),
+                        how,
+                    });
+                }
+            }
+            HistoryRow {
+                id: info.id,
+                kind: info.kind(),
+                title: info.title,
+                author: info.author,
+                date: info.date,
+                merged: info.merged.unwrap_or("unmerged"),
+                source: info.source,
+                functions: info.functions,
+                requires: info.requires.iter().map(|r| r.id()).collect(),
+                doc: info.doc,
+                used_by,
+            }
+        })
+        .collect()
+}
+
+/// Kernel versions worth offering a user picking one: every release a
+/// modelled commit was merged in, the release before each (the kernel
+/// without it), the versions the built-ins run, and [`KernelVersion::LATEST`],
+/// oldest first.
+pub fn version_choices() -> Vec<KernelVersion> {
+    let mut out = std::collections::BTreeSet::new();
+    for info in REGISTRY {
+        if let Some(v) = info.merged_version() {
+            out.insert(v);
+            // The release before an -rc1 is the previous minor release.
+            if v.rc == Some(1) && v.major > 2 {
+                let prev = if v.minor == 0 {
+                    None
+                } else {
+                    Some(KernelVersion::new(v.major, v.minor - 1))
+                };
+                out.extend(prev);
+            }
+        }
+    }
+    for b in super::builtins() {
+        if let Ok(sc) = super::parse_scenario(b.text) {
+            let own = sc.variants.iter().filter_map(|v| v.kernel.as_deref());
+            for t in sc.kernel.iter().map(|k| k.version.as_str()).chain(own) {
+                out.extend(KernelVersion::parse(t).ok());
+            }
+        }
+    }
+    out.insert(KernelVersion::LATEST);
+    out.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -824,6 +930,27 @@ mod tests {
         assert!(
             json.ends_with(r#""p:jan-2019-11-29","p:ritesh-2019-12-03"]"#),
             "{json}"
+        );
+    }
+
+    #[test]
+    fn version_choices_bracket_every_merge_and_cover_the_built_ins() {
+        let vs = version_choices();
+        assert!(vs.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+        let has = |t: &str| vs.contains(&KernelVersion::parse(t).unwrap());
+        // ea3d7209ca01 (v4.5-rc1): the kernel with it and the one without.
+        assert!(has("v4.5-rc1") && has("v4.4"));
+        // the built-ins' own versions, and today's code
+        assert!(has("v4.12") && has("v5.5") && has("v6.9"));
+        assert_eq!(vs.last(), Some(&KernelVersion::LATEST));
+        let rows = history_rows();
+        assert_eq!(rows.len(), REGISTRY.len());
+        let r = rows.iter().find(|r| r.id == "4c54659269ec").unwrap();
+        assert_eq!(r.requires, ["ea3d7209ca01"]);
+        assert!(
+            r.used_by.iter().any(|u| u.scenario == "s4"),
+            "{:?}",
+            r.used_by
         );
     }
 }

@@ -37,7 +37,6 @@ use crate::kernel::image::ScenarioImage;
 use crate::kernel::runner::{run_options, scenario_model_with, JournalOpsFactory};
 use crate::kernel::state::SimDisk;
 use crate::kernel::Ext4InodeInfo;
-use crate::scenario::parse_scenario;
 use crate::sim::sched::replay::Replay;
 use crate::sim::{EndKind, Schedule};
 
@@ -133,22 +132,14 @@ fn read_block(dev: &mut dyn BlockDevice, pblk: u64, bs: usize) -> Option<Vec<u8>
 }
 
 pub fn handle_disk(req: DiskReq) -> Result<DiskBody, Failure> {
-    let Target::Scenario {
-        text,
-        variant,
-        options,
-        base: base_ref,
-    } = &req.target
-    else {
+    if let Target::Model { .. } = &req.target {
         return Err(Failure::new(
             "no-disk",
             "reference models have no disk".into(),
         ));
-    };
-    let sc = Rc::new(parse_scenario(text).map_err(|e| Failure::new("bad-scenario", e.render()))?);
-    let rc = sc
-        .resolve(variant, options)
-        .map_err(|e| Failure::new("bad-choice", e.render()))?;
+    }
+    let (sc, rc, base_ref) = req.target.resolved()?;
+    let sc = Rc::new(sc);
     let img = Rc::new(crate::wasm::cmd_explore::scenario_image(&sc, base_ref)?);
     let bs = sc.image.block_size as usize;
     // The device holds the snapshot right after the build.

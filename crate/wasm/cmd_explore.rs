@@ -20,7 +20,7 @@ use super::device::base::{self, BaseRef};
 use crate::kernel::base_image::build_image_on;
 use crate::kernel::image::{build_image, ScenarioImage};
 use crate::kernel::runner::{run_options, scenario_model};
-use crate::scenario::{parse_scenario, Scenario};
+use crate::scenario::{parse_scenario, CustomKernel, RunConfig, Scenario};
 use crate::sim::explore::{explore, replay, ExploreConfig, Observer, OutcomeRecord, Stats};
 use crate::sim::sched::replay::Replay;
 use crate::sim::sched::DecisionKind;
@@ -81,10 +81,39 @@ pub enum Target {
         /// `device::base`) instead of the recipe's mkfs.
         #[serde(default)]
         base: Option<BaseRef>,
+        /// The variant's kernel changed (the page's custom kernel: a
+        /// version, changes applied and reverted).
+        #[serde(default)]
+        custom: Option<CustomKernel>,
     },
     Model {
         name: String,
     },
+}
+
+impl Target {
+    /// A scenario target parsed and resolved (with its custom kernel), and
+    /// the base image it names. A reference model is not a scenario.
+    pub(crate) fn resolved(&self) -> Result<(Scenario, RunConfig, &Option<BaseRef>), Failure> {
+        let Target::Scenario {
+            text,
+            variant,
+            options,
+            base,
+            custom,
+        } = self
+        else {
+            return Err(Failure::new(
+                "not-a-scenario",
+                "a reference model has no scenario".into(),
+            ));
+        };
+        let sc = parse_scenario(text).map_err(|e| Failure::new("bad-scenario", e.render()))?;
+        let rc = sc
+            .resolve_custom(variant, options, custom.as_ref())
+            .map_err(|e| Failure::new("bad-choice", e.render()))?;
+        Ok((sc, rc, base))
+    }
 }
 
 /// The scenario's starting image: the recipe on the engine's mkfs, or on a
@@ -119,6 +148,8 @@ pub struct TargetWire {
     name: Option<String>,
     #[serde(default)]
     base: Option<BaseRef>,
+    #[serde(default)]
+    custom: Option<CustomKernel>,
 }
 
 impl TryFrom<TargetWire> for Target {
@@ -130,6 +161,7 @@ impl TryFrom<TargetWire> for Target {
                 variant: w.variant.ok_or("missing field `variant`")?,
                 options: w.options,
                 base: w.base,
+                custom: w.custom,
             }),
             "model" => Ok(Target::Model {
                 name: w.name.ok_or("missing field `name`")?,
@@ -146,15 +178,9 @@ impl TryFrom<TargetWire> for Target {
 /// kernel version; none for a reference model.
 fn lock_order_for(t: &Target) -> crate::sim::LockOrder {
     match t {
-        Target::Scenario {
-            text,
-            variant,
-            options,
-            ..
-        } => parse_scenario(text)
-            .ok()
-            .and_then(|sc| sc.resolve(variant, options).ok())
-            .map(|rc| crate::kernel::runner::lock_order(&rc))
+        Target::Scenario { .. } => t
+            .resolved()
+            .map(|(_, rc, _)| crate::kernel::runner::lock_order(&rc))
             .unwrap_or_default(),
         Target::Model { .. } => crate::sim::LockOrder::none(),
     }
@@ -163,16 +189,8 @@ fn lock_order_for(t: &Target) -> crate::sim::LockOrder {
 pub fn model_for(t: &Target) -> Result<(Model, RunOptions), Failure> {
     let mut opts = RunOptions::default();
     match t {
-        Target::Scenario {
-            text,
-            variant,
-            options,
-            base,
-        } => {
-            let sc = parse_scenario(text).map_err(|e| Failure::new("bad-scenario", e.render()))?;
-            let rc = sc
-                .resolve(variant, options)
-                .map_err(|e| Failure::new("bad-choice", e.render()))?;
+        Target::Scenario { .. } => {
+            let (sc, rc, base) = t.resolved()?;
             let img = scenario_image(&sc, base)?;
             let opts = run_options(&sc, &rc);
             Ok((scenario_model(Rc::new(sc), rc, Rc::new(img)), opts))
@@ -588,22 +606,13 @@ pub struct ImageReq {
 }
 
 pub fn handle_image(req: ImageReq) -> Result<wasm_bindgen::JsValue, Failure> {
-    let Target::Scenario {
-        text,
-        variant,
-        options,
-        base,
-    } = &req.target
-    else {
+    if let Target::Model { .. } = &req.target {
         return Err(Failure::new(
             "no-image",
             "reference models have no disk".into(),
         ));
-    };
-    let sc = parse_scenario(text).map_err(|e| Failure::new("bad-scenario", e.render()))?;
-    let rc = sc
-        .resolve(variant, options)
-        .map_err(|e| Failure::new("bad-choice", e.render()))?;
+    }
+    let (sc, rc, base) = req.target.resolved()?;
     let img = Rc::new(scenario_image(&sc, base)?);
     let mut opts = run_options(&sc, &rc);
     if let Some(s) = req.step {

@@ -11,9 +11,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::scenario::history::{history_rows, version_choices, ChangeSet, HistoryRow};
 use crate::scenario::link::{decode_link, encode_link, Link, LinkError};
 use crate::scenario::{
-    builtin, builtins, check_scenario, fnv1a64, parse_scenario, RunConfig, Scenario, ScenarioError,
+    builtin, builtins, check_scenario, fnv1a64, parse_scenario, CustomKernel, RunConfig, Scenario,
+    ScenarioError,
 };
 
 /// A failed command: a kind for programs, a message for people, and
@@ -154,14 +156,17 @@ pub fn handle_check(req: CheckText) -> CheckBody {
     }
 }
 
-/// `{cmd: "resolve-scenario", text, variant, options}`: the configuration
-/// one run would use (mount options, memory model, switches, tasks).
+/// `{cmd: "resolve-scenario", text, variant, options, custom?}`: the
+/// configuration one run would use (mount options, memory model, kernel
+/// version and changes, tasks).
 #[derive(Debug, Deserialize)]
 pub struct ResolveReq {
     pub text: String,
     pub variant: String,
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+    #[serde(default)]
+    pub custom: Option<CustomKernel>,
 }
 
 #[derive(Debug, Serialize)]
@@ -169,19 +174,56 @@ pub struct ResolveBody {
     pub config: RunConfig,
     /// Names of the tasks present, in order.
     pub task_names: Vec<String>,
+    /// The run's changes against its kernel version's own: what a custom
+    /// kernel of that version would `apply` and `revert` to match it.
+    pub delta: CustomKernel,
 }
 
 pub fn handle_resolve(req: ResolveReq) -> Result<ResolveBody, Failure> {
     let s = parse_scenario(&req.text).map_err(|e| Failure::new("bad-scenario", e.render()))?;
     let config = s
-        .resolve(&req.variant, &req.options)
+        .resolve_custom(&req.variant, &req.options, req.custom.as_ref())
         .map_err(|e| Failure::new("bad-choice", e.render()))?;
     let task_names = config
         .tasks
         .iter()
         .filter_map(|&i| s.tasks.get(i).map(|t| t.name.clone()))
         .collect();
-    Ok(ResolveBody { config, task_names })
+    let merged = ChangeSet::merged_by(config.kernel);
+    let delta = CustomKernel {
+        kernel: Some(config.kernel.to_string()),
+        apply: config
+            .changes
+            .iter()
+            .filter(|c| !merged.contains(*c))
+            .map(|c| c.id().to_string())
+            .collect(),
+        revert: merged
+            .iter()
+            .filter(|c| !config.changes.contains(*c))
+            .map(|c| c.id().to_string())
+            .collect(),
+    };
+    Ok(ResolveBody {
+        config,
+        task_names,
+        delta,
+    })
+}
+
+/// `{cmd: "history"}`: the registry of modelled kernel changes (as
+/// `ext4lab history --json`) and the kernel versions worth offering.
+#[derive(Debug, Serialize)]
+pub struct HistoryBody {
+    pub changes: Vec<HistoryRow>,
+    pub versions: Vec<String>,
+}
+
+pub fn handle_history() -> HistoryBody {
+    HistoryBody {
+        changes: history_rows(),
+        versions: version_choices().iter().map(|v| v.to_string()).collect(),
+    }
 }
 
 /// `{cmd: "link-encode", link}`: the URL fragment (`#v2.…`).

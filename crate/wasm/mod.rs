@@ -25,7 +25,7 @@ pub fn start() {
 /// `hello` (the engine's version and a self-check), `crc32c {text}`,
 /// `scenarios` (the built-ins), `scenario {key}`, `check-scenario {text}`
 /// (every error with line/column), `resolve-scenario {text, variant,
-/// options}`, `link-encode {link}`, `link-decode {fragment}`,
+/// options, custom}`, `history` (the modelled kernel changes), `link-encode {link}`, `link-decode {fragment}`,
 /// `capabilities`, `explore {...}` (one shard, posting progress), `replay
 /// {target, token}`, `chrome-trace {target, token}`, `manual {target,
 /// choices}`, `image {target, token, step}` (a .img debugfs opens), `disk
@@ -42,6 +42,7 @@ pub const COMMANDS: &[&str] = &[
     "scenario",
     "check-scenario",
     "resolve-scenario",
+    "history",
     "link-encode",
     "link-decode",
     "capabilities",
@@ -154,6 +155,7 @@ pub fn handle_message(msg: JsValue) -> JsValue {
         "scenario" => req(msg).map(|r| answer(cmd_scenario::handle_get(r))),
         "check-scenario" => req(msg).map(|r| ok(cmd_scenario::handle_check(r))),
         "resolve-scenario" => req(msg).map(|r| answer(cmd_scenario::handle_resolve(r))),
+        "history" => Ok(ok(cmd_scenario::handle_history())),
         "link-encode" => req(msg).map(|r| ok(cmd_scenario::handle_encode(r))),
         "link-decode" => req(msg).map(|r| answer(cmd_scenario::handle_decode(r))),
         "capabilities" => Ok(ok(cmd_explore::handle_capabilities())),
