@@ -8,7 +8,8 @@ export type Request =
   | { cmd: 'scenarios' }
   | { cmd: 'scenario'; key: string }
   | { cmd: 'check-scenario'; text: string }
-  | { cmd: 'resolve-scenario'; text: string; variant: string; options: Record<string, string> }
+  | { cmd: 'resolve-scenario'; text: string; variant: string; options: Record<string, string>; custom?: CustomKernel }
+  | { cmd: 'history' }
   | { cmd: 'link-encode'; link: Link }
   | { cmd: 'link-decode'; fragment: string }
   | { cmd: 'capabilities' }
@@ -247,6 +248,8 @@ export interface Scenario {
   image: Record<string, unknown>;
   mount: Mount;
   explore: Explore;
+  /** `[kernel]` (format 2): the release the variants run. */
+  kernel?: { version: string };
   switches?: Switch[];
   variants: Variant[];
   options?: OptionDecl[];
@@ -286,12 +289,45 @@ export interface RunConfig {
   switches: Record<string, string>;
   kernel?: string;
   changes?: string[];
+  custom?: CustomKernel;
   tasks: number[];
 }
 
 export interface ResolveBody {
   config: RunConfig;
   task_names: string[];
+  /** The run's changes against its version's own (crate/wasm/cmd_scenario.rs). */
+  delta: CustomKernel;
+}
+
+/** A variant's kernel changed by hand (crate/scenario/resolve.rs
+ * CustomKernel): that release plus `apply` minus `revert`. */
+export interface CustomKernel {
+  kernel?: string;
+  apply?: string[];
+  revert?: string[];
+}
+
+/** One modelled kernel change (crate/scenario/history.rs HistoryRow). */
+export interface HistoryRow {
+  id: string;
+  kind: 'commit' | 'proposal' | 'hypothetical';
+  title: string;
+  author: string;
+  date: string;
+  /** `v4.5-rc1`, or `unmerged`. */
+  merged: string;
+  source: string;
+  functions: string[];
+  requires: string[];
+  doc: string;
+  used_by: Array<{ scenario: string; variant: string; how: 'version' | 'apply' | 'revert' }>;
+}
+
+export interface HistoryBody {
+  changes: HistoryRow[];
+  /** Versions worth offering, oldest first. */
+  versions: string[];
 }
 
 // ---- share links (crate/scenario/link) ----
@@ -314,6 +350,8 @@ export interface Link {
   engine?: string;
   /** The outcome kind the link shows (`deadlock`, `stale-data`...). */
   outcome?: string;
+  /** The variant's kernel changed by hand (the custom kernel panel). */
+  custom?: CustomKernel;
 }
 
 export interface EncodeBody {
@@ -355,7 +393,7 @@ export function outcomeKindName(k: OutcomeKind): string | null {
 // ---- running (crate/sim, through crate/wasm/cmd_explore.rs) ----
 
 export type Target =
-  | { kind: 'scenario'; text: string; variant: string; options: Record<string, string>; base?: BaseRef }
+  | { kind: 'scenario'; text: string; variant: string; options: Record<string, string>; base?: BaseRef; custom?: CustomKernel }
   | { kind: 'model'; name: string };
 
 export interface ModelInfo {

@@ -421,6 +421,77 @@ test('s5 fixed variant: exhaustive exploration reports no stale data', async (t)
   });
 });
 
+// The custom kernel panel: S5's "before" variant (v5.5) with Jan's first
+// proposal ticked is the variant jan-dio-begin-early, built by hand:
+// exhaustive exploration finds no stale data under delalloc. Ticking a
+// proposal ticks what it needs; the share link carries the custom kernel.
+test('a custom kernel: tick a proposal on v5.5, check every interleaving, share it', async (t) => {
+  await withPage(async (page, pg) => {
+    await page.goto(pg.url);
+    await ready(page);
+    if (await scenariosCannotRun(page)) return t.skip(NO_ENGINE);
+    await page.getByTestId('variant-v5.5').check();
+    // Each variant names its kernel and changes, linked to their sources.
+    assert.match(await page.getByTestId('variant-kernel-jan-dio-begin-early').textContent(), /Kernel v5\.5 \+p:jan-2019-11-29/);
+    assert.match(
+      await page.getByTestId('variant-kernel-dioread-nolock-default').locator('a[data-change="244adf6426ee"]').getAttribute('href'),
+      /git\.kernel\.org.*id=244adf6426ee/,
+    );
+    await page.getByTestId('custom-kernel').locator('summary').click();
+    const box = (id) => page.getByTestId(`custom-change-${id}`);
+    await box('p:jan-2019-11-29').waitFor();
+    assert.equal(await page.getByTestId('custom-version').inputValue(), 'v5.5');
+    assert.ok(await box('b1b4705d54ab').isChecked(), 'v5.5 has the iomap DIO conversion');
+    assert.ok(!(await box('244adf6426ee').isChecked()), 'v5.5 lacks the dioread_nolock default');
+    assert.equal(await page.getByTestId('kernel-custom-tag').count(), 0);
+
+    // Ritesh's proposal sits on top of Jan's: ticking it ticks both;
+    // unticking Jan's unticks Ritesh's, and the variant's kernel is back.
+    await box('p:ritesh-2019-12-03').check();
+    await page.getByTestId('kernel-custom-tag').waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid="custom-change-p:jan-2019-11-29"]')?.checked);
+    await page.getByTestId('config-changes').getByTestId('change-p:ritesh-2019-12-03').waitFor();
+    await box('p:jan-2019-11-29').uncheck();
+    await page.waitForFunction(() => !document.querySelector('[data-testid="kernel-custom-tag"]'));
+    assert.ok(!(await box('p:ritesh-2019-12-03').isChecked()));
+
+    // A version that is not one: the worker's error, shown where it was typed.
+    await page.getByTestId('custom-version').fill('v5');
+    await page.getByTestId('custom-version').press('Enter');
+    await page.getByTestId('custom-error').waitFor();
+    assert.match(await page.getByTestId('custom-error').textContent(), /`v5` is not a kernel version/);
+    await page.getByTestId('custom-version').fill('v5.5');
+    await page.getByTestId('custom-version').press('Enter');
+    await page.waitForFunction(() => !document.querySelector('[data-testid="custom-error"]'));
+
+    // Jan's first proposal, by hand: no stale data in any interleaving.
+    await box('p:jan-2019-11-29').check();
+    await page.getByTestId('kernel-custom-tag').waitFor();
+    await page.getByTestId('config-changes').getByTestId('change-p:jan-2019-11-29').waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'custom-kernel.png'), fullPage: true });
+    await page.getByTestId('target').selectOption('scenario');
+    await page.getByTestId('strategy').selectOption('dfs');
+    await page.getByTestId('runs').fill('1000000');
+    await page.getByTestId('explore').click();
+    await page.locator('[data-testid="explore-status"][data-state="exhausted"]').waitFor({ timeout: 300_000 });
+    console.log(`s5 v5.5 + p:jan-2019-11-29: ${(await page.getByTestId('explore-status').textContent()).split(' · ').slice(1).join(' · ')}`);
+    assert.equal(await page.getByTestId('outcome-stale-data').count(), 0);
+
+    // The link carries it: a fresh page opens on the same custom kernel.
+    const url = await shareUrl(page);
+    const fresh = await pg.context.newPage();
+    await fresh.goto(url);
+    await ready(fresh);
+    await fresh.getByTestId('kernel-custom-tag').waitFor();
+    await fresh.getByTestId('config-changes').getByTestId('change-p:jan-2019-11-29').waitFor();
+    assert.equal(await shareUrl(fresh), url, 'the restored page produces the same link');
+    // Back to the variant's own kernel: the link no longer carries one.
+    await fresh.getByTestId('custom-reset').click();
+    await fresh.waitForFunction(() => !document.querySelector('[data-testid="kernel-custom-tag"]'));
+    await fresh.waitForFunction((u) => document.querySelector('[data-testid="share-url"]')?.value !== u, url);
+  });
+});
+
 // S2 convert-under-mmap-lock: page_mkwrite converts inline data under
 // mmap_lock while write(2) holds i_rwsem and faults on the same mapping.
 // Natively `ext4lab explore s2 --variant convert-under-mmap-lock --strategy

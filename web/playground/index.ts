@@ -99,6 +99,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       schedule: '',
       step: null,
       model: null,
+      custom: null,
     });
     editor.setText(b.text);
   };
@@ -119,6 +120,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       model: null,
       base: link.base ?? null,
       outcome: link.outcome ?? null,
+      custom: link.custom ?? null,
     });
     editor.setText(text);
   };
@@ -295,7 +297,14 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     if (!restored.schedule) return;
     let target: Target;
     if (restored.model) target = { kind: 'model', name: restored.model };
-    else if (caps.explore && restored.scenario) target = { kind: 'scenario', text: restored.text, variant: restored.variant, options: restored.options, base: restored.base ?? undefined };
+    else if (caps.explore && restored.scenario) target = {
+        kind: 'scenario',
+        text: restored.text,
+        variant: restored.variant,
+        options: restored.options,
+        base: restored.base ?? undefined,
+        custom: restored.custom ?? undefined,
+      };
     else return;
     const r = await engine.request<RunBody>({ cmd: 'replay', target, token: restored.schedule });
     if (r.ok) {

@@ -4,6 +4,7 @@
 import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
 import type { Expectation, ResolveBody, Scenario } from '../protocol';
+import { mountKernel, type KernelView } from './kernel';
 import { optionValues, type Store } from './store';
 
 /** The memory models a run configuration names (crate/sim/sync/atomic.rs). */
@@ -25,6 +26,8 @@ export function mountPicker(root: HTMLElement, store: Store, engine: EngineClien
   const source = h('p', { class: 'muted small', 'data-testid': 'scenario-source' });
   const variants = h('fieldset', { class: 'variants', 'data-testid': 'variants' });
   const options = h('div', { class: 'options', 'data-testid': 'options' });
+  const kernelBox = h('div', { class: 'kernel', 'data-testid': 'kernel-panel' });
+  const kernel = mountKernel(kernelBox, store, engine);
   const expected = h('div', { class: 'expected', 'data-testid': 'expected' });
   const config = h('div', { class: 'config', 'data-testid': 'run-config' });
   fill(
@@ -36,6 +39,8 @@ export function mountPicker(root: HTMLElement, store: Store, engine: EngineClien
     h('h3', {}, 'Variant'),
     variants,
     options,
+    h('h3', {}, 'Kernel'),
+    kernelBox,
     h('h3', {}, 'Expected outcomes'),
     expected,
     h('h3', {}, 'Run configuration'),
@@ -56,20 +61,24 @@ export function mountPicker(root: HTMLElement, store: Store, engine: EngineClien
       fill(story, ...sc.meta.story.trim().split(/\n\s*\n/).map((p) => h('p', {}, p.replace(/\s*\n\s*/g, ' '))));
       source.textContent = sc.meta.source ? `Source: ${sc.meta.source}` : '';
     }
-    if (changed.has('scenario') || changed.has('variant')) renderVariants(variants, sc, store);
+    if (changed.has('scenario') || changed.has('variant')) renderVariants(variants, sc, store, kernel);
     if (changed.has('scenario') || changed.has('options')) renderOptions(options, sc, store);
     if (changed.has('scenario') || changed.has('variant') || changed.has('options')) {
       renderExpected(expected, sc, s.variant, optionValues(sc, s.options));
+    }
+    if (changed.has('scenario') || changed.has('variant') || changed.has('options') || changed.has('custom')) {
       const seq = ++resolveSeq;
       const r = await engine.request<ResolveBody>({
         cmd: 'resolve-scenario',
         text: s.text,
         variant: s.variant,
         options: s.options,
+        ...(s.custom ? { custom: s.custom } : {}),
       });
       if (seq !== resolveSeq) return;
       if (r.ok) renderConfig(config, sc, r);
       else fill(config, h('p', { class: 'error' }, r.error.message));
+      kernel.render(sc, r.ok ? r : null, r.ok ? null : r.error.message);
     }
   });
 }
@@ -84,7 +93,7 @@ function renderSelect(select: HTMLSelectElement, store: Store): void {
   select.value = s.builtin ?? '';
 }
 
-function renderVariants(root: HTMLElement, sc: Scenario, store: Store): void {
+function renderVariants(root: HTMLElement, sc: Scenario, store: Store, kernel: KernelView): void {
   const chosen = store.state.variant;
   fill(root, h('legend', { class: 'sr-only' }, 'Variant'));
   for (const v of sc.variants) {
@@ -96,7 +105,8 @@ function renderVariants(root: HTMLElement, sc: Scenario, store: Store): void {
       checked: v.name === chosen,
     });
     input.addEventListener('change', () => {
-      if (input.checked) store.set({ variant: v.name, schedule: '', step: null });
+      // A custom kernel was relative to the variant it started from.
+      if (input.checked) store.set({ variant: v.name, custom: null, schedule: '', step: null });
     });
     root.appendChild(
       h(
@@ -115,6 +125,7 @@ function renderVariants(root: HTMLElement, sc: Scenario, store: Store): void {
               v.confidence ? ` (confidence of the expected verdict: ${v.confidence})` : '',
             )
           : null,
+        kernel.variantLine(sc, v.name),
       ),
     );
   }
@@ -200,11 +211,9 @@ function renderConfig(root: HTMLElement, sc: Scenario, r: ResolveBody): void {
     dl.appendChild(h('dt', {}, 'kernel'));
     dl.appendChild(h('dd', { 'data-testid': 'config-kernel' }, h('code', {}, r.config.kernel)));
   }
-  const variant = sc.variants.find((v) => v.name === r.config.variant);
-  const changes = [
-    ...(variant?.apply ?? []).map((id) => `+${id}`),
-    ...(variant?.revert ?? []).map((id) => `-${id}`),
-  ];
+  // The run's changes against its version's own (the variant's apply and
+  // revert, or the custom kernel's).
+  const changes = [...(r.delta.apply ?? []).map((id) => `+${id}`), ...(r.delta.revert ?? []).map((id) => `-${id}`)];
   if (changes.length) {
     const dd = h('dd', { 'data-testid': 'config-changes' });
     for (const c of changes) dd.appendChild(h('code', { 'data-testid': `change-${c.slice(1)}` }, `${c} `));

@@ -96,7 +96,7 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
     const v = target.value;
     if (v.startsWith('model:')) return { kind: 'model', name: v.slice(6) };
     const s = store.state;
-    return { kind: 'scenario', text: s.text, variant: s.variant, options: s.options };
+    return { kind: 'scenario', text: s.text, variant: s.variant, options: s.options, ...(s.custom ? { custom: s.custom } : {}) };
   };
   const what = (): string => {
     if (target.value.startsWith('model:')) return target.value.slice(6);

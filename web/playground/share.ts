@@ -19,6 +19,7 @@ export function linkOf(s: PageState, builtinHash: (id: string) => string | undef
     step: s.step,
     ...(s.base ? { base: s.base } : {}),
     ...(s.schedule && s.outcome ? { outcome: s.outcome } : {}),
+    ...(s.custom ? { custom: s.custom } : {}),
   };
 }
 

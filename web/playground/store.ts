@@ -1,6 +1,6 @@
 // The page state a share link carries, and who is told when it changes.
 // One store; every view renders from it and writes to it through `set`.
-import type { BaseRef, BuiltinInfo, LinkStrategy, Scenario } from '../protocol';
+import type { BaseRef, BuiltinInfo, CustomKernel, LinkStrategy, Scenario } from '../protocol';
 
 export interface PageState {
   /** The built-in the text came from, if it is still that built-in's text. */
@@ -25,6 +25,8 @@ export interface PageState {
   /** The outcome kind the shown schedule leads to (links carry it so a
    * schedule another engine made can be found again). */
   outcome: string | null;
+  /** The variant's kernel changed by hand (null: the variant's own). */
+  custom: CustomKernel | null;
 }
 
 export type Change = keyof PageState;
@@ -44,6 +46,7 @@ export class Store {
     model: null,
     base: null,
     outcome: null,
+    custom: null,
   };
   private listeners: Array<(s: PageState, changed: Set<Change>) => void> = [];
 
