@@ -1,6 +1,7 @@
 //! Lock-order conformance: every variant of every built-in, under every
 //! option combination its rows name (and the defaults), explored with DFS
-//! under preemption bound 2 and the lockdep oracle (the lock order of the
+//! under preemption bound 2 (or the scenario's own bound where it is lower:
+//! s6 and s7 explore under 1, their verdicts' bound) and the lockdep oracle (the lock order of the
 //! variant's kernel era declared). The lock-order inversions found must be
 //! exactly those the variant's rows declare for that combination (rows of
 //! kind `lock-order-inversion`, `expect = "found"`, matched by their
@@ -45,12 +46,17 @@ fn combinations(sc: &Scenario, variant: &str) -> BTreeSet<BTreeMap<String, Strin
 
 fn explore(sc: &Rc<Scenario>, variant: &str, opts: &BTreeMap<String, String>) -> Report {
     let strategy = Strategy::Dfs {
-        preemption_bound: Some(2),
+        preemption_bound: Some(bound(sc)),
         dpor: true,
     };
     explore_variant(sc, variant, opts, Some(strategy), Some(BUDGET))
         .unwrap()
         .1
+}
+
+/// The preemption bound of the check: 2, or the scenario's where lower.
+fn bound(sc: &Scenario) -> u32 {
+    sc.explore.preemption_bound.min(2)
 }
 
 /// The inversions a report shows, each as its sorted class pair.
@@ -138,10 +144,11 @@ fn lock_order_inversions_are_exactly_those_declared() {
                     .all(|(k, val)| sc.options.iter().any(|o| &o.name == k && &o.default == val));
                 if defaults && race_free(&sc, &v.name) {
                     let mut s = format!(
-                        "#### {} `{}`\n\n{} executions under bound 2{}.\n\n",
+                        "#### {} `{}`\n\n{} executions under bound {}{}.\n\n",
                         sc.meta.id,
                         v.name,
                         r.stats.executions,
+                        bound(&sc),
                         if r.stats.exhausted {
                             ", complete"
                         } else {

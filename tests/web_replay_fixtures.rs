@@ -47,6 +47,9 @@ const FIXTURES: &[(&str, &str)] = fixtures![
     "s5-v5.5-default-kernel-warning.json",
     "s5-v5.5-mount-delalloc-stale-data.json",
     "s5-v5.5-mount-nodelalloc-stale-data.json",
+    "s6-v4.4-default-lost-write.json",
+    "s7-v4.4-default-lost-write.json",
+    "s8-v5.5-default-lost-write.json",
 ];
 
 #[wasm_bindgen_test]

@@ -1,4 +1,5 @@
-//! The five built-in scenarios, compiled into the binary from `scenarios/`.
+//! The built-in scenarios (the five seed races s1..s5 and three more from
+//! ext4's history, s6..s8), compiled into the binary from `scenarios/`.
 //!
 //! Each built-in has a content hash: FNV-1a 64 (offset basis
 //! 0xcbf29ce484222325, prime 0x100000001b3) over the UTF-8 bytes of its text.
@@ -60,7 +61,7 @@ macro_rules! builtin {
     };
 }
 
-static BUILTINS: [Builtin; 5] = [
+static BUILTINS: [Builtin; 8] = [
     builtin!(
         "s1",
         "inline-convert-replay",
@@ -70,9 +71,16 @@ static BUILTINS: [Builtin; 5] = [
     builtin!("s3", "migrate-vs-mmap", "s3-migrate-vs-mmap.toml"),
     builtin!("s4", "journal-flag-switch", "s4-journal-flag-switch.toml"),
     builtin!("s5", "dio-vs-mkwrite", "s5-dio-vs-mkwrite.toml"),
+    builtin!("s6", "punch-vs-fault", "s6-punch-vs-fault.toml"),
+    builtin!(
+        "s7",
+        "journal-flag-unwritten",
+        "s7-journal-flag-unwritten.toml"
+    ),
+    builtin!("s8", "data-journal-mmap", "s8-data-journal-mmap.toml"),
 ];
 
-/// The built-in scenarios, in order s1..s5.
+/// The built-in scenarios, in order s1..s8.
 pub fn builtins() -> &'static [Builtin] {
     &BUILTINS
 }

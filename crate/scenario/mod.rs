@@ -6,8 +6,8 @@
 //! outcomes each variant is expected to show. [`parse_scenario`] turns text
 //! into a [`Scenario`] or a [`ScenarioError`] with a 1-based line/column;
 //! [`Scenario::resolve`] turns a (variant, options) choice into a
-//! [`RunConfig`] for the kernel paths. [`builtins`] lists the five built-in
-//! scenarios; [`link`] encodes and decodes share links.
+//! [`RunConfig`] for the kernel paths. [`builtins`] lists the built-in
+//! scenarios (s1..s8); [`link`] encodes and decodes share links.
 
 mod builtins;
 mod content;

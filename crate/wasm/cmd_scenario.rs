@@ -53,7 +53,7 @@ pub struct BuiltinList {
     pub builtins: Vec<BuiltinInfo>,
 }
 
-/// `{cmd: "scenarios"}`: the built-ins in order s1..s5.
+/// `{cmd: "scenarios"}`: the built-ins in order s1..s8.
 pub fn handle_list() -> BuiltinList {
     BuiltinList {
         builtins: builtins()
