@@ -32,18 +32,60 @@ fn string(v: &JsValue) -> String {
 }
 
 #[wasm_bindgen_test]
-fn scenarios_lists_the_five_builtins_with_titles_and_hashes() {
+fn scenarios_lists_the_builtins_with_titles_and_hashes() {
     let a = send(r#"{"cmd":"scenarios"}"#);
     assert_eq!(get(&a, "ok"), JsValue::TRUE);
     let list = js_sys::Array::from(&get(&a, "builtins"));
-    assert_eq!(list.length(), 5);
+    assert_eq!(list.length(), 8);
     let ids: Vec<String> = list.iter().map(|b| string(&get(&b, "id"))).collect();
-    assert_eq!(ids, ["s1", "s2", "s3", "s4", "s5"]);
+    assert_eq!(ids, ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"]);
+    assert_eq!(string(&get(&list.get(5), "name")), "punch-vs-fault");
     let s5 = list.get(4);
     assert_eq!(string(&get(&s5, "name")), "dio-vs-mkwrite");
     assert!(string(&get(&s5, "title")).contains("O_DIRECT"));
     let want = ext4lab::scenario::builtin("s5").unwrap().hash_hex();
     assert_eq!(string(&get(&s5, "hash")), want);
+}
+
+/// The custom kernel panel's commands: the registry, and a variant resolved
+/// on another kernel with its changes against that version's own.
+#[wasm_bindgen_test]
+fn history_and_a_custom_kernel_resolve() {
+    let h = send(r#"{"cmd":"history"}"#);
+    assert_eq!(get(&h, "ok"), JsValue::TRUE);
+    let changes = js_sys::Array::from(&get(&h, "changes"));
+    assert!(changes.length() >= 15);
+    let ids: Vec<String> = changes.iter().map(|c| string(&get(&c, "id"))).collect();
+    assert!(ids.contains(&"ea3d7209ca01".to_string()));
+    let versions: Vec<String> = js_sys::Array::from(&get(&h, "versions"))
+        .iter()
+        .map(|v| string(&v))
+        .collect();
+    assert!(versions.contains(&"v4.4".to_string()), "{versions:?}");
+
+    let s6 = ext4lab::scenario::builtin("s6").unwrap().text;
+    let plain = send_value(serde_json::json!({
+        "cmd": "resolve-scenario", "text": s6, "variant": "ea3d7209ca01",
+    }));
+    assert_eq!(string(&path(&plain, &["config", "kernel"])), "v4.4");
+    let apply = js_sys::Array::from(&path(&plain, &["delta", "apply"]));
+    assert_eq!(apply.length(), 1);
+    assert_eq!(string(&apply.get(0)), "ea3d7209ca01");
+    // The same variant on v4.5-rc1: the commit is the version's own now.
+    let custom = send_value(serde_json::json!({
+        "cmd": "resolve-scenario", "text": s6, "variant": "ea3d7209ca01",
+        "custom": {"kernel": "v4.5-rc1"},
+    }));
+    assert_eq!(get(&custom, "ok"), JsValue::TRUE);
+    assert_eq!(string(&path(&custom, &["config", "kernel"])), "v4.5-rc1");
+    assert_eq!(js_sys::Array::from(&path(&custom, &["delta", "apply"])).length(), 0);
+    // Applying what the version already has is the registry's error.
+    let bad = send_value(serde_json::json!({
+        "cmd": "resolve-scenario", "text": s6, "variant": "v4.4",
+        "custom": {"kernel": "v4.5", "apply": ["ea3d7209ca01"]},
+    }));
+    assert_eq!(get(&bad, "ok"), JsValue::FALSE);
+    assert!(string(&path(&bad, &["error", "message"])).contains("already in v4.5"));
 }
 
 #[wasm_bindgen_test]
