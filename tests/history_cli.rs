@@ -79,3 +79,30 @@ fn explore_takes_an_ad_hoc_kernel_and_refuses_unknown_changes() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("unknown change `cafef00dcafe`"), "{err}");
 }
+
+/// `Change::modelled` is true exactly for the changes a kernel path (or the
+/// resolver) reads as `Change::Name`; naming another in `--apply` is an
+/// error that says why, not a run that silently ignores it.
+#[test]
+fn modelled_changes_are_exactly_those_the_kernel_paths_read() {
+    use ext4lab::scenario::history::REGISTRY;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut sources = String::new();
+    for dir in ["crate/kernel", "crate/scenario"] {
+        for e in std::fs::read_dir(format!("{root}/{dir}")).expect("dir") {
+            let p = e.expect("entry").path();
+            // the registry names every change; it does not read them
+            if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("history.rs") {
+                sources.push_str(&std::fs::read_to_string(&p).expect("source"));
+            }
+        }
+    }
+    for c in REGISTRY {
+        let read = sources.contains(&format!("Change::{:?}", c.change));
+        assert_eq!(read, c.change.modelled(), "{} ({:?})", c.id, c.change);
+    }
+    let out = ext4lab(&["explore", "s5", "--apply", "cb85f4d23f79", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no kernel path models it"), "{err}");
+}

@@ -359,6 +359,17 @@ fn format2_unknown_change_is_located() {
     assert_eq!((loc.line, loc.column), pos_of(&text, "\"deadbeef0000\"", 0));
 }
 
+/// A registry entry no kernel path reads is refused where it is named:
+/// applying it would silently change nothing.
+#[test]
+fn format2_apply_of_an_unmodelled_change_is_located() {
+    let (e, text) = err2("apply = [\"ea3d7209ca01\"]", "apply = [\"cb85f4d23f79\"]");
+    assert_eq!(e.kind, ErrorKind::BadValue, "{e}");
+    assert!(e.message.contains("no kernel path models it"), "{e}");
+    let loc = e.location.expect("located");
+    assert_eq!((loc.line, loc.column), pos_of(&text, "\"cb85f4d23f79\"", 0));
+}
+
 #[test]
 fn format2_apply_of_merged_commit_and_bad_version() {
     let (e, _) = err2("version = \"v4.4\"", "version = \"v4.5\"");

@@ -321,6 +321,8 @@ export interface HistoryRow {
   functions: string[];
   requires: string[];
   doc: string;
+  /** Whether a kernel path reads it; the others cannot be applied or reverted. */
+  modelled: boolean;
   used_by: Array<{ scenario: string; variant: string; how: 'version' | 'apply' | 'revert' }>;
 }
 

@@ -12,8 +12,13 @@ pub fn cmd_history(json: bool) -> i32 {
     }
     for c in &rows {
         println!(
-            "{:<28} {:<12} {}  ({}, {})",
-            c.id, c.merged, c.title, c.author, c.date
+            "{:<28} {:<12} {}  ({}, {}){}",
+            c.id,
+            c.merged,
+            c.title,
+            c.author,
+            c.date,
+            if c.modelled { "" } else { "  [not modelled]" }
         );
         let used: Vec<String> = c
             .used_by

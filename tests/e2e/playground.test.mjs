@@ -444,6 +444,8 @@ test('a custom kernel: tick a proposal on v5.5, check every interleaving, share 
     assert.ok(await box('b1b4705d54ab').isChecked(), 'v5.5 has the iomap DIO conversion');
     assert.ok(!(await box('244adf6426ee').isChecked()), 'v5.5 lacks the dioread_nolock default');
     assert.equal(await page.getByTestId('kernel-custom-tag').count(), 0);
+    // A change no kernel path models cannot be ticked (it would change nothing).
+    assert.ok(await box('cb85f4d23f79').isDisabled());
 
     // Ritesh's proposal sits on top of Jan's: ticking it ticks both;
     // unticking Jan's unticks Ritesh's, and the variant's kernel is back.

@@ -71,7 +71,7 @@ export function toggle(rows: HistoryRow[], c: CustomKernel, id: string, want: bo
   const byId = new Map(rows.map((r) => [r.id, r]));
   const affected = new Set<string>();
   const walk = (x: string): void => {
-    if (affected.has(x) || on.has(x) === want) return;
+    if (affected.has(x) || on.has(x) === want || byId.get(x)?.modelled === false) return;
     affected.add(x);
     if (want) for (const need of byId.get(x)?.requires ?? []) walk(need);
     else for (const r of rows) if (r.requires.includes(x)) walk(r.id);
@@ -170,13 +170,21 @@ export function mountKernel(root: HTMLElement, store: Store, engine: EngineClien
       const on = effective(history, current);
       const body = h('tbody');
       for (const c of history) {
-        const box = h('input', { type: 'checkbox', checked: on.has(c.id), 'data-testid': `custom-change-${c.id}`, 'aria-label': c.id });
+        const box = h('input', {
+          type: 'checkbox',
+          checked: on.has(c.id),
+          disabled: !c.modelled,
+          'data-testid': `custom-change-${c.id}`,
+          'aria-label': c.id,
+        });
         box.addEventListener('change', () => setCustom(toggle(history, current, c.id, box.checked)));
         const mine = (current.apply ?? []).includes(c.id) || (current.revert ?? []).includes(c.id);
         body.appendChild(
           h(
             'tr',
-            { class: mine ? 'on' : '', title: `${c.doc}\n\nModels: ${c.functions.join(', ')}${c.requires.length ? `\nNeeds: ${c.requires.join(', ')}` : ''}` },
+            {
+              class: [mine ? 'on' : '', c.modelled ? '' : 'unmodelled'].filter(Boolean).join(' '),
+              title: `${c.modelled ? '' : 'Not modelled: recorded for its history; no kernel path reads it, so it cannot be ticked.\n\n'}${c.doc}\n\nKernel functions: ${c.functions.join(', ')}${c.requires.length ? `\nNeeds: ${c.requires.join(', ')}` : ''}` },
             h('td', {}, box),
             h('td', {}, changeChip(c.id, '', c)),
             h('td', { class: 'small' }, c.merged === 'unmerged' ? c.kind : c.merged),

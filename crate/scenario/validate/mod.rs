@@ -280,6 +280,17 @@ fn check_kernel(c: &mut Checker, s: &Scenario) {
                         .iter()
                         .position(|x| x == id)
                         .map(|j| p.k("revert").i(j)),
+                    HistoryError::NotModelled { id } => v
+                        .apply
+                        .iter()
+                        .position(|x| x == id)
+                        .map(|j| p.k("apply").i(j))
+                        .or_else(|| {
+                            v.revert
+                                .iter()
+                                .position(|x| x == id)
+                                .map(|j| p.k("revert").i(j))
+                        }),
                     HistoryError::UnknownChange { .. } => None,
                 };
                 c.push(ErrorKind::BadValue, at.unwrap_or(p), e.to_string());
