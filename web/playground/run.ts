@@ -101,7 +101,8 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
   const what = (): string => {
     if (target.value.startsWith('model:')) return target.value.slice(6);
     const on = base.chosen();
-    return `${store.state.scenario?.meta.name} / ${store.state.variant}${on ? ` on ${on}` : ''}`;
+    const custom = store.state.custom ? ` (custom kernel ${store.state.custom.kernel ?? ''})` : '';
+    return `${store.state.scenario?.meta.name} / ${store.state.variant}${custom}${on ? ` on ${on}` : ''}`;
   };
 
   const render = (): void => {
