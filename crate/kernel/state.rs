@@ -153,12 +153,14 @@ impl Ext4InodeInfo {
     /// `ext4_iget` into the simulation: creates the locks (inside an
     /// execution) from the on-disk inode, each named as kernel `version`
     /// names its lockdep class (`i_mutex` before v4.7, `i_mmap_sem` v4.5 to
-    /// v5.14: [`LockClass::name`]). A lock the version does not have keeps
-    /// its newest name; the kernel paths of that version never take it.
+    /// v5.14: [`LockClass::name`]). A lock the version does not have is
+    /// named as the commit that brought it named it (`i_mmap_sem`,
+    /// ea3d7209ca01): only that commit, applied to an older kernel, takes
+    /// it there.
     pub fn new(ino: u32, name: &str, raw: Ext4Inode, version: KernelVersion) -> Ext4InodeInfo {
         let class = |c: LockClass| {
             c.name(version)
-                .or_else(|| c.name(KernelVersion::LATEST))
+                .or_else(|| c.all_names().next())
                 .unwrap_or("?")
         };
         let i_rwsem = class(LockClass::InodeLock);
