@@ -106,7 +106,8 @@ mod tests {
     fn lookup_by_id_and_name() {
         assert_eq!(builtin("s5").map(|b| b.name), Some("dio-vs-mkwrite"));
         assert_eq!(builtin("migrate-vs-mmap").map(|b| b.id), Some("s3"));
-        assert!(builtin("s6").is_none());
+        assert_eq!(builtin("s6").map(|b| b.name), Some("punch-vs-fault"));
+        assert!(builtin("s9").is_none());
         for b in builtins() {
             assert_eq!(b.hash, fnv1a64(b.text.as_bytes()));
         }
