@@ -243,8 +243,11 @@ pub async fn filemap_fault(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
 /// Precondition: the page is locked.
 pub async fn ext4_readpage(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResult<()> {
     let _f = crate::kfn!("ext4_readpage");
-    if super::inline::ext4_has_inline_data(ei) {
-        return super::inline::ext4_readpage_inline(k, ei, index).await;
+    // -EAGAIN from ext4_readpage_inline: converted meanwhile, read the block
+    if super::inline::ext4_has_inline_data(ei)
+        && super::inline::ext4_readpage_inline(k, ei, index).await?
+    {
+        return Ok(());
     }
     let bs = k.block_size();
     let m = ext4_map_blocks(k, ei, index as u32, MapFlags::empty()).await?;

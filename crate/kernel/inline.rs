@@ -39,11 +39,19 @@ fn refresh(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
     Ok(())
 }
 
-/// `ext4_readpage_inline`: the page gets the inline bytes, zero-filled.
+/// v4.13 fs/ext4/inline.c `ext4_readpage_inline`: the page gets the inline
+/// bytes, zero-filled. Under `xattr_sem` (read) it looks again: a
+/// conversion (which holds `xattr_sem` for write) may have moved the data
+/// to a block since the caller's check; then it answers -EAGAIN (`false`)
+/// and `ext4_readpage` reads the block (`ext4_mpage_readpages`).
 /// Precondition: the page is locked.
-pub async fn ext4_readpage_inline(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResult<()> {
+pub async fn ext4_readpage_inline(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResult<bool> {
     let _f = crate::kfn!("ext4_readpage_inline");
     ei.xattr_sem.down_read().await;
+    if !ext4_has_inline_data(ei) {
+        ei.xattr_sem.up_read();
+        return Ok(false);
+    }
     let data = if index == 0 {
         k.fs.borrow_mut().read_inline_data(ei.ino)
     } else {
@@ -60,7 +68,7 @@ pub async fn ext4_readpage_inline(k: &Kernel, ei: &Ext4InodeInfo, index: u64) ->
         ps.uptodate = true;
         ps.bh = Default::default();
     });
-    Ok(())
+    Ok(true)
 }
 
 /// `ext4_write_inline_data_end`: copy the page's first `new_size` bytes

@@ -311,7 +311,17 @@ pub async fn ext4_setattr_like(k: &Kernel, ei: &Ext4InodeInfo, op: SpaceOp) -> K
             len,
             keep_size,
         } => ext4_fallocate(k, ei, offset, len, keep_size).await,
-        SpaceOp::PunchHole { offset, len } => ext4_punch_hole(k, ei, offset, len).await,
+        SpaceOp::PunchHole { offset, len } => {
+            // From f87c7a4b084a ext4_fallocate converts inline data before
+            // dispatching a punch too. Before it, v4.13's ext4_punch_hole
+            // runs on the inline inode as it is (not modelled: a later
+            // stable fix of ext4_punch_hole converting under i_mmap_sem).
+            if k.applied(Change::FallocateInlineUnderInodeLock) {
+                let _f = crate::kfn!("ext4_fallocate");
+                ext4_fallocate_convert_inline(k, ei).await?;
+            }
+            ext4_punch_hole(k, ei, offset, len).await
+        }
     }
 }
 
@@ -471,12 +481,28 @@ pub async fn ext4_setattr(k: &Kernel, ei: &Ext4InodeInfo, size: u64) -> KResult<
     r
 }
 
+/// The inline-data conversion at the top of `ext4_fallocate`. v4.13
+/// fs/ext4/extents.c: `ext4_convert_inline_data(inode)` after the
+/// punch-hole dispatch, with no lock of the caller's; f87c7a4b084a (v5.19)
+/// takes `inode_lock` around it and does it before every mode.
+async fn ext4_fallocate_convert_inline(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
+    if k.applied(Change::FallocateInlineUnderInodeLock) {
+        inode_lock(ei).await;
+        let r = super::inline::ext4_convert_inline_data(k, ei).await;
+        inode_unlock(ei);
+        r
+    } else {
+        super::inline::ext4_convert_inline_data(k, ei).await
+    }
+}
+
 /// fallocate(2) mode 0 / KEEP_SIZE: v4.13 fs/ext4/extents.c
-/// `ext4_fallocate` -> `ext4_alloc_file_blocks` under `inode_lock`: a
-/// handle and `i_data_sem` (w) around the allocation; the page cache is
-/// not touched. A block-mapped inode gets EOPNOTSUPP before any lock
-/// ("currently supporting (pre)allocate mode for extent-based files
-/// _only_").
+/// `ext4_fallocate`: an inline inode's data goes to a block first
+/// ([`ext4_fallocate_convert_inline`]); then `ext4_alloc_file_blocks`
+/// under `inode_lock`: a handle and `i_data_sem` (w) around the
+/// allocation; the page cache is not touched. A block-mapped inode gets
+/// EOPNOTSUPP before any lock ("currently supporting (pre)allocate mode
+/// for extent-based files _only_").
 pub async fn ext4_fallocate(
     k: &Kernel,
     ei: &Ext4InodeInfo,
@@ -485,6 +511,7 @@ pub async fn ext4_fallocate(
     keep_size: bool,
 ) -> KResult<()> {
     let _f = crate::kfn!("ext4_fallocate");
+    ext4_fallocate_convert_inline(k, ei).await?;
     if !ei.test_flag(crate::engine::inode::EXT4_EXTENTS_FL) {
         return Err(Errno::EOPNOTSUPP);
     }

@@ -576,6 +576,21 @@ registry! {
               transaction from the fault on and a commit (an fsync's included) logs it as it \
               is then, store and all, whoever writes the page back.",
     }
+    /// v5.19: fallocate converts inline data under inode_lock.
+    FallocateInlineUnderInodeLock {
+        id: "f87c7a4b084a",
+        title: "ext4: fix race condition between ext4_write and ext4_convert_inline_data",
+        author: "Baokun Li",
+        date: "2022-04-28",
+        merged: Some("v5.19-rc1"),
+        source: "commit f87c7a4b084a",
+        functions: &["ext4_fallocate", "ext4_punch_hole"],
+        requires: &[],
+        doc: "ext4_fallocate converted an inline inode's data (ext4_convert_inline_data) before \
+              taking inode_lock, so the conversion could run beside a write(2) that had seen \
+              the inode inline. The commit takes inode_lock around the conversion and does it \
+              before every mode, punch hole included (ext4_punch_hole's own conversion goes).",
+    }
 }
 
 impl Change {
