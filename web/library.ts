@@ -115,7 +115,7 @@ export function mountLibrary(engine: EngineClient, root: HTMLElement): LibraryAp
   const fileInput = h('input', { type: 'file', 'data-testid': 'import-file', accept: '.img,.ext4,.raw,.bin,application/octet-stream' });
   const importBackend = h(
     'select',
-    { 'data-testid': 'import-backend' },
+    { 'data-testid': 'import-backend', 'aria-label': 'Store the imported image in' },
     h('option', { value: 'opfs', text: 'OPFS' }),
     h('option', { value: 'idb', text: 'IndexedDB' }),
   );

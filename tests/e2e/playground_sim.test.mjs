@@ -12,6 +12,7 @@ import { openPlayground, ARTIFACTS } from './helpers.mjs';
 
 async function ready(page) {
   await page.locator('[data-testid="playground"][data-state="ready"]').waitFor({ timeout: 30_000 });
+  await page.getByTestId('run-advanced').evaluate((d) => (d.open = true));
 }
 
 async function withPage(fn) {

@@ -35,6 +35,7 @@ test('S5 runs from a library image and shows its outcome; unfit images are refus
     const page = pg.context.pages()[0] ?? (await pg.context.newPage());
     await openLibrary(pg, page);
     await page.locator('[data-testid="playground"][data-state="ready"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('run-advanced').evaluate((d) => (d.open = true));
     await createInPage(page, 'base-s5', '4096');
     await createInPage(page, 'base-1k', '1024');
     const before = await digest(page, 'base-s5');

@@ -10,6 +10,7 @@ import { mountEditor } from './editor';
 import { imageSummary, makePanels } from './panels';
 import { mountPicker } from './picker';
 import { mountRun } from './run';
+import { mountOverview, outcomeSentence } from './overview';
 import { renderOutcomes, outcomeDetails } from './outcomes';
 import { renderTimeline } from './timeline';
 import { renderLocks } from './lockview';
@@ -51,11 +52,15 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     ),
   );
 
-  // Tabs: editor first, then the analysis views.
+  // Tabs: the race (where the page opens), the editor, then the analysis views.
+  const overviewBox = h('div', { 'data-testid': 'overview-panel' });
+  const raceBanner = h('div', { 'data-testid': 'race-banner', class: 'race-banner' });
   const panels = [
+    { id: 'overview', title: 'Race', body: overviewBox },
     { id: 'editor', title: 'Scenario text', body: h('div', { 'data-testid': 'editor-panel' }, imageBox, editorBox) },
     ...makePanels(caps),
   ];
+  panels.find((p) => p.id === 'timeline')?.body.prepend(raceBanner);
   let onSelect: (id: string) => void = () => {};
   const select = (id: string): void => {
     onSelect(id);
@@ -72,7 +77,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     tabs.appendChild(t);
     views.appendChild(p.body);
   }
-  select('editor');
+  select('overview');
 
   const editor = mountEditor(editorBox, engine, (text: string, check: CheckBody) => {
     // A valid edit: the text becomes the scenario; keep the variant and
@@ -182,6 +187,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     const outs = run.outcomes.length ? run.outcomes.map((o) => outcomeDetails(o)) : [h('p', { class: 'small muted' }, 'no outcome in this execution')];
     fill(
       runHeader,
+      outcome ? h('p', { class: 'sentence', 'data-testid': 'run-sentence' }, outcomeSentence(outcome.fewest)) : null,
       h(
         'div',
         { class: 'runhead' },
@@ -221,23 +227,51 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     store.set({ schedule: run.token, outcome: kind });
     void refreshDisk();
   };
-  mountRun(runBox, store, caps, engine, {
+  // An outcome's shortest schedule, replayed and shown on the timeline.
+  const openOutcome = async (rec: OutcomeRecord, target: Target, what: string): Promise<void> => {
+    const a = await engine.request<RunBody>({ cmd: 'replay', target, token: rec.fewest_token });
+    if (a.ok) {
+      showRun(a, target, what, rec);
+      select('timeline');
+    }
+  };
+  // Runs the Race tab starts stay on their tab until there is a schedule to show.
+  let fromOverview = false;
+  const runner = mountRun(runBox, store, caps, engine, {
     explored(r: ExploreBody, target: Target, what, strategy, workers, ms) {
       learned = r.lockGraph;
-      renderOutcomes(outcomesView, r, { what, strategy, workers, ms }, async (rec) => {
-        const a = await engine.request<RunBody>({ cmd: 'replay', target, token: rec.fewest_token });
-        if (a.ok) {
-          showRun(a, target, what, rec);
-          select('timeline');
-        }
-      });
-      select('outcomes');
+      renderOutcomes(outcomesView, r, { what, strategy, workers, ms }, (rec) => void openOutcome(rec, target, what));
+      if (!fromOverview) select('outcomes');
     },
     show(run, target, what) {
       showRun(run, target, what, null);
       select('timeline');
     },
     status() {},
+  });
+
+  mountOverview(overviewBox, raceBanner, store, {
+    async explore(variant) {
+      const sc = store.state.scenario;
+      if (!sc) return null;
+      const s = store.state;
+      // Another variant: the custom kernel was relative to the one it started from.
+      if (variant !== s.variant) store.set({ variant, custom: null, schedule: '', step: null });
+      const strategy = defaultStrategy(sc);
+      store.set({ strategy });
+      fromOverview = true;
+      try {
+        return await runner.explore(strategy, 1_000_000, `${variant}: every interleaving`);
+      } finally {
+        fromOverview = false;
+      }
+    },
+    async open(rec, target) {
+      await openOutcome(rec, target, `${store.state.scenario?.meta.name} / ${store.state.variant}`);
+    },
+    show() {
+      select('overview');
+    },
   });
 
   // A model run's link: the default scenario stays loaded underneath.

@@ -34,8 +34,8 @@ export function mountPicker(root: HTMLElement, store: Store, engine: EngineClien
     root,
     h('div', { class: 'row' }, h('label', { class: 'lbl' }, 'Scenario'), select),
     title,
-    story,
-    source,
+    // The Race tab tells the story in full; here it folds away.
+    h('details', { class: 'story-fold' }, h('summary', {}, 'Story and source'), story, source),
     h('h3', {}, 'Variant'),
     variants,
     options,

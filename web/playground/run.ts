@@ -21,7 +21,13 @@ export interface RunHooks {
   status(text: string, state: string): void;
 }
 
-export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, engine: EngineClient, hooks: RunHooks): void {
+/** What other views may start: an exploration with the run controls'
+ * machinery (workers, progress, cancel), answering its report. */
+export interface RunHandle {
+  explore(strategy: LinkStrategy, total: number, label: string): Promise<{ report: ExploreBody; target: Target } | null>;
+}
+
+export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, engine: EngineClient, hooks: RunHooks): RunHandle {
   const target = h('select', { 'data-testid': 'target', 'aria-label': 'What to run' });
   const strategy = h(
     'select',
@@ -50,13 +56,25 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
   store.subscribe((s, changed) => {
     if (changed.has('base')) base.choose(s.base?.name ?? null);
   });
-  fill(
-    root,
+  // What a newcomer does not need first: the Race tab runs with the
+  // scenario's own strategy. Everything here is kept in the share link.
+  const advanced = h(
+    'details',
+    { class: 'advanced', 'data-testid': 'run-advanced' },
+    h('summary', {}, 'Advanced: what to run, base image, strategy, bound, seed, runs'),
     h('div', { class: 'row' }, h('span', { class: 'lbl' }, 'run'), target),
     h('div', { class: 'row' }, h('span', { class: 'lbl' }, 'base image'), base.element),
     h('div', { class: 'row' }, h('span', { class: 'lbl' }, 'strategy'), strategy, paramLabel, param),
     h('div', { class: 'row' }, h('span', { class: 'lbl' }, 'seed'), seed, h('span', { class: 'lbl' }, 'runs N'), runs),
+  );
+  // A link or a run that changes them opens it, so nothing is set out of sight.
+  store.subscribe((s, changed) => {
+    if ((changed.has('base') && s.base) || (changed.has('model') && s.model)) advanced.open = true;
+  });
+  fill(
+    root,
     h('div', { class: 'row buttons' }, once, many, exploreBtn, manual),
+    advanced,
     h('div', { class: 'row' }, bar, progressText, cancel),
     note,
     manualBox,
@@ -156,8 +174,8 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
     cancel.hidden = !on;
     bar.hidden = !on;
   };
-  const go = async (strat: LinkStrategy, total: number, label: string): Promise<void> => {
-    if (pool.busy) return;
+  const go = async (strat: LinkStrategy, total: number, label: string): Promise<{ report: ExploreBody; target: Target } | null> => {
+    if (pool.busy) return null;
     busy(true);
     bar.removeAttribute('value');
     progressText.textContent = `${label}: starting ${pool.size} worker${pool.size === 1 ? '' : 's'}…`;
@@ -167,7 +185,7 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
       busy(false);
       progressText.textContent = `${label}: not started: ${prepared.error.message}`;
       hooks.status(prepared.error.kind, 'error');
-      return;
+      return null;
     }
     const t = prepared.target;
     const started = performance.now();
@@ -189,12 +207,12 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
     if (res.cancelled) {
       progressText.textContent = `${label}: cancelled (partial results are dropped with the workers)`;
       hooks.status('cancelled', 'cancelled');
-      return;
+      return null;
     }
     if (!res.report) {
       progressText.textContent = `${label}: failed: ${res.error ?? 'unknown error'}`;
       hooks.status(res.error ?? 'failed', 'error');
-      return;
+      return null;
     }
     progressText.textContent = `${label}: ${res.report.stats.executions} executions in ${Math.round(res.ms)} ms on ${res.workers} worker${res.workers === 1 ? '' : 's'}`;
     hooks.explored(res.report, t, what(), strat, res.workers, res.ms);
@@ -203,6 +221,7 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
       const r = await engine.request<RunBody>({ cmd: 'replay', target: t, token: res.report.tokens[0] });
       if (r.ok) hooks.show(r, t, what());
     }
+    return { report: res.report, target: t };
   };
   cancel.addEventListener('click', () => pool.cancel());
   const budget = (): number => Math.max(1, Math.min(1_000_000, Math.floor(Number(runs.value) || 1)));
@@ -271,4 +290,5 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
     choices = [];
     void step();
   });
+  return { explore: go };
 }

@@ -141,7 +141,29 @@ export function stateAt(trace: Trace, step: number): Array<{ task: string; stack
   return out;
 }
 
+/** The timeline shown last: the keyboard drives it while its tab is open. */
+let active: { root: HTMLElement; by(d: number): void; toggle(): void; stop(): void } | null = null;
+let listening = false;
+
+/** Space plays or pauses, the arrows step (not while typing in a field). */
+function listen(): void {
+  if (listening) return;
+  listening = true;
+  document.addEventListener('keydown', (e) => {
+    if (!active || active.root.offsetParent === null || e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target instanceof HTMLElement ? e.target : null;
+    if (t?.closest('input, textarea, select, button, .cm-editor, [contenteditable]')) return;
+    if (e.key === ' ') active.toggle();
+    else if (e.key === 'ArrowRight') active.by(1);
+    else if (e.key === 'ArrowLeft') active.by(-1);
+    else return;
+    e.preventDefault();
+  });
+}
+
 export function renderTimeline(root: HTMLElement, run: RunBody, onStep: (step: number) => void, initialStep: number | null): void {
+  active?.stop();
+  active = null;
   const trace = run.trace;
   if (!trace) {
     fill(root, h('p', { class: 'error' }, 'The replay recorded no trace.'));
@@ -195,18 +217,71 @@ export function renderTimeline(root: HTMLElement, run: RunBody, onStep: (step: n
   const cursor = s('rect', { x: LEFT, y: 14, width: SW, height: height - 14, class: 'cursor' });
   svg.appendChild(cursor);
   const state = h('div', { class: 'stepstate', 'data-testid': 'step-state' });
+  const scroller = h('div', { class: 'tlscroll', tabindex: '0', role: 'region', 'aria-label': 'Timeline of the schedule' });
+  scroller.appendChild(svg);
+  let current = 0;
   const select = (st: number): void => {
     const step = Math.max(0, Math.min(last, st));
+    current = step;
     cursor.setAttribute('x', String(LEFT + step * SW));
     renderState(state, trace, step, step === last ? stuck : new Map());
+    stepLabel.textContent = `step ${step} of ${last}`;
+    // Keep the cursor in view while playing or stepping.
+    const x = LEFT + step * SW;
+    if (x < scroller.scrollLeft + LEFT || x > scroller.scrollLeft + scroller.clientWidth - SW) scroller.scrollLeft = Math.max(0, x - scroller.clientWidth / 2);
     onStep(step);
   };
   svg.addEventListener('click', (ev) => {
+    stop();
     const r = svg.getBoundingClientRect();
     select(Math.floor((ev.clientX - r.left - LEFT) / SW));
   });
-  const scroller = h('div', { class: 'tlscroll' });
-  scroller.appendChild(svg);
+  // Play the schedule: one scheduling step at a time.
+  const btn = (id: string, label: string, title: string): HTMLButtonElement => h('button', { type: 'button', 'data-testid': id, title, 'aria-label': title }, label);
+  const first = btn('tl-first', '|◀', 'first step');
+  const back = btn('tl-back', '◀', 'previous step (←)');
+  const play = btn('tl-play', '▶ play', 'play the schedule step by step (space)');
+  const fwd = btn('tl-forward', '▶', 'next step (→)');
+  const end = btn('tl-last', '▶|', 'last step');
+  const speed = h(
+    'select',
+    { 'data-testid': 'tl-speed', 'aria-label': 'Steps per second' },
+    ...[1, 2, 4, 8].map((n) => h('option', { value: String(n), selected: n === 2 }, `${n} steps/s`)),
+  );
+  const stepLabel = h('span', { class: 'small mono', 'data-testid': 'tl-step-label' });
+  let timer: number | null = null;
+  const stop = (): void => {
+    if (timer !== null) window.clearInterval(timer);
+    timer = null;
+    play.textContent = '▶ play';
+    play.dataset.state = 'paused';
+  };
+  const start = (): void => {
+    if (current >= last) select(0);
+    play.textContent = '⏸ pause';
+    play.dataset.state = 'playing';
+    timer = window.setInterval(() => {
+      if (current >= last) stop();
+      else select(current + 1);
+    }, 1000 / Number(speed.value));
+  };
+  const toggle = (): void => (timer === null ? start() : stop());
+  const by = (d: number): void => {
+    stop();
+    select(current + d);
+  };
+  play.addEventListener('click', toggle);
+  back.addEventListener('click', () => by(-1));
+  fwd.addEventListener('click', () => by(1));
+  first.addEventListener('click', () => by(-current));
+  end.addEventListener('click', () => by(last - current));
+  speed.addEventListener('change', () => {
+    if (timer !== null) {
+      stop();
+      start();
+    }
+  });
+  const controls = h('div', { class: 'row tlcontrols', 'data-testid': 'timeline-controls' }, first, back, play, fwd, end, speed, stepLabel);
   const legend = h(
     'p',
     { class: 'small muted legend' },
@@ -216,16 +291,19 @@ export function renderTimeline(root: HTMLElement, run: RunBody, onStep: (step: n
     h('span', { class: 'lg wait' }, 'waiting'),
     ' ',
     h('span', { class: 'lg bio' }, 'bio in flight'),
-    ' · markers: exit, WARN, errno, crash · click a step to see the state there',
+    ' · markers: exit, WARN, errno, crash · click a step to see the state there; space plays, the arrows step',
   );
-  fill(root, scroller, legend, state);
+  fill(root, controls, scroller, legend, state);
   select(initialStep ?? last);
+  active = { root, by, toggle, stop };
+  listen();
 }
 
 function renderState(root: HTMLElement, trace: Trace, step: number, stuck: Map<string, string>): void {
   const rows = stateAt(trace, step);
   for (const r of rows) if (!r.waits && stuck.has(r.task)) r.waits = `${stuck.get(r.task)} (deadlocked)`;
   const events = trace.events.filter((e) => e.step === step);
+  const running = new Set(events.map((e) => e.task));
   const table = h(
     'table',
     { class: 'grid' },
@@ -236,8 +314,8 @@ function renderState(root: HTMLElement, trace: Trace, step: number, stuck: Map<s
     tb.appendChild(
       h(
         'tr',
-        {},
-        h('td', {}, h('span', { class: `swatch ${taskClass(i)}` }), ' ', h('code', {}, r.task)),
+        running.has(i) ? { class: 'running', 'data-testid': 'running-task' } : {},
+        h('td', {}, h('span', { class: `swatch ${taskClass(i)}` }), ' ', h('code', {}, r.task), running.has(i) ? h('span', { class: 'tag' }, 'runs') : null),
         h('td', {}, h('code', {}, r.stack.join(' → '))),
         h('td', {}, h('code', {}, r.holds.join(', '))),
         h('td', { class: r.waits ? 'bad' : '' }, h('code', {}, r.waits)),

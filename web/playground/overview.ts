@@ -1,0 +1,234 @@
+// The Race tab, where the page opens: the scenario's story and its variants
+// as a claim/verdict table, with one action per variant: "Find the race"
+// for a variant the scenario expects to fail, "Check every interleaving"
+// for the others. An action explores the variant with the scenario's own
+// strategy (DFS+DPOR under its preemption bound) and opens the failing
+// schedule with the fewest preemptions on the timeline, or says that none
+// was found and whether the search was complete. After a race is found,
+// "Now try the fix" checks the variant the scenario marks as the fix.
+import { fill, h } from '../dom';
+import type { ExploreBody, Outcome, OutcomeRecord, Scenario, Target, Variant } from '../protocol';
+import { outcomeKindName } from '../protocol';
+import { kindLabel } from './outcomes';
+import { rowApplies } from './picker';
+import { optionValues, type Store } from './store';
+
+export interface OverviewHooks {
+  /** Explore `variant` with the scenario's own strategy, to the end. */
+  explore(variant: string): Promise<{ report: ExploreBody; target: Target } | null>;
+  /** Replay an outcome's shortest schedule and show it on the timeline. */
+  open(rec: OutcomeRecord, target: Target): Promise<void>;
+  /** Bring the Race tab to the front (a verdict with nothing to replay). */
+  show(): void;
+}
+
+/** What happened, in one sentence of kernel terms (the oracle's own words
+ * where it gives them). */
+export function outcomeSentence(o: Outcome): string {
+  const tasks = o.tasks.join(', ');
+  const locks = [...new Set(o.locks)].join(' and ');
+  const detail = o.message ? `: ${o.message}` : '';
+  switch (outcomeKindName(o.kind)) {
+    case 'deadlock':
+      return `Deadlock: ${tasks} wait for each other in a cycle over ${locks || 'their locks'}${detail}.`;
+    case 'lock-order-inversion':
+      return `Lock-order inversion (lockdep): ${tasks} take ${locks} in opposite orders; a deadlock waits for the wrong timing${detail}.`;
+    case 'stale-data': {
+      const [reader, ...others] = o.tasks;
+      const what = o.message ? `${reader}'s ${o.message}` : `${reader} read stale bytes`;
+      return `Stale data: ${what} (in ${o.site})${others.length ? `; ${others.join(', ')} also involved` : ''}.`;
+    }
+    case 'lost-write':
+      return `Lost write, seen at ${o.site}${detail || ` (tasks ${tasks})`}.`;
+    case 'fsck':
+      return `The image is inconsistent after the run (the engine's fsck, as e2fsck -fn would say)${detail}.`;
+    case 'kernel-warning':
+      return `Kernel warning: ${o.site} fires in ${tasks}${detail}.`;
+    case 'user-error':
+      return `A user-visible error in ${tasks} from ${o.site}${detail}.`;
+    default:
+      return `${kindLabel(o.kind)} in ${tasks}${detail}.`;
+  }
+}
+
+/** The rows of `v` that apply to the chosen options. */
+function rows(sc: Scenario, v: Variant, chosen: Record<string, string>) {
+  return (v.expect ?? []).filter((e) => rowApplies(sc, e, chosen));
+}
+
+/** A variant the scenario expects to fail under these options. */
+function expectsFailure(sc: Scenario, v: Variant, chosen: Record<string, string>): boolean {
+  return rows(sc, v, chosen).some((e) => e.expect === 'found');
+}
+
+/** The fix to try after `from`: the variant the scenario labels a fix
+ * (its expected outcomes may include the fix's own refusal, an EAGAIN or
+ * EBUSY), else the first with no failure expected under these options. */
+export function fixFor(sc: Scenario, from: string, chosen: Record<string, string>): Variant | null {
+  const others = sc.variants.filter((v) => v.name !== from);
+  const clean = others.filter((v) => !expectsFailure(sc, v, chosen) && rows(sc, v, chosen).length > 0);
+  return others.find((v) => /\bfix\b/i.test(v.label ?? '')) ?? clean[0] ?? null;
+}
+
+interface Verdict {
+  text: string;
+  state: 'found' | 'none-complete' | 'none-bounded' | 'running' | 'error';
+  sentence?: string;
+  /** The outcome kind the sentence is about (the race a fix must close). */
+  kind?: string;
+}
+
+/** `root`: the Race tab; `banner`: the top of the Timeline tab, where the
+ * found race's sentence and "Now try the fix" also show. */
+export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Store, hooks: OverviewHooks): void {
+  // Verdicts of this page's runs, per scenario text + variant + options.
+  const verdicts = new Map<string, Verdict>();
+  const keyOf = (variant: string): string => JSON.stringify([store.state.text, variant, store.state.options, store.state.custom]);
+  let running = false;
+
+  /** Explore `variant`. `focus`: the outcome kinds the question is about
+   * (trying a fix: the race found before); other outcomes are named, not
+   * counted as the race. */
+  const run = async (variant: string, focus: string[] = []): Promise<void> => {
+    const sc = store.state.scenario;
+    if (!sc || running) return;
+    running = true;
+    const key = keyOf(variant);
+    verdicts.set(key, { text: 'exploring…', state: 'running' });
+    draw();
+    const res = await hooks.explore(variant);
+    running = false;
+    if (!res) {
+      verdicts.set(key, { text: 'the exploration did not finish (see Run)', state: 'error' });
+      draw();
+      return;
+    }
+    const { report, target } = res;
+    const st = report.stats;
+    const bound = sc.explore.preemption_bound;
+    const relevant = focus.length ? report.outcomes.filter((r) => focus.includes(outcomeKindName(r.key.kind) ?? '')) : report.outcomes;
+    if (relevant.length === 0) {
+      const what = focus.length ? focus.join(' or ') : 'any outcome';
+      const others = [...new Set(report.outcomes.map((r) => kindLabel(r.key.kind)))];
+      const besides = others.length ? `; it does show ${others.join(', ')} (see the Outcomes tab)` : '';
+      verdicts.set(
+        key,
+        st.exhausted
+          ? { text: `no interleaving within preemption bound ${bound} reaches ${what} (${st.executions} executions, complete)${besides}`, state: 'none-complete' }
+          : { text: `no ${what} in ${st.executions} executions (the search did not finish: absence not proven)${besides}`, state: 'none-bounded' },
+      );
+      draw();
+      hooks.show();
+      return;
+    }
+    // The outcome to show: the kind the scenario expects, else the one with
+    // the fewest preemptions.
+    const chosen = optionValues(sc, store.state.options);
+    const v = sc.variants.find((x) => x.name === variant);
+    const want = v ? rows(sc, v, chosen).filter((e) => e.expect === 'found').map((e) => e.kind) : [];
+    const byPreemptions = [...relevant].sort((a, b) => a.fewest_preemptions - b.fewest_preemptions);
+    const rec = byPreemptions.find((r) => want.includes(outcomeKindName(r.key.kind) ?? '')) ?? byPreemptions[0];
+    const kinds = [...new Set(report.outcomes.map((r) => kindLabel(r.key.kind)))].join(', ');
+    verdicts.set(key, {
+      text: `found ${kinds} (${st.executions} executions${st.exhausted ? `, complete under bound ${bound}` : ''})`,
+      state: 'found',
+      sentence: outcomeSentence(rec.fewest),
+      kind: outcomeKindName(rec.key.kind) ?? undefined,
+    });
+    draw();
+    await hooks.open(rec, target);
+  };
+
+  const draw = (): void => {
+    const sc = store.state.scenario;
+    if (!sc) return;
+    const chosen = optionValues(sc, store.state.options);
+    const body = h('tbody');
+    let lastFound: { variant: string; verdict: Verdict } | null = null;
+    for (const v of sc.variants) {
+      const fails = expectsFailure(sc, v, chosen);
+      const verdict = verdicts.get(keyOf(v.name));
+      if (verdict?.state === 'found') lastFound = { variant: v.name, verdict };
+      const action = h(
+        'button',
+        { type: 'button', class: fails ? 'primary' : '', 'data-testid': `overview-run-${v.name}`, disabled: running },
+        fails ? 'Find the race' : 'Check every interleaving',
+      );
+      action.addEventListener('click', () => void run(v.name));
+      const expected = rows(sc, v, chosen)
+        .map((e) => `${e.kind} ${e.expect}`)
+        .join(', ');
+      body.appendChild(
+        h(
+          'tr',
+          { 'data-testid': `overview-variant-${v.name}`, class: v.name === store.state.variant ? 'on' : '' },
+          h('td', {}, h('code', {}, v.name), v.label ? h('div', { class: 'tag' }, v.label) : null),
+          h('td', { class: 'small' }, v.code ?? v.doc ?? ''),
+          h('td', { class: 'small' }, v.claim ?? '', v.confidence ? h('div', { class: 'muted' }, `confidence ${v.confidence}`) : null),
+          h('td', { class: 'small' }, expected || '—'),
+          h(
+            'td',
+            { class: `small verdict ${verdict?.state ?? ''}`, 'data-testid': `overview-verdict-${v.name}`, 'data-state': verdict?.state ?? '' },
+            verdict ? verdict.text : 'not run yet',
+          ),
+          h('td', {}, action),
+        ),
+      );
+    }
+    const story = sc.meta.story
+      .trim()
+      .split(/\n\s*\n/)
+      .map((p) => h('p', {}, p.replace(/\s*\n\s*/g, ' ')));
+    // The found race, its sentence and the fix to try: on this tab and
+    // above the timeline (built twice: a node lives in one place).
+    const found = lastFound;
+    // `onTimeline`: above the schedule, which already carries the sentence.
+    const after = (onTimeline: boolean): HTMLElement | null => {
+      if (!found) return null;
+      const fix = fixFor(sc, found.variant, chosen);
+      const fixBtn = fix
+        ? h('button', { type: 'button', class: 'primary', 'data-testid': 'overview-try-fix', disabled: running }, `Now try the fix: ${fix.name}`)
+        : null;
+      fixBtn?.addEventListener('click', () => {
+        if (fix) void run(fix.name, found.verdict.kind ? [found.verdict.kind] : []);
+      });
+      const fixVerdict = fix ? verdicts.get(keyOf(fix.name)) : undefined;
+      return h(
+        'div',
+        { class: 'found' },
+        onTimeline ? null : h('p', { 'data-testid': 'overview-sentence' }, h('strong', {}, `${found.variant}: `), found.verdict.sentence ?? ''),
+        onTimeline
+          ? h('p', { class: 'small muted' }, `The shortest failing schedule of ${found.variant}: play it step by step below (space, arrows); the Disk & journal tab shows the blocks at each step.`)
+          : h('p', { class: 'small muted' }, 'Its shortest failing schedule is on the Timeline tab; the Disk & journal tab shows the blocks at each step.'),
+        fixBtn,
+        fixVerdict && fix
+          ? h('p', { 'data-testid': 'overview-fix-verdict', 'data-state': fixVerdict.state }, h('strong', {}, `${fix.name}: `), fixVerdict.text)
+          : null,
+      );
+    };
+    fill(banner, after(true));
+    fill(
+      root,
+      h('h2', { class: 'sc-title' }, sc.meta.title),
+      h('div', { class: 'story' }, ...story),
+      sc.meta.source ? h('p', { class: 'muted small' }, `Source: ${sc.meta.source}`) : null,
+      h('h3', {}, 'Variants: the code, the claim, and what the model says'),
+      h(
+        'table',
+        { class: 'grid overview', 'data-testid': 'overview-table' },
+        h('thead', {}, h('tr', {}, ...['variant', 'code', 'claim', 'expected', 'verdict', ''].map((t) => h('th', {}, t)))),
+        body,
+      ),
+      h(
+        'p',
+        { class: 'small muted' },
+        `Each action explores every interleaving of the variant with at most ${sc.explore.preemption_bound} preemption${sc.explore.preemption_bound === 1 ? '' : 's'} (DFS with partial-order reduction), with the options chosen on the left. Strategy, bound and seed are under Run.`,
+      ),
+      after(false),
+    );
+  };
+
+  store.subscribe((_s, changed) => {
+    if (changed.has('scenario') || changed.has('options') || changed.has('variant') || changed.has('custom')) draw();
+  });
+}
