@@ -62,7 +62,7 @@ fn s5_runs_on_a_mkfs_ext4_image_and_leaves_it_clean() {
         .map(|r| kind_name(&r.key.kind))
         .collect();
     assert!(
-        !kinds.contains(&"other"),
+        !kinds.contains(&"engine-error") && !kinds.contains(&"other"),
         "engine errors: {:#?}",
         rep.outcomes
     );

@@ -47,6 +47,8 @@ pub fn kind_name(k: &OutcomeKind) -> &'static str {
         OutcomeKind::KernelWarning | OutcomeKind::KernelBug => "kernel-warning",
         OutcomeKind::UserVisibleError => "user-error",
         OutcomeKind::StepLimit => "step-limit",
+        // The run could not go on (the task limit, an engine error mid-run).
+        OutcomeKind::Other(name) if name == "engine-error" => "engine-error",
         _ => "other",
     }
 }

@@ -162,6 +162,108 @@ test('the editor shows errors at their line and column', async () => {
   });
 });
 
+/** Issue 20's scenarios, as tests/common/scenario_gen.rs writes them: `n`
+ * tasks that each read their own page of f with O_DIRECT `reads` times. */
+function readersText(n, reads) {
+  const size = 4096 * n;
+  let t = `format = 2\n\n[meta]\nid = "many"\nname = "many"\ntitle = "${n} O_DIRECT readers"\nstory = "Each task reads its own page of f with O_DIRECT."\n\n[kernel]\nversion = "v6.9"\n\n[image]\nblocks_count = 8192\n\n[[image.files]]\nname = "f"\nsize = ${size}\nruns = [{ offset = 0, len = ${size}, fill = "A" }]\n\n[[variants]]\nname = "default"\n`;
+  for (let i = 0; i < n; i++) {
+    const step = `{ op = "read", file = "f", offset = ${4096 * i}, len = 4096, direct = true }`;
+    t += `\n[[tasks]]\nname = "T${i}"\nsteps = [${Array(reads).fill(step).join(', ')}]\n`;
+  }
+  return t;
+}
+
+/** One write(2) of 128 KiB over a 96 KiB file, its fsync, and a read. */
+const OVERWRITE_128K = `format = 2
+
+[meta]
+id = "overwrite"
+name = "overwrite"
+title = "overwrites"
+story = "A 96 KiB file of A, overwritten by the tasks."
+
+[kernel]
+version = "v6.9"
+
+[image]
+blocks_count = 8192
+
+[[image.files]]
+name = "f"
+size = 98304
+runs = [{ offset = 0, len = 98304, fill = "A" }]
+
+[[variants]]
+name = "default"
+
+[[tasks]]
+name = "T1"
+steps = [
+  { op = "write", file = "f", offset = 0, len = 131072, fill = "B" },
+  { op = "fsync", file = "f" },
+]
+
+[[tasks]]
+name = "T2"
+steps = [{ op = "read", file = "f", offset = 65536, len = 4096 }]
+`;
+
+test('task limits: 40 tasks refused in the editor, a run past the limit is an engine-error outcome, a 128 KiB write runs', async (t) => {
+  await withPage(async (page, pg) => {
+    await page.goto(pg.url);
+    await ready(page);
+    if (await scenariosCannotRun(page)) return t.skip(NO_ENGINE);
+    await page.getByTestId('tab-editor').click();
+    await page.locator('[data-testid="editor-status"][data-state="valid"]').waitFor();
+    const setText = async (text) => {
+      await page.locator('.cm-content').click();
+      await page.keyboard.press('Control+a');
+      await page.keyboard.insertText(text);
+      await page.waitForFunction((n) => document.querySelector('.cm-content')?.cmTile.root.view.state.doc.length === n, text.length);
+    };
+    const explore = async (runs) => {
+      await page.getByTestId('target').selectOption('scenario');
+      await page.getByTestId('strategy').selectOption('random');
+      await page.getByTestId('runs').fill(String(runs));
+      await page.getByTestId('explore').click();
+    };
+
+    // Forty tasks: the validator names the limit at the 25th task's lines.
+    const forty = readersText(40, 1);
+    await setText(forty);
+    await page.waitForFunction(() => /at most 24 tasks/.test(document.querySelector('[data-testid="editor-errors"]')?.textContent ?? ''));
+    const err = await page.getByTestId('editor-error').filter({ hasText: 'at most 24 tasks' }).first().textContent();
+    const m = /^line (\d+), column \d+ .*tasks\[24\].*this scenario has 40/.exec(err);
+    assert.ok(m, `error text: ${err}`);
+    const headers = forty.split('\n').flatMap((l, i) => (l === '[[tasks]]' ? [i + 1] : []));
+    assert.ok(Number(m[1]) >= headers[24] && Number(m[1]) < headers[25], `line ${m[1]} in the 25th task (${headers[24]}..${headers[25]})`);
+    assert.equal(await page.getByTestId('editor-status').getAttribute('data-state'), 'errors');
+    await page.screenshot({ path: join(ARTIFACTS, 'task-limit-editor.png'), fullPage: true });
+
+    // 24 tasks of three O_DIRECT reads each: valid text, but its bios pass
+    // the tasks one execution holds. The run ends with an engine-error
+    // outcome naming the task that was one too many; the worker lives on.
+    await setText(readersText(24, 3));
+    await page.locator('[data-testid="editor-status"][data-state="valid"]').waitFor();
+    await explore(3);
+    const row = page.getByTestId('outcome-engine-error');
+    await row.waitFor({ timeout: 120_000 });
+    assert.match(await row.textContent(), /engine-error/);
+    assert.match(await page.locator('[data-testid="outcome-engine-error"] + tr.msg').textContent(), /more than \d+ tasks in one execution .* is one too many/);
+    await page.screenshot({ path: join(ARTIFACTS, 'task-limit-engine-error.png'), fullPage: true });
+
+    // Issue 20's 128 KiB overwrite: every execution runs to its end, nothing
+    // to report (the worker that ran the run above answers this one).
+    await setText(OVERWRITE_128K);
+    await page.locator('[data-testid="editor-status"][data-state="valid"]').waitFor();
+    await explore(20);
+    await page.getByTestId('no-outcome').waitFor({ timeout: 120_000 });
+    const status = await page.getByTestId('explore-status').textContent();
+    assert.match(status, /\b20 executions \(20 complete, 0 cut by the step limit\)/, status);
+  });
+});
+
 test('a damaged or tampered link gets a message and a working page', async () => {
   await withPage(async (page, pg) => {
     for (const [fragment, kind] of [

@@ -5,14 +5,16 @@ import { fill, h } from '../dom';
 import type { ExploreBody, LinkStrategy, Outcome, OutcomeKind, OutcomeRecord } from '../protocol';
 import { s } from '../svg';
 
-/** `LockOrderInversion` -> `lock-order-inversion`; `{Other: x}` -> `other`. */
+/** `LockOrderInversion` -> `lock-order-inversion`; `{Other: "engine-error"}`
+ * (a run the engine could not finish: the task limit, an engine error) ->
+ * `engine-error`; any other `{Other: x}` (a reference model's) -> `other`. */
 export function kindSlug(k: OutcomeKind): string {
-  if (typeof k !== 'string') return 'other';
+  if (typeof k !== 'string') return k.Other === 'engine-error' ? 'engine-error' : 'other';
   return k.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
 }
 
 export function kindLabel(k: OutcomeKind): string {
-  return typeof k === 'string' ? kindSlug(k) : `other: ${k.Other}`;
+  return typeof k === 'string' || k.Other === 'engine-error' ? kindSlug(k) : `other: ${k.Other}`;
 }
 
 export interface RunMeta {
