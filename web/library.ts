@@ -310,7 +310,10 @@ export interface BaseSelect {
 export function mountBaseSelect(engine: EngineClient, onChange?: (base: BaseRef | null) => void): BaseSelect {
   const select = h('select', { 'data-testid': 'base-image', 'aria-label': 'Base image' });
   const note = h('span', { class: 'small base-status', 'data-testid': 'base-status', 'aria-live': 'polite' });
-  const element = h('span', { class: 'base-select' }, select, note);
+  // To the library view, where images are created, imported and checked.
+  const manage = h('button', { type: 'button', class: 'link', 'data-testid': 'open-library' }, 'image library…');
+  manage.addEventListener('click', () => document.dispatchEvent(new CustomEvent('ext4lab-view', { detail: 'library' })));
+  const element = h('span', { class: 'base-select' }, select, ' ', manage, note);
   let wanted: string | null = null;
   const fill = (images: ImageInfo[]): void => {
     const keep = select.value;

@@ -6,7 +6,44 @@ import { mountLibrary } from './library';
 import { mountPlayground } from './playground';
 import type { Hello } from './protocol';
 
+/** The page's two views: the playground, and the image library (the
+ * images in OPFS / IndexedDB that a run can start from). One shows at a
+ * time; the header's buttons and the playground's "image library" link
+ * (an `ext4lab-view` event) switch. The view is kept for a reload of the
+ * tab (sessionStorage); a new tab or a share link opens the playground. */
+function mountViews(): void {
+  const views = { playground: byTestId(document, 'playground'), library: byTestId(document, 'library') };
+  type View = keyof typeof views;
+  const buttons = [...document.querySelectorAll<HTMLButtonElement>('nav.views button[data-view]')];
+  const show = (v: View): void => {
+    for (const [name, el] of Object.entries(views)) el.hidden = name !== v;
+    for (const b of buttons) b.setAttribute('aria-pressed', String(b.dataset.view === v));
+    document.body.dataset.view = v;
+    try {
+      sessionStorage.setItem('ext4lab-view', v);
+    } catch {
+      // Storage refused (private mode): the view is not kept across a reload.
+    }
+  };
+  for (const b of buttons) b.addEventListener('click', () => show(b.dataset.view as View));
+  document.addEventListener('ext4lab-view', (e) => {
+    const v = (e as CustomEvent<string>).detail;
+    if (v in views) {
+      show(v as View);
+      views[v as View].scrollIntoView({ block: 'start' });
+    }
+  });
+  let kept: string | null = null;
+  try {
+    kept = sessionStorage.getItem('ext4lab-view');
+  } catch {
+    kept = null;
+  }
+  show(kept === 'library' && !location.hash ? 'library' : 'playground');
+}
+
 async function main(): Promise<void> {
+  mountViews();
   const t0 = performance.now();
   const engine = new EngineClient();
   const status = byTestId(document, 'engine-status');

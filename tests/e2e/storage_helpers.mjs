@@ -15,9 +15,11 @@ export function pattern(len, seed) {
   return out;
 }
 
+/** Opens the page and switches to its image library view. */
 export async function openLibrary(pg, page) {
   await page.goto(pg.url);
   await page.locator('[data-testid="engine-status"][data-state="ready"]').waitFor({ timeout: 30_000 });
+  await page.getByTestId('view-library').click();
   await page.locator('[data-testid="library"][data-state="ready"]').waitFor({ timeout: 30_000 });
 }
 

@@ -28,8 +28,10 @@ function legend(): HTMLElement {
     const sw = s('svg', { width: 14, height: 14 }, s('rect', { x: 1, y: 1, width: 12, height: 12, class: `blk blk-${st}` }));
     box.appendChild(h('span', { class: 'dl', title: doc }, sw as unknown as Node, ` ${st}`));
   }
-  const ex = s('svg', { width: 14, height: 14 }, s('rect', { x: 1, y: 1, width: 12, height: 12, class: 'blk blk-written exposed' }));
-  box.appendChild(h('span', { class: 'dl', title: 'the block the selected outcome read' }, ex as unknown as Node, ' exposed by the outcome'));
+  const ex = s('svg', { width: 14, height: 14 }, s('rect', { x: 1, y: 1, width: 12, height: 12, class: 'blk blk-written exposed' }), s('text', { x: 4, y: 11, class: 'bt exposed-mark' }, '!'));
+  box.appendChild(h('span', { class: 'dl', title: 'the block the selected outcome read' }, ex as unknown as Node, ' ! exposed by the outcome'));
+  const dot = s('svg', { width: 14, height: 14 }, s('circle', { cx: 7, cy: 7, r: 3, class: 'pgdirty' }));
+  box.appendChild(h('span', { class: 'dl', title: 'the page caching this block is dirty' }, dot as unknown as Node, ' page dirty in the cache'));
   return box;
 }
 
@@ -66,6 +68,8 @@ function strip(file: string, start: FileView | undefined, at: FileView, exposed:
       g.appendChild(rect);
       g.appendChild(s('text', { x: x + BW / 2, y: y + BH / 2 + 4, class: 'bt', 'text-anchor': 'middle' }, b?.pblk != null ? String(b.pblk) : '—'));
       if (b?.page?.dirty) g.appendChild(s('circle', { cx: x + BW - 5, cy: y + 5, r: 3, class: 'pgdirty' }));
+      // Not by colour alone: the exposed block is also marked "!".
+      if (isExposed) g.appendChild(s('text', { x: x + 4, y: y + 10, class: 'bt exposed-mark' }, '!'));
       svg.appendChild(g);
       svg.appendChild(s('text', { x: x + BW / 2, y: y + BH + 12, class: 'ct small', 'text-anchor': 'middle' }, st));
     }
