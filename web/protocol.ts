@@ -338,6 +338,15 @@ export type LinkScenario = { kind: 'builtin'; id: string; hash: string } | { kin
 
 export type LinkStrategy = { kind: 'random' } | { kind: 'pct'; depth: number } | { kind: 'dfs'; bound: number };
 
+/** A DFS `bound` that means no preemption bound: every interleaving (the
+ * worker's `NO_BOUND`, what `ext4lab explore --bound none` puts in a link). */
+export const NO_BOUND = 4294967295;
+
+/** "under preemption bound 2" / "with no preemption bound". */
+export function boundPhrase(bound: number): string {
+  return bound === NO_BOUND ? 'with no preemption bound' : `under preemption bound ${bound}`;
+}
+
 export interface Link {
   scenario: LinkScenario;
   variant: string;

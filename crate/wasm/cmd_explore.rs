@@ -222,6 +222,10 @@ pub fn model_for(t: &Target) -> Result<(Model, RunOptions), Failure> {
 /// The strategy as the page and the share link name it: `{kind:
 /// "random"}`, `{kind: "pct", depth}`, `{kind: "dfs", bound}` (read
 /// through a plain struct, like [`Target`]).
+/// The preemption bound that means none: the search covers every
+/// interleaving (`ext4lab explore --bound none` writes the same in a link).
+pub const NO_BOUND: u32 = u32::MAX;
+
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(try_from = "StrategyWire")]
 pub enum PageStrategy {
@@ -326,8 +330,9 @@ pub fn handle_explore(req: ExploreReq) -> Result<ExploreBody, Failure> {
             seed: req.seed,
             depth,
         },
+        // u32::MAX is "no bound", as in share links (crate/scenario/link).
         PageStrategy::Dfs { bound } => Strategy::Dfs {
-            preemption_bound: Some(bound),
+            preemption_bound: (bound != NO_BOUND).then_some(bound),
             dpor: true,
         },
     };

@@ -551,6 +551,37 @@ test('s5 fixed variant: exhaustive exploration reports no stale data', async (t)
   });
 });
 
+test('no preemption bound: the fixed S5 variant explored in every interleaving, and the link keeps it', async (t) => {
+  await withPage(async (page, pg) => {
+    await page.goto(pg.url);
+    await ready(page);
+    if (await scenariosCannotRun(page)) return t.skip(NO_ENGINE);
+    await page.getByTestId('variant-jan-dio-begin-early').check();
+    await page.getByTestId('target').selectOption('scenario');
+    await page.getByTestId('strategy').selectOption('dfs');
+    await page.getByTestId('no-bound').check();
+    assert.ok(await page.getByTestId('strategy-param').isDisabled(), 'no number while there is no bound');
+    await page.getByTestId('runs').fill('1000000');
+    const t0 = Date.now();
+    await page.getByTestId('explore').click();
+    await page.locator('[data-testid="explore-status"][data-state="exhausted"]').waitFor({ timeout: 300_000 });
+    const status = await page.getByTestId('explore-status').textContent();
+    console.log(`s5 fixed variant, no bound: ${Date.now() - t0} ms: ${status.split(' · ').slice(1).join(' · ')}`);
+    assert.match(status, /every interleaving of this model explored \(no preemption bound\)/);
+    assert.equal(await page.getByTestId('outcome-stale-data').count(), 0);
+    // The share link carries "no bound"; a fresh page restores the tick.
+    const url = await shareUrl(page);
+    const fresh = await pg.context.newPage();
+    await fresh.goto(url);
+    await ready(fresh);
+    assert.ok(await fresh.getByTestId('no-bound').isChecked());
+    assert.equal(await fresh.getByTestId('strategy-param').inputValue(), '');
+    // Unticking goes back to the scenario's own bound.
+    await fresh.getByTestId('no-bound').uncheck();
+    assert.equal(await fresh.getByTestId('strategy-param').inputValue(), '2');
+  });
+});
+
 // The first minute of a new user: the page opens on the race; one click
 // finds S5's stale read and shows its shortest schedule with a sentence
 // saying what happened; a second checks the fix the scenario names.

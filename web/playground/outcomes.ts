@@ -2,6 +2,7 @@
 // chart), and each distinct outcome with its shortest (fewest-preemption)
 // schedule and structured details; choosing one replays it.
 import { fill, h } from '../dom';
+import { NO_BOUND, boundPhrase } from '../protocol';
 import type { ExploreBody, LinkStrategy, Outcome, OutcomeKind, OutcomeRecord } from '../protocol';
 import { s } from '../svg';
 
@@ -27,10 +28,12 @@ export interface RunMeta {
 export function renderOutcomes(root: HTMLElement, r: ExploreBody, meta: RunMeta, show: (rec: OutcomeRecord) => void): void {
   const st = r.stats;
   const state = st.cancelled ? 'cancelled' : st.exhausted ? 'exhausted' : st.budget_exhausted ? 'budget' : 'done';
-  const bound = meta.strategy.kind === 'dfs' ? ` under preemption bound ${meta.strategy.bound}` : '';
+  const bound = meta.strategy.kind === 'dfs' ? ` ${boundPhrase(meta.strategy.bound)}` : '';
   const verdict =
     state === 'exhausted'
-      ? `exhaustive: every schedule${bound} explored`
+      ? meta.strategy.kind === 'dfs' && meta.strategy.bound === NO_BOUND
+        ? 'exhaustive: every interleaving of this model explored (no preemption bound)'
+        : `exhaustive: every schedule${bound} explored`
       : state === 'budget'
         ? meta.strategy.kind === 'dfs'
           ? `budget reached before the search finished${bound}: absence is not proven`

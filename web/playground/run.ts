@@ -6,6 +6,7 @@
 // progress and can be cancelled; they run in workers, never on the page.
 import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
+import { NO_BOUND } from '../protocol';
 import type { Capabilities, ExploreBody, LinkStrategy, RunBody, Target } from '../protocol';
 import { mountBaseSelect } from '../library';
 import { ExplorerPool } from './pool';
@@ -38,6 +39,10 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
   );
   const param = h('input', { type: 'number', min: '0', max: '64', 'data-testid': 'strategy-param', class: 'num' });
   const paramLabel = h('span', { class: 'lbl' });
+  // DFS with no preemption bound: every interleaving, the claim that ends a
+  // review ("absent in every interleaving of this model").
+  const noBound = h('input', { type: 'checkbox', 'data-testid': 'no-bound' });
+  const noBoundLabel = h('label', { class: 'small' }, noBound, ' no bound');
   const seed = h('input', { type: 'number', min: '0', 'data-testid': 'seed', class: 'num wide' });
   const runs = h('input', { type: 'number', min: '1', max: '1000000', value: '2000', 'data-testid': 'runs', class: 'num wide' });
   const once = h('button', { type: 'button', 'data-testid': 'run-once' }, 'Run once');
@@ -64,7 +69,7 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
     h('summary', {}, 'Advanced: what to run, base image, strategy, bound, seed, runs'),
     h('div', { class: 'row' }, h('span', { class: 'lbl' }, 'run'), target),
     h('div', { class: 'row' }, h('span', { class: 'lbl' }, 'base image'), base.element),
-    h('div', { class: 'row' }, h('span', { class: 'lbl' }, 'strategy'), strategy, paramLabel, param),
+    h('div', { class: 'row' }, h('span', { class: 'lbl' }, 'strategy'), strategy, paramLabel, param, noBoundLabel),
     h('div', { class: 'row' }, h('span', { class: 'lbl' }, 'seed'), seed, h('span', { class: 'lbl' }, 'runs N'), runs),
   );
   // A link or a run that changes them opens it, so nothing is set out of sight.
@@ -126,10 +131,13 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
   const render = (): void => {
     const s = store.state;
     strategy.value = s.strategy.kind;
+    noBoundLabel.hidden = s.strategy.kind !== 'dfs';
     if (s.strategy.kind === 'dfs') {
+      const none = s.strategy.bound === NO_BOUND;
       paramLabel.textContent = 'preemption bound';
-      param.value = String(s.strategy.bound);
-      param.disabled = false;
+      param.value = none ? '' : String(s.strategy.bound);
+      param.disabled = none;
+      noBound.checked = none;
     } else if (s.strategy.kind === 'pct') {
       paramLabel.textContent = 'depth';
       param.value = String(s.strategy.depth);
@@ -155,12 +163,18 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
         return { kind: 'random' };
       case 'pct':
         return { kind: 'pct', depth: store.state.strategy.kind === 'pct' ? n : (sc?.explore.pct_depth ?? 3) };
-      default:
-        return { kind: 'dfs', bound: store.state.strategy.kind === 'dfs' ? n : (sc?.explore.preemption_bound ?? 2) };
+      default: {
+        if (noBound.checked && store.state.strategy.kind === 'dfs') return { kind: 'dfs', bound: NO_BOUND };
+        const was = store.state.strategy;
+        // Unticking "no bound" goes back to the scenario's bound.
+        const own = sc?.explore.preemption_bound ?? 2;
+        return { kind: 'dfs', bound: was.kind === 'dfs' && was.bound !== NO_BOUND ? n : own };
+      }
     }
   };
   strategy.addEventListener('change', () => store.set({ strategy: readStrategy(), schedule: '', step: null }));
   param.addEventListener('change', () => store.set({ strategy: readStrategy(), schedule: '', step: null }));
+  noBound.addEventListener('change', () => store.set({ strategy: readStrategy(), schedule: '', step: null }));
   seed.addEventListener('change', () => {
     const v = Math.floor(Number(seed.value));
     if (Number.isSafeInteger(v) && v >= 0) store.set({ seed: v, schedule: '', step: null });

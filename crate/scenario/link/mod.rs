@@ -65,7 +65,8 @@ pub enum Strategy {
     Random,
     /// Probabilistic concurrency testing with `depth` priority change points.
     Pct { depth: u32 },
-    /// Exhaustive DFS with partial-order reduction under a preemption bound.
+    /// Exhaustive DFS with partial-order reduction under a preemption bound;
+    /// `u32::MAX` is no bound (every interleaving).
     Dfs { bound: u32 },
 }
 
