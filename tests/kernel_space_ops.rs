@@ -86,7 +86,14 @@ fn truncate_and_punch_race_stores_consistently() {
         let (k, complete, n) = kinds(v);
         eprintln!("{v}: {n} executions (complete {complete}): {k:?}");
         assert!(complete, "{v}: {n} executions");
-        for bad in ["deadlock", "fsck", "engine-error", "other", "step-limit", "lost-write"] {
+        for bad in [
+            "deadlock",
+            "fsck",
+            "engine-error",
+            "other",
+            "step-limit",
+            "lost-write",
+        ] {
             assert!(
                 !k.iter().any(|o| o.starts_with(&format!("{bad} "))),
                 "{v}: {k:?}"

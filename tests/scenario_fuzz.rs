@@ -31,7 +31,6 @@ use ext4lab::sim::Strategy;
 mod scenario_gen;
 use scenario_gen::{generate, generate_small, Rng};
 
-
 /// Explores `n` small programs under preemption bound 1 (at most `budget`
 /// executions each) and fails on any outcome but an expected SIGBUS.
 fn small_programs(n: usize, budget: u64) {

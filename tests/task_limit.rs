@@ -167,3 +167,55 @@ fn the_issues_128_kib_overwrite_runs_clean() {
     assert!(outcomes.is_empty(), "{outcomes:?}");
     assert_eq!(complete, 20);
 }
+
+#[test]
+fn a_128_kib_direct_read_is_one_bio_per_extent() {
+    // 32 pages of one extent: one ext4_map_blocks lookup and one bio. A bio
+    // per page (as before) would pass the task limit (32 bio tasks).
+    let (complete, outcomes) = run_on_96k(
+        r#"
+[[tasks]]
+name = "T1"
+steps = [{ op = "read", file = "f", offset = 0, len = 131072, direct = true }]
+
+[[tasks]]
+name = "T2"
+steps = [{ op = "read", file = "f", offset = 8192, len = 65536, direct = true }]
+"#,
+    );
+    assert!(outcomes.is_empty(), "{outcomes:?}");
+    assert_eq!(complete, 20);
+}
+
+#[test]
+fn an_unaligned_direct_read_of_written_blocks_is_einval() {
+    // iomap_dio_bio_actor: offset and length must be multiples of the
+    // device's logical block size (512). 512-aligned but not page-aligned
+    // is fine.
+    let (complete, outcomes) = run_on_96k(
+        r#"
+[[tasks]]
+name = "T1"
+steps = [
+  { op = "read", file = "f", offset = 870, len = 4096, direct = true },
+  { op = "read", file = "f", offset = 512, len = 7680, direct = true },
+]
+"#,
+    );
+    assert_eq!(complete, 20);
+    assert_eq!(outcomes, vec!["user-error EINVAL".to_string()]);
+    // The same unaligned read of a hole reads zeros (iomap_dio_hole_actor
+    // does not check): nothing to report.
+    let text = on_a_96k_file(
+        r#"
+[[tasks]]
+name = "T1"
+steps = [
+  { op = "punch_hole", file = "f", offset = 0, len = 16384 },
+  { op = "read", file = "f", offset = 870, len = 4096, direct = true },
+]
+"#,
+    );
+    let rep = random_runs(&text, 1, 5);
+    assert!(rep.outcomes.is_empty(), "{:?}", rep.outcomes.len());
+}

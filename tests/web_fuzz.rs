@@ -69,7 +69,11 @@ fn generated_scenarios_never_take_the_worker_down() {
         }
         valid += 1;
         let run = explore_random(&text, i as u64, 3);
-        assert_eq!(get(&run, "ok"), JsValue::TRUE, "program {i}: {run:?}\n{text}");
+        assert_eq!(
+            get(&run, "ok"),
+            JsValue::TRUE,
+            "program {i}: {run:?}\n{text}"
+        );
         executions += stat(&run, "executions");
         with_outcomes += usize::from(!kinds(&run).is_empty());
     }
@@ -97,7 +101,10 @@ fn the_issues_two_scenarios_in_the_worker() {
                 .is_some_and(|m| m.contains("at most 24 tasks: this scenario has 40"))
         })
         .unwrap_or_else(|| panic!("{check:?}"));
-    assert_eq!(get(&limit, "path").as_string().as_deref(), Some("tasks[24]"));
+    assert_eq!(
+        get(&limit, "path").as_string().as_deref(),
+        Some("tasks[24]")
+    );
     let line = get(&get(&limit, "location"), "line").as_f64().unwrap() as usize;
     let headers: Vec<usize> = text
         .lines()

@@ -3,15 +3,18 @@
 //! `inode_dio_begin`, `ext4_iomap_begin` maps the blocks, bios submitted and
 //! completed later as their own events, `inode_dio_end`).
 
-use crate::engine::map::MapFlags;
 use crate::scenario::history::Change;
-use crate::sim::{smp_mb__after_atomic, submit_bio};
+use crate::sim::{smp_mb__after_atomic, submit_bio_blocks};
 
-use super::inode_ops::ext4_map_blocks;
+use super::inode_ops::ext4_map_blocks_lookup;
 use super::pagecache::PAGE_SIZE;
 use super::provenance::check_read;
 use super::state::{inode_lock_shared, inode_unlock_shared, Ext4InodeInfo, KResult, Kernel};
 use super::writeback::{filemap_write_and_wait_range, invalidate_inode_pages2_range};
+
+/// The logical block size of the scenario's block device (a disk's usual
+/// 512 bytes): what O_DIRECT offsets and lengths must be multiples of.
+pub const BDEV_LOGICAL_BLOCK_SIZE: u64 = 512;
 
 /// `inode_dio_begin` (include/linux/fs.h, unchanged v4.x..v6.x):
 /// `atomic_inc(&inode->i_dio_count)`, a non-value-returning RMW: unordered
@@ -76,9 +79,16 @@ pub fn dio_warn_stale_pagecache(_k: &Kernel, _ei: &Ext4InodeInfo) {
 /// `iomap_dio_rw` for a read (v5.5 fs/iomap/direct-io.c):
 /// `filemap_write_and_wait_range`; `invalidate_inode_pages2_range`, and on
 /// failure `dio_warn_stale_pagecache`, the read going on; `inode_dio_begin`;
-/// `iomap_apply` -> `ext4_iomap_begin` (`ext4_map_blocks` lookup; a hole or
-/// an unwritten extent reads as zeros, a mapped block gets a bio that
-/// completes as its own event); wait for the bios; `inode_dio_end`.
+/// `iomap_apply` -> `ext4_iomap_begin` (an `ext4_map_blocks` lookup of the
+/// rest of the range: one extent, or one hole, at a time) ->
+/// `iomap_dio_actor`: a hole or an unwritten extent reads as zeros
+/// (`iomap_dio_hole_actor`), a mapped extent gets one bio for its blocks
+/// that completes as its own event, or -EINVAL when the range is not aligned
+/// to the device's logical block size (`iomap_dio_bio_actor`); wait for the
+/// bios; `inode_dio_end`. The kernel splits a bio at BIO_MAX_PAGES (256
+/// pages), more than any scenario reads; the model does not. Bytes past
+/// i_size stay zero (the kernel returns a short read; the model's reader
+/// does not look at the count).
 /// Jan's 2019-11-29 proposal moves `inode_dio_begin` before the
 /// invalidation with `smp_mb__after_atomic()` after it (the hypothetical
 /// `h:no-mb-after-dio-begin` drops the barrier).
@@ -113,65 +123,82 @@ pub async fn iomap_dio_rw_read(
     let out = std::rc::Rc::new(std::cell::RefCell::new(vec![0u8; len as usize]));
     let reader = crate::sim::current_task_name();
     let r = async {
-        let size = ei.i_size();
+        let end = (pos + len).min(ei.i_size());
+        // iomap_dio_bio_actor: `(pos | length | align)` must be a multiple
+        // of the device's logical block size, else -EINVAL (a hole or an
+        // unwritten extent goes to iomap_dio_hole_actor, which does not check).
+        let misaligned = (pos | len) & (BDEV_LOGICAL_BLOCK_SIZE - 1) != 0;
         let mut waits = Vec::new();
+        let mut failed = None;
         let mut off = pos;
-        while off < pos + len && off < size {
+        while off < end {
             let lblk = off / PAGE_SIZE;
+            let want = ((end - 1) / PAGE_SIZE - lblk + 1) as u32;
             let m = {
                 let _g = crate::kfn!("ext4_iomap_begin");
-                ext4_map_blocks(k, ei, lblk as u32, MapFlags::empty()).await?
+                ext4_map_blocks_lookup(k, ei, lblk as u32, want).await?
             };
+            let n = u64::from(m.m_len);
+            let ext_end = ((lblk + n) * PAGE_SIZE).min(end);
             if let (Some(pblk), false) = (m.m_pblk, m.unwritten) {
-                // IOMAP_MAPPED: the bio reads the block when it completes
+                if misaligned {
+                    failed = Some(super::state::Errno::EINVAL);
+                    break;
+                }
+                // IOMAP_MAPPED: one bio for the extent's blocks
+                // (iomap_dio_bio_actor adds each page to the bio); it reads
+                // them when it completes.
                 let Some(kk) = k.me() else { break };
                 let name = ei.name.clone();
-                let file_off = off;
                 let out = out.clone();
                 let reader = reader.clone();
-                let at = (off - pos) as usize;
-                let (_, done) = submit_bio(pblk, false, move || {
+                let from = off;
+                let (_, done) = submit_bio_blocks(pblk, n as u32, false, move || {
                     let bs = kk.block_size() as usize;
                     let mut buf = vec![0u8; bs];
-                    if let Err(e) = kk.fs.borrow_mut().read_data_block(pblk, &mut buf) {
-                        kk.engine_error("iomap_dio_bio_end_io", e);
-                        return;
-                    }
-                    {
-                        let mut o = out.borrow_mut();
-                        let n = bs.min(o.len().saturating_sub(at));
-                        o[at..at + n].copy_from_slice(&buf[..n]);
-                    }
-                    let log = kk.log.borrow();
-                    let prov = log.block_prov(pblk, bs);
-                    let Ok(ei) = kk.inode(&name) else { return };
-                    if let Some(o) = check_read(
-                        &log,
-                        ei.ino,
-                        &ei.name,
-                        file_off,
-                        &prov,
-                        Some(pblk),
-                        "iomap_dio_rw",
-                        |i| kk.ino_name(i),
-                    ) {
-                        drop(log);
-                        // attributed to the reader: the task that submitted
-                        let mut o = o;
-                        o.tasks.retain(|t| !t.starts_with("bio "));
-                        o.tasks.insert(0, reader);
-                        crate::sim::report(o);
+                    for i in 0..n {
+                        let (b0, blk) = ((lblk + i) * PAGE_SIZE, pblk + i);
+                        let (s, e) = (b0.max(from), (b0 + PAGE_SIZE).min(ext_end));
+                        if s >= e {
+                            continue;
+                        }
+                        if let Err(err) = kk.fs.borrow_mut().read_data_block(blk, &mut buf) {
+                            kk.engine_error("iomap_dio_bio_end_io", err);
+                            return;
+                        }
+                        let (a, z) = ((s - b0) as usize, (e - b0) as usize);
+                        out.borrow_mut()[(s - pos) as usize..(e - pos) as usize]
+                            .copy_from_slice(&buf[a..z]);
+                        let log = kk.log.borrow();
+                        let prov = log.block_prov(blk, bs);
+                        let Ok(ei) = kk.inode(&name) else { return };
+                        if let Some(mut o) = check_read(
+                            &log,
+                            ei.ino,
+                            &ei.name,
+                            s,
+                            &prov[a..z.min(prov.len())],
+                            Some(blk),
+                            "iomap_dio_rw",
+                            |i| kk.ino_name(i),
+                        ) {
+                            drop(log);
+                            // attributed to the reader: the task that submitted
+                            o.tasks.retain(|t| !t.starts_with("bio "));
+                            o.tasks.insert(0, reader.clone());
+                            crate::sim::report(o);
+                        }
                     }
                 });
-                waits.push((off, done));
+                waits.push(done);
             }
             // IOMAP_HOLE / IOMAP_UNWRITTEN read as zeros
-            off += PAGE_SIZE;
+            off = ext_end;
         }
-        for (_, done) in waits {
+        for done in waits {
             done.wait().await;
         }
-        Ok::<(), super::state::Errno>(())
+        failed.map_or(Ok(()), Err)
     }
     .await;
     inode_dio_end(ei).await;

@@ -31,7 +31,8 @@ use super::writeback::{
 /// lock; the model always takes `i_data_sem` (read) for the lookup, an
 /// extra shared acquisition that cannot block a reader or create a
 /// dependency a writer of the map does not already have); one block per
-/// call. Precondition: `i_data_sem` not held by the caller.
+/// call ([`ext4_map_blocks_lookup`] is the lookup of a range).
+/// Precondition: `i_data_sem` not held by the caller.
 pub async fn ext4_map_blocks(
     k: &Kernel,
     ei: &Ext4InodeInfo,
@@ -42,7 +43,7 @@ pub async fn ext4_map_blocks(
     // Try to see if we can get the block without requesting a new
     // file system block.
     ei.i_data_sem.down_read().await;
-    let r = map_locked(k, ei, lblk, MapFlags::empty());
+    let r = map_locked_len(k, ei, lblk, 1, MapFlags::empty());
     ei.i_data_sem.up_read();
     let r = r?;
     // If it is only a block(s) look up
@@ -73,13 +74,45 @@ pub async fn ext4_map_blocks(
     r
 }
 
-/// The body of [`ext4_map_blocks`]: the engine's `ext4_ext_map_blocks` /
-/// `ext4_ind_map_blocks` on the in-memory inode. Precondition:
-/// `i_data_sem` held (write when `flags` is not empty).
+/// `ext4_map_blocks` without `EXT4_GET_BLOCKS_CREATE` for `map->m_len =
+/// len` blocks from `lblk` (v5.5 fs/ext4/inode.c, the lookup half of
+/// [`ext4_map_blocks`], as `ext4_iomap_begin` calls it for a direct read):
+/// under `i_data_sem` (read), the extent (or indirect) mapper returns how
+/// many blocks from `lblk` are mapped contiguously, or how long the hole
+/// is, at most `len`. Same simplifications as [`ext4_map_blocks`].
+pub async fn ext4_map_blocks_lookup(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    lblk: u32,
+    len: u32,
+) -> KResult<MapResult> {
+    let _f = crate::kfn!("ext4_map_blocks");
+    ei.i_data_sem.down_read().await;
+    let r = map_locked_len(k, ei, lblk, len.max(1), MapFlags::empty());
+    ei.i_data_sem.up_read();
+    let mut r = r?;
+    r.m_len = r.m_len.clamp(1, len.max(1));
+    Ok(r)
+}
+
+/// The body of [`ext4_map_blocks`] for one block.
 pub fn map_locked(
     k: &Kernel,
     ei: &Ext4InodeInfo,
     lblk: u32,
+    flags: MapFlags,
+) -> KResult<MapResult> {
+    map_locked_len(k, ei, lblk, 1, flags)
+}
+
+/// The body of [`ext4_map_blocks`]: the engine's `ext4_ext_map_blocks` /
+/// `ext4_ind_map_blocks` on the in-memory inode for up to `len` blocks.
+/// Precondition: `i_data_sem` held (write when `flags` is not empty).
+fn map_locked_len(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    lblk: u32,
+    len: u32,
     flags: MapFlags,
 ) -> KResult<MapResult> {
     let mut raw = {
@@ -91,7 +124,7 @@ pub fn map_locked(
     let before = raw.clone();
     let r =
         k.fs.borrow_mut()
-            .ext4_map_blocks_inode(ei.ino, &mut raw, lblk, 1, flags)
+            .ext4_map_blocks_inode(ei.ino, &mut raw, lblk, len, flags)
             .map_err(|e| k.engine_error("ext4_map_blocks", e))?;
     let changed = raw != before;
     ei.mem.borrow_mut().raw = raw;
