@@ -478,14 +478,14 @@ test('s5 before the fix: exploring finds stale data, its disk view and link repl
     // mapped into f and still holds the deleted secret's bytes.
     await page.getByTestId('tab-disk').click();
     await page.getByTestId('disk-status').waitFor({ timeout: 60_000 });
-    const exposed = page.locator('[data-testid="disk-block"][data-which="at"][data-exposed="true"]');
+    const exposed = page.locator('[data-testid="disk-panel"] [data-testid="disk-block"][data-which="at"][data-exposed="true"]');
     assert.ok((await exposed.count()) >= 1, 'the exposed block is drawn');
     assert.equal(await exposed.first().getAttribute('data-state'), 'stale');
     assert.equal(await exposed.first().getAttribute('data-file'), 'f');
     assert.match(await page.getByTestId('disk-exposed').first().textContent(), /secret/);
     // At the start the same logical block is a hole.
     const lblk = await exposed.first().getAttribute('data-lblk');
-    assert.equal(await page.locator(`[data-testid="disk-block"][data-which="start"][data-file="f"][data-lblk="${lblk}"]`).getAttribute('data-state'), 'hole');
+    assert.equal(await page.locator(`[data-testid="disk-panel"] [data-testid="disk-block"][data-which="start"][data-file="f"][data-lblk="${lblk}"]`).getAttribute('data-state'), 'hole');
     await page.getByTestId('journal-at').getByTestId('journal-transactions').waitFor();
     await page.getByTestId('journal-at').getByTestId('journal-strip').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 's5-disk.png'), fullPage: true });
@@ -510,7 +510,7 @@ test('the disk tab of the stored s5 link: stale block, extents before and after,
     await page.getByTestId('disk-status').waitFor({ timeout: 60_000 });
     // Defaults to the outcome's step.
     assert.notEqual(await page.getByTestId('disk-status').getAttribute('data-step'), 'end');
-    const stale = page.locator('[data-testid="disk-block"][data-which="at"][data-state="stale"]');
+    const stale = page.locator('[data-testid="disk-panel"] [data-testid="disk-block"][data-which="at"][data-state="stale"]');
     assert.equal(await stale.count(), 1);
     assert.equal(await stale.getAttribute('data-exposed'), 'true');
     assert.match(await page.getByTestId('disk-file-f').getByTestId('extents-start').textContent(), /written/);
@@ -582,6 +582,11 @@ test('no preemption bound: the fixed S5 variant explored in every interleaving, 
   });
 });
 
+/** The timeline's current step. */
+async function at0(page) {
+  return Number(await page.getByTestId('current-step').textContent());
+}
+
 // The first minute of a new user: the page opens on the race; one click
 // finds S5's stale read and shows its shortest schedule with a sentence
 // saying what happened; a second checks the fix the scenario names.
@@ -612,10 +617,24 @@ test('the first minute: one click finds the S5 race, a second checks the fix', a
     await page.screenshot({ path: join(ARTIFACTS, 'first-minute-race.png') });
     await axeCheck(page, 'timeline');
 
+    // Under the timeline, the files' blocks at the shown step (the outcome's):
+    // the block the read returned is marked exposed.
+    const outcomeStep = await at0(page);
+    await page.locator(`[data-testid="step-disk-status"][data-step="${outcomeStep}"]`).waitFor({ timeout: 30_000 });
+    const exposedAt = page.locator('[data-testid="step-disk"] [data-testid="disk-block"][data-which="at"][data-exposed="true"]');
+    assert.ok((await exposedAt.count()) >= 1, 'the exposed block is drawn under the timeline');
+    const lblk = await exposedAt.first().getAttribute('data-lblk');
+    const stateThen = await exposedAt.first().getAttribute('data-state');
+
     // Play the schedule: the controls and the keyboard move one step at a time.
     const at = async () => Number(await page.getByTestId('current-step').textContent());
     await page.getByTestId('tl-first').click();
     assert.equal(await at(), 0);
+    // The blocks follow the step: at step 0 that block of f is not yet in
+    // the state the race left it in.
+    await page.locator('[data-testid="step-disk-status"][data-step="0"]').waitFor({ timeout: 30_000 });
+    const state0 = await page.locator(`[data-testid="step-disk"] [data-testid="disk-block"][data-which="at"][data-file="f"][data-lblk="${lblk}"]`).getAttribute('data-state');
+    assert.notEqual(state0, stateThen, `lblk ${lblk}: ${state0} at step 0, ${stateThen} at step ${outcomeStep}`);
     await page.getByTestId('tl-forward').click();
     assert.equal(await at(), 1);
     await page.evaluate(() => document.activeElement?.blur());
@@ -628,6 +647,9 @@ test('the first minute: one click finds the S5 race, a second checks the fix', a
     await page.keyboard.press(' ');
     assert.equal(await page.getByTestId('tl-play').getAttribute('data-state'), 'paused');
     await page.getByTestId('tl-last').click();
+    const last = await at();
+    await page.locator(`[data-testid="step-disk-status"][data-step="${last}"]`).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'first-minute-play-blocks.png'), fullPage: true });
 
     const t2 = Date.now();
     await page.getByTestId('race-banner').getByTestId('overview-try-fix').click();

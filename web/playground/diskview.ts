@@ -195,6 +195,26 @@ function journalSection(label: string, st: DiskState): HTMLElement {
   );
 }
 
+/** The files' blocks at `step` against the start, strips only: shown under
+ * the timeline so the block states follow the step being played. */
+export function renderStepBlocks(root: HTMLElement, d: DiskBody, step: number | null, exposed: number[]): void {
+  const ex = new Set(exposed);
+  const atLabel = step === null ? 'end' : `step ${step}`;
+  fill(
+    root,
+    h('h3', { 'data-testid': 'step-disk-status', 'data-step': step === null ? 'end' : String(step) }, `Blocks at ${atLabel}`),
+    ...d.at.files.map((f) =>
+      h(
+        'div',
+        { class: 'scrollx' },
+        h('p', { class: 'small' }, h('code', {}, f.name), ` (inode ${f.ino}, ${f.layout})`),
+        strip(f.name, d.start.files.find((x) => x.name === f.name), f, ex, atLabel),
+      ),
+    ),
+    legend(),
+  );
+}
+
 /** Renders the disk view of `d`; `exposed` are the blocks the shown outcome names. */
 export function renderDisk(root: HTMLElement, d: DiskBody, step: number | null, exposed: number[]): void {
   const ex = new Set(exposed);

@@ -5,7 +5,7 @@ import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
 import type { BuiltinInfo, Capabilities, CheckBody, DecodeBody, DiskBody, ExploreBody, Link, OutcomeRecord, RefindBody, RunBody, ScenarioBody, Target } from '../protocol';
 import { outcomeKindName } from '../protocol';
-import { renderDisk } from './diskview';
+import { renderDisk, renderStepBlocks } from './diskview';
 import { mountEditor } from './editor';
 import { imageSummary, makePanels } from './panels';
 import { mountPicker } from './picker';
@@ -161,12 +161,38 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     if (a.ok) renderDisk(diskView, a, step, exposed);
     else fill(diskView, h('p', { class: 'error', 'data-testid': 'disk-error' }, `${a.error.kind}: ${a.error.message}`));
   };
+  // The same blocks under the timeline, following the step being played or
+  // clicked (one replay per step shown; a newer step drops an older answer).
+  const stepDisk = byTestId(views, 'step-disk');
+  let stepDiskKey = '';
+  let timelineOn = false;
+  const refreshStepDisk = async (): Promise<void> => {
+    if (!disk || !timelineOn || disk.target.kind !== 'scenario') {
+      if (!disk || disk.target.kind !== 'scenario') fill(stepDisk);
+      stepDiskKey = '';
+      return;
+    }
+    const { run, target, exposed } = disk;
+    const step = store.state.step;
+    const key = `${run.token}@${step ?? 'end'}`;
+    if (key === stepDiskKey) return;
+    stepDiskKey = key;
+    const a = await engine.request<DiskBody>({ cmd: 'disk', target, token: run.token, ...(step === null ? {} : { step }) });
+    if (key !== stepDiskKey) return;
+    if (a.ok) renderStepBlocks(stepDisk, a, step, exposed);
+    else fill(stepDisk, h('p', { class: 'error' }, `${a.error.kind}: ${a.error.message}`));
+  };
   onSelect = (id) => {
     diskOn = id === 'disk';
+    timelineOn = id === 'timeline';
     void refreshDisk();
+    void refreshStepDisk();
   };
   store.subscribe((_s, changed) => {
-    if (changed.has('step')) void refreshDisk();
+    if (changed.has('step')) {
+      void refreshDisk();
+      void refreshStepDisk();
+    }
   });
   const showRun = (run: RunBody, target: Target, what: string, outcome: OutcomeRecord | null): void => {
     const exportTrace = h('button', { type: 'button', 'data-testid': 'export-trace' }, 'Export trace (Perfetto JSON)');
@@ -225,7 +251,9 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     const kept = store.state.outcome && kinds.includes(store.state.outcome) ? store.state.outcome : null;
     const kind = outcome ? outcomeKindName(outcome.fewest.kind) : (kept ?? kinds.find((k) => k !== null) ?? null);
     store.set({ schedule: run.token, outcome: kind });
+    stepDiskKey = '';
     void refreshDisk();
+    void refreshStepDisk();
   };
   // An outcome's shortest schedule, replayed and shown on the timeline.
   const openOutcome = async (rec: OutcomeRecord, target: Target, what: string): Promise<void> => {

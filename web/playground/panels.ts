@@ -59,7 +59,7 @@ export function makePanels(caps: Capabilities): Panel[] {
     {
       id: 'timeline',
       title: 'Timeline',
-      body: h('div', { 'data-testid': 'timeline-panel' }, h('div', { 'data-testid': 'run-header' }), h('div', { 'data-testid': 'timeline-view' }, empty('timeline'))),
+      body: h('div', { 'data-testid': 'timeline-panel' }, h('div', { 'data-testid': 'run-header' }), h('div', { 'data-testid': 'timeline-view' }, empty('timeline')), h('div', { 'data-testid': 'step-disk', class: 'stepdisk' })),
     },
     { id: 'locks', title: 'Locks', body: locks },
     { id: 'disk', title: 'Disk & journal', body: h('div', { 'data-testid': 'disk-panel' }, empty('disk')) },
