@@ -133,5 +133,7 @@ fn the_issues_two_scenarios_in_the_worker() {
     let run = explore_random(&readers_x(24, 3), 1, 3);
     assert_eq!(get(&run, "ok"), JsValue::TRUE, "{run:?}");
     assert_eq!(stat(&run, "cut_by_step_limit"), 3.0);
-    assert_eq!(kinds(&run), vec!["engine-error".to_string()]);
+    // One record per task that was one too many; all engine errors.
+    let k = kinds(&run);
+    assert!(!k.is_empty() && k.iter().all(|x| x == "engine-error"), "{k:?}");
 }
