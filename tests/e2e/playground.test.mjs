@@ -225,6 +225,8 @@ test('task limits: 40 tasks refused in the editor, a run past the limit is an en
       }, text);
       assert.equal(await editorText(page), text);
     };
+    // The check of the new text is done (the status names its scenario).
+    const validAs = (name) => page.waitForFunction((n) => document.querySelector('[data-testid="editor-status"]')?.textContent === `valid: ${n}`, name);
     const explore = async (runs) => {
       await page.getByTestId('target').selectOption('scenario');
       await page.getByTestId('strategy').selectOption('random');
@@ -248,7 +250,7 @@ test('task limits: 40 tasks refused in the editor, a run past the limit is an en
     // the tasks one execution holds. The run ends with an engine-error
     // outcome naming the task that was one too many; the worker lives on.
     await setText(readersText(24, 3));
-    await page.locator('[data-testid="editor-status"][data-state="valid"]').waitFor();
+    await validAs('many');
     await explore(3);
     const row = page.getByTestId('outcome-engine-error');
     await row.waitFor({ timeout: 120_000 });
@@ -259,7 +261,7 @@ test('task limits: 40 tasks refused in the editor, a run past the limit is an en
     // Issue 20's 128 KiB overwrite: every execution runs to its end, nothing
     // to report (the worker that ran the run above answers this one).
     await setText(OVERWRITE_128K);
-    await page.locator('[data-testid="editor-status"][data-state="valid"]').waitFor();
+    await validAs('overwrite');
     await explore(20);
     await page.getByTestId('no-outcome').waitFor({ timeout: 120_000 });
     const status = await page.getByTestId('explore-status').textContent();
