@@ -40,7 +40,10 @@ function strip(file: string, start: FileView | undefined, at: FileView, exposed:
   const n = Math.max(at.blocks.length, start?.blocks.length ?? 0, 1);
   const LEFT = 92;
   const width = LEFT + n * (BW + 4) + 8;
-  const svg = s('svg', { width, height: 2 * (BH + 30) + 14, class: 'diskstrip', role: 'img', 'data-testid': `disk-strip-${file}` });
+  // The picture's text for screen readers: each row's block states in order.
+  const states = (fv: FileView | undefined): string => Array.from({ length: n }, (_, i) => `${i} ${fv?.blocks[i]?.state ?? 'hole'}`).join(', ');
+  const alt = `Blocks of ${file} by logical block. Start: ${states(start)}. ${atLabel}: ${states(at)}.`;
+  const svg = s('svg', { width, height: 2 * (BH + 30) + 14, class: 'diskstrip', role: 'img', 'aria-label': alt, 'data-testid': `disk-strip-${file}` });
   const rows: Array<[string, FileView | undefined, string]> = [
     ['start', start, 'start'],
     [atLabel, at, 'at'],
@@ -142,7 +145,7 @@ function journalStrip(j: LogView): SVGSVGElement {
   const last = Math.min(j.s_maxlen - 1, Math.max(first + 7, ...used) + 2);
   const n = Math.min(96, last - first + 1);
   const W = 22;
-  const svg = s('svg', { width: 70 + n * (W + 2), height: 58, class: 'diskstrip', role: 'img', 'data-testid': 'journal-strip' });
+  const svg = s('svg', { width: 70 + n * (W + 2), height: 58, class: 'diskstrip', role: 'img', 'aria-label': `jbd2 log blocks ${first} to ${first + n - 1}: ${[...kinds.values()].map((k) => k.label).join('; ') || 'no transactions'}`, 'data-testid': 'journal-strip' });
   svg.appendChild(s('text', { x: 0, y: 26, class: 'ct' }, 'log'));
   for (let i = 0; i < n; i++) {
     const l = first + i;

@@ -57,7 +57,8 @@ export function renderOutcomes(root: HTMLElement, r: ExploreBody, meta: RunMeta,
   const rows = [...counts.entries()];
   const max = Math.max(...rows.map(([, c]) => c));
   const W = 520;
-  const chart = s('svg', { width: W, height: rows.length * 20 + 4, class: 'chart', 'data-testid': 'outcome-chart', role: 'img' });
+  const alt = `Executions per outcome kind: ${rows.map(([k, c]) => `${k} ${c}`).join(', ')} of ${st.executions}.`;
+  const chart = s('svg', { width: W, height: rows.length * 20 + 4, class: 'chart', 'data-testid': 'outcome-chart', role: 'img', 'aria-label': alt });
   rows.forEach(([k, c], i) => {
     const y = i * 20 + 2;
     const len = Math.max(2, Math.round(((W - 260) * c) / max));
