@@ -135,5 +135,8 @@ fn the_issues_two_scenarios_in_the_worker() {
     assert_eq!(stat(&run, "cut_by_step_limit"), 3.0);
     // One record per task that was one too many; all engine errors.
     let k = kinds(&run);
-    assert!(!k.is_empty() && k.iter().all(|x| x == "engine-error"), "{k:?}");
+    assert!(
+        !k.is_empty() && k.iter().all(|x| x == "engine-error"),
+        "{k:?}"
+    );
 }
