@@ -4,7 +4,7 @@
 import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
 import type { BuiltinInfo, Capabilities, CheckBody, DecodeBody, DiskBody, ExploreBody, Link, OutcomeRecord, RefindBody, RunBody, ScenarioBody, Target } from '../protocol';
-import { outcomeKindName } from '../protocol';
+import { boundPhrase, outcomeKindName } from '../protocol';
 import { renderDisk, renderStepBlocks } from './diskview';
 import { mountEditor } from './editor';
 import { imageSummary, makePanels } from './panels';
@@ -289,7 +289,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       store.set({ strategy });
       fromOverview = true;
       try {
-        return await runner.explore(strategy, 1_000_000, `${variant}: every interleaving`);
+        return await runner.explore(strategy, 1_000_000, `${variant}: every interleaving${strategy.kind === 'dfs' ? ` ${boundPhrase(strategy.bound)}` : ''}`);
       } finally {
         fromOverview = false;
       }
