@@ -177,7 +177,7 @@ pub async fn iomap_dio_rw_read(
                             ei.ino,
                             &ei.name,
                             s,
-                            &prov[a..z.min(prov.len())],
+                            &prov[a.min(prov.len())..z.min(prov.len())],
                             Some(blk),
                             "iomap_dio_rw",
                             |i| kk.ino_name(i),
