@@ -67,7 +67,7 @@ fn reads_and_extends_e2fsck_indexed_directories() {
         script.push_str(&format!("mkdir many/sub{i:04}\n"));
     }
     std::fs::write(&cmds, script).unwrap();
-    let out = Command::new("/usr/sbin/debugfs")
+    let out = Command::new(tools::tool("debugfs"))
         .args(["-w", "-f"])
         .arg(&cmds)
         .arg(&img)
@@ -75,7 +75,7 @@ fn reads_and_extends_e2fsck_indexed_directories() {
         .unwrap();
     assert!(out.status.success());
     // e2fsck -D indexes the directory (exit 1: "file system was modified").
-    let out = Command::new("/usr/sbin/e2fsck")
+    let out = Command::new(tools::tool("e2fsck"))
         .args(["-fyD"])
         .arg(&img)
         .output()

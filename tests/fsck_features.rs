@@ -115,7 +115,7 @@ fn mkfs_ok(dir: &Path, c: Combo, src: Option<&Path>) -> Option<std::path::PathBu
     let img = dir.join("f.img");
     let f = std::fs::File::create(&img).unwrap();
     f.set_len(16 << 20).unwrap();
-    let mut cmd = Command::new("/usr/sbin/mkfs.ext4");
+    let mut cmd = Command::new(tools::tool("mkfs.ext4"));
     cmd.args(["-q", "-F"]).args(args(c));
     if let Some(s) = src {
         cmd.arg("-d").arg(s);
@@ -335,7 +335,7 @@ fn casefold_directory_written_by_the_engine() {
     let out = d.path().join("cf2.img");
     std::fs::write(&out, fs.into_device().to_bytes()).unwrap();
     let flags = String::from_utf8_lossy(
-        &Command::new("/usr/sbin/debugfs")
+        &Command::new(tools::tool("debugfs"))
             .args(["-R", "stat /cf"])
             .arg(&out)
             .output()

@@ -11,13 +11,16 @@ use std::process::Command;
 
 #[path = "common/replay_fixture.rs"]
 mod replay_fixture;
+#[path = "common/tools.rs"]
+mod tools;
 use replay_fixture::replay_fixture;
+use tools::tool;
 
 fn e2fsck_clean(image: &[u8]) -> bool {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("after.img");
     std::fs::write(&path, image).unwrap();
-    let st = Command::new("/usr/sbin/e2fsck")
+    let st = Command::new(tool("e2fsck"))
         .args(["-fn"])
         .arg(&path)
         .output()

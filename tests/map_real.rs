@@ -18,15 +18,9 @@ use std::process::Command;
 mod xorshift;
 use xorshift::XorShift64Star;
 
-fn tool(name: &str) -> String {
-    for d in ["/usr/sbin", "/sbin", "/usr/bin"] {
-        let p = format!("{d}/{name}");
-        if Path::new(&p).exists() {
-            return p;
-        }
-    }
-    name.to_string()
-}
+#[path = "common/tools.rs"]
+mod tools;
+use tools::tool;
 
 fn run(cmd: &str, args: &[&str]) -> String {
     let out = Command::new(tool(cmd))

@@ -7,6 +7,9 @@ use ext4lab::engine::{mkfs, Ext4Fs, MkfsOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "../common/tools.rs"]
+pub mod tools;
+
 pub fn tmpdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
 }
@@ -16,7 +19,7 @@ pub fn mkfs_ext4(dir: &Path, name: &str, mb: u64, args: &[&str]) -> PathBuf {
     let p = dir.join(name);
     let f = std::fs::File::create(&p).unwrap();
     f.set_len(mb << 20).unwrap();
-    let out = Command::new("/usr/sbin/mkfs.ext4")
+    let out = Command::new(tools::tool("mkfs.ext4"))
         .args(["-q", "-F"])
         .args(args)
         .arg(&p)
@@ -32,7 +35,7 @@ pub fn mkfs_ext4(dir: &Path, name: &str, mb: u64, args: &[&str]) -> PathBuf {
 
 /// `e2fsck -fn`: (clean, output).
 pub fn e2fsck(p: &Path) -> (bool, String) {
-    let out = Command::new("/usr/sbin/e2fsck")
+    let out = Command::new(tools::tool("e2fsck"))
         .args(["-fn"])
         .arg(p)
         .output()
@@ -59,7 +62,7 @@ pub fn assert_e2fsck_clean(p: &Path) {
 
 /// `debugfs -R cmd` stdout as bytes.
 pub fn debugfs(p: &Path, cmd: &str) -> Vec<u8> {
-    let out = Command::new("/usr/sbin/debugfs")
+    let out = Command::new(tools::tool("debugfs"))
         .args(["-R", cmd])
         .arg(p)
         .output()
@@ -69,7 +72,7 @@ pub fn debugfs(p: &Path, cmd: &str) -> Vec<u8> {
 
 /// `debugfs -w -R cmd`.
 pub fn debugfs_w(p: &Path, cmd: &str) {
-    let out = Command::new("/usr/sbin/debugfs")
+    let out = Command::new(tools::tool("debugfs"))
         .args(["-w", "-R", cmd])
         .arg(p)
         .output()

@@ -7,18 +7,12 @@ use ext4lab::engine::inode::EXT4_JOURNAL_DATA_FL;
 use ext4lab::engine::journal::crash::{CrashDevice, CrashOptions, CrashState, VecDevice};
 use ext4lab::engine::{mkfs, DataMode, Ext4Fs, MkfsOptions, MountOptions, OpenOptions};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-pub fn tool(name: &str) -> PathBuf {
-    for dir in ["/usr/sbin", "/sbin", "/usr/bin"] {
-        let p = Path::new(dir).join(name);
-        if p.exists() {
-            return p;
-        }
-    }
-    PathBuf::from(name)
-}
+#[path = "../common/tools.rs"]
+mod tools;
+pub use tools::tool;
 
 /// One step of a workload, run through the journalled engine.
 #[derive(Debug, Clone)]

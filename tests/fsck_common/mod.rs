@@ -13,6 +13,9 @@ use ext4lab::engine::{Ext4Fs, OpenOptions};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "../common/tools.rs"]
+pub mod tools;
 use std::sync::{Mutex, OnceLock};
 
 /// A base image: mkfs arguments, whether the host tree populates it, and
@@ -215,7 +218,7 @@ pub fn base(name: &str) -> PathBuf {
         debugfs_w(&img, cmd);
     }
     if spec.index_dirs {
-        let _ = Command::new("/usr/sbin/e2fsck")
+        let _ = Command::new(tools::tool("e2fsck"))
             .args(["-fyD"])
             .arg(&img)
             .output()
@@ -228,7 +231,7 @@ pub fn base(name: &str) -> PathBuf {
 }
 
 pub fn mkfs(img: &Path, args: &[String]) {
-    let out = Command::new("/usr/sbin/mkfs.ext4")
+    let out = Command::new(tools::tool("mkfs.ext4"))
         .args(["-q", "-F", "-E", "lazy_itable_init=1"])
         .args(args)
         .arg(img)
@@ -243,7 +246,7 @@ pub fn mkfs(img: &Path, args: &[String]) {
 
 /// `e2fsck -fn`: (clean, output).
 pub fn e2fsck(p: &Path) -> (bool, String) {
-    let out = Command::new("/usr/sbin/e2fsck")
+    let out = Command::new(tools::tool("e2fsck"))
         .args(["-fn"])
         .arg(p)
         .output()
@@ -257,7 +260,7 @@ pub fn e2fsck(p: &Path) -> (bool, String) {
 }
 
 pub fn debugfs_w(p: &Path, cmd: &str) {
-    let out = Command::new("/usr/sbin/debugfs")
+    let out = Command::new(tools::tool("debugfs"))
         .args(["-w", "-R", cmd])
         .arg(p)
         .output()
@@ -355,7 +358,7 @@ impl Img {
     pub fn debugfs_n(&self, cmds: &[&str]) {
         let script = self.path.with_extension("cmds");
         std::fs::write(&script, cmds.join("\n") + "\n").unwrap();
-        let out = Command::new("/usr/sbin/debugfs")
+        let out = Command::new(tools::tool("debugfs"))
             .args(["-w", "-n", "-f"])
             .arg(&script)
             .arg(&self.path)

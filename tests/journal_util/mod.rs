@@ -4,20 +4,14 @@
 use ext4lab::engine::csum::ext4_chksum;
 use ext4lab::engine::journal::crash::VecDevice;
 use ext4lab::engine::journal::Journal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 pub const SB: usize = 1024;
 
-pub fn tool(name: &str) -> PathBuf {
-    for dir in ["/usr/sbin", "/sbin", "/usr/bin"] {
-        let p = Path::new(dir).join(name);
-        if p.exists() {
-            return p;
-        }
-    }
-    PathBuf::from(name)
-}
+#[path = "../common/tools.rs"]
+mod tools;
+pub use tools::tool;
 
 /// `mkfs.ext4 -q -F -b bs -O features img size_k`, deterministic UUID.
 pub fn mkfs(img: &Path, size_mib: u32, bs: u32, features: &str) {
