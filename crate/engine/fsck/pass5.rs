@@ -63,21 +63,28 @@ impl<D: BlockDevice> Checker<'_, D> {
                 });
                 padding_reported.0 = true;
             }
+            // The group's clusters inside the filesystem, compared with
+            // the bitmap eight at a time where a whole byte agrees (the
+            // common case), one at a time where it does not.
+            let g0 = first_cluster + u64::from(g) * cpg;
+            let valid = nclusters.saturating_sub(g0).min(cpg);
             let mut free = 0u32;
             let mut run: Option<(bool, u64, u64)> = None;
-            for i in 0..cpg {
-                let c = first_cluster + u64::from(g) * cpg + i;
-                let bit = test_bit(&bm, i as u32);
-                if c >= nclusters {
-                    if !bit && !padding_reported.0 {
-                        self.push(Finding::BitmapPadding {
-                            group: g,
-                            bitmap: BitmapKind::Block,
-                        });
-                        padding_reported.0 = true;
+            let mut i = 0u64;
+            while i < valid {
+                if i % 8 == 0 && i + 8 <= valid {
+                    let disk = bm.get((i / 8) as usize).copied().unwrap_or(0);
+                    let want = (0..8u64)
+                        .fold(0u8, |w, j| w | (u8::from(used[(g0 + i + j) as usize]) << j));
+                    if disk == want {
+                        free += want.count_zeros();
+                        self.flush_run(run.take(), bits);
+                        i += 8;
+                        continue;
                     }
-                    continue;
                 }
+                let c = g0 + i;
+                let bit = test_bit(&bm, i as u32);
                 let actual = used[c as usize];
                 if !actual {
                     free += 1;
@@ -93,6 +100,15 @@ impl<D: BlockDevice> Checker<'_, D> {
                 } else {
                     self.flush_run(run.take(), bits);
                 }
+                i += 1;
+            }
+            // Clusters past the end of the filesystem must read as in use.
+            if !padding_reported.0 && !all_set(&bm, valid, cpg) {
+                self.push(Finding::BitmapPadding {
+                    group: g,
+                    bitmap: BitmapKind::Block,
+                });
+                padding_reported.0 = true;
             }
             self.flush_run(run.take(), bits);
             free_blocks_total += u64::from(free);
@@ -242,6 +258,25 @@ impl<D: BlockDevice> Checker<'_, D> {
     }
 }
 
+/// Whether bits `from..to` of `bm` are all set (bits past its end read as clear).
+fn all_set(bm: &[u8], from: u64, to: u64) -> bool {
+    let mut i = from;
+    while i < to {
+        if i % 8 == 0 && i + 8 <= to {
+            if bm.get((i / 8) as usize) != Some(&0xff) {
+                return false;
+            }
+            i += 8;
+        } else {
+            if !test_bit(bm, i as u32) {
+                return false;
+            }
+            i += 1;
+        }
+    }
+    true
+}
+
 /// `bitmap_tail_verify`: the bytes after the group's bits are all 0xff.
 fn tail_ok(bm: &[u8], nbytes: usize, bs: usize) -> bool {
     bm.get(nbytes..bs)
@@ -258,5 +293,30 @@ fn csum_matches(
         stored == computed
     } else {
         stored & 0xffff == computed & 0xffff
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::all_set;
+
+    #[test]
+    fn all_set_checks_every_bit_of_the_range() {
+        let mut bm = vec![0xffu8; 4];
+        assert!(all_set(&bm, 0, 32));
+        assert!(all_set(&bm, 3, 29));
+        assert!(all_set(&bm, 7, 7), "an empty range");
+        // One clear bit, in a whole byte and in a partial one.
+        bm[2] = 0xfe; // bit 16
+        assert!(!all_set(&bm, 8, 32));
+        assert!(!all_set(&bm, 16, 17));
+        assert!(all_set(&bm, 17, 32));
+        assert!(all_set(&bm, 0, 16));
+        bm[2] = 0xff;
+        bm[1] = 0x7f; // bit 15
+        assert!(!all_set(&bm, 13, 20));
+        assert!(all_set(&bm, 0, 15));
+        // Bits past the end of the bitmap read as clear.
+        assert!(!all_set(&bm, 30, 40));
     }
 }
