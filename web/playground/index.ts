@@ -3,7 +3,7 @@
 // engine worker and the views together.
 import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
-import type { BuiltinInfo, Capabilities, CheckBody, DecodeBody, DiskBody, ExploreBody, Link, OutcomeRecord, RefindBody, RunBody, ScenarioBody, Target } from '../protocol';
+import type { Answer, BuiltinInfo, Capabilities, CheckBody, DecodeBody, DiskBody, ExploreBody, Link, OutcomeRecord, RefindBody, RunBody, ScenarioBody, Target } from '../protocol';
 import { boundPhrase, outcomeKindName } from '../protocol';
 import { renderDisk, renderStepBlocks } from './diskview';
 import { mountEditor } from './editor';
@@ -142,6 +142,13 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   let disk: { run: RunBody; target: Target; exposed: number[]; outcomeStep: number | null } | null = null;
   let diskKey = '';
   let diskOn = false;
+  // One disk replay per run and step, shared by the Disk tab and the block
+  // strips under the timeline (switching between them at one step asks once).
+  let diskAnswer: { key: string; answer: Promise<Answer<DiskBody>> } | null = null;
+  const diskAt = (run: RunBody, target: Target, step: number | null, key: string): Promise<Answer<DiskBody>> => {
+    if (diskAnswer?.key !== key) diskAnswer = { key, answer: engine.request<DiskBody>({ cmd: 'disk', target, token: run.token, ...(step === null ? {} : { step }) }) };
+    return diskAnswer.answer;
+  };
   const refreshDisk = async (): Promise<void> => {
     if (!disk || !diskOn) return;
     const { run, target, exposed, outcomeStep } = disk;
@@ -156,7 +163,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     if (key === diskKey) return;
     diskKey = key;
     fill(diskView, h('p', { class: 'small muted', 'data-testid': 'disk-loading' }, `reading the disk at ${step === null ? 'the end' : `step ${step}`}…`));
-    const a = await engine.request<DiskBody>({ cmd: 'disk', target, token: run.token, ...(step === null ? {} : { step }) });
+    const a = await diskAt(run, target, step, key);
     if (key !== diskKey) return;
     if (a.ok) renderDisk(diskView, a, step, exposed);
     else fill(diskView, h('p', { class: 'error', 'data-testid': 'disk-error' }, `${a.error.kind}: ${a.error.message}`));
@@ -177,7 +184,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     const key = `${run.token}@${step ?? 'end'}`;
     if (key === stepDiskKey) return;
     stepDiskKey = key;
-    const a = await engine.request<DiskBody>({ cmd: 'disk', target, token: run.token, ...(step === null ? {} : { step }) });
+    const a = await diskAt(run, target, step, key);
     if (key !== stepDiskKey) return;
     if (a.ok) renderStepBlocks(stepDisk, a, step, exposed);
     else fill(stepDisk, h('p', { class: 'error' }, `${a.error.kind}: ${a.error.message}`));
@@ -241,6 +248,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     const shown = outcome?.fewest ?? run.outcomes.find((o) => o.blocks.length) ?? null;
     disk = { run, target, exposed: shown?.blocks ?? [], outcomeStep: shown ? shown.step : null };
     diskKey = '';
+    diskAnswer = null;
     const initial = outcome ? outcome.fewest.step : (store.state.step ?? shown?.step ?? null);
     renderTimeline(timelineView, run, (st) => store.set({ step: st }), initial);
     renderLocks(locksView, outcome?.fewest ?? run.outcomes.find((o) => o.detail) ?? null, learned);
