@@ -339,7 +339,8 @@ export type LinkScenario = { kind: 'builtin'; id: string; hash: string } | { kin
 export type LinkStrategy = { kind: 'random' } | { kind: 'pct'; depth: number } | { kind: 'dfs'; bound: number };
 
 /** A DFS `bound` that means no preemption bound: every interleaving (the
- * worker's `NO_BOUND`, what `ext4lab explore --bound none` puts in a link). */
+ * link format's `NO_BOUND`, crate/scenario/link, what `ext4lab explore --bound none`
+ * writes). */
 export const NO_BOUND = 4294967295;
 
 /** "under preemption bound 2" / "with no preemption bound". */

@@ -12,7 +12,7 @@ use ext4lab::kernel::image::build_image;
 use ext4lab::kernel::runner::{explore_config, kind_name, run_options, scenario_model, timeline};
 use ext4lab::scenario::link::{
     decode_link, encode_link, Link, LinkError, LinkScenario, Strategy as LinkStrategy,
-    ENGINE_VERSION,
+    ENGINE_VERSION, NO_BOUND,
 };
 use ext4lab::scenario::{
     builtin, builtins, fnv1a64, parse_scenario, OutcomeKind as ScenarioKind, Scenario,
@@ -257,7 +257,7 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
             },
             // a link's bound only says how the schedule was found
             LinkStrategy::Dfs {
-                bound: bound.unwrap_or(u32::MAX),
+                bound: bound.unwrap_or(NO_BOUND),
             },
         ),
         "pct" => (

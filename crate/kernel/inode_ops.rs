@@ -42,10 +42,7 @@ pub async fn ext4_map_blocks(
     let _f = crate::kfn!("ext4_map_blocks");
     // Try to see if we can get the block without requesting a new
     // file system block.
-    ei.i_data_sem.down_read().await;
-    let r = map_locked_len(k, ei, lblk, 1, MapFlags::empty());
-    ei.i_data_sem.up_read();
-    let r = r?;
+    let r = map_lookup(k, ei, lblk, 1).await?;
     // If it is only a block(s) look up
     if !flags.contains(MapFlags::CREATE) {
         return Ok(r);
@@ -87,12 +84,17 @@ pub async fn ext4_map_blocks_lookup(
     len: u32,
 ) -> KResult<MapResult> {
     let _f = crate::kfn!("ext4_map_blocks");
-    ei.i_data_sem.down_read().await;
-    let r = map_locked_len(k, ei, lblk, len.max(1), MapFlags::empty());
-    ei.i_data_sem.up_read();
-    let mut r = r?;
+    let mut r = map_lookup(k, ei, lblk, len.max(1)).await?;
     r.m_len = r.m_len.clamp(1, len.max(1));
     Ok(r)
+}
+
+/// The lookup both start with: the mapper under `i_data_sem` (read).
+async fn map_lookup(k: &Kernel, ei: &Ext4InodeInfo, lblk: u32, len: u32) -> KResult<MapResult> {
+    ei.i_data_sem.down_read().await;
+    let r = map_locked_len(k, ei, lblk, len, MapFlags::empty());
+    ei.i_data_sem.up_read();
+    r
 }
 
 /// The body of [`ext4_map_blocks`] for one block.

@@ -20,6 +20,7 @@ use super::device::base::{self, BaseRef};
 use crate::kernel::base_image::build_image_on;
 use crate::kernel::image::{build_image, ScenarioImage};
 use crate::kernel::runner::{run_options, scenario_model};
+use crate::scenario::link::NO_BOUND;
 use crate::scenario::{parse_scenario, CustomKernel, RunConfig, Scenario};
 use crate::sim::explore::{explore, replay, ExploreConfig, Observer, OutcomeRecord, Stats};
 use crate::sim::sched::replay::Replay;
@@ -222,10 +223,6 @@ pub fn model_for(t: &Target) -> Result<(Model, RunOptions), Failure> {
 /// The strategy as the page and the share link name it: `{kind:
 /// "random"}`, `{kind: "pct", depth}`, `{kind: "dfs", bound}` (read
 /// through a plain struct, like [`Target`]).
-/// The preemption bound that means none: the search covers every
-/// interleaving (`ext4lab explore --bound none` writes the same in a link).
-pub const NO_BOUND: u32 = u32::MAX;
-
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(try_from = "StrategyWire")]
 pub enum PageStrategy {
@@ -330,7 +327,6 @@ pub fn handle_explore(req: ExploreReq) -> Result<ExploreBody, Failure> {
             seed: req.seed,
             depth,
         },
-        // u32::MAX is "no bound", as in share links (crate/scenario/link).
         PageStrategy::Dfs { bound } => Strategy::Dfs {
             preemption_bound: (bound != NO_BOUND).then_some(bound),
             dpor: true,

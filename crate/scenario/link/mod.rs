@@ -66,9 +66,13 @@ pub enum Strategy {
     /// Probabilistic concurrency testing with `depth` priority change points.
     Pct { depth: u32 },
     /// Exhaustive DFS with partial-order reduction under a preemption bound;
-    /// `u32::MAX` is no bound (every interleaving).
+    /// [`NO_BOUND`] is no bound (every interleaving).
     Dfs { bound: u32 },
 }
+
+/// The DFS bound a link (and the page's worker) writes for no preemption
+/// bound: the search covers every interleaving.
+pub const NO_BOUND: u32 = u32::MAX;
 
 /// Everything a share link carries (the current version's view).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
