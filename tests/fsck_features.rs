@@ -7,6 +7,8 @@
 //!   The product is built greedily from seeded random combinations until
 //!   every pair of (feature on/off, feature on/off) that mke2fs accepts
 //!   together is covered; the test prints how many combinations and pairs.
+//! - `random_feature_combinations_are_clean` (ignored; the `tables` group):
+//!   1,000 more seeded random combinations mke2fs accepts, checked the same.
 //! - `refused_features_are_named`: the INCOMPAT features the engine does
 //!   not read are refused by name.
 //! - `unwritable_features_refuse_writes`: features the engine reads but
@@ -135,18 +137,85 @@ fn host_tree(dir: &Path) {
     }
 }
 
+/// A seeded xorshift64 generator.
+fn xorshift(mut rng: u64) -> impl FnMut() -> u64 {
+    move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    }
+}
+
+/// A random combination of the features and the block size.
+fn random_combo(r: u64) -> Combo {
+    ((r as u32) & ((1 << FEATURES.len()) - 1), r >> 40 & 1 == 1)
+}
+
+/// Both checkers' verdicts on `img`.
+fn verdicts(
+    img: &Path,
+) -> (
+    bool,
+    String,
+    Result<ext4lab::engine::fsck::FsckReport, Ext4Error>,
+) {
+    let (e2_clean, text) = e2fsck(img);
+    let bytes = std::fs::read(img).unwrap();
+    let engine = ext4lab::engine::fsck::fsck(MemDevice::from_bytes(&bytes));
+    (e2_clean, text, engine)
+}
+
+/// Checks the healthy image `img` of combination `c` (made with `-d` from `host_tree`):
+/// the engine's verdict is e2fsck -fn's, the engine reads the copied tree
+/// back, and a verdict of "not clean" is only mke2fs -d's stale quota
+/// files. Returns the failure, if any.
+fn check_healthy(dir: &Path, c: Combo, img: &Path) -> Option<String> {
+    let (e2_clean, text, engine) = verdicts(img);
+    let engine_clean = engine.as_ref().is_ok_and(|r| r.is_clean());
+    if engine_clean != e2_clean {
+        return Some(format!("{:?}: engine {engine:?}\ne2fsck: {text}", args(c)));
+    }
+    // The engine reads the files back as they were copied.
+    let bytes = std::fs::read(img).unwrap();
+    let mut fs = Ext4Fs::open(MemDevice::from_bytes(&bytes), Default::default()).unwrap();
+    let ino = fs.lookup("/d/e/big").unwrap();
+    if fs.read_all(ino).unwrap() != vec![5u8; 300_000] {
+        return Some(format!("{:?}: /d/e/big reads back wrong", args(c)));
+    }
+    let many = fs.lookup("/d").unwrap();
+    if fs.dir_entries(many).unwrap().len() != 2 + 60 + 2 {
+        return Some(format!("{:?}: /d has the wrong entries", args(c)));
+    }
+    if e2_clean {
+        return None;
+    }
+    // mke2fs 1.47.0 -d leaves the quota files as they were before the
+    // tree was copied: both checkers say so (and nothing else), and the
+    // same combination without -d is healthy and clean for both.
+    let quota = engine.as_ref().is_ok_and(|r| {
+        r.findings
+            .iter()
+            .filter(|f| f.is_error())
+            .all(|f| f.problem() == "PR_6_UPDATE_QUOTAS")
+    });
+    if !(text.contains("[QUOTA WARNING]") && quota) {
+        return Some(format!("{:?}: not clean: {engine:?}\n{text}", args(c)));
+    }
+    let img = mkfs_ok(dir, c, None).expect("mkfs without -d");
+    let (e2_clean, text, engine) = verdicts(&img);
+    if !e2_clean || !engine.as_ref().is_ok_and(|r| r.findings.is_empty()) {
+        return Some(format!("{:?} without -d: {engine:?}\n{text}", args(c)));
+    }
+    None
+}
+
 #[test]
 fn healthy_feature_combinations_are_clean() {
     let d = tempfile::tempdir().unwrap();
     let src = d.path().join("src");
     host_tree(&src);
-    let mut rng = 0x5eed_f00d_u64;
-    let mut next = || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    let mut next = xorshift(0x5eed_f00d);
     let default: u32 = FEATURES
         .iter()
         .enumerate()
@@ -162,8 +231,7 @@ fn healthy_feature_combinations_are_clean() {
         }
     }
     for _ in 0..400 {
-        let r = next();
-        candidates.push(((r as u32) & ((1 << FEATURES.len()) - 1), r >> 40 & 1 == 1));
+        candidates.push(random_combo(next()));
     }
     let mut covered = BTreeSet::new();
     let mut kept = Vec::new();
@@ -181,55 +249,8 @@ fn healthy_feature_combinations_are_clean() {
         };
         covered.extend(new);
         kept.push(c);
-        let verdicts = |img: &Path| {
-            let (e2_clean, text) = e2fsck(img);
-            let bytes = std::fs::read(img).unwrap();
-            let engine = ext4lab::engine::fsck::fsck(MemDevice::from_bytes(&bytes));
-            (e2_clean, text, engine)
-        };
-        let (e2_clean, text, engine) = verdicts(&img);
-        let engine_clean = engine.as_ref().is_ok_and(|r| r.is_clean());
-        if engine_clean != e2_clean {
-            failures.push(format!("{:?}: engine {engine:?}\ne2fsck: {text}", args(c)));
-            continue;
-        }
-        // The engine reads the files back as they were copied.
-        let bytes = std::fs::read(&img).unwrap();
-        let mut fs = Ext4Fs::open(MemDevice::from_bytes(&bytes), Default::default()).unwrap();
-        let ino = fs.lookup("/d/e/big").unwrap();
-        assert_eq!(
-            fs.read_all(ino).unwrap(),
-            vec![5u8; 300_000],
-            "{:?}",
-            args(c)
-        );
-        let many = fs.lookup("/d").unwrap();
-        assert_eq!(
-            fs.dir_entries(many).unwrap().len(),
-            2 + 60 + 2,
-            "{:?}",
-            args(c)
-        );
-        if e2_clean {
-            continue;
-        }
-        // mke2fs 1.47.0 -d leaves the quota files as they were before the
-        // tree was copied: both checkers say so (and nothing else), and the
-        // same combination without -d is healthy and clean for both.
-        let quota = engine.as_ref().is_ok_and(|r| {
-            r.findings
-                .iter()
-                .filter(|f| f.is_error())
-                .all(|f| f.problem() == "PR_6_UPDATE_QUOTAS")
-        });
-        if !(text.contains("[QUOTA WARNING]") && quota) {
-            failures.push(format!("{:?}: not clean: {engine:?}\n{text}", args(c)));
-            continue;
-        }
-        let img = mkfs_ok(d.path(), c, None).expect("mkfs without -d");
-        let (e2_clean, text, engine) = verdicts(&img);
-        if !e2_clean || !engine.as_ref().is_ok_and(|r| r.findings.is_empty()) {
-            failures.push(format!("{:?} without -d: {engine:?}\n{text}", args(c)));
+        if let Some(f) = check_healthy(d.path(), c, &img) {
+            failures.push(f);
         }
     }
     let all = (FEATURES.len() + 1) * FEATURES.len() / 2 * 4;
@@ -239,6 +260,53 @@ fn healthy_feature_combinations_are_clean() {
         covered.len()
     );
     assert!(kept.len() >= 20, "only {} combinations", kept.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Beyond the pairwise product: `FSCK_COMBOS` (default 1000) further seeded
+/// random combinations that mke2fs accepts, each checked like the product's
+/// (the `tables` group runs it). 2^28 combinations times two block sizes
+/// cannot all be made; this samples them uniformly.
+#[test]
+#[ignore = "tables group: about 30 s"]
+fn random_feature_combinations_are_clean() {
+    let want: usize = std::env::var("FSCK_COMBOS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("src");
+    host_tree(&src);
+    let mut next = xorshift(0x0dd_c0ffee);
+    let (mut tried, mut accepted) = (0usize, 0usize);
+    let mut failures = Vec::new();
+    let mut features_seen = BTreeSet::new();
+    while accepted < want {
+        tried += 1;
+        assert!(tried < want * 200, "mke2fs refused {tried} combinations");
+        let c = random_combo(next());
+        let Some(img) = mkfs_ok(d.path(), c, Some(&src)) else {
+            continue;
+        };
+        accepted += 1;
+        for (i, f) in FEATURES.iter().enumerate() {
+            if c.0 & (1 << i) != 0 {
+                features_seen.insert(*f);
+            }
+        }
+        if let Some(f) = check_healthy(d.path(), c, &img) {
+            failures.push(f);
+        }
+    }
+    println!(
+        "{accepted} random combinations mke2fs accepts (of {tried} tried), {} features on in some",
+        features_seen.len()
+    );
+    assert_eq!(
+        features_seen.len(),
+        FEATURES.len(),
+        "a feature was never on"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
