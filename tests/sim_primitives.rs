@@ -306,7 +306,7 @@ fn warnings_bugs_and_lock_assertions() {
             assert!(i_rwsem.is_held_by_current() && i_rwsem.is_write_held_by_current());
             assert!(i_rwsem.is_locked());
             i_rwsem.up_write();
-            report_error("ext4_ioctl_setflags", "EBUSY");
+            report_error("ext4_ioctl_setflags", "EBUSY", false);
             bug("BUG_ON(1)").await;
             unreachable!();
         });

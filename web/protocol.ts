@@ -482,6 +482,10 @@ export interface Outcome {
   site: string;
   message: string;
   detail: Detail | null;
+  /** A user-visible error the syscall's man page lists for what the program
+   * did (ENOSPC, SIGBUS past EOF, EINVAL on unaligned O_DIRECT): shown
+   * quietly, not as a failure. Absent when false. */
+  expected?: boolean;
 }
 
 export interface OutcomeKey {
@@ -490,6 +494,7 @@ export interface OutcomeKey {
   locks: string[];
   blocks: number[];
   site: string;
+  expected?: boolean;
 }
 
 export interface OutcomeRecord {

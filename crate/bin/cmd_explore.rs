@@ -394,6 +394,7 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
                 "locks": r.key.locks,
                 "blocks": r.key.blocks,
                 "site": r.key.site,
+                "expected": r.key.expected,
                 "link": link,
                 "schedule": r.fewest_token,
                 // a warning without a message says its site
@@ -473,8 +474,14 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
 /// The text form of `explore`'s (and `merge`'s) outcome list.
 pub fn print_outcomes(outcomes: &[serde_json::Value]) {
     for o in outcomes {
+        // An error the man page lists for what the program did.
+        let expected = if o["expected"] == true {
+            " (expected: the man page lists it)"
+        } else {
+            ""
+        };
         println!(
-            "  {} x{} ({} preemptions): {}",
+            "  {} x{} ({} preemptions){expected}: {}",
             o["kind"], o["count"], o["preemptions"], o["detail"]
         );
         println!(
@@ -608,7 +615,7 @@ pub fn cmd_replay(
     let outcome: Vec<serde_json::Value> = exec
         .outcomes
         .iter()
-        .map(|o| serde_json::json!({"kind": kind_name(&o.kind), "tasks": o.tasks, "blocks": o.blocks, "locks": o.locks, "step": o.step, "site": o.site, "detail": if o.message.is_empty() { &o.site } else { &o.message }}))
+        .map(|o| serde_json::json!({"kind": kind_name(&o.kind), "tasks": o.tasks, "blocks": o.blocks, "locks": o.locks, "step": o.step, "site": o.site, "expected": o.expected, "detail": if o.message.is_empty() { &o.site } else { &o.message }}))
         .collect();
     let hash = format!("{:016x}", exec.trace_hash().unwrap_or(0));
     if json {

@@ -22,6 +22,7 @@ use super::image::ScenarioImage;
 use super::inode_ops::{ext4_setattr_like, ext4_sync_file, ksys_sync, SpaceOp};
 use super::migrate::ext4_ext_migrate;
 use super::mm::{user_access, vm_mmap, vm_munmap, Access, Process, Vma};
+use super::pagecache::PAGE_SIZE;
 use super::state::{Errno, Ext4InodeInfo, KResult, Kernel};
 
 /// Steps of weak-memory store buffering (`RunOptions::store_window`).
@@ -252,8 +253,66 @@ pub async fn run_task(k: &Kernel, task: &Task) {
             .borrow_mut()
             .begin_step(&crate::sim::current_task_name());
         if let Err(e) = run_step(k, p.as_deref(), step).await {
-            crate::sim::report_error(step.op(), e.name());
+            let expected = errno_expected(k, p.as_deref(), step, e);
+            crate::sim::report_error(step.op(), e.name(), expected);
         }
+    }
+}
+
+/// Whether the man page of `step`'s syscall lists `e` for the situation the
+/// program is in, so that the error is the program's and not the kernel's
+/// (reported as a user-error with `expected`; the page shows it quietly):
+/// - write(2): ENOSPC ("no room for the data"); EINVAL for an O_DIRECT
+///   request not aligned to the logical block size;
+/// - read(2) with O_DIRECT: EINVAL when not aligned (open(2), O_DIRECT);
+/// - fallocate(2) (punch hole included): ENOSPC, and EOPNOTSUPP ("the
+///   filesystem ... does not support this operation": a block-mapped file);
+/// - a load or store through a mapping: SIGBUS when the access reaches a
+///   page that lies wholly past the end of the file (mmap(2), "beyond the
+///   end of the mapped file"), e.g. after a truncate. A SIGBUS inside EOF
+///   is not expected.
+///
+/// (EFBIG, which the man pages also list, has no path in the model: no
+/// step reaches `s_maxbytes`.) Checked right after the step failed, with no scheduling point between,
+/// so `i_size` is the size the failing path saw or a later one of the same
+/// atomic step.
+pub fn errno_expected(k: &Kernel, p: Option<&Process>, step: &Step, e: Errno) -> bool {
+    match (step, e) {
+        (Step::Write { .. }, Errno::ENOSPC) => true,
+        (Step::Write { direct, .. } | Step::Read { direct, .. }, Errno::EINVAL) => *direct,
+        (Step::Fallocate { .. } | Step::PunchHole { .. }, Errno::ENOSPC | Errno::EOPNOTSUPP) => {
+            true
+        }
+        (
+            Step::Store {
+                mapping,
+                offset,
+                len,
+                ..
+            }
+            | Step::Load {
+                mapping,
+                offset,
+                len,
+            }
+            | Step::Gup {
+                mapping,
+                offset,
+                len,
+                ..
+            },
+            Errno::SIGBUS,
+        ) => {
+            let Some(vma) = p.and_then(|p| p.vmas.borrow().get(mapping).cloned()) else {
+                return false;
+            };
+            let Ok(ei) = k.inode(&vma.file) else {
+                return false;
+            };
+            let last_page = (vma.offset + offset + len.max(&1) - 1) / PAGE_SIZE;
+            last_page * PAGE_SIZE >= ei.i_size()
+        }
+        _ => false,
     }
 }
 

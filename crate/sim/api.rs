@@ -110,9 +110,10 @@ pub async fn idle_wait(wq: super::WaitQueue, cond: impl FnMut() -> bool) {
 }
 
 /// Reports a user-visible syscall result (e.g. `errno = "EAGAIN"`) at `site`.
-pub fn report_error(site: &str, errno: &str) {
+pub fn report_error(site: &str, errno: &str, expected: bool) {
     rt::with(|rt| {
         let mut o = Outcome::new(OutcomeKind::UserVisibleError, rt.step);
+        o.expected = expected;
         o.site = site.to_string();
         o.message = errno.to_string();
         if let Some(t) = rt.current {

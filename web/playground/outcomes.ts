@@ -47,13 +47,25 @@ export function renderOutcomes(root: HTMLElement, r: ExploreBody, meta: RunMeta,
     meta.strategy.kind === 'dfs' ? ` · ${st.pruned_by_dpor} pruned by DPOR` : '',
     ` · ${verdict} · ${meta.workers} worker${meta.workers === 1 ? '' : 's'}, ${Math.round(meta.ms)} ms`,
   );
-  if (r.outcomes.length === 0) {
-    fill(root, status, h('p', { 'data-testid': 'no-outcome' }, `No outcome in ${st.executions} executions.`));
+  // Errors the man page lists for what the program did: named quietly.
+  const quiet = r.outcomes.filter((o) => o.key.expected);
+  const failures = r.outcomes.filter((o) => !o.key.expected);
+  const expectedNote = quiet.length
+    ? h(
+        'p',
+        { class: 'small muted', 'data-testid': 'expected-errors' },
+        `Expected errors (the system call's man page lists them for what the program did; not a kernel failure): ${quiet
+          .map((o) => `${o.key.tasks.join(' ')} ${o.key.site}: ${o.fewest.message} in ${o.count} executions`)
+          .join('; ')}.`,
+      )
+    : null;
+  if (failures.length === 0) {
+    fill(root, status, h('p', { 'data-testid': 'no-outcome' }, `No outcome in ${st.executions} executions.`), expectedNote);
     return;
   }
   // Counts per kind (an execution can show several outcomes).
   const counts = new Map<string, number>();
-  for (const o of r.outcomes) counts.set(kindLabel(o.key.kind), (counts.get(kindLabel(o.key.kind)) ?? 0) + o.count);
+  for (const o of failures) counts.set(kindLabel(o.key.kind), (counts.get(kindLabel(o.key.kind)) ?? 0) + o.count);
   const rows = [...counts.entries()];
   const max = Math.max(...rows.map(([, c]) => c));
   const W = 520;
@@ -76,7 +88,7 @@ export function renderOutcomes(root: HTMLElement, r: ExploreBody, meta: RunMeta,
     ),
   );
   const body = h('tbody');
-  for (const rec of r.outcomes) {
+  for (const rec of failures) {
     const k = rec.key;
     const btn = h('button', { type: 'button', 'data-testid': 'show-outcome' }, 'timeline');
     btn.addEventListener('click', () => show(rec));
@@ -99,7 +111,7 @@ export function renderOutcomes(root: HTMLElement, r: ExploreBody, meta: RunMeta,
   const edges = r.lockGraph.length
     ? h('p', { class: 'small muted' }, `lock dependencies learned: ${r.lockGraph.map(([a, b]) => `${a} → ${b}`).join(', ')}`)
     : null;
-  fill(root, status, chart, table, edges);
+  fill(root, status, chart, table, expectedNote, edges);
 }
 
 /** One outcome's structured details, kernel words kept. */

@@ -106,10 +106,13 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
     const { report, target } = res;
     const st = report.stats;
     const bound = sc.explore.preemption_bound;
-    const relevant = focus.length ? report.outcomes.filter((r) => focus.includes(outcomeKindName(r.key.kind) ?? '')) : report.outcomes;
+    // An error the man page lists for what the program did (`expected`) is
+    // not a finding: it is named on the Outcomes tab, quietly.
+    const findings = report.outcomes.filter((r) => !r.key.expected);
+    const relevant = focus.length ? findings.filter((r) => focus.includes(outcomeKindName(r.key.kind) ?? '')) : findings;
     if (relevant.length === 0) {
       const what = focus.length ? focus.join(' or ') : 'any outcome';
-      const others = [...new Set(report.outcomes.map((r) => kindLabel(r.key.kind)))];
+      const others = [...new Set(findings.map((r) => kindLabel(r.key.kind)))];
       const besides = others.length ? `; it does show ${others.join(', ')} (see the Outcomes tab)` : '';
       verdicts.set(
         key,
@@ -128,7 +131,7 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
     const want = v ? rows(sc, v, chosen).filter((e) => e.expect === 'found').map((e) => e.kind) : [];
     const byPreemptions = [...relevant].sort((a, b) => a.fewest_preemptions - b.fewest_preemptions);
     const rec = byPreemptions.find((r) => want.includes(outcomeKindName(r.key.kind) ?? '')) ?? byPreemptions[0];
-    const kinds = [...new Set(report.outcomes.map((r) => kindLabel(r.key.kind)))].join(', ');
+    const kinds = [...new Set(findings.map((r) => kindLabel(r.key.kind)))].join(', ');
     verdicts.set(key, {
       text: `found ${kinds} (${st.executions} executions${st.exhausted ? `, complete under bound ${bound}` : ''})`,
       state: 'found',

@@ -48,6 +48,16 @@ pub struct Outcome {
     pub site: String,
     pub message: String,
     pub detail: Option<Detail>,
+    /// A user-visible error the syscall's man page lists for the situation
+    /// the program put itself in (ENOSPC on a full filesystem, SIGBUS on a
+    /// mapping past EOF, EINVAL on an unaligned O_DIRECT request): reported,
+    /// but not a failure of the kernel. Decided by the kernel layer.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub expected: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Kind-specific structure.
@@ -66,6 +76,9 @@ pub struct OutcomeKey {
     pub locks: Vec<String>,
     pub blocks: Vec<u64>,
     pub site: String,
+    /// See [`Outcome::expected`].
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub expected: bool,
 }
 
 impl Outcome {
@@ -80,6 +93,7 @@ impl Outcome {
             site: String::new(),
             message: String::new(),
             detail: None,
+            expected: false,
         }
     }
 
@@ -110,6 +124,7 @@ impl Outcome {
             } else {
                 self.site.clone()
             },
+            expected: self.expected,
         }
     }
 }
