@@ -6,14 +6,16 @@
 //!   the file being read (e.g. the deleted "secret" file's leftovers);
 //!   reported with the reading task, the task that allocated the block, and
 //!   the block.
-//! - lost write: after the run (and after crash + recovery), bytes of a
-//!   write made durable (fsync or sync returned after it) are not what the
-//!   file holds on disk. Checked per byte: a byte is excused when another
-//!   operation may legitimately have changed it afterwards, i.e. a write or
-//!   a removal (punch hole, truncate) covering it that had not completed
-//!   when the durable write started. Operations that overlap in time may
-//!   take effect in either order, so either content is legitimate; an
-//!   operation still running at a crash may have reached the disk in part.
+//! - lost write: after the run (and after crash + recovery), each byte of a
+//!   write made durable (fsync or sync returned after it) must hold the
+//!   write's value, or a value an operation that may have come after it
+//!   leaves there: the byte of another write or store covering it, zero
+//!   under a punch hole or truncate, nothing (past EOF) under a truncate.
+//!   "May have come after" is "had not completed when the durable write
+//!   started": operations that overlap in time may take effect in either
+//!   order, and one still running at a crash may have reached the disk in
+//!   part. Any other value (an older write's, another file's, zeros with no
+//!   removal) is lost.
 //!   docs/oracles.md states the rule with a worked example.
 
 use std::collections::BTreeMap;
@@ -48,9 +50,21 @@ pub struct Removal {
     pub from: u64,
     pub to: u64,
     pub task: String,
+    /// Tick at which it began.
+    pub started: u64,
     /// Tick at which it returned; `None` while it runs (or if a crash
     /// stopped it: then it may have reached the disk in part).
     pub completed: Option<u64>,
+}
+
+/// What the file holds at a byte, for [`DataLog::allowed_later`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Held {
+    Byte(u8),
+    /// The file ends before the byte.
+    PastEof,
+    /// Not looked at: only whether a later operation covers the byte.
+    Any,
 }
 
 /// Per-execution data bookkeeping (see the module doc).
@@ -115,12 +129,13 @@ impl DataLog {
     /// A removal of `[from, to)` of `ino` by `task` begins; returns its
     /// index for [`DataLog::end_removal`].
     pub fn begin_removal(&mut self, ino: u32, from: u64, to: u64, task: String) -> usize {
-        self.next_tick();
+        let started = self.next_tick();
         self.removals.push(Removal {
             ino,
             from,
             to,
             task,
+            started,
             completed: None,
         });
         self.removals.len() - 1
@@ -135,30 +150,178 @@ impl DataLog {
         }
     }
 
-    /// Per byte of durable write `i`: whether another operation may
-    /// legitimately have changed it afterwards (see the module doc).
-    pub fn excused(&self, i: usize) -> Vec<bool> {
+    /// Whether byte `x` of durable write `i`'s file may legitimately hold
+    /// `v` instead of write `i`'s byte, because
+    /// an operation covering `x` that had not completed when write `i`
+    /// started may have taken effect after it (see the module doc):
+    /// - a write or store whose own byte at `x` is `v`;
+    /// - a punch hole or truncate, for a zero byte (a later extension
+    ///   reads zeros), and a truncate for [`Held::PastEof`].
+    ///
+    /// Anything else (another file's bytes, an older write's value, zeros
+    /// with no removal, the file too short with no truncate) is not allowed.
+    ///
+    /// `v = Any` asks only whether such an operation covers `x` (the rule
+    /// of a run without a crash: see `end_oracles`).
+    pub fn allowed_later(&self, i: usize, x: u64, v: Held) -> bool {
         let w = &self.writes[i];
-        let len = w.bytes.len() as u64;
-        let end = w.offset + len;
-        let mut ex = vec![false; len as usize];
-        let mut cover = |from: u64, to: u64| {
-            let (a, b) = (from.max(w.offset), to.min(end));
-            for x in a..b.max(a) {
-                ex[(x - w.offset) as usize] = true;
-            }
-        };
-        for (j, x) in self.writes.iter().enumerate() {
-            if j != i && x.ino == w.ino && x.completed > w.started {
-                cover(x.offset, x.offset + x.bytes.len() as u64);
+        let later_write = self.writes.iter().enumerate().any(|(j, o)| {
+            j != i
+                && o.ino == w.ino
+                && o.completed > w.started
+                && x >= o.offset
+                && x - o.offset < o.bytes.len() as u64
+                && match v {
+                    Held::Any => true,
+                    Held::Byte(b) => b == o.bytes[(x - o.offset) as usize],
+                    Held::PastEof => false,
+                }
+        });
+        later_write
+            || self.removals.iter().any(|r| {
+                r.ino == w.ino
+                    && r.completed.is_none_or(|c| c > w.started)
+                    && (r.from..r.to).contains(&x)
+                    && match v {
+                        Held::Any | Held::Byte(0) => true,
+                        Held::Byte(_) => false,
+                        Held::PastEof => r.to == u64::MAX,
+                    }
+            })
+    }
+
+    /// The operations on write `i`'s file that cover part of `[from, to)`
+    /// and had not completed when write `i` started: what
+    /// [`DataLog::allowed_later`] weighed, in words for the report.
+    pub fn later_records(&self, i: usize, from: u64, to: u64) -> Vec<String> {
+        let w = &self.writes[i];
+        let mut v = Vec::new();
+        for (j, o) in self.writes.iter().enumerate() {
+            let end = o.offset + o.bytes.len() as u64;
+            if j != i && o.ino == w.ino && o.completed > w.started && o.offset < to && end > from {
+                v.push(format!("{}'s write of [{}, {end})", o.task, o.offset));
             }
         }
         for r in &self.removals {
-            if r.ino == w.ino && r.completed.is_none_or(|c| c > w.started) {
-                cover(r.from, r.to);
+            if r.ino == w.ino
+                && r.completed.is_none_or(|c| c > w.started)
+                && r.from < to
+                && r.to > from
+            {
+                v.push(if r.to == u64::MAX {
+                    format!("{}'s truncate to {}", r.task, r.from)
+                } else {
+                    format!("{}'s punch of [{}, {})", r.task, r.from, r.to)
+                });
             }
         }
-        ex
+        v
+    }
+
+    /// The sequential rule of a run without a crash: file `ino`'s bytes,
+    /// as a read after the run returns them (`data`, `data.len()` being
+    /// `i_size`), must be what some order of the recorded operations that
+    /// respects their real-time order leaves. Per byte covered by a record:
+    /// the value of a write or store covering it that no other operation
+    /// covering it definitely followed (started after it completed), or
+    /// zero for such a punch or truncate. Past `i_size`, among the writes
+    /// and truncates covering the byte (a punch does not change the size),
+    /// the last must include a truncate. Bytes no record covers are not
+    /// checked. Returns the first
+    /// offending byte's offset with the operations weighed there.
+    pub fn sequential_violation(&self, ino: u32, data: &[u8]) -> Option<(u64, Vec<String>)> {
+        // (started, completed, record): Ok(write index) or Err(removal index)
+        let mut recs: Vec<(u64, u64, Result<usize, usize>)> = Vec::new();
+        let mut cuts = std::collections::BTreeSet::new();
+        for (j, w) in self.writes.iter().enumerate().filter(|(_, w)| w.ino == ino) {
+            recs.push((w.started, w.completed, Ok(j)));
+            cuts.insert(w.offset);
+            cuts.insert(w.offset + w.bytes.len() as u64);
+        }
+        for (j, r) in self
+            .removals
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.ino == ino)
+        {
+            // A removal still running (a run that ended normally has none)
+            // is treated as just completed.
+            recs.push((r.started, r.completed.unwrap_or(u64::MAX), Err(j)));
+            cuts.insert(r.from);
+            // A truncate covers everything past its size that is recorded.
+            cuts.insert(r.to.min(u64::MAX - 1));
+        }
+        let size = data.len() as u64;
+        let cuts: Vec<u64> = cuts.into_iter().collect();
+        for seg in cuts.windows(2) {
+            let (a, b) = (seg[0], seg[1]);
+            let covers = |rec: &Result<usize, usize>| match *rec {
+                Ok(j) => {
+                    let w = &self.writes[j];
+                    w.offset <= a && b <= w.offset + w.bytes.len() as u64
+                }
+                Err(j) => self.removals[j].from <= a && b <= self.removals[j].to,
+            };
+            let here: Vec<&(u64, u64, Result<usize, usize>)> =
+                recs.iter().filter(|r| covers(&r.2)).collect();
+            if here.is_empty() {
+                continue;
+            }
+            let last: Vec<&Result<usize, usize>> = here
+                .iter()
+                .filter(|r| !here.iter().any(|o| o.0 > r.1))
+                .map(|r| &r.2)
+                .collect();
+            // Past EOF only the operations that set the size count: a
+            // punch leaves it, so the last write or truncate decides.
+            let sizing: Vec<&&(u64, u64, Result<usize, usize>)> = here
+                .iter()
+                .filter(|r| {
+                    r.2.map_or_else(|j| self.removals[j].to == u64::MAX, |_| true)
+                })
+                .collect();
+            let past_eof_ok = sizing.is_empty()
+                || sizing
+                    .iter()
+                    .any(|r| r.2.is_err() && !sizing.iter().any(|o| o.0 > r.1));
+            let ok = |x: u64| {
+                if x >= size {
+                    return past_eof_ok;
+                }
+                last.iter().any(|rec| match **rec {
+                    Ok(j) => {
+                        let w = &self.writes[j];
+                        data[x as usize] == w.bytes[(x - w.offset) as usize]
+                    }
+                    Err(_) => data[x as usize] == 0,
+                })
+            };
+            // The bytes inside EOF, and one past EOF for the rest.
+            let past = (b > size).then_some(a.max(size));
+            if let Some(x) = (a..b.min(size)).chain(past).find(|&x| !ok(x)) {
+                let mut what: Vec<String> = last
+                    .iter()
+                    .map(|rec| match **rec {
+                        Ok(j) => {
+                            let w = &self.writes[j];
+                            let end = w.offset + w.bytes.len() as u64;
+                            format!("{}'s write of [{}, {end})", w.task, w.offset)
+                        }
+                        Err(j) => {
+                            let r = &self.removals[j];
+                            if r.to == u64::MAX {
+                                format!("{}'s truncate to {}", r.task, r.from)
+                            } else {
+                                format!("{}'s punch of [{}, {})", r.task, r.from, r.to)
+                            }
+                        }
+                    })
+                    .collect();
+                what.dedup();
+                return Some((x, what));
+            }
+        }
+        None
     }
 
     /// fsync of `ino` (or sync: `None`) by task `by` returned: every write
@@ -220,7 +383,7 @@ mod tests {
     }
 
     #[test]
-    fn a_removal_excuses_only_the_bytes_it_covers_and_only_if_not_over_before() {
+    fn a_removal_allows_zeros_only_where_it_covers_and_only_if_not_over_before() {
         let mut log = DataLog::default();
         // T1: punch [8, 12) completes before T2's write starts.
         log.begin_step("T1");
@@ -228,31 +391,102 @@ mod tests {
         log.end_removal(early);
         let i = w(&mut log, "T2", 0, 16);
         assert!(
-            log.excused(i).iter().all(|&e| !e),
-            "an earlier punch excuses nothing"
+            (0..16).all(|x| !log.allowed_later(i, x, Held::Byte(0))),
+            "an earlier punch allows nothing"
         );
         // T1: punch [4, 6) after it; then a truncate to 14 still running.
         log.begin_step("T1");
         let p = log.begin_removal(1, 4, 6, "T1".into());
         log.end_removal(p);
         log.begin_removal(1, 14, u64::MAX, "T1".into());
-        let ex = log.excused(i);
-        let covered: Vec<usize> = (0..16).filter(|&b| ex[b]).collect();
-        assert_eq!(covered, vec![4, 5, 14, 15]);
+        let zeros: Vec<u64> = (0..16)
+            .filter(|&x| log.allowed_later(i, x, Held::Byte(0)))
+            .collect();
+        assert_eq!(zeros, vec![4, 5, 14, 15]);
+        // Past EOF only where the truncate reaches; never another value.
+        let absent: Vec<u64> = (0..16)
+            .filter(|&x| log.allowed_later(i, x, Held::PastEof))
+            .collect();
+        assert_eq!(absent, vec![14, 15]);
+        assert!((0..16).all(|x| !log.allowed_later(i, x, Held::Byte(b'q'))));
+        assert_eq!(
+            log.later_records(i, 0, 16),
+            vec!["T1's punch of [4, 6)", "T1's truncate to 14"]
+        );
     }
 
     #[test]
-    fn writes_that_overlap_in_time_excuse_each_other() {
+    fn writes_that_overlap_in_time_allow_each_others_bytes() {
         let mut log = DataLog::default();
         log.begin_step("T1"); // T1's write(2) starts ...
         let a = w(&mut log, "T2", 0, 8); // ... T2 stores meanwhile ...
         log.record_write(1, 4, vec![b'y'; 8], "T1".into()); // ... T1 copies.
         let b = log.writes.len() - 1;
-        assert_eq!(log.excused(a).iter().filter(|&&e| e).count(), 4);
-        assert_eq!(log.excused(b).iter().filter(|&&e| e).count(), 4);
-        // A later write on another file excuses nothing.
+        // Over write i's own bytes.
+        let ok = |log: &DataLog, i: usize, v: u8| {
+            let w = &log.writes[i];
+            (w.offset..w.offset + w.bytes.len() as u64)
+                .filter(|&x| log.allowed_later(i, x, Held::Byte(v)))
+                .count()
+        };
+        assert_eq!(
+            ok(&log, a, b'y'),
+            4,
+            "T1's bytes may stand in [4, 8) of T2's"
+        );
+        assert_eq!(ok(&log, b, b'x'), 4, "and T2's in [4, 8) of T1's");
+        assert_eq!(ok(&log, a, 0), 0, "no removal: zeros are not allowed");
+        // A later write on another file allows nothing.
         log.begin_step("T3");
         log.record_write(2, 0, vec![b'z'; 16], "T3".into());
-        assert_eq!(log.excused(a).iter().filter(|&&e| e).count(), 4);
+        assert_eq!(ok(&log, a, b'z'), 0);
+        // Writes over before T4's started allow nothing in T4's.
+        let c = w(&mut log, "T4", 0, 8);
+        assert_eq!(ok(&log, c, b'x') + ok(&log, c, b'y'), 0);
+    }
+
+    #[test]
+    fn the_sequential_rule_takes_the_last_operations_and_the_size_from_writes_and_truncates() {
+        let mut log = DataLog::default();
+        // T1 writes [0, 8) 'x'; then T2 punches [2, 4); then T3 truncates
+        // to 6 while T4 writes [4, 8) 'y' (overlapping in time).
+        w(&mut log, "T1", 0, 8);
+        log.begin_step("T2");
+        let p = log.begin_removal(1, 2, 4, "T2".into());
+        log.end_removal(p);
+        log.begin_step("T3");
+        let t = log.begin_removal(1, 6, u64::MAX, "T3".into());
+        log.begin_step("T4");
+        log.record_write(1, 4, vec![b'y'; 4], "T4".into());
+        log.end_removal(t);
+        // Either order of T3 and T4: size 6 with "xx\0\0yy", or 8 with
+        // "xx\0\0yyyy".
+        assert_eq!(log.sequential_violation(1, b"xx\0\0yy"), None);
+        assert_eq!(log.sequential_violation(1, b"xx\0\0yyyy"), None);
+        // The punch is not undone, and T1's bytes are gone under T4's.
+        let (x, what) = log.sequential_violation(1, b"xxxxyy").unwrap();
+        assert_eq!((x, what), (2, vec!["T2's punch of [2, 4)".to_string()]));
+        assert_eq!(
+            log.sequential_violation(1, b"xx\0\0xx").map(|v| v.0),
+            Some(4)
+        );
+        // Too short: only the truncate may end the file before 8 ...
+        assert_eq!(log.sequential_violation(1, b"xx\0\0").map(|v| v.0), Some(4));
+        // ... and a punch past EOF does not make the file longer.
+        let mut log = DataLog::default();
+        w(&mut log, "T1", 0, 4);
+        log.begin_step("T2");
+        let p = log.begin_removal(1, 2, 100, "T2".into());
+        log.end_removal(p);
+        assert_eq!(log.sequential_violation(1, b"xx\0\0"), None);
+        assert_eq!(log.sequential_violation(1, b"xx").map(|v| v.0), Some(2));
+        // Inside EOF the punch's range reads zeros; a byte no operation
+        // covers is not judged.
+        let mut data = b"xx".to_vec();
+        data.extend([0; 98]);
+        data.extend(b"zz");
+        assert_eq!(log.sequential_violation(1, &data), None);
+        data[50] = b'z';
+        assert_eq!(log.sequential_violation(1, &data).map(|v| v.0), Some(50));
     }
 }

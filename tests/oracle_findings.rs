@@ -1,0 +1,118 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Issue 14: what the stale-data oracle after a crash and the lost-write
+//! oracle's allowed values and sequential rule find (docs/oracles.md).
+//! - Exposure: after the crash and journal recovery, a block a file maps
+//!   holds a deleted file's bytes. data=writeback does it (the kernel
+//!   documents it); data=journal never does, but v5.5's data=journal
+//!   page_mkwrite did (tests/fixtures/history/data-journal-mmap-exposure.toml).
+//! - The sequential rule: before v5.15 a read(2) beside a hole punch brings
+//!   the punched bytes back (tests/fixtures/history/read-beside-punch.toml).
+//!
+//! The rules themselves: crate/kernel/provenance.rs's unit tests, and the
+//! legit suite (tests/oracle_legit.rs), where they must report nothing.
+
+use std::rc::Rc;
+
+use ext4lab::kernel::runner::{explore_variant, kind_name};
+use ext4lab::scenario::parse_scenario;
+use ext4lab::sim::Strategy;
+
+/// The outcome kinds (with counts) of exploring the fixture under
+/// `data`, exhaustively under preemption bound 2.
+fn kinds(data: &str) -> Vec<(String, u64, String)> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/oracles/writeback-exposure.toml"
+    ))
+    .unwrap();
+    let sc = Rc::new(parse_scenario(&text).unwrap());
+    let options: std::collections::BTreeMap<String, String> =
+        [("data".to_string(), data.to_string())]
+            .into_iter()
+            .collect();
+    let strategy = Strategy::Dfs {
+        preemption_bound: Some(2),
+        dpor: true,
+    };
+    let (_, rep) = explore_variant(&sc, "default", &options, Some(strategy), None).unwrap();
+    assert!(rep.stats.exhausted && rep.stats.executions > 100);
+    rep.outcomes
+        .iter()
+        .map(|o| {
+            (
+                kind_name(&o.key.kind).to_string(),
+                o.count,
+                o.first.message.clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn data_writeback_exposes_a_freed_block_after_a_crash() {
+    let k = kinds("writeback");
+    assert_eq!(k.len(), 1, "{k:?}");
+    assert_eq!(k[0].0, "stale-data");
+    assert!(
+        k[0].2.contains("f's block 1") && k[0].2.contains("written by secret"),
+        "{}",
+        k[0].2
+    );
+}
+
+#[test]
+fn data_journal_logs_the_page_with_its_allocation() {
+    assert_eq!(kinds("journal"), vec![]);
+}
+
+/// Explores every variant of the history fixture `file` exhaustively under
+/// preemption bound 2: each variant shows `kind` exactly when one of its
+/// rows expects it found, and nothing else.
+fn check_rows(file: &str, kind: &str) {
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/history/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let sc = Rc::new(parse_scenario(&text).unwrap());
+    for v in &sc.variants {
+        let strategy = Strategy::Dfs {
+            preemption_bound: Some(2),
+            dpor: true,
+        };
+        let (_, rep) = explore_variant(
+            &sc,
+            &v.name,
+            &Default::default(),
+            Some(strategy),
+            Some(10_000_000),
+        )
+        .unwrap();
+        assert!(rep.stats.exhausted, "{}", v.name);
+        let seen = rep.outcomes.iter().any(|o| kind_name(&o.key.kind) == kind);
+        let want = v
+            .expect
+            .iter()
+            .any(|e| e.expect == ext4lab::scenario::Presence::Found);
+        assert_eq!(seen, want, "{file} {}: {:?}", v.name, rep.outcomes);
+        assert!(
+            rep.outcomes.iter().all(|o| kind_name(&o.key.kind) == kind),
+            "{file} {}: {:?}",
+            v.name,
+            rep.outcomes
+        );
+    }
+}
+
+/// v5.5 exposes the deleted file's bytes after the crash, 64a9f1449950
+/// and v5.10 do not.
+#[test]
+fn data_journal_mmap_exposure_on_v5_5_and_its_fix() {
+    check_rows("data-journal-mmap-exposure.toml", "stale-data");
+}
+
+/// v4.13 reads the punched bytes back after the punch; v6.9 does not.
+#[test]
+fn read_beside_punch_before_and_after_invalidate_lock() {
+    check_rows("read-beside-punch.toml", "lost-write");
+}
