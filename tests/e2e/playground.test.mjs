@@ -273,8 +273,54 @@ test('task limits: 40 tasks refused in the editor, a run past the limit is an en
     await page.getByTestId('no-outcome').waitFor({ timeout: 120_000 });
     const status = await page.getByTestId('explore-status').textContent();
     assert.match(status, /\b20 executions \(20 complete, 0 cut by the step limit\)/, status);
+
+    // Issue 14: a store past EOF after the program's own truncate gets
+    // SIGBUS, which mmap(2) lists: an expected error, named quietly under
+    // "No outcome", not counted as one.
+    await setText(SIGBUS_PAST_TRUNCATE);
+    await validAs('expected-sigbus');
+    await explore(3);
+    await page.getByTestId('no-outcome').waitFor({ timeout: 60_000 });
+    const quiet = await page.getByTestId('expected-errors').textContent();
+    assert.match(quiet, /T1 store: SIGBUS in 3 executions/, quiet);
+    assert.equal(await page.getByTestId('outcome-user-visible-error').count(), 0);
   });
 });
+
+const SIGBUS_PAST_TRUNCATE = `format = 2
+
+[meta]
+id = "expected-sigbus"
+name = "expected-sigbus"
+title = "a store past the program's own truncate"
+story = "T1 shrinks f to one page, then stores into page 1 through its mapping: SIGBUS, as mmap(2) says."
+
+[kernel]
+version = "v6.9"
+
+[image]
+journal = true
+
+[[image.files]]
+name = "f"
+size = 8192
+runs = [{ offset = 0, len = 8192, fill = "A" }]
+
+[[variants]]
+name = "default"
+
+[[processes]]
+name = "P"
+mappings = [{ name = "m", file = "f", len = 8192 }]
+
+[[tasks]]
+name = "T1"
+process = "P"
+steps = [
+  { op = "truncate", file = "f", size = 4096 },
+  { op = "store", mapping = "m", offset = 5000, len = 16, fill = "B" },
+]
+`;
 
 test('a damaged or tampered link gets a message and a working page', async () => {
   await withPage(async (page, pg) => {
