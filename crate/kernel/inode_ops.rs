@@ -536,8 +536,9 @@ async fn ext4_fallocate_convert_inline(k: &Kernel, ei: &Ext4InodeInfo) -> KResul
 /// ([`ext4_fallocate_convert_inline`]); then `ext4_alloc_file_blocks`
 /// under `inode_lock`: a handle and `i_data_sem` (w) around the
 /// allocation; the page cache is not touched. A block-mapped inode gets
-/// EOPNOTSUPP before any lock ("currently supporting (pre)allocate mode
-/// for extent-based files _only_").
+/// EOPNOTSUPP once `inode_lock` is held ("We only support preallocation
+/// for extent-based files only": v4.13 and v6.9 fs/ext4/extents.c
+/// `ext4_fallocate` test `EXT4_INODE_EXTENTS` right after `inode_lock`).
 pub async fn ext4_fallocate(
     k: &Kernel,
     ei: &Ext4InodeInfo,
@@ -547,10 +548,11 @@ pub async fn ext4_fallocate(
 ) -> KResult<()> {
     let _f = crate::kfn!("ext4_fallocate");
     ext4_fallocate_convert_inline(k, ei).await?;
+    inode_lock(ei).await;
     if !ei.test_flag(crate::engine::inode::EXT4_EXTENTS_FL) {
+        inode_unlock(ei);
         return Err(Errno::EOPNOTSUPP);
     }
-    inode_lock(ei).await;
     inode_dio_wait(ei).await;
     let r = async {
         let h = ext4_journal_start(k, ei, HandleType::Map, 8).await?;
