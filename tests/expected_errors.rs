@@ -107,6 +107,20 @@ steps = [{ op = "read", file = "f", offset = 100, len = 512, direct = true }]
 }
 
 #[test]
+fn an_unaligned_direct_write_is_an_expected_einval() {
+    // v6.9 ext4_dio_write_iter -> iomap_dio_bio_iter: not a multiple of
+    // the device's 512-byte logical block size.
+    let e = user_errors(
+        r#"
+[[tasks]]
+name = "T1"
+steps = [{ op = "write", file = "f", offset = 100, len = 4096, fill = "B", direct = true }]
+"#,
+    );
+    assert_eq!(e, vec![("EINVAL".to_string(), true)]);
+}
+
+#[test]
 fn preallocating_in_a_block_mapped_file_is_an_expected_eopnotsupp() {
     // ext4_fallocate: "We only support preallocation for extent-based files".
     let text = HEAD.replace(

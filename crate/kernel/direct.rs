@@ -3,13 +3,15 @@
 //! `inode_dio_begin`, `ext4_iomap_begin` maps the blocks, bios submitted and
 //! completed later as their own events, `inode_dio_end`).
 
-use crate::scenario::history::Change;
+use crate::engine::map::MapFlags;
+use crate::scenario::history::{Change, KernelVersion};
 use crate::sim::{smp_mb__after_atomic, submit_bio_blocks};
 
+use super::handle::HandleType;
 use super::inode_ops::ext4_map_blocks_lookup;
 use super::pagecache::PAGE_SIZE;
 use super::provenance::check_read;
-use super::state::{inode_lock_shared, inode_unlock_shared, Ext4InodeInfo, KResult, Kernel};
+use super::state::{inode_lock_shared, inode_unlock_shared, Errno, Ext4InodeInfo, KResult, Kernel};
 use super::writeback::{filemap_write_and_wait_range, invalidate_inode_pages2_range};
 
 /// The logical block size of the scenario's block device (a disk's usual
@@ -203,4 +205,335 @@ pub async fn iomap_dio_rw_read(
     .await;
     inode_dio_end(ei).await;
     r.map(|_| out.borrow().clone())
+}
+
+/// The first kernel whose O_DIRECT write the model runs (its v6.9 code).
+/// Older kernels differ in what matters here: v5.5 always takes `i_rwsem`
+/// exclusively and downgrades only for dioread_nolock overwrites, ignores a
+/// failed invalidation, and updates `i_size` after `inode_dio_end`; v4.13
+/// runs `__blockdev_direct_IO` with its own unlocked overwrite case. Until
+/// those are modelled a write with `direct = true` runs buffered there
+/// (docs/scenario-format.md).
+pub const DIO_WRITE_MODELLED: KernelVersion = KernelVersion::new(6, 9);
+
+/// The model's -ENOTBLK: the direct write stops and the rest of the range
+/// goes through the page cache (`ext4_dio_write_iter`'s fallback).
+struct NotBlk;
+
+/// write(2) with O_DIRECT of `bytes` at `pos`: v6.9 fs/ext4/file.c
+/// `ext4_dio_write_iter`.
+/// - `i_rwsem` shared unless an unlocked look at `i_size` says the write
+///   extends the file; an inode that cannot do direct I/O
+///   (`ext4_should_use_dio`: journalled data, inline data) unlocks and
+///   writes through the page cache.
+/// - `ext4_dio_write_checks`: the write is unaligned to the block size,
+///   extending (past `i_size` or `i_disksize`), or an overwrite of blocks
+///   all allocated (`ext4_overwrite_io`: one `ext4_map_blocks` lookup,
+///   `unwritten` when they are not all written). Shared and (extending, not
+///   an overwrite, or unaligned into unwritten blocks): drop the lock, take
+///   it exclusively, check again. Exclusive and (unaligned or extending):
+///   wait for other direct I/O when unaligned and not a pure overwrite
+///   (`inode_dio_wait`); the I/O completes before the call returns
+///   (`IOMAP_DIO_FORCE_WAIT`; the model's writes are all synchronous).
+/// - Extending: the inode goes on the orphan list in its own handle.
+/// - [`iomap_dio_rw_write`]; on -ENOTBLK (invalidation failed, a hole in a
+///   block-mapped file) the rest is written through the page cache after
+///   the unlock, then written back and dropped from the cache
+///   (`filemap_write_and_wait_range`, `invalidate_mapping_pages`).
+/// - Extending: `ext4_inode_extension_cleanup` takes the inode off the
+///   orphan list if the end_io could not.
+///
+/// Simplifications: IOCB_NOWAIT, `file_modified` (suid/security bits) and
+/// encryption/verity are not modelled (no scenario has them); the
+/// remainder after -ENOTBLK is the whole range (the model maps before it
+/// writes anything); the fallback's `invalidate_mapping_pages` is the
+/// model's [`super::inode_ops::drop_pagecache_range`]-free form: pages
+/// written back and clean are left cached, which a later read returns
+/// with the same bytes.
+pub async fn ext4_dio_write_iter(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    pos: u64,
+    bytes: &[u8],
+) -> KResult<()> {
+    let _f = crate::kfn!("ext4_dio_write_iter");
+    let len = bytes.len() as u64;
+    let mut shared = pos + len <= ei.i_size();
+    let lock = |shared: bool| async move {
+        if shared {
+            inode_lock_shared(ei).await
+        } else {
+            super::state::inode_lock(ei).await
+        }
+    };
+    let unlock = |shared: bool| {
+        if shared {
+            inode_unlock_shared(ei)
+        } else {
+            super::state::inode_unlock(ei)
+        }
+    };
+    lock(shared).await;
+    if super::inode_ops::ext4_should_journal_data(k, ei)
+        || super::s1_inline::ext4_has_inline_data(ei)
+    {
+        unlock(shared);
+        let src = super::buffered::WriteSource::Bytes(bytes);
+        return super::buffered::ext4_buffered_write_iter(k, ei, pos, len, src)
+            .await
+            .map(|_| ());
+    }
+    // ext4_dio_write_checks
+    let (extend, overwrite, unwritten, unaligned) = loop {
+        let _g = crate::kfn!("ext4_dio_write_checks");
+        let unaligned = (pos | len) & (PAGE_SIZE - 1) != 0;
+        let extend = {
+            let m = ei.mem.borrow();
+            pos + len > m.i_size || pos + len > m.i_disksize
+        };
+        let (overwrite, unwritten) = ext4_overwrite_io(k, ei, pos, len).await?;
+        if shared && (extend || !overwrite || (unaligned && unwritten)) {
+            unlock(true);
+            shared = false;
+            lock(false).await;
+            continue;
+        }
+        break (extend, overwrite, unwritten, unaligned);
+    };
+    if !shared && unaligned && (!overwrite || unwritten) {
+        super::inode_ops::inode_dio_wait(ei).await;
+    }
+    let mut r = Ok(());
+    if extend {
+        r = async {
+            let h = super::handle::ext4_journal_start(k, ei, HandleType::Inode, 2).await?;
+            let r = super::inode_ops::ext4_orphan_add(k, ei);
+            super::handle::ext4_journal_stop(k, h);
+            r
+        }
+        .await;
+    }
+    let mut fallback = false;
+    if r.is_ok() {
+        // ext4_iomap_overwrite_ops when shared and nothing is unwritten:
+        // a lookup, never an allocation.
+        match iomap_dio_rw_write(k, ei, pos, bytes, shared && !unwritten).await {
+            Ok(r2) => r = r2,
+            Err(NotBlk) => fallback = true,
+        }
+    }
+    if extend && r.is_err() {
+        // ext4_inode_extension_cleanup(inode, ret < 0): the blocks the
+        // write allocated past EOF go again (ext4_truncate_failed_write).
+        let alloc_end = (pos + len).div_ceil(PAGE_SIZE) * PAGE_SIZE;
+        let r2 = super::inode_ops::ext4_truncate_failed_write(k, ei, alloc_end).await;
+        r = r.and(r2);
+    }
+    if extend {
+        // ext4_inode_extension_cleanup: off the orphan list if the end_io
+        // left it there (an error, or i_disksize moved meanwhile; after an
+        // error ext4_truncate takes it off in its own handle: the same
+        // end state).
+        let on_list =
+            k.fs.borrow_mut()
+                .orphan_list()
+                .is_ok_and(|l| l.contains(&ei.ino));
+        if on_list {
+            if let Ok(h) = super::handle::ext4_journal_start(k, ei, HandleType::Inode, 2).await {
+                let r2 = super::inode_ops::ext4_orphan_del(k, ei);
+                super::handle::ext4_journal_stop(k, h);
+                r = r.and(r2);
+            }
+        }
+    }
+    unlock(shared);
+    r?;
+    if fallback {
+        let src = super::buffered::WriteSource::Bytes(bytes);
+        super::buffered::ext4_buffered_write_iter(k, ei, pos, len, src).await?;
+        filemap_write_and_wait_range(k, ei, pos, pos + len - 1).await?;
+    }
+    Ok(())
+}
+
+/// v6.9 fs/ext4/file.c `ext4_overwrite_io`: the write ends inside
+/// `i_size` and one `ext4_map_blocks` lookup (no handle) finds every
+/// block of it allocated; `unwritten` when they are not all written.
+/// Returns (overwrite, unwritten).
+async fn ext4_overwrite_io(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    pos: u64,
+    len: u64,
+) -> KResult<(bool, bool)> {
+    if pos + len > ei.i_size() {
+        return Ok((false, false));
+    }
+    let lblk = pos / PAGE_SIZE;
+    let blklen = ((pos + len - 1) / PAGE_SIZE - lblk + 1) as u32;
+    let m = ext4_map_blocks_lookup(k, ei, lblk as u32, blklen).await?;
+    if m.m_pblk.is_none() || m.m_len < blklen {
+        return Ok((false, false));
+    }
+    Ok((true, m.unwritten))
+}
+
+/// `iomap_dio_rw` for a write (v6.9 fs/iomap/direct-io.c `__iomap_dio_rw`
+/// with ext4's `ext4_iomap_begin` and `ext4_dio_write_end_io`):
+/// - `kiocb_invalidate_pages`: write back the range and invalidate its
+///   page cache; any failure is -ENOTBLK, before `inode_dio_begin`;
+/// - `inode_dio_begin`; per block, `ext4_iomap_begin`: a lookup; an
+///   allocated block (written or unwritten) is used as it is, a hole is
+///   allocated by `ext4_iomap_alloc` in its own handle: a written block at
+///   or past `i_size` (`EXT4_GET_BLOCKS_CREATE`), an unwritten one inside
+///   it (`EXT4_GET_BLOCKS_IO_CREATE_EXT`), or -ENOTBLK for a hole in a
+///   block-mapped file ("We cannot fill holes in indirect tree based
+///   inodes"); with `overwrite_only` (ext4_iomap_overwrite_ops) a lookup
+///   only;
+/// - `iomap_dio_bio_iter`: -EINVAL when the range is not aligned to the
+///   device's logical block size (the blocks may already be allocated);
+///   one write bio per block; the part of a new or unwritten block the
+///   write does not cover is written as zeros (`iomap_dio_zero`);
+/// - wait for the bios; `ext4_dio_write_end_io`: convert the unwritten
+///   blocks (`ext4_convert_unwritten_extents`, a handle per block here),
+///   then, past `i_disksize` or `i_size`, `ext4_handle_inode_extension`
+///   (a handle: both sizes move up, the inode is written and taken off the
+///   orphan list);
+/// - `kiocb_invalidate_post_direct_write`: invalidate the range again; a
+///   failure is `dio_warn_stale_pagecache`; `inode_dio_end`.
+///
+/// The lost-write oracle records the write once its end_io ran.
+/// Simplifications: one `ext4_map_blocks` per block where the kernel maps
+/// an extent at a time (the same locks, as often as there are blocks); one
+/// bio per block. Precondition: `i_rwsem` held.
+async fn iomap_dio_rw_write(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    pos: u64,
+    bytes: &[u8],
+    overwrite_only: bool,
+) -> Result<KResult<()>, NotBlk> {
+    let _f = crate::kfn!("iomap_dio_rw");
+    let len = bytes.len() as u64;
+    let end = pos + len - 1;
+    // kiocb_invalidate_pages
+    if filemap_write_and_wait_range(k, ei, pos, end).await.is_err()
+        || invalidate_inode_pages2_range(k, ei, pos, end)
+            .await
+            .is_err()
+    {
+        return Err(NotBlk);
+    }
+    inode_dio_begin(ei).await;
+    let r = async {
+        let mut blocks = Vec::new(); // (lblk, pblk, zero the rest)
+        let mut any_unwritten = false;
+        for lblk in pos / PAGE_SIZE..=end / PAGE_SIZE {
+            let _g = crate::kfn!("ext4_iomap_begin");
+            let m = ext4_map_blocks_lookup(k, ei, lblk as u32, 1).await?;
+            let m = match m.m_pblk {
+                Some(_) => m,
+                None if overwrite_only => return Err(Errno::EIO),
+                None => {
+                    let _a = crate::kfn!("ext4_iomap_alloc");
+                    let flags = if lblk * PAGE_SIZE >= ei.i_size() {
+                        MapFlags::CREATE
+                    } else if ei.test_flag(crate::engine::inode::EXT4_EXTENTS_FL) {
+                        MapFlags::CREATE | MapFlags::UNWRIT_EXT
+                    } else {
+                        return Ok(Some(()));
+                    };
+                    let h = super::handle::ext4_journal_start(k, ei, HandleType::Map, 8).await?;
+                    let m = super::inode_ops::ext4_map_blocks(k, ei, lblk as u32, flags).await;
+                    super::handle::ext4_journal_stop(k, h);
+                    m?
+                }
+            };
+            let Some(pblk) = m.m_pblk else {
+                return Err(Errno::EIO);
+            };
+            any_unwritten |= m.unwritten;
+            blocks.push((lblk, pblk, m.new || m.unwritten));
+        }
+        // iomap_dio_bio_iter
+        if (pos | len) & (BDEV_LOGICAL_BLOCK_SIZE - 1) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mut waits = Vec::new();
+        for (lblk, pblk, zero_rest) in blocks.iter().copied() {
+            let Some(kk) = k.me() else { break };
+            let b0 = lblk * PAGE_SIZE;
+            let (s, e) = (pos.max(b0), (pos + len).min(b0 + PAGE_SIZE));
+            let part = bytes[(s - pos) as usize..(e - pos) as usize].to_vec();
+            let at = (s - b0) as usize;
+            let ino = ei.ino;
+            let (_, done) = submit_bio_blocks(pblk, 1, true, move || {
+                let bs = kk.block_size() as usize;
+                let mut buf = vec![0u8; bs];
+                let mut prov = vec![0u32; bs];
+                if !zero_rest {
+                    if let Err(err) = kk.fs.borrow_mut().read_data_block(pblk, &mut buf) {
+                        kk.engine_error("iomap_dio_bio_end_io", err);
+                        return;
+                    }
+                    prov = kk.log.borrow().block_prov(pblk, bs);
+                }
+                buf[at..at + part.len()].copy_from_slice(&part);
+                prov[at..at + part.len()].fill(ino);
+                if let Err(err) = kk.fs.borrow_mut().write_data_block(pblk, &buf) {
+                    kk.engine_error("iomap_dio_bio_end_io", err);
+                }
+                kk.log.borrow_mut().set_block_prov(pblk, prov);
+            });
+            waits.push(done);
+        }
+        for done in waits {
+            done.wait().await;
+        }
+        // ext4_dio_write_end_io
+        if any_unwritten {
+            let unw: Vec<(u64, u64)> = blocks.iter().map(|&(l, p, _)| (l, p)).collect();
+            super::writeback::ext4_end_io_rsv_work(k, ei, &unw, false).await;
+        }
+        let past = {
+            let m = ei.mem.borrow();
+            pos + len > m.i_disksize || pos + len > m.i_size
+        };
+        if past {
+            let _e = crate::kfn!("ext4_handle_inode_extension");
+            let h = super::handle::ext4_journal_start(k, ei, HandleType::Inode, 2).await?;
+            {
+                let mut m = ei.mem.borrow_mut();
+                m.i_size = m.i_size.max(pos + len);
+                m.i_disksize = m.i_disksize.max(pos + len);
+            }
+            let r = k
+                .ext4_mark_inode_dirty(ei)
+                .and_then(|()| super::inode_ops::ext4_orphan_del(k, ei));
+            super::handle::ext4_journal_stop(k, h);
+            r?;
+        }
+        k.log.borrow_mut().record_write(
+            ei.ino,
+            pos,
+            bytes.to_vec(),
+            crate::sim::current_task_name(),
+        );
+        Ok(None)
+    }
+    .await;
+    // kiocb_invalidate_post_direct_write
+    if r.is_ok()
+        && invalidate_inode_pages2_range(k, ei, pos, end)
+            .await
+            .is_err()
+    {
+        dio_warn_stale_pagecache(k, ei);
+    }
+    inode_dio_end(ei).await;
+    match r {
+        Ok(Some(())) => Err(NotBlk),
+        Ok(None) => Ok(Ok(())),
+        Err(e) => Ok(Err(e)),
+    }
 }

@@ -366,7 +366,7 @@ pub async fn ext4_setattr_like(k: &Kernel, ei: &Ext4InodeInfo, op: SpaceOp) -> K
 /// `ext4_truncate` freed the blocks past it is finished by
 /// `ext4_orphan_cleanup` at the next mount (crate/engine/orphan.rs). Only
 /// with a journal ("if (!sbi->s_journal) return 0").
-fn ext4_orphan_add(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
+pub(super) fn ext4_orphan_add(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
     let mut fs = k.fs.borrow_mut();
     if !fs.is_journalled() {
         return Ok(());
@@ -376,6 +376,22 @@ fn ext4_orphan_add(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
     match r {
         Ok(()) => orphan_links_from_disk(k),
         Err(e) => Err(k.engine_error("ext4_orphan_add", e)),
+    }
+}
+
+/// v6.9 fs/ext4/orphan.c `ext4_orphan_del` under the caller's handle:
+/// the inode leaves the orphan list (nothing if it is not on it). Only
+/// with a journal, like [`ext4_orphan_add`].
+pub(super) fn ext4_orphan_del(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
+    let mut fs = k.fs.borrow_mut();
+    if !fs.is_journalled() {
+        return Ok(());
+    }
+    let r = fs.ext4_orphan_del(ei.ino);
+    drop(fs);
+    match r {
+        Ok(()) => orphan_links_from_disk(k),
+        Err(e) => Err(k.engine_error("ext4_orphan_del", e)),
     }
 }
 
@@ -426,8 +442,45 @@ async fn engine_space_op(
     res.map(|_| ())
 }
 
+/// v6.9 fs/ext4/truncate.h `ext4_truncate_failed_write`, for a write that
+/// allocated blocks past EOF and failed (`ext4_inode_extension_cleanup`):
+/// under `invalidate_lock` (w), drop the pages past `i_size`
+/// (`truncate_inode_pages`) and `ext4_truncate`: a handle and `i_data_sem`
+/// (w) around freeing every block past `i_size`. `alloc_end`: where the
+/// failed write's blocks end (the engine frees from the size it finds on
+/// disk, so it is handed that one first). Precondition: `i_rwsem` held
+/// for write.
+pub(super) async fn ext4_truncate_failed_write(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    alloc_end: u64,
+) -> KResult<()> {
+    let _f = crate::kfn!("ext4_truncate_failed_write");
+    ei.invalidate_lock.down_write().await;
+    let size = ei.i_size();
+    truncate_pagecache_range(k, ei, size.div_ceil(PAGE_SIZE) * PAGE_SIZE, u64::MAX / 2).await;
+    let r = async {
+        let _t = crate::kfn!("ext4_truncate");
+        let h = ext4_journal_start(k, ei, HandleType::Truncate, 8).await?;
+        ei.i_data_sem.down_write().await;
+        let res = engine_space_op(k, ei, |fs| {
+            let mut raw = fs.ext4_iget(ei.ino)?;
+            raw.set_size(alloc_end.max(raw.size()));
+            fs.write_inode(ei.ino, &raw)?;
+            fs.truncate(ei.ino, size)
+        })
+        .await;
+        ei.i_data_sem.up_write();
+        ext4_journal_stop(k, h);
+        res
+    }
+    .await;
+    ei.invalidate_lock.up_write();
+    r
+}
+
 /// `inode_dio_wait`.
-async fn inode_dio_wait(ei: &Ext4InodeInfo) {
+pub(super) async fn inode_dio_wait(ei: &Ext4InodeInfo) {
     while ei.i_dio_count.read().await != 0 {
         crate::sim::preempt_point().await;
     }

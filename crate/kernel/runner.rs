@@ -337,7 +337,7 @@ pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<(
             fill,
             pattern,
             from,
-            direct: _,
+            direct,
         } => {
             let ei = k.inode(file)?;
             let pos = offset.unwrap_or_else(|| ei.i_size());
@@ -346,6 +346,12 @@ pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<(
                 // jbd2glue (S1): inline data converts on write.
                 super::s1_inline::ext4_write_inline_iter(k, &ei, pos, &bytes).await?;
                 return Ok(());
+            }
+            // O_DIRECT from a buffer the task holds (not one in a mapping),
+            // on kernels whose direct write is modelled; an inline inode
+            // took the path above, as ext4_should_use_dio sends it.
+            if *direct && from.is_none() && k.version() >= super::direct::DIO_WRITE_MODELLED {
+                return super::direct::ext4_dio_write_iter(k, &ei, pos, &bytes).await;
             }
             let src = match (from, p) {
                 (Some(b), Some(p)) => WriteSource::Mapping {
