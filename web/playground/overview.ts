@@ -57,11 +57,23 @@ function rows(sc: Scenario, v: Variant, chosen: Record<string, string>) {
 }
 
 /** The kinds the scenario's race is about: what its default variant (the
- * code before a fix) expects found under these options. Empty when it
- * expects nothing found. */
+ * code before a fix) expects found under these options and some other
+ * variant expects absent. A kind every variant shows (S5's
+ * dio_warn_stale_pagecache) is a side effect, not the race. Empty when
+ * nothing tells them apart. */
 function raceKinds(sc: Scenario, chosen: Record<string, string>): string[] {
   const d = sc.variants.find((v) => v.name === sc.explore.default_variant) ?? sc.variants[0];
-  return d ? rows(sc, d, chosen).filter((e) => e.expect === 'found').map((e) => e.kind) : [];
+  if (!d) return [];
+  const absentElsewhere = new Set(
+    sc.variants
+      .filter((v) => v !== d)
+      .flatMap((v) => rows(sc, v, chosen))
+      .filter((e) => e.expect === 'absent')
+      .map((e) => e.kind),
+  );
+  return rows(sc, d, chosen)
+    .filter((e) => e.expect === 'found' && absentElsewhere.has(e.kind))
+    .map((e) => e.kind);
 }
 
 /** A variant the scenario expects to fail under these options: a row
