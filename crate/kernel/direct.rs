@@ -238,18 +238,17 @@ struct NotBlk;
 /// - Extending: the inode goes on the orphan list in its own handle.
 /// - [`iomap_dio_rw_write`]; on -ENOTBLK (invalidation failed, a hole in a
 ///   block-mapped file) the rest is written through the page cache after
-///   the unlock, then written back and dropped from the cache
-///   (`filemap_write_and_wait_range`, `invalidate_mapping_pages`).
+///   the unlock, then written back (`filemap_write_and_wait_range`; the
+///   kernel then drops it with `invalidate_mapping_pages`).
 /// - Extending: `ext4_inode_extension_cleanup` takes the inode off the
 ///   orphan list if the end_io could not.
 ///
 /// Simplifications: IOCB_NOWAIT, `file_modified` (suid/security bits) and
 /// encryption/verity are not modelled (no scenario has them); the
 /// remainder after -ENOTBLK is the whole range (the model maps before it
-/// writes anything); the fallback's `invalidate_mapping_pages` is the
-/// model's [`super::inode_ops::drop_pagecache_range`]-free form: pages
-/// written back and clean are left cached, which a later read returns
-/// with the same bytes.
+/// writes anything); the fallback's `invalidate_mapping_pages` is not
+/// modelled: the pages written back stay cached, clean, and a later read
+/// returns the same bytes from them as from the disk.
 pub async fn ext4_dio_write_iter(
     k: &Kernel,
     ei: &Ext4InodeInfo,

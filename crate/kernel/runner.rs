@@ -275,10 +275,10 @@ pub async fn run_task(k: &Kernel, task: &Task) {
 ///   end of the mapped file"), e.g. after a truncate. A SIGBUS inside EOF
 ///   is not expected.
 ///
-/// (EFBIG, which the man pages also list, has no path in the model: no
-/// step reaches `s_maxbytes`.) Checked right after the step failed, with no scheduling point between,
-/// so `i_size` is the size the failing path saw or a later one of the same
-/// atomic step.
+/// EFBIG, which the man pages also list, has no path in the model: no step
+/// reaches `s_maxbytes`. Checked right after the step failed, with no
+/// scheduling point between, so `i_size` is the size the failing path saw
+/// or a later one of the same atomic step.
 pub fn errno_expected(k: &Kernel, p: Option<&Process>, step: &Step, e: Errno) -> bool {
     match (step, e) {
         (Step::Write { .. }, Errno::ENOSPC) => true,
