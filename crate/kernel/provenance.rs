@@ -67,6 +67,46 @@ pub enum Held {
     Any,
 }
 
+impl WriteRec {
+    /// One past its last byte.
+    pub fn end(&self) -> u64 {
+        self.offset + self.bytes.len() as u64
+    }
+
+    /// It may have taken effect after `w` (it had not completed when `w`
+    /// started), on the same file.
+    fn may_follow(&self, w: &WriteRec) -> bool {
+        self.ino == w.ino && self.completed > w.started
+    }
+
+    /// For the reports: "T1's write of [0, 8)".
+    fn describe(&self) -> String {
+        format!("{}'s write of [{}, {})", self.task, self.offset, self.end())
+    }
+}
+
+impl Removal {
+    /// A truncate (to `from`), not a punch.
+    pub fn is_truncate(&self) -> bool {
+        self.to == u64::MAX
+    }
+
+    /// It may have taken effect after `w` (still running, or completed
+    /// after `w` started), on the same file.
+    fn may_follow(&self, w: &WriteRec) -> bool {
+        self.ino == w.ino && self.completed.is_none_or(|c| c > w.started)
+    }
+
+    /// For the reports: "T1's truncate to 6" or "T1's punch of [2, 4)".
+    fn describe(&self) -> String {
+        if self.is_truncate() {
+            format!("{}'s truncate to {}", self.task, self.from)
+        } else {
+            format!("{}'s punch of [{}, {})", self.task, self.from, self.to)
+        }
+    }
+}
+
 /// Per-execution data bookkeeping (see the module doc).
 #[derive(Clone, Debug, Default)]
 pub struct DataLog {
@@ -167,10 +207,8 @@ impl DataLog {
         let w = &self.writes[i];
         let later_write = self.writes.iter().enumerate().any(|(j, o)| {
             j != i
-                && o.ino == w.ino
-                && o.completed > w.started
-                && x >= o.offset
-                && x - o.offset < o.bytes.len() as u64
+                && o.may_follow(w)
+                && (o.offset..o.end()).contains(&x)
                 && match v {
                     Held::Any => true,
                     Held::Byte(b) => b == o.bytes[(x - o.offset) as usize],
@@ -179,13 +217,12 @@ impl DataLog {
         });
         later_write
             || self.removals.iter().any(|r| {
-                r.ino == w.ino
-                    && r.completed.is_none_or(|c| c > w.started)
+                r.may_follow(w)
                     && (r.from..r.to).contains(&x)
                     && match v {
                         Held::Any | Held::Byte(0) => true,
                         Held::Byte(_) => false,
-                        Held::PastEof => r.to == u64::MAX,
+                        Held::PastEof => r.is_truncate(),
                     }
             })
     }
@@ -195,27 +232,19 @@ impl DataLog {
     /// [`DataLog::allowed_later`] weighed, in words for the report.
     pub fn later_records(&self, i: usize, from: u64, to: u64) -> Vec<String> {
         let w = &self.writes[i];
-        let mut v = Vec::new();
-        for (j, o) in self.writes.iter().enumerate() {
-            let end = o.offset + o.bytes.len() as u64;
-            if j != i && o.ino == w.ino && o.completed > w.started && o.offset < to && end > from {
-                v.push(format!("{}'s write of [{}, {end})", o.task, o.offset));
-            }
-        }
-        for r in &self.removals {
-            if r.ino == w.ino
-                && r.completed.is_none_or(|c| c > w.started)
-                && r.from < to
-                && r.to > from
-            {
-                v.push(if r.to == u64::MAX {
-                    format!("{}'s truncate to {}", r.task, r.from)
-                } else {
-                    format!("{}'s punch of [{}, {})", r.task, r.from, r.to)
-                });
-            }
-        }
-        v
+        let writes = self
+            .writes
+            .iter()
+            .enumerate()
+            .filter(|&(j, o)| j != i && o.may_follow(w) && o.offset < to && o.end() > from);
+        let removals = self
+            .removals
+            .iter()
+            .filter(|r| r.may_follow(w) && r.from < to && r.to > from);
+        writes
+            .map(|(_, o)| o.describe())
+            .chain(removals.map(Removal::describe))
+            .collect()
     }
 
     /// The sequential rule of a run without a crash: file `ino`'s bytes,
@@ -227,8 +256,8 @@ impl DataLog {
     /// zero for such a punch or truncate. Past `i_size`, among the writes
     /// and truncates covering the byte (a punch does not change the size),
     /// the last must include a truncate. Bytes no record covers are not
-    /// checked. Returns the first
-    /// offending byte's offset with the operations weighed there.
+    /// checked. Returns the first offending byte's offset with the
+    /// operations weighed there.
     pub fn sequential_violation(&self, ino: u32, data: &[u8]) -> Option<(u64, Vec<String>)> {
         // (started, completed, record): Ok(write index) or Err(removal index)
         let mut recs: Vec<(u64, u64, Result<usize, usize>)> = Vec::new();
@@ -236,7 +265,7 @@ impl DataLog {
         for (j, w) in self.writes.iter().enumerate().filter(|(_, w)| w.ino == ino) {
             recs.push((w.started, w.completed, Ok(j)));
             cuts.insert(w.offset);
-            cuts.insert(w.offset + w.bytes.len() as u64);
+            cuts.insert(w.end());
         }
         for (j, r) in self
             .removals
@@ -256,10 +285,7 @@ impl DataLog {
         for seg in cuts.windows(2) {
             let (a, b) = (seg[0], seg[1]);
             let covers = |rec: &Result<usize, usize>| match *rec {
-                Ok(j) => {
-                    let w = &self.writes[j];
-                    w.offset <= a && b <= w.offset + w.bytes.len() as u64
-                }
+                Ok(j) => self.writes[j].offset <= a && b <= self.writes[j].end(),
                 Err(j) => self.removals[j].from <= a && b <= self.removals[j].to,
             };
             let here: Vec<&(u64, u64, Result<usize, usize>)> =
@@ -277,7 +303,7 @@ impl DataLog {
             let sizing: Vec<&&(u64, u64, Result<usize, usize>)> = here
                 .iter()
                 .filter(|r| {
-                    r.2.map_or_else(|j| self.removals[j].to == u64::MAX, |_| true)
+                    r.2.map_or_else(|j| self.removals[j].is_truncate(), |_| true)
                 })
                 .collect();
             let past_eof_ok = sizing.is_empty()
@@ -302,19 +328,8 @@ impl DataLog {
                 let mut what: Vec<String> = last
                     .iter()
                     .map(|rec| match **rec {
-                        Ok(j) => {
-                            let w = &self.writes[j];
-                            let end = w.offset + w.bytes.len() as u64;
-                            format!("{}'s write of [{}, {end})", w.task, w.offset)
-                        }
-                        Err(j) => {
-                            let r = &self.removals[j];
-                            if r.to == u64::MAX {
-                                format!("{}'s truncate to {}", r.task, r.from)
-                            } else {
-                                format!("{}'s punch of [{}, {})", r.task, r.from, r.to)
-                            }
-                        }
+                        Ok(j) => self.writes[j].describe(),
+                        Err(j) => self.removals[j].describe(),
                     })
                     .collect();
                 what.dedup();
