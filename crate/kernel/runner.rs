@@ -571,7 +571,7 @@ pub fn end_oracles(k: &Kernel, crashed: bool, complete: bool) -> Vec<Outcome> {
         }
         o.site = "ext4_sync_file".into();
         let (from, to) = (w.offset + first as u64, w.offset + last as u64 + 1);
-        let held = if first < n {
+        let seen = if first < n {
             format!(
                 "holds {:?}",
                 String::from_utf8_lossy(&buf[first..(last + 1).min(n)])
@@ -584,7 +584,7 @@ pub fn end_oracles(k: &Kernel, crashed: bool, complete: bool) -> Vec<Outcome> {
         };
         o.message = if lost.len() < w.bytes.len() {
             format!(
-                "{} of the {} bytes written by {} to {} at offset {} and made durable are not on disk (from offset {from}, which {held})",
+                "{} of the {} bytes written by {} to {} at offset {} and made durable are not on disk (from offset {from}, which {seen})",
                 lost.len(),
                 w.bytes.len(),
                 w.task,
@@ -593,7 +593,7 @@ pub fn end_oracles(k: &Kernel, crashed: bool, complete: bool) -> Vec<Outcome> {
             )
         } else {
             format!(
-                "{} bytes written by {} to {} at offset {} and made durable are not on disk (offset {from} {held})",
+                "{} bytes written by {} to {} at offset {} and made durable are not on disk (offset {from} {seen})",
                 w.bytes.len(),
                 w.task,
                 k.ino_name(w.ino),
@@ -642,6 +642,7 @@ pub fn end_oracles(k: &Kernel, crashed: bool, complete: bool) -> Vec<Outcome> {
             for r in log.removals.iter().filter(|r| r.ino == ino) {
                 o.tasks.push(r.task.clone());
             }
+            o.tasks.sort();
             o.tasks.dedup();
             o.message = format!(
                 "after the run, offset {x} of {} {held}, which no order of the operations on it leaves (the last ones there: {})",
@@ -722,10 +723,10 @@ fn exposed_after_crash(
     log: &super::provenance::DataLog,
 ) -> Vec<Outcome> {
     let mut out = Vec::new();
-    let bs = u64::from(fs.block_size());
     if super::jbd2::data_mode(&k.rc) == crate::engine::DataMode::Ordered {
         return out;
     }
+    let bs = u64::from(fs.block_size());
     for (name, ei) in &k.inodes {
         let Ok(inode) = fs.ext4_iget(ei.ino) else {
             continue;
