@@ -216,9 +216,19 @@ pub async fn iomap_dio_rw_read(
 /// (docs/scenario-format.md).
 pub const DIO_WRITE_MODELLED: KernelVersion = KernelVersion::new(6, 9);
 
-/// The model's -ENOTBLK: the direct write stops and the rest of the range
-/// goes through the page cache (`ext4_dio_write_iter`'s fallback).
-struct NotBlk;
+/// How a direct write stops early: -ENOTBLK (the rest of the range goes
+/// through the page cache: `ext4_dio_write_iter`'s fallback) or an error
+/// for the caller.
+enum DioStop {
+    NotBlk,
+    Err(Errno),
+}
+
+impl From<Errno> for DioStop {
+    fn from(e: Errno) -> DioStop {
+        DioStop::Err(e)
+    }
+}
 
 /// write(2) with O_DIRECT of `bytes` at `pos`: v6.9 fs/ext4/file.c
 /// `ext4_dio_write_iter`.
@@ -317,8 +327,9 @@ pub async fn ext4_dio_write_iter(
         // ext4_iomap_overwrite_ops when shared and nothing is unwritten:
         // a lookup, never an allocation.
         match iomap_dio_rw_write(k, ei, pos, bytes, shared && !unwritten).await {
-            Ok(r2) => r = r2,
-            Err(NotBlk) => fallback = true,
+            Ok(()) => {}
+            Err(DioStop::NotBlk) => fallback = true,
+            Err(DioStop::Err(e)) => r = Err(e),
         }
     }
     if extend && r.is_err() {
@@ -411,7 +422,7 @@ async fn iomap_dio_rw_write(
     pos: u64,
     bytes: &[u8],
     overwrite_only: bool,
-) -> Result<KResult<()>, NotBlk> {
+) -> Result<(), DioStop> {
     let _f = crate::kfn!("iomap_dio_rw");
     let len = bytes.len() as u64;
     let end = pos + len - 1;
@@ -421,10 +432,10 @@ async fn iomap_dio_rw_write(
             .await
             .is_err()
     {
-        return Err(NotBlk);
+        return Err(DioStop::NotBlk);
     }
     inode_dio_begin(ei).await;
-    let r = async {
+    let r: Result<(), DioStop> = async {
         let mut blocks = Vec::new(); // (lblk, pblk, zero the rest)
         let mut any_unwritten = false;
         for lblk in pos / PAGE_SIZE..=end / PAGE_SIZE {
@@ -432,7 +443,9 @@ async fn iomap_dio_rw_write(
             let m = ext4_map_blocks_lookup(k, ei, lblk as u32, 1).await?;
             let m = match m.m_pblk {
                 Some(_) => m,
-                None if overwrite_only => return Err(Errno::EIO),
+                // An overwrite found every block allocated under i_rwsem,
+                // which every remover holds exclusively: cannot happen.
+                None if overwrite_only => return Err(DioStop::Err(Errno::EIO)),
                 None => {
                     let _a = crate::kfn!("ext4_iomap_alloc");
                     let flags = if lblk * PAGE_SIZE >= ei.i_size() {
@@ -440,7 +453,7 @@ async fn iomap_dio_rw_write(
                     } else if ei.test_flag(crate::engine::inode::EXT4_EXTENTS_FL) {
                         MapFlags::CREATE | MapFlags::UNWRIT_EXT
                     } else {
-                        return Ok(Some(()));
+                        return Err(DioStop::NotBlk);
                     };
                     let h = super::handle::ext4_journal_start(k, ei, HandleType::Map, 8).await?;
                     let m = super::inode_ops::ext4_map_blocks(k, ei, lblk as u32, flags).await;
@@ -449,14 +462,14 @@ async fn iomap_dio_rw_write(
                 }
             };
             let Some(pblk) = m.m_pblk else {
-                return Err(Errno::EIO);
+                return Err(Errno::EIO.into());
             };
             any_unwritten |= m.unwritten;
             blocks.push((lblk, pblk, m.new || m.unwritten));
         }
         // iomap_dio_bio_iter
         if (pos | len) & (BDEV_LOGICAL_BLOCK_SIZE - 1) != 0 {
-            return Err(Errno::EINVAL);
+            return Err(Errno::EINVAL.into());
         }
         let mut waits = Vec::new();
         for (lblk, pblk, zero_rest) in blocks.iter().copied() {
@@ -518,11 +531,11 @@ async fn iomap_dio_rw_write(
             bytes.to_vec(),
             crate::sim::current_task_name(),
         );
-        Ok(None)
+        Ok(())
     }
     .await;
     // kiocb_invalidate_post_direct_write
-    if r.is_ok()
+    if !matches!(r, Err(DioStop::Err(_)))
         && invalidate_inode_pages2_range(k, ei, pos, end)
             .await
             .is_err()
@@ -530,9 +543,5 @@ async fn iomap_dio_rw_write(
         dio_warn_stale_pagecache(k, ei);
     }
     inode_dio_end(ei).await;
-    match r {
-        Ok(Some(())) => Err(NotBlk),
-        Ok(None) => Ok(Ok(())),
-        Err(e) => Ok(Err(e)),
-    }
+    r
 }
