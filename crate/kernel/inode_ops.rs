@@ -2,6 +2,7 @@
 //! fsync, sync, truncate, fallocate and punch hole.
 
 use crate::engine::map::{MapFlags, MapResult};
+use crate::engine::Ext4Fs;
 use crate::scenario::history::Change;
 
 use super::handle::{ext4_journal_start, ext4_journal_stop, HandleType};
@@ -367,31 +368,33 @@ pub async fn ext4_setattr_like(k: &Kernel, ei: &Ext4InodeInfo, op: SpaceOp) -> K
 /// `ext4_orphan_cleanup` at the next mount (crate/engine/orphan.rs). Only
 /// with a journal ("if (!sbi->s_journal) return 0").
 pub(super) fn ext4_orphan_add(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
-    let mut fs = k.fs.borrow_mut();
-    if !fs.is_journalled() {
-        return Ok(());
-    }
-    let r = fs.ext4_orphan_add(ei.ino);
-    drop(fs);
-    match r {
-        Ok(()) => orphan_links_from_disk(k),
-        Err(e) => Err(k.engine_error("ext4_orphan_add", e)),
-    }
+    orphan_list_op(k, ei, "ext4_orphan_add", Ext4Fs::ext4_orphan_add)
 }
 
 /// v6.9 fs/ext4/orphan.c `ext4_orphan_del` under the caller's handle:
 /// the inode leaves the orphan list (nothing if it is not on it). Only
 /// with a journal, like [`ext4_orphan_add`].
 pub(super) fn ext4_orphan_del(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
+    orphan_list_op(k, ei, "ext4_orphan_del", Ext4Fs::ext4_orphan_del)
+}
+
+/// The engine's orphan-list change `op` on `ei` when there is a journal,
+/// then every inode's in-memory orphan link reloaded from disk.
+fn orphan_list_op(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    site: &str,
+    op: fn(&mut Ext4Fs<super::state::SimDisk>, u32) -> crate::engine::error::Result<()>,
+) -> KResult<()> {
     let mut fs = k.fs.borrow_mut();
     if !fs.is_journalled() {
         return Ok(());
     }
-    let r = fs.ext4_orphan_del(ei.ino);
+    let r = op(&mut fs, ei.ino);
     drop(fs);
     match r {
         Ok(()) => orphan_links_from_disk(k),
-        Err(e) => Err(k.engine_error("ext4_orphan_del", e)),
+        Err(e) => Err(k.engine_error(site, e)),
     }
 }
 
@@ -442,6 +445,22 @@ async fn engine_space_op(
     res.map(|_| ())
 }
 
+/// `ext4_truncate`'s block freeing on the engine: every block of `ino`
+/// past `size`, where the blocks may reach `blocks_end`. The engine's
+/// truncate frees between the size it finds on disk and the new one, so
+/// it is handed `blocks_end` (when larger) first.
+fn truncate_blocks(
+    fs: &mut Ext4Fs<super::state::SimDisk>,
+    ino: u32,
+    blocks_end: u64,
+    size: u64,
+) -> crate::engine::error::Result<()> {
+    let mut raw = fs.ext4_iget(ino)?;
+    raw.set_size(blocks_end.max(size));
+    fs.write_inode(ino, &raw)?;
+    fs.truncate(ino, size)
+}
+
 /// v6.9 fs/ext4/truncate.h `ext4_truncate_failed_write`, for a write that
 /// allocated blocks past EOF and failed (`ext4_inode_extension_cleanup`):
 /// under `invalidate_lock` (w), drop the pages past `i_size`
@@ -464,10 +483,8 @@ pub(super) async fn ext4_truncate_failed_write(
         let h = ext4_journal_start(k, ei, HandleType::Truncate, 8).await?;
         ei.i_data_sem.down_write().await;
         let res = engine_space_op(k, ei, |fs| {
-            let mut raw = fs.ext4_iget(ei.ino)?;
-            raw.set_size(alloc_end.max(raw.size()));
-            fs.write_inode(ei.ino, &raw)?;
-            fs.truncate(ei.ino, size)
+            let on_disk = fs.ext4_iget(ei.ino)?.size();
+            truncate_blocks(fs, ei.ino, alloc_end.max(on_disk), size)
         })
         .await;
         ei.i_data_sem.up_write();
@@ -547,10 +564,7 @@ pub async fn ext4_setattr(k: &Kernel, ei: &Ext4InodeInfo, size: u64) -> KResult<
                 // ... and, under the same handle, `ext4_orphan_del` (the
                 // inode has links).
                 let res = engine_space_op(k, ei, |fs| {
-                    let mut raw = fs.ext4_iget(ei.ino)?;
-                    raw.set_size(old_disksize.max(size));
-                    fs.write_inode(ei.ino, &raw)?;
-                    fs.truncate(ei.ino, size)?;
+                    truncate_blocks(fs, ei.ino, old_disksize, size)?;
                     fs.ext4_orphan_del(ei.ino)
                 })
                 .await
