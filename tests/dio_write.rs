@@ -5,26 +5,15 @@
 //! read: nothing reported); tests/expected_errors.rs the unaligned EINVAL.
 //! Here the direct path shows what only it does.
 
-use std::rc::Rc;
+#[path = "common/explore_text.rs"]
+mod explore_text;
 
-use ext4lab::kernel::runner::{explore_variant, kind_name};
-use ext4lab::scenario::parse_scenario;
-use ext4lab::sim::Strategy;
+use explore_text::explore_text;
+use ext4lab::kernel::runner::kind_name;
 
+/// The fixture's one variant, exhaustively under preemption bound 2.
 fn explore(text: &str) -> ext4lab::sim::Report {
-    let sc = Rc::new(parse_scenario(text).unwrap());
-    let strategy = Strategy::Dfs {
-        preemption_bound: Some(2),
-        dpor: true,
-    };
-    let (_, rep) = explore_variant(
-        &sc,
-        &sc.variants[0].name,
-        &Default::default(),
-        Some(strategy),
-        Some(1_000_000),
-    )
-    .unwrap();
+    let rep = explore_text(text, "default", 2, Some(1_000_000));
     assert!(rep.stats.exhausted);
     rep
 }

@@ -4,11 +4,11 @@
 //! crate/kernel/runner.rs); any other error is not. Each case explores a
 //! small program exhaustively and checks the flag on every user-error.
 
-use std::rc::Rc;
+#[path = "common/explore_text.rs"]
+mod explore_text;
 
-use ext4lab::kernel::runner::{explore_variant, kind_name};
-use ext4lab::scenario::parse_scenario;
-use ext4lab::sim::Strategy;
+use explore_text::explore_text;
+use ext4lab::kernel::runner::kind_name;
 
 const HEAD: &str = r#"format = 2
 
@@ -39,13 +39,7 @@ mappings = [{ name = "m", file = "f", len = 8192 }]
 
 /// The user-errors of every execution: (errno, expected).
 fn user_errors(tasks: &str) -> Vec<(String, bool)> {
-    let sc = Rc::new(parse_scenario(&format!("{HEAD}\n{tasks}")).unwrap());
-    let strategy = Strategy::Dfs {
-        preemption_bound: Some(2),
-        dpor: true,
-    };
-    let (_, rep) =
-        explore_variant(&sc, "default", &Default::default(), Some(strategy), None).unwrap();
+    let rep = explore_text(&format!("{HEAD}\n{tasks}"), "default", 2, None);
     assert!(rep.stats.exhausted);
     rep.outcomes
         .iter()
@@ -128,13 +122,14 @@ fn preallocating_in_a_block_mapped_file_is_an_expected_eopnotsupp() {
         "[[image.files]]\nname = \"f\"\nlayout = \"indirect\"\n",
     );
     assert_ne!(text, HEAD, "the image line moved");
-    let sc = Rc::new(
-        parse_scenario(&format!(
+    let rep = explore_text(
+        &format!(
             "{text}\n[[tasks]]\nname = \"T1\"\nsteps = [{{ op = \"fallocate\", file = \"f\", offset = 8192, len = 4096 }}]\n"
-        ))
-        .unwrap(),
+        ),
+        "default",
+        2,
+        None,
     );
-    let (_, rep) = explore_variant(&sc, "default", &Default::default(), None, None).unwrap();
     let e: Vec<_> = rep
         .outcomes
         .iter()
@@ -154,19 +149,7 @@ fn a_migration_refused_with_eagain_is_not_expected() {
     // S3's first patch: EXT4_IOC_MIGRATE fails with EAGAIN when a racing
     // allocation cleared the flag. No man page lists that: a finding.
     let b = ext4lab::scenario::builtin("s3").unwrap();
-    let sc = Rc::new(parse_scenario(b.text).unwrap());
-    let strategy = Strategy::Dfs {
-        preemption_bound: Some(1),
-        dpor: true,
-    };
-    let (_, rep) = explore_variant(
-        &sc,
-        "flag-retval",
-        &Default::default(),
-        Some(strategy),
-        None,
-    )
-    .unwrap();
+    let rep = explore_text(b.text, "flag-retval", 1, None);
     let eagain: Vec<_> = rep
         .outcomes
         .iter()

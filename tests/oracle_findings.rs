@@ -11,11 +11,12 @@
 //! The rules themselves: crate/kernel/provenance.rs's unit tests, and the
 //! legit suite (tests/oracle_legit.rs), where they must report nothing.
 
-use std::rc::Rc;
+#[path = "common/explore_text.rs"]
+mod explore_text;
 
-use ext4lab::kernel::runner::{explore_variant, kind_name};
+use explore_text::{explore_text, explore_text_with};
+use ext4lab::kernel::runner::kind_name;
 use ext4lab::scenario::parse_scenario;
-use ext4lab::sim::Strategy;
 
 /// The outcome kinds (with counts) of exploring the fixture under
 /// `data`, exhaustively under preemption bound 2.
@@ -25,16 +26,7 @@ fn kinds(data: &str) -> Vec<(String, u64, String)> {
         "/tests/fixtures/oracles/writeback-exposure.toml"
     ))
     .unwrap();
-    let sc = Rc::new(parse_scenario(&text).unwrap());
-    let options: std::collections::BTreeMap<String, String> =
-        [("data".to_string(), data.to_string())]
-            .into_iter()
-            .collect();
-    let strategy = Strategy::Dfs {
-        preemption_bound: Some(2),
-        dpor: true,
-    };
-    let (_, rep) = explore_variant(&sc, "default", &options, Some(strategy), None).unwrap();
+    let rep = explore_text_with(&text, "default", &[("data", data)], 2, None);
     assert!(rep.stats.exhausted && rep.stats.executions > 100);
     rep.outcomes
         .iter()
@@ -74,20 +66,9 @@ fn check_rows(file: &str, kind: &str) {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    let sc = Rc::new(parse_scenario(&text).unwrap());
+    let sc = parse_scenario(&text).unwrap();
     for v in &sc.variants {
-        let strategy = Strategy::Dfs {
-            preemption_bound: Some(2),
-            dpor: true,
-        };
-        let (_, rep) = explore_variant(
-            &sc,
-            &v.name,
-            &Default::default(),
-            Some(strategy),
-            Some(10_000_000),
-        )
-        .unwrap();
+        let rep = explore_text(&text, &v.name, 2, Some(10_000_000));
         assert!(rep.stats.exhausted, "{}", v.name);
         let seen = rep.outcomes.iter().any(|o| kind_name(&o.key.kind) == kind);
         let want = v

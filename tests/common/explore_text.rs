@@ -12,12 +12,27 @@ use ext4lab::sim::{Report, Strategy};
 /// preemption bound `bound`, at most `budget` executions (`None`: the
 /// scenario's own budget).
 pub fn explore_text(text: &str, variant: &str, bound: u32, budget: Option<u64>) -> Report {
+    explore_text_with(text, variant, &[], bound, budget)
+}
+
+/// [`explore_text`] with option values (`("data", "writeback")`).
+pub fn explore_text_with(
+    text: &str,
+    variant: &str,
+    options: &[(&str, &str)],
+    bound: u32,
+    budget: Option<u64>,
+) -> Report {
     let sc = Rc::new(parse_scenario(text).unwrap_or_else(|e| panic!("{e}")));
     let strategy = Strategy::Dfs {
         preemption_bound: Some(bound),
         dpor: true,
     };
-    let (_, rep) = explore_variant(&sc, variant, &Default::default(), Some(strategy), budget)
+    let options = options
+        .iter()
+        .map(|&(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let (_, rep) = explore_variant(&sc, variant, &options, Some(strategy), budget)
         .unwrap_or_else(|e| panic!("{variant}: {e}"));
     rep
 }
