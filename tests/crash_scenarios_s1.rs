@@ -5,7 +5,7 @@
 //! replays the journal before the lost-write oracle reads the file.
 //!
 //! Fast tests: "found" rows within a bounded DFS budget, and the
-//! pagecache-convert lost-write row absent over that same budget. The
+//! pagecache-handle-first lost-write row absent over that same budget. The
 //! `#[ignore]`d tests run every row of the table exhaustively (DFS + DPOR
 //! under the scenario's bound; minutes each).
 
@@ -37,17 +37,17 @@ fn s1_jbd2_convert_lost_write_found() {
 }
 
 #[test]
-fn s1_pagecache_convert_no_lost_write_in_budget() {
-    let (k, _, n) = kinds("pagecache-convert", 400);
-    eprintln!("pagecache-convert: {n} executions, outcomes {k:?}");
+fn s1_pagecache_handle_first_no_lost_write_in_budget() {
+    let (k, _, n) = kinds("pagecache-handle-first", 400);
+    eprintln!("pagecache-handle-first: {n} executions, outcomes {k:?}");
     assert!(!k.iter().any(|(x, _)| x == "lost-write"), "{k:?}");
     assert!(!k.iter().any(|(x, _)| x == "deadlock"), "{k:?}");
 }
 
 #[test]
-fn s1_lock_page_first_inversion_found() {
-    let (k, _, n) = kinds("pagecache-convert-lock-page-first", 400);
-    eprintln!("lock-page-first: {n} executions, outcomes {k:?}");
+fn s1_as_posted_inversion_found() {
+    let (k, _, n) = kinds("ted-2017-as-posted", 400);
+    eprintln!("ted-2017-as-posted: {n} executions, outcomes {k:?}");
     assert!(k.iter().any(|(x, _)| x == "lock-order-inversion"), "{k:?}");
 }
 
@@ -68,17 +68,17 @@ fn s1_table_jbd2_convert() {
 
 #[test]
 #[ignore]
-fn s1_table_pagecache_convert() {
-    table("pagecache-convert");
+fn s1_table_pagecache_handle_first() {
+    table("pagecache-handle-first");
 }
 
-/// The inversion row of `pagecache-convert-lock-page-first`: found by DFS
+/// The inversion row of `ted-2017-as-posted`: found by DFS
 /// explored to completion under the bound and by PCT within the budget.
 #[test]
 #[ignore]
-fn s1_table_lock_page_first_inversion() {
+fn s1_table_as_posted_inversion() {
     let sc = kernel_common::scenario("s1");
-    let v = "pagecache-convert-lock-page-first";
+    let v = "ted-2017-as-posted";
     let (_, dfs) = explore_variant(&sc, v, &BTreeMap::new(), None, Some(1_000_000)).unwrap();
     let pct = ext4lab::sim::Strategy::Pct {
         seed: sc.explore.seed,
@@ -101,14 +101,13 @@ fn s1_table_lock_page_first_inversion() {
     assert!(inv(&dfs) && inv(&rep) && dfs.stats.exhausted);
 }
 
-/// The deadlock row (and the inversion row) of
-/// `pagecache-convert-lock-page-first`. The delalloc write dirties page 0
-/// and leaves the inline data (`ext4_da_convert_inline_data_to_extent`);
-/// the first posting's conversion then locks that dirty page before its
-/// handle, while writepages holds a handle and waits for the page, and the
-/// commit waits for writepages' handle.
+/// The rows of `ted-2017-as-posted`. fallocate(2) converts with page 0
+/// locked before its handle (the first posting), while Tw's write(2) holds
+/// the handle `ext4_da_write_inline_data_begin` started and waits for page
+/// 0, and the commit waits for Tw's handle; fallocate holds no `i_rwsem`,
+/// so the patch's `WARN_ON(!inode_is_locked())` fires.
 #[test]
 #[ignore]
-fn s1_table_lock_page_first_deadlock() {
-    table("pagecache-convert-lock-page-first");
+fn s1_table_as_posted() {
+    table("ted-2017-as-posted");
 }

@@ -119,6 +119,15 @@ pub struct Ext4Journal {
     /// write is a completed bio and goes to the device at once, unless the
     /// inode journals its data.
     pub data_writes_direct: bool,
+    /// Blocks a file maps as data whose journalled buffer is the block
+    /// device's own `buffer_head` (`sb_getblk`), not the file page's:
+    /// v4.12..v6.9 fs/ext4/inline.c `ext4_convert_inline_data_nolock`
+    /// journals the converted inline bytes that way. The file's page has a
+    /// buffer of its own for the block (an alias), so a data write through
+    /// the page leaves the journalled copy as it was, and the commit logs
+    /// (and the checkpoint writes home) the old bytes. Dropped when the
+    /// block is freed (`ext4_forget`).
+    bdev_alias: BTreeSet<u64>,
 }
 
 impl Ext4Journal {
@@ -140,6 +149,7 @@ impl Ext4Journal {
             stats: Jbd2Stats::default(),
             commits: Vec::new(),
             data_writes_direct: false,
+            bdev_alias: BTreeSet::new(),
         }
     }
 
@@ -599,6 +609,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             return Ok(());
         };
         j.pending.remove(&blk);
+        j.bdev_alias.remove(&blk);
         if j.logged.remove(&blk) {
             let h = j
                 .handle
@@ -635,18 +646,27 @@ impl<D: BlockDevice> Ext4Fs<D> {
         self.ext4_jbd2_ensure_handle()?;
         self.cache.forget(pblk);
         let j = self.s_journal.as_deref_mut().ok_or(Ext4Error::ReadOnly)?;
+        // The page's buffer and the journalled one are different buffers
+        // when the journal holds the block device's alias of the block.
+        let shared = !j.bdev_alias.contains(&pblk);
         for t in [
             j.journal.j_running_transaction.as_mut(),
             j.journal.j_committing_transaction.as_mut(),
         ]
         .into_iter()
         .flatten()
+        .filter(|_| shared)
         {
             if let Some(b) = t.buffer_mut(pblk) {
                 b.copy_from_slice(&full);
             }
         }
-        for cp in &mut j.journal.j_checkpoint_transactions {
+        for cp in j
+            .journal
+            .j_checkpoint_transactions
+            .iter_mut()
+            .filter(|_| shared)
+        {
             if let Some(b) = cp.t_checkpoint_list.get_mut(&pblk) {
                 b.copy_from_slice(&full);
             }
@@ -921,7 +941,12 @@ impl<D: BlockDevice> Ext4Fs<D> {
         if !inode.has_flag(EXT4_INLINE_DATA_FL) {
             return Ok(());
         }
-        let data = self.read_inline_data(ino)?;
+        // v4.12 ext4_convert_inline_data_nolock: the whole inline area
+        // (ext4_get_inline_size), whatever i_size says.
+        let mut data = self.read_inline_area(ino)?;
+        if inode.size() < data.len() as u64 {
+            data.truncate(inode.size() as usize);
+        }
         self.ext4_destroy_inline_data(ino)?;
         if data.is_empty() {
             return Ok(());
@@ -934,7 +959,12 @@ impl<D: BlockDevice> Ext4Fs<D> {
             .ok_or_else(|| Ext4Error::Invalid("no block after allocation".into()))?;
         let mut blk = vec![0u8; self.block_size() as usize];
         blk[..data.len()].copy_from_slice(&data);
-        // ext4_journal_get_create_access + ext4_handle_dirty_metadata.
-        self.ext4_handle_dirty_metadata(pblk, blk)
+        // ext4_journal_get_create_access + ext4_handle_dirty_metadata, on
+        // the block device's buffer of the block (sb_getblk).
+        self.ext4_handle_dirty_metadata(pblk, blk)?;
+        if let Some(j) = self.s_journal.as_deref_mut() {
+            j.bdev_alias.insert(pblk);
+        }
+        Ok(())
     }
 }

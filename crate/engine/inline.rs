@@ -108,6 +108,23 @@ impl<D: BlockDevice> Ext4Fs<D> {
         Ok(b)
     }
 
+    /// The whole inline area of an inline-data inode, `i_block` then the
+    /// `system.data` value, not trimmed to `i_size`: what the kernel's
+    /// `ext4_read_inline_data(inode, buf, ext4_get_inline_size(inode),
+    /// iloc)` copies. A delalloc write that converted through the page
+    /// cache leaves `i_size` past the inline area until writeback destroys
+    /// it, and the kernel reads the area all the same.
+    pub fn read_inline_area(&mut self, ino: u32) -> Result<Vec<u8>> {
+        let raw = self.read_inode_raw(ino)?;
+        let inode = Ext4Inode::decode(&raw);
+        if !inode.has_flag(EXT4_INLINE_DATA_FL) {
+            return Err(Ext4Error::Invalid(format!(
+                "inode {ino} has no inline data"
+            )));
+        }
+        inline_bytes(&raw, ino)
+    }
+
     /// Replace the inline contents (and `i_size` for files). Returns false
     /// when `data` does not fit inline.
     pub fn write_inline_data(&mut self, ino: u32, data: &[u8], set_size: bool) -> Result<bool> {

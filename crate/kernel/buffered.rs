@@ -70,15 +70,23 @@ pub async fn generic_perform_write(
                 .0
             }
         };
-        // ext4_try_to_write_inline_data: stays inline while it fits
         let end = at + take as u64;
-        if super::inline::ext4_has_inline_data(ei)
-            && (idx != 0 || end > super::inline::max_inline_size(k, ei))
-        {
-            super::inline::ext4_convert_inline_data(k, ei).await?;
+        // ext4_da_write_begin / ext4_write_begin: while the inode may keep
+        // its data inline, a write that fits stays inline; one that does
+        // not converts through the page cache first.
+        let mut inline = None;
+        if super::inline::may_inline_data(ei) {
+            inline = if k.ext4_da_aops(ei) {
+                super::inline::ext4_da_write_inline_data_begin(k, ei, at, take as u64).await?
+            } else {
+                super::inline::ext4_try_to_write_inline_data(k, ei, at, take as u64).await?
+            };
         }
-        let (page, handle) =
-            ext4_write_begin(k, ei, idx, within == 0 && take == PAGE_SIZE as usize).await?;
+        let written_inline = inline.is_some();
+        let (page, handle) = match inline {
+            Some((page, handle)) => (page, Some(handle)),
+            None => ext4_write_begin(k, ei, idx, within == 0 && take == PAGE_SIZE as usize).await?,
+        };
         // copy_page_from_iter_atomic: the copy does not dirty the page;
         // write_end does (v4.12 mm/filemap.c generic_perform_write, then
         // fs/ext4/inode.c ext4_write_end / ext4_da_write_end)
@@ -87,7 +95,7 @@ pub async fn generic_perform_write(
             ps.prov[within..within + take].fill(ei.ino);
             ps.uptodate = true;
         });
-        if super::inline::ext4_has_inline_data(ei) {
+        if written_inline {
             // ext4_write_inline_data_end copies the page into the inode and
             // ClearPageDirty()s it: "so that writepages wouldn't work for us"
             let new_size = end.max(ei.i_size());
@@ -132,6 +140,11 @@ pub async fn generic_perform_write(
                     ps.bh.b_blocknr.is_some() && !ps.bh.delay && !ps.bh.unwritten
                 })
                 .unwrap_or(false);
+            // v4.12 fs/ext4/inode.c ext4_da_write_end: "if
+            // (ext4_has_inline_data(inode) ||
+            // ext4_da_should_update_i_disksize(page, end))": a delalloc
+            // conversion leaves the inline data for writepages to destroy.
+            let inline_left = super::inline::ext4_has_inline_data(ei);
             let mut m = ei.mem.borrow_mut();
             let new_i_size = at + take as u64;
             let grew = new_i_size > m.i_size;
@@ -145,7 +158,7 @@ pub async fn generic_perform_write(
             // new_i_size > EXT4_I(inode)->i_disksize)" and the block is
             // allocated, i_disksize follows (the inode is marked dirty
             // below).
-            if da && mapped && new_i_size > m.i_disksize {
+            if da && (mapped || inline_left) && new_i_size > m.i_disksize {
                 m.i_disksize = new_i_size;
             }
             grew
@@ -200,21 +213,7 @@ pub async fn ext4_write_begin(
     } else {
         Some(ext4_journal_start(k, ei, HandleType::Misc, 8).await?)
     };
-    // grab_cache_page_write_begin. The kernel inserts a new page already
-    // locked; the model inserts it, then locks it (a scheduling point), so
-    // invalidation or truncation may remove it meanwhile: then look it up
-    // again, as `pagecache_get_page` does for a page whose `mapping` is
-    // gone. (Writing into the removed page lost the write: found by
-    // tests/scenario_fuzz.rs with drop_caches beside a write.)
-    let page = loop {
-        ei.mapping.i_pages_loc.write().await;
-        let page = ei.mapping.add_page(idx);
-        page.lock().await;
-        if super::fault::still_cached(ei, idx, page) {
-            break page;
-        }
-        page.unlock();
-    };
+    let page = grab_cache_page_write_begin(ei, idx).await;
     // In case writeback began while the page was unlocked
     super::writeback::wait_for_stable_page(k, page).await;
     let (uptodate, bh) = ei
@@ -227,7 +226,13 @@ pub async fn ext4_write_begin(
     } else if !uptodate {
         ei.mapping.with_page(idx, |ps| ps.uptodate = true);
     }
-    if r.is_ok() && bh.b_blocknr.is_none() && !bh.delay && !super::inline::ext4_has_inline_data(ei)
+    // A delalloc inode whose inline data a conversion left for writepages
+    // to destroy maps as a hole (v4.12 fs/ext4/inode.c ext4_da_map_blocks:
+    // "if (ext4_has_inline_data(inode)) retval = 0").
+    if r.is_ok()
+        && bh.b_blocknr.is_none()
+        && !bh.delay
+        && (da || !super::inline::ext4_has_inline_data(ei))
     {
         r = if da {
             ext4_da_get_block_prep(k, ei, idx).await
@@ -244,6 +249,24 @@ pub async fn ext4_write_begin(
             }
             Err(e)
         }
+    }
+}
+
+/// `grab_cache_page_write_begin`: page `idx` of the mapping, locked. The
+/// kernel inserts a new page already locked; the model inserts it, then
+/// locks it (a scheduling point), so invalidation or truncation may remove
+/// it meanwhile: then look it up again, as `pagecache_get_page` does for a
+/// page whose `mapping` is gone. (Writing into the removed page lost the
+/// write: found by tests/scenario_fuzz.rs with drop_caches beside a write.)
+pub async fn grab_cache_page_write_begin(ei: &Ext4InodeInfo, idx: u64) -> crate::sim::Page {
+    loop {
+        ei.mapping.i_pages_loc.write().await;
+        let page = ei.mapping.add_page(idx);
+        page.lock().await;
+        if super::fault::still_cached(ei, idx, page) {
+            return page;
+        }
+        page.unlock();
     }
 }
 

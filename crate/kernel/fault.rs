@@ -618,7 +618,21 @@ pub async fn ext4_get_block(
 /// (`BH_Delay`), a mapped block is mapped. Precondition: the page is locked.
 pub async fn ext4_da_get_block_prep(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResult<()> {
     let _f = crate::kfn!("ext4_da_get_block_prep");
-    let m = ext4_map_blocks(k, ei, index as u32, MapFlags::empty()).await?;
+    // v4.12 fs/ext4/inode.c ext4_da_map_blocks: under i_data_sem (read),
+    // an inode that still has inline data maps as a hole.
+    let m = if super::inline::ext4_has_inline_data(ei) {
+        ei.i_data_sem.down_read().await;
+        ei.i_data_sem.up_read();
+        crate::engine::map::MapResult {
+            m_lblk: index as u32,
+            m_pblk: None,
+            m_len: 1,
+            unwritten: false,
+            new: false,
+        }
+    } else {
+        ext4_map_blocks(k, ei, index as u32, MapFlags::empty()).await?
+    };
     if m.m_pblk.is_some() {
         ei.mapping.with_page(index, |ps| {
             ps.bh.b_blocknr = m.m_pblk;

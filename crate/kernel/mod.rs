@@ -38,7 +38,6 @@ pub mod mm;
 pub mod pagecache;
 pub mod provenance;
 pub mod runner;
-pub mod s1_inline;
 pub mod state;
 pub mod writeback;
 

@@ -342,14 +342,10 @@ pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<(
             let ei = k.inode(file)?;
             let pos = offset.unwrap_or_else(|| ei.i_size());
             let bytes = bytes_of(fill, pattern, *len);
-            if from.is_none() && super::s1_inline::ext4_has_inline_data(&ei) {
-                // jbd2glue (S1): inline data converts on write.
-                super::s1_inline::ext4_write_inline_iter(k, &ei, pos, &bytes).await?;
-                return Ok(());
-            }
             // O_DIRECT from a buffer the task holds (not one in a mapping),
-            // on kernels whose direct write is modelled; an inline inode
-            // took the path above, as ext4_should_use_dio sends it.
+            // on kernels whose direct write is modelled (an inline inode
+            // writes through the page cache there, as ext4_should_use_dio
+            // sends it).
             if *direct && from.is_none() && k.version() >= super::direct::DIO_WRITE_MODELLED {
                 return super::direct::ext4_dio_write_iter(k, &ei, pos, &bytes).await;
             }
@@ -371,8 +367,9 @@ pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<(
             ..
         } => {
             let ei = k.inode(file)?;
-            // jbd2glue (S1): O_DIRECT on inline data falls back to buffered I/O.
-            if *direct && !super::s1_inline::ext4_has_inline_data(&ei) {
+            // v4.12 fs/ext4/inode.c ext4_direct_IO: "if
+            // (ext4_has_inline_data(inode)) return 0": buffered I/O.
+            if *direct && !super::inline::ext4_has_inline_data(&ei) {
                 ext4_dio_read_iter(k, &ei, *offset, *len).await?;
             } else {
                 filemap_read(k, &ei, *offset, *len).await?;

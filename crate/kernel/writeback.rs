@@ -470,7 +470,7 @@ async fn ext4_writepages_destroy_inline_data(k: &Kernel, ei: &Ext4InodeInfo) -> 
     let r = if super::inline::ext4_has_inline_data(ei) {
         let r = k.fs.borrow_mut().ext4_destroy_inline_data(ei.ino);
         r.map_err(|e| k.engine_error("ext4_destroy_inline_data", e))
-            .and_then(|()| super::s1_inline::reload_inode(k, ei))
+            .and_then(|()| super::inline::reload_inode(k, ei))
     } else {
         Ok(())
     };
