@@ -50,20 +50,20 @@ fn s1_jbd2_convert_lost_write_replays() {
 }
 
 #[test]
-fn s1_lock_page_first_inversion_replays() {
+fn s1_as_posted_inversion_replays() {
     check(
-        "s1-lock-page-first-inversion.txt",
+        "s1-as-posted-inversion.txt",
         "lock-order-inversion",
-        "T1",
+        "",
         "Complete",
         "page lock",
     );
 }
 
 #[test]
-fn s1_lock_page_first_deadlock_replays() {
+fn s1_as_posted_deadlock_replays() {
     check(
-        "s1-lock-page-first-deadlock.txt",
+        "s1-as-posted-deadlock.txt",
         "deadlock",
         "kjournald2",
         "Deadlock",

@@ -21,8 +21,8 @@ macro_rules! fixtures {
 /// fixture file is missing here.
 const FIXTURES: &[(&str, &str)] = fixtures![
     "s1-jbd2-convert-default-lost-write.json",
-    "s1-pagecache-convert-lock-page-first-default-deadlock.json",
-    "s1-pagecache-convert-lock-page-first-default-lock-order-inversion.json",
+    "s1-ted-2017-as-posted-default-deadlock.json",
+    "s1-ted-2017-as-posted-default-lock-order-inversion.json",
     "s2-convert-under-mmap-lock-default-deadlock.json",
     "s2-fault-retry-fault-gup-user-error.json",
     "s2-no-convert-in-mkwrite-default-kernel-warning.json",
