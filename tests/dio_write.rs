@@ -57,3 +57,17 @@ fn before_v6_9_a_direct_write_runs_buffered() {
         .replace("version = \"v6.9\"", "version = \"v5.5\"");
     assert!(explore(&text).outcomes.is_empty());
 }
+
+/// A direct write into a hole of a block-mapped file gets -ENOTBLK before
+/// it wrote anything and falls back to the page cache; v6.9's
+/// `iomap_dio_complete` skips the post-write invalidation then (`dio->size`
+/// is 0), so a store that dirtied the page meanwhile draws no
+/// `dio_warn_stale_pagecache`. (The model ran the invalidation anyway
+/// until 2026-12-05: a false warning at 1 preemption.)
+#[test]
+fn a_direct_write_that_falls_back_before_writing_does_not_warn() {
+    let text = include_str!("fixtures/legit/dio-write-into-block-mapped-hole.toml");
+    let rep = explore(text);
+    assert!(rep.outcomes.is_empty(), "{:?}", rep.outcomes);
+    assert!(rep.stats.executions > 100);
+}

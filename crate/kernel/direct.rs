@@ -409,13 +409,19 @@ async fn ext4_overwrite_io(
 ///   then, past `i_disksize` or `i_size`, `ext4_handle_inode_extension`
 ///   (a handle: both sizes move up, the inode is written and taken off the
 ///   orphan list);
-/// - `kiocb_invalidate_post_direct_write`: invalidate the range again; a
-///   failure is `dio_warn_stale_pagecache`; `inode_dio_end`.
+/// - `kiocb_invalidate_post_direct_write` when the write completed with
+///   no error: invalidate the range again; a failure is
+///   `dio_warn_stale_pagecache`; `inode_dio_end`.
 ///
 /// The lost-write oracle records the write once its end_io ran.
 /// Simplifications: one `ext4_map_blocks` per block where the kernel maps
 /// an extent at a time (the same locks, as often as there are blocks); one
-/// bio per block. Precondition: `i_rwsem` held.
+/// bio per block; every block is mapped before the first bio, so a
+/// -ENOTBLK from a later extent falls back for the whole write where the
+/// kernel has written the extents before it directly (the buffered
+/// fallback then writes the same bytes through the page cache: only the
+/// path differs, and no built-in row writes directly into a block-mapped
+/// hole). Precondition: `i_rwsem` held.
 async fn iomap_dio_rw_write(
     k: &Kernel,
     ei: &Ext4InodeInfo,
@@ -534,8 +540,13 @@ async fn iomap_dio_rw_write(
         Ok(())
     }
     .await;
-    // kiocb_invalidate_post_direct_write
-    if !matches!(r, Err(DioStop::Err(_)))
+    // v6.9 fs/iomap/direct-io.c iomap_dio_complete: "if (!dio->error &&
+    // dio->size && (dio->flags & IOMAP_DIO_WRITE))
+    // kiocb_invalidate_post_direct_write()". An error skips it, and so does
+    // a -ENOTBLK (which __iomap_dio_rw turns into 0 without setting
+    // dio->error) here: the model maps every block before it submits a
+    // bio, so a -ENOTBLK leaves dio->size at 0.
+    if r.is_ok()
         && invalidate_inode_pages2_range(k, ei, pos, end)
             .await
             .is_err()
