@@ -525,9 +525,7 @@ pub fn end_oracles(k: &Kernel, crashed: bool, complete: bool) -> Vec<Outcome> {
     let mut out = Vec::new();
     let mut fs = k.fs.borrow_mut();
     if let Err(e) = fs.sync() {
-        let mut o = Outcome::new(OutcomeKind::Other("engine-error".into()), 0);
-        o.message = e.to_string();
-        return vec![o];
+        return vec![engine_error_outcome("sync", &e)];
     }
     let log = k.log.borrow();
     // lost write, per byte (crate/kernel/provenance.rs)
@@ -536,7 +534,13 @@ pub fn end_oracles(k: &Kernel, crashed: bool, complete: bool) -> Vec<Outcome> {
             continue;
         }
         let mut buf = vec![0u8; w.bytes.len()];
-        let n = fs.read(w.ino, w.offset, &mut buf).unwrap_or(0);
+        let n = match fs.read(w.ino, w.offset, &mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                out.push(engine_error_outcome("read", &e));
+                continue;
+            }
+        };
         // The write's own bytes first (no record is scanned for them), then
         // what a later operation may have left instead. After a crash the
         // disk is what recovery made of it, and each byte must be one of
@@ -623,7 +627,13 @@ pub fn end_oracles(k: &Kernel, crashed: bool, complete: bool) -> Vec<Outcome> {
             let Some(ei) = k.inodes.values().find(|e| e.ino == ino) else {
                 continue;
             };
-            let data = file_as_read(&mut fs, ei);
+            let data = match file_as_read(&mut fs, ei) {
+                Ok(d) => d,
+                Err(e) => {
+                    out.push(engine_error_outcome("read", &e));
+                    continue;
+                }
+            };
             let Some((x, weighed)) = log.sequential_violation(ino, &data) else {
                 continue;
             };
@@ -769,10 +779,14 @@ fn exposed_after_crash(
 /// File `ei` as a read(2) after the run returns it: `i_size` bytes, each
 /// page from the page cache when cached and uptodate, else from the disk
 /// through the engine (holes and unwritten extents read as zeros).
-fn file_as_read(fs: &mut Ext4Fs<SimDisk>, ei: &Ext4InodeInfo) -> Vec<u8> {
+/// An engine error is the oracle's answer, never a file of zeros.
+fn file_as_read(
+    fs: &mut Ext4Fs<SimDisk>,
+    ei: &Ext4InodeInfo,
+) -> Result<Vec<u8>, crate::engine::error::Ext4Error> {
     let size = ei.i_size();
     let mut data = vec![0u8; size as usize];
-    let _ = fs.read(ei.ino, 0, &mut data);
+    fs.read(ei.ino, 0, &mut data)?;
     let pages = ei.mapping.pages.borrow();
     for (&idx, ps) in pages.range(0..size.div_ceil(PAGE_SIZE)) {
         if ps.uptodate {
@@ -781,7 +795,16 @@ fn file_as_read(fs: &mut Ext4Fs<SimDisk>, ei: &Ext4InodeInfo) -> Vec<u8> {
             data[at..at + n].copy_from_slice(&ps.data[..n]);
         }
     }
-    data
+    Ok(data)
+}
+
+/// The outcome an oracle reports when the engine cannot answer it (a
+/// corrupt image after the run, say): `engine-error`, naming what failed.
+fn engine_error_outcome(what: &str, e: &crate::engine::error::Ext4Error) -> Outcome {
+    let mut o = Outcome::new(OutcomeKind::Other("engine-error".into()), 0);
+    o.site = format!("end of run: {what}");
+    o.message = e.to_string();
+    o
 }
 
 /// `replay --refind`, the page's "find it again": explores `rc` with the
