@@ -57,6 +57,14 @@ fn data_journal_logs_the_page_with_its_allocation() {
     assert_eq!(kinds("journal"), vec![]);
 }
 
+/// data=ordered: the commit that makes the allocation durable writes the
+/// page over the block first (`journal_submit_data_buffers`), so the
+/// recovered file never maps the secret's bytes.
+#[test]
+fn data_ordered_commit_writes_the_page_before_the_allocation() {
+    assert_eq!(kinds("ordered"), vec![]);
+}
+
 /// Explores every variant of the history fixture `file` exhaustively under
 /// preemption bound 2: each variant shows `kind` exactly when one of its
 /// rows expects it found, and nothing else.

@@ -420,6 +420,12 @@ pub async fn ext4_convert_inline_data_nolock(k: &Kernel, ei: &Ext4InodeInfo) -> 
         ei.mapping.with_page(0, |ps| ps.bh.b_blocknr = pblk);
     }
     ei.i_data_sem.up_write();
+    // The tail of ext4_map_blocks(EXT4_GET_BLOCKS_CREATE): a new written
+    // block files the inode for the commit's data write-out.
+    if r.is_ok() && super::jbd2::ext4_should_order_data(k, ei) {
+        let flags = super::state::JI_WRITE_DATA | super::state::JI_WAIT_DATA;
+        super::jbd2::jbd2_journal_file_inode(k, ei, flags).await;
+    }
     r
 }
 

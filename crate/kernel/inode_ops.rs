@@ -69,6 +69,9 @@ pub async fn ext4_map_blocks(
         }
     }
     ei.i_data_sem.up_write();
+    if let Ok(m) = &r {
+        super::jbd2::ext4_map_blocks_file_inode(k, ei, m, flags).await;
+    }
     r
 }
 

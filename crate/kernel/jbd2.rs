@@ -30,7 +30,9 @@ use crate::sim::{Handle, WaitQueue};
 
 use super::handle::{HandleType, JournalOps, KFuture};
 use super::image::ScenarioImage;
-use super::state::{Errno, Ext4InodeInfo, KResult, Kernel, SimDisk};
+use super::state::{
+    Errno, Ext4InodeInfo, KResult, Kernel, SimDisk, JI_WAIT_DATA, JI_WRITE_DATA,
+};
 
 /// The engine's data mode for a scenario's `[mount] data`.
 pub fn data_mode(rc: &RunConfig) -> DataMode {
@@ -196,10 +198,16 @@ impl JournalOps for Jbd2JournalOps {
 /// v4.13 fs/jbd2/commit.c `jbd2_journal_commit_transaction` (kjournald2
 /// only): lock the running transaction (T_LOCKED) and wait for its handles
 /// (`t_updates` to 0), capture it in the engine in the same step
-/// (`jbd2_commit_start`), then write ordered data, log blocks and commit
-/// block with one bio; returns its tid once the commit block is on disk.
-/// Simplification: the ordered data goes out inside the commit's bio (the
-/// engine writes it), not through the page cache.
+/// (`jbd2_commit_start`); write out the data of the inodes on its
+/// ordered-data list ([`journal_submit_data_buffers`]) and wait for it
+/// ([`journal_finish_inode_data_buffers`]); then the log blocks and the
+/// commit block, with one bio; returns its tid once the commit block is on
+/// disk.
+/// Simplification: the kernel submits the log blocks before it waits for
+/// the data and writes the commit record after; the model waits first and
+/// writes log blocks and commit record together. A crash between the log
+/// blocks and the commit record replays nothing of the transaction, so the
+/// states a crash can leave are the same.
 ///
 /// Preconditions: the current task holds no handle (it would wait for
 /// itself: the deadlock oracle reports it).
@@ -211,6 +219,9 @@ pub async fn jbd2_journal_commit_transaction(k: &Kernel) -> KResult<u32> {
     // its journalled data as the pages hold it now.
     journalled_data_as_committed(k);
     let started = k.fs.borrow_mut().jbd2_commit_start();
+    // data=ordered: the inodes' data before the commit record.
+    let ordered = journal_submit_data_buffers(k, tid).await;
+    journal_finish_inode_data_buffers(k, tid, &ordered).await;
     let r = match started {
         Err(e) => Err(k.engine_error("jbd2_journal_commit_transaction", e)),
         Ok(None) => Ok(()),
@@ -233,6 +244,189 @@ pub async fn jbd2_journal_commit_transaction(k: &Kernel) -> KResult<u32> {
     };
     k.journal.commit_done(tid);
     r.map(|()| tid)
+}
+
+/// The first release this model runs the inode-based data=ordered mode
+/// for: the commit writes out the data of the inodes on the transaction's
+/// list (`journal_submit_data_buffers`). Jan Kara's c851ed540173 ("jbd2:
+/// Implement data=ordered mode handling via inodes") and the ext4 side
+/// came in v2.6.28; before, ordered data went on per-buffer lists
+/// (`jbd2_journal_dirty_data`), which the model does not have: the
+/// 2.6.25 scenario (S3) has no crash, and its writeback is
+/// `generic_writepages_2008`.
+pub const ORDERED_BY_INODE: KernelVersion = KernelVersion {
+    major: 2,
+    minor: 6,
+    sub: 28,
+    rc: None,
+};
+
+/// The first release with `JI_WAIT_DATA` (`ext4_jbd2_inode_add_wait`): a
+/// block allocated by writeback for pages it is about to submit
+/// (`EXT4_GET_BLOCKS_IO_SUBMIT`) only makes the commit wait for them;
+/// before, such an inode was filed to be written out like any other.
+pub const ORDERED_ADD_WAIT: KernelVersion = KernelVersion {
+    major: 4,
+    minor: 7,
+    sub: 0,
+    rc: None,
+};
+
+/// v4.13 fs/ext4/inode.c `ext4_map_blocks`, its tail: "Inodes with freshly
+/// allocated blocks where contents will be visible after transaction
+/// commit must be on transaction's ordered data list": a new written
+/// block (`EXT4_MAP_NEW`, not `EXT4_MAP_UNWRITTEN`) of an inode that
+/// orders its data files the inode with `ext4_jbd2_inode_add_wait` when
+/// writeback maps it (`EXT4_GET_BLOCKS_IO_SUBMIT`), else with
+/// `ext4_jbd2_inode_add_write`.
+pub async fn ext4_map_blocks_file_inode(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    m: &crate::engine::map::MapResult,
+    flags: crate::engine::map::MapFlags,
+) {
+    if !m.new || m.unwritten || m.m_pblk.is_none() || !ext4_should_order_data(k, ei) {
+        return;
+    }
+    let io_submit = flags.contains(crate::engine::map::MapFlags::IO_SUBMIT);
+    let f = if io_submit && k.version() >= ORDERED_ADD_WAIT {
+        JI_WAIT_DATA
+    } else {
+        JI_WRITE_DATA | JI_WAIT_DATA
+    };
+    jbd2_journal_file_inode(k, ei, f).await;
+}
+
+/// v4.13 fs/ext4/ext4_jbd2.h `ext4_should_order_data`: a journal, a
+/// regular file not journalling its data, a data=ordered mount, on a
+/// kernel with the inode-based ordered mode ([`ORDERED_BY_INODE`]).
+pub fn ext4_should_order_data(k: &Kernel, ei: &Ext4InodeInfo) -> bool {
+    k.version() >= ORDERED_BY_INODE
+        && k.fs.borrow().is_journalled()
+        && k.rc.mount.data == crate::scenario::DataMode::Ordered
+        && !super::inode_ops::ext4_should_journal_data(k, ei)
+}
+
+/// v4.13 fs/jbd2/transaction.c `jbd2_journal_file_inode` (through
+/// `jbd2_journal_inode_add_write` / `_add_wait`): under `j_list_lock`,
+/// add `flags` to the jinode and put it on the list of the transaction
+/// the current handle belongs to: `i_transaction`, or, while it is on the
+/// committing transaction's list, `i_next_transaction`. No handle, no
+/// filing (the kernel's callers always hold one).
+/// Simplification: the kernel first checks without the lock whether the
+/// inode is already there with those flags; the model always takes the
+/// lock's access (one scheduling point either way).
+pub async fn jbd2_journal_file_inode(k: &Kernel, ei: &Ext4InodeInfo, flags: u8) {
+    let Some(tid) = k.journal.current_handle_tid() else {
+        return;
+    };
+    let _f = crate::kfn!("jbd2_journal_file_inode");
+    k.j_list_loc.write().await;
+    let mut j = ei.jinode.borrow_mut();
+    j.i_flags |= flags;
+    if j.i_transaction == Some(tid) || j.i_next_transaction == Some(tid) {
+        return;
+    }
+    if j.i_transaction.is_some() {
+        j.i_next_transaction = Some(tid);
+    } else {
+        j.i_transaction = Some(tid);
+    }
+}
+
+/// v4.13 fs/jbd2/commit.c `journal_submit_data_buffers`: for each inode
+/// on the committing transaction's list with `JI_WRITE_DATA`,
+/// [`journal_submit_inode_data_buffers`]. Returns the list (the inodes
+/// filed on transaction `tid`).
+async fn journal_submit_data_buffers(k: &Kernel, tid: u32) -> Vec<String> {
+    if !k.fs.borrow().is_journalled() || k.version() < ORDERED_BY_INODE {
+        return Vec::new();
+    }
+    k.j_list_loc.read().await;
+    let list: Vec<String> = k
+        .inodes
+        .iter()
+        .filter(|(_, ei)| ei.jinode.borrow().i_transaction == Some(tid))
+        .map(|(n, _)| n.clone())
+        .collect();
+    for name in &list {
+        let ei = &k.inodes[name];
+        if ei.jinode.borrow().i_flags & JI_WRITE_DATA != 0 {
+            journal_submit_inode_data_buffers(k, ei).await;
+        }
+    }
+    list
+}
+
+/// v4.13 fs/jbd2/commit.c `journal_submit_inode_data_buffers`:
+/// `generic_writepages` with WB_SYNC_ALL over `[0, i_size]`
+/// (`write_cache_pages`: each dirty page locked, one already under
+/// writeback waited for) with ext4's `ext4_writepage`, which writes a page
+/// whose buffer is mapped and neither delayed nor unwritten
+/// (`ext4_bio_write_page`: `PG_writeback`, the bio) and redirties the
+/// others ("We cannot do block allocation or other extent handling in
+/// this function"). No handle: the commit must not wait for its own
+/// transaction.
+/// Simplifications: one page per block (4 KiB blocks, as every scenario
+/// image has), so a page is written whole or not at all.
+async fn journal_submit_inode_data_buffers(k: &Kernel, ei: &Ext4InodeInfo) {
+    let _f = crate::kfn!("journal_submit_inode_data_buffers");
+    let size = ei.i_size();
+    if size == 0 {
+        return;
+    }
+    let last = (size - 1) / super::pagecache::PAGE_SIZE;
+    ei.mapping.i_pages_loc.read().await;
+    for idx in ei.mapping.dirty_pages(0, last) {
+        let Some(page) = ei.mapping.find_get_page(idx) else {
+            continue;
+        };
+        page.lock().await;
+        let ok = ei.mapping.find_get_page(idx) == Some(page)
+            && ei.mapping.with_page(idx, |ps| ps.dirty).unwrap_or(false);
+        if !ok {
+            page.unlock();
+            continue;
+        }
+        if page.is_writeback() {
+            page.wait_on_writeback().await;
+        }
+        let _w = crate::kfn!("ext4_writepage");
+        let writable = ei
+            .mapping
+            .with_page(idx, |ps| {
+                ps.bh.b_blocknr.is_some() && !ps.bh.delay && !ps.bh.unwritten
+            })
+            .unwrap_or(false);
+        if writable {
+            super::writeback::ext4_bio_write_page(k, ei, idx, page);
+        }
+        page.unlock();
+    }
+}
+
+/// v4.13 fs/jbd2/commit.c `journal_finish_inode_data_buffers`: for each
+/// inode on the list with `JI_WAIT_DATA`, wait for its pages under
+/// writeback (`filemap_fdatawait`), then, under `j_list_lock`, move each
+/// inode to its `i_next_transaction` (or off every list).
+async fn journal_finish_inode_data_buffers(k: &Kernel, tid: u32, list: &[String]) {
+    if list.is_empty() {
+        return;
+    }
+    let _f = crate::kfn!("journal_finish_inode_data_buffers");
+    for name in list {
+        let ei = &k.inodes[name];
+        if ei.jinode.borrow().i_flags & JI_WAIT_DATA != 0 {
+            super::writeback::filemap_fdatawait_range(ei, 0, u64::MAX / 2).await;
+        }
+    }
+    k.j_list_loc.write().await;
+    for name in list {
+        let mut j = k.inodes[name].jinode.borrow_mut();
+        if j.i_transaction == Some(tid) {
+            j.i_transaction = j.i_next_transaction.take();
+        }
+    }
 }
 
 /// The journalled data buffers of the transaction being committed, as the

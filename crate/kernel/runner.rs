@@ -714,14 +714,10 @@ pub fn end_oracles(k: &Kernel, crashed: bool, complete: bool) -> Vec<Outcome> {
 /// data=journal the data is logged with the allocation and must never be
 /// exposed.
 ///
-/// Not checked under data=ordered (an inode `chattr +j` made journalled in
-/// an ordered mount included: its blocks may have been allocated while it
-/// was ordered): there jbd2's commit writes the
-/// inode's dirty pages over the blocks the transaction allocated
-/// (`journal_submit_data_buffers`) before the commit block, and the model's
-/// commit does not (crate/kernel/jbd2.rs: the ordered data goes out in the
-/// engine's commit, not through the page cache). Checking it would report
-/// exposure the kernel cannot have; modelling that write-out is issue 12's.
+/// Under data=ordered the commit writes the inode's dirty pages over the
+/// blocks the transaction allocated before the commit record
+/// (`journal_submit_data_buffers`, crate/kernel/jbd2.rs), so exposure
+/// there is a kernel bug, reported like the others.
 ///
 /// Unwritten extents and holes read as zeros and are not looked at.
 fn exposed_after_crash(
@@ -730,9 +726,6 @@ fn exposed_after_crash(
     log: &super::provenance::DataLog,
 ) -> Vec<Outcome> {
     let mut out = Vec::new();
-    if super::jbd2::data_mode(&k.rc) == crate::engine::DataMode::Ordered {
-        return out;
-    }
     let bs = u64::from(fs.block_size());
     for (name, ei) in &k.inodes {
         let Ok(inode) = fs.ext4_iget(ei.ino) else {

@@ -147,7 +147,31 @@ pub struct Ext4InodeInfo {
     pub i_state_loc: Location,
     /// The `__I_SYNC` bit's wait queue (`inode_sleep_on_writeback`).
     pub i_sync_wq: WaitQueue,
+    /// `ei->jinode`: the inode on the journal's ordered-data lists
+    /// ([`super::jbd2::jbd2_journal_file_inode`]); accessed after
+    /// `Kernel::j_list_loc` (the journal's `j_list_lock`).
+    pub jinode: RefCell<Jbd2Inode>,
 }
+
+/// `struct jbd2_inode` (include/linux/jbd2.h, v4.7..v6.9): which
+/// transactions must write out or wait for this inode's data before their
+/// commit record (data=ordered).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Jbd2Inode {
+    /// `i_transaction->t_tid`: the transaction whose `t_inode_list` holds
+    /// the inode (the running one, or the committing one).
+    pub i_transaction: Option<u32>,
+    /// `i_next_transaction->t_tid`: the running transaction, while
+    /// `i_transaction` is committing.
+    pub i_next_transaction: Option<u32>,
+    /// `JI_WRITE_DATA` | `JI_WAIT_DATA`.
+    pub i_flags: u8,
+}
+
+/// `JI_WRITE_DATA`: the commit writes the inode's dirty pages out.
+pub const JI_WRITE_DATA: u8 = 1;
+/// `JI_WAIT_DATA`: the commit waits for the inode's pages under writeback.
+pub const JI_WAIT_DATA: u8 = 2;
 
 impl Ext4InodeInfo {
     /// `ext4_iget` into the simulation: creates the locks (inside an
@@ -198,6 +222,7 @@ impl Ext4InodeInfo {
             i_sync: Cell::new(false),
             i_state_loc: Location::new(format!("{name} i_state")),
             i_sync_wq: WaitQueue::new(format!("{name} __I_SYNC")),
+            jinode: RefCell::new(Jbd2Inode::default()),
         }
     }
 
@@ -258,6 +283,9 @@ pub struct Kernel {
     pub log: RefCell<DataLog>,
     /// Announces block-bitmap accesses (allocation and freeing).
     pub balloc_loc: Location,
+    /// Announces the accesses to the inodes' `jinode` (the journal's
+    /// `j_list_lock` in the kernel).
+    pub j_list_loc: Location,
     /// Names of inode numbers (files of the image, deleted ones included).
     pub ino_names: BTreeMap<u32, String>,
     /// A weak self-reference for bio completions (set by the runner).
@@ -286,6 +314,7 @@ impl Kernel {
             procs: BTreeMap::new(),
             log: RefCell::new(log),
             balloc_loc: Location::new("block bitmap"),
+            j_list_loc: Location::new("j_list_lock"),
             ino_names,
             me: RefCell::new(Weak::new()),
             s_journal_flag_rwsem: rc

@@ -500,9 +500,9 @@ pub async fn mpage_map_one_extent(k: &Kernel, ei: &Ext4InodeInfo, idx: u64) -> K
         dioread_nolock
     };
     let flags = if unwritten {
-        MapFlags::CREATE | MapFlags::UNWRIT_EXT
+        MapFlags::CREATE | MapFlags::UNWRIT_EXT | MapFlags::IO_SUBMIT
     } else {
-        MapFlags::CREATE
+        MapFlags::CREATE | MapFlags::IO_SUBMIT
     };
     let m = ext4_map_blocks(k, ei, idx as u32, flags).await?;
     let was_delay = ei

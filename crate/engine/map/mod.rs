@@ -75,6 +75,10 @@ bitflags_lite! {
         UNWRIT_EXT = 0x2,
         /// Convert an unwritten range to written.
         CONVERT = 0x10,
+        /// `EXT4_GET_BLOCKS_IO_SUBMIT`: the caller is writeback mapping
+        /// blocks for pages it is about to submit (the mapper ignores it;
+        /// the simulated kernel's data=ordered filing reads it).
+        IO_SUBMIT = 0x400,
     }
 }
 

@@ -336,6 +336,16 @@ impl Journal {
         rt::with(|rt| js(rt, self.id).commit_sequence)
     }
 
+    /// `handle->h_transaction->t_tid` of the current task's open handle on
+    /// this journal, if it has one.
+    pub fn current_handle_tid(self) -> Option<u32> {
+        rt::with(|rt| {
+            let t = rt.cur();
+            let task = rt.task(t);
+            (task.handle_refs > 0 && task.handle_journal == self.id).then_some(task.handle_tid)
+        })
+    }
+
     /// Whether the current task has an open handle (`ext4_handle_valid`
     /// of `journal_current_handle()`).
     pub fn current_has_handle(self) -> bool {
