@@ -44,7 +44,13 @@ const ROWS: &[Row] = &[
         "",
     ),
     // finding: fallocate(2) converts without i_rwsem whatever the order
-    ("s1", "pagecache-handle-first", "kernel-warning", "found", ""),
+    (
+        "s1",
+        "pagecache-handle-first",
+        "kernel-warning",
+        "found",
+        "",
+    ),
     (
         "s1",
         "pagecache-handle-first",

@@ -283,8 +283,7 @@ pub async fn ext4_dio_write_iter(
         }
     };
     lock(shared).await;
-    if super::inode_ops::ext4_should_journal_data(k, ei)
-        || super::inline::ext4_has_inline_data(ei)
+    if super::inode_ops::ext4_should_journal_data(k, ei) || super::inline::ext4_has_inline_data(ei)
     {
         unlock(shared);
         let src = super::buffered::WriteSource::Bytes(bytes);

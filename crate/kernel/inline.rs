@@ -254,7 +254,9 @@ pub async fn ext4_try_to_write_inline_data(
         }
         ext4_journal_stop(k, handle);
     }
-    ext4_convert_inline_data_to_extent(k, ei).await.map(|()| None)
+    ext4_convert_inline_data_to_extent(k, ei)
+        .await
+        .map(|()| None)
 }
 
 /// v4.12 fs/ext4/inline.c `ext4_convert_inline_data_to_extent`

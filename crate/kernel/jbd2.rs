@@ -30,9 +30,7 @@ use crate::sim::{Handle, WaitQueue};
 
 use super::handle::{HandleType, JournalOps, KFuture};
 use super::image::ScenarioImage;
-use super::state::{
-    Errno, Ext4InodeInfo, KResult, Kernel, SimDisk, JI_WAIT_DATA, JI_WRITE_DATA,
-};
+use super::state::{Errno, Ext4InodeInfo, KResult, Kernel, SimDisk, JI_WAIT_DATA, JI_WRITE_DATA};
 
 /// The engine's data mode for a scenario's `[mount] data`.
 pub fn data_mode(rc: &RunConfig) -> DataMode {
