@@ -24,6 +24,7 @@ const FIXTURES: &[(&str, &str)] = fixtures![
     "s1-ted-2017-as-posted-default-deadlock.json",
     "s1-ted-2017-as-posted-default-lock-order-inversion.json",
     "s2-convert-under-mmap-lock-default-deadlock.json",
+    "s2-convert-xattr-sem-only-default-lost-write.json",
     "s2-fault-retry-fault-gup-user-error.json",
     "s2-no-convert-in-mkwrite-default-kernel-warning.json",
     "s2-no-convert-in-mkwrite-writeback-on-kernel-warning.json",

@@ -282,13 +282,7 @@ async fn ext4_convert_inline_data_to_extent(k: &Kernel, ei: &Ext4InodeInfo) -> K
         if !ext4_has_inline_data(ei) {
             return Ok(());
         }
-        if !page0_uptodate(ei) {
-            ext4_read_inline_page(k, ei)?;
-        }
-        k.fs.borrow_mut()
-            .ext4_destroy_inline_data(ei.ino)
-            .map_err(|e| k.engine_error("ext4_destroy_inline_data_nolock", e))?;
-        reload_inode(k, ei)?;
+        inline_into_page0(k, ei)?;
         super::fault::ext4_get_block(k, ei, 0, k.ext4_should_dioread_nolock(ei)).await?;
         ei.mapping.with_page(0, |ps| ps.dirty = true);
         Ok(())
@@ -449,19 +443,28 @@ pub async fn reg_convert_inline_data_nolock(k: &Kernel, ei: &Ext4InodeInfo) -> K
     if !ext4_has_inline_data(ei) {
         return Ok(());
     }
-    if !page0_uptodate(ei) {
-        ext4_read_inline_page(k, ei)?;
-    }
-    k.fs.borrow_mut()
-        .ext4_destroy_inline_data(ei.ino)
-        .map_err(|e| k.engine_error("ext4_destroy_inline_data_nolock", e))?;
-    reload_inode(k, ei)?;
+    inline_into_page0(k, ei)?;
     super::fault::ext4_get_block(k, ei, 0, false).await?;
     ei.mapping.with_page(0, |ps| {
         ps.bh.delay = false;
         ps.dirty = true;
     });
     Ok(())
+}
+
+/// The common start of the page-cache conversions
+/// (`ext4_convert_inline_data_to_extent`, `reg_convert_inline_data_nolock`):
+/// page 0 gets the inline bytes unless it is uptodate, then
+/// `ext4_destroy_inline_data_nolock`. Preconditions: page 0 locked,
+/// `xattr_sem` held (write).
+fn inline_into_page0(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
+    if !page0_uptodate(ei) {
+        ext4_read_inline_page(k, ei)?;
+    }
+    k.fs.borrow_mut()
+        .ext4_destroy_inline_data(ei.ino)
+        .map_err(|e| k.engine_error("ext4_destroy_inline_data_nolock", e))?;
+    reload_inode(k, ei)
 }
 
 /// Refresh the in-memory inode from the engine after a conversion

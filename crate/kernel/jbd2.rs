@@ -376,19 +376,9 @@ async fn journal_submit_inode_data_buffers(k: &Kernel, ei: &Ext4InodeInfo) {
     let last = (size - 1) / super::pagecache::PAGE_SIZE;
     ei.mapping.i_pages_loc.read().await;
     for idx in ei.mapping.dirty_pages(0, last) {
-        let Some(page) = ei.mapping.find_get_page(idx) else {
+        let Some(page) = super::writeback::write_cache_pages_lock(ei, idx, true).await else {
             continue;
         };
-        page.lock().await;
-        let ok = ei.mapping.find_get_page(idx) == Some(page)
-            && ei.mapping.with_page(idx, |ps| ps.dirty).unwrap_or(false);
-        if !ok {
-            page.unlock();
-            continue;
-        }
-        if page.is_writeback() {
-            page.wait_on_writeback().await;
-        }
         let _w = crate::kfn!("ext4_writepage");
         let writable = ei
             .mapping

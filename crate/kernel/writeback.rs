@@ -104,24 +104,9 @@ pub async fn ext4_journalled_writepages(
     let (fi, li) = idx_range(first, last);
     ei.mapping.i_pages_loc.read().await;
     for idx in ei.mapping.dirty_pages(fi, li) {
-        let Some(page) = ei.mapping.find_get_page(idx) else {
+        let Some(page) = write_cache_pages_lock(ei, idx, sync).await else {
             continue;
         };
-        page.lock().await;
-        let ok = ei.mapping.find_get_page(idx) == Some(page)
-            && ei.mapping.with_page(idx, |ps| ps.dirty).unwrap_or(false);
-        if !ok {
-            page.unlock();
-            continue;
-        }
-        if page.is_writeback() {
-            if sync {
-                page.wait_on_writeback().await;
-            } else {
-                page.unlock();
-                continue;
-            }
-        }
         // ext4_writepage: "We cannot do block allocation or other extent
         // handling in this function": a page with a delayed or unwritten
         // buffer (ext4_bh_delay_or_unwritten) is redirtied and left as it
@@ -173,6 +158,30 @@ pub async fn ext4_journalled_writepages(
     Ok(())
 }
 
+/// `write_cache_pages`'s turn for dirty page `idx` (v4.13 mm/page-writeback.c):
+/// lock it; skip it if it was truncated or cleaned meanwhile; a page under
+/// writeback is waited for by a data-integrity pass (`sync`, WB_SYNC_ALL)
+/// and skipped by another. Returns the page locked, or `None`.
+pub async fn write_cache_pages_lock(ei: &Ext4InodeInfo, idx: u64, sync: bool) -> Option<Page> {
+    let page = ei.mapping.find_get_page(idx)?;
+    page.lock().await;
+    let ok = ei.mapping.find_get_page(idx) == Some(page)
+        && ei.mapping.with_page(idx, |ps| ps.dirty).unwrap_or(false);
+    if !ok {
+        page.unlock();
+        return None;
+    }
+    if page.is_writeback() {
+        if sync {
+            page.wait_on_writeback().await;
+        } else {
+            page.unlock();
+            return None;
+        }
+    }
+    Some(page)
+}
+
 /// `write_end_fn` on a page's buffer (v4.13 fs/ext4/inode.c, walked by
 /// `__ext4_journalled_writepage` after `do_journal_get_write_access`, and
 /// by `ext4_journalled_write_end`): `ext4_handle_dirty_metadata(handle,
@@ -218,25 +227,10 @@ pub async fn ext4_do_writepages(
     // mpage_prepare_extent_to_map: lock the dirty pages
     let mut locked: Vec<(u64, Page)> = Vec::new();
     for idx in dirty {
-        let Some(page) = ei.mapping.find_get_page(idx) else {
-            continue;
-        };
-        page.lock().await;
-        let ok = ei.mapping.find_get_page(idx) == Some(page)
-            && ei.mapping.with_page(idx, |ps| ps.dirty).unwrap_or(false);
-        if !ok {
-            page.unlock();
-            continue;
+        // the same lock-and-check as write_cache_pages
+        if let Some(page) = write_cache_pages_lock(ei, idx, sync).await {
+            locked.push((idx, page));
         }
-        if page.is_writeback() {
-            if sync {
-                page.wait_on_writeback().await;
-            } else {
-                page.unlock();
-                continue;
-            }
-        }
-        locked.push((idx, page));
     }
     // mpage_map_and_submit_extent
     let mut r = Ok(());
