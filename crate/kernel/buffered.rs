@@ -23,7 +23,11 @@ pub enum WriteSource<'a> {
 }
 
 /// write(2) of `len` bytes at `pos`: `ext4_buffered_write_iter` under
-/// `inode_lock` -> `generic_perform_write`.
+/// `inode_lock` -> `generic_perform_write`. v5.5 fs/ext4/file.c
+/// `ext4_buffered_write_iter` (v4.12/v4.13: the buffered branch of
+/// `ext4_file_write_iter`, `inode_lock` + `__generic_file_write_iter`).
+/// Simplified: `generic_write_checks` and `file_remove_privs` are not
+/// modelled (no scenario writes past the limits or drops privileges).
 pub async fn ext4_buffered_write_iter(
     k: &Kernel,
     ei: &Ext4InodeInfo,
@@ -38,7 +42,9 @@ pub async fn ext4_buffered_write_iter(
     r
 }
 
-/// `generic_perform_write`. Precondition: `i_rwsem` held (write).
+/// v4.12 mm/filemap.c `generic_perform_write` (the same loop in v6.9):
+/// per page, `->write_begin`, the copy, `->write_end`.
+/// Precondition: `i_rwsem` held (write).
 pub async fn generic_perform_write(
     k: &Kernel,
     ei: &Ext4InodeInfo,
@@ -252,7 +258,9 @@ pub async fn ext4_write_begin(
     }
 }
 
-/// `grab_cache_page_write_begin`: page `idx` of the mapping, locked. The
+/// v4.12 mm/filemap.c `grab_cache_page_write_begin`
+/// (`pagecache_get_page(FGP_LOCK|FGP_WRITE|FGP_CREAT)`): page `idx` of the
+/// mapping, locked. The
 /// kernel inserts a new page already locked; the model inserts it, then
 /// locks it (a scheduling point), so invalidation or truncation may remove
 /// it meanwhile: then look it up again, as `pagecache_get_page` does for a

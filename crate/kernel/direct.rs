@@ -18,7 +18,7 @@ use super::writeback::{filemap_write_and_wait_range, invalidate_inode_pages2_ran
 /// 512 bytes): what O_DIRECT offsets and lengths must be multiples of.
 pub const BDEV_LOGICAL_BLOCK_SIZE: u64 = 512;
 
-/// `inode_dio_begin` (include/linux/fs.h, unchanged v4.x..v6.x):
+/// v5.5 include/linux/fs.h `inode_dio_begin` (unchanged v4.x..v6.x):
 /// `atomic_inc(&inode->i_dio_count)`, a non-value-returning RMW: unordered
 /// under `lkmm`, a full barrier under `x86`.
 pub async fn inode_dio_begin(ei: &Ext4InodeInfo) {
@@ -26,7 +26,7 @@ pub async fn inode_dio_begin(ei: &Ext4InodeInfo) {
     ei.i_dio_count.inc().await;
 }
 
-/// `inode_dio_end` (fs/inode.c): `atomic_dec_and_test(&inode->i_dio_count)`
+/// v5.5 fs/inode.c `inode_dio_end`: `atomic_dec_and_test(&inode->i_dio_count)`
 /// (value-returning: fully ordered) and, at zero, `wake_up_bit` (the
 /// model's `inode_dio_wait` polls the count instead of sleeping on the bit).
 pub async fn inode_dio_end(ei: &Ext4InodeInfo) {

@@ -80,8 +80,8 @@ pub(super) fn still_cached(ei: &Ext4InodeInfo, index: u64, page: Page) -> bool {
     ei.mapping.find_get_page(index) == Some(page)
 }
 
-/// `handle_mm_fault` for a shared file mapping (`do_read_fault` /
-/// `do_shared_fault`). Precondition: `mmap_lock` held for read; it is
+/// v5.5 mm/memory.c `handle_mm_fault` -> `do_fault` for a shared file
+/// mapping (`do_read_fault` / `do_shared_fault`). Precondition: `mmap_lock` held for read; it is
 /// still held on return unless the answer is [`VmFault::Retry`].
 pub async fn handle_mm_fault(
     k: &Kernel,
@@ -586,8 +586,8 @@ pub async fn block_page_mkwrite(
     VmFault::Locked(page)
 }
 
-/// `ext4_get_block(inode, iblock, bh, create=1)` (or
-/// `ext4_get_block_unwritten`): allocate under `i_data_sem` and map the
+/// v4.13 fs/ext4/inode.c `ext4_get_block(inode, iblock, bh, create=1)` (or
+/// `ext4_get_block_unwritten`) -> `_ext4_get_block`: allocate under `i_data_sem` and map the
 /// page's buffer. Precondition: the page is locked.
 pub async fn ext4_get_block(
     k: &Kernel,
@@ -614,7 +614,8 @@ pub async fn ext4_get_block(
     Ok(())
 }
 
-/// `ext4_da_get_block_prep`: a hole gets a delayed-allocation reservation
+/// v4.12 fs/ext4/inode.c `ext4_da_get_block_prep` -> `ext4_da_map_blocks`:
+/// a hole gets a delayed-allocation reservation
 /// (`BH_Delay`), a mapped block is mapped. Precondition: the page is locked.
 pub async fn ext4_da_get_block_prep(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResult<()> {
     let _f = crate::kfn!("ext4_da_get_block_prep");

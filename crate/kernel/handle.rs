@@ -92,7 +92,9 @@ impl JournalOps for DefaultJournalOps {
     }
 }
 
-/// `ext4_journal_start(inode, type, credits)`.
+/// `ext4_journal_start(inode, type, credits)`: v4.13 fs/ext4/ext4_jbd2.h
+/// -> `__ext4_journal_start_sb` -> `jbd2__journal_start` (the journal ops
+/// the run installed: jbd2's, or none without a journal).
 pub async fn ext4_journal_start(
     k: &Kernel,
     ei: &Ext4InodeInfo,

@@ -294,7 +294,8 @@ async fn ext4_convert_inline_data_to_extent(k: &Kernel, ei: &Ext4InodeInfo) -> K
     r
 }
 
-/// `ext4_write_inline_data_end`: copy the page's first `new_size` bytes
+/// v4.12 fs/ext4/inline.c `ext4_write_inline_data_end` (through
+/// `ext4_da_write_inline_data_end` under delalloc): copy the page's first `new_size` bytes
 /// into the inode under `xattr_sem` (write); the page is clean afterwards.
 /// Returns false (nothing done) if the data no longer fits inline.
 /// Precondition: the page is locked.

@@ -303,7 +303,7 @@ pub async fn ext4_change_inode_journal_flag(
     r
 }
 
-/// sync(2) (fs/sync.c `ksys_sync`): `sync_inodes_sb`, a WB_SYNC_ALL
+/// sync(2): v5.5 fs/sync.c `ksys_sync` (`sys_sync` before v4.17): `sync_inodes_sb`, a WB_SYNC_ALL
 /// writeback of every inode (`I_SYNC` waits for another writer of the
 /// same inode), then `sync_fs` (the commit).
 pub async fn ksys_sync(k: &Kernel) -> KResult<()> {

@@ -106,7 +106,8 @@ pub enum Access<'a> {
 }
 
 /// A user access of `len` bytes at `off` inside mapping `map` of process
-/// `p`: each page is touched under `mmap_lock` (read), faulting as needed
+/// `p` (v5.5 arch/x86/mm/fault.c `do_user_addr_fault`, and
+/// mm/gup.c `__get_user_pages` for a pin): each page is touched under `mmap_lock` (read), faulting as needed
 /// (`do_user_addr_fault` -> `handle_mm_fault`; `VM_FAULT_RETRY` retries
 /// after the handler dropped `mmap_lock`). `flags` = how the caller faults
 /// (get_user_pages without FAULT_FLAG_ALLOW_RETRY, or an ordinary fault).

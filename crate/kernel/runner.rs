@@ -248,8 +248,9 @@ pub fn scenario_model_with(
 }
 
 /// Runs a task's steps; a failing step reports a user-visible error and
-/// the task goes on with its next step.
-pub async fn run_task(k: &Kernel, task: &Task) {
+/// the task goes on with its next step. (The simulated user program, not
+/// kernel code.)
+async fn run_task(k: &Kernel, task: &Task) {
     let p = task.process.as_ref().and_then(|n| k.procs.get(n)).cloned();
     for step in &task.steps {
         k.log

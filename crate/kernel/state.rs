@@ -247,7 +247,10 @@ impl Ext4InodeInfo {
     }
 }
 
-/// `inode_lock(inode)`.
+/// `inode_lock(inode)`: v4.7 include/linux/fs.h, `down_write(&inode->i_rwsem)`
+/// (the wrapper came in v4.5 over `mutex_lock(&inode->i_mutex)`, which
+/// callers took directly before; the lock class is named by the run's
+/// kernel).
 pub async fn inode_lock(ei: &Ext4InodeInfo) {
     ei.i_rwsem.down_write().await
 }
@@ -255,7 +258,8 @@ pub async fn inode_lock(ei: &Ext4InodeInfo) {
 pub fn inode_unlock(ei: &Ext4InodeInfo) {
     ei.i_rwsem.up_write()
 }
-/// `inode_lock_shared(inode)`.
+/// `inode_lock_shared(inode)`: v4.7 include/linux/fs.h,
+/// `down_read(&inode->i_rwsem)`.
 pub async fn inode_lock_shared(ei: &Ext4InodeInfo) {
     ei.i_rwsem.down_read().await
 }

@@ -743,7 +743,8 @@ pub async fn invalidate_inode_pages2_range(
     ret
 }
 
-/// `truncate_pagecache_range`: drop the pages of `[first, last]`, dirty or
+/// v4.13 mm/truncate.c `truncate_pagecache_range` ->
+/// `truncate_inode_pages_range`: drop the pages of `[first, last]`, dirty or
 /// not. Preconditions: `i_rwsem` and `invalidate_lock` held for write.
 pub async fn truncate_pagecache_range(_k: &Kernel, ei: &Ext4InodeInfo, first: u64, last: u64) {
     let _f = crate::kfn!("truncate_pagecache_range");
