@@ -172,3 +172,79 @@ fn the_checker_catches_violations() {
     assert!(check_file("engine", "x.rs", "// see crate::kernel\n/* crate::wasm */").is_empty());
     assert!(check_file("scenario", "x.rs", "let x = crate::sim::now();").len() == 1);
 }
+
+/// The doc comment above line `at` of `lines` (its `///` and attribute
+/// lines), or None when it cites no kernel release: a version (`v4.13`,
+/// `2.6.25`), a registry change id (`p:...`, `h:...`) or a commit id.
+fn cites_a_kernel(lines: &[&str], at: usize) -> bool {
+    let mut doc = String::new();
+    for l in lines[..at].iter().rev() {
+        let t = l.trim();
+        if t.starts_with("///") || t.starts_with("#[") {
+            doc.push_str(t);
+            doc.push(' ');
+        } else {
+            break;
+        }
+    }
+    let words: Vec<&str> = doc
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == ':'))
+        .collect();
+    words.iter().any(|w| {
+        let w = w.trim_end_matches('.');
+        let version = |v: &str| {
+            let parts: Vec<&str> = v.split('.').collect();
+            parts.len() >= 2
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        };
+        (w.starts_with('v') && version(&w[1..]))
+            || (w.starts_with("2.6.") && version(w))
+            || w.starts_with("p:")
+            || w.starts_with("h:")
+            || (w.len() == 12
+                && w.bytes().all(|b| b.is_ascii_hexdigit())
+                && w.bytes().any(|b| b.is_ascii_digit())
+                && w.bytes().any(|b| b.is_ascii_lowercase()))
+    })
+}
+
+/// Issue 12's rule: every `pub async fn` under crate/kernel (a kernel path)
+/// says in its doc comment which kernel release it models.
+#[test]
+fn every_kernel_path_cites_its_kernel() {
+    let mut files = Vec::new();
+    rust_files(&root().join("crate/kernel"), &mut files);
+    let mut missing = Vec::new();
+    for f in files {
+        let src = std::fs::read_to_string(&f).unwrap();
+        let lines: Vec<&str> = src.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            if l.trim_start().starts_with("pub async fn ") && !cites_a_kernel(&lines, i) {
+                missing.push(format!("{}:{}: {}", f.display(), i + 1, l.trim()));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "no kernel citation:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn the_citation_check_catches_an_uncited_path() {
+    let uncited = ["/// Does a thing.", "pub async fn thing() {}"];
+    assert!(!cites_a_kernel(&uncited, 1));
+    let cited = [
+        "/// v4.13 fs/ext4/inode.c `thing`.",
+        "pub async fn thing() {}",
+    ];
+    assert!(cites_a_kernel(&cited, 1));
+    let old = [
+        "/// 2.6.25-rc5 fs/ext4/migrate.c.",
+        "pub async fn thing() {}",
+    ];
+    assert!(cites_a_kernel(&old, 1));
+}

@@ -328,8 +328,9 @@ fn bytes_of(fill: &Option<String>, pattern: &Option<String>, len: u64) -> Vec<u8
     buf
 }
 
-/// One step: the syscall or kernel event it names.
-pub async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<()> {
+/// One step: the syscall or kernel event it names (the dispatcher of the
+/// simulated user program, not kernel code).
+async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<()> {
     match step {
         Step::Write {
             file,
