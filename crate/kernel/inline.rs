@@ -39,8 +39,19 @@ pub fn max_inline_size(k: &Kernel, ei: &Ext4InodeInfo) -> u64 {
         .unwrap_or(0) as u64
 }
 
-/// Re-read the on-disk inode after the engine changed it (inline ops).
+/// Re-read the on-disk inode after the engine changed it (inline ops),
+/// sizes included: an inline write sets `i_size`.
 fn refresh(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
+    let size = reread_inode(k, ei)?;
+    let mut m = ei.mem.borrow_mut();
+    m.i_size = size;
+    m.i_disksize = size;
+    Ok(())
+}
+
+/// The on-disk inode's flags (the in-memory migrate bit kept) and body
+/// into `ei`; returns its size.
+fn reread_inode(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<u64> {
     let raw =
         k.fs.borrow_mut()
             .ext4_iget(ei.ino)
@@ -48,10 +59,9 @@ fn refresh(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
     let mut m = ei.mem.borrow_mut();
     let migrate = m.i_flags & super::state::EXT4_EXT_MIGRATE;
     m.i_flags = raw.i_flags | migrate;
-    m.i_size = raw.size();
-    m.i_disksize = raw.size();
+    let size = raw.size();
     m.raw = raw;
-    Ok(())
+    Ok(size)
 }
 
 /// v4.13 fs/ext4/inline.c `ext4_readpage_inline`: the page gets the inline
@@ -473,14 +483,7 @@ fn inline_into_page0(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
 /// `EXT4_STATE_MAY_INLINE_DATA`). The size is not touched: a conversion
 /// does not change it.
 pub(super) fn reload_inode(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
-    let raw =
-        k.fs.borrow_mut()
-            .ext4_iget(ei.ino)
-            .map_err(|e| k.engine_error("ext4_iget", e))?;
-    let mut m = ei.mem.borrow_mut();
-    let migrate = m.i_flags & super::state::EXT4_EXT_MIGRATE;
-    m.i_flags = raw.i_flags | migrate;
-    m.raw = raw;
-    m.i_state_flags &= !state_bits::EXT4_STATE_MAY_INLINE_DATA;
+    reread_inode(k, ei)?;
+    ei.mem.borrow_mut().i_state_flags &= !state_bits::EXT4_STATE_MAY_INLINE_DATA;
     Ok(())
 }
