@@ -506,27 +506,6 @@ pub(super) async fn inode_dio_wait(ei: &Ext4InodeInfo) {
     }
 }
 
-/// v4.13 fs/ext4/ext4.h `ext4_begin_ordered_truncate` -> fs/jbd2/
-/// transaction.c `jbd2_journal_begin_ordered_truncate`: when the inode is
-/// on the committing transaction's ordered-data list (read under
-/// `j_list_lock`), write out its pages from `new_size` on
-/// (`filemap_fdatawrite_range`, WB_SYNC_ALL, no wait) before truncate
-/// drops them, so the commit that allocated their blocks does not commit
-/// without their data. Precondition: `i_rwsem` held, no handle.
-async fn jbd2_journal_begin_ordered_truncate(
-    k: &Kernel,
-    ei: &Ext4InodeInfo,
-    new_size: u64,
-) -> KResult<()> {
-    let _f = crate::kfn!("jbd2_journal_begin_ordered_truncate");
-    k.j_list_loc.read().await;
-    let inode_trans = ei.jinode.borrow().i_transaction;
-    if inode_trans.is_none() || inode_trans != k.journal.committing_tid() {
-        return Ok(());
-    }
-    super::writeback::ext4_writepages(k, ei, new_size, u64::MAX / 2, true).await
-}
-
 /// truncate(2): v4.13 fs/open.c `do_truncate` (`inode_lock`) ->
 /// fs/ext4/inode.c `ext4_setattr`: under a handle and `i_data_sem` (w),
 /// `i_disksize` and then `i_size_write` take the new size first; then
@@ -536,13 +515,14 @@ async fn jbd2_journal_begin_ordered_truncate(
 /// `i_data_sem` (w), free the blocks).
 ///
 /// Shrinking an inode that orders its data starts with
-/// `ext4_begin_ordered_truncate` ([`jbd2_journal_begin_ordered_truncate`]).
+/// `ext4_begin_ordered_truncate`
+/// ([`super::jbd2::jbd2_journal_begin_ordered_truncate`]).
 pub async fn ext4_setattr(k: &Kernel, ei: &Ext4InodeInfo, size: u64) -> KResult<()> {
     let _f = crate::kfn!("ext4_setattr");
     inode_lock(ei).await;
     let shrink = size < ei.i_size();
     if shrink && super::jbd2::ext4_should_order_data(k, ei) {
-        if let Err(e) = jbd2_journal_begin_ordered_truncate(k, ei, size).await {
+        if let Err(e) = super::jbd2::jbd2_journal_begin_ordered_truncate(k, ei, size).await {
             inode_unlock(ei);
             return Err(e);
         }

@@ -721,7 +721,7 @@ pub fn end_oracles(k: &Kernel, crashed: bool, complete: bool) -> Vec<Outcome> {
 /// (`journal_submit_data_buffers`, crate/kernel/jbd2.rs), so exposure
 /// there is a kernel bug, reported like the others. Not checked under
 /// data=ordered on kernels before inode-based ordered mode
-/// ([`super::jbd2::ORDERED_BY_INODE`], v2.6.28): their commit writes the
+/// ([`super::jbd2::ORDERED_BY_INODE`], v2.6.27): their commit writes the
 /// per-buffer ordered-data list (`jbd2_journal_dirty_data`), which the
 /// model does not have, so it would report exposure those kernels prevent.
 ///
