@@ -7,6 +7,7 @@
 //! - [`sim`]: the deterministic executor, primitives, schedulers, oracles.
 //! - [`kernel`]: simulated kernel paths (async fns named like the kernel's).
 //! - [`scenario`]: scenario text, built-ins, variants.
+//! - [`view`]: what the page shows (scenarios, links), as plain serde data.
 //! - `wasm` (browser build only): the JavaScript boundary.
 
 pub mod device;
@@ -14,6 +15,7 @@ pub mod engine;
 pub mod kernel;
 pub mod scenario;
 pub mod sim;
+pub mod view;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

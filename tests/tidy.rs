@@ -18,7 +18,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("sim", &[]),
     ("scenario", &[]),
     ("kernel", &["device", "engine", "sim", "scenario"]),
-    ("wasm", &["device", "engine", "sim", "scenario", "kernel"]),
+    ("view", &["device", "engine", "sim", "scenario", "kernel"]),
+    (
+        "wasm",
+        &["device", "engine", "sim", "scenario", "kernel", "view"],
+    ),
 ];
 
 const JS_CRATES: &[&str] = &["wasm_bindgen", "web_sys", "js_sys"];

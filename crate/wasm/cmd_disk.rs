@@ -27,7 +27,6 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 
 use super::cmd_explore::Target;
-use super::cmd_scenario::Failure;
 use crate::device::mem::MemDevice;
 use crate::device::BlockDevice;
 use crate::engine::fs::{Ext4Fs, OpenOptions};
@@ -39,6 +38,7 @@ use crate::kernel::state::SimDisk;
 use crate::kernel::Ext4InodeInfo;
 use crate::sim::sched::replay::Replay;
 use crate::sim::{EndKind, Schedule};
+use crate::view::Failure;
 
 /// Most logical blocks listed per file (the view is a picture, not a dump).
 const MAX_BLOCKS: u64 = 256;

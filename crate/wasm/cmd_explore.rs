@@ -15,7 +15,6 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 
-use super::cmd_scenario::Failure;
 use super::device::base::{self, BaseRef};
 use crate::kernel::base_image::build_image_on;
 use crate::kernel::image::{build_image, ScenarioImage};
@@ -27,6 +26,7 @@ use crate::sim::sched::replay::Replay;
 use crate::sim::sched::DecisionKind;
 use crate::sim::trace::Trace;
 use crate::sim::{models, EndKind, Model, Outcome, RunOptions, Schedule, Strategy};
+use crate::view::Failure;
 
 /// `{cmd: "capabilities"}`.
 #[derive(Debug, Serialize)]

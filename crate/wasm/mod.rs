@@ -99,11 +99,11 @@ fn err(kind: &'static str, message: String) -> JsValue {
 }
 
 /// `{ok: false, error: failure}` for a command's typed failure.
-fn fail(f: cmd_scenario::Failure) -> JsValue {
+fn fail(f: crate::view::Failure) -> JsValue {
     #[derive(Serialize)]
     struct Err {
         ok: bool,
-        error: cmd_scenario::Failure,
+        error: crate::view::Failure,
     }
     to_js(&Err {
         ok: false,
@@ -111,7 +111,7 @@ fn fail(f: cmd_scenario::Failure) -> JsValue {
     })
 }
 
-fn answer<T: Serialize>(r: Result<T, cmd_scenario::Failure>) -> JsValue {
+fn answer<T: Serialize>(r: Result<T, crate::view::Failure>) -> JsValue {
     match r {
         Ok(body) => ok(body),
         Err(f) => fail(f),

@@ -1,0 +1,40 @@
+//! What the page shows, as plain serde data: the built-in list, a scenario
+//! checked or resolved, share links decoded. No JavaScript and no I/O:
+//! `crate/wasm` turns a worker message into these calls and their answers
+//! into `{ok: true, ...}`, and native tests call them directly.
+//!
+//! - [`scenario`]: scenarios and share links (`scenarios`, `scenario`,
+//!   `check-scenario`, `resolve-scenario`, `history`, `link-*`).
+
+pub mod scenario;
+
+use serde::Serialize;
+
+use crate::scenario::link::Link;
+
+/// A failed view: a kind for programs, a message for people, and
+/// optionally data the page may use (a link whose built-in changed). The
+/// worker answers it as `{ok: false, error: failure}`.
+#[derive(Debug, Serialize)]
+pub struct Failure {
+    pub kind: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<Box<Link>>,
+}
+
+impl Failure {
+    pub fn new(kind: &'static str, message: String) -> Failure {
+        Failure {
+            kind,
+            message,
+            link: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.kind)
+    }
+}
