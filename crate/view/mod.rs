@@ -1,11 +1,14 @@
 //! What the page shows, as plain serde data: the built-in list, a scenario
-//! checked or resolved, share links decoded. No JavaScript and no I/O:
-//! `crate/wasm` turns a worker message into these calls and their answers
-//! into `{ok: true, ...}`, and native tests call them directly.
+//! checked or resolved, share links decoded, and the disk and journal of a
+//! run at one step. No JavaScript and no I/O: `crate/wasm` turns a worker
+//! message into these calls and their answers into `{ok: true, ...}`, and
+//! native tests call them directly.
 //!
 //! - [`scenario`]: scenarios and share links (`scenarios`, `scenario`,
 //!   `check-scenario`, `resolve-scenario`, `history`, `link-*`).
+//! - [`disk`]: the disk and journal view of a scenario run (`disk`).
 
+pub mod disk;
 pub mod scenario;
 
 use serde::Serialize;
