@@ -7,8 +7,8 @@
 //! - [`sim`]: the deterministic executor, primitives, schedulers, oracles.
 //! - [`kernel`]: simulated kernel paths (async fns named like the kernel's).
 //! - [`scenario`]: scenario text, built-ins, variants.
-//! - [`view`]: what the page shows (scenarios, links, the disk and journal
-//!   of a run), as plain serde data.
+//! - [`view`]: what the page and the CLI show (scenarios, links, the disk
+//!   and journal of a run), as plain serde data.
 //! - `wasm` (browser build only): the JavaScript boundary.
 
 pub mod device;

@@ -5,15 +5,16 @@
 //! start, maps a block written in this run at the end, and the journal
 //! lists committed transactions that log it. S5's delalloc stale read: at
 //! the outcome's step the exposed block is mapped into f but still holds
-//! the deleted secret's bytes.
+//! the deleted secret's bytes. And the CLI prints the same data.
 
+use std::process::Command;
 use std::rc::Rc;
 
 use ext4lab::kernel::image::build_image;
 use ext4lab::kernel::runner::{run_options, scenario_model};
 use ext4lab::scenario::link::decode_link;
 use ext4lab::sim::{replay, OutcomeKind};
-use ext4lab::view::disk::{disk_view, DiskBody, DiskState, FileView};
+use ext4lab::view::disk::{disk_text, disk_view, DiskBody, DiskState, FileView};
 
 const S1_LOST_WRITE: &str = include_str!("fixtures/replay/s1-jbd2-convert-default-lost-write.json");
 const S5_STALE: &str = include_str!("fixtures/replay/s5-v5.5-mount-delalloc-stale-data.json");
@@ -80,6 +81,7 @@ fn s1_lost_write_maps_f_and_journals_it_at_the_end() {
 #[test]
 fn s1_at_step_0_no_block_of_f_is_written_in_this_run() {
     let d = view(S1_LOST_WRITE, Some(0));
+    assert!(d.has_step(0));
     assert_eq!(d.at.steps, 1);
     let f = file(&d.at, "f");
     assert!(
@@ -88,6 +90,18 @@ fn s1_at_step_0_no_block_of_f_is_written_in_this_run() {
             .all(|b| b.state != "written" && b.disk.as_deref() != Some("this run")),
         "{f:?}"
     );
+}
+
+#[test]
+fn a_step_past_the_end_of_the_run_shows_the_end_and_says_so() {
+    let end = view(S1_LOST_WRITE, None);
+    let n = end.at.steps;
+    assert!(n > 1);
+    let d = view(S1_LOST_WRITE, Some(n));
+    assert!(!d.has_step(n));
+    assert_eq!(d.at.steps, n, "the run ends where it ends");
+    let last = view(S1_LOST_WRITE, Some(n - 1));
+    assert!(last.has_step(n - 1));
 }
 
 #[test]
@@ -105,6 +119,7 @@ fn s5_the_exposed_block_is_stale_at_the_outcome_step() {
         .expect("the stored link's stale read");
     let block = out.blocks[0];
     let d = view(S5_STALE, Some(out.step));
+    assert!(d.has_step(out.step));
     let f = file(&d.at, "f");
     let b1 = &f.blocks[1];
     assert_eq!(b1.pblk, Some(block), "{f:?}");
@@ -115,4 +130,81 @@ fn s5_the_exposed_block_is_stale_at_the_outcome_step() {
     assert_eq!(f0.blocks[1].state, "hole", "{f0:?}");
     assert_eq!(f0.blocks[0].state, "written", "{f0:?}");
     assert!(f0.blocks.iter().all(|b| b.state != "stale"), "{f0:?}");
+    // The text form names the state and whose bytes the block holds.
+    let text = disk_text(&d, Some(out.step));
+    assert!(text.contains(&format!("after step {}", out.step)), "{text}");
+    let line = text
+        .lines()
+        .filter(|l| l.contains("stale"))
+        .find(|l| l.contains(&block.to_string()))
+        .unwrap_or_else(|| panic!("no stale line for block {block}:\n{text}"));
+    assert!(line.contains("secret"), "{line}");
+}
+
+fn ext4lab(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ext4lab"))
+        .args(args)
+        .output()
+        .expect("ext4lab runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn cli_replay_disk_prints_the_view_as_text_and_json() {
+    let link = link_of(S1_LOST_WRITE);
+    let (code, out, err) = ext4lab(&["replay", &link, "--disk", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON document");
+    // The worker's answer, minus `ok`: the same fields in the same order.
+    assert!(
+        out.starts_with(r#"{"block_size":4096,"start":{"steps":0,"end":"#),
+        "{out}"
+    );
+    assert!(out.contains(r#"},"at":{"steps":"#), "{out}");
+    let f = v["at"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "f")
+        .expect("file f");
+    assert_eq!(f["layout"], "extents");
+    assert_eq!(f["blocks"][0]["state"], "written");
+    assert!(!v["at"]["journal"]["transactions"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // The same body the library builds.
+    let d = view(S1_LOST_WRITE, None);
+    assert_eq!(v, serde_json::to_value(&d).unwrap());
+
+    let (code, out, err) = ext4lab(&["replay", &link, "--disk"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("file f (inode "), "{out}");
+    assert!(out.contains("at the end of the run"), "{out}");
+    assert!(out.contains("transaction "), "{out}");
+    assert!(out.contains("written"), "{out}");
+
+    let (code, out, err) = ext4lab(&["replay", &link, "--disk", "--step", "0"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("after step 0 (1 step,"), "{out}");
+}
+
+#[test]
+fn cli_replay_disk_step_past_the_end_is_an_error() {
+    let link = link_of(S1_LOST_WRITE);
+    let (code, out, err) = ext4lab(&["replay", &link, "--disk", "--step", "100000"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("--step 100000 is past the end of the run"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    // --step belongs to --disk.
+    let (code, _, err) = ext4lab(&["replay", &link, "--step", "0"]);
+    assert_eq!(code, 2, "{err}");
 }

@@ -541,21 +541,59 @@ fn explore_sharded(
     Ok((rep, cfg.max_executions))
 }
 
+/// Options of `ext4lab replay`.
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    pub link: String,
+    #[arg(long)]
+    pub json: bool,
+    /// Write the trace as Chrome trace-event JSON (opens in Perfetto).
+    #[arg(long)]
+    pub perfetto: Option<String>,
+    /// Print the kernel-named timeline (locks, bios, warnings).
+    #[arg(long)]
+    pub timeline: bool,
+    /// Explore the link's variant and options for the outcome it
+    /// showed and print the shortest schedule found as a new link
+    /// (for a link made by another engine, whose schedule diverges).
+    #[arg(long)]
+    pub refind: bool,
+    /// With --refind: the outcome kind to find (`deadlock`,
+    /// `stale-data`...), for links that do not say.
+    #[arg(long, requires = "refind")]
+    pub kind: Option<String>,
+    /// Print the disk and journal view instead: per file its extents,
+    /// block states and page cache, and the jbd2 log as transactions, at
+    /// the start and at --step (the page's Disk & journal tab).
+    #[arg(long, conflicts_with_all = ["refind", "perfetto", "timeline"])]
+    pub disk: bool,
+    /// With --disk: the trace step whose state to show (0-based; default:
+    /// the end of the run).
+    #[arg(long, requires = "disk")]
+    pub step: Option<u32>,
+}
+
 /// `ext4lab replay LINK [--json] [--perfetto FILE] [--timeline]
-/// [--refind [--kind KIND]]`. Exit 0, 1 on a bad link, 2 when the schedule
-/// no longer fits the model ("made with ext4lab X, diverged at step N").
+/// [--refind [--kind KIND]] [--disk [--step N]]`. Exit 0, 1 on a bad link,
+/// 2 when the schedule no longer fits the model ("made with ext4lab X,
+/// diverged at step N").
 /// `--refind` explores the link's variant and options for the outcome kind
 /// the link shows (or `--kind`) and prints the shortest schedule found as a
 /// new link (exit 0), or says none was found (exit 1); for a link to a
 /// built-in that changed since, it explores today's text of the built-in.
-pub fn cmd_replay(
-    link: &str,
-    json: bool,
-    perfetto: Option<String>,
-    show_timeline: bool,
-    refind: bool,
-    kind: Option<String>,
-) -> i32 {
+/// `--disk` prints the disk view (`crate::cmd_disk`).
+pub fn cmd_replay(a: ReplayArgs) -> i32 {
+    let ReplayArgs {
+        link,
+        json,
+        perfetto,
+        timeline: show_timeline,
+        refind,
+        kind,
+        disk,
+        step,
+    } = a;
+    let link = link.as_str();
     let l = match decode_link(link) {
         Ok(l) => l,
         // A built-in changed since the link was made: its schedule belongs
@@ -596,6 +634,9 @@ pub fn cmd_replay(
     };
     if refind {
         return cmd_refind(&l, &sc, &rc, img, kind, json);
+    }
+    if disk {
+        return crate::cmd_disk::cmd_replay_disk(&l, sc, rc, img, step, json);
     }
     let opts = run_options(&sc, &rc);
     let model = scenario_model(sc.clone(), rc.clone(), img);

@@ -6,6 +6,8 @@
 //! error. Nothing panics; 101 would be a bug.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod cmd_disk;
+#[cfg(not(target_arch = "wasm32"))]
 mod cmd_explore;
 #[cfg(not(target_arch = "wasm32"))]
 mod cmd_history;
@@ -137,26 +139,7 @@ mod cli {
             json: bool,
         },
         /// Replay a share link (or its fragment).
-        Replay {
-            link: String,
-            #[arg(long)]
-            json: bool,
-            /// Write the trace as Chrome trace-event JSON (opens in Perfetto).
-            #[arg(long)]
-            perfetto: Option<String>,
-            /// Print the kernel-named timeline (locks, bios, warnings).
-            #[arg(long)]
-            timeline: bool,
-            /// Explore the link's variant and options for the outcome it
-            /// showed and print the shortest schedule found as a new link
-            /// (for a link made by another engine, whose schedule diverges).
-            #[arg(long)]
-            refind: bool,
-            /// With --refind: the outcome kind to find (`deadlock`,
-            /// `stale-data`...), for links that do not say.
-            #[arg(long, requires = "refind")]
-            kind: Option<String>,
-        },
+        Replay(crate::cmd_explore::ReplayArgs),
     }
 
     fn parse_size(s: &str) -> Result<u64, Ext4Error> {
@@ -425,18 +408,7 @@ mod cli {
             Command::Recover { image, json } => {
                 return Ok(crate::cmd_recover::cmd_recover(&image, json))
             }
-            Command::Replay {
-                link,
-                json,
-                perfetto,
-                timeline,
-                refind,
-                kind,
-            } => {
-                return Ok(crate::cmd_explore::cmd_replay(
-                    &link, json, perfetto, timeline, refind, kind,
-                ))
-            }
+            Command::Replay(args) => return Ok(crate::cmd_explore::cmd_replay(args)),
             Command::Fsck { image, json } => {
                 let dev = match FileDevice::open(&image, true) {
                     Ok(d) => d,

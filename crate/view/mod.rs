@@ -1,12 +1,13 @@
-//! What the page shows, as plain serde data: the built-in list, a scenario
-//! checked or resolved, share links decoded, and the disk and journal of a
-//! run at one step. No JavaScript and no I/O: `crate/wasm` turns a worker
-//! message into these calls and their answers into `{ok: true, ...}`, and
-//! native tests call them directly.
+//! What the page and the CLI show, as plain serde data: the built-in list,
+//! a scenario checked or resolved, share links decoded, and the disk and
+//! journal of a run at one step. No JavaScript and no I/O: `crate/wasm`
+//! turns a worker message into these calls and their answers into
+//! `{ok: true, ...}`; `ext4lab` prints the same data as JSON or text.
 //!
 //! - [`scenario`]: scenarios and share links (`scenarios`, `scenario`,
 //!   `check-scenario`, `resolve-scenario`, `history`, `link-*`).
-//! - [`disk`]: the disk and journal view of a scenario run (`disk`).
+//! - [`disk`]: the disk and journal view of a scenario run (`disk`,
+//!   `ext4lab replay LINK --disk`), and its text form.
 
 pub mod disk;
 pub mod scenario;

@@ -1,6 +1,6 @@
 //! `{cmd: "disk", target, token, step}`: the disk and journal of a scenario
-//! run, at the start and after trace step `step` (`crate::view::disk`).
-//! Here only what is the worker's:
+//! run, at the start and after trace step `step` (`crate::view::disk`, which
+//! `ext4lab replay LINK --disk` shows too). Here only what is the worker's:
 //! the target resolved, and its image built on the recipe's mkfs or on a
 //! base image loaded into the worker.
 

@@ -1,7 +1,8 @@
 //! The disk and journal of a scenario run, at the start and after trace
 //! step `step` (the run is replayed and cut with `max_steps = step + 1`, so
 //! the state is exact for that step, not for a prefix of the schedule's
-//! choices). The page's Disk & journal tab (`{cmd: "disk"}`) shows it.
+//! choices). The page's Disk & journal tab (`{cmd: "disk"}`) and `ext4lab
+//! replay LINK --disk` show it; [`disk_text`] is its text form.
 //!
 //! For each of the scenario's files: the block map (extents or the
 //! indirect map's runs) from the in-memory inode (`ei->i_data`, what
@@ -20,12 +21,15 @@
 //! has not checkpointed is not on the device yet (it is in the journal's
 //! log blocks once committed): the block map shown is the in-memory one.
 
+mod text;
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use serde::Serialize;
 
+pub use self::text::disk_text;
 use crate::device::mem::MemDevice;
 use crate::device::BlockDevice;
 use crate::engine::fs::{Ext4Fs, OpenOptions};
@@ -131,8 +135,9 @@ fn read_block(dev: &mut dyn BlockDevice, pblk: u64, bs: usize) -> Option<Vec<u8>
 /// with are read from its device before the runs (each run restores the
 /// image's snapshot, not the device as it was handed in).
 ///
-/// A `step` past the end of the run is not an error (the page asks for
-/// any step it shows): the state is then the end's.
+/// A `step` past the end of the run is not an error here (the page asks
+/// for any step it shows): the state is then the end's, and
+/// [`DiskBody::has_step`] says whether the run reached `step`.
 pub fn disk_view(
     sc: Rc<Scenario>,
     rc: RunConfig,
@@ -181,6 +186,14 @@ pub fn disk_view(
         start,
         at,
     })
+}
+
+impl DiskBody {
+    /// The run reached trace step `step` (0-based): it ran more steps than
+    /// that before it ended or was cut.
+    pub fn has_step(&self, step: u32) -> bool {
+        self.at.steps > step
+    }
 }
 
 fn snapshot_state(
