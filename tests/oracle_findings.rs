@@ -5,6 +5,8 @@
 //!   holds a deleted file's bytes. data=writeback does it (the kernel
 //!   documents it); data=journal never does, but v5.5's data=journal
 //!   page_mkwrite did (tests/fixtures/history/data-journal-mmap-exposure.toml).
+//!   So did v4.4's data=ordered delalloc writeback, whose allocations were
+//!   not ordered (tests/fixtures/history/delalloc-exposure.toml).
 //! - The sequential rule: before v5.15 a read(2) beside a hole punch brings
 //!   the punched bytes back (tests/fixtures/history/read-beside-punch.toml).
 //!
@@ -136,6 +138,24 @@ fn check_rows(file: &str, kind: &str) {
 #[test]
 fn data_journal_mmap_exposure_on_v5_5_and_its_fix() {
     check_rows("data-journal-mmap-exposure.toml", "stale-data");
+}
+
+/// v4.4 exposes the deleted file's bytes when delalloc writeback's
+/// allocation commits before its page is written; v4.7 (06bd3c36a733 and
+/// the JI_WAIT_DATA filing) does not.
+#[test]
+fn delalloc_exposure_on_v4_4_and_after_06bd3c36a733() {
+    check_rows("delalloc-exposure.toml", "stale-data");
+}
+
+/// v4.4 without delalloc: `ext4_write_end` files f on the allocating
+/// transaction, so the commit writes the page before its commit record.
+#[test]
+fn v4_4_nodelalloc_writes_are_ordered_by_write_end() {
+    let text = include_str!("fixtures/history/delalloc-exposure.toml");
+    let rep = explore_text_with(text, "v4.4", &[("alloc", "nodelalloc")], 2, Some(10_000_000));
+    assert!(rep.stats.exhausted && rep.stats.executions > 1000);
+    assert!(rep.outcomes.is_empty(), "{:?}", rep.outcomes);
 }
 
 /// v4.13 reads the punched bytes back after the punch; v6.9 does not.

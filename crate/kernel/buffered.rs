@@ -101,6 +101,14 @@ pub async fn generic_perform_write(
             ps.prov[within..within + take].fill(ei.ino);
             ps.uptodate = true;
         });
+        // v4.4 ext4_write_end (not ext4_da_write_end, not
+        // ext4_journalled_write_end) files the inode first.
+        if handle.is_some()
+            && !k.ext4_da_aops(ei)
+            && !super::inode_ops::ext4_should_journal_data(k, ei)
+        {
+            super::jbd2::ext4_write_end_file_inode(k, ei).await;
+        }
         if written_inline {
             // ext4_write_inline_data_end copies the page into the inode and
             // ClearPageDirty()s it: "so that writepages wouldn't work for us"

@@ -3,7 +3,7 @@
 
 use crate::engine::map::{MapFlags, MapResult};
 use crate::engine::Ext4Fs;
-use crate::scenario::history::Change;
+use crate::scenario::history::{Change, KernelVersion};
 
 use super::handle::{ext4_journal_start, ext4_journal_stop, HandleType};
 use super::pagecache::PAGE_SIZE;
@@ -506,17 +506,40 @@ pub(super) async fn inode_dio_wait(ei: &Ext4InodeInfo) {
     }
 }
 
-/// truncate(2): v4.13 fs/open.c `do_truncate` (`inode_lock`) ->
-/// fs/ext4/inode.c `ext4_setattr`: under a handle and `i_data_sem` (w),
-/// `i_disksize` and then `i_size_write` take the new size first; then
-/// (shrinking) `inode_dio_wait`, `i_mmap_sem` (w) (v4.5+),
-/// `truncate_pagecache` (unmap, drop the pages past the size, zero the
-/// partial page; nothing is written back), and `ext4_truncate` (handle,
-/// `i_data_sem` (w), free the blocks).
+/// The first release whose `ext4_setattr` waits for direct I/O and takes
+/// the fault lock (`i_mmap_sem`, later `invalidate_lock`) before it starts
+/// the handle that writes the new size: Ross Zwisler's 430657b6be89
+/// ("ext4: handle layout changes to pinned DAX mappings", v4.19-rc1), which
+/// added `ext4_break_layouts` under `i_mmap_sem` there. Before (v4.13),
+/// both came after that handle stopped.
+pub const SETATTR_FAULT_LOCK_FIRST: KernelVersion = KernelVersion {
+    major: 4,
+    minor: 19,
+    sub: 0,
+    rc: Some(1),
+};
+
+/// truncate(2): v4.13 and v6.9 fs/open.c `do_truncate` (`inode_lock`) ->
+/// fs/ext4/inode.c `ext4_setattr`, `ATTR_SIZE`:
+/// - shrinking an inode that orders its data:
+///   `ext4_begin_ordered_truncate`
+///   ([`super::jbd2::jbd2_journal_begin_ordered_truncate`]);
+/// - from [`SETATTR_FAULT_LOCK_FIRST`]: shrinking, `inode_dio_wait`; then
+///   the fault lock (w) (`i_mmap_sem`, `invalidate_lock` from v5.15);
+/// - a handle: shrinking, `ext4_orphan_add`; under `i_data_sem` (w)
+///   `i_disksize`, `ext4_mark_inode_dirty`, `i_size_write`;
+/// - before [`SETATTR_FAULT_LOCK_FIRST`] (v4.13): shrinking,
+///   `inode_dio_wait`; the fault lock (w) (`i_mmap_sem`, v4.5+);
+/// - `truncate_pagecache` (unmap, drop the pages past the size, zero the
+///   partial page; nothing is written back), and, shrinking,
+///   `ext4_truncate` (handle, `i_data_sem` (w), free the blocks, the
+///   inode off the orphan list).
 ///
-/// Shrinking an inode that orders its data starts with
-/// `ext4_begin_ordered_truncate`
-/// ([`super::jbd2::jbd2_journal_begin_ordered_truncate`]).
+/// Simplifications: the handle is started even when the size does not
+/// change (v6.9 skips it; no scenario truncates to the current size);
+/// data=journal's `ext4_wait_for_tail_page_commit` is not modelled (a
+/// journalled page is never left dirty by the model's write paths for a
+/// commit to wait on); `ext4_break_layouts` is a no-op without DAX.
 pub async fn ext4_setattr(k: &Kernel, ei: &Ext4InodeInfo, size: u64) -> KResult<()> {
     let _f = crate::kfn!("ext4_setattr");
     inode_lock(ei).await;
@@ -527,37 +550,49 @@ pub async fn ext4_setattr(k: &Kernel, ei: &Ext4InodeInfo, size: u64) -> KResult<
             return Err(e);
         }
     }
-    let old_disksize = {
-        let m = ei.mem.borrow();
-        m.i_disksize.max(m.i_size)
-    };
-    let h = match ext4_journal_start(k, ei, HandleType::Inode, 3).await {
-        Ok(h) => h,
-        Err(e) => {
-            inode_unlock(ei);
-            return Err(e);
-        }
-    };
-    ei.i_data_sem.down_write().await;
-    ei.i_flags_loc.write().await;
-    {
-        let mut m = ei.mem.borrow_mut();
-        m.i_disksize = size;
-        m.i_size = size; // i_size_write, before any page is dropped
-    }
-    let mut r = k.ext4_mark_inode_dirty(ei);
-    if shrink && r.is_ok() {
-        r = ext4_orphan_add(k, ei);
-    }
-    ei.i_data_sem.up_write();
-    ext4_journal_stop(k, h);
     let fault_lock = k.applied(Change::FaultsVsHolePunch);
-    if r.is_ok() {
+    let lock_first = k.version() >= SETATTR_FAULT_LOCK_FIRST;
+    if lock_first {
         if shrink {
             inode_dio_wait(ei).await;
         }
         if fault_lock {
             ei.invalidate_lock.down_write().await;
+        }
+    }
+    let old_disksize = {
+        let m = ei.mem.borrow();
+        m.i_disksize.max(m.i_size)
+    };
+    let mut r = async {
+        let h = ext4_journal_start(k, ei, HandleType::Inode, 3).await?;
+        let mut r = if shrink {
+            ext4_orphan_add(k, ei)
+        } else {
+            Ok(())
+        };
+        ei.i_data_sem.down_write().await;
+        ei.i_flags_loc.write().await;
+        ei.mem.borrow_mut().i_disksize = size;
+        let rc = k.ext4_mark_inode_dirty(ei);
+        r = r.and(rc);
+        if r.is_ok() {
+            ei.mem.borrow_mut().i_size = size; // i_size_write
+        }
+        ei.i_data_sem.up_write();
+        ext4_journal_stop(k, h);
+        r
+    }
+    .await;
+    let locked = lock_first || r.is_ok();
+    if r.is_ok() {
+        if !lock_first {
+            if shrink {
+                inode_dio_wait(ei).await;
+            }
+            if fault_lock {
+                ei.invalidate_lock.down_write().await;
+            }
         }
         truncate_pagecache(k, ei, size).await;
         if shrink {
@@ -582,9 +617,9 @@ pub async fn ext4_setattr(k: &Kernel, ei: &Ext4InodeInfo, size: u64) -> KResult<
             }
             .await;
         }
-        if fault_lock {
-            ei.invalidate_lock.up_write();
-        }
+    }
+    if fault_lock && locked {
+        ei.invalidate_lock.up_write();
     }
     inode_unlock(ei);
     r

@@ -273,31 +273,44 @@ pub const ORDERED_ADD_WAIT: KernelVersion = KernelVersion {
     rc: None,
 };
 
+/// The first release this model files an inode on the transaction from
+/// `ext4_map_blocks` when it allocates a written block, and no longer from
+/// `ext4_write_end`: Jan Kara's 06bd3c36a733 ("ext4: fix data exposure
+/// after a crash"). The v4.4.1 tree files from `ext4_write_end` (and
+/// `__ext4_block_zero_page_range`); the v4.6.2 tree from `ext4_map_blocks`
+/// (with `ext4_jbd2_file_inode`, no `_add_wait` yet). No built-in runs a
+/// v4.5 or v4.6 kernel, so which of the two first had it cannot move a
+/// verdict; the model takes v4.6.
+pub const ORDERED_FILE_ON_MAP: KernelVersion = KernelVersion {
+    major: 4,
+    minor: 6,
+    sub: 0,
+    rc: None,
+};
+
 /// v4.13 fs/ext4/inode.c `ext4_map_blocks`, its tail: "Inodes with freshly
 /// allocated blocks where contents will be visible after transaction
 /// commit must be on transaction's ordered data list": a new written
 /// block (`EXT4_MAP_NEW`, not `EXT4_MAP_UNWRITTEN`) of an inode that
 /// orders its data files the inode with `ext4_jbd2_inode_add_wait` when
 /// writeback maps it (`EXT4_GET_BLOCKS_IO_SUBMIT`), else with
-/// `ext4_jbd2_inode_add_write`.
-///
-/// Known deviation: this block came with Jan Kara's 06bd3c36a733 ("ext4:
-/// fix data exposure after a crash", v4.6 by the source trees read, not
-/// an exact tag). Before it (v4.4: S6, S7) ext4 filed the inode from
-/// `ext4_write_end` (nodelalloc, and delalloc's fallback) and
-/// `__ext4_block_zero_page_range` only, and delalloc writeback's
-/// allocations filed nothing. The model files from here for every version
-/// from [`ORDERED_BY_INODE`]: on v4.4 a commit may write out a delalloc
-/// inode's pages that the kernel's would not. Whether that moves a v4.4
-/// verdict has not been checked; the branch is still to be modelled
-/// (issue 12).
+/// `ext4_jbd2_inode_add_write`. From [`ORDERED_FILE_ON_MAP`] only: before
+/// (v4.4, S6 and S7) `ext4_map_blocks` files nothing, and a delalloc
+/// block allocated by writeback can commit before its data is written
+/// (the exposure 06bd3c36a733 fixed); nodelalloc writes are filed by
+/// [`ext4_write_end_file_inode`].
 pub async fn ext4_map_blocks_file_inode(
     k: &Kernel,
     ei: &Ext4InodeInfo,
     m: &crate::engine::map::MapResult,
     flags: crate::engine::map::MapFlags,
 ) {
-    if !m.new || m.unwritten || m.m_pblk.is_none() || !ext4_should_order_data(k, ei) {
+    if k.version() < ORDERED_FILE_ON_MAP
+        || !m.new
+        || m.unwritten
+        || m.m_pblk.is_none()
+        || !ext4_should_order_data(k, ei)
+    {
         return;
     }
     let io_submit = flags.contains(crate::engine::map::MapFlags::IO_SUBMIT);
@@ -307,6 +320,23 @@ pub async fn ext4_map_blocks_file_inode(
         JI_WRITE_DATA | JI_WAIT_DATA
     };
     jbd2_journal_file_inode(k, ei, f).await;
+}
+
+/// v4.4 fs/ext4/inode.c `ext4_write_end`, its head: "if
+/// (ext4_test_inode_state(inode, EXT4_STATE_ORDERED_MODE)) ret =
+/// ext4_jbd2_file_inode(handle, inode)": every nodelalloc write of an
+/// inode that orders its data (`ext4_set_aops` sets ORDERED_MODE under the
+/// same conditions as [`ext4_should_order_data`]) puts the inode on the
+/// handle's transaction, new block or not. Before [`ORDERED_FILE_ON_MAP`]
+/// only; from it, `ext4_map_blocks` files instead
+/// ([`ext4_map_blocks_file_inode`]).
+/// Simplification: `__ext4_block_zero_page_range` files the same way in
+/// every version; the model's partial-block zeroing writes the engine's
+/// blocks directly, so there is no page for a commit to write out.
+pub async fn ext4_write_end_file_inode(k: &Kernel, ei: &Ext4InodeInfo) {
+    if k.version() < ORDERED_FILE_ON_MAP && ext4_should_order_data(k, ei) {
+        jbd2_journal_file_inode(k, ei, JI_WRITE_DATA | JI_WAIT_DATA).await;
+    }
 }
 
 /// v4.13 fs/ext4/ext4_jbd2.h `ext4_should_order_data`: a journal, a
