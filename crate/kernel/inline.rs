@@ -158,8 +158,8 @@ async fn ext4_prepare_inline_data(k: &Kernel, ei: &Ext4InodeInfo, len: u64) -> b
 /// handle, which `ext4_da_write_end` stops); one that does not goes through
 /// [`ext4_da_convert_inline_data_to_extent`] with the handle held, and the
 /// caller goes on with the ordinary delalloc write (`None`).
-/// 8bc1379b82b8 (2018) stops the handle before the conversion; it is not
-/// in the registry, so every version here holds it.
+/// From 8bc1379b82b8 (v4.18; the v5.5 and v6.9 code) the handle is
+/// stopped before the conversion, which then runs with no handle held.
 /// Simplified: `ext4_get_inode_loc` and `ext4_journal_get_write_access` of
 /// the inode's buffer are not modelled (no lock, no wait).
 /// Precondition: `i_rwsem` held.
@@ -172,6 +172,10 @@ pub async fn ext4_da_write_inline_data_begin(
     let _f = crate::kfn!("ext4_da_write_inline_data_begin");
     let handle = ext4_journal_start(k, ei, HandleType::Inode, 1).await?;
     if !ext4_prepare_inline_data(k, ei, pos + len).await {
+        if k.applied(Change::InlineAppendStopsHandle) {
+            ext4_journal_stop(k, handle);
+            return ext4_da_convert_inline_data_to_extent(k, ei).await.map(|()| None);
+        }
         let r = ext4_da_convert_inline_data_to_extent(k, ei).await;
         ext4_journal_stop(k, handle);
         return r.map(|()| None);
@@ -214,7 +218,8 @@ async fn inline_write_page(
 /// inline_size, ext4_da_get_block_prep)`), page 0 dirtied and
 /// `EXT4_STATE_MAY_INLINE_DATA` cleared. The inline data stays in the
 /// inode until `ext4_writepages` destroys it. Called with the handle of
-/// `ext4_da_write_inline_data_begin` open: handle -> page 0, ext4's order.
+/// `ext4_da_write_inline_data_begin` open (handle -> page 0, ext4's order)
+/// before 8bc1379b82b8, with none from it.
 /// Simplified: the failure path (`ext4_truncate_failed_write`) is not
 /// modelled: a reservation cannot fail here (no quota, no ENOSPC on a
 /// one-block reservation in the scenario images).

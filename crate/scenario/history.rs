@@ -318,6 +318,21 @@ registry! {
               mounted -o dax, mapped or not, and stop calling ext4_set_inode_flags there, so S_DAX \
               never changes under a live inode.",
     }
+    /// v4.18: a delalloc write that outgrows the inline area stops its
+    /// one-credit handle before converting.
+    InlineAppendStopsHandle {
+        id: "8bc1379b82b8",
+        title: "ext4: avoid running out of journal credits when appending to an inline file",
+        author: "Theodore Ts'o",
+        date: "2018-06-16",
+        merged: Some("v4.18"),
+        source: "commit 8bc1379b82b8 (CVE-2018-10883)",
+        functions: &["ext4_da_write_inline_data_begin"],
+        requires: &[],
+        doc: "ext4_da_write_inline_data_begin stops the one-credit handle it started before \
+              ext4_da_convert_inline_data_to_extent, so the conversion (page 0, xattr_sem, the \
+              delalloc reservation) runs with no handle held instead of inside it.",
+    }
     /// v5.5: ext4 direct I/O through iomap.
     IomapDio {
         id: "b1b4705d54ab",
