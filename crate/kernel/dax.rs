@@ -66,8 +66,7 @@ enum Entry {
 /// of `ei` for a load or a store. Returns the block the PTE now maps
 /// (`None`: the zero page of a hole, loads only).
 ///
-/// Order: (write: `sb_start_pagefault`, not modelled: no freeze in any
-/// row) `i_mmap_sem` (r) -> (write: a handle, `EXT4_HT_WRITE_PAGE`) ->
+/// Order: (write: `sb_start_pagefault`) `i_mmap_sem` (r) -> (write: a handle, `EXT4_HT_WRITE_PAGE`) ->
 /// the entry (page lock of a page-cache page) -> `ext4_iomap_begin`
 /// (`ext4_map_blocks`, `EXT4_GET_BLOCKS_CREATE_ZERO` for a write) ->
 /// `dax_insert_mapping_entry`.
@@ -86,12 +85,17 @@ pub async fn ext4_dax_huge_fault(
     write: bool,
 ) -> KResult<Option<u64>> {
     let _f = crate::kfn!("ext4_dax_huge_fault");
+    if write {
+        super::state::sb_start_pagefault(k).await;
+        // file_update_time(vmf->vma->vm_file);
+    }
     ei.invalidate_lock.down_read().await;
     let handle = if write {
         match ext4_journal_start(k, ei, HandleType::WritePage, 8).await {
             Ok(h) => Some(h),
             Err(e) => {
                 ei.invalidate_lock.up_read();
+                super::state::sb_end_pagefault(k);
                 return Err(e);
             }
         }
@@ -103,6 +107,9 @@ pub async fn ext4_dax_huge_fault(
         ext4_journal_stop(k, h);
     }
     ei.invalidate_lock.up_read();
+    if write {
+        super::state::sb_end_pagefault(k);
+    }
     r
 }
 

@@ -299,9 +299,12 @@ pub async fn ext4_page_mkwrite(
         return ext4_page_mkwrite_pq2008(k, ei, index, page).await;
     }
     // What to do with inline data: 7b4cc9787fe3 (v4.12-rc1) converts it
-    // first thing (ext4_convert_inline_data under xattr_sem); before it,
+    // under sb_start_pagefault and the fault lock (read), below; before it,
     // and with the commit reverted, nothing (write(2)/truncate(2) convert).
-    // Baokun Li's proposals change how (S2's variants).
+    // Baokun Li's proposals convert here instead, before
+    // sb_start_pagefault: the 2024 RFC puts its check there (its diff in
+    // the thread); the 2023 sketch's code is not in the thread material,
+    // and the model takes its inode_lock at the same place.
     if k.applied(Change::BaokunInodeLockInMkwrite) {
         // convert under inode_lock, taken while the fault holds mmap_lock
         if super::inline::ext4_has_inline_data(ei) {
@@ -335,13 +338,38 @@ pub async fn ext4_page_mkwrite(
                 };
             }
         }
-    } else if k.applied(Change::MkwriteConvertsInline) {
+    }
+    super::state::sb_start_pagefault(k).await;
+    // file_update_time(vma->vm_file);
+    let r = ext4_page_mkwrite_frozen(k, ei, index, page).await;
+    super::state::sb_end_pagefault(k);
+    r
+}
+
+/// The part of `ext4_page_mkwrite` between `sb_start_pagefault` and its
+/// `out:` label's `sb_end_pagefault` (v4.13 and v6.9 fs/ext4/inode.c):
+/// the fault lock (`i_mmap_sem` / `invalidate_lock`) for read; the inline
+/// conversion of 7b4cc9787fe3 (v4.12: `ext4_convert_inline_data`, under
+/// that lock, before the delalloc branch; Baokun Li's proposals move it out
+/// and it does not run here); then delalloc's `block_page_mkwrite`, or the
+/// data=journal branch, or the early return for a page whose buffers are
+/// mapped, or a handle and `block_page_mkwrite` with the era's get_block.
+async fn ext4_page_mkwrite_frozen(
+    k: &Kernel,
+    ei: &Ext4InodeInfo,
+    index: u64,
+    page: Page,
+) -> VmFault {
+    fault_lock_shared(k, ei).await;
+    if k.applied(Change::MkwriteConvertsInline)
+        && !k.applied(Change::BaokunInodeLockInMkwrite)
+        && !k.applied(Change::BaokunFaultRetry)
+    {
         if let Err(e) = super::inline::ext4_convert_inline_data(k, ei).await {
+            fault_unlock_shared(k, ei);
             return VmFault::Error(e);
         }
     }
-    // sb_start_pagefault(); file_update_time();
-    fault_lock_shared(k, ei).await;
     // Delalloc case is easy... (`test_opt(DELALLOC) &&
     // !ext4_should_journal_data(inode)`)
     if k.ext4_da_aops(ei) {

@@ -17,8 +17,8 @@ pub const EXT4_DAX_FL: u32 = 0x0200_0000;
 /// v4.13 fs/ext4/ioctl.c `ext4_ioctl`, case `EXT4_IOC_SETFLAGS`: flags
 /// outside `EXT4_FL_USER_VISIBLE` are refused with EOPNOTSUPP (so `chattr
 /// +x` before v5.8), then `inode_lock` around [`ext4_ioctl_setflags`].
-/// (`mnt_want_write_file`'s `sb_start_write` is not modelled: no row
-/// freezes the filesystem.) Precondition: no lock held.
+/// `mnt_want_write_file`'s `sb_start_write` is taken by the caller (the
+/// runner, as the VFS). Precondition: no lock but `sb_writers` held.
 pub async fn ext4_ioctl(k: &Kernel, ei: &Ext4InodeInfo, flags: &str) -> KResult<()> {
     let _f = crate::kfn!("ext4_ioctl");
     let change = FlagChange::parse(flags).map_err(|_| Errno::EINVAL)?;

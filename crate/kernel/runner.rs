@@ -329,8 +329,30 @@ fn bytes_of(fill: &Option<String>, pattern: &Option<String>, len: u64) -> Vec<u8
 }
 
 /// One step: the syscall or kernel event it names (the dispatcher of the
-/// simulated user program, not kernel code).
+/// simulated user program, not kernel code). A syscall that changes the
+/// filesystem runs under the VFS's freeze protection
+/// ([`super::state::sb_start_write`]).
 async fn run_step(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<()> {
+    let modifies = matches!(
+        step,
+        Step::Write { .. }
+            | Step::Truncate { .. }
+            | Step::Fallocate { .. }
+            | Step::PunchHole { .. }
+            | Step::Migrate { .. }
+            | Step::Setflags { .. }
+    );
+    if !modifies {
+        return run_syscall(k, p, step).await;
+    }
+    let sb = super::state::sb_start_write(k).await;
+    let r = run_syscall(k, p, step).await;
+    super::state::sb_end_write(sb);
+    r
+}
+
+/// [`run_step`]'s dispatch.
+async fn run_syscall(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<()> {
     match step {
         Step::Write {
             file,

@@ -247,6 +247,44 @@ impl Ext4InodeInfo {
     }
 }
 
+/// v6.9 include/linux/fs.h `sb_start_write` (`__sb_start_write(sb,
+/// SB_FREEZE_WRITE)`: `percpu_down_read` of `s_writers.rw_sem[0]`, lockdep
+/// class `sb_writers`), as the VFS takes it before a syscall that changes
+/// the filesystem reaches ext4: `file_start_write` in `vfs_write` and
+/// `vfs_fallocate`, `mnt_want_write` for truncate(2) and
+/// `mnt_want_write_file` for the ioctls. Freeze protection: only
+/// `freeze_super` takes it for write, and no scenario freezes, so it never
+/// waits; it is taken for the order lockdep learns (`sb_writers` before
+/// `i_rwsem` and the handle). Kernels before v3.6 (5accdf82ba25) have none.
+/// Returns what [`sb_end_write`] releases.
+pub async fn sb_start_write(k: &Kernel) -> Option<PercpuRwSemaphore> {
+    if let Some(s) = k.sb_writers {
+        s.down_read().await;
+    }
+    k.sb_writers
+}
+/// `sb_end_write`.
+pub fn sb_end_write(s: Option<PercpuRwSemaphore>) {
+    if let Some(s) = s {
+        s.up_read();
+    }
+}
+/// v6.9 include/linux/fs.h `sb_start_pagefault`
+/// (`__sb_start_write(sb, SB_FREEZE_PAGEFAULT)`, class `sb_pagefaults`),
+/// which `ext4_page_mkwrite` and a DAX write fault take first: the same
+/// freeze protection as [`sb_start_write`], one level down (v3.6 on).
+pub async fn sb_start_pagefault(k: &Kernel) {
+    if let Some(s) = k.sb_pagefaults {
+        s.down_read().await;
+    }
+}
+/// `sb_end_pagefault`.
+pub fn sb_end_pagefault(k: &Kernel) {
+    if let Some(s) = k.sb_pagefaults {
+        s.up_read();
+    }
+}
+
 /// `inode_lock(inode)`: v4.7 include/linux/fs.h, `down_write(&inode->i_rwsem)`
 /// (the wrapper came in v4.5 over `mutex_lock(&inode->i_mutex)`, which
 /// callers took directly before; the lock class is named by the run's
@@ -299,6 +337,12 @@ pub struct Kernel {
     /// read, `ext4_change_inode_journal_flag` for write. `None` in a kernel
     /// without c8585c6fcaf2.
     pub s_journal_flag_rwsem: Option<PercpuRwSemaphore>,
+    /// `sb->s_writers.rw_sem[SB_FREEZE_WRITE - 1]` (lockdep class
+    /// `sb_writers`; 5accdf82ba25, v3.6): [`sb_start_write`]. `None` before.
+    pub sb_writers: Option<PercpuRwSemaphore>,
+    /// `sb->s_writers.rw_sem[SB_FREEZE_PAGEFAULT - 1]` (`sb_pagefaults`,
+    /// v3.6): [`sb_start_pagefault`]. `None` before.
+    pub sb_pagefaults: Option<PercpuRwSemaphore>,
 }
 
 impl Kernel {
@@ -329,6 +373,8 @@ impl Kernel {
                         .unwrap_or("s_journal_flag_rwsem");
                     PercpuRwSemaphore::new(class)
                 }),
+            sb_writers: LockClass::SbWriters.name(rc.kernel).map(PercpuRwSemaphore::new),
+            sb_pagefaults: LockClass::SbPagefaults.name(rc.kernel).map(PercpuRwSemaphore::new),
             rc,
         }
     }
