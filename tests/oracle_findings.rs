@@ -153,7 +153,13 @@ fn delalloc_exposure_on_v4_4_and_after_06bd3c36a733() {
 #[test]
 fn v4_4_nodelalloc_writes_are_ordered_by_write_end() {
     let text = include_str!("fixtures/history/delalloc-exposure.toml");
-    let rep = explore_text_with(text, "v4.4", &[("alloc", "nodelalloc")], 2, Some(10_000_000));
+    let rep = explore_text_with(
+        text,
+        "v4.4",
+        &[("alloc", "nodelalloc")],
+        2,
+        Some(10_000_000),
+    );
     assert!(rep.stats.exhausted && rep.stats.executions > 1000);
     assert!(rep.outcomes.is_empty(), "{:?}", rep.outcomes);
 }

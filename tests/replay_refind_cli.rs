@@ -3,24 +3,14 @@
 //! which engine made it and where it diverged (exit 2); `--refind` finds the
 //! outcome the link showed again and prints it as a new link.
 
-use std::process::Command;
+#[path = "common/cli.rs"]
+mod cli;
+use cli::ext4lab;
 
 use ext4lab::scenario::builtin;
 use ext4lab::scenario::link::{
     decode_link, decode_link_unchecked, encode_link, LinkScenario, ENGINE_VERSION,
 };
-
-fn ext4lab(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ext4lab"))
-        .args(args)
-        .output()
-        .expect("ext4lab runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// A stored v3 link of S1's deadlock said to be made by ext4lab 0.1.9, whose
 /// schedule this engine cannot follow. It names S1's text as it was then.

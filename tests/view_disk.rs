@@ -7,7 +7,10 @@
 //! the outcome's step the exposed block is mapped into f but still holds
 //! the deleted secret's bytes. And the CLI prints the same data.
 
-use std::process::Command;
+#[path = "common/cli.rs"]
+mod cli;
+use cli::ext4lab;
+
 use std::rc::Rc;
 
 use ext4lab::kernel::image::build_image;
@@ -139,18 +142,6 @@ fn s5_the_exposed_block_is_stale_at_the_outcome_step() {
         .find(|l| l.contains(&block.to_string()))
         .unwrap_or_else(|| panic!("no stale line for block {block}:\n{text}"));
     assert!(line.contains("secret"), "{line}");
-}
-
-fn ext4lab(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ext4lab"))
-        .args(args)
-        .output()
-        .expect("ext4lab runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

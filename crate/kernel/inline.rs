@@ -174,7 +174,9 @@ pub async fn ext4_da_write_inline_data_begin(
     if !ext4_prepare_inline_data(k, ei, pos + len).await {
         if k.applied(Change::InlineAppendStopsHandle) {
             ext4_journal_stop(k, handle);
-            return ext4_da_convert_inline_data_to_extent(k, ei).await.map(|()| None);
+            return ext4_da_convert_inline_data_to_extent(k, ei)
+                .await
+                .map(|()| None);
         }
         let r = ext4_da_convert_inline_data_to_extent(k, ei).await;
         ext4_journal_stop(k, handle);

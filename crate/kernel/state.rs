@@ -373,8 +373,12 @@ impl Kernel {
                         .unwrap_or("s_journal_flag_rwsem");
                     PercpuRwSemaphore::new(class)
                 }),
-            sb_writers: LockClass::SbWriters.name(rc.kernel).map(PercpuRwSemaphore::new),
-            sb_pagefaults: LockClass::SbPagefaults.name(rc.kernel).map(PercpuRwSemaphore::new),
+            sb_writers: LockClass::SbWriters
+                .name(rc.kernel)
+                .map(PercpuRwSemaphore::new),
+            sb_pagefaults: LockClass::SbPagefaults
+                .name(rc.kernel)
+                .map(PercpuRwSemaphore::new),
             rc,
         }
     }
