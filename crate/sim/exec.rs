@@ -219,8 +219,49 @@ fn rt_mut<R>(f: impl FnOnce(&mut rt::Rt) -> R) -> R {
     RT.with(|r| f(&mut r.borrow_mut()))
 }
 
+/// Why an execution loop stops: its end, and the divergence if the
+/// recorded schedule no longer fits.
+type Stop = (EndKind, Option<Divergence>);
+
+/// The decisions of one execution so far.
+struct Run {
+    schedule: Vec<u32>,
+    step_decision: Vec<u32>,
+    preemptions: u32,
+    last_task: Option<TaskId>,
+    /// Outcomes the executor itself finds (deadlock, step limit).
+    outcomes: Vec<Outcome>,
+}
+
+/// Leaves the model inactive even if a task or a hook panics, so the
+/// thread can run again (tests that expect a panic, the CLI).
+struct Deactivate;
+impl Drop for Deactivate {
+    fn drop(&mut self) {
+        RT.with(|r| {
+            if let Ok(mut rt) = r.try_borrow_mut() {
+                rt.active = false;
+                rt.tearing_down = false;
+            }
+        })
+    }
+}
+
+/// What the executor reads from the runtime before each decision.
+struct Candidates {
+    set: ActorSet,
+    /// `Some(task_limit)` when a task halted the run.
+    halt: Option<bool>,
+    step: u32,
+    /// Every task finished, or blocked or waiting while idle.
+    all_done: bool,
+}
+
 impl Executor {
-    /// Runs one execution of `model` with `sched`.
+    /// Runs one execution of `model` with `sched`: set up the model, then
+    /// one scheduling decision and one step at a time
+    /// ([`Executor::next_step`]) until the run ends, then the model's
+    /// end-of-run checks ([`Executor::end_of_run`]).
     pub fn run(
         &mut self,
         model: &Model,
@@ -228,286 +269,224 @@ impl Executor {
         opts: &RunOptions,
     ) -> Execution {
         self.futures.clear();
-        rt_mut(|rt| {
-            assert!(
-                !rt.active,
-                "nested simulations on one thread are not supported"
-            );
-            rt.reset(RtOptions {
-                trace: opts.trace,
-                hb: opts.hb,
-                races: opts.races,
-                memory: opts.memory,
-                store_window: opts.store_window,
-            })
-        });
-        // Leaves the model inactive even if a task or a hook panics, so the
-        // thread can run again (tests that expect a panic, the CLI).
-        struct Deactivate;
-        impl Drop for Deactivate {
-            fn drop(&mut self) {
-                RT.with(|r| {
-                    if let Ok(mut rt) = r.try_borrow_mut() {
-                        rt.active = false;
-                        rt.tearing_down = false;
-                    }
-                })
-            }
-        }
+        reset_runtime(opts);
         let _deactivate = Deactivate;
         let mut world = World { hooks: Vec::new() };
         (model.setup)(&mut world);
         self.futures.clear();
         self.adopt_spawned();
 
-        let mut schedule = Vec::with_capacity(self.last_len);
-        let mut step_decision = Vec::with_capacity(if opts.hb { self.last_len } else { 0 });
-        let mut preemptions = 0u32;
-        let mut last_task: Option<TaskId> = None;
-        let mut divergence = None;
-        let mut outcomes_extra: Vec<Outcome> = Vec::new();
-        let waker = Waker::noop();
-        let mut cx = Context::from_waker(waker);
-        let end = loop {
-            // candidates
-            let (set, halt, step, all_done) = rt_mut(|rt| {
-                self.cands.clear();
-                let mut set = ActorSet::default();
-                let mut crash = false;
-                let mut all_done = true;
-                for t in 0..rt.ntasks {
-                    match rt.tasks[t].status {
-                        Status::Runnable(op) => {
-                            let enabled = rt.op_enabled(op);
-                            // A kernel thread idle for work (kjournald2)
-                            // does not keep the run alive.
-                            all_done &= !enabled && rt.tasks[t].idle;
-                            if enabled {
-                                set.insert(Actor::task(t as TaskId));
-                                crash |= op.kind == OpKind::CrashPoint;
-                            }
-                        }
-                        Status::Blocked(_) => all_done &= rt.tasks[t].idle,
-                        Status::Finished => {}
-                    }
-                }
-                for t in 0..rt.ntasks {
-                    if !rt.tasks[t].store_buf.is_empty() {
-                        set.insert(Actor::flush(t as TaskId));
-                    }
-                }
-                if crash {
-                    set.insert(Actor::CRASH);
-                }
-                self.cands.extend(set.iter());
-                (set, rt.halt.then_some(rt.task_limit), rt.step, all_done)
-            });
-            match halt {
-                Some(true) => break EndKind::TaskLimit,
-                Some(false) => break EndKind::Halted,
-                None => {}
+        let mut run = Run {
+            schedule: Vec::with_capacity(self.last_len),
+            step_decision: Vec::with_capacity(if opts.hb { self.last_len } else { 0 }),
+            preemptions: 0,
+            last_task: None,
+            outcomes: Vec::new(),
+        };
+        let mut cx = Context::from_waker(Waker::noop());
+        let (end, divergence) = loop {
+            if let Err(stop) = self.next_step(sched, opts, &mut run, &mut cx) {
+                break stop;
             }
-            if set.is_empty() {
-                if all_done {
-                    break EndKind::Complete;
-                }
-                outcomes_extra.push(rt_mut(|rt| rt.deadlock_outcome()));
-                break EndKind::Deadlock;
+        };
+        self.end_of_run(sched, opts, world, run, end, divergence)
+    }
+
+    /// One decision and what it runs: a task's step, a store buffer's
+    /// flush, or the crash. `Err` when the run ends.
+    fn next_step(
+        &mut self,
+        sched: &mut dyn Scheduler,
+        opts: &RunOptions,
+        run: &mut Run,
+        cx: &mut Context<'_>,
+    ) -> Result<(), Stop> {
+        let Candidates {
+            set,
+            halt,
+            step,
+            all_done,
+        } = self.candidates();
+        match halt {
+            Some(true) => return Err((EndKind::TaskLimit, None)),
+            Some(false) => return Err((EndKind::Halted, None)),
+            None => {}
+        }
+        if set.is_empty() {
+            if all_done {
+                return Err((EndKind::Complete, None));
             }
-            if step >= opts.max_steps {
-                let mut o = Outcome::new(OutcomeKind::StepLimit, step);
-                o.message = format!("execution cut after {step} steps");
-                outcomes_extra.push(o);
-                break EndKind::StepLimit;
-            }
-            let d = Decision {
-                index: schedule.len() as u32,
+            run.outcomes.push(rt_mut(|rt| rt.deadlock_outcome()));
+            return Err((EndKind::Deadlock, None));
+        }
+        if step >= opts.max_steps {
+            let mut o = Outcome::new(OutcomeKind::StepLimit, step);
+            o.message = format!("execution cut after {step} steps");
+            run.outcomes.push(o);
+            return Err((EndKind::StepLimit, None));
+        }
+        let d = Decision {
+            index: run.schedule.len() as u32,
+            step,
+            kind: DecisionKind::Schedule,
+            candidates: &self.cands,
+            set,
+            last_task: run.last_task,
+            preemptions: run.preemptions,
+        };
+        let Some(c) = sched.choose(&d) else {
+            return Err((EndKind::Stopped, None));
+        };
+        if c > 127 || !set.contains(Actor(c as u8)) {
+            let divergence = Divergence {
+                index: run.schedule.len() as u32,
                 step,
-                kind: DecisionKind::Schedule,
-                candidates: &self.cands,
+                recorded: Some(c),
+                available: self.cands.iter().map(|a| u32::from(a.0)).collect(),
+                message: format!("choice {c} is not enabled at step {step}"),
+            };
+            return Err((EndKind::Diverged, Some(divergence)));
+        }
+        if d.is_preemption(Actor(c as u8)) {
+            run.preemptions += 1;
+        }
+        run.schedule.push(c);
+        if opts.hb {
+            run.step_decision.push((run.schedule.len() - 1) as u32);
+        }
+        let actor = Actor(c as u8);
+        if actor == Actor::CRASH {
+            record_crash();
+            return Err((EndKind::Crashed, None));
+        }
+        if let Some(t) = actor.as_flush() {
+            return flush_step(sched, run, step, actor, t);
+        }
+        let t = actor.as_task().unwrap_or(0);
+        run.last_task = Some(t);
+        self.task_step(sched, run, step, actor, t, cx)
+    }
+
+    /// The runtime's enabled actors (tasks, store-buffer flushers, the
+    /// crash) into `self.cands`, and whether the run is over.
+    fn candidates(&mut self) -> Candidates {
+        rt_mut(|rt| {
+            self.cands.clear();
+            let mut set = ActorSet::default();
+            let mut crash = false;
+            let mut all_done = true;
+            for t in 0..rt.ntasks {
+                match rt.tasks[t].status {
+                    Status::Runnable(op) => {
+                        let enabled = rt.op_enabled(op);
+                        // A kernel thread idle for work (kjournald2)
+                        // does not keep the run alive.
+                        all_done &= !enabled && rt.tasks[t].idle;
+                        if enabled {
+                            set.insert(Actor::task(t as TaskId));
+                            crash |= op.kind == OpKind::CrashPoint;
+                        }
+                    }
+                    Status::Blocked(_) => all_done &= rt.tasks[t].idle,
+                    Status::Finished => {}
+                }
+            }
+            for t in 0..rt.ntasks {
+                if !rt.tasks[t].store_buf.is_empty() {
+                    set.insert(Actor::flush(t as TaskId));
+                }
+            }
+            if crash {
+                set.insert(Actor::CRASH);
+            }
+            self.cands.extend(set.iter());
+            Candidates {
                 set,
-                last_task,
-                preemptions,
-            };
-            let Some(c) = sched.choose(&d) else {
-                break EndKind::Stopped;
-            };
-            if c > 127 || !set.contains(Actor(c as u8)) {
-                divergence = Some(Divergence {
-                    index: schedule.len() as u32,
-                    step,
-                    recorded: Some(c),
-                    available: self.cands.iter().map(|a| u32::from(a.0)).collect(),
-                    message: format!("choice {c} is not enabled at step {step}"),
-                });
-                break EndKind::Diverged;
+                halt: rt.halt.then_some(rt.task_limit),
+                step: rt.step,
+                all_done,
             }
-            if d.is_preemption(Actor(c as u8)) {
-                preemptions += 1;
-            }
-            schedule.push(c);
-            if opts.hb {
-                step_decision.push((schedule.len() - 1) as u32);
-            }
-            let actor = Actor(c as u8);
-            if actor == Actor::CRASH {
-                rt_mut(|rt| {
-                    let who = (0..rt.ntasks).find(|&t| {
-                        matches!(rt.tasks[t].status, Status::Runnable(op) if op.kind == OpKind::CrashPoint)
-                    });
-                    let point = who.map(|t| rt.tasks[t].crash_point).unwrap_or("");
-                    rt.crash_point = who.map(|t| (t as TaskId, point));
-                    rt.event(EventKind::Crash {
-                        point: point.to_string(),
-                    });
-                });
-                break EndKind::Crashed;
-            }
-            if let Some(t) = actor.as_flush() {
-                // Which buffered store becomes visible: the oldest, or under
-                // LKMM any of the flushable ones (a value choice).
-                let n = rt_mut(|rt| rt.flushable(t).len() as u32);
-                let mut v = 0;
-                if n > 1 {
-                    let dv = Decision {
-                        index: schedule.len() as u32,
-                        step,
-                        kind: DecisionKind::Value(n),
-                        candidates: &[],
-                        set: ActorSet::default(),
-                        last_task,
-                        preemptions,
-                    };
-                    let Some(x) = sched.choose(&dv) else {
-                        break EndKind::Stopped;
-                    };
-                    if x >= n {
-                        divergence = Some(Divergence {
-                            index: schedule.len() as u32,
-                            step,
-                            recorded: Some(x),
-                            available: (0..n).collect(),
-                            message: format!("value {x} is not below {n} at step {step}"),
-                        });
-                        break EndKind::Diverged;
-                    }
-                    schedule.push(x);
-                    v = x;
-                }
-                rt_mut(|rt| {
-                    let idx = rt.flushable(t)[v as usize];
-                    let clock = rt.tasks[t as usize].store_buf[idx].clock;
-                    rt.hb.begin(step, actor, clock.as_ref());
-                    if n > 1 {
-                        rt.hb.set_value(v);
-                    }
-                    rt.flush_at(t, idx, true);
-                    rt.hb.end();
-                    rt.step += 1;
-                });
-                continue;
-            }
-            let t = actor.as_task().unwrap_or(0);
-            last_task = Some(t);
-            // value decision for nondet(); then start the step
-            let op = rt_mut(|rt| match rt.tasks[t as usize].status {
-                Status::Runnable(op) => op,
-                _ => Op::new(OpKind::Resume, rt::NO_OBJ),
-            });
-            if op.kind == OpKind::Choose {
-                let dv = Decision {
-                    index: schedule.len() as u32,
-                    step,
-                    kind: DecisionKind::Value(op.arg),
-                    candidates: &[],
-                    set: ActorSet::default(),
-                    last_task,
-                    preemptions,
-                };
-                let Some(v) = sched.choose(&dv) else {
-                    break EndKind::Stopped;
-                };
-                if v >= op.arg {
-                    divergence = Some(Divergence {
-                        index: schedule.len() as u32,
-                        step,
-                        recorded: Some(v),
-                        available: (0..op.arg).collect(),
-                        message: format!("value {v} is not below {} at step {step}", op.arg),
-                    });
-                    break EndKind::Diverged;
-                }
-                schedule.push(v);
-                rt_mut(|rt| rt.tasks[t as usize].chosen_value = v);
-            }
-            rt_mut(|rt| {
-                rt.hb.begin(step, actor, None);
-                if op.kind == OpKind::Choose {
-                    let v = rt.tasks[t as usize].chosen_value;
-                    rt.hb.set_value(v);
-                }
-                rt.current = Some(t);
-                let k = rt.opts.memory.is_weak().then_some(rt.opts.store_window);
-                let task = &mut rt.tasks[t as usize];
-                task.steps += 1;
-                task.announced = false;
-                let now = task.steps;
-                if let Some(k) = k {
-                    while rt.tasks[t as usize]
-                        .store_buf
-                        .front()
-                        .is_some_and(|b| now.saturating_sub(b.at_step) > k)
-                    {
-                        rt.flush_one(t, false);
-                    }
-                }
-                if rt.opts.trace {
-                    let op = match rt.obj_label(op.obj) {
-                        l if l.is_empty() => format!("{:?}", op.kind),
-                        l => format!("{:?} {l}", op.kind),
-                    };
-                    rt.event(EventKind::Step { actor: actor.0, op });
-                }
-            });
-            let fut = self.futures[t as usize].as_mut().expect("task future");
-            let done = fut.as_mut().poll(&mut cx).is_ready();
+        })
+    }
+
+    /// Task `t`'s step: its `nondet()` value if it asks for one, then one
+    /// poll of its future up to its next scheduling point.
+    fn task_step(
+        &mut self,
+        sched: &mut dyn Scheduler,
+        run: &mut Run,
+        step: u32,
+        actor: Actor,
+        t: TaskId,
+        cx: &mut Context<'_>,
+    ) -> Result<(), Stop> {
+        let op = rt_mut(|rt| match rt.tasks[t as usize].status {
+            Status::Runnable(op) => op,
+            _ => Op::new(OpKind::Resume, rt::NO_OBJ),
+        });
+        if op.kind == OpKind::Choose {
+            let v = choose_value(sched, run, step, op.arg)?;
+            rt_mut(|rt| rt.tasks[t as usize].chosen_value = v);
+        }
+        begin_task_step(step, t, actor, op);
+        let fut = self.futures[t as usize].as_mut().expect("task future");
+        let done = fut.as_mut().poll(cx).is_ready();
+        if done {
+            self.futures[t as usize] = None;
+        }
+        self.end_task_step(t, done);
+        Ok(())
+    }
+
+    /// After task `t`'s poll: a finished task's exit checks, the step
+    /// counted, and the tasks it spawned adopted.
+    fn end_task_step(&mut self, t: TaskId, done: bool) {
+        rt_mut(|rt| {
             if done {
-                self.futures[t as usize] = None;
-            }
-            rt_mut(|rt| {
-                if done {
-                    // buffered stores outlive the task: its flusher stays
-                    // enabled until they are visible.
-                    rt.tasks[t as usize].status = Status::Finished;
-                    if let Some(h) = rt.tasks[t as usize].held.first() {
-                        let name = rt.obj_label(h.obj);
-                        rt.warn(
-                            "lock held when returning to user space",
-                            format!("task exits holding {name}"),
-                        );
-                    }
-                    rt.event(EventKind::Finish);
-                } else if !rt.tasks[t as usize].announced {
-                    panic!(
-                        "task {} awaited a future that is not a sim primitive",
-                        rt.tasks[t as usize].name
+                // buffered stores outlive the task: its flusher stays
+                // enabled until they are visible.
+                rt.tasks[t as usize].status = Status::Finished;
+                if let Some(h) = rt.tasks[t as usize].held.first() {
+                    let name = rt.obj_label(h.obj);
+                    rt.warn(
+                        "lock held when returning to user space",
+                        format!("task exits holding {name}"),
                     );
                 }
-                rt.hb.end();
-                rt.current = None;
-                rt.step += 1;
-                if !rt.spawned.is_empty() {
-                    for (tid, fut) in rt.spawned.drain(..) {
-                        let i = tid as usize;
-                        if self.futures.len() <= i {
-                            self.futures.resize_with(i + 1, || None);
-                        }
-                        self.futures[i] = Some(fut);
+                rt.event(EventKind::Finish);
+            } else if !rt.tasks[t as usize].announced {
+                panic!(
+                    "task {} awaited a future that is not a sim primitive",
+                    rt.tasks[t as usize].name
+                );
+            }
+            rt.hb.end();
+            rt.current = None;
+            rt.step += 1;
+            if !rt.spawned.is_empty() {
+                for (tid, fut) in rt.spawned.drain(..) {
+                    let i = tid as usize;
+                    if self.futures.len() <= i {
+                        self.futures.resize_with(i + 1, || None);
                     }
+                    self.futures[i] = Some(fut);
                 }
-            });
-        };
+            }
+        });
+    }
 
+    /// After the loop: the model's end-of-run checks (unless the scheduler
+    /// discards the run), the runtime's outcomes, trace and races, and the
+    /// execution record.
+    fn end_of_run(
+        &mut self,
+        sched: &mut dyn Scheduler,
+        opts: &RunOptions,
+        mut world: World,
+        run: Run,
+        end: EndKind,
+        divergence: Option<Divergence>,
+    ) -> Execution {
         if opts.hb {
             rt_mut(|rt| rt.probe_pending());
         }
@@ -530,7 +509,7 @@ impl Executor {
                 outcomes: rt
                     .outcomes
                     .iter()
-                    .chain(outcomes_extra.iter())
+                    .chain(run.outcomes.iter())
                     .cloned()
                     .collect(),
             });
@@ -557,22 +536,20 @@ impl Executor {
         });
         self.futures.clear();
         drop(world);
-        outcomes.extend(outcomes_extra);
+        outcomes.extend(run.outcomes);
         outcomes.extend(hook_outcomes);
-        self.last_len = schedule.len().next_power_of_two();
-        if divergence.is_none() && end == EndKind::Stopped {
-            // a stop is not a divergence; the replay scheduler reports its own.
-        }
+        self.last_len = run.schedule.len().next_power_of_two();
+        // a stop is not a divergence; the replay scheduler reports its own.
         Execution {
-            schedule: Schedule(schedule),
+            schedule: Schedule(run.schedule),
             end,
             outcomes,
             steps,
-            preemptions,
+            preemptions: run.preemptions,
             trace,
             divergence,
             races,
-            step_decision,
+            step_decision: run.step_decision,
             trace_fingerprint: fingerprint,
         }
     }
@@ -587,4 +564,129 @@ impl Executor {
             self.futures[i] = Some(fut);
         }
     }
+}
+
+/// Resets the thread's runtime for a new execution with `opts`.
+fn reset_runtime(opts: &RunOptions) {
+    rt_mut(|rt| {
+        assert!(
+            !rt.active,
+            "nested simulations on one thread are not supported"
+        );
+        rt.reset(RtOptions {
+            trace: opts.trace,
+            hb: opts.hb,
+            races: opts.races,
+            memory: opts.memory,
+            store_window: opts.store_window,
+        })
+    });
+}
+
+/// A value decision among `n` (`nondet()`, or which buffered store a flush
+/// makes visible), recorded in the schedule.
+fn choose_value(sched: &mut dyn Scheduler, run: &mut Run, step: u32, n: u32) -> Result<u32, Stop> {
+    let dv = Decision {
+        index: run.schedule.len() as u32,
+        step,
+        kind: DecisionKind::Value(n),
+        candidates: &[],
+        set: ActorSet::default(),
+        last_task: run.last_task,
+        preemptions: run.preemptions,
+    };
+    let Some(v) = sched.choose(&dv) else {
+        return Err((EndKind::Stopped, None));
+    };
+    if v >= n {
+        let divergence = Divergence {
+            index: run.schedule.len() as u32,
+            step,
+            recorded: Some(v),
+            available: (0..n).collect(),
+            message: format!("value {v} is not below {n} at step {step}"),
+        };
+        return Err((EndKind::Diverged, Some(divergence)));
+    }
+    run.schedule.push(v);
+    Ok(v)
+}
+
+/// The crash actor ran: record which task's crash point it was.
+fn record_crash() {
+    rt_mut(|rt| {
+        let who = (0..rt.ntasks).find(|&t| {
+            matches!(rt.tasks[t].status, Status::Runnable(op) if op.kind == OpKind::CrashPoint)
+        });
+        let point = who.map(|t| rt.tasks[t].crash_point).unwrap_or("");
+        rt.crash_point = who.map(|t| (t as TaskId, point));
+        rt.event(EventKind::Crash {
+            point: point.to_string(),
+        });
+    });
+}
+
+/// Task `t`'s store-buffer flusher ran: which buffered store becomes
+/// visible, the oldest, or under LKMM any of the flushable ones (a value
+/// choice).
+fn flush_step(
+    sched: &mut dyn Scheduler,
+    run: &mut Run,
+    step: u32,
+    actor: Actor,
+    t: TaskId,
+) -> Result<(), Stop> {
+    let n = rt_mut(|rt| rt.flushable(t).len() as u32);
+    let v = if n > 1 {
+        choose_value(sched, run, step, n)?
+    } else {
+        0
+    };
+    rt_mut(|rt| {
+        let idx = rt.flushable(t)[v as usize];
+        let clock = rt.tasks[t as usize].store_buf[idx].clock;
+        rt.hb.begin(step, actor, clock.as_ref());
+        if n > 1 {
+            rt.hb.set_value(v);
+        }
+        rt.flush_at(t, idx, true);
+        rt.hb.end();
+        rt.step += 1;
+    });
+    Ok(())
+}
+
+/// Before task `t`'s poll (at `step`): the happens-before step opened, the task made
+/// current, its stores older than the store window flushed (weak memory
+/// models), and the step traced.
+fn begin_task_step(step: u32, t: TaskId, actor: Actor, op: Op) {
+    rt_mut(|rt| {
+        rt.hb.begin(step, actor, None);
+        if op.kind == OpKind::Choose {
+            let v = rt.tasks[t as usize].chosen_value;
+            rt.hb.set_value(v);
+        }
+        rt.current = Some(t);
+        let k = rt.opts.memory.is_weak().then_some(rt.opts.store_window);
+        let task = &mut rt.tasks[t as usize];
+        task.steps += 1;
+        task.announced = false;
+        let now = task.steps;
+        if let Some(k) = k {
+            while rt.tasks[t as usize]
+                .store_buf
+                .front()
+                .is_some_and(|b| now.saturating_sub(b.at_step) > k)
+            {
+                rt.flush_one(t, false);
+            }
+        }
+        if rt.opts.trace {
+            let op = match rt.obj_label(op.obj) {
+                l if l.is_empty() => format!("{:?}", op.kind),
+                l => format!("{:?} {l}", op.kind),
+            };
+            rt.event(EventKind::Step { actor: actor.0, op });
+        }
+    });
 }
