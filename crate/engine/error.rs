@@ -71,8 +71,12 @@ pub enum CorruptKind {
     InodeChecksum { ino: u32 },
     #[error("inode {ino}: {what}")]
     Inode { ino: u32, what: String },
-    #[error("extent tree of inode {ino}, block {block}: {what}")]
-    Extent { ino: u32, block: u64, what: String },
+    #[error("extent tree of inode {ino}, block {block}: {why}")]
+    Extent {
+        ino: u32,
+        block: u64,
+        why: ExtentCorruption,
+    },
     #[error("extent block {block} of inode {ino}: checksum mismatch")]
     ExtentChecksum { ino: u32, block: u64 },
     #[error("block map of inode {ino}, block {block}: {what}")]
@@ -91,6 +95,64 @@ pub enum CorruptKind {
         block: u64,
         what: String,
     },
+}
+
+/// What is wrong in an extent tree node (`struct ext4_extent_header` and
+/// its entries) or in the tree as a whole. The messages name the fields as
+/// the kernel's `ext4_ext_check` and e2fsck do.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExtentCorruption {
+    #[error("invalid magic {magic:#06x}")]
+    BadMagic { magic: u16 },
+    #[error("eh_depth {depth} too large")]
+    DepthTooLarge { depth: u16 },
+    #[error("unexpected eh_depth {depth}, parent says {parent}")]
+    DepthMismatch { depth: u16, parent: u16 },
+    #[error("invalid eh_max {eh_max} (space {space})")]
+    BadMax { eh_max: u16, space: u16 },
+    #[error("eh_entries {entries} > eh_max {eh_max}")]
+    EntriesOverMax { entries: u16, eh_max: u16 },
+    #[error("eh_entries is 0 but eh_depth is > 0")]
+    NoEntriesWithDepth,
+    #[error("empty non-root node")]
+    EmptyNonRoot,
+    #[error("extent {index} has zero length")]
+    ZeroLength { index: usize },
+    #[error("extent {index} (lblk {lblk}) points at blocks {start}+{len} past blocks_count {blocks_count}")]
+    PastBlocksCount {
+        index: usize,
+        lblk: u32,
+        start: u64,
+        len: u32,
+        blocks_count: u64,
+    },
+    #[error("extent {index} runs past the last logical block")]
+    PastLastLogical { index: usize },
+    #[error("index {index} points at block {leaf} (blocks_count {blocks_count})")]
+    IndexOutOfRange {
+        index: usize,
+        leaf: u64,
+        blocks_count: u64,
+    },
+    #[error("index {index} points at its own block")]
+    IndexSelf { index: usize },
+    #[error("entry {index} (lblk {lblk}) out of order or overlapping")]
+    OutOfOrder { index: usize, lblk: u32 },
+    #[error("first entry lblk {lblk} != index key {key}")]
+    KeyMismatch { lblk: u32, key: u32 },
+    #[error("extent at {lblk} overlaps or precedes the one at {prev}")]
+    Overlap { lblk: u32, prev: u32 },
+    #[error("tree block {block} referenced twice")]
+    TreeBlockTwice { block: u64 },
+    #[error("empty index node")]
+    EmptyIndexNode,
+    #[error("extent at {lblk} vanished")]
+    Vanished { lblk: u32 },
+    #[error("remove_space does not converge")]
+    RemoveSpaceLoops,
+    #[error("tree block pool exhausted")]
+    PoolExhausted,
 }
 
 impl From<CorruptKind> for Ext4Error {

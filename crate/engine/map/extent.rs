@@ -11,7 +11,7 @@
 use super::extent_disk::*;
 use super::extent_path::*;
 use super::{Extent, MapContext, MapFlags, MapResult, Ownership};
-use crate::engine::error::{CorruptKind, Ext4Error, Result};
+use crate::engine::error::{CorruptKind, Ext4Error, ExtentCorruption, Result};
 use std::collections::BTreeSet;
 
 /// `ext4_ext_tree_init`: an empty depth-0 tree in `i_block`.
@@ -207,7 +207,7 @@ fn update_extent_at(
             return Err(CorruptKind::Extent {
                 ino: ctx.ino(),
                 block: 0,
-                what: format!("extent at {lblk} vanished"),
+                why: ExtentCorruption::Vanished { lblk },
             }
             .into())
         }
@@ -417,10 +417,10 @@ fn walk_node(
                     return Err(CorruptKind::Extent {
                         ino,
                         block: here,
-                        what: format!(
-                            "extent at {} overlaps or precedes the one at {}",
-                            e.lblk, prev.ee_block
-                        ),
+                        why: ExtentCorruption::Overlap {
+                            lblk: e.lblk,
+                            prev: prev.ee_block,
+                        },
                     }
                     .into());
                 }
@@ -439,7 +439,7 @@ fn walk_node(
             return Err(CorruptKind::Extent {
                 ino,
                 block: here,
-                what: format!("tree block {} referenced twice", e.pblk),
+                why: ExtentCorruption::TreeBlockTwice { block: e.pblk },
             }
             .into());
         }

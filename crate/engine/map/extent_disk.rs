@@ -9,7 +9,7 @@
 
 use super::MapContext;
 use crate::engine::csum::ext4_chksum;
-use crate::engine::error::{CorruptKind, Result};
+use crate::engine::error::{CorruptKind, ExtentCorruption, Result};
 
 /// `EXT4_EXT_MAGIC`.
 pub const EXT4_EXT_MAGIC: u16 = 0xF30A;
@@ -112,13 +112,8 @@ pub struct NodeExpect {
     pub first_key: Option<u32>,
 }
 
-fn corrupt(ino: u32, block: u64, what: impl Into<String>) -> crate::engine::Ext4Error {
-    CorruptKind::Extent {
-        ino,
-        block,
-        what: what.into(),
-    }
-    .into()
+fn corrupt(ino: u32, block: u64, why: ExtentCorruption) -> crate::engine::Ext4Error {
+    CorruptKind::Extent { ino, block, why }.into()
 }
 
 /// Parse and check a node (`__ext4_ext_check` + `ext4_valid_extent_entries`).
@@ -131,9 +126,11 @@ pub fn parse_node(
 ) -> Result<Node> {
     let ino = ctx.ino();
     let blk = pblk.unwrap_or(0);
-    let bad = |what: String| corrupt(ino, blk, what);
+    let bad = |why: ExtentCorruption| corrupt(ino, blk, why);
     if le16(buf, 0x0) != EXT4_EXT_MAGIC {
-        return Err(bad(format!("invalid magic {:#06x}", le16(buf, 0x0))));
+        return Err(bad(ExtentCorruption::BadMagic {
+            magic: le16(buf, 0x0),
+        }));
     }
     let eh_entries = le16(buf, 0x2);
     let eh_max = le16(buf, 0x4);
@@ -144,30 +141,33 @@ pub fn parse_node(
         Some(_) => ext4_ext_space_block(ctx.block_size()),
     };
     if eh_depth > EXT4_MAX_EXTENT_DEPTH {
-        return Err(bad(format!("eh_depth {eh_depth} too large")));
+        return Err(bad(ExtentCorruption::DepthTooLarge { depth: eh_depth }));
     }
     if let Some(e) = expect {
         if eh_depth != e.depth {
-            return Err(bad(format!(
-                "unexpected eh_depth {eh_depth}, parent says {}",
-                e.depth
-            )));
+            return Err(bad(ExtentCorruption::DepthMismatch {
+                depth: eh_depth,
+                parent: e.depth,
+            }));
         }
     }
     // The kernel takes any 1..=space; e2fsprogs wants space-2..=space
     // (`ext2fs_extent_header_verify`). Trees this engine reads must pass
     // e2fsck, so take the stricter rule.
     if eh_max == 0 || eh_max > space || eh_max < space.saturating_sub(2) {
-        return Err(bad(format!("invalid eh_max {eh_max} (space {space})")));
+        return Err(bad(ExtentCorruption::BadMax { eh_max, space }));
     }
     if eh_entries > eh_max {
-        return Err(bad(format!("eh_entries {eh_entries} > eh_max {eh_max}")));
+        return Err(bad(ExtentCorruption::EntriesOverMax {
+            entries: eh_entries,
+            eh_max,
+        }));
     }
     if eh_entries == 0 && eh_depth > 0 {
-        return Err(bad("eh_entries is 0 but eh_depth is > 0".into()));
+        return Err(bad(ExtentCorruption::NoEntriesWithDepth));
     }
     if pblk.is_some() && eh_entries == 0 {
-        return Err(bad("empty non-root node".into()));
+        return Err(bad(ExtentCorruption::EmptyNonRoot));
     }
     if let (Some(p), Some(seed)) = (pblk, ctx.inode_csum_seed()) {
         let off = ext4_extent_tail_offset(eh_max);
@@ -191,16 +191,20 @@ pub fn parse_node(
                 (raw_len, false)
             };
             if len == 0 {
-                return Err(bad(format!("extent {i} has zero length")));
+                return Err(bad(ExtentCorruption::ZeroLength { index: i }));
             }
             let end = start.checked_add(len as u64);
             if start == 0 || end.is_none_or(|e| e > blocks_count) {
-                return Err(bad(format!(
-                    "extent {i} (lblk {lblk}) points at blocks {start}+{len} past blocks_count {blocks_count}"
-                )));
+                return Err(bad(ExtentCorruption::PastBlocksCount {
+                    index: i,
+                    lblk,
+                    start,
+                    len,
+                    blocks_count,
+                }));
             }
             if lblk as u64 + len as u64 > EXT_MAX_BLOCKS as u64 {
-                return Err(bad(format!("extent {i} runs past the last logical block")));
+                return Err(bad(ExtentCorruption::PastLastLogical { index: i }));
             }
             Ent {
                 lblk,
@@ -211,12 +215,14 @@ pub fn parse_node(
         } else {
             let leaf = ((le16(buf, off + 0x8) as u64) << 32) | le32(buf, off + 0x4) as u64;
             if leaf == 0 || leaf >= blocks_count {
-                return Err(bad(format!(
-                    "index {i} points at block {leaf} (blocks_count {blocks_count})"
-                )));
+                return Err(bad(ExtentCorruption::IndexOutOfRange {
+                    index: i,
+                    leaf,
+                    blocks_count,
+                }));
             }
             if Some(leaf) == pblk {
-                return Err(bad(format!("index {i} points at its own block")));
+                return Err(bad(ExtentCorruption::IndexSelf { index: i }));
             }
             Ent {
                 lblk,
@@ -226,9 +232,7 @@ pub fn parse_node(
             }
         };
         if i > 0 && (lblk as u64) < next_free {
-            return Err(bad(format!(
-                "entry {i} (lblk {lblk}) out of order or overlapping"
-            )));
+            return Err(bad(ExtentCorruption::OutOfOrder { index: i, lblk }));
         }
         next_free = lblk as u64 + ent.len.max(1) as u64;
         entries.push(ent);
@@ -236,10 +240,10 @@ pub fn parse_node(
     if let (Some(e), Some(first)) = (expect, entries.first()) {
         if let Some(k) = e.first_key {
             if first.lblk != k {
-                return Err(bad(format!(
-                    "first entry lblk {} != index key {k}",
-                    first.lblk
-                )));
+                return Err(bad(ExtentCorruption::KeyMismatch {
+                    lblk: first.lblk,
+                    key: k,
+                }));
             }
         }
     }

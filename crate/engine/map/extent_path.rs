@@ -10,7 +10,7 @@
 
 use super::extent_disk::*;
 use super::MapContext;
-use crate::engine::error::{CorruptKind, Ext4Error, Result};
+use crate::engine::error::{CorruptKind, Ext4Error, ExtentCorruption, Result};
 
 /// One level of a path (`struct ext4_ext_path`).
 #[derive(Debug, Clone)]
@@ -55,7 +55,7 @@ pub fn ext4_find_extent(ctx: &mut dyn MapContext, i_block: &[u8; 60], lblk: u32)
             return Err(CorruptKind::Extent {
                 ino: ctx.ino(),
                 block: node.pblk.unwrap_or(0),
-                what: "empty index node".into(),
+                why: ExtentCorruption::EmptyIndexNode,
             }
             .into());
         };
@@ -169,7 +169,7 @@ impl MetaPool {
             CorruptKind::Extent {
                 ino: ctx.ino(),
                 block: 0,
-                what: "tree block pool exhausted".into(),
+                why: ExtentCorruption::PoolExhausted,
             }
             .into()
         })

@@ -6,7 +6,7 @@ use super::extent::split_extent_at;
 use super::extent_disk::*;
 use super::extent_path::*;
 use super::MapContext;
-use crate::engine::error::{CorruptKind, Result};
+use crate::engine::error::{CorruptKind, ExtentCorruption, Result};
 
 /// `ext4_ext_remove_space`: unmap logical blocks `start..=end` (inclusive,
 /// like the kernel's), freeing their data blocks and every tree block left
@@ -38,7 +38,7 @@ pub fn ext4_ext_remove_space(
             return Err(CorruptKind::Extent {
                 ino: ctx.ino(),
                 block: 0,
-                what: "remove_space does not converge".into(),
+                why: ExtentCorruption::RemoveSpaceLoops,
             }
             .into());
         }
