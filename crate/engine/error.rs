@@ -79,8 +79,12 @@ pub enum CorruptKind {
     },
     #[error("extent block {block} of inode {ino}: checksum mismatch")]
     ExtentChecksum { ino: u32, block: u64 },
-    #[error("block map of inode {ino}, block {block}: {what}")]
-    BlockMap { ino: u32, block: u64, what: String },
+    #[error("block map of inode {ino}, block {block}: {why}")]
+    BlockMap {
+        ino: u32,
+        block: u64,
+        why: BlockMapCorruption,
+    },
     #[error("directory inode {ino}, block {block}: {what}")]
     Dir { ino: u32, block: u64, what: String },
     #[error("directory inode {ino}, block {block}: checksum mismatch")]
@@ -153,6 +157,33 @@ pub enum ExtentCorruption {
     RemoveSpaceLoops,
     #[error("tree block pool exhausted")]
     PoolExhausted,
+}
+
+/// What is wrong in an indirect block map (`i_block` and the indirect
+/// blocks it points at), or with a data write into filesystem metadata.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BlockMapCorruption {
+    #[error("pointer {offset} = {value} past blocks_count")]
+    PointerPastEnd { offset: usize, value: u32 },
+    #[error("indirect pointer {offset} = {value} past blocks_count")]
+    IndirectPointerPastEnd { offset: usize, value: u32 },
+    #[error("pointer {ptr} past blocks_count")]
+    BlockPastEnd { ptr: u32 },
+    #[error("pointer {ptr} (lblk {lblk}) past blocks_count")]
+    MappedPastEnd { ptr: u32, lblk: u64 },
+    #[error("block {ptr} mapped at lblk {lblk}, past 2^32 - 1")]
+    LblkPast32Bits { ptr: u32, lblk: u64 },
+    #[error("indirect block {block} referenced twice")]
+    IndirectTwice { block: u32 },
+    #[error("indirect block {block} also mapped as data at lblk {lblk}")]
+    IndirectAlsoData { block: u64, lblk: u32 },
+    #[error("data write into filesystem metadata")]
+    DataIntoMetadata,
+    #[error("journalled data into filesystem metadata")]
+    JournalledDataIntoMetadata,
+    #[error("data write of {count} blocks into filesystem metadata")]
+    DataRunIntoMetadata { count: u64 },
 }
 
 impl From<CorruptKind> for Ext4Error {

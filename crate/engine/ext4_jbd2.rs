@@ -474,7 +474,10 @@ impl<D: BlockDevice> Ext4Fs<D> {
     /// the checkpoint home; reads see them meanwhile. `data` is the whole
     /// block.
     pub fn ext4_journal_data_block(&mut self, pblk: u64, data: &[u8]) -> Result<()> {
-        self.check_data_write(pblk, "journalled data into filesystem metadata")?;
+        self.check_data_write(
+            pblk,
+            crate::engine::error::BlockMapCorruption::JournalledDataIntoMetadata,
+        )?;
         let bs = self.block_size() as usize;
         if data.len() != bs {
             return Err(Ext4Error::Invalid(format!(

@@ -4,7 +4,7 @@
 //! and `sync`.
 
 use super::cache::{BufferCache, CacheStats};
-use super::error::{CorruptKind, Ext4Error, Result};
+use super::error::{BlockMapCorruption, CorruptKind, Ext4Error, Result};
 use super::group_desc::{Ext4GroupDesc, EXT4_BG_BLOCK_UNINIT, EXT4_BG_INODE_UNINIT};
 use super::inode::{
     ext4_inode_csum_set, ext4_inode_csum_verify, Ext4Inode, Timespec, EXT4_GOOD_OLD_INODE_SIZE,
@@ -384,16 +384,16 @@ impl<D: BlockDevice> Ext4Fs<D> {
     }
 
     /// A data block may be written at `pblk`: the filesystem is writable,
-    /// the block exists and is not filesystem metadata (`what` names the
+    /// the block exists and is not filesystem metadata (`why` names the
     /// write in the error).
-    pub(crate) fn check_data_write(&self, pblk: u64, what: &str) -> Result<()> {
+    pub(crate) fn check_data_write(&self, pblk: u64, why: BlockMapCorruption) -> Result<()> {
         self.check_writable()?;
         self.check_block(pblk)?;
         if self.in_system_zone(pblk, 1) {
             return Err(CorruptKind::BlockMap {
                 ino: 0,
                 block: pblk,
-                what: what.into(),
+                why,
             }
             .into());
         }
@@ -403,7 +403,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
     /// Write a data block straight to the device (ordered data: the caller
     /// writes data before the metadata that points at it is synced).
     pub fn write_data_block(&mut self, pblk: u64, data: &[u8]) -> Result<()> {
-        self.check_data_write(pblk, "data write into filesystem metadata")?;
+        self.check_data_write(pblk, BlockMapCorruption::DataIntoMetadata)?;
         if self.s_journal.is_some() {
             // jbd2glue: by data mode (journalled, or dirty until written).
             return self.ext4_jbd2_write_data(pblk, data);
@@ -446,7 +446,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             return Err(CorruptKind::BlockMap {
                 ino: 0,
                 block: pblk,
-                what: format!("data write of {count} blocks into filesystem metadata"),
+                why: BlockMapCorruption::DataRunIntoMetadata { count },
             }
             .into());
         }

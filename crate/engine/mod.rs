@@ -38,7 +38,7 @@ pub mod error;
 pub mod journal;
 pub mod map;
 
-pub use error::{CorruptKind, Ext4Error, ExtentCorruption, Result};
+pub use error::{BlockMapCorruption, CorruptKind, Ext4Error, ExtentCorruption, Result};
 pub mod balloc;
 pub mod bmap;
 pub mod cache;

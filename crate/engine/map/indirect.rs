@@ -9,7 +9,7 @@
 //! never asks for them on a non-extent inode) and are ignored.
 
 use super::{Extent, MapContext, MapFlags, MapResult, Ownership};
-use crate::engine::error::{CorruptKind, Ext4Error, Result};
+use crate::engine::error::{BlockMapCorruption, CorruptKind, Ext4Error, Result};
 use std::collections::BTreeSet;
 
 /// `EXT4_NDIR_BLOCKS`.
@@ -43,11 +43,11 @@ fn set(arr: &mut [u8], i: usize, v: u32) {
     }
 }
 
-fn bad(ctx: &dyn MapContext, block: u64, what: String) -> Ext4Error {
+fn bad(ctx: &dyn MapContext, block: u64, why: BlockMapCorruption) -> Ext4Error {
     CorruptKind::BlockMap {
         ino: ctx.ino(),
         block,
-        what,
+        why,
     }
     .into()
 }
@@ -114,7 +114,10 @@ fn get_branch(
                 return Err(bad(
                     ctx,
                     holder.unwrap_or(0),
-                    format!("pointer {o} = {v} past blocks_count"),
+                    BlockMapCorruption::PointerPastEnd {
+                        offset: o,
+                        value: v,
+                    },
                 ));
             }
             return Ok((steps, arr));
@@ -123,7 +126,10 @@ fn get_branch(
             return Err(bad(
                 ctx,
                 holder.unwrap_or(0),
-                format!("indirect pointer {o} = {v} past blocks_count"),
+                BlockMapCorruption::IndirectPointerPastEnd {
+                    offset: o,
+                    value: v,
+                },
             ));
         }
         let mut buf = vec![0u8; ctx.block_size() as usize];
@@ -384,7 +390,7 @@ impl Frees {
 
 fn read_ptr_block(ctx: &mut dyn MapContext, holder: u64, ptr: u32) -> Result<Vec<u8>> {
     if ptr as u64 >= ctx.blocks_count() {
-        return Err(bad(ctx, holder, format!("pointer {ptr} past blocks_count")));
+        return Err(bad(ctx, holder, BlockMapCorruption::BlockPastEnd { ptr }));
     }
     let mut buf = vec![0u8; ctx.block_size() as usize];
     ctx.read_block(ptr as u64, &mut buf)?;
@@ -408,7 +414,7 @@ fn prune(
         return Ok(ptr);
     }
     if ptr as u64 >= ctx.blocks_count() {
-        return Err(bad(ctx, holder, format!("pointer {ptr} past blocks_count")));
+        return Err(bad(ctx, holder, BlockMapCorruption::BlockPastEnd { ptr }));
     }
     if h == 0 {
         frees.0.push(ptr as u64);
@@ -527,7 +533,7 @@ fn walk_ptr(
         return Err(bad(
             ctx,
             holder,
-            format!("pointer {ptr} (lblk {base}) past blocks_count"),
+            BlockMapCorruption::MappedPastEnd { ptr, lblk: base },
         ));
     }
     if h == 0 {
@@ -536,7 +542,7 @@ fn walk_ptr(
             return Err(bad(
                 ctx,
                 holder,
-                format!("block {ptr} mapped at lblk {base}, past 2^32 - 1"),
+                BlockMapCorruption::LblkPast32Bits { ptr, lblk: base },
             ));
         }
         w.data(base, ptr as u64);
@@ -546,7 +552,7 @@ fn walk_ptr(
         return Err(bad(
             ctx,
             holder,
-            format!("indirect block {ptr} referenced twice"),
+            BlockMapCorruption::IndirectTwice { block: ptr },
         ));
     }
     w.own.metadata.push(ptr as u64);
@@ -585,10 +591,10 @@ pub fn ext4_ind_walk(ctx: &mut dyn MapContext, i_block: &[u8; 60]) -> Result<Own
             return Err(bad(
                 ctx,
                 *m,
-                format!(
-                    "indirect block {m} also mapped as data at lblk {}",
-                    e.ee_block
-                ),
+                BlockMapCorruption::IndirectAlsoData {
+                    block: *m,
+                    lblk: e.ee_block,
+                },
             ));
         }
     }
