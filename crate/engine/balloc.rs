@@ -3,7 +3,7 @@
 //! and the allocators.
 
 use super::csum::ext4_chksum;
-use super::error::{CorruptKind, Ext4Error, Result};
+use super::error::{BitmapCorruption, CorruptKind, Ext4Error, Result};
 use super::fs::Ext4Fs;
 use super::group_desc::{
     Ext4GroupDesc, EXT4_BG_BLOCK_BITMAP_CSUM_HI_END, EXT4_BG_BLOCK_UNINIT,
@@ -144,7 +144,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
                 return Err(CorruptKind::Bitmap {
                     group,
                     block: blk,
-                    what: "block bitmap checksum mismatch".into(),
+                    why: BitmapCorruption::BlockBitmapChecksum,
                 }
                 .into());
             }
@@ -175,7 +175,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
                 return Err(CorruptKind::Bitmap {
                     group,
                     block: blk,
-                    what: "inode bitmap checksum mismatch".into(),
+                    why: BitmapCorruption::InodeBitmapChecksum,
                 }
                 .into());
             }
@@ -276,7 +276,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             return Err(CorruptKind::Bitmap {
                 group: 0,
                 block: start,
-                what: format!("freeing {count} blocks out of range"),
+                why: BitmapCorruption::FreeOutOfRange { count },
             }
             .into());
         }
@@ -284,7 +284,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             return Err(CorruptKind::Bitmap {
                 group: 0,
                 block: start,
-                what: format!("freeing {count} blocks of filesystem metadata"),
+                why: BitmapCorruption::FreeMetadata { count },
             }
             .into());
         }
@@ -303,7 +303,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
                     return Err(CorruptKind::Bitmap {
                         group,
                         block: blk,
-                        what: "freeing a free block".into(),
+                        why: BitmapCorruption::FreeingFreeBlock,
                     }
                     .into());
                 }
@@ -381,7 +381,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             return Err(CorruptKind::Bitmap {
                 group,
                 block: 0,
-                what: format!("freeing free inode {ino}"),
+                why: BitmapCorruption::FreeingFreeInode { ino },
             }
             .into());
         }

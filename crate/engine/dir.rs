@@ -3,7 +3,7 @@
 //! parse, find room and insert, remove (fs/ext4/dir.c, namei.c).
 
 use super::csum::ext4_chksum;
-use super::error::{CorruptKind, Result};
+use super::error::{CorruptKind, DirCorruption, Result};
 use super::inode::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
 use super::ondisk::{le16, le32, put_le16, put_le32};
 
@@ -116,27 +116,32 @@ pub fn dirblock_csum_verify(seed: u32, block: &[u8]) -> bool {
 pub fn parse_entries(area: &[u8], ino: u32, blk: u64, base: usize) -> Result<Vec<DirEntry>> {
     let mut out = Vec::new();
     let mut off = 0usize;
-    let bad = |what: String| CorruptKind::Dir {
+    let bad = |why: DirCorruption| CorruptKind::Dir {
         ino,
         block: blk,
-        what,
+        why,
     };
     while off < area.len() {
         if area.len() - off < EXT4_DIR_ENTRY_HDR {
-            return Err(bad(format!("entry header at {} runs past the end", off + base)).into());
+            return Err(bad(DirCorruption::HeaderPastEnd { offset: off + base }).into());
         }
         let inode = le32(area, off);
         let rec_len = rec_len_from_disk(le16(area, off + 4), area.len() + base);
         let name_len = area[off + 6] as usize;
         let file_type = area[off + 7];
         if rec_len < EXT4_DIR_ENTRY_HDR || rec_len % 4 != 0 || off + rec_len > area.len() {
-            return Err(bad(format!("rec_len {rec_len} at offset {}", off + base)).into());
+            return Err(bad(DirCorruption::RecLen {
+                rec_len,
+                offset: off + base,
+            })
+            .into());
         }
         if ext4_dir_rec_len(name_len) > rec_len {
-            return Err(bad(format!(
-                "name_len {name_len} exceeds rec_len {rec_len} at offset {}",
-                off + base
-            ))
+            return Err(bad(DirCorruption::NameLen {
+                name_len,
+                rec_len,
+                offset: off + base,
+            })
             .into());
         }
         let name = area[off + EXT4_DIR_ENTRY_HDR..off + EXT4_DIR_ENTRY_HDR + name_len].to_vec();
@@ -207,7 +212,7 @@ pub fn remove_entry(area: &mut [u8], ino: u32, blk: u64, offset: usize) -> Resul
         return Err(CorruptKind::Dir {
             ino,
             block: blk,
-            what: format!("no entry at offset {offset}"),
+            why: DirCorruption::NoEntryAt { offset },
         }
         .into());
     };

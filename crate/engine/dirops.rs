@@ -9,7 +9,7 @@ use super::dir::{
     self, add_entry, dirblock_csum_set, dirblock_csum_verify, empty_dir_block, has_tail,
     init_dot_dotdot, parse_entries, remove_entry, DirEntry, EXT4_DIR_TAIL_SIZE, EXT4_FT_DIR,
 };
-use super::error::{CorruptKind, Ext4Error, Result};
+use super::error::{CorruptKind, DirCorruption, Ext4Error, InodeCorruption, Result};
 use super::fs::Ext4Fs;
 use super::inline::{inline_bytes, set_inline_bytes};
 use super::inode::{inode_csum_seed, Ext4Inode, EXT4_INDEX_FL, EXT4_INLINE_DATA_FL};
@@ -64,7 +64,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             return Err(CorruptKind::Dir {
                 ino,
                 block: lblk as u64,
-                what: "hole in directory".into(),
+                why: DirCorruption::Hole,
             }
             .into());
         };
@@ -84,7 +84,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         u32::try_from(n).map_err(|_| {
             CorruptKind::Inode {
                 ino,
-                what: format!("directory size {}", inode.size()),
+                why: InodeCorruption::DirectorySize { size: inode.size() },
             }
             .into()
         })

@@ -49,8 +49,50 @@ pub enum Ext4Error {
     FileTooBig,
     #[error("name too long")]
     NameTooLong,
+    /// `EMLINK`: the inode already has `EXT4_LINK_MAX` links (or, for a
+    /// directory without `dir_nlink`, its parent does).
+    #[error("too many links to inode {ino}")]
+    TooManyLinks { ino: u32 },
+    /// `readlink` of an inode that is not a symlink (`EINVAL`).
+    #[error("inode {ino} is not a symlink")]
+    NotSymlink { ino: u32 },
+    /// `ELOOP`: more than `MAX_SYMLINKS` symlinks followed in one lookup.
+    #[error("too many symlinks in {path:?}")]
+    SymlinkLoop { path: String },
+    /// A path with no usable final component (`""`, `"."`, `".."`).
+    #[error("bad final component in {path:?}")]
+    BadName { path: String },
+    /// rename(2) of a directory into its own subtree (`EINVAL`).
+    #[error("cannot move {path:?} into itself")]
+    MoveIntoItself { path: String },
+    /// The mkfs options cannot make a filesystem.
+    #[error("mkfs: {0}")]
+    Mkfs(MkfsError),
     #[error("invalid argument: {0}")]
     Invalid(String),
+}
+
+/// Why `mkfs` refused its options (mke2fs's own checks, or a layout this
+/// mkfs does not make).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MkfsError {
+    #[error("unknown or unsupported feature {name:?}")]
+    UnknownFeature { name: String },
+    #[error("block size {block_size}")]
+    BlockSize { block_size: u32 },
+    #[error("inode size {inode_size}")]
+    InodeSize { inode_size: u32 },
+    #[error("device too small: {bytes} bytes")]
+    DeviceTooSmall { bytes: u64 },
+    #[error("journal of {blocks} blocks is too small (filesystem too small?)")]
+    JournalTooSmall { blocks: u64 },
+    #[error("journal of {blocks} blocks needs a TIND block")]
+    JournalNeedsTind { blocks: u64 },
+    #[error("run of {blocks} blocks needs more than 4 extents")]
+    RunTooLongForExtents { blocks: u64 },
+    #[error("block map run of {blocks} blocks is longer than 12 blocks without extents")]
+    RunTooLongForBlockMap { blocks: u64 },
 }
 
 /// What is corrupt, and where. Every variant names the inode or block.
@@ -69,8 +111,8 @@ pub enum CorruptKind {
     GroupDescChecksum { group: u32 },
     #[error("inode {ino} checksum mismatch")]
     InodeChecksum { ino: u32 },
-    #[error("inode {ino}: {what}")]
-    Inode { ino: u32, what: String },
+    #[error("inode {ino}: {why}")]
+    Inode { ino: u32, why: InodeCorruption },
     #[error("extent tree of inode {ino}, block {block}: {why}")]
     Extent {
         ino: u32,
@@ -85,19 +127,27 @@ pub enum CorruptKind {
         block: u64,
         why: BlockMapCorruption,
     },
-    #[error("directory inode {ino}, block {block}: {what}")]
-    Dir { ino: u32, block: u64, what: String },
+    #[error("directory inode {ino}, block {block}: {why}")]
+    Dir {
+        ino: u32,
+        block: u64,
+        why: DirCorruption,
+    },
     #[error("directory inode {ino}, block {block}: checksum mismatch")]
     DirChecksum { ino: u32, block: u64 },
-    #[error("xattr of inode {ino} (block {block}): {what}")]
-    Xattr { ino: u32, block: u64, what: String },
-    #[error("inline data of inode {ino}: {what}")]
-    InlineData { ino: u32, what: String },
-    #[error("bitmap of group {group} (block {block}): {what}")]
+    #[error("xattr of inode {ino} (block {block}): {why}")]
+    Xattr {
+        ino: u32,
+        block: u64,
+        why: XattrCorruption,
+    },
+    #[error("inline data of inode {ino}: {why}")]
+    InlineData { ino: u32, why: InlineDataCorruption },
+    #[error("bitmap of group {group} (block {block}): {why}")]
     Bitmap {
         group: u32,
         block: u64,
-        what: String,
+        why: BitmapCorruption,
     },
 }
 
@@ -184,6 +234,118 @@ pub enum BlockMapCorruption {
     JournalledDataIntoMetadata,
     #[error("data write of {count} blocks into filesystem metadata")]
     DataRunIntoMetadata { count: u64 },
+}
+
+/// What is wrong with an inode's fields, or with a chain of inodes.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InodeCorruption {
+    #[error("inode table out of block")]
+    OutsideTableBlock,
+    #[error("i_extra_isize {extra}")]
+    ExtraIsize { extra: usize },
+    #[error("directory size {size}")]
+    DirectorySize { size: u64 },
+    #[error("orphan list: a link out of range or in a cycle")]
+    OrphanChain,
+    #[error("journal inode of {size} bytes")]
+    JournalSize { size: u64 },
+    #[error("journal has a hole at block {lblk}")]
+    JournalHole { lblk: u32 },
+}
+
+/// What is wrong in a directory block: a linear entry (`struct
+/// ext4_dir_entry_2`, checked as `__ext4_check_dir_entry` does) or an htree
+/// node (`dx_probe`).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DirCorruption {
+    #[error("hole in directory")]
+    Hole,
+    #[error("entry header at {offset} runs past the end")]
+    HeaderPastEnd { offset: usize },
+    #[error("rec_len {rec_len} at offset {offset}")]
+    RecLen { rec_len: usize, offset: usize },
+    #[error("name_len {name_len} exceeds rec_len {rec_len} at offset {offset}")]
+    NameLen {
+        name_len: usize,
+        rec_len: usize,
+        offset: usize,
+    },
+    #[error("no entry at offset {offset}")]
+    NoEntryAt { offset: usize },
+    #[error("no '..' entry")]
+    NoDotDot,
+    #[error("dx limit {limit}, expected {want}")]
+    DxLimit { limit: u16, want: u16 },
+    #[error("dx count {count} (limit {limit})")]
+    DxCount { count: usize, limit: u16 },
+    #[error("dx hashes out of order")]
+    DxHashOrder,
+    #[error("dx node without its fake dirent")]
+    DxNodeFakeDirent,
+    #[error("dx_root_info v{version} len {info_len} levels {levels}")]
+    DxRootInfo {
+        version: u8,
+        info_len: u8,
+        levels: usize,
+    },
+}
+
+/// What is wrong in an extended-attribute area (in the inode body or an
+/// attribute block), as `ext4_xattr_check_entries` and
+/// `ext4_xattr_block_csum_verify` see it.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum XattrCorruption {
+    #[error("entry list runs off the end")]
+    ListPastEnd,
+    #[error("entry header at {offset} runs off the end")]
+    HeaderPastEnd { offset: usize },
+    #[error("values in EA inodes are not supported")]
+    EaInodeValue,
+    #[error("name at {offset} runs off the end")]
+    NamePastEnd { offset: usize },
+    #[error("value of {size} bytes at {offset}")]
+    ValuePastEnd { size: usize, offset: usize },
+    #[error("entry list not terminated")]
+    Unterminated,
+    #[error("bad magic {magic:#x}")]
+    BlockMagic { magic: u32 },
+    #[error("h_blocks {h_blocks}")]
+    BlockCount { h_blocks: u32 },
+    #[error("checksum mismatch")]
+    BlockChecksum,
+}
+
+/// What is wrong with an inode's inline data (`i_block` plus the
+/// `system.data` attribute).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InlineDataCorruption {
+    #[error("no system.data attribute")]
+    NoSystemData,
+    #[error("i_size {size} > inline {inline}")]
+    SizePastInline { size: usize, inline: usize },
+}
+
+/// What is wrong in a block or inode bitmap, or in a request to free
+/// what the bitmaps say is free or is metadata.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BitmapCorruption {
+    #[error("block bitmap checksum mismatch")]
+    BlockBitmapChecksum,
+    #[error("inode bitmap checksum mismatch")]
+    InodeBitmapChecksum,
+    #[error("freeing {count} blocks out of range")]
+    FreeOutOfRange { count: u32 },
+    #[error("freeing {count} blocks of filesystem metadata")]
+    FreeMetadata { count: u32 },
+    #[error("freeing a free block")]
+    FreeingFreeBlock,
+    #[error("freeing free inode {ino}")]
+    FreeingFreeInode { ino: u32 },
 }
 
 impl From<CorruptKind> for Ext4Error {

@@ -15,7 +15,7 @@
 //! recover` leaves that second state, the one `e2fsck -y -E journal_only`
 //! leaves (tests/recover_state.rs compares them field by field).
 
-use super::error::{CorruptKind, Ext4Error, Result};
+use super::error::{CorruptKind, Ext4Error, InodeCorruption, Result};
 use super::ext4_jbd2::Ext4Journal;
 use super::fs::{Ext4Fs, OpenOptions, ReadOnlyReason};
 use super::inode::EXT4_JOURNAL_INO;
@@ -54,7 +54,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         if n == 0 || n > u64::from(u32::MAX) || n > self.sb.blocks_count() {
             return Err(CorruptKind::Inode {
                 ino,
-                what: format!("journal inode of {} bytes", inode.size()),
+                why: InodeCorruption::JournalSize { size: inode.size() },
             }
             .into());
         }
@@ -66,7 +66,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             let Some(p) = m.m_pblk else {
                 return Err(CorruptKind::Inode {
                     ino,
-                    what: format!("journal has a hole at block {lblk}"),
+                    why: InodeCorruption::JournalHole { lblk },
                 }
                 .into());
             };

@@ -4,7 +4,7 @@
 //! and `sync`.
 
 use super::cache::{BufferCache, CacheStats};
-use super::error::{BlockMapCorruption, CorruptKind, Ext4Error, Result};
+use super::error::{BlockMapCorruption, CorruptKind, Ext4Error, InodeCorruption, Result};
 use super::group_desc::{Ext4GroupDesc, EXT4_BG_BLOCK_UNINIT, EXT4_BG_INODE_UNINIT};
 use super::inode::{
     ext4_inode_csum_set, ext4_inode_csum_verify, Ext4Inode, Timespec, EXT4_GOOD_OLD_INODE_SIZE,
@@ -596,7 +596,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         if raw.len() != isz {
             return Err(CorruptKind::Inode {
                 ino,
-                what: "inode table out of block".into(),
+                why: InodeCorruption::OutsideTableBlock,
             }
             .into());
         }
@@ -608,7 +608,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             if EXT4_GOOD_OLD_INODE_SIZE + extra > isz || extra % 4 != 0 {
                 return Err(CorruptKind::Inode {
                     ino,
-                    what: format!("i_extra_isize {extra}"),
+                    why: InodeCorruption::ExtraIsize { extra },
                 }
                 .into());
             }

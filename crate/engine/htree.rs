@@ -9,7 +9,7 @@ use super::dir::{
     self, add_entry, dirblock_csum_set, empty_dir_block, ext4_dir_rec_len, parse_entries,
     write_entry,
 };
-use super::error::{CorruptKind, Ext4Error, Result};
+use super::error::{CorruptKind, DirCorruption, Ext4Error, Result};
 use super::fs::Ext4Fs;
 use super::hash::ext4fs_dirhash;
 use super::inode::{Ext4Inode, EXT4_CASEFOLD_FL, EXT4_INDEX_FL};
@@ -64,20 +64,23 @@ impl DxFrame {
         want_limit: u16,
         dir: u32,
     ) -> Result<Self> {
-        let bad = |what: String| {
+        let bad = |why: DirCorruption| {
             Ext4Error::from(CorruptKind::Dir {
                 ino: dir,
                 block: pblk,
-                what,
+                why,
             })
         };
         let limit = le16(&data, off);
         let count = le16(&data, off + 2) as usize;
         if limit != want_limit {
-            return Err(bad(format!("dx limit {limit}, expected {want_limit}")));
+            return Err(bad(DirCorruption::DxLimit {
+                limit,
+                want: want_limit,
+            }));
         }
         if count == 0 || count > limit as usize {
-            return Err(bad(format!("dx count {count} (limit {limit})")));
+            return Err(bad(DirCorruption::DxCount { count, limit }));
         }
         let mut entries = Vec::with_capacity(count);
         for i in 0..count {
@@ -85,7 +88,7 @@ impl DxFrame {
             entries.push((hash, le32(&data, off + 8 * i + 4)));
         }
         if entries.windows(2).any(|w| w[1].0 < w[0].0) {
-            return Err(bad("dx hashes out of order".into()));
+            return Err(bad(DirCorruption::DxHashOrder));
         }
         Ok(DxFrame {
             lblk,
@@ -168,7 +171,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             return Err(CorruptKind::Dir {
                 ino: dir,
                 block: pblk,
-                what: "dx node without its fake dirent".into(),
+                why: DirCorruption::DxNodeFakeDirent,
             }
             .into());
         }
@@ -202,7 +205,11 @@ impl<D: BlockDevice> Ext4Fs<D> {
             return Err(CorruptKind::Dir {
                 ino: dir,
                 block: root.pblk,
-                what: format!("dx_root_info v{version} len {info_len} levels {levels}"),
+                why: DirCorruption::DxRootInfo {
+                    version,
+                    info_len,
+                    levels,
+                },
             }
             .into());
         }
@@ -439,7 +446,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
                 Ext4Error::from(CorruptKind::Dir {
                     ino: dir,
                     block: pblk0,
-                    what: "no '..' entry".into(),
+                    why: DirCorruption::NoDotDot,
                 })
             })?;
         let live: Vec<(Vec<u8>, u32, u8)> = entries

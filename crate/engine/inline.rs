@@ -3,7 +3,7 @@
 //! largest size that fits, and conversion to an extent-mapped file when
 //! the data no longer fits (`ext4_convert_inline_data`).
 
-use super::error::{CorruptKind, Ext4Error, Result};
+use super::error::{CorruptKind, Ext4Error, InlineDataCorruption, Result};
 use super::fs::{encode_inode_into, Ext4Fs};
 use super::inode::{Ext4Inode, EXT4_EXTENTS_FL, EXT4_INLINE_DATA_FL};
 use super::map::{MapFlags, I_BLOCK_SIZE};
@@ -37,7 +37,7 @@ pub fn inline_bytes(raw: &[u8], ino: u32) -> Result<Vec<u8>> {
         None => {
             return Err(CorruptKind::InlineData {
                 ino,
-                what: "no system.data attribute".into(),
+                why: InlineDataCorruption::NoSystemData,
             }
             .into())
         }
@@ -99,7 +99,10 @@ impl<D: BlockDevice> Ext4Fs<D> {
             if size > b.len() {
                 return Err(CorruptKind::InlineData {
                     ino,
-                    what: format!("i_size {size} > inline {}", b.len()),
+                    why: InlineDataCorruption::SizePastInline {
+                        size,
+                        inline: b.len(),
+                    },
                 }
                 .into());
             }

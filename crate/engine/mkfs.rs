@@ -11,7 +11,7 @@
 use super::balloc::{blocks_in_group, gdt_blocks, group_first_block, set_bit, test_bit};
 use super::csum::ext4_chksum;
 use super::dir::{empty_dir_block, init_dot_dotdot};
-use super::error::{Ext4Error, Result};
+use super::error::{Ext4Error, MkfsError, Result};
 use super::fs::{encode_inode_into, Ext4Fs, OpenOptions};
 use super::group_desc::{Ext4GroupDesc, EXT4_BG_INODE_ZEROED};
 use super::inode::{
@@ -105,9 +105,9 @@ impl MkfsOptions {
                 None => (false, item),
             };
             let Some(&(_, kind, bit)) = FEATURES.iter().find(|(n, _, _)| *n == name) else {
-                return Err(Ext4Error::Invalid(format!(
-                    "unknown or unsupported feature {name:?}"
-                )));
+                return Err(Ext4Error::Mkfs(MkfsError::UnknownFeature {
+                    name: name.to_string(),
+                }));
             };
             let field = match kind {
                 0 => &mut self.feature_compat,
@@ -230,9 +230,9 @@ fn extents_for_run(i_block: &mut [u8; 60], start: u64, count: u64) -> Result<()>
     let max = 32768u64;
     let n = count.div_ceil(max);
     if n > 4 {
-        return Err(Ext4Error::Invalid(format!(
-            "run of {count} blocks needs more than 4 extents"
-        )));
+        return Err(Ext4Error::Mkfs(MkfsError::RunTooLongForExtents {
+            blocks: count,
+        }));
     }
     i_block[2..4].copy_from_slice(&(n as u16).to_le_bytes()); // eh_entries
     for i in 0..n {
@@ -392,11 +392,11 @@ fn mkfs_geometry(size: u64, opts: &MkfsOptions) -> Result<Ext4SuperBlock> {
         .block_size
         .unwrap_or(if size < 512 << 20 { 1024 } else { 4096 });
     if ![1024, 2048, 4096].contains(&bs) {
-        return Err(Ext4Error::Invalid(format!("block size {bs}")));
+        return Err(Ext4Error::Mkfs(MkfsError::BlockSize { block_size: bs }));
     }
     let isz = opts.inode_size as u32;
     if isz < 128 || !isz.is_power_of_two() || isz > bs {
-        return Err(Ext4Error::Invalid(format!("inode size {isz}")));
+        return Err(Ext4Error::Mkfs(MkfsError::InodeSize { inode_size: isz }));
     }
     let mut sb = Ext4SuperBlock::zeroed();
     sb.s_feature_compat = opts.feature_compat;
@@ -413,9 +413,7 @@ fn mkfs_geometry(size: u64, opts: &MkfsOptions) -> Result<Ext4SuperBlock> {
     let bpg = 8 * bs;
     let mut blocks = size / bs as u64;
     if blocks < 1024 {
-        return Err(Ext4Error::Invalid(format!(
-            "device too small: {size} bytes"
-        )));
+        return Err(Ext4Error::Mkfs(MkfsError::DeviceTooSmall { bytes: size }));
     }
     if !sb.has_incompat(INCOMPAT_64BIT) && blocks > u32::MAX as u64 {
         blocks = u32::MAX as u64;
@@ -576,9 +574,9 @@ fn place_first_files(
         0
     };
     if sb.has_compat(COMPAT_HAS_JOURNAL) && jblocks < 1024 {
-        return Err(Ext4Error::Invalid(format!(
-            "journal of {jblocks} blocks is too small (filesystem too small?)"
-        )));
+        return Err(Ext4Error::Mkfs(MkfsError::JournalTooSmall {
+            blocks: jblocks,
+        }));
     }
     let jstart = if jblocks > 0 {
         let mid = group_first_block(sb, lay.groups / 2);
@@ -593,9 +591,9 @@ fn place_first_files(
     let a = bs as u64 / 4;
     let jmeta = if jblocks > 0 && !sb.has_incompat(INCOMPAT_EXTENTS) {
         if jblocks > 12 + a + a * a {
-            return Err(Ext4Error::Invalid(format!(
-                "journal of {jblocks} blocks needs a TIND block"
-            )));
+            return Err(Ext4Error::Mkfs(MkfsError::JournalNeedsTind {
+                blocks: jblocks,
+            }));
         }
         let n = if jblocks <= 12 {
             0
@@ -735,9 +733,9 @@ fn set_run_map(sb: &Ext4SuperBlock, i: &mut Ext4Inode, start: u64, n: u64) -> Re
         extents_for_run(&mut i.i_block, start, n)
     } else {
         if n > 12 {
-            return Err(Ext4Error::Invalid(
-                "block map run longer than 12 blocks without extents".into(),
-            ));
+            return Err(Ext4Error::Mkfs(MkfsError::RunTooLongForBlockMap {
+                blocks: n,
+            }));
         }
         for k in 0..n as usize {
             i.i_block[4 * k..4 * k + 4].copy_from_slice(&((start + k as u64) as u32).to_le_bytes());

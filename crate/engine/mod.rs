@@ -38,7 +38,10 @@ pub mod error;
 pub mod journal;
 pub mod map;
 
-pub use error::{BlockMapCorruption, CorruptKind, Ext4Error, ExtentCorruption, Result};
+pub use error::{
+    BitmapCorruption, BlockMapCorruption, CorruptKind, DirCorruption, Ext4Error, ExtentCorruption,
+    InlineDataCorruption, InodeCorruption, MkfsError, Result, XattrCorruption,
+};
 pub mod balloc;
 pub mod bmap;
 pub mod cache;

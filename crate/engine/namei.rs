@@ -38,14 +38,16 @@ pub fn split_parent(path: &str) -> Result<(&str, &str)> {
         Some(i) => {
             let name = &p[i + 1..];
             if name.is_empty() || name == "." || name == ".." {
-                return Err(Ext4Error::Invalid(format!(
-                    "bad final component in {path:?}"
-                )));
+                return Err(Ext4Error::BadName {
+                    path: path.to_string(),
+                });
             }
             Ok((if i == 0 { "/" } else { &p[..i] }, name))
         }
         None if !p.is_empty() => Ok(("/", p)),
-        None => Err(Ext4Error::Invalid(format!("no name in {path:?}"))),
+        None => Err(Ext4Error::BadName {
+            path: path.to_string(),
+        }),
     }
 }
 
@@ -82,7 +84,9 @@ impl<D: BlockDevice> Ext4Fs<D> {
             let ni = self.ext4_iget(next)?;
             if ni.is_symlink() && i + 1 < comps.len() {
                 if depth >= MAX_SYMLINKS {
-                    return Err(Ext4Error::Invalid(format!("too many symlinks in {path:?}")));
+                    return Err(Ext4Error::SymlinkLoop {
+                        path: path.to_string(),
+                    });
                 }
                 let target = self.readlink(next)?;
                 cur = self.lookup_from(cur, &String::from_utf8_lossy(&target), depth + 1)?;
@@ -175,7 +179,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
                 d.i_links_count = d
                     .i_links_count
                     .checked_add(1)
-                    .ok_or(Ext4Error::Invalid("too many links".into()))?;
+                    .ok_or(Ext4Error::TooManyLinks { ino: dir })?;
             }
         } else if dlinks < 0 && d.i_links_count > 2 {
             d.i_links_count -= 1;
@@ -189,7 +193,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
         let (dir, name) = self.parent_dir(path)?;
         let parent = self.ext4_iget(dir)?;
         if parent.i_links_count >= EXT4_LINK_MAX && !self.sb.has_ro_compat(RO_COMPAT_DIR_NLINK) {
-            return Err(Ext4Error::Invalid("too many links".into()));
+            return Err(Ext4Error::TooManyLinks { ino: dir });
         }
         let mode = S_IFDIR | (perm & 0o7777);
         let (ino, mut inode) = self.new_inode(dir, mode)?;
@@ -227,7 +231,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             return Err(Ext4Error::IsDir(target.to_string()));
         }
         if inode.i_links_count >= EXT4_LINK_MAX {
-            return Err(Ext4Error::Invalid("too many links".into()));
+            return Err(Ext4Error::TooManyLinks { ino });
         }
         let (dir, name) = self.parent_dir(path)?;
         self.add_dir_entry(dir, name.as_bytes(), ino, ext4_type_by_mode(inode.i_mode))?;
@@ -272,7 +276,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
     pub fn readlink(&mut self, ino: u32) -> Result<Vec<u8>> {
         let inode = self.ext4_iget(ino)?;
         if !inode.is_symlink() {
-            return Err(Ext4Error::Invalid(format!("inode {ino} is not a symlink")));
+            return Err(Ext4Error::NotSymlink { ino });
         }
         let size = inode.size() as usize;
         let fast = !inode.has_flag(EXT4_EXTENTS_FL | EXT4_INLINE_DATA_FL)
@@ -382,9 +386,9 @@ impl<D: BlockDevice> Ext4Fs<D> {
             let mut cur = new_dir;
             for _ in 0..4096 {
                 if cur == ino {
-                    return Err(Ext4Error::Invalid(format!(
-                        "cannot move {from:?} into itself"
-                    )));
+                    return Err(Ext4Error::MoveIntoItself {
+                        path: from.to_string(),
+                    });
                 }
                 if cur == EXT4_ROOT_INO {
                     break;

@@ -12,7 +12,7 @@
 //! `orphan_file` feature, v5.15), and deleting an unlinked orphan at
 //! cleanup (nothing in the engine leaves an open, unlinked inode behind).
 
-use super::error::{CorruptKind, Ext4Error, Result};
+use super::error::{CorruptKind, Ext4Error, InodeCorruption, Result};
 use super::file::EXT4_MAX_LBLK;
 use super::fs::Ext4Fs;
 use crate::device::BlockDevice;
@@ -27,7 +27,7 @@ impl<D: BlockDevice> Ext4Fs<D> {
             if ino > self.sb.s_inodes_count || out.contains(&ino) || out.len() > 1 << 16 {
                 return Err(Ext4Error::Corrupt(CorruptKind::Inode {
                     ino,
-                    what: "orphan list: a link out of range or in a cycle".into(),
+                    why: InodeCorruption::OrphanChain,
                 }));
             }
             out.push(ino);

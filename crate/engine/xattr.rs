@@ -3,7 +3,7 @@
 //! (`struct ext4_xattr_header`), entry hashes and the block checksum.
 
 use super::csum::ext4_chksum;
-use super::error::{CorruptKind, Ext4Error, Result};
+use super::error::{CorruptKind, Ext4Error, Result, XattrCorruption};
 use super::ondisk::{le16, le32, put_le16, put_le32};
 
 pub const EXT4_XATTR_MAGIC: u32 = 0xEA02_0000;
@@ -106,18 +106,18 @@ fn parse(
     ino: u32,
     block: u64,
 ) -> Result<Vec<XattrEntry>> {
-    let bad = |what: String| Ext4Error::from(CorruptKind::Xattr { ino, block, what });
+    let bad = |why: XattrCorruption| Ext4Error::from(CorruptKind::Xattr { ino, block, why });
     let mut out = Vec::new();
     let mut off = start;
     for _ in 0..area.len() / 4 {
         if off + 4 > area.len() {
-            return Err(bad("entry list runs off the end".into()));
+            return Err(bad(XattrCorruption::ListPastEnd));
         }
         if le32(area, off) == 0 {
             return Ok(out);
         }
         if off + ENTRY_HDR > area.len() {
-            return Err(bad(format!("entry header at {off} runs off the end")));
+            return Err(bad(XattrCorruption::HeaderPastEnd { offset: off }));
         }
         let name_len = area[off] as usize;
         let name_index = area[off + 1];
@@ -125,18 +125,23 @@ fn parse(
         let value_inum = le32(area, off + 4);
         let value_size = le32(area, off + 8) as usize;
         if value_inum != 0 {
-            return Err(bad("values in EA inodes are not supported".into()));
+            return Err(bad(XattrCorruption::EaInodeValue));
         }
         let name = area
             .get(off + ENTRY_HDR..off + ENTRY_HDR + name_len)
-            .ok_or_else(|| bad(format!("name at {off} runs off the end")))?
+            .ok_or_else(|| bad(XattrCorruption::NamePastEnd { offset: off }))?
             .to_vec();
         let vstart = value_base + value_offs;
         let value = if value_size == 0 {
             Vec::new()
         } else {
             area.get(vstart..vstart + value_size)
-                .ok_or_else(|| bad(format!("value of {value_size} bytes at {vstart}")))?
+                .ok_or_else(|| {
+                    bad(XattrCorruption::ValuePastEnd {
+                        size: value_size,
+                        offset: vstart,
+                    })
+                })?
                 .to_vec()
         };
         out.push(XattrEntry {
@@ -146,7 +151,7 @@ fn parse(
         });
         off += (ENTRY_HDR + name_len + 3) & !3;
     }
-    Err(bad("entry list not terminated".into()))
+    Err(bad(XattrCorruption::Unterminated))
 }
 
 /// Lay out `entries` in `area` from `start`; values packed at the end,
@@ -237,22 +242,26 @@ pub fn block_get(
     ino: u32,
     seed: Option<u32>,
 ) -> Result<Vec<XattrEntry>> {
-    let bad = |what: String| {
+    let bad = |why: XattrCorruption| {
         Ext4Error::from(CorruptKind::Xattr {
             ino,
             block: blocknr,
-            what,
+            why,
         })
     };
     if block.len() < XATTR_BLOCK_HDR || le32(block, 0) != EXT4_XATTR_MAGIC {
-        return Err(bad(format!("bad magic {:#x}", le32(block, 0))));
+        return Err(bad(XattrCorruption::BlockMagic {
+            magic: le32(block, 0),
+        }));
     }
     if le32(block, 8) != 1 {
-        return Err(bad(format!("h_blocks {}", le32(block, 8))));
+        return Err(bad(XattrCorruption::BlockCount {
+            h_blocks: le32(block, 8),
+        }));
     }
     if let Some(s) = seed {
         if xattr_block_csum(s, blocknr, block) != le32(block, 0x10) {
-            return Err(bad("checksum mismatch".into()));
+            return Err(bad(XattrCorruption::BlockChecksum));
         }
     }
     parse(block, XATTR_BLOCK_HDR, 0, ino, blocknr)
