@@ -4,7 +4,7 @@
 //! `cargo bench --bench journal` (native only; needs e2fsprogs).
 
 #[cfg(not(target_arch = "wasm32"))]
-#[path = "../tests/journal_util/mod.rs"]
+#[path = "../tests/common/journal.rs"]
 mod journal_util;
 
 #[cfg(not(target_arch = "wasm32"))]

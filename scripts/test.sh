@@ -55,7 +55,7 @@ tables_tests() {
   # debug build, seconds to a minute per variant optimized). Profile
   # `tables` = release without LTO, so it compiles in a fraction of the time.
   local args=()
-  for t in punch_vs_fault_history scenarios_s2 scenarios_s6 scenarios_s7 scenarios_s3 scenarios_s5 crash_scenarios_s1 crash_scenarios_s4 lock_order_conformance distributed_cli oracle_legit oracle_findings scenario_fuzz fsck_features fsck_random; do
+  for t in punch_vs_fault_history scenario_rows lock_order_conformance distributed_cli oracle_legit oracle_findings scenario_fuzz fsck_features fsck_random; do
     [ -f "tests/$t.rs" ] && args+=(--test "$t")
   done
   cargo test --profile tables --no-fail-fast "${args[@]}" -- --include-ignored

@@ -3,6 +3,7 @@
 //! report names the transactions replayed, the image then passes
 //! `e2fsck -fn`, and it equals what our library recovery makes of it.
 
+#[path = "common/ext4_jbd2.rs"]
 mod ext4_jbd2_util;
 
 use ext4_jbd2_util::*;

@@ -1,5 +1,6 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! The `ext4lab` command line: exact interface and exit codes.
+#[path = "common/engine.rs"]
 mod engine_common;
 use engine_common::*;
 use std::io::Write;

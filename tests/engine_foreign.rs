@@ -2,6 +2,7 @@
 //! Writing into images made by mkfs.ext4: resize_inode, reserved GDT
 //! blocks, BLOCK_UNINIT / INODE_UNINIT groups and lazily zeroed tables are
 //! kept intact; e2fsck -fn stays clean.
+#[path = "common/engine.rs"]
 mod engine_common;
 use engine_common::*;
 use ext4lab::engine::Ext4Fs;

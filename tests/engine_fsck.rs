@@ -4,6 +4,7 @@
 //! damaged mapping from spreading. The corruption classes themselves are
 //! the corpus (tests/fsck_corpus.rs) and the random flips
 //! (tests/fsck_random.rs).
+#[path = "common/engine.rs"]
 mod engine_common;
 use engine_common::*;
 use ext4lab::device::{BlockDevice, MemDevice};
@@ -18,7 +19,7 @@ fn engine_fsck(p: &Path) -> FsckReport {
 /// Both checkers agree that the image is (un)clean; returns ours.
 fn both(p: &Path, want_clean: bool) -> FsckReport {
     let r = engine_fsck(p);
-    let (ok, text) = e2fsck(p);
+    let (ok, text) = e2fsck_fn(p);
     assert_eq!(
         ok, want_clean,
         "e2fsck -fn clean={ok}, expected {want_clean}:\n{text}"

@@ -2,11 +2,11 @@
 //! Hash-indexed directories: read the ones e2fsck -D builds, add to them
 //! (leaf splits, node splits, a second level), and build our own; e2fsck -fn
 //! checks every hash range.
+#[path = "common/engine.rs"]
 mod engine_common;
 use engine_common::*;
 use ext4lab::engine::inode::EXT4_INDEX_FL;
 use ext4lab::engine::Ext4Fs;
-use std::process::Command;
 
 fn names(fs: &mut Ext4Fs<ext4lab::device::MemDevice>, dir: &str) -> Vec<String> {
     let ino = fs.lookup(dir).unwrap();
@@ -61,30 +61,15 @@ fn engine_builds_htree_with_two_levels() {
 fn reads_and_extends_e2fsck_indexed_directories() {
     let d = tmpdir();
     let img = mkfs_ext4(d.path(), "img", 32, &["-b", "1024"]);
-    let cmds = d.path().join("cmds");
     let mut script = String::from("mkdir many\n");
     for i in 0..600 {
         script.push_str(&format!("mkdir many/sub{i:04}\n"));
     }
-    std::fs::write(&cmds, script).unwrap();
-    let out = Command::new(tools::tool("debugfs"))
-        .args(["-w", "-f"])
-        .arg(&cmds)
-        .arg(&img)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let (ok, text) = e2fsprogs::debugfs_f(&img, &["-w"], &script, &[]);
+    assert!(ok, "{text}");
     // e2fsck -D indexes the directory (exit 1: "file system was modified").
-    let out = Command::new(tools::tool("e2fsck"))
-        .args(["-fyD"])
-        .arg(&img)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.code().unwrap_or(8) <= 1,
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (code, text) = e2fsprogs::e2fsck(&img, &["-fyD"], &[]);
+    assert!((0..=1).contains(&code), "{text}");
     let mut fs = Ext4Fs::open(load(&img), Default::default()).unwrap();
     let ino = fs.lookup("/many").unwrap();
     assert!(

@@ -1,5 +1,6 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! The engine's mkfs against e2fsck -fn and dumpe2fs.
+#[path = "common/engine.rs"]
 mod engine_common;
 use engine_common::*;
 

@@ -1,6 +1,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! A seeded random sequence of operations, checked against an in-memory
 //! model after every step and by e2fsck -fn (and debugfs) at the end.
+#[path = "common/engine.rs"]
 mod engine_common;
 use engine_common::*;
 use ext4lab::engine::Ext4Fs;

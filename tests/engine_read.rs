@@ -1,6 +1,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! The engine reads images made by mkfs.ext4 and populated by debugfs, and
 //! agrees with debugfs on names, contents and symlink targets.
+#[path = "common/engine.rs"]
 mod engine_common;
 use engine_common::*;
 use ext4lab::engine::inode::EXT4_INLINE_DATA_FL;

@@ -2,6 +2,7 @@
 //! The simulator's reset loop: snapshot the memory device under a mounted
 //! filesystem, run an execution, restore, reload; each restore costs only
 //! the chunks that execution dirtied.
+#[path = "common/engine.rs"]
 mod engine_common;
 use engine_common::*;
 

@@ -2,6 +2,7 @@
 //! The engine writes (create, write, mkdir, unlink, rename, truncate,
 //! inline data and its conversion); e2fsck -fn stays clean and debugfs
 //! reads back the same bytes.
+#[path = "common/engine.rs"]
 mod engine_common;
 use engine_common::*;
 use ext4lab::engine::inode::{EXT4_EXTENTS_FL, EXT4_INLINE_DATA_FL};

@@ -1,6 +1,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! Extended attributes in the inode and in an external block, read back
 //! by debugfs and checked by e2fsck -fn (entry hashes, block checksum).
+#[path = "common/engine.rs"]
 mod engine_common;
 use engine_common::*;
 use ext4lab::engine::Ext4Fs;

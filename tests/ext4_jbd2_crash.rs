@@ -11,6 +11,7 @@
 //! and `e2fsck -fy` of the raw crash image gives the same tree and bytes
 //! (`debugfs rdump`) as our recovery.
 
+#[path = "common/ext4_jbd2.rs"]
 mod ext4_jbd2_util;
 
 use ext4_jbd2_util::*;

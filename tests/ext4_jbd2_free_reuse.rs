@@ -6,7 +6,7 @@
 //! truncated file owning a block another file has already written. Data
 //! blocks of a data=writeback inode are the exception.
 
-#[path = "ext4_jbd2_util/mod.rs"]
+#[path = "common/ext4_jbd2.rs"]
 mod ext4_jbd2_util;
 
 use ext4_jbd2_util::fresh;

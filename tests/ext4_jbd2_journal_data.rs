@@ -5,7 +5,7 @@
 //! holds nothing new until the commit, and a crash keeps them exactly when
 //! the commit made it to the log.
 
-#[path = "ext4_jbd2_util/mod.rs"]
+#[path = "common/ext4_jbd2.rs"]
 mod ext4_jbd2_util;
 
 use ext4_jbd2_util::fresh;

@@ -11,6 +11,7 @@
 //! * `pagecache-convert` (the engine's `ext4_convert_inline_data`, data
 //!   through the page cache as ordered data): no crash state loses them.
 
+#[path = "common/ext4_jbd2.rs"]
 mod ext4_jbd2_util;
 
 use ext4_jbd2_util::*;

@@ -1,7 +1,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! The fsck corpus: one row per e2fsck problem class the engine checks.
 //! Each row copies a clean base image (`mkfs.ext4 -d` + debugfs, built
-//! once per process, tests/fsck_common), damages exactly one structure
+//! once per process, tests/common/fsck.rs), damages exactly one structure
 //! (debugfs `sif`/`ssv`/`set_bg`, or a byte patch with the checksums
 //! around it recomputed), and checks that
 //! - `e2fsck -fn`'s verdict is the row's (the table is checked, not trusted),
@@ -10,6 +10,7 @@
 //!
 //! Adding a class is adding a row. docs/fsck.md lists the classes with
 //! the rows that cover them (`docs_list_every_row` keeps them in step).
+#[path = "common/fsck.rs"]
 mod fsck_common;
 use fsck_common::*;
 
@@ -1348,7 +1349,7 @@ fn run(cases: &[Case]) {
     for c in cases {
         let img = Img::from_base(c.base);
         (c.damage)(&img);
-        let (e2_clean, text) = e2fsck(&img.path);
+        let (e2_clean, text) = e2fsck_fn(&img.path);
         let engine = engine_fsck(&img.path);
         let engine_clean = engine.as_ref().is_ok_and(|r| r.is_clean());
         let codes: Vec<&str> = match &engine {

@@ -14,6 +14,7 @@
 //! - `unwritable_features_refuse_writes`: features the engine reads but
 //!   cannot write right refuse changes with `Unsupported { feature }`.
 //! - `casefold_directory_written_by_the_engine`: casefold hashing.
+#[path = "common/fsck.rs"]
 mod fsck_common;
 use ext4lab::device::MemDevice;
 use ext4lab::engine::{Ext4Error, Ext4Fs};
@@ -117,7 +118,7 @@ fn mkfs_ok(dir: &Path, c: Combo, src: Option<&Path>) -> Option<std::path::PathBu
     let img = dir.join("f.img");
     let f = std::fs::File::create(&img).unwrap();
     f.set_len(16 << 20).unwrap();
-    let mut cmd = Command::new(tools::tool("mkfs.ext4"));
+    let mut cmd = Command::new(e2fsprogs::tool("mkfs.ext4"));
     cmd.args(["-q", "-F"]).args(args(c));
     if let Some(s) = src {
         cmd.arg("-d").arg(s);
@@ -160,7 +161,7 @@ fn verdicts(
     String,
     Result<ext4lab::engine::fsck::FsckReport, Ext4Error>,
 ) {
-    let (e2_clean, text) = e2fsck(img);
+    let (e2_clean, text) = e2fsck_fn(img);
     let bytes = std::fs::read(img).unwrap();
     let engine = ext4lab::engine::fsck::fsck(MemDevice::from_bytes(&bytes));
     (e2_clean, text, engine)
@@ -402,17 +403,9 @@ fn casefold_directory_written_by_the_engine() {
     fs.sync().unwrap();
     let out = d.path().join("cf2.img");
     std::fs::write(&out, fs.into_device().to_bytes()).unwrap();
-    let flags = String::from_utf8_lossy(
-        &Command::new(tools::tool("debugfs"))
-            .args(["-R", "stat /cf"])
-            .arg(&out)
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .into_owned();
+    let flags = String::from_utf8_lossy(&e2fsprogs::debugfs(&out, "stat /cf")).into_owned();
     assert!(flags.contains("Flags: 0x40081000"), "indexed: {flags}");
-    let (ok, text) = e2fsck(&out);
+    let (ok, text) = e2fsck_fn(&out);
     assert!(ok, "{text}");
     let r = engine_fsck(&out).unwrap();
     assert!(r.findings.is_empty(), "{:?}", r.findings);

@@ -3,6 +3,7 @@
 //! the metadata area of an engine-made image; the engine's verdict
 //! (clean, or not: findings that are errors, or unreadable) must be
 //! `e2fsck -fn`'s. Every disagreement is listed with both outputs.
+#[path = "common/engine.rs"]
 mod engine_common;
 use engine_common::*;
 use ext4lab::device::MemDevice;
@@ -52,7 +53,7 @@ fn run(features: &str, seed: u64, count: usize, n_blocks: u64) {
         let engine = fsck(MemDevice::from_bytes(&img));
         let engine_clean = engine.as_ref().is_ok_and(|r| r.is_clean());
         std::fs::write(&img_path, &img).unwrap();
-        let (e2_clean, text) = e2fsck(&img_path);
+        let (e2_clean, text) = e2fsck_fn(&img_path);
         if engine_clean != e2_clean {
             let what = match &engine {
                 Ok(r) => format!("{:?}", r.findings),

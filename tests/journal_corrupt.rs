@@ -2,6 +2,7 @@
 //! Corrupt journals: recovery stops where e2fsck stops, says why, never
 //! panics.
 
+#[path = "common/journal.rs"]
 mod journal_util;
 
 use ext4lab::engine::journal::crash::VecDevice;

@@ -13,6 +13,7 @@
 //! durable commit), `e2fsck -fn` passes on it, and `e2fsck -fy` on the same
 //! raw crash state gives the same blocks.
 
+#[path = "common/journal.rs"]
 mod journal_util;
 
 use ext4lab::device::BlockDevice;

@@ -2,6 +2,7 @@
 //! Journals written by another tool (debugfs's `jo`/`jw`/`jc`) replayed by
 //! our recovery and by `e2fsck -fy`: the results must be the same image.
 
+#[path = "common/journal.rs"]
 mod journal_util;
 
 use ext4lab::engine::journal::crash::VecDevice;

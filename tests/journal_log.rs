@@ -2,6 +2,7 @@
 //! Our log writing: wrap-around, revoke, escape, credits; each replayed by
 //! our recovery and by e2fsck with the same result.
 
+#[path = "common/journal.rs"]
 mod journal_util;
 
 use ext4lab::engine::journal::ondisk::*;

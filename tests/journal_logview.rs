@@ -3,6 +3,7 @@
 //! descriptor tags, revokes and commit blocks, as committed by our jbd2,
 //! checked against what each commit reported.
 
+#[path = "common/journal.rs"]
 mod journal_util;
 
 use ext4lab::engine::journal::logview::jbd2_log_view;

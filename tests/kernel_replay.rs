@@ -7,25 +7,18 @@
 //! `UPDATE_FIXTURES=1 cargo test --test kernel_replay`.
 
 use std::path::Path;
-use std::process::Command;
 
+#[path = "common/e2fsprogs.rs"]
+mod e2fsprogs;
 #[path = "common/replay_fixture.rs"]
 mod replay_fixture;
-#[path = "common/tools.rs"]
-mod tools;
 use replay_fixture::replay_fixture;
-use tools::tool;
 
 fn e2fsck_clean(image: &[u8]) -> bool {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("after.img");
     std::fs::write(&path, image).unwrap();
-    let st = Command::new(tool("e2fsck"))
-        .args(["-fn"])
-        .arg(&path)
-        .output()
-        .expect("e2fsck runs");
-    st.status.success()
+    e2fsprogs::e2fsck_fn(&path).0
 }
 
 #[test]

@@ -18,44 +18,25 @@ use std::process::Command;
 mod xorshift;
 use xorshift::XorShift64Star;
 
-#[path = "common/tools.rs"]
-mod tools;
-use tools::tool;
-
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(tool(cmd))
-        .args(args)
-        .output()
-        .expect("run e2fsprogs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+#[path = "common/e2fsprogs.rs"]
+mod e2fsprogs;
 
 fn mkfs(path: &Path, opts: &[&str], size: &str) {
-    let mut args = vec!["-q", "-F"];
-    args.extend_from_slice(opts);
-    let p = path.to_str().unwrap();
-    args.push(p);
-    args.push(size);
-    let st = Command::new(tool("mkfs.ext4"))
-        .args(&args)
-        .env("MKE2FS_CONFIG", "/etc/mke2fs.conf")
-        .status()
-        .unwrap();
-    assert!(st.success(), "mkfs.ext4 {args:?}");
+    e2fsprogs::mkfs_ext4(
+        path,
+        opts,
+        Some(size),
+        &[("MKE2FS_CONFIG", "/etc/mke2fs.conf")],
+    );
 }
 
 /// Run debugfs commands (one per line) from a command file.
 fn debugfs_w(img: &Path, cmds: &[String]) -> String {
-    let f = img.with_extension("cmds");
-    std::fs::write(&f, cmds.join("\n") + "\n").unwrap();
-    run(
-        "debugfs",
-        &["-w", "-f", f.to_str().unwrap(), img.to_str().unwrap()],
-    )
+    e2fsprogs::debugfs_f(img, &["-w"], &(cmds.join("\n") + "\n"), &[]).1
 }
 
 fn debugfs_r(img: &Path, cmd: &str) -> String {
-    run("debugfs", &["-R", cmd, img.to_str().unwrap()])
+    String::from_utf8_lossy(&e2fsprogs::debugfs(img, cmd)).into_owned()
 }
 
 /// The superblock facts block mapping needs, and the checksum seed base.
@@ -467,7 +448,7 @@ fn real_block_maps_read() {
 /// the "could be narrower/shorter" hints (PR_NOT_A_FIX optimisations that
 /// e2fsck also offers for trees the kernel leaves after punching holes).
 fn e2fsck_problems(img: &Path) -> Vec<String> {
-    let out = Command::new(tool("e2fsck"))
+    let out = Command::new(e2fsprogs::tool("e2fsck"))
         .args(["-fn", img.to_str().unwrap()])
         .output()
         .unwrap();

@@ -5,6 +5,7 @@
 //! and counts, INCOMPAT_RECOVER, and the journal superblock's `s_start`,
 //! `s_sequence` and `s_errno`. Afterwards the engine's fsck and
 //! `e2fsck -fn` agree on the recovered image.
+#[path = "common/journal.rs"]
 mod journal_util;
 
 use ext4lab::device::MemDevice;

@@ -4,12 +4,13 @@
 //! e2fsck passes, the base bytes are never written, and each way an image
 //! can be unfit for a scenario is a typed error.
 
+#[path = "common/engine.rs"]
 mod engine_common;
 
 use std::path::Path;
 use std::rc::Rc;
 
-use engine_common::{debugfs, debugfs_cat, debugfs_w, e2fsck, mkfs_ext4, tmpdir};
+use engine_common::{debugfs, debugfs_cat, debugfs_w, e2fsck_fn, mkfs_ext4, tmpdir};
 use ext4lab::device::MemDevice;
 use ext4lab::engine::ext4_recover_device;
 use ext4lab::kernel::base_image::{build_image_on, BaseImageError};
@@ -81,7 +82,7 @@ fn s5_runs_on_a_mkfs_ext4_image_and_leaves_it_clean() {
         let after = settle(img.dev.borrow().to_bytes());
         let out = dir.path().join("after.img");
         std::fs::write(&out, &after).unwrap();
-        let (clean, text) = e2fsck(&out);
+        let (clean, text) = e2fsck_fn(&out);
         assert!(clean, "e2fsck -fn after run {token}:\n{text}");
         let f = debugfs_cat(&out, "/f");
         assert_eq!(f.len(), 16384);
@@ -147,7 +148,7 @@ fn unfit_images_get_typed_errors() {
     let bad = mkfs_ext4(d, "bad.img", 16, &["-b", "4096"]);
     let root_blk = root_dir_block(&bad);
     debugfs_w(&bad, &format!("freeb {root_blk}"));
-    assert!(!e2fsck(&bad).0);
+    assert!(!e2fsck_fn(&bad).0);
     let e = build_image_on(&s5, &std::fs::read(&bad).unwrap())
         .err()
         .unwrap();

@@ -1,14 +1,13 @@
 //! Helpers shared by the engine's native tests: images in a tempdir and
 //! e2fsprogs as the oracle.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use ext4lab::device::{FileDevice, MemDevice};
 use ext4lab::engine::{mkfs, Ext4Fs, MkfsOptions};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-#[path = "../common/tools.rs"]
-pub mod tools;
+#[path = "e2fsprogs.rs"]
+pub mod e2fsprogs;
+pub use e2fsprogs::{debugfs, debugfs_w, e2fsck_fn};
 
 pub fn tmpdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
@@ -19,68 +18,19 @@ pub fn mkfs_ext4(dir: &Path, name: &str, mb: u64, args: &[&str]) -> PathBuf {
     let p = dir.join(name);
     let f = std::fs::File::create(&p).unwrap();
     f.set_len(mb << 20).unwrap();
-    let out = Command::new(tools::tool("mkfs.ext4"))
-        .args(["-q", "-F"])
-        .args(args)
-        .arg(&p)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "mkfs.ext4 failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    e2fsprogs::mkfs_ext4(&p, args, None, &[]);
     p
-}
-
-/// `e2fsck -fn`: (clean, output).
-pub fn e2fsck(p: &Path) -> (bool, String) {
-    let out = Command::new(tools::tool("e2fsck"))
-        .args(["-fn"])
-        .arg(p)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code() == Some(0), text)
 }
 
 /// e2fsck -fn and the engine's own fsck both find the image clean.
 pub fn assert_e2fsck_clean(p: &Path) {
-    let (ok, text) = e2fsck(p);
+    let (ok, text) = e2fsck_fn(p);
     assert!(ok, "e2fsck -fn reports problems:\n{text}");
     let r = ext4lab::engine::fsck::fsck(load(p)).expect("engine fsck runs");
     assert!(
         r.findings.is_empty(),
         "engine fsck findings on an image e2fsck passes: {:#?}",
         r.findings
-    );
-}
-
-/// `debugfs -R cmd` stdout as bytes.
-pub fn debugfs(p: &Path, cmd: &str) -> Vec<u8> {
-    let out = Command::new(tools::tool("debugfs"))
-        .args(["-R", cmd])
-        .arg(p)
-        .output()
-        .unwrap();
-    out.stdout
-}
-
-/// `debugfs -w -R cmd`.
-pub fn debugfs_w(p: &Path, cmd: &str) {
-    let out = Command::new(tools::tool("debugfs"))
-        .args(["-w", "-R", cmd])
-        .arg(p)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "debugfs -w {cmd}: {}",
-        String::from_utf8_lossy(&out.stderr)
     );
 }
 

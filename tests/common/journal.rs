@@ -1,75 +1,49 @@
 //! Shared helpers for the journal tests: e2fsprogs as the oracle.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use ext4lab::engine::csum::ext4_chksum;
 use ext4lab::engine::journal::crash::VecDevice;
 use ext4lab::engine::journal::Journal;
 use std::path::Path;
-use std::process::Command;
 
 pub const SB: usize = 1024;
 
-#[path = "../common/tools.rs"]
-mod tools;
-pub use tools::tool;
+#[path = "e2fsprogs.rs"]
+mod e2fsprogs;
+pub use e2fsprogs::tool;
 
-/// `mkfs.ext4 -q -F -b bs -O features img size_k`, deterministic UUID.
+/// `mkfs.ext4 -q -F -b bs -O features img size_k`, deterministic UUID,
+/// hash seed and time, so images are byte-stable.
 pub fn mkfs(img: &Path, size_mib: u32, bs: u32, features: &str) {
-    let mut c = Command::new(tool("mkfs.ext4"));
-    c.args([
-        "-q",
-        "-F",
+    let bs = bs.to_string();
+    let mut args = vec![
         "-b",
-        &bs.to_string(),
+        &bs,
         "-U",
         "6b1f1ad3-0c38-4a7e-9e4a-3cbb8d7b6a11",
-    ]);
-    c.args([
         "-E",
         "hash_seed=0f5e2b2c-2f0e-4d5b-9a3c-1a2b3c4d5e6f,lazy_itable_init=0",
-    ]);
+    ];
     if !features.is_empty() {
-        c.args(["-O", features]);
+        args.extend(["-O", features]);
     }
-    c.arg(img).arg(format!("{}k", size_mib * 1024));
-    c.env("E2FSPROGS_FAKE_TIME", "1700000000");
-    let out = c.output().expect("run mkfs.ext4");
-    assert!(
-        out.status.success(),
-        "mkfs.ext4 failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let size = format!("{}k", size_mib * 1024);
+    e2fsprogs::mkfs_ext4(
+        img,
+        &args,
+        Some(&size),
+        &[("E2FSPROGS_FAKE_TIME", "1700000000")],
     );
 }
 
 /// Run debugfs with a command file (`-w -f`); returns stdout+stderr.
 pub fn debugfs_cmds(img: &Path, cmds: &str) -> String {
-    let dir = img.parent().unwrap();
-    let cmdfile = dir.join("debugfs.cmds");
-    std::fs::write(&cmdfile, cmds).unwrap();
-    let out = Command::new(tool("debugfs"))
-        .arg("-w")
-        .arg("-f")
-        .arg(&cmdfile)
-        .arg(img)
-        .env("E2FSPROGS_FAKE_TIME", "1700000100")
-        .output()
-        .expect("run debugfs");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    e2fsprogs::debugfs_f(img, &["-w"], cmds, &[("E2FSPROGS_FAKE_TIME", "1700000100")]).1
 }
 
 /// `debugfs -R req img` (read-only).
 pub fn debugfs_req(img: &Path, req: &str) -> String {
-    let out = Command::new(tool("debugfs"))
-        .arg("-R")
-        .arg(req)
-        .arg(img)
-        .output()
-        .expect("run debugfs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    String::from_utf8_lossy(&e2fsprogs::debugfs(img, req)).into_owned()
 }
 
 /// The journal's block list (`debugfs -R "blocks <8>"`).
@@ -80,20 +54,9 @@ pub fn journal_map(img: &Path) -> Vec<u64> {
         .collect()
 }
 
-/// Run e2fsck with `args`; returns (exit code, output).
+/// Run e2fsck with `args` at a fixed fake time; returns (exit code, output).
 pub fn e2fsck(img: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(tool("e2fsck"))
-        .args(args)
-        .arg(img)
-        .env("E2FSPROGS_FAKE_TIME", "1700000200")
-        .output()
-        .expect("run e2fsck");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+    e2fsprogs::e2fsck(img, args, &[("E2FSPROGS_FAKE_TIME", "1700000200")])
 }
 
 pub fn le32(b: &[u8], off: usize) -> u32 {

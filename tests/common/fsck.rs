@@ -4,7 +4,7 @@
 //! debugfs for attributes), copied for each damage; `Img` resolves paths
 //! to inodes and blocks through the engine and applies damage with
 //! debugfs or byte patches.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use ext4lab::device::MemDevice;
 use ext4lab::engine::fsck::{fsck, FsckReport};
@@ -14,8 +14,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-#[path = "../common/tools.rs"]
-pub mod tools;
+#[path = "e2fsprogs.rs"]
+pub mod e2fsprogs;
+pub use e2fsprogs::{debugfs_w, e2fsck_fn};
 use std::sync::{Mutex, OnceLock};
 
 /// A base image: mkfs arguments, whether the host tree populates it, and
@@ -218,58 +219,18 @@ pub fn base(name: &str) -> PathBuf {
         debugfs_w(&img, cmd);
     }
     if spec.index_dirs {
-        let _ = Command::new(tools::tool("e2fsck"))
-            .args(["-fyD"])
-            .arg(&img)
-            .output()
-            .unwrap();
+        let _ = e2fsprogs::e2fsck(&img, &["-fyD"], &[]);
     }
-    let (ok, text) = e2fsck(&img);
+    let (ok, text) = e2fsck_fn(&img);
     assert!(ok, "base {name} is not clean:\n{text}");
     built.insert(name.to_string(), img.clone());
     img
 }
 
 pub fn mkfs(img: &Path, args: &[String]) {
-    let out = Command::new(tools::tool("mkfs.ext4"))
-        .args(["-q", "-F", "-E", "lazy_itable_init=1"])
-        .args(args)
-        .arg(img)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "mkfs.ext4 {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// `e2fsck -fn`: (clean, output).
-pub fn e2fsck(p: &Path) -> (bool, String) {
-    let out = Command::new(tools::tool("e2fsck"))
-        .args(["-fn"])
-        .arg(p)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code() == Some(0), text)
-}
-
-pub fn debugfs_w(p: &Path, cmd: &str) {
-    let out = Command::new(tools::tool("debugfs"))
-        .args(["-w", "-R", cmd])
-        .arg(p)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && !err.lines().skip(1).any(|l| !l.trim().is_empty()),
-        "debugfs -w {cmd}: {err}"
-    );
+    let mut all = vec!["-E", "lazy_itable_init=1"];
+    all.extend(args.iter().map(String::as_str));
+    e2fsprogs::mkfs_ext4(img, &all, None, &[]);
 }
 
 /// The engine's fsck of the image file (`Err` as text: unreadable).
@@ -356,19 +317,9 @@ impl Img {
     /// Several debugfs commands in one run, checksums not verified
     /// (`debugfs -n`: the image may already fail them).
     pub fn debugfs_n(&self, cmds: &[&str]) {
-        let script = self.path.with_extension("cmds");
-        std::fs::write(&script, cmds.join("\n") + "\n").unwrap();
-        let out = Command::new(tools::tool("debugfs"))
-            .args(["-w", "-n", "-f"])
-            .arg(&script)
-            .arg(&self.path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "debugfs {cmds:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let (ok, text) =
+            e2fsprogs::debugfs_f(&self.path, &["-w", "-n"], &(cmds.join("\n") + "\n"), &[]);
+        assert!(ok, "debugfs {cmds:?}: {text}");
     }
 
     pub fn sif(&self, path: &str, field: &str, value: impl std::fmt::Display) {

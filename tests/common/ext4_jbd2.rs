@@ -1,18 +1,16 @@
 //! Shared helpers for the journalled-engine crash tests: workloads run on a
 //! crash-recording device, crash states checked by the engine's recovery
 //! and fsck, and by e2fsck/debugfs.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use ext4lab::engine::inode::EXT4_JOURNAL_DATA_FL;
 use ext4lab::engine::journal::crash::{CrashDevice, CrashOptions, CrashState, VecDevice};
 use ext4lab::engine::{mkfs, DataMode, Ext4Fs, MkfsOptions, MountOptions, OpenOptions};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
-#[path = "../common/tools.rs"]
-mod tools;
-pub use tools::tool;
+#[path = "e2fsprogs.rs"]
+mod e2fsprogs;
 
 /// One step of a workload, run through the journalled engine.
 #[derive(Debug, Clone)]
@@ -203,19 +201,7 @@ pub fn engine_check(
 
 /// `e2fsck` with args on an image file: exit code and output.
 pub fn e2fsck(img: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(tool("e2fsck"))
-        .args(args)
-        .arg(img)
-        .output()
-        .expect("run e2fsck");
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    e2fsprogs::e2fsck(img, args, &[])
 }
 
 /// `debugfs -R "rdump / DIR"` and read the tree back: path -> contents
@@ -223,13 +209,7 @@ pub fn e2fsck(img: &Path, args: &[&str]) -> (i32, String) {
 pub fn rdump_tree(img: &Path, dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
-    let out = Command::new(tool("debugfs"))
-        .arg("-R")
-        .arg(format!("rdump / {}", dir.display()))
-        .arg(img)
-        .output()
-        .expect("run debugfs");
-    assert!(out.status.success(), "debugfs rdump failed");
+    e2fsprogs::debugfs(img, &format!("rdump / {}", dir.display()));
     let mut tree = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -7,12 +7,11 @@
 //! `__delete_from_page_cache` warning) and T3's fsync returns without the
 //! bytes on disk.
 //!
-//! Fast tests use small budgets; the `#[ignore]`d `s4_table_*` tests check
-//! every row of the table: "found" rows by DFS+DPOR under the scenario's
-//! bound and by PCT within its budget, "absent" rows by DFS explored to
-//! completion. Run them in the tables profile:
-//! `cargo test --profile tables --test crash_scenarios_s4 -- --include-ignored`.
+//! Fast tests use small budgets. Every row of the table, explored
+//! exhaustively, is in tests/scenario_rows.rs (generated from the scenario
+//! file).
 
+#[path = "common/rows.rs"]
 mod kernel_common;
 
 use ext4lab::kernel::runner::{explore_variant, kind_name};
@@ -173,43 +172,4 @@ fn s4_timeline_shows_s_journal_flag_rwsem() {
     );
     assert!(tl.contains("i_mmap_sem"), "{tl}");
     assert!(!tl.contains("invalidate_lock"), "{tl}");
-}
-
-fn table(variant: &str) {
-    kernel_common::assert_rows(kernel_common::check_rows_strict(
-        "s4",
-        variant,
-        |_| true,
-        1_000_000,
-    ));
-}
-
-#[test]
-#[ignore]
-fn s4_table_v4_13() {
-    table("v4.13");
-}
-
-#[test]
-#[ignore]
-fn s4_table_ross_v1() {
-    table("ross-v1");
-}
-
-#[test]
-#[ignore]
-fn s4_table_wb_inside_handle() {
-    table("wb-inside-handle");
-}
-
-#[test]
-#[ignore]
-fn s4_table_ebusy_if_mapped() {
-    table("ebusy-if-mapped");
-}
-
-#[test]
-#[ignore]
-fn s4_table_ebusy_dax_mount() {
-    table("ebusy-dax-mount");
 }

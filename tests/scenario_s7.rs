@@ -1,37 +1,16 @@
 //! S7 journal-flag-unwritten (v4.4, 4c54659269ec): a kernel bug the
 //! scenario fuzzer found on its own (program 2932, shrunk; docs/oracles.md).
-//! Every row of the table under the scenario's bound 1 (4,745 executions
-//! before the fix, about 14,700 with it: the `tables` group), and the same
-//! verdicts without preemptions for every debug run (the loss needs none).
+//! The verdicts without preemptions, for every debug run (the loss needs
+//! none); every row of the table under the scenario's bound 1 is in
+//! tests/scenario_rows.rs (generated from the scenario file).
 
 use std::collections::BTreeMap;
 
 use ext4lab::kernel::runner::{explore_variant, kind_name};
 use ext4lab::sim::Strategy;
 
+#[path = "common/rows.rs"]
 mod kernel_common;
-
-fn run(variant: &str) {
-    kernel_common::assert_rows(kernel_common::check_rows("s7", variant, |_| true, 100_000));
-}
-
-#[test]
-#[ignore = "tables group: bound 1"]
-fn s7_v4_4() {
-    run("v4.4");
-}
-
-#[test]
-#[ignore = "tables group: bound 1"]
-fn s7_4c54659269ec() {
-    run("4c54659269ec");
-}
-
-#[test]
-#[ignore = "tables group: bound 1"]
-fn s7_v4_7() {
-    run("v4.7");
-}
 
 /// Outcome kinds under DFS without preemptions, explored to the end.
 fn kinds_at_bound_0(variant: &str) -> Vec<String> {
