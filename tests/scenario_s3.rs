@@ -13,7 +13,7 @@ fn run_rows(variant: &str, racers: &str) {
         variant,
         |o| o.get("racers").map(String::as_str) == Some(racers),
         20_000,
-        true,
+        kernel_common::FoundBy::PctAndDfs,
     ));
 }
 

@@ -1,5 +1,6 @@
 //! Shared helpers of the scenario table tests: explore every expectation
 //! row of a built-in scenario and check it.
+#![allow(dead_code)] // each test binary uses a part
 
 use std::rc::Rc;
 
@@ -20,32 +21,30 @@ fn matches(rec: &OutcomeRecord, kind: &str, tasks: &[String], errno: &[String]) 
         && (errno.is_empty() || errno.contains(&rec.first.message))
 }
 
-/// Explore every row of `variant` matching `filter` (on the row's options):
-/// a "found" row is looked for with PCT within the scenario's budget and
-/// seed, then with DFS+DPOR under the scenario's preemption bound (at most
-/// `dfs_budget` executions); an "absent" row needs DFS to finish (every
-/// schedule within the bound) without the outcome. Returns a line per row
-/// and whether all passed. A found row passes when PCT or DFS shows it.
-#[allow(dead_code)]
-pub fn check_rows(
-    id: &str,
-    variant: &str,
-    filter: impl Fn(&std::collections::BTreeMap<String, String>) -> bool,
-    dfs_budget: u64,
-) -> (Vec<String>, bool) {
-    check_rows_with(id, variant, filter, dfs_budget, false)
+/// How a "found" row must be shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FoundBy {
+    /// By DFS+DPOR under the scenario's preemption bound (the exhaustive
+    /// search's verdict); PCT's result is reported, not required.
+    Dfs,
+    /// By both that DFS and PCT within the scenario's budget and seed.
+    PctAndDfs,
 }
 
-/// [`check_rows`], with `strict`: a found row passes only when both PCT
-/// (within the scenario's budget) and DFS (under the bound) show it.
-/// Explorations are shared by the rows of one option set: one PCT run and
-/// one DFS run per set, whatever the number of rows.
+/// Explore every row of `variant` matching `filter` (on the row's options).
+/// A "found" row is looked for with DFS+DPOR under the scenario's
+/// preemption bound (at most `dfs_budget` executions) and with PCT within
+/// the scenario's budget and seed, and passes as `found_by` says; an
+/// "absent" row needs DFS to finish (every schedule within the bound)
+/// without the outcome. Explorations are shared by the rows of one option
+/// set: one PCT run and one DFS run per set, whatever the number of rows.
+/// Returns a line per row and whether all passed.
 pub fn check_rows_with(
     id: &str,
     variant: &str,
     filter: impl Fn(&std::collections::BTreeMap<String, String>) -> bool,
     dfs_budget: u64,
-    strict: bool,
+    found_by: FoundBy,
 ) -> (Vec<String>, bool) {
     use std::collections::BTreeMap;
     let sc = scenario(id);
@@ -90,10 +89,9 @@ pub fn check_rows_with(
                     .outcomes
                     .iter()
                     .any(|r| matches(r, kind, &e.tasks, &e.errno));
-                let pass = if strict {
-                    by_pct && by_dfs
-                } else {
-                    by_pct || by_dfs
+                let pass = match found_by {
+                    FoundBy::Dfs => by_dfs,
+                    FoundBy::PctAndDfs => by_pct && by_dfs,
                 };
                 (
                     pass,
@@ -131,19 +129,6 @@ pub fn assert_rows((lines, ok): (Vec<String>, bool)) {
     }
     assert!(!lines.is_empty());
     assert!(ok, "{lines:#?}");
-}
-
-/// [`check_rows`] on every row of `variant`.
-#[allow(dead_code)]
-pub fn check_variant(id: &str, variant: &str) -> (Vec<String>, bool) {
-    check_rows(id, variant, |_| true, 20_000)
-}
-
-/// Every row of `variant`, strictly ([`check_rows_with`]): found rows by
-/// both PCT and DFS, absent rows by a DFS that finishes within `dfs_budget`.
-#[allow(dead_code)]
-pub fn check_variant_strict(id: &str, variant: &str, dfs_budget: u64) -> (Vec<String>, bool) {
-    check_rows_with(id, variant, |_| true, dfs_budget, true)
 }
 
 #[allow(dead_code)]
@@ -199,19 +184,4 @@ pub fn check_found_by_pct(id: &str, variant: &str) -> (Vec<String>, bool) {
         ));
     }
     (lines, ok)
-}
-
-/// [`check_rows_with`] in its strict form: a "found" row must be found by
-/// exhaustive DFS+DPOR under the scenario's preemption bound (stopping at
-/// `dfs_budget` executions) AND by PCT within the scenario's budget and
-/// seed; an "absent" row needs DFS to finish without the outcome. Each
-/// line reports executions, seconds and completeness.
-#[allow(dead_code)]
-pub fn check_rows_strict(
-    id: &str,
-    variant: &str,
-    filter: impl Fn(&std::collections::BTreeMap<String, String>) -> bool,
-    dfs_budget: u64,
-) -> (Vec<String>, bool) {
-    check_rows_with(id, variant, filter, dfs_budget, true)
 }
