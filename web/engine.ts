@@ -1,5 +1,5 @@
 // The page's handle on an engine worker: request/response over postMessage.
-import type { Answer, Envelope, Request } from './protocol';
+import type { Answer, Answers, Envelope, Request } from './protocol';
 
 export class EngineClient {
   private worker: Worker;
@@ -28,8 +28,12 @@ export class EngineClient {
   }
 
   /** Send `req`; `transfer` moves buffers (e.g. an image being imported)
-   * to the worker instead of copying them. */
-  request<T>(req: Request, transfer: Transferable[] = []): Promise<Answer<T>> {
+   * to the worker instead of copying them. The answer's type follows from
+   * the command (`Answers` in protocol.ts). */
+  request<C extends Request['cmd']>(
+    req: Extract<Request, { cmd: C }>,
+    transfer: Transferable[] = [],
+  ): Promise<Answer<Answers[C]>> {
     const id = this.next++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve as (a: Envelope['answer']) => void);
@@ -38,10 +42,13 @@ export class EngineClient {
   }
 
   /** Like request, but an error answer becomes a thrown Error(kind: message). */
-  async call<T>(req: Request): Promise<T> {
-    const a = await this.request<T>(req);
+  async call<C extends Request['cmd']>(
+    req: Extract<Request, { cmd: C }>,
+    transfer: Transferable[] = [],
+  ): Promise<{ ok: true } & Answers[C]> {
+    const a = await this.request(req, transfer);
     if (!a.ok) throw new EngineError(a.error.kind, a.error.message);
-    return a as T;
+    return a;
   }
 
   /** Stops the worker at once (cancel); pending requests answer `cancelled`. */

@@ -9,13 +9,10 @@ import type { EngineClient } from './engine';
 import type {
   Answer,
   Backend,
-  BaseLoaded,
   BaseRef,
   Request,
   Target,
-  ImageBytes,
   ImageInfo,
-  ImageList,
   ImageRequest,
   MkfsRequest,
   StorageErrorBody,
@@ -179,7 +176,7 @@ export function mountLibrary(engine: EngineClient, root: HTMLElement): LibraryAp
   }
 
   async function refresh(): Promise<ImageInfo[]> {
-    const a = await engine.request<ImageList>({ cmd: 'image-list' });
+    const a = await engine.request({ cmd: 'image-list' });
     if (!a.ok) {
       fail('Listing images failed', a.error);
       root.dataset.state = 'error';
@@ -202,7 +199,7 @@ export function mountLibrary(engine: EngineClient, root: HTMLElement): LibraryAp
         }
       : undefined;
     say(`Creating ${name.value}…`, 'busy');
-    const a = await engine.request<ImageInfo>({
+    const a = await engine.request({
       cmd: 'image-create',
       name: name.value,
       backend: backend.value as Backend,
@@ -218,7 +215,7 @@ export function mountLibrary(engine: EngineClient, root: HTMLElement): LibraryAp
     const n = imageNameFrom(file.name);
     say(`Importing ${file.name}…`, 'busy');
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const a = await engine.request<ImageInfo>(
+    const a = await engine.request(
       { cmd: 'image-import', name: n, backend: importBackend.value as Backend, bytes },
       [bytes.buffer],
     );
@@ -228,7 +225,7 @@ export function mountLibrary(engine: EngineClient, root: HTMLElement): LibraryAp
   }
 
   async function exportImage(n: string): Promise<void> {
-    const a = await engine.request<ImageBytes>({ cmd: 'image-export', name: n });
+    const a = await engine.request({ cmd: 'image-export', name: n });
     if (!a.ok) return fail(`Exporting ${n} failed`, a.error);
     const url = URL.createObjectURL(new Blob([a.bytes as BlobPart], { type: 'application/octet-stream' }));
     const link = h('a', { href: url, download: `${n}.img` });
@@ -240,14 +237,14 @@ export function mountLibrary(engine: EngineClient, root: HTMLElement): LibraryAp
   }
 
   async function fsckImage(n: string): Promise<void> {
-    const a = await engine.request<{ clean: boolean; report: { findings: unknown[] } }>({ cmd: 'image-fsck', name: n });
+    const a = await engine.request({ cmd: 'image-fsck', name: n });
     if (!a.ok) return fail(`Checking ${n} failed`, a.error);
     const count = a.report.findings.length;
     say(a.clean ? `${n}: clean (${count} notes).` : `${n}: ${count} problems found.`, a.clean ? 'ok' : 'error', a.clean ? '' : 'fsck');
   }
 
   async function deleteImage(n: string): Promise<void> {
-    const a = await engine.request<{ name: string }>({ cmd: 'image-delete', name: n });
+    const a = await engine.request({ cmd: 'image-delete', name: n });
     if (!a.ok) return fail(`Deleting ${n} failed`, a.error);
     say(`Deleted ${n}.`, 'ok');
     await refresh();
@@ -273,8 +270,8 @@ export function mountLibrary(engine: EngineClient, root: HTMLElement): LibraryAp
   void refresh();
   const api: LibraryApi = {
     refresh,
-    open: (n) => engine.request<ImageInfo>({ cmd: 'image-open', name: n }),
-    close: (n) => engine.request<{ name: string }>({ cmd: 'image-close', name: n }),
+    open: (n) => engine.request({ cmd: 'image-open', name: n }),
+    close: (n) => engine.request({ cmd: 'image-close', name: n }),
   };
   // A handle for the console and the page tests: the library API plus raw
   // image requests (plain data in, plain data out; nothing is evaluated).
@@ -327,7 +324,7 @@ export function mountBaseSelect(engine: EngineClient, onChange?: (base: BaseRef 
     select.value = [...select.options].some((o) => o.value === want) ? want : '';
   };
   listeners.push(fill);
-  void engine.request<ImageList>({ cmd: 'image-list' }).then((a) => a.ok && fill(a.images));
+  void engine.request({ cmd: 'image-list' }).then((a) => a.ok && fill(a.images));
   let reported: BaseRef | null = null;
   const report = (b: BaseRef | null): void => {
     if (b?.name === reported?.name && b?.hash === reported?.hash) return;
@@ -340,7 +337,7 @@ export function mountBaseSelect(engine: EngineClient, onChange?: (base: BaseRef 
     say('', '');
     if (!name) return report(null);
     // Name it by content hash at once (the share link carries it).
-    const a = await engine.request<BaseLoaded>({ cmd: 'image-base-load', name });
+    const a = await engine.request({ cmd: 'image-base-load', name });
     if (select.value !== name) return;
     if (!a.ok) {
       say(`${name}: ${a.error.message}`, a.error.kind);
@@ -369,7 +366,7 @@ export function mountBaseSelect(engine: EngineClient, onChange?: (base: BaseRef 
         return { ok: true, target: target.kind === 'scenario' ? { ...target, base: undefined } : target, base: null };
       }
       say(`loading ${name}…`, 'busy');
-      const a = await engine.request<BaseLoaded>({ cmd: 'image-base-load', name, text: target.text });
+      const a = await engine.request({ cmd: 'image-base-load', name, text: target.text });
       if (!a.ok) {
         say(`${name} cannot be this scenario's base: ${a.error.message}`, a.error.kind);
         return { ok: false, error: a.error };

@@ -4,7 +4,6 @@ import { byTestId } from './dom';
 import { EngineClient } from './engine';
 import { mountLibrary } from './library';
 import { mountPlayground } from './playground';
-import type { Hello } from './protocol';
 
 /** The page's two views: the playground, and the image library (the
  * images in OPFS / IndexedDB that a run can start from). One shows at a
@@ -47,7 +46,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const engine = new EngineClient();
   const status = byTestId(document, 'engine-status');
-  const hello = await engine.request<Hello>({ cmd: 'hello' });
+  const hello = await engine.request({ cmd: 'hello' });
   if (!hello.ok) {
     status.textContent = `The engine failed to start: ${hello.error.message}`;
     status.classList.add('error');

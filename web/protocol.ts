@@ -114,6 +114,21 @@ export interface ImageBytes {
   bytes: Uint8Array;
 }
 
+/** `image-read-file`: the file's bytes. */
+export interface FileBytes {
+  name: string;
+  path: string;
+  size: number;
+  bytes: Uint8Array;
+}
+
+/** `image-fsck` (crate/engine/fsck FsckReport): clean when no finding is
+ * one `e2fsck -n` calls an error. */
+export interface FsckBody {
+  clean: boolean;
+  report: { findings: unknown[]; inodes_used: number; blocks_used: number };
+}
+
 /** Storage errors carry a typed kind: image-busy, quota-exceeded,
  * write-failed, flush-failed, read-failed, idb-blocked, idb-aborted,
  * idb-closed, not-found, exists, invalid, storage-error; engine-error; and
@@ -136,6 +151,46 @@ export interface ErrorBody {
 
 export type Answer<T> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
 
+/** The body of a successful answer to each command, by its `cmd`: what
+ * `EngineClient.request`/`call` resolve to (crate/wasm/mod.rs
+ * `handle_message`, crate/wasm/device/commands.rs). tests/protocol_types.rs
+ * checks the non-storage ones against the Rust serde output. */
+export interface Answers {
+  hello: Hello;
+  crc32c: { crc32c: string };
+  scenarios: BuiltinList;
+  scenario: ScenarioBody;
+  'check-scenario': CheckBody;
+  'resolve-scenario': ResolveBody;
+  history: HistoryBody;
+  'link-encode': EncodeBody;
+  'link-decode': DecodeBody;
+  capabilities: Capabilities;
+  explore: ExploreBody;
+  merge: ExploreBody;
+  replay: RunBody;
+  'chrome-trace': ChromeBody;
+  refind: RefindBody;
+  manual: RunBody;
+  image: ImageAtStep;
+  disk: DiskBody;
+  'image-list': ImageList;
+  'image-create': ImageInfo;
+  'image-import': ImageInfo;
+  'image-export': ImageBytes;
+  'image-delete': { name: string };
+  'image-open': ImageInfo;
+  'image-close': { name: string };
+  'image-info': ImageInfo;
+  'image-fsck': FsckBody;
+  'image-read-file': FileBytes;
+  'image-write-file': { name: string; path: string; size: number };
+  'image-write-blocks': { name: string; offset: number; size: number };
+  'image-inject-fault': { name: string; armed: boolean };
+  'image-base-load': BaseLoaded;
+  'image-base-put': BaseRef;
+}
+
 export interface Hello {
   engine: string;
   version: string;
@@ -155,6 +210,10 @@ export interface BuiltinInfo {
   file: string;
   title: string;
   hash: string;
+}
+
+export interface BuiltinList {
+  builtins: BuiltinInfo[];
 }
 
 export interface Meta {
@@ -506,6 +565,17 @@ export interface OutcomeRecord {
   fewest_preemptions: number;
   fewest_token: string;
   fewest: Outcome;
+}
+
+/** `{cmd: 'chrome-trace'}`: Chrome trace-event JSON text (opens in Perfetto). */
+export interface ChromeBody {
+  json: string;
+}
+
+/** `{cmd: 'image'}`: the disk image after a trace step (what debugfs opens). */
+export interface ImageAtStep {
+  steps: number;
+  bytes: Uint8Array;
 }
 
 export interface ExploreBody {

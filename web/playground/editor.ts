@@ -72,7 +72,7 @@ export function mountEditor(
   const check = async (view: EditorView, edited: boolean): Promise<void> => {
     const text = view.state.doc.toString();
     const my = ++seq;
-    const a = await engine.request<CheckBody>({ cmd: 'check-scenario', text });
+    const a = await engine.request({ cmd: 'check-scenario', text });
     if (my !== seq || !a.ok) return;
     const doc = view.state.doc;
     const diags: Diagnostic[] = a.errors.map((e) => {

@@ -3,7 +3,7 @@
 // engine worker and the views together.
 import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
-import type { Answer, BuiltinInfo, Capabilities, CheckBody, DecodeBody, DiskBody, ExploreBody, Link, OutcomeRecord, RefindBody, RunBody, ScenarioBody, Target } from '../protocol';
+import type { Answer, CheckBody, DiskBody, ExploreBody, Link, OutcomeRecord, RunBody, Target } from '../protocol';
 import { boundPhrase, outcomeKindName } from '../protocol';
 import { renderDisk, renderStepBlocks } from './diskview';
 import { mountEditor } from './editor';
@@ -23,9 +23,9 @@ const DEFAULT_SCENARIO = 's5';
 
 export async function mountPlayground(root: HTMLElement, engine: EngineClient): Promise<void> {
   const store = new Store();
-  const list = await engine.call<{ builtins: BuiltinInfo[] }>({ cmd: 'scenarios' });
+  const list = await engine.call({ cmd: 'scenarios' });
   store.builtins = list.builtins;
-  const caps = await engine.call<Capabilities>({ cmd: 'capabilities' });
+  const caps = await engine.call({ cmd: 'capabilities' });
 
   const banner = h('div', { class: 'banner', 'data-testid': 'banner' });
   const pickerBox = h('section', { class: 'card', 'aria-label': 'Scenario' });
@@ -92,7 +92,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   });
 
   const pick = async (id: string): Promise<void> => {
-    const b = await engine.call<ScenarioBody>({ cmd: 'scenario', key: id });
+    const b = await engine.call({ cmd: 'scenario', key: id });
     store.set({
       builtin: b.id ?? null,
       text: b.text,
@@ -110,7 +110,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   };
 
   const apply = async (link: Link, text: string): Promise<void> => {
-    const c = await engine.call<CheckBody>({ cmd: 'check-scenario', text });
+    const c = await engine.call({ cmd: 'check-scenario', text });
     if (!c.scenario) throw new Error('a decoded link carried a scenario that does not parse');
     store.set({
       builtin: link.scenario.kind === 'builtin' ? link.scenario.id : (c.builtin ?? null),
@@ -146,7 +146,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   // strips under the timeline (switching between them at one step asks once).
   let diskAnswer: { key: string; answer: Promise<Answer<DiskBody>> } | null = null;
   const diskAt = (run: RunBody, target: Target, step: number | null, key: string): Promise<Answer<DiskBody>> => {
-    if (diskAnswer?.key !== key) diskAnswer = { key, answer: engine.request<DiskBody>({ cmd: 'disk', target, token: run.token, ...(step === null ? {} : { step }) }) };
+    if (diskAnswer?.key !== key) diskAnswer = { key, answer: engine.request({ cmd: 'disk', target, token: run.token, ...(step === null ? {} : { step }) }) };
     return diskAnswer.answer;
   };
   const refreshDisk = async (): Promise<void> => {
@@ -204,7 +204,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   const showRun = (run: RunBody, target: Target, what: string, outcome: OutcomeRecord | null): void => {
     const exportTrace = h('button', { type: 'button', 'data-testid': 'export-trace' }, 'Export trace (Perfetto JSON)');
     exportTrace.addEventListener('click', async () => {
-      const a = await engine.request<{ json: string }>({ cmd: 'chrome-trace', target, token: run.token });
+      const a = await engine.request({ cmd: 'chrome-trace', target, token: run.token });
       if (a.ok) download(`ext4lab-${what.replace(/[^A-Za-z0-9_-]+/g, '_')}.trace.json`, a.json, 'application/json');
     });
     // The disk image at the chosen step (scenario runs only: models have no disk).
@@ -213,7 +213,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     exportImage?.addEventListener('click', async () => {
       // Exact: the replay is cut after the chosen step (the end without one).
       const step = store.state.step;
-      const a = await engine.request<{ bytes: Uint8Array; steps: number }>({ cmd: 'image', target, token: run.token, ...(step === null ? {} : { step }) });
+      const a = await engine.request({ cmd: 'image', target, token: run.token, ...(step === null ? {} : { step }) });
       if (a.ok) download(`ext4lab-${what.replace(/[^A-Za-z0-9_-]+/g, '_')}-step${a.steps}.img`, a.bytes as BlobPart, 'application/octet-stream');
       else exportImage.textContent = `no image: ${a.error.message}`;
     });
@@ -265,7 +265,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   };
   // An outcome's shortest schedule, replayed and shown on the timeline.
   const openOutcome = async (rec: OutcomeRecord, target: Target, what: string): Promise<void> => {
-    const a = await engine.request<RunBody>({ cmd: 'replay', target, token: rec.fewest_token });
+    const a = await engine.request({ cmd: 'replay', target, token: rec.fewest_token });
     if (a.ok) {
       showRun(a, target, what, rec);
       select('timeline');
@@ -327,7 +327,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
   // bar with the current state's link (made by this engine) 120 ms after
   // any change, so reading location.hash here would race it.
   const diverged = async (step: number, message: string, fragment: string): Promise<void> => {
-    const d = await engine.request<DecodeBody>({ cmd: 'link-decode', fragment });
+    const d = await engine.request({ cmd: 'link-decode', fragment });
     const madeWith = d.ok ? d.made_with : 'another ext4lab';
     const kind = d.ok ? d.link.outcome : undefined;
     const again = h('button', { type: 'button', 'data-testid': 'link-refind' }, kind ? `Find the ${kind} again` : 'Find it again');
@@ -335,7 +335,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
     again.addEventListener('click', async () => {
       again.setAttribute('disabled', '');
       note.textContent = ' exploring…';
-      const a = await engine.request<RefindBody>({ cmd: 'refind', fragment });
+      const a = await engine.request({ cmd: 'refind', fragment });
       if (!a.ok) {
         note.textContent = ` ${a.error.message}`;
         again.removeAttribute('disabled');
@@ -376,7 +376,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
         custom: restored.custom ?? undefined,
       };
     else return;
-    const r = await engine.request<RunBody>({ cmd: 'replay', target, token: restored.schedule });
+    const r = await engine.request({ cmd: 'replay', target, token: restored.schedule });
     if (r.ok) {
       showRun(r, target, target.kind === 'model' ? target.name : `${restored.scenario?.meta.name} / ${restored.variant}`, null);
       select('timeline');

@@ -6,7 +6,7 @@
 // `custom`): an invalid one is its error, shown here, never a silent default.
 import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
-import type { CustomKernel, HistoryBody, HistoryRow, ResolveBody, Scenario } from '../protocol';
+import type { CustomKernel, HistoryRow, ResolveBody, Scenario } from '../protocol';
 import type { Store } from './store';
 
 /** Where a change's source can be read: a commit on git.kernel.org; a
@@ -114,7 +114,7 @@ export interface KernelView {
 export function mountKernel(root: HTMLElement, store: Store, engine: EngineClient): KernelView {
   let history: HistoryRow[] = [];
   let versions: string[] = [];
-  const loaded = engine.call<HistoryBody>({ cmd: 'history' }).then((b) => {
+  const loaded = engine.call({ cmd: 'history' }).then((b) => {
     history = b.changes;
     versions = b.versions;
   });
@@ -230,7 +230,7 @@ export function mountKernel(root: HTMLElement, store: Store, engine: EngineClien
         if (store.state.custom && (!own || own.key !== keyOf())) {
           const key = keyOf();
           const s = store.state;
-          const a = await engine.request<ResolveBody>({ cmd: 'resolve-scenario', text: s.text, variant: s.variant, options: s.options });
+          const a = await engine.request({ cmd: 'resolve-scenario', text: s.text, variant: s.variant, options: s.options });
           if (a.ok && key === keyOf()) own = { key, delta: normalise(history, a.delta) };
         }
         if (r && !store.state.custom) own = { key: keyOf(), delta: normalise(history, r.delta) };

@@ -68,7 +68,7 @@ export function mountPicker(root: HTMLElement, store: Store, engine: EngineClien
     }
     if (changed.has('scenario') || changed.has('variant') || changed.has('options') || changed.has('custom')) {
       const seq = ++resolveSeq;
-      const r = await engine.request<ResolveBody>({
+      const r = await engine.request({
         cmd: 'resolve-scenario',
         text: s.text,
         variant: s.variant,

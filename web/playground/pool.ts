@@ -96,7 +96,7 @@ export class ExplorerPool {
           // exactly. DFS: each shard gets the whole budget for its subtree.
           const share = strategy.kind === 'dfs' ? total : Math.floor(total / n) + (i < total % n ? 1 : 0);
           if (share === 0) return Promise.resolve(null);
-          return w.request<ExploreBody>({
+          return w.request({
             cmd: 'explore',
             target,
             strategy,
@@ -120,7 +120,7 @@ export class ExplorerPool {
       }
       if (bodies.length === 1) return { report: bodies[0], cancelled: false, workers: n, ms };
       // The engine merges, by the rules `ext4lab merge` uses (crate/sim/merge.rs).
-      const merged = await workers[0].request<ExploreBody>({ cmd: 'merge', parts: bodies });
+      const merged = await workers[0].request({ cmd: 'merge', parts: bodies });
       if (!merged.ok) {
         return { report: null, cancelled: false, error: `${merged.error.kind}: ${merged.error.message}`, workers: n, ms };
       }

@@ -232,7 +232,7 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
     hooks.explored(res.report, t, what(), strat, res.workers, res.ms);
     // A single run: show its trace even without an outcome.
     if (total === 1 && res.report.tokens[0]) {
-      const r = await engine.request<RunBody>({ cmd: 'replay', target: t, token: res.report.tokens[0] });
+      const r = await engine.request({ cmd: 'replay', target: t, token: res.report.tokens[0] });
       if (r.ok) hooks.show(r, t, what());
     }
     return { report: res.report, target: t };
@@ -249,7 +249,7 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
   let manualTarget: Target | null = null;
   const step = async (): Promise<void> => {
     if (!manualTarget) return;
-    const r = await engine.request<RunBody>({ cmd: 'manual', target: manualTarget, choices });
+    const r = await engine.request({ cmd: 'manual', target: manualTarget, choices });
     if (!r.ok) {
       fill(manualBox, h('p', { class: 'error' }, r.error.message));
       return;

@@ -4,7 +4,7 @@
 // Nothing from a link is evaluated or inserted as HTML.
 import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
-import type { BaseLoaded, DecodeBody, EncodeBody, ErrorBody, Link } from '../protocol';
+import type { ErrorBody, Link } from '../protocol';
 import type { PageState, Store } from './store';
 
 export function linkOf(s: PageState, builtinHash: (id: string) => string | undefined): Link {
@@ -95,7 +95,7 @@ export function mountShare(
       const my = ++seq;
       const a = s.model
         ? { ok: true as const, fragment: modelFragment(s.model, s.schedule, s.schedule ? s.step : null) }
-        : await engine.request<EncodeBody>({ cmd: 'link-encode', link: linkOf(s, hashOf) });
+        : await engine.request({ cmd: 'link-encode', link: linkOf(s, hashOf) });
       if (my !== seq || !a.ok) return;
       const full = `${location.origin}${location.pathname}${a.fragment}`;
       url.value = full;
@@ -120,7 +120,7 @@ export function mountShare(
       const id = e.link.scenario.id;
       const fixed: Link = { ...e.link, scenario: { kind: 'builtin', id, hash: hashOf(id) ?? '' } };
       fill(banner);
-      const enc = await engine.request<EncodeBody>({ cmd: 'link-encode', link: fixed });
+      const enc = await engine.request({ cmd: 'link-encode', link: fixed });
       // Opened like a link from the address bar: its schedule replays (and
       // if today's text no longer follows it, the page says so and offers
       // to find the outcome again).
@@ -157,7 +157,7 @@ export function mountShare(
       await applyModel(m[1], m[2], m[3] === undefined ? null : Number(m[3]));
       return true;
     }
-    const a = await engine.request<DecodeBody>({ cmd: 'link-decode', fragment });
+    const a = await engine.request({ cmd: 'link-decode', fragment });
     if (!a.ok) {
       showError(a.error, fragment);
       return false;
@@ -166,7 +166,7 @@ export function mountShare(
     // image of that name with the same content (and fit for the scenario).
     const base = a.link.base;
     if (base) {
-      const l = await engine.request<BaseLoaded>({ cmd: 'image-base-load', name: base.name, text: a.text });
+      const l = await engine.request({ cmd: 'image-base-load', name: base.name, text: a.text });
       if (!l.ok) {
         const kind = l.error.kind === 'not-found' ? 'link-base-missing' : l.error.kind;
         showError({ kind, message: `image ${base.name} (content ${base.hash}): ${l.error.message}` }, fragment);
