@@ -6,10 +6,16 @@
 //!
 //! - [`scenario`]: scenarios and share links (`scenarios`, `scenario`,
 //!   `check-scenario`, `resolve-scenario`, `history`, `link-*`).
+//! - [`explore`]: running a target (`capabilities`, `explore`, `merge`,
+//!   `replay`, `refind`, `chrome-trace`, `manual`, `image`).
+//! - [`base`]: a stored image as a run's starting point, as a target names
+//!   it.
 //! - [`disk`]: the disk and journal view of a scenario run (`disk`,
 //!   `ext4lab replay LINK --disk`), and its text form.
 
+pub mod base;
 pub mod disk;
+pub mod explore;
 pub mod scenario;
 
 use serde::Serialize;

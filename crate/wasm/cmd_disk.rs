@@ -8,8 +8,9 @@ use std::rc::Rc;
 
 use serde::Deserialize;
 
-use super::cmd_explore::{scenario_image, Target};
+use super::device::base;
 use crate::view::disk::{disk_view, DiskBody};
+use crate::view::explore::{scenario_image, Target};
 use crate::view::Failure;
 
 #[derive(Debug, Deserialize)]
@@ -29,6 +30,6 @@ pub fn handle_disk(req: DiskReq) -> Result<DiskBody, Failure> {
         ));
     }
     let (sc, rc, base_ref) = req.target.resolved()?;
-    let img = Rc::new(scenario_image(&sc, base_ref)?);
+    let img = Rc::new(scenario_image(&sc, base_ref, &base::get)?);
     disk_view(Rc::new(sc), rc, img, &req.token, req.step)
 }

@@ -12,22 +12,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde::Serialize;
-
 use crate::kernel::base_image::{base_hash, build_image_on, BaseImageError, MAX_BASE_IMAGE};
 use crate::scenario::parse_scenario;
+pub use crate::view::base::{BaseFailure, BaseRef};
 
 /// Base images a worker keeps at once (the newest ones).
 const KEEP: usize = 2;
-
-/// A base image as a run target names it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct BaseRef {
-    /// The library name (for messages; the hash decides).
-    pub name: String,
-    /// [`base_hash`] of the bytes.
-    pub hash: String,
-}
 
 thread_local! {
     /// (hash, bytes), oldest first.
@@ -55,45 +45,6 @@ pub fn get(r: &BaseRef) -> Option<Rc<Vec<u8>>> {
             .find(|(h, _)| *h == r.hash)
             .map(|(_, v)| v.clone())
     })
-}
-
-/// Why a base image cannot be used: the kernel's [`BaseImageError`], or the
-/// worker does not hold it, or its bytes are not the ones named.
-#[derive(Debug)]
-pub enum BaseFailure {
-    Unfit(BaseImageError),
-    NotLoaded(BaseRef),
-    HashMismatch {
-        name: String,
-        want: String,
-        got: String,
-    },
-    BadScenario(String),
-}
-
-impl BaseFailure {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            BaseFailure::Unfit(e) => e.kind(),
-            BaseFailure::NotLoaded(_) => "base-not-loaded",
-            BaseFailure::HashMismatch { .. } => "base-hash-mismatch",
-            BaseFailure::BadScenario(_) => "bad-scenario",
-        }
-    }
-
-    pub fn message(&self, name: &str) -> String {
-        match self {
-            BaseFailure::Unfit(e) => format!("base image {name}: {e}"),
-            BaseFailure::NotLoaded(r) => format!(
-                "base image {} (content {}) is not loaded in this worker",
-                r.name, r.hash
-            ),
-            BaseFailure::HashMismatch { name, want, got } => format!(
-                "base image {name} has content {got}, not the {want} the run names (it changed)"
-            ),
-            BaseFailure::BadScenario(m) => m.clone(),
-        }
-    }
 }
 
 /// Check `bytes` as the base of `text` (built completely once, as each run
