@@ -2,7 +2,8 @@
 # Run every test group (or the ones named), then print one summary line.
 #   scripts/test.sh                 all groups
 #   scripts/test.sh native wasm     just those
-# Groups: lint (fmt, clippy) native wasm e2e (build pkg/ and dist/, tsc, page tests)
+# Groups: lint (fmt, clippy) native wasm e2e (build pkg/ and dist/, tsc, the protocol's
+#   types against Rust's answers, page tests)
 #   tables (every row of every scenario table, exhaustive under the bound,
 #   in an optimized build: profile `tables`). Logs: target/test-logs/<group>.log
 set -uo pipefail
@@ -75,6 +76,8 @@ for g in "${groups[@]}"; do
       stage build-wasm scripts/build-wasm.sh
       # The page's types import pkg/ (generated), so this runs after build-wasm.
       stage typecheck npx tsc --noEmit -p .
+      # web/protocol.ts's answer types against the Rust serde output (needs tsc).
+      stage protocol-types cargo test --test protocol_types -- --include-ignored
       stage build-web npx vite build
       stage e2e node --test tests/e2e/
       ;;

@@ -48,8 +48,8 @@ function h<K extends keyof HTMLElementTagNameMap>(
   return e;
 }
 
-export function formatSize(bytes: number | null): string {
-  if (bytes === null) return 'busy';
+export function formatSize(bytes: number | undefined): string {
+  if (bytes === undefined) return 'busy';
   if (bytes >= 1 << 30) return `${(bytes / (1 << 30)).toFixed(1)} GiB`;
   if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
   return `${(bytes / 1024).toFixed(0)} KiB`;
@@ -145,7 +145,7 @@ export function mountLibrary(engine: EngineClient, root: HTMLElement): LibraryAp
     for (const img of images) {
       const fs = img.fs
         ? `ext4 ${img.fs.blockSize} B blocks · ${img.fs.features.join(' ')}${img.fs.volumeName ? ` · "${img.fs.volumeName}"` : ''}${img.fs.readOnly ? ` · read-only: ${img.fs.readOnly}` : ''}`
-        : img.busy || img.size === null
+        : img.busy || img.size === undefined
           ? 'open in another tab'
           : 'not ext4';
       const exportBtn = h('button', { type: 'button', 'data-action': 'export', text: 'Export' });

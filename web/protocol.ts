@@ -88,20 +88,21 @@ export interface FsSummary {
   volumeName: string;
   features: string[];
   needsRecovery: boolean;
-  /** Why the engine opens it read-only ("bigalloc", "quota", ...) or not at all ("unsupported: meta_bg"). */
-  readOnly: string | null;
+  /** Why the engine opens it read-only ("bigalloc", "quota", ...) or not at
+   * all ("unsupported: meta_bg"); undefined: writable (serde's `None`). */
+  readOnly?: string;
 }
 
 export interface ImageInfo {
   name: string;
   backend: Backend;
-  /** null: the image is busy in another tab. */
-  size: number | null;
+  /** Undefined: the image is busy in another tab (serde's `None`). */
+  size?: number;
   open: boolean;
   /** Held open by another tab (OPFS). */
   busy?: boolean;
-  /** null: not ext4 (or busy). */
-  fs: FsSummary | null;
+  /** Undefined: not ext4 (or busy). */
+  fs?: FsSummary;
 }
 
 export interface ImageList {
@@ -414,7 +415,9 @@ export interface Link {
   strategy: LinkStrategy;
   seed: number;
   schedule: string;
-  step: number | null;
+  /** The trace step shown. The page may send null; the worker answers
+   * none as undefined (serde_wasm_bindgen's `None`). */
+  step?: number | null;
   /** The stored image the runs start from (library name + content hash). */
   base?: BaseRef;
   /** The ext4lab version whose engine made the schedule (link version 3). */
@@ -540,7 +543,8 @@ export interface Outcome {
   step: number;
   site: string;
   message: string;
-  detail: Detail | null;
+  /** Undefined when the outcome has none (serde's `None`). */
+  detail?: Detail;
   /** A user-visible error the syscall's man page lists for what the program
    * did (ENOSPC, SIGBUS past EOF, EINVAL on unaligned O_DIRECT): shown
    * quietly, not as a failure. Absent when false. */
@@ -565,6 +569,9 @@ export interface OutcomeRecord {
   fewest_preemptions: number;
   fewest_token: string;
   fewest: Outcome;
+  /** The shortest schedule (fewest choices) showing it, and its length. */
+  shortest_token: string;
+  shortest_len: number;
 }
 
 /** `{cmd: 'chrome-trace'}`: Chrome trace-event JSON text (opens in Perfetto). */
@@ -607,7 +614,8 @@ export type EventKind =
 
 export interface TraceEvent {
   step: number;
-  task: number | null;
+  /** The task's index in `Trace.tasks`; undefined: the setup (no task). */
+  task?: number;
   stack: string[];
   kind: EventKind;
 }

@@ -121,7 +121,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       strategy: link.strategy,
       seed: link.seed,
       schedule: link.schedule,
-      step: link.step,
+      step: link.step ?? null,
       model: null,
       base: link.base ?? null,
       outcome: link.outcome ?? null,

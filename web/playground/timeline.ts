@@ -123,7 +123,7 @@ export function stateAt(trace: Trace, step: number): Array<{ task: string; stack
   const lane = new Map(trace.tasks.map((t, i) => [t.name, i]));
   for (const ev of trace.events) {
     if (ev.step > step) break;
-    if (ev.task === null || !out[ev.task]) continue;
+    if (ev.task === undefined || !out[ev.task]) continue;
     const o = out[ev.task];
     o.stack = ev.stack;
     const k = ev.kind;
@@ -332,7 +332,7 @@ function renderState(root: HTMLElement, trace: Trace, step: number, stuck: Map<s
 }
 
 export function describe(trace: Trace, e: TraceEvent): string {
-  const who = e.task === null ? 'setup' : (trace.tasks[e.task]?.name ?? `task ${e.task}`);
+  const who = e.task === undefined ? 'setup' : (trace.tasks[e.task]?.name ?? `task ${e.task}`);
   const k = e.kind;
   switch (k.type) {
     case 'Step':
