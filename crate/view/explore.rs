@@ -3,10 +3,11 @@
 //! with its trace, the trace's Chrome trace-event JSON, manual stepping
 //! (stateless: the page sends the whole choice prefix, so undo is dropping
 //! the last one), finding a link's outcome again, and the disk image after
-//! a step. The worker's `explore`, `merge`, `replay`, `refind`,
-//! `chrome-trace`, `manual` and `image` commands (`crate/wasm/cmd_explore.rs`
-//! adds only what is JavaScript's: posting progress, the image's bytes as a
-//! `Uint8Array`).
+//! a step. These are the worker's `capabilities`, `explore`, `merge`,
+//! `replay`, `refind`, `chrome-trace`, `manual` and `image` commands;
+//! `crate/wasm/cmd_explore.rs` adds only what is JavaScript's (progress
+//! posted to the page, the image's bytes as a `Uint8Array`, the base images
+//! the worker holds).
 //!
 //! What runs is a [`Target`]: a scenario (text, variant, options), built
 //! into a model by the kernel paths (`crate/kernel`: the image recipe on the
