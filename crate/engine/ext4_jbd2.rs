@@ -40,6 +40,14 @@
 //! an inode not in data=writeback. Otherwise a crash before the commit
 //! would leave the not-quite-deleted file owning a block another file has
 //! already written.
+//!
+//! # Commit, fsync, sync
+//!
+//! A commit comes in two halves, [`Ext4Fs::jbd2_commit_start`] (the running
+//! transaction becomes the committing one) and [`Ext4Fs::jbd2_commit_write`]
+//! (ordered data, log, commit block), so the simulator can put the steps of
+//! other tasks between them. fsync is [`Ext4Fs::ext4_sync_file`], sync(2)
+//! [`Ext4Fs::ext4_sync_fs`].
 
 use super::error::{Ext4Error, Result};
 use super::fs::Ext4Fs;

@@ -2,6 +2,10 @@
 //! `iomap_dio_rw` (flush and invalidate the page cache range,
 //! `inode_dio_begin`, `ext4_iomap_begin` maps the blocks, bios submitted and
 //! completed later as their own events, `inode_dio_end`).
+//!
+//! Reads go through `iomap_dio_rw`; O_DIRECT writes are modelled from v6.9
+//! on (`ext4_dio_write_iter`). A failed page-cache invalidation is reported
+//! with [`dio_warn_stale_pagecache`].
 
 use crate::engine::map::MapFlags;
 use crate::scenario::history::{Change, KernelVersion};

@@ -1,5 +1,8 @@
 //! Inode operations over the engine: `ext4_map_blocks` with its locking,
 //! fsync, sync, truncate, fallocate and punch hole.
+//!
+//! [`ext4_map_blocks`] looks blocks up under `i_data_sem` read-locked and
+//! allocates under it write-locked.
 
 use crate::engine::map::{MapFlags, MapResult};
 use crate::engine::Ext4Fs;

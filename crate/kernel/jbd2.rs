@@ -16,6 +16,15 @@
 //!   when the scenario lists none, with no timer commits).
 //! - [`ext4_fill_super`] mounts the scenario image with the journal
 //!   (replaying it if needed) and data writes as bios.
+//!
+//! - fsync and `jbd2_journal_flush` ask kjournald2 for a commit
+//!   (`j_commit_request`, woken on `j_wait_commit`) and wait for it; idle,
+//!   kjournald2 does not keep the run alive ([`crate::sim::idle_wait`]).
+//! - Before the log, the commit writes out and waits for the dirty pages of
+//!   the data=ordered inodes filed on the transaction (`ei.jinode`,
+//!   [`jbd2_journal_file_inode`]).
+//! - [`crash_and_recover`] drops the page cache and remounts (journal
+//!   replay) before the oracles read the disk.
 
 use std::cell::Cell;
 use std::rc::Rc;

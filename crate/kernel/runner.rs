@@ -3,6 +3,11 @@
 //! builds the simulated kernel (inodes, processes, mappings), spawns the
 //! scenario's tasks, and at the end runs the data oracles: lost write and
 //! fsck (stale data is reported by the reads themselves).
+//!
+//! Set-up tasks (`setup = true`) run to completion before the race starts.
+//! A step's error is reported as a user-visible outcome, marked expected
+//! when [`errno_expected`] finds it among the man pages' errors for that
+//! situation.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;

@@ -1,5 +1,9 @@
 //! The simulated kernel's state: the mounted engine, `ext4_inode_info`,
 //! processes, and the per-run configuration.
+//!
+//! [`Ext4InodeInfo`] holds the inode's locks as the kernel names them
+//! (`i_rwsem`, `invalidate_lock`, `i_data_sem`, `xattr_sem`; the names change
+//! by era, `crate::scenario::locks`) and `i_dio_count`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;

@@ -4,6 +4,16 @@
 //! bio whose completion is its own schedulable event); also
 //! `filemap_write_and_wait_range`, `invalidate_inode_pages2_range` and
 //! `truncate_pagecache_range`.
+//!
+//! - Journalled data (data=journal or chattr +j) goes through
+//!   [`write_end_fn`] into the running transaction, never a bio.
+//! - [`writeback_single_inode`]: one inode's `I_SYNC` turn in sync(2)'s or
+//!   the flusher's writeback.
+//! - Kernels before v2.6.27 write page by page (2.6.25's
+//!   `generic_writepages`).
+//! - `invalidate_inode_pages2_range` has no launder step.
+//! - The unwritten-extent conversion runs in the end_io worker
+//!   (`ext4_end_io_rsv_work`).
 
 use crate::engine::map::MapFlags;
 use crate::sim::Page;

@@ -5,6 +5,11 @@
 //!
 //! The library has no wall-clock budget; a caller that wants one checks
 //! its own clock in [`Observer::cancelled`].
+//!
+//! Checkpoints ([`Observer::checkpoint`]) let a long search stop and resume
+//! from where it was; per outcome the driver also keeps the shortest
+//! schedule found (`shortest_token`), the schedule shrunk without a
+//! separate shrinking pass.
 
 use std::collections::BTreeMap;
 

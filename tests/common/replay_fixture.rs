@@ -2,6 +2,10 @@
 //! tests/fixtures/replay/), shared by the native test (tests/kernel_replay.rs,
 //! which adds e2fsck) and the browser test (tests/web_replay_fixtures.rs), so
 //! both hold the recording to the same checks.
+//!
+//! A fixture holds the share link, the outcome kind, the tasks, the
+//! preemptions, the trace hash and `fsck_bad` (set when the engine's fsck
+//! judges the final image damaged).
 
 use std::rc::Rc;
 

@@ -42,6 +42,10 @@
 //!
 //! Beyond lockdep: page locks are a class here (lockdep does not track
 //! PG_locked), so page-lock inversions are found too.
+//!
+//! The declared order comes in through `ExploreConfig::declared_order`
+//! (the kernel runner and the worker pass the table of
+//! `crate/scenario/locks.rs` for the run's kernel version).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 

@@ -104,6 +104,11 @@
 //! both run representatives of one equivalence class (the overlap
 //! `ext4lab merge` reports as the sum of the shards' executions against
 //! an unsharded run).
+//!
+//! Checkpoints and estimates: [`Dfs::state`] / [`Dfs::from_state`] carry a
+//! search across a checkpoint (`--checkpoint`/`--resume`), and
+//! [`Dfs::estimated_executions`] estimates the search's size while it runs
+//! (docs/distributed.md).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
