@@ -11,7 +11,8 @@
 //!   the flusher's writeback.
 //! - Kernels before v2.6.27 write page by page (2.6.25's
 //!   `generic_writepages`).
-//! - `invalidate_inode_pages2_range` has no launder step.
+//! - `invalidate_inode_pages2_range` fails on a page still dirty: ext4 has no
+//!   `->launder_page` to write it first.
 //! - The unwritten-extent conversion runs in the end_io worker
 //!   (`ext4_end_io_rsv_work`).
 
