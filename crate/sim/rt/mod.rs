@@ -676,7 +676,7 @@ impl Rt {
             // a drain inside the task's step: a race with it is a race with
             // the flusher, which could have run earlier on its own.
             self.hb
-                .access_as(b.obj, Access::Write, Some(Actor::flush(t)));
+                .access_drained(b.obj, Actor::flush(t), b.clock.as_ref());
         }
         if let ObjState::Atomic { value } = &mut self.objects[b.obj as usize].st {
             *value = b.op.apply(*value);
