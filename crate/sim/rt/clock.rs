@@ -308,26 +308,19 @@ impl Hb {
 
     /// Records an access of the current step to `obj`.
     pub fn access(&mut self, obj: ObjId, kind: Access) {
-        self.access_as(obj, kind, None)
+        self.access_with(obj, kind, None)
     }
 
-    /// [`Hb::access`] whose races are reported for actor `as_actor` (a
-    /// store-buffer drain performed inside a task's step).
-    pub fn access_as(&mut self, obj: ObjId, kind: Access, as_actor: Option<Actor>) {
-        self.access_with(obj, kind, as_actor, None)
-    }
-
-    /// [`Hb::access_as`] for a store drained inside a task's step (a fence,
-    /// a lock operation): the race is the flusher's (`flusher`), and what
-    /// happened before it is what the flusher would have seen running on
-    /// its own just before this step: its own history and the store's
-    /// clock (`store`), not the draining step's clock. That step may
-    /// already have joined a clock the flusher never needed (the mutex a
-    /// `mutex_trylock` just took): checked against it, a load by the lock's
-    /// previous holder would look ordered before the flush, and the
-    /// schedule where the flusher publishes the store before that load
-    /// (with the lock still held) would never be tried (fuzz seed 3765,
-    /// tests/sim_dpor_fuzz.rs).
+    /// A store of `flusher`'s buffer drained inside a task's step (a fence,
+    /// a lock operation): the race is the flusher's, and what happened
+    /// before it is what the flusher would have seen running on its own
+    /// just before this step: its own history and the store's clock
+    /// (`store`), not the draining step's clock. That step may already have
+    /// joined a clock the flusher never needed (the mutex a `mutex_trylock`
+    /// just took): checked against it, a load by the lock's previous holder
+    /// would look ordered before the flush, and the schedule where the
+    /// flusher publishes the store before that load (with the lock still
+    /// held) would never be tried (fuzz seed 3765, tests/sim_dpor_fuzz.rs).
     pub fn access_drained(&mut self, obj: ObjId, flusher: Actor, store: Option<&VClock>) {
         if !self.on || self.cur.is_none() {
             return;
@@ -336,28 +329,24 @@ impl Hb {
         if let Some(s) = store {
             join(&mut c, s, self.w);
         }
-        self.access_with(obj, Access::Write, Some(flusher), Some(c))
+        self.access_with(obj, Access::Write, Some((flusher, c)))
     }
 
-    fn access_with(
-        &mut self,
-        obj: ObjId,
-        kind: Access,
-        as_actor: Option<Actor>,
-        before: Option<VClock>,
-    ) {
+    /// [`Hb::access`], with races reported for `drained`'s actor and
+    /// happens-before judged by its clock when given.
+    fn access_with(&mut self, obj: ObjId, kind: Access, drained: Option<(Actor, VClock)>) {
         if !self.on {
             return;
         }
         let Some((actor, _)) = self.cur else { return };
-        let report = as_actor.unwrap_or(Actor(actor));
+        let report = drained.map_or(Actor(actor), |(a, _)| a);
         self.ensure_obj(obj);
         if self.detect_races {
             let mut found = std::mem::take(&mut self.scratch);
             candidates(self.hist(obj), kind, &mut found);
             for st in found.drain(..) {
-                let ordered = match &before {
-                    Some(c) => c[st.actor as usize] >= st.idx,
+                let ordered = match &drained {
+                    Some((_, c)) => c[st.actor as usize] >= st.idx,
                     None => self.happened_before(&st),
                 };
                 if st.actor != actor && st.actor != report.0 && !ordered {
