@@ -21,7 +21,7 @@ pub struct CacheStats {
 }
 
 /// Physical block number -> buffer. Ordered, so write-back is deterministic.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct BufferCache {
     pub(crate) blocks: BTreeMap<u64, Buffer>,
     pub stats: CacheStats,

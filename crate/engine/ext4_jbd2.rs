@@ -139,6 +139,33 @@ pub struct Ext4Journal {
 }
 
 impl Ext4Journal {
+    /// A copy of the journal glue between handles (no `handle_t` open: a
+    /// handle is never duplicated); `None` while one is open.
+    pub(crate) fn clone_idle(&self) -> Option<Self> {
+        if self.handle.is_some() || self.h_ref != 0 {
+            return None;
+        }
+        Some(Ext4Journal {
+            journal: self.journal.clone(),
+            s_data_mode: self.s_data_mode,
+            handle: None,
+            h_ref: 0,
+            h_implicit: self.h_implicit,
+            h_ino: self.h_ino,
+            h_mode: self.h_mode,
+            pending: self.pending.clone(),
+            logged: self.logged.clone(),
+            free_data: self.free_data.clone(),
+            defer_data_frees: self.defer_data_frees,
+            recover_on_disk: self.recover_on_disk,
+            recovery: self.recovery.clone(),
+            stats: self.stats.clone(),
+            commits: self.commits.clone(),
+            data_writes_direct: self.data_writes_direct,
+            bdev_alias: self.bdev_alias.clone(),
+        })
+    }
+
     pub(crate) fn new(journal: Journal, mode: DataMode, recovery: Option<RecoveryInfo>) -> Self {
         Ext4Journal {
             journal,

@@ -269,6 +269,40 @@ impl<D: BlockDevice> Ext4Fs<D> {
         self.dev
     }
 
+    /// A second handle on the same mounted state: every in-memory structure
+    /// (superblock, descriptors, buffer cache, journal) copied, the device
+    /// cloned (for a shared device such as the simulator's, the same one).
+    /// `None` while a journal handle is open: a `handle_t` is never
+    /// duplicated. The scenario runner mounts an image once and starts each
+    /// execution from such a copy (crate/kernel/image.rs).
+    pub fn clone_mounted(&self) -> Option<Self>
+    where
+        D: Clone,
+    {
+        let s_journal = match &self.s_journal {
+            Some(j) => Some(Box::new(j.clone_idle()?)),
+            None => None,
+        };
+        Some(Ext4Fs {
+            dev: self.dev.clone(),
+            sb: self.sb.clone(),
+            groups: self.groups.clone(),
+            cache: self.cache.clone(),
+            read_only: self.read_only,
+            sb_dirty: self.sb_dirty,
+            gd_dirty: self.gd_dirty.clone(),
+            now: self.now,
+            next_generation: self.next_generation,
+            dirtied: self.dirtied.clone(),
+            sb_csum_bad: self.sb_csum_bad,
+            gd_csum_bad: self.gd_csum_bad.clone(),
+            fsck_mode: self.fsck_mode,
+            backup_sb: self.backup_sb,
+            system_zones: self.system_zones.clone(),
+            s_journal,
+        })
+    }
+
     pub fn device(&mut self) -> &mut D {
         &mut self.dev
     }

@@ -32,7 +32,25 @@ pub struct ScenarioImage {
     pub ino_names: BTreeMap<u32, String>,
     /// Provenance of the blocks as built.
     pub base_log: DataLog,
+    /// The superblock has COMPAT_HAS_JOURNAL.
+    journal: bool,
+    /// The image as last mounted, see [`ScenarioImage::mount_with`].
+    mounted: RefCell<Option<Mounted>>,
 }
+
+/// A mount kept for the next executions: the device snapshot taken right
+/// after it and the filesystem as the mount left it, for the mount options
+/// `key` names.
+struct Mounted {
+    key: MountKey,
+    snap: SnapshotId,
+    fs: Ext4Fs<SimDisk>,
+}
+
+/// What a mount of the image depends on besides the image: the
+/// parameters of the journalled mount ([`super::jbd2::mount_params`]), or
+/// `None` for the plain open of an image without a journal.
+pub type MountKey = Option<(crate::engine::mount_opts::DataMode, bool)>;
 
 fn feature_list(sc: &Scenario) -> String {
     sc.image.features.join(",")
@@ -133,6 +151,7 @@ pub fn populate(mut fs: Ext4Fs<MemDevice>, sc: &Scenario) -> Result<ScenarioImag
         }
     }
     fs.sync()?;
+    let journal = fs.sb.has_compat(COMPAT_HAS_JOURNAL);
     let dev = Rc::new(RefCell::new(fs.into_device()));
     let snap = dev.borrow_mut().snapshot();
     Ok(ScenarioImage {
@@ -141,16 +160,152 @@ pub fn populate(mut fs: Ext4Fs<MemDevice>, sc: &Scenario) -> Result<ScenarioImag
         files,
         ino_names,
         base_log: log,
+        journal,
+        mounted: RefCell::new(None),
     })
 }
 
 impl ScenarioImage {
     /// Restore the snapshot and mount the image for one execution.
     pub fn mount(&self) -> Result<Ext4Fs<SimDisk>, Ext4Error> {
+        self.restore_built()?;
+        Ext4Fs::open(SimDisk(self.dev.clone()), OpenOptions::default())
+    }
+
+    /// The image as built, mounted by `mount` for one execution, without
+    /// mounting it again each time: the first call (and any call with
+    /// another `key`) restores the built image, mounts it, snapshots the
+    /// device and keeps a copy of the mounted filesystem
+    /// ([`Ext4Fs::clone_mounted`]); the next ones restore that snapshot and
+    /// copy the kept filesystem. Mounting is deterministic (the same bytes
+    /// and options give the same in-memory state and the same device
+    /// writes), so an execution cannot tell the copy from a mount. A mount
+    /// that fails is not kept (each execution fails the same way).
+    pub fn mount_with(
+        &self,
+        key: MountKey,
+        mount: impl FnOnce(SimDisk) -> Result<Ext4Fs<SimDisk>, Ext4Error>,
+    ) -> Result<Ext4Fs<SimDisk>, Ext4Error> {
+        let mut kept = self.mounted.borrow_mut();
+        if let Some(m) = kept.as_ref().filter(|m| m.key == key) {
+            // A restore of the built image (`mount`) drops the snapshot:
+            // then mount again.
+            if self.dev.borrow_mut().restore(&m.snap).is_ok() {
+                if let Some(fs) = m.fs.clone_mounted() {
+                    return Ok(fs);
+                }
+            }
+        }
+        *kept = None;
+        self.restore_built()?;
+        let fs = mount(SimDisk(self.dev.clone()))?;
+        if let Some(copy) = fs.clone_mounted() {
+            let snap = self.dev.borrow_mut().snapshot();
+            *kept = Some(Mounted {
+                key,
+                snap,
+                fs: copy,
+            });
+        }
+        Ok(fs)
+    }
+
+    fn restore_built(&self) -> Result<(), Ext4Error> {
         self.dev
             .borrow_mut()
             .restore(&self.snap)
-            .map_err(|e| Ext4Error::Invalid(e.to_string()))?;
-        Ext4Fs::open(SimDisk(self.dev.clone()), OpenOptions::default())
+            .map_err(|e| Ext4Error::Invalid(e.to_string()))
+    }
+
+    /// Whether the built image has a journal (`mount_with` needs to know
+    /// before it mounts).
+    pub fn has_journal(&self) -> bool {
+        self.journal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::engine::mount_opts::{DataMode, MountOptions};
+    use crate::scenario::{builtin, parse_scenario};
+
+    fn image(journal: bool) -> ScenarioImage {
+        let mut sc = parse_scenario(builtin("s5").expect("s5").text).expect("parses");
+        sc.image.journal = journal;
+        build_image(&sc).expect("builds")
+    }
+
+    /// The kept mount gives each execution the state a mount gives: the
+    /// device as the mount left it (whatever the last execution wrote) and
+    /// the same in-memory filesystem; it mounts again after a restore of
+    /// the built image or for other options.
+    #[test]
+    fn each_execution_starts_from_what_a_mount_leaves() {
+        for journal in [true, false] {
+            let img = image(journal);
+            let mounts = Cell::new(0);
+            let mount = |dev: SimDisk| {
+                mounts.set(mounts.get() + 1);
+                if journal {
+                    let opts = MountOptions {
+                        data: Some(DataMode::Ordered),
+                        ..MountOptions::default()
+                    };
+                    Ext4Fs::ext4_mount(dev, &opts).map(|(fs, _)| fs)
+                } else {
+                    Ext4Fs::open(dev, OpenOptions::default())
+                }
+            };
+            let key = journal.then_some((DataMode::Ordered, true));
+            let ino = img.files["f"];
+            let mut fs = img.mount_with(key, mount).expect("mounts");
+            let mounted = img.dev.borrow().to_bytes();
+            let sb = format!("{:?}", fs.sb);
+            let mut before = vec![0u8; 4096];
+            fs.read(ino, 0, &mut before).expect("reads");
+            // An execution writes, and its metadata and data reach the disk.
+            fs.write(ino, 0, &[0x5a; 4096]).expect("writes");
+            fs.sync().expect("syncs");
+            assert_ne!(
+                img.dev.borrow().to_bytes(),
+                mounted,
+                "the write reached the device"
+            );
+            for round in 0..2 {
+                let mut fs = img.mount_with(key, mount).expect("mounts");
+                assert_eq!(
+                    mounts.get(),
+                    1,
+                    "journal {journal} round {round}: kept, not mounted"
+                );
+                assert!(
+                    img.dev.borrow().to_bytes() == mounted,
+                    "journal {journal}: device restored"
+                );
+                assert_eq!(format!("{:?}", fs.sb), sb);
+                assert_eq!(fs.is_journalled(), journal);
+                let mut now = vec![0u8; 4096];
+                fs.read(ino, 0, &mut now).expect("reads");
+                assert_eq!(now, before);
+                fs.write(ino, 0, &[0xa5; 4096]).expect("writes");
+                fs.sync().expect("syncs");
+            }
+            // `mount` restores the image as built: the kept snapshot is gone.
+            drop(img.mount().expect("opens"));
+            img.mount_with(key, mount).expect("mounts");
+            assert_eq!(
+                mounts.get(),
+                2,
+                "mounted again after a restore of the built image"
+            );
+            if journal {
+                img.mount_with(Some((DataMode::Writeback, true)), mount)
+                    .expect("mounts");
+                assert_eq!(mounts.get(), 3, "other options: mounted again");
+            }
+        }
     }
 }

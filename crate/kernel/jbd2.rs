@@ -32,7 +32,6 @@ use std::rc::Rc;
 use crate::engine::error::Ext4Error;
 use crate::engine::fs::Ext4Fs;
 use crate::engine::mount_opts::{DataMode, MountOptions};
-use crate::engine::superblock::COMPAT_HAS_JOURNAL;
 use crate::scenario::history::KernelVersion;
 use crate::scenario::RunConfig;
 use crate::sim::{Handle, WaitQueue};
@@ -52,14 +51,23 @@ pub fn data_mode(rc: &RunConfig) -> DataMode {
 
 /// `ext4_fill_super` for one execution: restore the image and mount it;
 /// with a journal, load it (replaying a dirty log) and let data writes go
-/// to the device as the bios of the simulated page cache.
+/// to the device as the bios of the simulated page cache. The image mounts
+/// once per set of options and each execution starts from a copy of that
+/// mount ([`ScenarioImage::mount_with`]).
 pub fn ext4_fill_super(img: &ScenarioImage, rc: &RunConfig) -> Result<Ext4Fs<SimDisk>, Ext4Error> {
-    let fs = img.mount()?;
-    if !fs.sb.has_compat(COMPAT_HAS_JOURNAL) {
-        return Ok(fs);
+    if !img.has_journal() {
+        return img.mount_with(None, |dev| {
+            Ext4Fs::open(dev, crate::engine::fs::OpenOptions::default())
+        });
     }
-    let dev = fs.into_device();
-    ext4_mount_sim(dev, rc)
+    let params = mount_params(rc);
+    img.mount_with(Some(params), |dev| ext4_mount_sim(dev, params))
+}
+
+/// What [`ext4_mount_sim`] takes from the run configuration: the data mode
+/// and whether freed data blocks wait for their transaction's commit.
+pub fn mount_params(rc: &RunConfig) -> (DataMode, bool) {
+    (data_mode(rc), rc.kernel >= FREED_DATA_AFTER_COMMIT)
 }
 
 /// The first release this model says keeps a freed *data* block from
@@ -79,15 +87,18 @@ pub const FREED_DATA_AFTER_COMMIT: KernelVersion = KernelVersion {
     rc: None,
 };
 
-fn ext4_mount_sim(dev: SimDisk, rc: &RunConfig) -> Result<Ext4Fs<SimDisk>, Ext4Error> {
+fn ext4_mount_sim(
+    dev: SimDisk,
+    (mode, defer_data_frees): (DataMode, bool),
+) -> Result<Ext4Fs<SimDisk>, Ext4Error> {
     let opts = MountOptions {
-        data: Some(data_mode(rc)),
+        data: Some(mode),
         ..MountOptions::default()
     };
     let (mut fs, _report) = Ext4Fs::ext4_mount(dev, &opts)?;
     fs.ext4_jbd2_set_data_writes_direct(true);
     if let Some(j) = fs.s_journal.as_deref_mut() {
-        j.defer_data_frees = rc.kernel >= FREED_DATA_AFTER_COMMIT;
+        j.defer_data_frees = defer_data_frees;
     }
     Ok(fs)
 }
@@ -530,7 +541,7 @@ pub fn crash_and_recover(k: &Kernel) {
     let journalled = k.fs.borrow().is_journalled();
     let dev = k.fs.borrow_mut().device().clone();
     let mounted = if journalled {
-        ext4_mount_sim(dev, &k.rc)
+        ext4_mount_sim(dev, mount_params(&k.rc))
     } else {
         Ext4Fs::open(dev, crate::engine::fs::OpenOptions::default())
     };
