@@ -284,7 +284,8 @@ export interface Task {
 
 export interface Explore {
   strategy: 'random' | 'pct' | 'dfs';
-  preemption_bound: number;
+  /** A number, or "none": every interleaving (see `scenarioBound`). */
+  preemption_bound: number | 'none';
   pct_depth: number;
   budget: number;
   seed: number;
@@ -402,6 +403,11 @@ export type LinkStrategy = { kind: 'random' } | { kind: 'pct'; depth: number } |
  * link format's `NO_BOUND`, crate/scenario/link, what `ext4lab explore --bound none`
  * writes). */
 export const NO_BOUND = 4294967295;
+
+/** A scenario's `[explore] preemption_bound` as a DFS bound: "none" is `NO_BOUND`. */
+export function scenarioBound(e: Explore): number {
+  return e.preemption_bound === 'none' ? NO_BOUND : e.preemption_bound;
+}
 
 /** "under preemption bound 2" / "with no preemption bound". */
 export function boundPhrase(bound: number): string {

@@ -244,10 +244,7 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
         options.insert(k.to_string(), v.to_string());
     }
     let seed = a.seed.unwrap_or(sc.explore.seed);
-    let bound = a
-        .bound
-        .unwrap_or(Bound(Some(sc.explore.preemption_bound)))
-        .0;
+    let bound = a.bound.unwrap_or(Bound(sc.explore.bound())).0;
     let strat_name = a.strategy.clone().unwrap_or_else(|| "dfs".into());
     let (strategy, link_strategy) = match strat_name.as_str() {
         "dfs" => (

@@ -75,7 +75,7 @@ pub fn run_options(sc: &Scenario, rc: &RunConfig) -> RunOptions {
 /// unless `strategy` overrides it).
 pub fn explore_config(sc: &Scenario, rc: &RunConfig, strategy: Option<Strategy>) -> ExploreConfig {
     let strategy = strategy.unwrap_or(Strategy::Dfs {
-        preemption_bound: Some(sc.explore.preemption_bound),
+        preemption_bound: sc.explore.bound(),
         dpor: true,
     });
     ExploreConfig {
@@ -853,7 +853,7 @@ pub fn refind(
     use crate::scenario::StrategyKind;
     let model = scenario_model(sc.clone(), rc.clone(), img);
     let dfs = Strategy::Dfs {
-        preemption_bound: Some(sc.explore.preemption_bound),
+        preemption_bound: sc.explore.bound(),
         dpor: true,
     };
     let pct = Strategy::Pct {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::link::NO_BOUND;
 use super::step::Step;
 use super::variant::{OptionDecl, Switch, Variant};
 
@@ -390,8 +391,9 @@ pub enum StrategyKind {
 pub struct Explore {
     #[serde(default)]
     pub strategy: StrategyKind,
-    /// Preemption bound for DFS (and the bound under which "absent" is claimed).
-    #[serde(default = "default_bound")]
+    /// Preemption bound for DFS (and the bound under which "absent" is
+    /// claimed); [`NO_BOUND`] (`"none"` in the text) for every interleaving.
+    #[serde(default = "default_bound", with = "bound_text")]
     pub preemption_bound: u32,
     /// PCT depth (number of priority change points + 1).
     #[serde(default = "default_depth")]
@@ -412,6 +414,50 @@ pub struct Explore {
 fn default_bound() -> u32 {
     2
 }
+
+/// `preemption_bound` in the text: a number, or `"none"` for no bound
+/// ([`NO_BOUND`], as in share links and `ext4lab explore --bound none`).
+mod bound_text {
+    use super::NO_BOUND;
+    use serde::{de, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(b: &u32, s: S) -> Result<S::Ok, S::Error> {
+        if *b == NO_BOUND {
+            s.serialize_str("none")
+        } else {
+            s.serialize_u32(*b)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = u32;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number of preemptions or \"none\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<u32, E> {
+                match u32::try_from(v) {
+                    Ok(b) if b != NO_BOUND => Ok(b),
+                    _ => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<u32, E> {
+                match u32::try_from(v) {
+                    Ok(b) if b != NO_BOUND => Ok(b),
+                    _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<u32, E> {
+                match v {
+                    "none" => Ok(NO_BOUND),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
 fn default_depth() -> u32 {
     3
 }
@@ -420,6 +466,13 @@ fn default_budget() -> u64 {
 }
 fn default_max_steps() -> u64 {
     20_000
+}
+
+impl Explore {
+    /// The DFS preemption bound: `None` for every interleaving.
+    pub fn bound(&self) -> Option<u32> {
+        (self.preemption_bound != NO_BOUND).then_some(self.preemption_bound)
+    }
 }
 
 impl Default for Explore {

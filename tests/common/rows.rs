@@ -46,8 +46,26 @@ pub fn check_rows_with(
     dfs_budget: u64,
     found_by: FoundBy,
 ) -> (Vec<String>, bool) {
+    check_scenario_rows(&scenario(id), variant, filter, dfs_budget, found_by)
+}
+
+/// [`check_rows_with`] on any scenario (a text a test carries). An
+/// "absent" row is claimed under the scenario's own preemption bound, or
+/// in every interleaving when it says `preemption_bound = "none"`; each
+/// line says which.
+pub fn check_scenario_rows(
+    sc: &Rc<Scenario>,
+    variant: &str,
+    filter: impl Fn(&std::collections::BTreeMap<String, String>) -> bool,
+    dfs_budget: u64,
+    found_by: FoundBy,
+) -> (Vec<String>, bool) {
     use std::collections::BTreeMap;
-    let sc = scenario(id);
+    let id = sc.meta.id.as_str();
+    let claim = match sc.explore.bound() {
+        Some(b) => format!("bound {b}"),
+        None => "every interleaving".to_string(),
+    };
     let mut lines = Vec::new();
     let mut ok = true;
     let rows = sc.expectations().expect("rows");
@@ -62,12 +80,12 @@ pub fn check_rows_with(
         let dfs = dfs_runs.entry(rc.options.clone()).or_insert_with(|| {
             let t = std::time::Instant::now();
             let (_, rep) =
-                explore_variant(&sc, variant, &rc.options, None, Some(dfs_budget)).unwrap();
+                explore_variant(sc, variant, &rc.options, None, Some(dfs_budget)).unwrap();
             (rep, t.elapsed().as_secs_f64())
         });
         let (rep, secs) = (&dfs.0, dfs.1);
         let dfs_how = format!(
-            "dfs {} executions, {secs:.1} s, complete {}",
+            "dfs {claim}: {} executions, {secs:.1} s, complete {}",
             rep.stats.executions, rep.stats.exhausted
         );
         let (pass, how) = match e.expect {
@@ -81,7 +99,7 @@ pub fn check_rows_with(
                         seed: sc.explore.seed,
                         depth: sc.explore.pct_depth.max(1),
                     };
-                    explore_variant(&sc, variant, &rc.options, Some(pct), None)
+                    explore_variant(sc, variant, &rc.options, Some(pct), None)
                         .unwrap()
                         .1
                 });

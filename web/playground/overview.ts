@@ -8,7 +8,7 @@
 // "Now try the fix" checks the variant the scenario marks as the fix.
 import { fill, h } from '../dom';
 import type { ExploreBody, Outcome, OutcomeRecord, Scenario, Target, Variant } from '../protocol';
-import { outcomeKindName } from '../protocol';
+import { NO_BOUND, boundPhrase, outcomeKindName, scenarioBound } from '../protocol';
 import { kindLabel } from './outcomes';
 import { rowApplies } from './picker';
 import { optionValues, type Store } from './store';
@@ -129,7 +129,7 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
     }
     const { report, target } = res;
     const st = report.stats;
-    const bound = sc.explore.preemption_bound;
+    const bound = scenarioBound(sc.explore);
     // An error the man page lists for what the program did (`expected`) is
     // not a finding: it is named on the Outcomes tab, quietly.
     const findings = report.outcomes.filter((r) => !r.key.expected);
@@ -141,7 +141,7 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
       verdicts.set(
         key,
         st.exhausted
-          ? { text: `no interleaving within preemption bound ${bound} reaches ${what} (${st.executions} executions, complete)${besides}`, state: 'none-complete' }
+          ? { text: `no interleaving ${bound === NO_BOUND ? 'at all' : `within preemption bound ${bound}`} reaches ${what} (${st.executions} executions, complete)${besides}`, state: 'none-complete' }
           : { text: `no ${what} in ${st.executions} executions (the search did not finish: absence not proven)${besides}`, state: 'none-bounded' },
       );
       draw();
@@ -157,7 +157,7 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
     const rec = byPreemptions.find((r) => want.includes(outcomeKindName(r.key.kind) ?? '')) ?? byPreemptions[0];
     const kinds = [...new Set(findings.map((r) => kindLabel(r.key.kind)))].join(', ');
     verdicts.set(key, {
-      text: `found ${kinds} (${st.executions} executions${st.exhausted ? `, complete under bound ${bound}` : ''})`,
+      text: `found ${kinds} (${st.executions} executions${st.exhausted ? `, complete ${boundPhrase(bound)}` : ''})`,
       state: 'found',
       sentence: outcomeSentence(rec.fewest),
       kind: outcomeKindName(rec.key.kind) ?? undefined,
@@ -249,7 +249,7 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
       h(
         'p',
         { class: 'small muted' },
-        `Each action explores every interleaving of the variant with at most ${sc.explore.preemption_bound} preemption${sc.explore.preemption_bound === 1 ? '' : 's'} (DFS with partial-order reduction), with the options chosen on the left. Strategy, bound and seed are under Run.`,
+        `Each action explores every interleaving of the variant ${scenarioBound(sc.explore) === NO_BOUND ? 'whatever its number of preemptions' : `with at most ${sc.explore.preemption_bound} preemption${sc.explore.preemption_bound === 1 ? '' : 's'}`} (DFS with partial-order reduction), with the options chosen on the left. Strategy, bound and seed are under Run.`,
       ),
       after(false),
     );

@@ -6,7 +6,7 @@
 // progress and can be cancelled; they run in workers, never on the page.
 import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
-import { NO_BOUND } from '../protocol';
+import { NO_BOUND, scenarioBound } from '../protocol';
 import type { Capabilities, ExploreBody, LinkStrategy, RunBody, Target } from '../protocol';
 import { mountBaseSelect } from '../library';
 import { ExplorerPool } from './pool';
@@ -167,7 +167,7 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
         if (noBound.checked && store.state.strategy.kind === 'dfs') return { kind: 'dfs', bound: NO_BOUND };
         const was = store.state.strategy;
         // Unticking "no bound" goes back to the scenario's bound.
-        const own = sc?.explore.preemption_bound ?? 2;
+        const own = sc ? scenarioBound(sc.explore) : 2;
         return { kind: 'dfs', bound: was.kind === 'dfs' && was.bound !== NO_BOUND ? n : own };
       }
     }

@@ -1,6 +1,7 @@
 // The page state a share link carries, and who is told when it changes.
 // One store; every view renders from it and writes to it through `set`.
 import type { BaseRef, BuiltinInfo, CustomKernel, LinkStrategy, Scenario } from '../protocol';
+import { scenarioBound } from '../protocol';
 
 export interface PageState {
   /** The built-in the text came from, if it is still that built-in's text. */
@@ -87,6 +88,6 @@ export function defaultStrategy(sc: Scenario): LinkStrategy {
     case 'pct':
       return { kind: 'pct', depth: sc.explore.pct_depth };
     default:
-      return { kind: 'dfs', bound: sc.explore.preemption_bound };
+      return { kind: 'dfs', bound: scenarioBound(sc.explore) };
   }
 }

@@ -1,0 +1,146 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! `preemption_bound = "none"` in a scenario's `[explore]`: the text says
+//! its rows are claimed over every interleaving, not under a bound. The
+//! value parses, is written back as `"none"`, makes the scenario's own DFS
+//! (the rows' check, `refind`, `ext4lab explore` without `--bound`)
+//! unbounded with race-driven DPOR, and the rows of a small race are
+//! checked that way. Bad values are schema errors at their place.
+
+#[path = "common/rows.rs"]
+mod rows;
+
+use std::rc::Rc;
+
+use ext4lab::kernel::runner::explore_config;
+use ext4lab::scenario::link::NO_BOUND;
+use ext4lab::scenario::{parse_scenario, scenario_to_text, ErrorKind};
+use ext4lab::sim::Strategy;
+
+/// An O_DIRECT read of a page against a store into it through a mapping,
+/// on v5.5: the read's page-cache invalidation can meet the page the fault
+/// dirtied (the kernel warns and the read goes on); nothing else goes wrong
+/// in any interleaving.
+const TEXT: &str = r#"
+format = 2
+
+[meta]
+id = "dio-vs-store"
+name = "dio-vs-store"
+title = "An O_DIRECT read against a store through a mapping"
+story = "T1 reads page 0 of f with O_DIRECT; T2 stores into page 0 through a shared mapping."
+
+[kernel]
+version = "v5.5"
+
+[image]
+journal = true
+
+[[image.files]]
+name = "f"
+size = 8192
+runs = [{ offset = 0, len = 8192, fill = "A" }]
+
+[explore]
+preemption_bound = "none"
+
+[[variants]]
+name = "v5.5"
+
+  [[variants.expect]]
+  kind = "kernel-warning"
+  expect = "found"
+  tasks = ["T1"]
+
+  [[variants.expect]]
+  kind = "stale-data"
+  expect = "absent"
+
+  [[variants.expect]]
+  kind = "lost-write"
+  expect = "absent"
+
+  [[variants.expect]]
+  kind = "deadlock"
+  expect = "absent"
+
+  [[variants.expect]]
+  kind = "fsck"
+  expect = "absent"
+
+[[processes]]
+name = "P"
+mappings = [{ name = "m", file = "f", len = 8192 }]
+
+[[tasks]]
+name = "T1"
+steps = [{ op = "read", file = "f", len = 4096, direct = true }]
+
+[[tasks]]
+name = "T2"
+process = "P"
+steps = [{ op = "store", mapping = "m", offset = 0, len = 16, fill = "B" }]
+"#;
+
+#[test]
+fn none_parses_writes_back_and_unbinds_the_scenarios_own_search() {
+    let sc = parse_scenario(TEXT).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sc.explore.preemption_bound, NO_BOUND);
+    assert_eq!(sc.explore.bound(), None);
+    let text = scenario_to_text(&sc).expect("writes");
+    assert!(text.contains("preemption_bound = \"none\""), "{text}");
+    assert_eq!(parse_scenario(&text).expect("reparses").explore, sc.explore);
+    let rc = sc.resolve("v5.5", &Default::default()).expect("resolves");
+    match explore_config(&sc, &rc, None).strategy {
+        Strategy::Dfs {
+            preemption_bound,
+            dpor,
+        } => assert_eq!((preemption_bound, dpor), (None, true)),
+        s => panic!("{s:?}"),
+    }
+    // A number stays a bound.
+    let two = parse_scenario(&TEXT.replace("\"none\"", "2")).expect("parses");
+    assert_eq!(two.explore.bound(), Some(2));
+    assert!(scenario_to_text(&two)
+        .expect("writes")
+        .contains("preemption_bound = 2"));
+}
+
+#[test]
+fn bad_bounds_are_schema_errors_at_the_value() {
+    for bad in ["\"nine\"", "-1", "4294967295", "1.5", "true"] {
+        let text = TEXT.replace("\"none\"", bad);
+        let err = parse_scenario(&text).expect_err(bad);
+        assert_eq!(err.kind, ErrorKind::Schema, "{bad}: {err}");
+        let loc = err
+            .location
+            .unwrap_or_else(|| panic!("{bad}: no location: {err}"));
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("preemption_bound"))
+            .expect("line") as u32
+            + 1;
+        assert_eq!(loc.line, line, "{bad}: {err}");
+        let msg = err.to_string();
+        assert!(msg.contains("\"none\""), "{bad}: {msg}");
+    }
+}
+
+/// The rows of the text, checked with the scenario's own search: every
+/// interleaving, complete; the warning is found, nothing else happens.
+#[test]
+fn rows_are_checked_over_every_interleaving() {
+    let sc = Rc::new(parse_scenario(TEXT).expect("parses"));
+    let (lines, ok) =
+        rows::check_scenario_rows(&sc, "v5.5", |_| true, 1_000_000, rows::FoundBy::Dfs);
+    for l in &lines {
+        eprintln!("{l}");
+    }
+    assert_eq!(lines.len(), 5, "{lines:#?}");
+    assert!(ok, "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("dfs every interleaving:") && l.contains("complete true")),
+        "{lines:#?}"
+    );
+}
