@@ -3,7 +3,7 @@
 //! its rows are claimed over every interleaving, not under a bound. The
 //! value parses, is written back as `"none"`, makes the scenario's own DFS
 //! (the rows' check, `refind`, `ext4lab explore` without `--bound`)
-//! unbounded with race-driven DPOR, and the rows of a small race are
+//! unbounded (the pruned search over every interleaving), and the rows of a small race are
 //! checked that way. Bad values are schema errors at their place.
 
 #[path = "common/rows.rs"]

@@ -251,7 +251,15 @@ fn dpor_matches_naive_dfs_on_random_programs() {
         } else {
             None
         };
-        for bound in [Some(0), Some(1), Some(2), Some(3), None] {
+        // Without a bound: the pruned search and the race-driven one.
+        for (bound, race_driven) in [
+            (Some(0), false),
+            (Some(1), false),
+            (Some(2), false),
+            (Some(3), false),
+            (None, false),
+            (None, true),
+        ] {
             let cfg = |dpor| ExploreConfig {
                 strategy: Strategy::Dfs {
                     preemption_bound: bound,
@@ -259,6 +267,7 @@ fn dpor_matches_naive_dfs_on_random_programs() {
                 },
                 max_executions: cap,
                 run: weak_run(weak, seed),
+                race_driven,
                 ..Default::default()
             };
             let naive = explore(&m, &cfg(false), &mut NoObserver);
@@ -270,7 +279,7 @@ fn dpor_matches_naive_dfs_on_random_programs() {
             if std::env::var("SIM_FUZZ_KEEP_GOING").is_ok()
                 && naive.outcome_keys() != dpor.outcome_keys()
             {
-                println!("MISMATCH seed {seed} journal {journal} bound {bound:?} weak {weak:?}");
+                println!("MISMATCH seed {seed} journal {journal} bound {bound:?} race-driven {race_driven} weak {weak:?}");
                 mismatches += 1;
                 continue;
             }
@@ -278,7 +287,7 @@ fn dpor_matches_naive_dfs_on_random_programs() {
             assert_eq!(
                 naive.outcome_keys(),
                 dpor.outcome_keys(),
-                "seed {seed} journal {journal} bound {bound:?} weak {weak:?}: {:?}",
+                "seed {seed} journal {journal} bound {bound:?} race-driven {race_driven} weak {weak:?}: {:?}",
                 program(seed, journal)
             );
             total.0 += naive.stats.executions;
@@ -306,6 +315,7 @@ fn debug_seed() {
     let bound: Option<u32> = std::env::var("BOUND").ok().and_then(|v| v.parse().ok());
     let weak: Option<u32> = std::env::var("WEAK").ok().and_then(|v| v.parse().ok());
     let journal = std::env::var("JOURNAL").is_ok();
+    let race_driven = std::env::var("RACE_DRIVEN").is_ok();
     println!("{:?}", program(seed, journal));
     let m = model(seed, journal);
     let cfg = |dpor| ExploreConfig {
@@ -315,6 +325,7 @@ fn debug_seed() {
         },
         max_executions: 1_000_000,
         run: weak_run(weak, seed),
+        race_driven,
         ..Default::default()
     };
     let naive = explore(&m, &cfg(false), &mut NoObserver);
@@ -378,8 +389,8 @@ fn bounded_dpor_finds_the_outcomes_of_journal_program_100687() {
     }
 }
 
-/// Sharded DPOR (bounded, by trace-equivalent prefixes; unbounded, race
-/// driven) against unsharded naive DFS on the same generated programs: the
+/// Sharded DPOR (by trace-equivalent prefixes, bounded or not; unbounded
+/// race-driven) against unsharded naive DFS on the same generated programs: the
 /// union of the N shards' outcomes is naive DFS's set, every shard
 /// finishes, and no schedule is run by two shards (each execution has one
 /// deviation key, so one owner).
@@ -394,7 +405,12 @@ fn sharded_dpor_finds_the_outcomes_of_naive_dfs() {
     for (seed, journal) in seeds {
         let m = model(seed, journal);
         let weak = (seed % 2 == 1).then_some(1 + (seed as u32 / 2) % 3);
-        for bound in [Some(1), Some(2), None] {
+        for (bound, race_driven) in [
+            (Some(1), false),
+            (Some(2), false),
+            (None, false),
+            (None, true),
+        ] {
             let cfg = |dpor, shard| ExploreConfig {
                 strategy: Strategy::Dfs {
                     preemption_bound: bound,
@@ -404,6 +420,7 @@ fn sharded_dpor_finds_the_outcomes_of_naive_dfs() {
                 run: weak_run(weak, seed),
                 shard,
                 keep_schedules: true,
+                race_driven,
                 ..Default::default()
             };
             let naive = explore(&m, &cfg(false, (0, 1)), &mut NoObserver);
@@ -415,12 +432,15 @@ fn sharded_dpor_finds_the_outcomes_of_naive_dfs() {
                 let mut seen = std::collections::BTreeSet::new();
                 for i in 0..n {
                     let part = explore(&m, &cfg(true, (i, n)), &mut NoObserver);
-                    assert!(part.stats.exhausted, "seed {seed} {bound:?} {i}/{n}");
+                    assert!(
+                        part.stats.exhausted,
+                        "seed {seed} {bound:?} race-driven {race_driven} {i}/{n}"
+                    );
                     keys.extend(part.outcome_keys());
                     for s in part.schedules {
                         assert!(
                             seen.insert(s),
-                            "seed {seed} {bound:?}: a schedule in two shards"
+                            "seed {seed} {bound:?} race-driven {race_driven}: a schedule in two shards"
                         );
                     }
                 }
@@ -429,7 +449,7 @@ fn sharded_dpor_finds_the_outcomes_of_naive_dfs() {
                 assert_eq!(
                     keys,
                     want,
-                    "seed {seed} journal {journal} bound {bound:?} N={n}: {:?}",
+                    "seed {seed} journal {journal} bound {bound:?} race-driven {race_driven} N={n}: {:?}",
                     program(seed, journal)
                 );
                 compared += 1;

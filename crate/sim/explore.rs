@@ -56,6 +56,10 @@ pub struct ExploreConfig {
     pub declared_order: LockOrder,
     /// Call the observer's `progress` every this many executions.
     pub progress_every: u64,
+    /// DFS+DPOR without a bound: drive the search by races
+    /// (`DfsConfig::race_driven`) instead of the pruned search.
+    #[serde(default)]
+    pub race_driven: bool,
 }
 
 impl Default for ExploreConfig {
@@ -71,6 +75,7 @@ impl Default for ExploreConfig {
             keep_schedules: false,
             declared_order: LockOrder::none(),
             progress_every: 1000,
+            race_driven: false,
         }
     }
 }
@@ -184,7 +189,7 @@ pub trait Observer {
 }
 
 /// The format of [`Checkpoint`]; a checkpoint of another format is refused.
-pub const CHECKPOINT_VERSION: u32 = 1;
+pub const CHECKPOINT_VERSION: u32 = 2;
 
 /// Where an exploration stands between two executions: everything
 /// [`explore_from`] needs to go on exactly as the exploration would have
@@ -299,6 +304,7 @@ pub fn explore_from(
         dpor,
         shard_index: shard,
         shard_count: count,
+        race_driven: cfg.race_driven,
     };
     let mut stats = Stats::default();
     let mut rec = Recorder {
@@ -438,7 +444,7 @@ pub fn explore_from(
             dpor,
         } => {
             run.hb = *dpor;
-            run.races = preemption_bound.is_none();
+            run.races = *dpor && preemption_bound.is_none() && cfg.race_driven;
             let mut dfs = match dfs_state {
                 Some(d) => d,
                 None => Dfs::new(dfs_cfg(*preemption_bound, *dpor)),

@@ -64,11 +64,12 @@ export class ExplorerPool {
     onProgress: (p: Progress) => void,
   ): Promise<PoolResult> {
     const t0 = performance.now();
-    // DFS with no bound runs unsharded, on one worker: race-driven DPOR
-    // cannot prune other shards' subtrees, so every shard expands each
-    // alternative along the all-default execution (crate/sim/sched/dfs.rs).
-    // Measured on tests/fixtures/legit/dio-read-data-journal.toml: 1,255
-    // executions unsharded, 8,992 over two shards, slower in wall time.
+    // DFS with no bound runs unsharded, on one worker: a shard cannot
+    // prune with the prefixes other shards entered, and the pruned search
+    // (crate/sim/sched/dfs.rs) gets most of its saving there. Measured
+    // natively on S5 v5.5 (`ext4lab explore s5 --bound none --shard I/2`):
+    // 8,539 executions unsharded, 8,530 and 8,565 in the two shards, so two
+    // workers take as long as one.
     const unsharded = strategy.kind === 'dfs' && strategy.bound === NO_BOUND;
     const workers = unsharded ? this.ensure().slice(0, 1) : this.ensure();
     const n = workers.length;
