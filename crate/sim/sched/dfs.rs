@@ -8,19 +8,21 @@
 //! - Naive: every alternative within the preemption bound is explored at
 //!   every decision. This is the baseline every reduction is checked
 //!   against (tests/sim_dpor_fuzz.rs).
-//! - DPOR without a bound: the pruned search below with no bound (a
-//!   prefix is covered by an earlier one with the same trace and the same
-//!   last task; preemptions are not counted). On the built-in scenarios it
-//!   finishes where race-driven DPOR does not (S8 v5.5: 3,226 executions
-//!   against 1,126,094).
-//!   Covering a prefix by any earlier one with the same trace, whatever
-//!   its last task, would be as sound in theory (without a bound every
-//!   continuation is allowed from either) and is 3-5x smaller, but on S2
-//!   fault-retry it misses the lost write every other search finds: two
-//!   prefixes with one fingerprint did not reach one state there, so some
-//!   state the kernel model shares is not announced to `rt::clock` (see
-//!   issue 15's note). The last task keeps the search as exact as the
-//!   bounded one, which finds it.
+//! - DPOR without a bound: the pruned search below, every alternative
+//!   allowed (the same covering rule, preemptions still counted). On the
+//!   built-in scenarios it finishes where race-driven DPOR does not (S8
+//!   v5.5: 3,226 executions against 1,126,094).
+//!   Two stronger rules would be sound if prefixes with one fingerprint
+//!   always reached one state (without a bound every continuation is
+//!   allowed from either, so preemptions, or even the last task, need not
+//!   count): covering by trace and last task, or by trace alone. Each is
+//!   3-5x smaller on S5, but both miss S2 fault-retry's lost write, which
+//!   the rule below and naive-equivalent bounded searches find. So some
+//!   prefixes with one fingerprint did not reach one state there: state
+//!   the kernel model shares is not all announced to `rt::clock` (issue
+//!   15's note). The rule below re-explores a state reached again with
+//!   fewer preemptions, which is why it finds that one; its completeness
+//!   rests on the same assumption as every reduction here.
 //! - Race-driven DPOR without a bound (`DfsConfig::race_driven`, kept to
 //!   compare; Flanagan-Godefroid 2005, races found over the executed
 //!   steps): a decision's alternatives start as the default only;
@@ -163,10 +165,6 @@ struct Seen {
     /// The hash of the step each actor ran from each state entered: from
     /// the same state (fingerprint) an actor runs the same step.
     next: HashMap<(u128, u32), u128, BuildHasherDefault<PassThrough>>,
-    /// No preemption bound: preemptions are not counted (every prefix is
-    /// kept with 0), so a prefix is covered by an earlier one with the same
-    /// trace and the same last task, and only `exact` is kept.
-    unbounded: bool,
 }
 
 fn last_code(last: Option<TaskId>) -> u32 {
@@ -178,7 +176,6 @@ fn last_code(last: Option<TaskId>) -> u32 {
 /// task and no more preemptions, or with at least one preemption fewer (any
 /// continuation costs at most one preemption more from there).
 fn is_covered(seen: &Seen, fp: u128, last: Option<TaskId>, k: u32) -> bool {
-    let k = if seen.unbounded { 0 } else { k };
     seen.exact
         .get(&(fp, last_code(last)))
         .is_some_and(|&k0| k0 <= k)
@@ -486,10 +483,7 @@ impl Dfs {
             .map_err(|_| bad("prefix table"))?;
         let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, usize::MAX / 2)
             .map_err(|_| bad("prefix table"))?;
-        d.seen = Seen {
-            unbounded: d.seen.unbounded,
-            ..seen_from_bytes(&raw).ok_or_else(|| bad("prefix table"))?
-        };
+        d.seen = seen_from_bytes(&raw).ok_or_else(|| bad("prefix table"))?;
         if st.nodes.iter().any(|n| {
             n.chosen >= 128 || !n.allowed.contains(Actor(n.chosen as u8)) && n.value_n.is_none()
         }) {
@@ -514,10 +508,7 @@ impl Dfs {
             finished: false,
             pruned: 0,
             cache: cfg.dpor && !cfg.by_races(),
-            seen: Seen {
-                unbounded: cfg.preemption_bound.is_none(),
-                ..Seen::default()
-            },
+            seen: Seen::default(),
             cut: false,
             counted: 0,
             kdev: match (cfg.shard_count > 1, cfg.by_races()) {
@@ -555,10 +546,6 @@ impl Dfs {
     fn covered(&mut self, fp: u128, last: Option<TaskId>, k: u32) -> bool {
         if is_covered(&self.seen, fp, last, k) {
             return true;
-        }
-        if self.seen.unbounded {
-            self.seen.exact.insert((fp, last_code(last)), 0);
-            return false;
         }
         let e = self.seen.exact.entry((fp, last_code(last))).or_insert(k);
         *e = (*e).min(k);
