@@ -166,8 +166,10 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
       default: {
         if (noBound.checked && store.state.strategy.kind === 'dfs') return { kind: 'dfs', bound: NO_BOUND };
         const was = store.state.strategy;
-        // Unticking "no bound" goes back to the scenario's bound.
-        const own = sc ? scenarioBound(sc.explore) : 2;
+        // Unticking "no bound" goes back to the scenario's bound (2 when
+        // the scenario itself says "none").
+        const scBound = sc ? scenarioBound(sc.explore) : NO_BOUND;
+        const own = scBound === NO_BOUND ? 2 : scBound;
         return { kind: 'dfs', bound: was.kind === 'dfs' && was.bound !== NO_BOUND ? n : own };
       }
     }
