@@ -123,6 +123,16 @@ pub struct DataLog {
     pub step_started: BTreeMap<String, u64>,
     /// Tasks that replaced an inode's whole block map (migrate's swap).
     pub map_replaced_by: Vec<(u32, String)>,
+    /// The log as a simulated object: the oracles' rules compare when
+    /// operations began with when others completed (ticks), so the order of
+    /// a step that begins one and a step that completes another is part of
+    /// what the run did, and every event is announced to the dependence
+    /// relation (`Location::note_*`; [`super::state::Kernel::new`] sets it).
+    /// Without it, two interleavings DPOR takes as equivalent could end with
+    /// different verdicts: on S2 fault-retry, T1's store beginning before
+    /// or after T2's write(2) completed decided whether T2's bytes on disk
+    /// were a lost write (tests/sim_equivalent_schedules.rs).
+    pub loc: Option<crate::sim::Location>,
 }
 
 impl DataLog {
@@ -144,14 +154,30 @@ impl DataLog {
         self.tick
     }
 
+    fn note_read(&self) {
+        if let Some(l) = self.loc {
+            l.note_read();
+        }
+    }
+
+    fn note_write(&self) {
+        if let Some(l) = self.loc {
+            l.note_write();
+        }
+    }
+
     /// Task `task` begins a step (a syscall, a store or load, an ioctl).
+    /// Announced as a read of the log: two beginnings commute (the rules
+    /// compare a beginning only with completions, and the task's own).
     pub fn begin_step(&mut self, task: &str) {
+        self.note_read();
         let t = self.next_tick();
         self.step_started.insert(task.to_string(), t);
     }
 
     /// Record a completed write (one page's part of a write(2), or a store).
     pub fn record_write(&mut self, ino: u32, offset: u64, bytes: Vec<u8>, task: String) {
+        self.note_write();
         let completed = self.next_tick();
         let started = self.step_started.get(&task).copied().unwrap_or(completed);
         self.writes.push(WriteRec {
@@ -169,6 +195,7 @@ impl DataLog {
     /// A removal of `[from, to)` of `ino` by `task` begins; returns its
     /// index for [`DataLog::end_removal`].
     pub fn begin_removal(&mut self, ino: u32, from: u64, to: u64, task: String) -> usize {
+        self.note_write();
         let started = self.next_tick();
         self.removals.push(Removal {
             ino,
@@ -184,6 +211,7 @@ impl DataLog {
     /// The removal `i` returned (successfully or not: a failed punch may
     /// have removed part of its range).
     pub fn end_removal(&mut self, i: usize) {
+        self.note_write();
         let t = self.next_tick();
         if let Some(r) = self.removals.get_mut(i) {
             r.completed = Some(t);
@@ -339,9 +367,17 @@ impl DataLog {
         None
     }
 
+    /// The writes recorded so far: what an fsync or sync beginning now
+    /// makes durable when it returns ([`DataLog::mark_durable`]'s `upto`).
+    pub fn writes_so_far(&self) -> usize {
+        self.note_read();
+        self.writes.len()
+    }
+
     /// fsync of `ino` (or sync: `None`) by task `by` returned: every write
     /// completed before it started (the first `upto` records) is durable.
     pub fn mark_durable(&mut self, ino: Option<u32>, upto: usize, by: &str) {
+        self.note_write();
         for w in self.writes.iter_mut().take(upto) {
             if ino.is_none_or(|i| i == w.ino) {
                 if !w.durable {

@@ -336,4 +336,18 @@ impl Location {
         rt::schedule_point(Op::new(OpKind::Store, self.id)).await;
         rt::with(|rt| rt.access(self.id, Access::Write));
     }
+
+    /// A read inside the current step, without a scheduling point: for
+    /// state a step reads as part of what it already does (the data
+    /// oracles' log), so that the dependence relation orders the step
+    /// against the writes of it. No-op outside an execution.
+    pub fn note_read(self) {
+        rt::try_with(|rt| rt.access(self.id, Access::Read));
+    }
+
+    /// A write inside the current step, without a scheduling point (see
+    /// [`Location::note_read`]).
+    pub fn note_write(self) {
+        rt::try_with(|rt| rt.access(self.id, Access::Write));
+    }
 }
