@@ -610,9 +610,9 @@ test('s5 fixed variant: exhaustive exploration reports no stale data', async (t)
 });
 
 // Unbounded exploration of most built-ins runs for minutes (issue 15); a
-// legitimate program from tests/fixtures/legit/ completes in 473
+// legitimate program from tests/fixtures/legit/ completes in 174
 // executions (`ext4lab explore tests/fixtures/legit/dio-read-data-journal.toml
-// --strategy dfs --bound none`: 473, complete, 0.6 s natively).
+// --strategy dfs --bound none`: 174, complete, 0.3 s natively).
 test('no preemption bound: a program explored in every interleaving, and the link keeps it', async (t) => {
   await withPage(async (page, pg) => {
     await page.goto(pg.url);

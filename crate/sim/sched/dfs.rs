@@ -9,20 +9,18 @@
 //!   every decision. This is the baseline every reduction is checked
 //!   against (tests/sim_dpor_fuzz.rs).
 //! - DPOR without a bound: the pruned search below, every alternative
-//!   allowed (the same covering rule, preemptions still counted). On the
-//!   built-in scenarios it finishes where race-driven DPOR does not (S8
-//!   v5.5: 3,226 executions against 1,126,094).
-//!   Two stronger rules would be sound if prefixes with one fingerprint
-//!   always reached one state (without a bound every continuation is
-//!   allowed from either, so preemptions, or even the last task, need not
-//!   count): covering by trace and last task, or by trace alone. Each is
-//!   3-5x smaller on S5, but both miss S2 fault-retry's lost write, which
-//!   the rule below and naive-equivalent bounded searches find. So some
-//!   prefixes with one fingerprint did not reach one state there: state
-//!   the kernel model shares is not all announced to `rt::clock` (issue
-//!   15's note). The rule below re-explores a state reached again with
-//!   fewer preemptions, which is why it finds that one; its completeness
-//!   rests on the same assumption as every reduction here.
+//!   allowed, and a prefix covered by any earlier one with the same trace
+//!   fingerprint whatever its last task and preemptions: from one state
+//!   every continuation is allowed either way, so this is the naive search
+//!   over every interleaving minus repeated states. On the built-in
+//!   scenarios it finishes where race-driven DPOR does not (S8 v5.5: 2,578
+//!   executions against 1,126,094). The rule leans on "one fingerprint, one
+//!   state" harder than the bounded one: before the data oracles' log was
+//!   announced (`DataLog::loc`, crate/kernel/provenance.rs) it missed S2
+//!   fault-retry's lost write, which the bounded rule found by exploring a
+//!   state again when reached with fewer preemptions.
+//!   tests/sim_equivalent_schedules.rs checks the assumption on the
+//!   built-ins' outcome schedules.
 //! - Race-driven DPOR without a bound (`DfsConfig::race_driven`, kept to
 //!   compare; Flanagan-Godefroid 2005, races found over the executed
 //!   steps): a decision's alternatives start as the default only;
@@ -165,6 +163,11 @@ struct Seen {
     /// The hash of the step each actor ran from each state entered: from
     /// the same state (fingerprint) an actor runs the same step.
     next: HashMap<(u128, u32), u128, BuildHasherDefault<PassThrough>>,
+    /// No preemption bound: a prefix is covered by any earlier one with the
+    /// same trace, whatever its last task and preemptions (every
+    /// continuation is allowed from either); only `exact` is kept, under
+    /// (fingerprint, no task) with 0 preemptions.
+    unbounded: bool,
 }
 
 fn last_code(last: Option<TaskId>) -> u32 {
@@ -176,6 +179,7 @@ fn last_code(last: Option<TaskId>) -> u32 {
 /// task and no more preemptions, or with at least one preemption fewer (any
 /// continuation costs at most one preemption more from there).
 fn is_covered(seen: &Seen, fp: u128, last: Option<TaskId>, k: u32) -> bool {
+    let (last, k) = if seen.unbounded { (None, 0) } else { (last, k) };
     seen.exact
         .get(&(fp, last_code(last)))
         .is_some_and(|&k0| k0 <= k)
@@ -483,7 +487,10 @@ impl Dfs {
             .map_err(|_| bad("prefix table"))?;
         let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, usize::MAX / 2)
             .map_err(|_| bad("prefix table"))?;
-        d.seen = seen_from_bytes(&raw).ok_or_else(|| bad("prefix table"))?;
+        d.seen = Seen {
+            unbounded: d.seen.unbounded,
+            ..seen_from_bytes(&raw).ok_or_else(|| bad("prefix table"))?
+        };
         if st.nodes.iter().any(|n| {
             n.chosen >= 128 || !n.allowed.contains(Actor(n.chosen as u8)) && n.value_n.is_none()
         }) {
@@ -508,7 +515,10 @@ impl Dfs {
             finished: false,
             pruned: 0,
             cache: cfg.dpor && !cfg.by_races(),
-            seen: Seen::default(),
+            seen: Seen {
+                unbounded: cfg.preemption_bound.is_none(),
+                ..Seen::default()
+            },
             cut: false,
             counted: 0,
             kdev: match (cfg.shard_count > 1, cfg.by_races()) {
@@ -546,6 +556,10 @@ impl Dfs {
     fn covered(&mut self, fp: u128, last: Option<TaskId>, k: u32) -> bool {
         if is_covered(&self.seen, fp, last, k) {
             return true;
+        }
+        if self.seen.unbounded {
+            self.seen.exact.insert((fp, last_code(None)), 0);
+            return false;
         }
         let e = self.seen.exact.entry((fp, last_code(last))).or_insert(k);
         *e = (*e).min(k);
