@@ -67,8 +67,8 @@ export class ExplorerPool {
     // DFS with no bound runs unsharded, on one worker: a shard cannot
     // prune with the prefixes other shards entered, and the pruned search
     // (crate/sim/sched/dfs.rs) gets most of its saving there. Measured
-    // natively on S5 v5.5 (`ext4lab explore s5 --bound none --shard I/2`):
-    // 8,539 executions unsharded, 8,530 and 8,565 in the two shards, so two
+    // natively on S8 v5.5 (`ext4lab explore s8 --bound none --shard I/2`):
+    // 2,578 executions unsharded, 2,651 and 2,566 in the two shards, so two
     // workers take as long as one.
     const unsharded = strategy.kind === 'dfs' && strategy.bound === NO_BOUND;
     const workers = unsharded ? this.ensure().slice(0, 1) : this.ensure();
