@@ -378,6 +378,7 @@ fn dfs_traces(
         dpor,
         shard_index: 0,
         shard_count: 1,
+        keep_reduction: true,
     });
     let run = RunOptions {
         hb: true,

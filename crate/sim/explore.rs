@@ -56,6 +56,10 @@ pub struct ExploreConfig {
     pub declared_order: LockOrder,
     /// Call the observer's `progress` every this many executions.
     pub progress_every: u64,
+    /// Bounded DPOR: never give the reduction up for naive DFS where it
+    /// does not pay (`sched::dfs`, "Giving up"); for tests of the reduction.
+    #[serde(default)]
+    pub keep_reduction: bool,
 }
 
 impl Default for ExploreConfig {
@@ -71,6 +75,7 @@ impl Default for ExploreConfig {
             keep_schedules: false,
             declared_order: LockOrder::none(),
             progress_every: 1000,
+            keep_reduction: false,
         }
     }
 }
@@ -107,6 +112,10 @@ pub struct Stats {
     /// estimate yet). Equal to `executions` once the search is exhausted.
     #[serde(default)]
     pub estimated_executions: u64,
+    /// Bounded DPOR gave its reduction up for naive DFS, which it judged
+    /// cheaper on this model (`sched::dfs`, "Giving up").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reduction_given_up: bool,
 }
 
 /// One distinct outcome of an exploration.
@@ -299,6 +308,7 @@ pub fn explore_from(
         dpor,
         shard_index: shard,
         shard_count: count,
+        keep_reduction: cfg.keep_reduction,
     };
     let mut stats = Stats::default();
     let mut rec = Recorder {
@@ -437,7 +447,6 @@ pub fn explore_from(
             preemption_bound,
             dpor,
         } => {
-            run.hb = *dpor;
             run.races = preemption_bound.is_none();
             let mut dfs = match dfs_state {
                 Some(d) => d,
@@ -459,6 +468,8 @@ pub fn explore_from(
                     break;
                 }
                 dfs.begin(index);
+                // bounded DPOR may give up its reduction (and its clocks)
+                run.hb = dfs.wants_clocks();
                 let exec = ex.run(model, &mut dfs, &run);
                 let mut report = false;
                 if dfs.last_was_cut() {
@@ -494,6 +505,7 @@ pub fn explore_from(
                 }
             }
             stats.pruned_by_dpor = if *dpor { dfs.pruned } else { 0 };
+            stats.reduction_given_up = dfs.gave_up();
             stats.estimated_executions = dfs.estimated_executions();
             if !stats.exhausted && obs.wants_checkpoints() {
                 let cp = checkpoint(&stats, &rec, &schedules, index, Some(&dfs));
