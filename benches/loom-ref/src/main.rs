@@ -26,6 +26,8 @@ use ext4lab::sim::{explore, models, ExploreConfig, Model, NoObserver, Report, St
 struct Row {
     executions: u64,
     secs: f64,
+    /// ext4lab's reduced search gave its reduction up for naive DFS.
+    given_up: bool,
 }
 
 impl Row {
@@ -42,7 +44,11 @@ fn fastest_of_3(mut f: impl FnMut() -> u64) -> Row {
         executions = f();
         secs = secs.min(t.elapsed().as_secs_f64());
     }
-    Row { executions, secs }
+    Row {
+        executions,
+        secs,
+        given_up: false,
+    }
 }
 
 fn ext4lab_dfs(model: &Model, bound: u32, dpor: bool, check_counter: bool) -> Row {
@@ -63,6 +69,10 @@ fn ext4lab_dfs(model: &Model, bound: u32, dpor: bool, check_counter: bool) -> Ro
         n
     });
     let r = last.expect("ran");
+    let row = Row {
+        given_up: r.stats.reduction_given_up,
+        ..row
+    };
     if check_counter {
         // the reference model reports a wrong count as an outcome
         assert!(r.outcomes.is_empty(), "{:?}", r.outcome_keys());
@@ -109,10 +119,15 @@ fn loom_reference(bound: usize) -> Row {
 
 fn print_row(name: &str, r: Row) {
     println!(
-        "{name:<40} {:>10} {:>10.3} {:>14.0}",
+        "{name:<40} {:>10} {:>10.3} {:>14.0}{}",
         r.executions,
         r.secs,
-        r.rate()
+        r.rate(),
+        if r.given_up {
+            "  (reduction given up)"
+        } else {
+            ""
+        }
     );
 }
 
@@ -167,6 +182,11 @@ fn main() {
         );
     }
     println!();
+    println!(
+        "reduced: bounded DPOR, which gives its reduction up for naive DFS when \
+         by its 256th run it has skipped fewer than half as many alternatives and \
+         covered prefixes as it ran (crate/sim/sched/dfs.rs, \"Giving up\")."
+    );
     println!(
         "executions are not comparable across tools: ext4lab counts complete \
          executions of its three tasks (reduced: one per explored equivalence \
