@@ -3,13 +3,15 @@
 //! tasks 0 and 1 also take A then B once, in the same order), plus DPOR
 //! against naive DFS on the reference model and on `three_tasks_50`.
 //! Reports complete executions per second per strategy (the fastest of
-//! three runs of each).
+//! three runs of each), and per model the reduced (DPOR) search against
+//! the naive one as execution and wall-time ratios (a wall-time ratio below
+//! 1 means the reduction cost more than it saved).
 
 use std::time::Instant;
 
 use ext4lab::sim::*;
 
-fn run(name: &str, model: &Model, strategy: Strategy, max: u64) -> Report {
+fn run(name: &str, model: &Model, strategy: Strategy, max: u64) -> (Report, f64) {
     let cfg = ExploreConfig {
         strategy,
         max_executions: max,
@@ -35,13 +37,13 @@ fn run(name: &str, model: &Model, strategy: Strategy, max: u64) -> Report {
         r.stats.steps,
         secs,
         r.stats.executions as f64 / secs,
-        if r.stats.exhausted {
-            "  (search exhausted)"
-        } else {
-            ""
+        match (r.stats.exhausted, r.stats.reduction_given_up) {
+            (true, true) => "  (search exhausted; reduction given up)",
+            (true, false) => "  (search exhausted)",
+            (false, _) => "",
         }
     );
-    r
+    (r, secs)
 }
 
 fn main() {
@@ -60,7 +62,7 @@ fn main() {
         Strategy::Pct { seed: 1, depth: 3 },
         200_000,
     );
-    let naive = run(
+    let (naive, naive_s) = run(
         "reference DFS naive, bound 2",
         &reference,
         Strategy::Dfs {
@@ -69,7 +71,7 @@ fn main() {
         },
         u64::MAX,
     );
-    let dpor = run(
+    let (dpor, dpor_s) = run(
         "reference DFS DPOR, bound 2",
         &reference,
         Strategy::Dfs {
@@ -80,14 +82,15 @@ fn main() {
     );
     assert_eq!(naive.outcome_keys(), dpor.outcome_keys());
     println!(
-        "reference bound 2: naive {} vs DPOR {} executions ({:.2}x), same outcomes ({})",
+        "reference bound 2: naive {} vs DPOR {} executions ({:.2}x), wall time naive/DPOR {:.2}x, same outcomes ({})",
         naive.stats.executions,
         dpor.stats.executions,
         naive.stats.executions as f64 / dpor.stats.executions as f64,
+        naive_s / dpor_s,
         naive.outcomes.len()
     );
     let t50 = models::three_tasks_50();
-    let naive = run(
+    let (naive, naive_s) = run(
         "three_tasks_50 DFS naive, bound 2",
         &t50,
         Strategy::Dfs {
@@ -96,7 +99,7 @@ fn main() {
         },
         u64::MAX,
     );
-    let dpor = run(
+    let (dpor, dpor_s) = run(
         "three_tasks_50 DFS DPOR, bound 2",
         &t50,
         Strategy::Dfs {
@@ -107,10 +110,11 @@ fn main() {
     );
     assert_eq!(naive.outcome_keys(), dpor.outcome_keys());
     println!(
-        "three_tasks_50 bound 2: naive {} vs DPOR {} executions ({:.1}x), same outcomes ({})",
+        "three_tasks_50 bound 2: naive {} vs DPOR {} executions ({:.1}x), wall time naive/DPOR {:.2}x, same outcomes ({})",
         naive.stats.executions,
         dpor.stats.executions,
         naive.stats.executions as f64 / dpor.stats.executions as f64,
+        naive_s / dpor_s,
         naive.outcomes.len()
     );
 }

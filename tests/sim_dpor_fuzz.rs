@@ -198,7 +198,7 @@ fn model(seed: u64, journal: bool) -> Model {
 #[test]
 fn dpor_matches_naive_dfs_on_random_programs() {
     let mut total = (0u64, 0u64);
-    let (mut compared, mut mismatches) = (0u32, 0u32);
+    let (mut compared, mut mismatches, mut given_up) = (0u32, 0u32, 0u32);
     // SIM_FUZZ_SEEDS=N (and SIM_FUZZ_CAP) widen the sweep for a long run.
     let seeds: u64 = std::env::var("SIM_FUZZ_SEEDS")
         .ok()
@@ -260,7 +260,7 @@ fn dpor_matches_naive_dfs_on_random_programs() {
             (None, false),
             (None, true),
         ] {
-            let cfg = |dpor| ExploreConfig {
+            let cfg = |dpor, keep_reduction| ExploreConfig {
                 strategy: Strategy::Dfs {
                     preemption_bound: bound,
                     dpor,
@@ -268,34 +268,51 @@ fn dpor_matches_naive_dfs_on_random_programs() {
                 max_executions: cap,
                 run: weak_run(weak, seed),
                 race_driven,
+                keep_reduction,
                 ..Default::default()
             };
-            let naive = explore(&m, &cfg(false), &mut NoObserver);
-            let dpor = explore(&m, &cfg(true), &mut NoObserver);
+            let naive = explore(&m, &cfg(false, false), &mut NoObserver);
             if !naive.stats.exhausted {
                 continue;
             }
-            compared += 1;
-            if std::env::var("SIM_FUZZ_KEEP_GOING").is_ok()
-                && naive.outcome_keys() != dpor.outcome_keys()
-            {
-                println!("MISMATCH seed {seed} journal {journal} bound {bound:?} race-driven {race_driven} weak {weak:?}");
-                mismatches += 1;
-                continue;
+            // the search as shipped, which may give its reduction up for
+            // naive DFS (sched::dfs, "Giving up"), and, when it did, the
+            // reduction kept to the end: both must find naive DFS's outcomes
+            let shipped = explore(&m, &cfg(true, false), &mut NoObserver);
+            let kept = shipped
+                .stats
+                .reduction_given_up
+                .then(|| explore(&m, &cfg(true, true), &mut NoObserver));
+            for (what, dpor) in [("", Some(&shipped)), (" (reduction kept)", kept.as_ref())] {
+                let Some(dpor) = dpor else { continue };
+                compared += 1;
+                if std::env::var("SIM_FUZZ_KEEP_GOING").is_ok()
+                    && naive.outcome_keys() != dpor.outcome_keys()
+                {
+                    println!(
+                        "MISMATCH seed {seed} journal {journal} bound {bound:?} race-driven {race_driven} weak {weak:?}{what}"
+                    );
+                    mismatches += 1;
+                    continue;
+                }
+                assert!(dpor.stats.exhausted);
+                assert_eq!(
+                    naive.outcome_keys(),
+                    dpor.outcome_keys(),
+                    "seed {seed} journal {journal} bound {bound:?} race-driven {race_driven} weak {weak:?}{what}: {:?}",
+                    program(seed, journal)
+                );
             }
-            assert!(dpor.stats.exhausted);
-            assert_eq!(
-                naive.outcome_keys(),
-                dpor.outcome_keys(),
-                "seed {seed} journal {journal} bound {bound:?} race-driven {race_driven} weak {weak:?}: {:?}",
-                program(seed, journal)
-            );
+            if kept.is_some() {
+                given_up += 1;
+            }
             total.0 += naive.stats.executions;
-            total.1 += dpor.stats.executions;
+            total.1 += shipped.stats.executions;
         }
     }
     println!(
-        "{compared} explorations compared: naive {} executions, DPOR {}",
+        "{compared} explorations compared: naive {} executions, DPOR {} ({given_up} gave the \
+         reduction up, compared with it kept too)",
         total.0, total.1
     );
     assert_eq!(mismatches, 0);

@@ -365,12 +365,24 @@ fn trace_hash_is_stable() {
 const GOLDEN: u64 = 0x4f1c_09db_a207_3ef4;
 
 /// Runs a DFS by hand with happens-before tracking on: the executions it
-/// counts and the set of their Mazurkiewicz trace fingerprints.
+/// counts and the set of their Mazurkiewicz trace fingerprints (bounded
+/// DPOR keeps its reduction to the end).
 fn dfs_traces(
     m: &Model,
     bound: Option<u32>,
     dpor: bool,
     run: &RunOptions,
+) -> (u64, BTreeSet<u128>) {
+    dfs_traces_keeping(m, bound, dpor, run, true)
+}
+
+/// [`dfs_traces`], bounded DPOR keeping its reduction or free to give it up.
+fn dfs_traces_keeping(
+    m: &Model,
+    bound: Option<u32>,
+    dpor: bool,
+    run: &RunOptions,
+    keep_reduction: bool,
 ) -> (u64, BTreeSet<u128>) {
     use ext4lab::sim::sched::{Dfs, DfsConfig, Scheduler};
     let mut dfs = Dfs::new(DfsConfig {
@@ -379,6 +391,7 @@ fn dfs_traces(
         shard_index: 0,
         shard_count: 1,
         race_driven: false,
+        keep_reduction,
     });
     let run = RunOptions {
         hb: true,
@@ -440,6 +453,37 @@ fn reference_model_distinct_traces_bound_trace_based_reduction() {
         // over 75% of the naive executions are distinct traces: no
         // trace-equivalence reduction can come near 10x on this model
         assert!(naive.len() as u64 * 100 >= nn * 75, "bound {bound}");
+    }
+}
+
+/// Bounded DPOR gives its reduction up for naive DFS on the reference model
+/// (nearly every step takes lock A: by its 128th run it has skipped about
+/// one alternative or prefix per eight runs) and keeps it on three_tasks_50
+/// and the other small models; given up or not, it explores every trace
+/// naive DFS explores and never more executions.
+#[test]
+fn bounded_dpor_gives_its_reduction_up_only_where_it_does_not_pay() {
+    let run = RunOptions::default();
+    let m = models::reference();
+    for bound in [2, 3] {
+        let dpor = explore(&m, &dfs(true, Some(bound), &run), &mut NoObserver);
+        let naive = explore(&m, &dfs(false, Some(bound), &run), &mut NoObserver);
+        assert!(dpor.stats.reduction_given_up, "reference bound {bound}");
+        assert!(dpor.stats.exhausted && naive.stats.exhausted);
+        assert!(dpor.stats.executions <= naive.stats.executions);
+        assert_eq!(dpor.outcome_keys(), naive.outcome_keys());
+        let mut kept = dfs(true, Some(bound), &run);
+        kept.keep_reduction = true;
+        let kept = explore(&m, &kept, &mut NoObserver);
+        assert!(!kept.stats.reduction_given_up);
+    }
+    let (nn, naive) = dfs_traces(&m, Some(2), false, &run);
+    let (nd, dpor) = dfs_traces_keeping(&m, Some(2), true, &run, false);
+    assert_eq!(naive, dpor);
+    assert!(nd >= dpor.len() as u64 && nd <= nn);
+    for (name, m, run) in all_models() {
+        let r = explore(&m, &dfs(true, Some(1), &run), &mut NoObserver);
+        assert!(!r.stats.reduction_given_up, "{name}");
     }
 }
 

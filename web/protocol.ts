@@ -506,6 +506,9 @@ export interface Stats {
   /** DFS: the executions the whole search is estimated to count (0: no
    * estimate yet; crate/sim/sched/dfs.rs `estimated_executions`). */
   estimated_executions?: number;
+  /** Bounded DPOR gave its reduction up for naive DFS (present only when
+   * true; crate/sim/sched/dfs.rs, "Giving up"). */
+  reduction_given_up?: boolean;
 }
 
 /** serde's external tagging: "Deadlock" or {"Other": "v=1"}. */

@@ -60,6 +60,10 @@ pub struct ExploreConfig {
     /// (`DfsConfig::race_driven`) instead of the pruned search.
     #[serde(default)]
     pub race_driven: bool,
+    /// Bounded DPOR: never give the reduction up for naive DFS where it
+    /// does not pay (`sched::dfs`, "Giving up"); for tests of the reduction.
+    #[serde(default)]
+    pub keep_reduction: bool,
 }
 
 impl Default for ExploreConfig {
@@ -76,6 +80,7 @@ impl Default for ExploreConfig {
             declared_order: LockOrder::none(),
             progress_every: 1000,
             race_driven: false,
+            keep_reduction: false,
         }
     }
 }
@@ -112,6 +117,10 @@ pub struct Stats {
     /// estimate yet). Equal to `executions` once the search is exhausted.
     #[serde(default)]
     pub estimated_executions: u64,
+    /// Bounded DPOR gave its reduction up for naive DFS, which it judged
+    /// cheaper on this model (`sched::dfs`, "Giving up").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reduction_given_up: bool,
 }
 
 /// One distinct outcome of an exploration.
@@ -305,6 +314,7 @@ pub fn explore_from(
         shard_index: shard,
         shard_count: count,
         race_driven: cfg.race_driven,
+        keep_reduction: cfg.keep_reduction,
     };
     let mut stats = Stats::default();
     let mut rec = Recorder {
@@ -443,7 +453,6 @@ pub fn explore_from(
             preemption_bound,
             dpor,
         } => {
-            run.hb = *dpor;
             run.races = *dpor && preemption_bound.is_none() && cfg.race_driven;
             let mut dfs = match dfs_state {
                 Some(d) => d,
@@ -465,6 +474,8 @@ pub fn explore_from(
                     break;
                 }
                 dfs.begin(index);
+                // bounded DPOR may give up its reduction (and its clocks)
+                run.hb = dfs.wants_clocks();
                 let exec = ex.run(model, &mut dfs, &run);
                 let mut report = false;
                 if dfs.last_was_cut() {
@@ -500,6 +511,7 @@ pub fn explore_from(
                 }
             }
             stats.pruned_by_dpor = if *dpor { dfs.pruned } else { 0 };
+            stats.reduction_given_up = dfs.gave_up();
             stats.estimated_executions = dfs.estimated_executions();
             if !stats.exhausted && obs.wants_checkpoints() {
                 let cp = checkpoint(&stats, &rec, &schedules, index, Some(&dfs));

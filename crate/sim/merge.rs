@@ -130,6 +130,7 @@ pub fn merge_stats(parts: &[&Stats]) -> Stats {
         s.exhausted &= p.exhausted;
         s.budget_exhausted |= p.budget_exhausted;
         s.cancelled |= p.cancelled;
+        s.reduction_given_up |= p.reduction_given_up;
     }
     s
 }

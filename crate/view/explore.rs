@@ -337,7 +337,7 @@ pub fn explore(
         keep_schedules: req.max_executions <= 1,
         declared_order: lock_order_for(&req.target),
         progress_every: req.progress_every.max(1),
-        race_driven: false,
+        ..Default::default()
     };
     let report = sim_explore::explore(&model, &cfg, obs);
     Ok(ExploreBody {

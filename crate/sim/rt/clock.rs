@@ -14,7 +14,7 @@
 //! failed trylocks and queueing operations, never with the acquire that it
 //! ends.
 
-use super::{Actor, ObjId, MAX_ACTORS};
+use super::{Actor, ActorSet, ObjId, MAX_ACTORS};
 
 /// A vector clock over all actors (tasks and store-buffer flushers).
 pub type VClock = [u32; MAX_ACTORS];
@@ -109,6 +109,18 @@ struct ObjHist {
     read_clock: VClock,
 }
 
+impl ObjHist {
+    /// Back to the default, given that its clocks are zero past `w`.
+    fn reset(&mut self, w: usize) {
+        self.clock[..w].fill(0);
+        self.last_acq = None;
+        self.last = None;
+        self.last_release = None;
+        self.reads.clear();
+        self.read_clock[..w].fill(0);
+    }
+}
+
 impl Default for ObjHist {
     fn default() -> Self {
         ObjHist {
@@ -133,7 +145,12 @@ pub struct Hb {
     /// every clock is zero from there on, so joins stop there.
     w: usize,
     actor_clock: Vec<VClock>,
-    wake: Vec<Option<VClock>>,
+    /// The pending wake-up clock of each actor whose bit is set in
+    /// `woken` (the others are all zero). Kept allocated across executions:
+    /// a reset clears only the slots that were set (clearing every slot
+    /// cost 64 KiB of stores per execution).
+    wake: Vec<VClock>,
+    woken: ActorSet,
     objs: Vec<ObjHist>,
     cur: Option<(u8, u32)>,
     cur_clock: VClock2,
@@ -213,15 +230,18 @@ impl Hb {
         for c in self.actor_clock[..w].iter_mut() {
             c[..w].fill(0);
         }
-        self.wake.clear();
-        self.wake.resize(MAX_ACTORS, None);
-        for o in self.objs.iter_mut() {
-            o.clock[..w].fill(0);
-            o.last_acq = None;
-            o.last = None;
-            o.last_release = None;
-            o.reads.clear();
-            o.read_clock[..w].fill(0);
+        if self.wake.len() != MAX_ACTORS {
+            self.wake.clear();
+            self.wake.resize(MAX_ACTORS, [0; MAX_ACTORS]);
+        }
+        for a in self.woken.iter() {
+            self.wake[a.0 as usize][..w].fill(0);
+        }
+        self.woken = ActorSet::default();
+        // every clock is zero past `w`: only the first `w` entries are reset
+        self.cur_clock.0[..w].fill(0);
+        for o in self.objs.iter_mut().chain(std::iter::once(&mut self.alloc)) {
+            o.reset(w);
         }
         self.w = 0;
         self.cur = None;
@@ -230,7 +250,6 @@ impl Hb {
         self.step = 0;
         self.fp = [0; 2];
         self.last = None;
-        self.alloc = ObjHist::default();
     }
 
     fn hist(&self, o: ObjId) -> &ObjHist {
@@ -238,14 +257,6 @@ impl Hb {
             &self.alloc
         } else {
             &self.objs[o as usize]
-        }
-    }
-
-    fn hist_mut(&mut self, o: ObjId) -> &mut ObjHist {
-        if o == ALLOC_OBJ {
-            &mut self.alloc
-        } else {
-            &mut self.objs[o as usize]
         }
     }
 
@@ -269,16 +280,20 @@ impl Hb {
         let a = actor.0 as usize;
         self.w = self.w.max(a + 1);
         let w = self.w;
-        let mut c = self.actor_clock[a];
+        // only the first `w` entries: the rest of every clock is zero
+        let c = &mut self.cur_clock.0;
+        c[..w].copy_from_slice(&self.actor_clock[a][..w]);
         c[a] += 1;
-        if let Some(wc) = self.wake[a].take() {
-            join(&mut c, &wc, w);
+        if self.woken.contains(actor) {
+            self.woken.remove(actor);
+            let wc = &mut self.wake[a];
+            join(c, wc, w);
+            wc[..w].fill(0);
         }
         if let Some(e) = extra {
-            join(&mut c, e, w);
+            join(c, e, w);
         }
         self.cur = Some((actor.0, c[a]));
-        self.cur_clock.0 = c;
         self.step = step;
         self.touched.clear();
         self.value = 0;
@@ -378,8 +393,8 @@ impl Hb {
         }
         let a = actor.0 as usize;
         let mut c = self.actor_clock[a];
-        if let Some(wc) = &self.wake[a] {
-            join(&mut c, wc, self.w);
+        if self.woken.contains(actor) {
+            join(&mut c, &self.wake[a], self.w);
         }
         let objs: Vec<ObjId> = match obj {
             Some(o) => vec![o],
@@ -434,13 +449,10 @@ impl Hb {
         if !self.on || self.cur.is_none() {
             return;
         }
-        let c = self.cur_clock.0;
         let w = self.w;
-        let slot = &mut self.wake[woken.0 as usize];
-        match slot {
-            Some(wc) => join(wc, &c, w),
-            None => *slot = Some(c),
-        }
+        // an unset slot is all zero: joining into it sets it
+        join(&mut self.wake[woken.0 as usize], &self.cur_clock.0, w);
+        self.woken.insert(woken);
     }
 
     /// Ends the current step: objects take the step's final clock.
@@ -451,7 +463,6 @@ impl Hb {
         let Some((actor, idx)) = self.cur.take() else {
             return;
         };
-        let c = self.cur_clock.0;
         let w = self.w;
         let races = self.detect_races;
         let stamp = Stamp {
@@ -459,9 +470,13 @@ impl Hb {
             actor,
             idx,
         };
-        for i in 0..self.touched.len() {
-            let (o, kind) = self.touched[i];
-            let h = self.hist_mut(o);
+        let c = &self.cur_clock.0;
+        for &(o, kind) in &self.touched {
+            let h = if o == ALLOC_OBJ {
+                &mut self.alloc
+            } else {
+                &mut self.objs[o as usize]
+            };
             match kind {
                 Access::Acquire => {
                     h.last_acq = Some(stamp);
@@ -483,7 +498,7 @@ impl Hb {
                     if races {
                         h.reads.push(stamp);
                     }
-                    join(&mut h.read_clock, &c, w);
+                    join(&mut h.read_clock, c, w);
                 }
             }
         }

@@ -64,6 +64,29 @@
 //!   stopped at a covered prefix that sleep sets did not predict are
 //!   counted as `Stats::cut_runs`, not as executions.
 //!
+//! Giving up. A run of bounded DPOR costs 3 to 4 times a naive one on the
+//! small reference models (vector clocks, the fingerprint, the prefix
+//! tables, mostly the tables' cache misses), so where equivalent prefixes
+//! are rare the reduction is slower than the naive search it prunes (the
+//! reference model of `sim::models::reference`, all of whose steps but a
+//! few take lock A: 3,943 executions and 166 cut runs against 4,906, for
+//! 4 times the wall time). At its `GIVE_UP_AT`-th run (128) the search
+//! checks that it skipped (pruned alternatives plus cut runs) at least
+//! `GIVE_UP_BELOW` (0.5) times as many as it ran, and otherwise goes on as
+//! naive DFS: no more prefix tables, and the explorer stops keeping clocks
+//! ([`Dfs::wants_clocks`]). The ratio at each power of two of runs from
+//! the 64th on: the reference model under 0.2 (bounds 2 and 3),
+//! `three_tasks_50` 4 to 25, scenarios S2, S5 and S8 at bound 2 from 2.0
+//! to 4.0; one of the 397 explorations of the DPOR fuzz test's default
+//! sweep gives up (tests/sim_dpor_fuzz.rs checks it both ways). The switch is sound at any point: every prefix
+//! pruned before it was covered by one whose subtree had been explored,
+//! and after it every alternative within the bound is explored; at worst
+//! (a model whose equivalent prefixes only show after the first runs) the
+//! search costs what naive DFS costs. It counts and never times, so a
+//! search and its execution count stay deterministic (and a checkpoint
+//! carries the counts and the switch). `keep_reduction` turns it off. Only under a bound: without one, naive DFS
+//! is every interleaving, far more than the reduction costs.
+//!
 //! Guarantee. The pruned search, bounded or not: the same outcomes as
 //! naive DFS at the same bound (without a bound: every interleaving), by
 //! the argument above, whenever the dependence relation of `rt::clock` is
@@ -224,6 +247,13 @@ pub fn shard_key_deviations(n: u32) -> u8 {
 /// fully expanded (see the module doc).
 pub const SHARD_KEY_DEVIATIONS_DPOR: u8 = 1;
 
+/// Bounded DPOR judges at its `GIVE_UP_AT`-th run whether its reduction
+/// pays ([`Dfs::pays`]): it gives up when it skipped fewer than
+/// `GIVE_UP_BELOW` times as many alternatives and covered prefixes as it
+/// made runs.
+const GIVE_UP_AT: u64 = 128;
+const GIVE_UP_BELOW: f64 = 0.5;
+
 /// The splitmix64 finaliser.
 fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -259,6 +289,10 @@ pub struct DfsConfig {
     /// (tests/sim_dpor_fuzz.rs checks both).
     #[serde(default)]
     pub race_driven: bool,
+    /// Bounded DPOR: keep the reduction to the end, never give it up for
+    /// naive DFS (see the module doc; tests that check the reduction itself).
+    #[serde(default)]
+    pub keep_reduction: bool,
 }
 
 impl Default for DfsConfig {
@@ -269,6 +303,7 @@ impl Default for DfsConfig {
             shard_index: 0,
             shard_count: 1,
             race_driven: false,
+            keep_reduction: false,
         }
     }
 }
@@ -353,8 +388,19 @@ pub struct Dfs {
     finished: bool,
     /// Alternatives within the bound that were never explored.
     pub pruned: u64,
-    /// Pruned DPOR (bounded or not): prune prefixes equivalent to one already explored.
+    /// Pruned DPOR (bounded or not): prune prefixes equivalent to one
+    /// already explored (off from the start in naive DFS and race-driven
+    /// DPOR, and turned off for good when a bounded reduction does not
+    /// pay, see [`Dfs::pays`]).
     cache: bool,
+    /// Race-driven (unbounded) DPOR.
+    race_driven: bool,
+    /// Bounded DPOR: every run so far (counted, cut, other shards'), and
+    /// the cut ones.
+    runs: u64,
+    cut_runs: u64,
+    /// Bounded DPOR gave up its reduction (see [`Dfs::pays`]).
+    gave_up: bool,
     seen: Seen,
     cut: bool,
     /// Executions counted (this shard's, not cut).
@@ -375,6 +421,14 @@ pub struct DfsState {
     finished: bool,
     #[serde(default)]
     counted: u64,
+    /// Bounded DPOR: runs so far, cut runs, and whether it gave up its
+    /// reduction ([`Dfs::pays`]).
+    #[serde(default)]
+    runs: u64,
+    #[serde(default)]
+    cut_runs: u64,
+    #[serde(default)]
+    gave_up: bool,
     /// The covered-prefix tables, little-endian records (exact: fp, last,
     /// k; any: fp, k; next: fp, actor, hash), deflated, base64.
     seen: String,
@@ -466,6 +520,9 @@ impl Dfs {
             pruned: self.pruned,
             finished: self.finished,
             counted: self.counted,
+            runs: self.runs,
+            cut_runs: self.cut_runs,
+            gave_up: self.gave_up,
             seen: base64::engine::general_purpose::STANDARD_NO_PAD.encode(packed),
         }
     }
@@ -500,6 +557,11 @@ impl Dfs {
         d.pruned = st.pruned;
         d.finished = st.finished;
         d.counted = st.counted;
+        d.runs = st.runs;
+        d.cut_runs = st.cut_runs;
+        if st.gave_up {
+            d.give_up();
+        }
         Ok(d)
     }
 
@@ -515,6 +577,10 @@ impl Dfs {
             finished: false,
             pruned: 0,
             cache: cfg.dpor && !cfg.by_races(),
+            race_driven: cfg.by_races(),
+            runs: 0,
+            cut_runs: 0,
+            gave_up: false,
             seen: Seen {
                 unbounded: cfg.preemption_bound.is_none(),
                 ..Seen::default()
@@ -527,6 +593,42 @@ impl Dfs {
                 (true, false) => shard_key_deviations(cfg.shard_count),
             },
         }
+    }
+
+    /// Whether the executor must keep vector clocks for this search (DPOR,
+    /// unless bounded DPOR gave up its reduction).
+    pub fn wants_clocks(&self) -> bool {
+        self.race_driven || self.cache
+    }
+
+    /// Whether bounded DPOR gave up its reduction (see [`Dfs::pays`]).
+    pub fn gave_up(&self) -> bool {
+        self.gave_up
+    }
+
+    /// Bounded DPOR: whether the reduction is paying for itself, judged
+    /// at the [`GIVE_UP_AT`]-th run: it must have skipped, without running
+    /// them to the end, at least [`GIVE_UP_BELOW`] of the runs it made
+    /// (alternatives pruned plus runs cut at a covered prefix; each stands
+    /// for at least one execution of the naive search). A run of the
+    /// reduced search costs more than a naive one (vector clocks, the
+    /// fingerprint, the prefix tables: 2 to 3 times on the reference
+    /// model), so a search that skips less does the naive search's work
+    /// at a higher price per run. The rule counts, it never times, so a
+    /// search (and its execution count) stays deterministic.
+    fn pays(&self) -> bool {
+        (self.pruned + self.cut_runs) as f64 >= GIVE_UP_BELOW * self.runs as f64
+    }
+
+    /// Bounded DPOR turns into naive DFS for the rest of the search. Sound
+    /// at any point: every prefix pruned so far was covered by one whose
+    /// subtree was already explored, and from here on every alternative
+    /// within the bound is explored (naive DFS explores a superset of what
+    /// the reduction would have).
+    fn give_up(&mut self) {
+        self.cache = false;
+        self.gave_up = true;
+        self.seen = Seen::default();
     }
 
     /// Deviations per shard key: 0 when unsharded.
@@ -554,18 +656,25 @@ impl Dfs {
     /// last task `last`, `k` preemptions) is covered by one entered before;
     /// otherwise records it (sharded too: see the module doc).
     fn covered(&mut self, fp: u128, last: Option<TaskId>, k: u32) -> bool {
-        if is_covered(&self.seen, fp, last, k) {
-            return true;
-        }
         if self.seen.unbounded {
-            self.seen.exact.insert((fp, last_code(None)), 0);
-            return false;
+            // no bound: the trace alone (see `Seen::unbounded`)
+            return self.seen.exact.insert((fp, last_code(None)), 0).is_some();
         }
-        let e = self.seen.exact.entry((fp, last_code(last))).or_insert(k);
+        // one look-up per table: recording a covered prefix changes
+        // neither table's answers (a smaller k is kept; an exact entry
+        // (fp, last, k) added under `any` (fp) < k covers only prefixes
+        // with more than `any`'s preemptions, which that entry covers)
+        let e = self
+            .seen
+            .exact
+            .entry((fp, last_code(last)))
+            .or_insert(u32::MAX);
+        let by_exact = *e <= k;
         *e = (*e).min(k);
-        let e = self.seen.any.entry(fp).or_insert(k);
+        let e = self.seen.any.entry(fp).or_insert(u32::MAX);
+        let by_any = *e < k;
         *e = (*e).min(k);
-        false
+        by_exact || by_any
     }
 
     /// Pruned DPOR: records the step just run at the top node (the first
@@ -649,7 +758,18 @@ impl Dfs {
         if self.cache && !self.cut {
             self.record_step();
         }
-        if self.cfg.dpor && !self.cache {
+        if self.cache {
+            self.runs += 1;
+            self.cut_runs += u64::from(self.cut);
+            if self.runs == GIVE_UP_AT
+                && self.cfg.preemption_bound.is_some()
+                && !self.cfg.keep_reduction
+                && !self.pays()
+            {
+                self.give_up();
+            }
+        }
+        if self.race_driven {
             for &(step, actor) in &exec.races {
                 if let Some(&j) = exec.step_decision.get(step as usize) {
                     self.add_backtrack(j as usize, actor);
@@ -665,7 +785,7 @@ impl Dfs {
             let mut done = node.done;
             for a in cand.iter() {
                 done.insert(a);
-                if asleep_and_covered(&self.seen, node, a) {
+                if self.cache && asleep_and_covered(&self.seen, node, a) {
                     self.pruned += 1;
                     continue;
                 }
@@ -800,14 +920,13 @@ impl Scheduler for Dfs {
                 // covered prefix rules out.
                 // Sharded race-driven DPOR expands the shared decisions.
                 let shared = self.kdev > 0 && depth < self.kdev;
-                node.backtrack =
-                    if self.cfg.dpor && !self.cache && !shared && !d.set.contains(Actor::CRASH) {
-                        let mut b = ActorSet(0);
-                        b.insert(Actor(def as u8));
-                        b
-                    } else {
-                        node.allowed
-                    };
+                node.backtrack = if self.race_driven && !shared && !d.set.contains(Actor::CRASH) {
+                    let mut b = ActorSet(0);
+                    b.insert(Actor(def as u8));
+                    b
+                } else {
+                    node.allowed
+                };
                 def
             }
         };
