@@ -161,7 +161,10 @@ fn map_locked_len(
 /// file is written back (fsync(2) passes the whole range).
 pub async fn ext4_sync_file(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
     let _f = crate::kfn!("ext4_sync_file");
-    let upto = k.log.borrow().writes_so_far();
+    let upto = k
+        .log
+        .borrow()
+        .writes_so_far(&crate::sim::current_task_name());
     filemap_write_and_wait_range(k, ei, 0, u64::MAX / 2).await?;
     let ops = k.jops.borrow().clone();
     if ext4_should_journal_data(k, ei) {
@@ -311,7 +314,10 @@ pub async fn ext4_change_inode_journal_flag(
 /// same inode), then `sync_fs` (the commit).
 pub async fn ksys_sync(k: &Kernel) -> KResult<()> {
     let _f = crate::kfn!("ksys_sync");
-    let upto = k.log.borrow().writes_so_far();
+    let upto = k
+        .log
+        .borrow()
+        .writes_so_far(&crate::sim::current_task_name());
     // sync_inodes_sb: WB_SYNC_ALL writeback of every inode
     for ei in k.inodes.values() {
         super::writeback::writeback_single_inode(k, ei, true).await?;

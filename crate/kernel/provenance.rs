@@ -123,16 +123,28 @@ pub struct DataLog {
     pub step_started: BTreeMap<String, u64>,
     /// Tasks that replaced an inode's whole block map (migrate's swap).
     pub map_replaced_by: Vec<(u32, String)>,
-    /// The log as a simulated object: the oracles' rules compare when
-    /// operations began with when others completed (ticks), so the order of
-    /// a step that begins one and a step that completes another is part of
-    /// what the run did, and every event is announced to the dependence
-    /// relation (`Location::note_*`; [`super::state::Kernel::new`] sets it).
-    /// Without it, two interleavings DPOR takes as equivalent could end with
-    /// different verdicts: on S2 fault-retry, T1's store beginning before
-    /// or after T2's write(2) completed decided whether T2's bytes on disk
-    /// were a lost write (tests/sim_equivalent_schedules.rs).
-    pub loc: Option<crate::sim::Location>,
+    /// The log's events as simulated objects ([`DataLog::announce`]).
+    pub sim: Option<LogObjects>,
+}
+
+/// The oracles' rules compare when an operation began with when another
+/// task's completed (ticks), so the order of a step that begins one and a
+/// step that completes another is part of what the run did. Without
+/// telling the dependence relation, two interleavings DPOR takes as one
+/// trace could end with different verdicts: on S2 fault-retry, T1's store
+/// beginning before or after T2's write(2) completed decided whether T2's
+/// bytes on disk were a lost write (tests/sim_equivalent_schedules.rs).
+/// So each task has an object its completions write, and a beginning (of
+/// an operation, or of an fsync or sync, which fixes the writes it will make
+/// durable) reads every other task's: a beginning and another task's
+/// completion are ordered, two beginnings or two tasks' completions commute
+/// (no rule compares them), and nothing adds a scheduling point
+/// (`Location::note_read`/`note_write`). Durability (which fsync returned
+/// first) writes one more object.
+#[derive(Clone, Debug, Default)]
+pub struct LogObjects {
+    pub done: BTreeMap<String, crate::sim::Location>,
+    pub durable: Option<crate::sim::Location>,
 }
 
 impl DataLog {
@@ -154,30 +166,54 @@ impl DataLog {
         self.tick
     }
 
-    fn note_read(&self) {
-        if let Some(l) = self.loc {
-            l.note_read();
+    /// Makes the log's events visible to the dependence relation for
+    /// `tasks` (see [`LogObjects`]); call inside an execution, before any
+    /// task runs (it creates sim objects).
+    pub fn announce<'a>(&mut self, tasks: impl IntoIterator<Item = &'a str>) {
+        let mut o = LogObjects {
+            durable: Some(crate::sim::Location::new("oracle log: durable")),
+            ..LogObjects::default()
+        };
+        for t in tasks {
+            o.done.entry(t.to_string()).or_insert_with(|| {
+                crate::sim::Location::new(format!("oracle log: {t}'s completions"))
+            });
+        }
+        self.sim = Some(o);
+    }
+
+    /// A beginning by `task`: reads every other task's completions.
+    fn note_begin(&self, task: &str) {
+        if let Some(o) = &self.sim {
+            for (t, l) in &o.done {
+                if t != task {
+                    l.note_read();
+                }
+            }
         }
     }
 
-    fn note_write(&self) {
-        if let Some(l) = self.loc {
-            l.note_write();
+    /// A completion by `task`. A task the log was not told of writes every
+    /// object (it conflicts with everything, which is sound).
+    fn note_done(&self, task: &str) {
+        if let Some(o) = &self.sim {
+            match o.done.get(task) {
+                Some(l) => l.note_write(),
+                None => o.done.values().for_each(|l| l.note_write()),
+            }
         }
     }
 
     /// Task `task` begins a step (a syscall, a store or load, an ioctl).
-    /// Announced as a read of the log: two beginnings commute (the rules
-    /// compare a beginning only with completions, and the task's own).
     pub fn begin_step(&mut self, task: &str) {
-        self.note_read();
+        self.note_begin(task);
         let t = self.next_tick();
         self.step_started.insert(task.to_string(), t);
     }
 
     /// Record a completed write (one page's part of a write(2), or a store).
     pub fn record_write(&mut self, ino: u32, offset: u64, bytes: Vec<u8>, task: String) {
-        self.note_write();
+        self.note_done(&task);
         let completed = self.next_tick();
         let started = self.step_started.get(&task).copied().unwrap_or(completed);
         self.writes.push(WriteRec {
@@ -195,7 +231,7 @@ impl DataLog {
     /// A removal of `[from, to)` of `ino` by `task` begins; returns its
     /// index for [`DataLog::end_removal`].
     pub fn begin_removal(&mut self, ino: u32, from: u64, to: u64, task: String) -> usize {
-        self.note_write();
+        self.note_begin(&task);
         let started = self.next_tick();
         self.removals.push(Removal {
             ino,
@@ -211,7 +247,9 @@ impl DataLog {
     /// The removal `i` returned (successfully or not: a failed punch may
     /// have removed part of its range).
     pub fn end_removal(&mut self, i: usize) {
-        self.note_write();
+        if let Some(r) = self.removals.get(i) {
+            self.note_done(&r.task);
+        }
         let t = self.next_tick();
         if let Some(r) = self.removals.get_mut(i) {
             r.completed = Some(t);
@@ -367,17 +405,19 @@ impl DataLog {
         None
     }
 
-    /// The writes recorded so far: what an fsync or sync beginning now
+    /// The writes recorded so far: what an fsync or sync `task` begins now
     /// makes durable when it returns ([`DataLog::mark_durable`]'s `upto`).
-    pub fn writes_so_far(&self) -> usize {
-        self.note_read();
+    pub fn writes_so_far(&self, task: &str) -> usize {
+        self.note_begin(task);
         self.writes.len()
     }
 
     /// fsync of `ino` (or sync: `None`) by task `by` returned: every write
     /// completed before it started (the first `upto` records) is durable.
     pub fn mark_durable(&mut self, ino: Option<u32>, upto: usize, by: &str) {
-        self.note_write();
+        if let Some(l) = self.sim.as_ref().and_then(|o| o.durable) {
+            l.note_write();
+        }
         for w in self.writes.iter_mut().take(upto) {
             if ino.is_none_or(|i| i == w.ino) {
                 if !w.durable {

@@ -167,6 +167,13 @@ pub fn scenario_model_with(
             }
             k.procs.insert(p.name.clone(), Rc::new(proc_));
         }
+        // The data oracles' log, visible to the dependence relation.
+        k.log.borrow_mut().announce(
+            rc.tasks
+                .iter()
+                .filter_map(|&ti| sc.tasks.get(ti))
+                .map(|t| t.name.as_str()),
+        );
         // jbd2glue: the real journal when the image has one; an explicit
         // factory (scenario_model_with) still takes precedence.
         super::jbd2::jbd2_install(&k);

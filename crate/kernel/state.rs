@@ -364,10 +364,7 @@ impl Kernel {
             jops: RefCell::new(Rc::new(DefaultJournalOps)),
             inodes: BTreeMap::new(),
             procs: BTreeMap::new(),
-            log: RefCell::new(DataLog {
-                loc: Some(Location::new("the data oracles' log")),
-                ..log
-            }),
+            log: RefCell::new(log),
             balloc_loc: Location::new("block bitmap"),
             j_list_loc: Location::new("j_list_lock"),
             ino_names,
