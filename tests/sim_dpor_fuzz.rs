@@ -275,9 +275,10 @@ fn dpor_matches_naive_dfs_on_random_programs() {
             if !naive.stats.exhausted {
                 continue;
             }
-            // the search as shipped, which may give its reduction up for
-            // naive DFS (sched::dfs, "Giving up"), and, when it did, the
-            // reduction kept to the end: both must find naive DFS's outcomes
+            // the search free to give its reduction up for naive DFS (the
+            // opt-in rule, sched::dfs, "Giving up"), and, when it did, the
+            // reduction kept to the end (the default): both must find naive
+            // DFS's outcomes
             let shipped = explore(&m, &cfg(true, false), &mut NoObserver);
             let kept = shipped
                 .stats

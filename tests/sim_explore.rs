@@ -465,24 +465,34 @@ fn reference_model_distinct_traces_bound_trace_based_reduction() {
 fn bounded_dpor_gives_its_reduction_up_only_where_it_does_not_pay() {
     let run = RunOptions::default();
     let m = models::reference();
+    // the rule is opt-in
+    let free = |bound| ExploreConfig {
+        keep_reduction: false,
+        ..dfs(true, Some(bound), &run)
+    };
     for bound in [2, 3] {
-        let dpor = explore(&m, &dfs(true, Some(bound), &run), &mut NoObserver);
+        let dpor = explore(&m, &free(bound), &mut NoObserver);
         let naive = explore(&m, &dfs(false, Some(bound), &run), &mut NoObserver);
         assert!(dpor.stats.reduction_given_up, "reference bound {bound}");
         assert!(dpor.stats.exhausted && naive.stats.exhausted);
         assert!(dpor.stats.executions <= naive.stats.executions);
         assert_eq!(dpor.outcome_keys(), naive.outcome_keys());
-        let mut kept = dfs(true, Some(bound), &run);
-        kept.keep_reduction = true;
-        let kept = explore(&m, &kept, &mut NoObserver);
-        assert!(!kept.stats.reduction_given_up);
+        let kept = explore(&m, &dfs(true, Some(bound), &run), &mut NoObserver);
+        assert!(!kept.stats.reduction_given_up, "kept by default");
     }
     let (nn, naive) = dfs_traces(&m, Some(2), false, &run);
     let (nd, dpor) = dfs_traces_keeping(&m, Some(2), true, &run, false);
     assert_eq!(naive, dpor);
     assert!(nd >= dpor.len() as u64 && nd <= nn);
     for (name, m, run) in all_models() {
-        let r = explore(&m, &dfs(true, Some(1), &run), &mut NoObserver);
+        let r = explore(
+            &m,
+            &ExploreConfig {
+                keep_reduction: false,
+                ..dfs(true, Some(1), &run)
+            },
+            &mut NoObserver,
+        );
         assert!(!r.stats.reduction_given_up, "{name}");
     }
 }

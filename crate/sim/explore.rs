@@ -60,10 +60,15 @@ pub struct ExploreConfig {
     /// (`DfsConfig::race_driven`) instead of the pruned search.
     #[serde(default)]
     pub race_driven: bool,
-    /// Bounded DPOR: never give the reduction up for naive DFS where it
-    /// does not pay (`sched::dfs`, "Giving up"); for tests of the reduction.
-    #[serde(default)]
+    /// Bounded DPOR: keep the reduction to the end (the default); false
+    /// lets it give it up for naive DFS where it does not pay (opt-in,
+    /// `sched::dfs`, "Giving up").
+    #[serde(default = "keep_by_default")]
     pub keep_reduction: bool,
+}
+
+fn keep_by_default() -> bool {
+    true
 }
 
 impl Default for ExploreConfig {
@@ -80,7 +85,7 @@ impl Default for ExploreConfig {
             declared_order: LockOrder::none(),
             progress_every: 1000,
             race_driven: false,
-            keep_reduction: false,
+            keep_reduction: true,
         }
     }
 }

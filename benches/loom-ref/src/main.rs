@@ -58,6 +58,8 @@ fn ext4lab_dfs(model: &Model, bound: u32, dpor: bool, check_counter: bool) -> Ro
             dpor,
         },
         max_executions: u64::MAX,
+        // the opt-in rule: give the reduction up where it does not pay
+        keep_reduction: false,
         ..Default::default()
     };
     let mut last: Option<Report> = None;
