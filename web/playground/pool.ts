@@ -68,7 +68,7 @@ export class ExplorerPool {
     // prune with the prefixes other shards entered, and the pruned search
     // (crate/sim/sched/dfs.rs) gets most of its saving there. Measured
     // natively on S8 v5.5 (`ext4lab explore s8 --bound none --shard I/2`):
-    // 2,578 executions unsharded, 2,651 and 2,566 in the two shards, so two
+    // 2,532 executions unsharded, 2,605 and 2,520 in the two shards, so two
     // workers take as long as one.
     const unsharded = strategy.kind === 'dfs' && strategy.bound === NO_BOUND;
     const workers = unsharded ? this.ensure().slice(0, 1) : this.ensure();

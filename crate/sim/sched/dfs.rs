@@ -13,7 +13,7 @@
 //!   fingerprint whatever its last task and preemptions: from one state
 //!   every continuation is allowed either way, so this is the naive search
 //!   over every interleaving minus repeated states. On the built-in
-//!   scenarios it finishes where race-driven DPOR does not (S8 v5.5: 2,578
+//!   scenarios it finishes where race-driven DPOR does not (S8 v5.5: 2,532
 //!   executions against 1,126,094). The rule leans on "one fingerprint, one
 //!   state" harder than the bounded one: before the data oracles' log was
 //!   announced (`DataLog::loc`, crate/kernel/provenance.rs) it missed S2
