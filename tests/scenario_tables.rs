@@ -78,6 +78,7 @@ const ROWS: &[Row] = &[
         "found",
         "",
     ),
+    ("s2", "convert-under-mmap-lock", "lost-write", "found", ""), // finding: the same alias
     // no merged kernel has the WARN_ON(!inode_is_locked) the first table
     // expected; the current code's BUG needs a failing ext4_map_blocks
     (
