@@ -600,20 +600,31 @@ impl<D: BlockDevice> Ext4Fs<D> {
         let Some(group) = self.groups.iter().position(|d| d.block_bitmap(sb) == blk) else {
             return Ok(Vec::new());
         };
-        let old = match self.cache.blocks.get(&blk) {
-            Some(b) => b.data.clone(),
+        let read;
+        let old: &[u8] = match self.cache.blocks.get(&blk) {
+            Some(b) => &b.data,
             None => {
                 let mut b = vec![0u8; new.len()];
                 self.dev.read_at(blk * new.len() as u64, &mut b)?;
-                b
+                read = b;
+                &read
             }
         };
         let first = super::balloc::group_first_block(&self.sb, group as u32);
         let nbits = super::balloc::blocks_in_group(&self.sb, group as u32);
+        // Bits set in the old bitmap and clear in the new one, a byte at a
+        // time (most updates set bits; a whole-group bit loop was 5% of an
+        // exploration's time).
         let mut freed = Vec::new();
-        for bit in 0..nbits {
-            if super::balloc::test_bit(&old, bit) && !super::balloc::test_bit(new, bit) {
-                freed.push(first + u64::from(bit));
+        let nbytes = (nbits as usize).div_ceil(8).min(old.len()).min(new.len());
+        for (i, (&o, &n)) in old[..nbytes].iter().zip(&new[..nbytes]).enumerate() {
+            let mut cleared = o & !n;
+            while cleared != 0 {
+                let bit = i as u32 * 8 + cleared.trailing_zeros();
+                cleared &= cleared - 1;
+                if bit < nbits {
+                    freed.push(first + u64::from(bit));
+                }
             }
         }
         // Decided before ext4_forget, which drops the blocks from `logged`.
