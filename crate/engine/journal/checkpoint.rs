@@ -41,7 +41,7 @@ impl Journal {
         for (&blocknr, data) in &cp.t_checkpoint_list {
             let off = blocknr
                 .checked_mul(bs)
-                .ok_or(JournalError::Invalid(format!("block {blocknr}")))?;
+                .ok_or_else(|| JournalError::Invalid(format!("block {blocknr}")))?;
             dev.write_at(off, data)?;
         }
         self.jbd2_cleanup_journal_tail(dev)?;

@@ -85,12 +85,15 @@ pub struct Journal {
 
 impl Journal {
     fn byte_offset(&self, lblk: u32) -> Result<u64> {
-        let pblk = *self.j_map.get(lblk as usize).ok_or(JournalError::Corrupt {
-            block: lblk,
-            what: format!("outside the journal map of {} blocks", self.j_map.len()),
-        })?;
+        let pblk = *self
+            .j_map
+            .get(lblk as usize)
+            .ok_or_else(|| JournalError::Corrupt {
+                block: lblk,
+                what: format!("outside the journal map of {} blocks", self.j_map.len()),
+            })?;
         pblk.checked_mul(u64::from(self.j_blocksize))
-            .ok_or(JournalError::Corrupt {
+            .ok_or_else(|| JournalError::Corrupt {
                 block: lblk,
                 what: format!("maps to impossible block {pblk}"),
             })
@@ -211,10 +214,10 @@ impl Journal {
     ) -> Result<Journal> {
         let first = *map
             .first()
-            .ok_or(JournalError::Invalid("empty journal map".into()))?;
+            .ok_or_else(|| JournalError::Invalid("empty journal map".into()))?;
         let off = first
             .checked_mul(u64::from(blocksize))
-            .ok_or(JournalError::Invalid(format!("journal block 0 at {first}")))?;
+            .ok_or_else(|| JournalError::Invalid(format!("journal block 0 at {first}")))?;
         let mut buf = vec![0u8; blocksize as usize];
         dev.read_at(off, &mut buf)?;
         let sb = JournalSuperblock::parse(&buf)?;

@@ -69,14 +69,16 @@ fn read_log_block(
     bs: usize,
     l: u32,
 ) -> Result<Vec<u8>, JournalError> {
-    let blk = *map.get(l as usize).ok_or(JournalError::Corrupt {
+    let blk = *map.get(l as usize).ok_or_else(|| JournalError::Corrupt {
         block: l,
         what: "journal block past the journal inode's map".into(),
     })?;
-    let off = blk.checked_mul(bs as u64).ok_or(JournalError::Corrupt {
-        block: l,
-        what: format!("filesystem block {blk} out of range"),
-    })?;
+    let off = blk
+        .checked_mul(bs as u64)
+        .ok_or_else(|| JournalError::Corrupt {
+            block: l,
+            what: format!("filesystem block {blk} out of range"),
+        })?;
     let mut buf = vec![0u8; bs];
     dev.read_at(off, &mut buf)?;
     Ok(buf)
@@ -139,10 +141,12 @@ pub fn jbd2_log_view(
                     commit_sec: None,
                     live: false,
                 });
-                view.transactions.last_mut().ok_or(JournalError::Corrupt {
-                    block: l,
-                    what: "transaction list".into(),
-                })?
+                view.transactions
+                    .last_mut()
+                    .ok_or_else(|| JournalError::Corrupt {
+                        block: l,
+                        what: "transaction list".into(),
+                    })?
             }
         };
         match h.h_blocktype {

@@ -181,7 +181,7 @@ impl Journal {
         let t = self
             .j_running_transaction
             .as_ref()
-            .ok_or(JournalError::Invalid("no transaction".into()))?;
+            .ok_or_else(|| JournalError::Invalid("no transaction".into()))?;
         if t.t_state != TransactionState::Running {
             return Err(JournalError::WouldBlock(BlockReason::TransactionLocked {
                 tid: t.t_tid,
@@ -202,7 +202,7 @@ impl Journal {
     pub(crate) fn running_mut(&mut self) -> Result<&mut Transaction> {
         self.j_running_transaction
             .as_mut()
-            .ok_or(JournalError::Invalid("no running transaction".into()))
+            .ok_or_else(|| JournalError::Invalid("no running transaction".into()))
     }
 
     /// The running transaction, checked to be the handle's.

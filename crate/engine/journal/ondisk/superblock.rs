@@ -57,7 +57,7 @@ impl JournalSuperblock {
     pub fn parse(b: &[u8]) -> Result<JournalSuperblock, JournalError> {
         let b = b
             .get(..JOURNAL_SUPERBLOCK_SIZE)
-            .ok_or(JournalError::Corrupt {
+            .ok_or_else(|| JournalError::Corrupt {
                 block: 0,
                 what: format!("journal superblock needs {JOURNAL_SUPERBLOCK_SIZE} bytes"),
             })?;
