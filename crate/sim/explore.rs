@@ -63,12 +63,8 @@ pub struct ExploreConfig {
     /// Bounded DPOR: keep the reduction to the end (the default); false
     /// lets it give it up for naive DFS where it does not pay (opt-in,
     /// `sched::dfs`, "Giving up").
-    #[serde(default = "keep_by_default")]
+    #[serde(default = "super::sched::dfs::keep_by_default")]
     pub keep_reduction: bool,
-}
-
-fn keep_by_default() -> bool {
-    true
 }
 
 impl Default for ExploreConfig {

@@ -313,7 +313,7 @@ impl Default for DfsConfig {
     }
 }
 
-fn keep_by_default() -> bool {
+pub(crate) fn keep_by_default() -> bool {
     true
 }
 
