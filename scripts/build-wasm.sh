@@ -24,9 +24,10 @@ wasm=pkg/ext4lab_bg.wasm
 [ -f "$wasm" ] || { echo "build-wasm: $wasm was not produced" >&2; exit 1; }
 # wasm-opt (binaryen 132, the npm devDependency: node_modules/.bin/wasm-opt)
 # with -Oz's passes but no inlining (-aimfs/-fimfs/-ocimfs 0): measured
-# 2026-12-06, S5 bench (scripts/bench-scenario-wasm.mjs, DFS 4109 executions):
-#   none                      2,854,334 raw, 883,285 gz, DFS ~4.0 s
-#   -Oz -O*imfs 0 (default)   2,640,284 raw, 874,175 gz, DFS ~3.8 s
+# 2026-12-06, S5 bench (scripts/bench-scenario-wasm.mjs, DFS 4109 executions,
+# PCT 2000 runs; mean of 4 alternating runs on a shared 2-core machine):
+#   none                      2,854,334 raw, 883,285 gz, DFS 4.02 s, PCT 458 ms
+#   -Oz -O*imfs 0 (default)   2,640,284 raw, 874,175 gz, DFS 3.90 s, PCT 438 ms
 #   -Oz / -Os / -O3           2,638,917 / 2,652,180 / 2,679,336 raw,
 #                             989,563 / 989,412 / 992,431 gz (inlining the
 #                             one-caller functions costs ~105 KB gzipped)
