@@ -15,19 +15,33 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # instantiation (DevRef<dyn BlockDevice>), and the worker's messages are read
 # as `cmd` + a plain request struct instead of internally tagged enums
 # (serde's Content buffering was compiled once per variant): s 617 KB.
+# 2026-12-06 (more engine, kernel and storage since): s 883 KB; with
+# wasm-opt (below) 874 KB.
 # WASM_OPT_LEVEL=z builds for size, 3 for speed.
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=${WASM_OPT_LEVEL:-s}
 wasm-pack build --target web --release --mode no-install --no-pack 2>&1 | grep -v "failed to get wasm-pack version" >&2 || true
 wasm=pkg/ext4lab_bg.wasm
 [ -f "$wasm" ] || { echo "build-wasm: $wasm was not produced" >&2; exit 1; }
-# wasm-opt is opt-in (WASM_OPT=1): Debian's binaryen 108 mis-optimises the
-# externref table wasm-bindgen 0.2.130 emits, and the page then fails at start
-# with "WebAssembly.Table.set(): Argument 1 is invalid for table" (the e2e test
-# catches this). Re-check when a newer binaryen is available.
-if [ "${WASM_OPT:-0}" = 1 ] && command -v wasm-opt >/dev/null; then
-  wasm-opt -Os --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+# wasm-opt (binaryen 132, the npm devDependency: node_modules/.bin/wasm-opt)
+# with -Oz's passes but no inlining (-aimfs/-fimfs/-ocimfs 0): measured
+# 2026-12-06, S5 bench (scripts/bench-scenario-wasm.mjs, DFS 4109 executions,
+# PCT 2000 runs; mean of 4 alternating runs on a shared 2-core machine):
+#   none                      2,854,334 raw, 883,285 gz, DFS 4.02 s, PCT 458 ms
+#   -Oz -O*imfs 0 (default)   2,640,284 raw, 874,175 gz, DFS 3.90 s, PCT 438 ms
+#   -Oz / -Os / -O3           2,638,917 / 2,652,180 / 2,679,336 raw,
+#                             989,563 / 989,412 / 992,431 gz (inlining the
+#                             one-caller functions costs ~105 KB gzipped)
+# Debian's binaryen 108 mis-optimised the externref table wasm-bindgen
+# 0.2.130 emits (the page failed at start with "WebAssembly.Table.set():
+# Argument 1 is invalid for table"; the e2e test catches this); 132 does not.
+# -g keeps the names for the size report below. WASM_OPT=0 skips it.
+if [ "${WASM_OPT:-1}" = 1 ]; then
+  [ -x node_modules/.bin/wasm-opt ] || { echo "build-wasm: no node_modules/.bin/wasm-opt (scripts/setup.sh build, or WASM_OPT=0)" >&2; exit 1; }
+  node_modules/.bin/wasm-opt -Oz -aimfs 0 -fimfs 0 -ocimfs 0 -g \
+    --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
     --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
-    "$wasm" -o "$wasm.opt" && mv "$wasm.opt" "$wasm"
+    "$wasm" -o "$wasm.opt"
+  mv "$wasm.opt" "$wasm"
 fi
 # What spends the bytes, read while the names are still there:
 # target/wasm-size.txt (sections, code per crate/module, largest functions).

@@ -49,7 +49,7 @@ setup_build() {
 }
 
 setup_test() {
-  apt_install e2fsprogs chromium chromium-driver binaryen
+  apt_install e2fsprogs chromium chromium-driver
   setup_build
 }
 
