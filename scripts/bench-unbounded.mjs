@@ -77,9 +77,17 @@ async function inBrowser(id, variant) {
         executions: r.stats.executions,
         complete: r.stats.exhausted,
         seconds,
-        // The page's outcome kinds are the enum's names (LostWrite); the CLI's
-        // are kebab-case (lost-write).
-        outcomes: [...new Set(r.outcomes.map((o) => o.first.kind.replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase())))].sort(),
+        // The page's outcome kinds are the enum's names (LostWrite); the CLI
+        // prints the row kinds (lost-write; a BUG is a kernel-warning row).
+        outcomes: [
+          ...new Set(
+            r.outcomes.map((o) =>
+              o.first.kind === 'KernelBug'
+                ? 'kernel-warning'
+                : o.first.kind.replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase()),
+            ),
+          ),
+        ].sort(),
       };
     },
     { id, variant, cap: CAP, NO_BOUND },
