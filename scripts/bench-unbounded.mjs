@@ -78,13 +78,12 @@ async function inBrowser(id, variant) {
         complete: r.stats.exhausted,
         seconds,
         // The page's outcome kinds are the enum's names (LostWrite); the CLI
-        // prints the row kinds (lost-write; a BUG is a kernel-warning row).
+        // prints the row kinds (lost-write; a BUG is a kernel-warning row, a user-visible error a user-error row).
         outcomes: [
           ...new Set(
             r.outcomes.map((o) =>
-              o.first.kind === 'KernelBug'
-                ? 'kernel-warning'
-                : o.first.kind.replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase()),
+              ({ KernelBug: 'kernel-warning', UserVisibleError: 'user-error' })[o.first.kind] ??
+              o.first.kind.replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase()),
             ),
           ),
         ].sort(),
