@@ -38,17 +38,32 @@ function native(id, variant) {
   };
 }
 
+// The page's outcome kinds are the simulator's enum names; the CLI prints
+// the scenario rows' kinds. A copy of web/protocol.ts `outcomeKindName`
+// (node 20 cannot import TypeScript).
+const ROW_KIND = {
+  Deadlock: 'deadlock',
+  LockOrderInversion: 'lock-order-inversion',
+  StaleData: 'stale-data',
+  LostWrite: 'lost-write',
+  Fsck: 'fsck',
+  KernelWarning: 'kernel-warning',
+  KernelBug: 'kernel-warning',
+  UserVisibleError: 'user-error',
+};
+
 let browser = null;
 let server = null;
 let page = null;
 if (BROWSER) {
-  ({ server } = await startServer({ root: '.', port: 18211 }));
+  let url;
+  ({ server, url } = await startServer({ root: '.', port: 18211 }));
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
   });
   page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:18211/README.md`); // any same-origin page without a CSP
+  await page.goto(`${url}README.md`); // any same-origin page without a CSP
   await page.evaluate(async () => {
     const m = await import('/pkg/ext4lab.js');
     await m.default();
@@ -56,10 +71,9 @@ if (BROWSER) {
   });
 }
 
-async function inBrowser(id, variant) {
-  return page.evaluate(
-    ({ id, variant, cap, NO_BOUND }) => {
-      const text = globalThis.m.handle_message({ cmd: 'scenario', key: id }).text;
+async function inBrowser(text, variant) {
+  const r = await page.evaluate(
+    ({ text, variant, cap, NO_BOUND }) => {
       const t = performance.now();
       const r = globalThis.m.handle_message({
         cmd: 'explore',
@@ -77,38 +91,26 @@ async function inBrowser(id, variant) {
         executions: r.stats.executions,
         complete: r.stats.exhausted,
         seconds,
-        // The page's outcome kinds are the enum's names (LostWrite); the CLI
-        // prints the row kinds (lost-write; a BUG is a kernel-warning row, a user-visible error a user-error row).
-        outcomes: [
-          ...new Set(
-            r.outcomes.map((o) =>
-              ({ KernelBug: 'kernel-warning', UserVisibleError: 'user-error' })[o.first.kind] ??
-              o.first.kind.replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase()),
-            ),
-          ),
-        ].sort(),
+        kinds: r.outcomes.map((o) => o.first.kind),
       };
     },
-    { id, variant, cap: CAP, NO_BOUND },
+    { text, variant, cap: CAP, NO_BOUND },
   );
+  if (r.error) return r;
+  const { kinds, ...rest } = r;
+  return { ...rest, outcomes: [...new Set(kinds.map((k) => ROW_KIND[k] ?? k))].sort() };
 }
 
-const scenarios = BIN && NATIVE
-  ? JSON.parse(execFileSync(BIN, ['scenarios', '--json']).toString())
-  : null;
-const list = [];
-if (page) {
-  const l = await page.evaluate(() => {
-    const b = globalThis.m.handle_message({ cmd: 'scenarios' });
-    return b.builtins.map((s) => {
-      const body = globalThis.m.handle_message({ cmd: 'scenario', key: s.id });
-      return { id: s.id, variants: body.scenario.variants.map((v) => v.name) };
-    });
-  });
-  list.push(...l);
-} else {
-  for (const s of scenarios.builtins ?? scenarios) list.push({ id: s.id, variants: s.variants });
-}
+// The built-ins and their variants: from the CLI, or from the page when
+// only the browser runs.
+const list = NATIVE
+  ? JSON.parse(execFileSync(BIN, ['scenarios', '--json']).toString()).map((s) => ({ id: s.id, variants: s.variants }))
+  : await page.evaluate(() =>
+      globalThis.m.handle_message({ cmd: 'scenarios' }).builtins.map((s) => ({
+        id: s.id,
+        variants: globalThis.m.handle_message({ cmd: 'scenario', key: s.id }).scenario.variants.map((v) => v.name),
+      })),
+    );
 const fmt = (r) =>
   r ? `${r.executions}${r.complete ? '' : '+'} ${r.complete ? 'done' : 'cap'} ${r.seconds.toFixed(1)} s` : '-';
 console.log(`cap ${CAP} executions per search; "+" and "cap": not finished`);
@@ -116,9 +118,10 @@ console.log('scenario variant | native | browser | browser/native | outcomes');
 try {
   for (const s of list) {
     if (ONLY && s.id !== ONLY) continue;
+    const text = page && (await page.evaluate((key) => globalThis.m.handle_message({ cmd: 'scenario', key }).text, s.id));
     for (const v of s.variants) {
       const n = NATIVE ? native(s.id, v) : null;
-      const b = BROWSER ? await inBrowser(s.id, v) : null;
+      const b = BROWSER ? await inBrowser(text, v) : null;
       if (b?.error) throw new Error(`${s.id} ${v}: ${b.error}`);
       const ratio = n && b ? (b.seconds / Math.max(n.seconds, 1e-3)).toFixed(2) : '-';
       const outcomes = (n ?? b).outcomes.join(',') || 'none';
