@@ -11,6 +11,10 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-120}
+# Incremental state is of no use to a run from a clean clone (CI) and took
+# about 5 GB of target/ (native and wasm32 together); a developer who runs the
+# groups again and again can set CARGO_INCREMENTAL=1.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 logs=target/test-logs
 mkdir -p "$logs"
 
@@ -48,7 +52,15 @@ wasm_tests() {
   # (run_in_dedicated_worker); every other tests/*.rs is native-only.
   local args=()
   for f in tests/web*.rs tests/worker*.rs; do [ -f "$f" ] && args+=(--test "$(basename "$f" .rs)"); done
-  wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install -- "${args[@]}"
+  # chromedriver makes a ~70 MB profile directory in $TMPDIR for every test
+  # binary and leaves it behind when the runner ends the session; keep them in
+  # a scratch directory that goes when the stage ends.
+  local scratch rc
+  scratch=$(mktemp -d "${TMPDIR:-/tmp}/ext4lab-wasm-tests.XXXXXX")
+  TMPDIR=$scratch wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install -- "${args[@]}"
+  rc=$?
+  rm -rf "$scratch"
+  return $rc
 }
 
 tables_tests() {

@@ -1,7 +1,7 @@
 // Shared set-up for the end-to-end tests: serve dist/ and drive Debian's
 // Chromium through playwright-core (no browser download).
 import { chromium } from 'playwright-core';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../../scripts/serve.mjs';
@@ -47,6 +47,8 @@ export async function openPlayground() {
     async close() {
       await context.close();
       await new Promise((r) => server.close(r));
+      // The profile is ~6 MB per test; a run used to leave dozens in /tmp.
+      await rm(profile, { recursive: true, force: true });
     },
   };
 }
