@@ -23,6 +23,9 @@ enum Step {
     HandleStart,
     HandleStop,
     Yield,
+    /// Reads location `i` and, if a write came before, `BUG()`s: the run
+    /// halts with the other tasks still runnable (see `halting_program`).
+    BugIfWritten(usize),
 }
 
 /// The program of `seed`; with `journal`, some tasks also hold a jbd2
@@ -98,8 +101,22 @@ fn weak_run(weak: Option<u32>, seed: u64) -> RunOptions {
     }
 }
 
+/// The program of `seed` (without handles) with one `BugIfWritten` put into
+/// one task at a random place (drawn from a third stream).
+fn halting_program(seed: u64) -> (usize, Vec<Vec<Step>>) {
+    let (nlocks, mut tasks) = program(seed, false);
+    let mut rb = Pcg32::new(seed, 13);
+    let t = rb.below(tasks.len() as u32) as usize;
+    let at = rb.below(tasks[t].len() as u32 + 1) as usize;
+    tasks[t].insert(at, Step::BugIfWritten(rb.below(2) as usize));
+    (nlocks, tasks)
+}
+
 fn model(seed: u64, journal: bool) -> Model {
-    let (nlocks, tasks) = program(seed, journal);
+    model_of(program(seed, journal), journal)
+}
+
+fn model_of((nlocks, tasks): (usize, Vec<Vec<Step>>), journal: bool) -> Model {
     let tasks = Rc::new(tasks);
     Model::new(move |w| {
         let m = Mutex::new("M0");
@@ -175,6 +192,12 @@ fn model(seed: u64, journal: bool) -> Model {
                             }
                         }
                         Step::Yield => preempt_point().await,
+                        Step::BugIfWritten(i) => {
+                            locs[i].read().await;
+                            if data.borrow()[i] != 0 {
+                                bug("BugIfWritten").await;
+                            }
+                        }
                     }
                 }
             });
@@ -318,6 +341,53 @@ fn dpor_matches_naive_dfs_on_random_programs() {
     );
     assert_eq!(mismatches, 0);
     assert!(total.1 < total.0);
+}
+
+/// Programs where one task may `BUG()`: the run halts with the other tasks
+/// still runnable, some not yet started, so their next steps never run and
+/// never race. Every search must still find naive DFS's outcomes (the
+/// race-driven one used to stop after one execution: nothing had raced).
+#[test]
+fn dpor_matches_naive_dfs_on_programs_that_halt() {
+    let (mut compared, mut halted) = (0u32, 0u32);
+    for seed in 0..40u64 {
+        let m = model_of(halting_program(seed), false);
+        for (bound, race_driven) in [(Some(1), false), (None, false), (None, true)] {
+            let cfg = |dpor| ExploreConfig {
+                strategy: Strategy::Dfs {
+                    preemption_bound: bound,
+                    dpor,
+                },
+                max_executions: 5_000,
+                race_driven,
+                ..Default::default()
+            };
+            let naive = explore(&m, &cfg(false), &mut NoObserver);
+            if !naive.stats.exhausted {
+                continue;
+            }
+            let dpor = explore(&m, &cfg(true), &mut NoObserver);
+            assert!(dpor.stats.exhausted);
+            assert_eq!(
+                naive.outcome_keys(),
+                dpor.outcome_keys(),
+                "seed {seed} bound {bound:?} race-driven {race_driven}: {:?}",
+                halting_program(seed)
+            );
+            compared += 1;
+            halted += u32::from(
+                naive
+                    .outcome_keys()
+                    .iter()
+                    .any(|k| k.kind == OutcomeKind::KernelBug),
+            );
+        }
+    }
+    println!("{compared} explorations compared, {halted} with a halt");
+    assert!(
+        compared > 60 && halted > 20,
+        "{compared} compared, {halted} halting"
+    );
 }
 
 #[test]

@@ -43,7 +43,7 @@ pub async fn crash_point(name: &'static str) {
         let t = rt.cur();
         rt.tasks[t as usize].crash_point = name;
         let n = rt.nobjs;
-        rt.hb.access_all(n);
+        rt.hb.access_all(n, rt::clock::Access::Read);
     });
     rt::schedule_point(Op::new(OpKind::CrashPoint, rt::NO_OBJ)).await;
 }
@@ -88,6 +88,13 @@ pub async fn bug(site: &str) {
         }
         rt.outcomes.push(o);
         rt.halt = true;
+        // The halt ends every other task where it stands: the run's end
+        // state (what the end-of-run checks read) is whatever they had done
+        // by now, and none of their next steps will run. So this step is
+        // dependent with every step of theirs, before or after it: it
+        // writes every object.
+        let n = rt.nobjs;
+        rt.hb.access_all(n, rt::clock::Access::Write);
     });
     rt::park(rt::NO_OBJ).await;
 }

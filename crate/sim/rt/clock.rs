@@ -398,12 +398,13 @@ impl Hb {
         }
         let objs: Vec<ObjId> = match obj {
             Some(o) => vec![o],
-            None => (0..self.objs.len() as ObjId).collect(),
+            None => (0..self.objs.len() as ObjId).chain([ALLOC_OBJ]).collect(),
         };
         for o in objs {
-            let Some(h) = self.objs.get(o as usize) else {
+            if o != ALLOC_OBJ && self.objs.len() <= o as usize {
                 continue;
-            };
+            }
+            let h = self.hist(o);
             let mut found = Vec::new();
             candidates(h, kind, &mut found);
             for st in found {
@@ -414,17 +415,19 @@ impl Hb {
         }
     }
 
-    /// The current step reads every object (a task reaching a crash point:
-    /// the crash observes the whole state, so every earlier unordered write
-    /// races with it).
-    pub fn access_all(&mut self, nobjs: usize) {
+    /// The current step accesses every object as `kind`: `Read` for a task
+    /// reaching a crash point (the crash observes the whole state, so every
+    /// earlier unordered write races with it), `Write` for a `BUG()` that
+    /// halts the run (it also ends every other task's next step, so every
+    /// earlier unordered access races with it).
+    pub fn access_all(&mut self, nobjs: usize, kind: Access) {
         if !self.on {
             return;
         }
         for o in 0..nobjs.min(self.objs.len()) {
-            self.access(o as ObjId, Access::Read);
+            self.access(o as ObjId, kind);
         }
-        self.access(ALLOC_OBJ, Access::Read);
+        self.access(ALLOC_OBJ, kind);
     }
 
     /// Records that the current step also acquired `obj` (a successful

@@ -698,7 +698,13 @@ impl Rt {
         for t in 0..self.ntasks {
             if let Status::Runnable(op) = self.tasks[t].status {
                 let (obj, kind) = match op.kind {
-                    OpKind::Start | OpKind::Resume | OpKind::Choose => (Some(NO_OBJ), Access::Read),
+                    // What a task does after it starts, resumes or is given
+                    // its value is not known until it runs. A run ends with
+                    // such a task still runnable when another halted it (a
+                    // BUG) or crashed: that step never runs, so it is taken
+                    // to conflict with every earlier access it is not
+                    // ordered after.
+                    OpKind::Start | OpKind::Resume | OpKind::Choose => (None, Access::Write),
                     OpKind::CrashPoint => (None, Access::Read),
                     OpKind::Yield => (Some(0), Access::Write),
                     OpKind::Load
