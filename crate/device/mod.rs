@@ -19,6 +19,28 @@ pub use counting::{CountingDevice, IoCounts};
 pub use file::FileDevice;
 pub use mem::{MemDevice, SnapshotId};
 
+/// A borrowed device as a `BlockDevice` value: the engine takes its device
+/// by value, and the image library and fsck keep theirs. Used as
+/// `DevRef<dyn BlockDevice>` wherever speed does not matter, so that the
+/// engine is compiled once for all of those callers, not once per device
+/// type (each copy of the engine is tens of KB of the wasm module).
+pub struct DevRef<'a, D: BlockDevice + ?Sized>(pub &'a mut D);
+
+impl<D: BlockDevice + ?Sized> BlockDevice for DevRef<'_, D> {
+    fn size(&self) -> u64 {
+        self.0.size()
+    }
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.0.read_at(offset, buf)
+    }
+    fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<()> {
+        self.0.write_at(offset, buf)
+    }
+    fn flush(&mut self) -> Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Errors a block device can return. Storage faults (quota, a lost OPFS
 /// handle, a failed flush) are reported here, never by panicking.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]

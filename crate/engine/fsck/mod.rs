@@ -51,7 +51,7 @@ pub(crate) use super::casefold;
 use super::error::{Ext4Error, Result};
 use super::fs::{Ext4Fs, OpenOptions};
 use super::superblock::Ext4SuperBlock;
-use crate::device::BlockDevice;
+use crate::device::{BlockDevice, DevRef};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -77,13 +77,19 @@ impl FsckReport {
 /// magic, checksum or geometry) or its group descriptors fail
 /// `ext2fs_check_desc`, the backup in group 1 and the descriptor table
 /// after it are checked instead, if there is more than one group.
+///
+/// The engine is opened over `DevRef<dyn BlockDevice>` whatever `D` is: a
+/// check is one pass, so the dynamic calls cost nothing that shows, and the
+/// wasm module then holds one copy of the engine for fsck and the image
+/// library instead of one per device type.
 pub fn fsck<D: BlockDevice>(mut dev: D) -> Result<FsckReport> {
+    let dev: &mut dyn BlockDevice = &mut dev;
     let opts = OpenOptions {
         read_only: true,
         fsck: true,
         backup: None,
     };
-    let (reason, backup) = match Ext4Fs::open(DevRef(&mut dev), opts.clone()) {
+    let (reason, backup) = match Ext4Fs::open(DevRef(&mut *dev), opts.clone()) {
         Ok(mut fs) => {
             let reason = if fs.checksum_errors().0 {
                 Some(Finding::SuperblockChecksum)
@@ -125,7 +131,7 @@ pub fn fsck<D: BlockDevice>(mut dev: D) -> Result<FsckReport> {
             backup: Some(b),
             ..opts.clone()
         };
-        if let Ok(mut fs) = Ext4Fs::open(DevRef(&mut dev), o) {
+        if let Ok(mut fs) = Ext4Fs::open(DevRef(&mut *dev), o) {
             if fs.groups_count() > 1 {
                 let mut rep = fs.ext4_fsck()?;
                 rep.findings
@@ -136,31 +142,12 @@ pub fn fsck<D: BlockDevice>(mut dev: D) -> Result<FsckReport> {
         }
     }
     // No usable backup: the primary as it is (e2fsck reopens it).
-    let mut fs = Ext4Fs::open(DevRef(&mut dev), opts)?;
+    let mut fs = Ext4Fs::open(DevRef(&mut *dev), opts)?;
     let mut rep = fs.ext4_fsck()?;
     if reason != Finding::SuperblockChecksum {
         rep.findings.insert(0, reason);
     }
     Ok(rep)
-}
-
-/// A device borrowed for one open (the backup superblock needs the
-/// device again after a failed open).
-struct DevRef<'a, D: BlockDevice>(&'a mut D);
-
-impl<D: BlockDevice> BlockDevice for DevRef<'_, D> {
-    fn size(&self) -> u64 {
-        self.0.size()
-    }
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> crate::device::Result<()> {
-        self.0.read_at(offset, buf)
-    }
-    fn write_at(&mut self, offset: u64, buf: &[u8]) -> crate::device::Result<()> {
-        self.0.write_at(offset, buf)
-    }
-    fn flush(&mut self) -> crate::device::Result<()> {
-        self.0.flush()
-    }
 }
 
 impl<D: BlockDevice> Ext4Fs<D> {

@@ -272,7 +272,9 @@ impl BenchImage {
         };
         {
             let mut fs =
-                Ext4Fs::open(DevRef(&mut timed), OpenOptions::default()).map_err(js_err)?;
+                // as dyn: the engine copy the image library already uses
+                Ext4Fs::open(DevRef(&mut timed as &mut dyn BlockDevice), OpenOptions::default())
+                    .map_err(js_err)?;
             let (from, total) = (from as u64, total as u64);
             let mut done = 0u64;
             while done < total {

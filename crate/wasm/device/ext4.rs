@@ -2,30 +2,12 @@
 //! summary and features, parsed by the engine), formatting a new image with
 //! the engine's mkfs, fsck, and reading or writing a file by path.
 
-use crate::device::{BlockDevice, Result as DevResult};
+use crate::device::BlockDevice;
+pub use crate::device::DevRef;
 use crate::engine::fsck::FsckReport;
 use crate::engine::superblock::*;
 use crate::engine::{mkfs, Ext4Error, Ext4Fs, MkfsOptions, OpenOptions};
 use serde::{Deserialize, Serialize};
-
-/// Borrow a device as a `BlockDevice` value (the engine takes its device
-/// by value; the library keeps ownership of open images).
-pub struct DevRef<'a, D: BlockDevice + ?Sized>(pub &'a mut D);
-
-impl<D: BlockDevice + ?Sized> BlockDevice for DevRef<'_, D> {
-    fn size(&self) -> u64 {
-        self.0.size()
-    }
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> DevResult<()> {
-        self.0.read_at(offset, buf)
-    }
-    fn write_at(&mut self, offset: u64, buf: &[u8]) -> DevResult<()> {
-        self.0.write_at(offset, buf)
-    }
-    fn flush(&mut self) -> DevResult<()> {
-        self.0.flush()
-    }
-}
 
 /// What the library shows about an image's filesystem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
