@@ -123,7 +123,7 @@ export function mountKernel(root: HTMLElement, store: Store, engine: EngineClien
   // compares against), per text + variant + options.
   let own: { key: string; delta: CustomKernel } | null = null;
   let open = false;
-  let last: { sc: Scenario; r: ResolveBody | null; error: string | null } | null = null;
+  let last: { r: ResolveBody | null; error: string | null } | null = null;
   const keyOf = (): string => JSON.stringify([store.state.text, store.state.variant, store.state.options]);
 
   const setCustom = (c: CustomKernel | null): void => {
@@ -133,7 +133,7 @@ export function mountKernel(root: HTMLElement, store: Store, engine: EngineClien
 
   const draw = (): void => {
     if (!last) return;
-    const { sc, r, error } = last;
+    const { r, error } = last;
     const s = store.state;
     const current: CustomKernel | null = s.custom ?? (own && own.key === keyOf() ? own.delta : (r?.delta ?? null));
     const summary = h('p', { class: 'kernel-line', 'data-testid': 'kernel-summary' });
@@ -223,8 +223,8 @@ export function mountKernel(root: HTMLElement, store: Store, engine: EngineClien
       for (const id of v.revert ?? []) line.append(' ', changeChip(id, '-', row(id)));
       return line;
     },
-    render(sc, r, error) {
-      last = { sc, r, error };
+    render(_sc, r, error) {
+      last = { r, error };
       void loaded.then(async () => {
         // Opened from a link with a custom kernel: learn the variant's own.
         if (store.state.custom && (!own || own.key !== keyOf())) {
