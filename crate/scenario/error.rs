@@ -80,7 +80,7 @@ impl ScenarioError {
         }
     }
 
-    /// "line 3, column 7: tasks[0].steps[1].file: no file named `g`".
+    /// "line 3, column 7: `tasks[0].steps[1].file`: no file named `g`".
     pub fn render(&self) -> String {
         let mut s = String::new();
         if let Some(l) = self.location {

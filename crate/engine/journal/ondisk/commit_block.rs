@@ -34,7 +34,7 @@ impl CommitHeader {
     }
 }
 
-/// v2/v3 commit checksum: crc32c(seed, block with h_chksum[0] zeroed).
+/// v2/v3 commit checksum: crc32c(seed, block with `h_chksum[0]` zeroed).
 pub fn commit_block_csum(seed: u32, b: &[u8]) -> u32 {
     let mut copy = b.to_vec();
     put_be32(&mut copy, COMMIT_CHKSUM, 0);

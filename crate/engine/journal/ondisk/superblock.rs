@@ -53,7 +53,8 @@ pub struct JournalSuperblock {
 
 impl JournalSuperblock {
     /// Parse the 1 KiB superblock at the start of `b`. Checks only that the
-    /// bytes are there; [`super::Journal::load`] validates.
+    /// bytes are there; [`Journal::jbd2_journal_load`](crate::engine::journal::journal::Journal::jbd2_journal_load)
+    /// validates.
     pub fn parse(b: &[u8]) -> Result<JournalSuperblock, JournalError> {
         let b = b
             .get(..JOURNAL_SUPERBLOCK_SIZE)
