@@ -50,7 +50,7 @@ struct Mounted {
 /// What a mount of the image depends on besides the image: the
 /// parameters of the journalled mount ([`super::jbd2::mount_params`]), or
 /// `None` for the plain open of an image without a journal.
-pub type MountKey = Option<(crate::engine::mount_opts::DataMode, bool)>;
+pub type MountKey = Option<super::jbd2::MountParams>;
 
 fn feature_list(sc: &Scenario) -> String {
     sc.image.features.join(",")
@@ -259,7 +259,10 @@ mod tests {
                     Ext4Fs::open(dev, OpenOptions::default())
                 }
             };
-            let key = journal.then_some((DataMode::Ordered, true));
+            let key = journal.then_some(crate::kernel::jbd2::MountParams {
+                data_mode: DataMode::Ordered,
+                defer_data_frees: true,
+            });
             let ino = img.files["f"];
             let mut fs = img.mount_with(key, mount).expect("mounts");
             let mounted = img.dev.borrow().to_bytes();
@@ -302,8 +305,14 @@ mod tests {
                 "mounted again after a restore of the built image"
             );
             if journal {
-                img.mount_with(Some((DataMode::Writeback, true)), mount)
-                    .expect("mounts");
+                img.mount_with(
+                    Some(crate::kernel::jbd2::MountParams {
+                        data_mode: DataMode::Writeback,
+                        defer_data_frees: true,
+                    }),
+                    mount,
+                )
+                .expect("mounts");
                 assert_eq!(mounts.get(), 3, "other options: mounted again");
             }
         }

@@ -64,10 +64,23 @@ pub fn ext4_fill_super(img: &ScenarioImage, rc: &RunConfig) -> Result<Ext4Fs<Sim
     img.mount_with(Some(params), |dev| ext4_mount_sim(dev, params))
 }
 
-/// What [`ext4_mount_sim`] takes from the run configuration: the data mode
-/// and whether freed data blocks wait for their transaction's commit.
-pub fn mount_params(rc: &RunConfig) -> (DataMode, bool) {
-    (data_mode(rc), rc.kernel >= FREED_DATA_AFTER_COMMIT)
+/// What [`ext4_mount_sim`] takes from the run configuration (and so what a
+/// kept mount depends on besides the image, `image::MountKey`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MountParams {
+    /// `data=` of the mount.
+    pub data_mode: DataMode,
+    /// Freed data blocks wait for their transaction's commit
+    /// ([`FREED_DATA_AFTER_COMMIT`]).
+    pub defer_data_frees: bool,
+}
+
+/// The mount parameters of a run configuration.
+pub fn mount_params(rc: &RunConfig) -> MountParams {
+    MountParams {
+        data_mode: data_mode(rc),
+        defer_data_frees: rc.kernel >= FREED_DATA_AFTER_COMMIT,
+    }
 }
 
 /// The first release this model says keeps a freed *data* block from
@@ -89,10 +102,13 @@ pub const FREED_DATA_AFTER_COMMIT: KernelVersion = KernelVersion {
 
 fn ext4_mount_sim(
     dev: SimDisk,
-    (mode, defer_data_frees): (DataMode, bool),
+    MountParams {
+        data_mode,
+        defer_data_frees,
+    }: MountParams,
 ) -> Result<Ext4Fs<SimDisk>, Ext4Error> {
     let opts = MountOptions {
-        data: Some(mode),
+        data: Some(data_mode),
         ..MountOptions::default()
     };
     let (mut fs, _report) = Ext4Fs::ext4_mount(dev, &opts)?;
