@@ -174,6 +174,7 @@ const ROWS: &[Row] = &[
     ("s5", "v5.5", "stale-data", "found", ""),
     ("s5", "v5.5", "stale-data", "found", "mount=nodelalloc"),
     ("s5", "v5.5", "kernel-warning", "found", ""),
+    ("s5", "v5.5", "stale-data", "found", "file=indirect"),
     ("s5", "jan-dio-begin-early", "stale-data", "absent", ""),
     (
         "s5",
@@ -183,6 +184,13 @@ const ROWS: &[Row] = &[
         "mount=nodelalloc",
     ),
     ("s5", "jan-dio-begin-early", "kernel-warning", "found", ""),
+    (
+        "s5",
+        "jan-dio-begin-early",
+        "stale-data",
+        "found",
+        "file=indirect",
+    ), // finding: no unwritten state in a block map
     ("s5", "ritesh-check-get-block", "stale-data", "absent", ""),
     (
         "s5",
@@ -198,6 +206,13 @@ const ROWS: &[Row] = &[
         "found",
         "",
     ),
+    (
+        "s5",
+        "ritesh-check-get-block",
+        "stale-data",
+        "found",
+        "file=indirect",
+    ), // finding
     ("s5", "jan-mkwrite-unwritten", "stale-data", "absent", ""),
     (
         "s5",
@@ -220,6 +235,13 @@ const ROWS: &[Row] = &[
         "found",
         "file=indirect,mount=nodelalloc",
     ), // the thread's caveat: no unwritten state in a block map
+    (
+        "s5",
+        "jan-mkwrite-unwritten",
+        "stale-data",
+        "found",
+        "file=indirect",
+    ), // finding: under delalloc too
     ("s5", "dioread-nolock-default", "stale-data", "absent", ""),
     (
         "s5",
@@ -238,6 +260,7 @@ const ROWS: &[Row] = &[
     ("s5", "no-barrier", "stale-data", "absent", ""),
     ("s5", "no-barrier", "stale-data", "absent", "memory=x86"),
     ("s5", "no-barrier", "stale-data", "found", "memory=lkmm"),
+    ("s5", "no-barrier", "stale-data", "found", "file=indirect"), // finding
 ];
 
 /// Variant names per scenario, in table order.

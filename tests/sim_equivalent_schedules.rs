@@ -88,8 +88,17 @@ fn walk(
 }
 
 fn model_of(id: &str, variant: &str) -> (Model, RunOptions) {
+    model_with(id, variant, &Default::default())
+}
+
+/// [`model_of`] with option values (`--option NAME=VALUE`).
+fn model_with(
+    id: &str,
+    variant: &str,
+    options: &std::collections::BTreeMap<String, String>,
+) -> (Model, RunOptions) {
     let sc = rows::scenario(id);
-    let rc = sc.resolve(variant, &Default::default()).expect("variant");
+    let rc = sc.resolve(variant, options).expect("variant and options");
     let img = Rc::new(build_image(&sc).expect("image"));
     let opts = run_options(&sc, &rc);
     (scenario_model(sc, rc, img), opts)
@@ -167,9 +176,18 @@ fn walk_one() {
         std::env::var("VARIANT"),
         std::env::var("TOKEN"),
     ) else {
-        println!("set SCENARIO, VARIANT, TOKEN (and WALK, SEED)");
+        println!("set SCENARIO, VARIANT, TOKEN (and WALK, SEED, OPTIONS=name=value,...)");
         return;
     };
+    let options = std::env::var("OPTIONS")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let (k, v) = o.split_once('=').expect("OPTIONS: name=value,...");
+            (k.to_string(), v.to_string())
+        })
+        .collect();
     let steps = std::env::var("WALK")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -178,7 +196,7 @@ fn walk_one() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    let (m, opts) = model_of(&id, &variant);
+    let (m, opts) = model_with(&id, &variant, &options);
     match walk(&m, &opts, &token, steps, seed) {
         Ok(n) => println!("{n} equivalent schedules, all alike"),
         Err(e) => panic!("{e}"),
