@@ -498,6 +498,9 @@ export interface Stats {
   /** Runs bounded DFS stopped at a prefix whose trace it had covered (not
    * counted as executions). */
   cut_runs: number;
+  /** Steps of the cut runs, their replayed prefixes included (`steps`
+   * counts the executions' steps only). */
+  cut_steps: number;
   distinct_outcomes: number;
   exhausted: boolean;
   budget_exhausted: boolean;

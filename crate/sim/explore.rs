@@ -105,6 +105,11 @@ pub struct Stats {
     /// explored (run up to that point, not counted as executions).
     #[serde(default)]
     pub cut_runs: u64,
+    /// Steps the cut runs took, their replayed prefixes included: what the
+    /// stateless search spends on runs it then discards (`steps` counts the
+    /// executions' steps).
+    #[serde(default)]
+    pub cut_steps: u64,
     pub distinct_outcomes: u64,
     /// The DFS search finished (every alternative explored).
     pub exhausted: bool,
@@ -482,6 +487,7 @@ pub fn explore_from(
                 if dfs.last_was_cut() {
                     // a prefix equivalent to one explored: nothing new below
                     stats.cut_runs += 1;
+                    stats.cut_steps += u64::from(exec.steps);
                 } else if dfs.leaf_is_ours() {
                     count_exec(&exec, &mut stats, index, &mut rec, &mut schedules);
                     index += 1;

@@ -126,6 +126,7 @@ pub fn merge_stats(parts: &[&Stats]) -> Stats {
         s.pruned_by_dpor += p.pruned_by_dpor;
         s.foreign_executions += p.foreign_executions;
         s.cut_runs += p.cut_runs;
+        s.cut_steps += p.cut_steps;
         s.steps += p.steps;
         s.exhausted &= p.exhausted;
         s.budget_exhausted |= p.budget_exhausted;
