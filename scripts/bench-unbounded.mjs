@@ -8,6 +8,7 @@
 // (EXT4LAB=path, default target/release/ext4lab; `cargo build --release
 // --bin ext4lab`) for the native one. One search at a time, on one core.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { startServer } from './serve.mjs';
 
@@ -39,18 +40,9 @@ function native(id, variant) {
 }
 
 // The page's outcome kinds are the simulator's enum names; the CLI prints
-// the scenario rows' kinds. A copy of web/protocol.ts `outcomeKindName`
-// (node 20 cannot import TypeScript).
-const ROW_KIND = {
-  Deadlock: 'deadlock',
-  LockOrderInversion: 'lock-order-inversion',
-  StaleData: 'stale-data',
-  LostWrite: 'lost-write',
-  Fsck: 'fsck',
-  KernelWarning: 'kernel-warning',
-  KernelBug: 'kernel-warning',
-  UserVisibleError: 'user-error',
-};
+// the scenario rows' kinds. The table web/protocol.ts `outcomeKindName`
+// maps them with.
+const ROW_KIND = JSON.parse(readFileSync(new URL('../web/outcome-kinds.json', import.meta.url), 'utf8'));
 
 let browser = null;
 let server = null;

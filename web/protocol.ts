@@ -2,6 +2,8 @@
 // {id, req: {cmd, ...args}}; the worker answers {id, answer} where answer is
 // {ok: true, ...} or {ok: false, error: {kind, message}}. Plain data only.
 
+import outcomeKinds from './outcome-kinds.json';
+
 export type Request =
   | { cmd: 'hello' }
   | { cmd: 'crc32c'; text: string }
@@ -455,18 +457,10 @@ export interface RefindBody {
 }
 
 /** The scenario outcome-kind name of a simulator outcome kind (as the
- * scenario rows and links name them; kernel/runner.rs kind_name). */
+ * scenario rows and links name them; kernel/runner.rs kind_name). The table
+ * is web/outcome-kinds.json, which scripts/bench-unbounded.mjs reads too. */
 export function outcomeKindName(k: OutcomeKind): string | null {
-  const names: Record<string, string> = {
-    Deadlock: 'deadlock',
-    LockOrderInversion: 'lock-order-inversion',
-    StaleData: 'stale-data',
-    LostWrite: 'lost-write',
-    Fsck: 'fsck',
-    KernelWarning: 'kernel-warning',
-    KernelBug: 'kernel-warning',
-    UserVisibleError: 'user-error',
-  };
+  const names: Record<string, string> = outcomeKinds;
   return typeof k === 'string' ? (names[k] ?? null) : null;
 }
 

@@ -6,12 +6,12 @@
 //! Block addresses of the random patterns come from a seeded xorshift32
 //! (the seed is part of the reported configuration).
 
-use super::ext4::{self, DevRef, MkfsRequest};
+use super::ext4::{self, MkfsRequest};
 use super::idb::{IdbStore, ImageRecord, CHUNK};
 use super::idb_device::{IdbDevice, Residency};
 use super::opfs_device::OpfsDevice;
 use super::{ImageDevice, StorageFault};
-use crate::device::BlockDevice;
+use crate::device::{BlockDevice, DevRef};
 use crate::engine::{Ext4Fs, OpenOptions};
 use crate::wasm::opfs;
 use wasm_bindgen::prelude::*;
@@ -271,10 +271,12 @@ impl BenchImage {
             p: Profile::default(),
         };
         {
-            let mut fs =
-                // as dyn: the engine copy the image library already uses
-                Ext4Fs::open(DevRef(&mut timed as &mut dyn BlockDevice), OpenOptions::default())
-                    .map_err(js_err)?;
+            // as dyn: the engine copy the image library already uses
+            let mut fs = Ext4Fs::open(
+                DevRef(&mut timed as &mut dyn BlockDevice),
+                OpenOptions::default(),
+            )
+            .map_err(js_err)?;
             let (from, total) = (from as u64, total as u64);
             let mut done = 0u64;
             while done < total {
@@ -437,6 +439,6 @@ impl BenchMem {
 /// The device as the image library borrows it (`DevRef<dyn BlockDevice>`):
 /// the engine is then compiled once for both, not once more for the
 /// concrete device type (wasm size).
-fn dyn_dev(dev: &mut ImageDevice) -> DevRef<'_, dyn crate::device::BlockDevice> {
-    DevRef(dev as &mut dyn crate::device::BlockDevice)
+fn dyn_dev(dev: &mut ImageDevice) -> DevRef<'_, dyn BlockDevice> {
+    DevRef(dev as &mut dyn BlockDevice)
 }

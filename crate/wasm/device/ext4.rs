@@ -2,8 +2,7 @@
 //! summary and features, parsed by the engine), formatting a new image with
 //! the engine's mkfs, fsck, and reading or writing a file by path.
 
-use crate::device::BlockDevice;
-pub use crate::device::DevRef;
+use crate::device::{BlockDevice, DevRef};
 use crate::engine::fsck::FsckReport;
 use crate::engine::superblock::*;
 use crate::engine::{mkfs, Ext4Error, Ext4Fs, MkfsOptions, OpenOptions};
