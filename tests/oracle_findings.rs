@@ -169,3 +169,72 @@ fn v4_4_nodelalloc_writes_are_ordered_by_write_end() {
 fn read_beside_punch_before_and_after_invalidate_lock() {
     check_rows("read-beside-punch.toml", "lost-write");
 }
+
+/// The end-of-run fsck is memoized per image (crate/kernel/fsck_memo.rs):
+/// a run that leaves the disk and the filesystem state of an earlier run
+/// gets that run's report. Exploring with and without the memo gives the
+/// same report, outcomes, counts and messages, on a scenario whose fsck
+/// finds corruption (S3 `unguarded`), one whose runs crash and recover (S8
+/// `v5.5`, searched to the end) and S4's lost write; and the memo answers
+/// most runs, or it would not be worth having.
+#[test]
+fn fsck_memo_answers_as_the_checker_does() {
+    use std::rc::Rc;
+
+    use ext4lab::kernel::image::build_image;
+    use ext4lab::kernel::runner::{explore_config, scenario_model};
+    use ext4lab::scenario::builtin;
+    use ext4lab::sim::{explore, NoObserver, Strategy};
+
+    for (id, variant, bound, budget) in [
+        ("s3", "unguarded", Some(1), 800),
+        ("s8", "v5.5", None, 3_000),
+        ("s4", "v4.13", Some(2), 600),
+    ] {
+        let sc = Rc::new(parse_scenario(builtin(id).unwrap().text).unwrap());
+        let rc = sc.resolve(variant, &Default::default()).unwrap();
+        let mut cfg = explore_config(
+            &sc,
+            &rc,
+            Some(Strategy::Dfs {
+                preemption_bound: bound,
+                dpor: true,
+            }),
+        );
+        cfg.max_executions = budget;
+        let run = |memo: bool| {
+            let img = Rc::new(build_image(&sc).unwrap());
+            img.fsck_memo.set_enabled(memo);
+            let model = scenario_model(sc.clone(), rc.clone(), img.clone());
+            let rep = explore(&model, &cfg, &mut NoObserver);
+            (
+                serde_json::to_value(&rep).unwrap(),
+                img.fsck_memo.stats(),
+                rep,
+            )
+        };
+        let (with, (hits, misses), rep) = run(true);
+        let (without, (hits0, _), _) = run(false);
+        assert_eq!(hits0, 0, "{id} {variant}: the memo was off");
+        assert!(
+            with == without,
+            "{id} {variant}: the memo changed the report"
+        );
+        let checked = hits + misses;
+        assert!(
+            checked > 100 && hits > 10 * misses,
+            "{id} {variant}: {hits} answered from the memo, {misses} checked"
+        );
+        if id == "s3" {
+            assert!(
+                rep.outcomes
+                    .iter()
+                    .any(|o| kind_name(&o.key.kind) == "fsck"),
+                "s3 unguarded: fsck finds the unowned block"
+            );
+        }
+        if id == "s8" {
+            assert!(rep.stats.exhausted && rep.stats.crashes > 0);
+        }
+    }
+}

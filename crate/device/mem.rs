@@ -178,6 +178,31 @@ impl MemDevice {
         }
     }
 
+    /// The chunks whose contents may differ from snapshot `id`'s: those
+    /// saved into the undo log of `id` or of a newer snapshot, ascending,
+    /// each once (a chunk written back to its old bytes stays listed).
+    /// Every other chunk holds what it held at `id`. `None` when `id` no
+    /// longer exists. Costs O(chunks written since `id`).
+    pub fn changed_since(&self, id: &SnapshotId) -> Option<Vec<usize>> {
+        match self.snapshots.get(id.depth) {
+            Some(s) if s.serial == id.serial => {}
+            _ => return None,
+        }
+        let mut idx: Vec<usize> = self.snapshots[id.depth..]
+            .iter()
+            .flat_map(|s| s.undo.iter().map(|(i, _)| *i))
+            .collect();
+        idx.sort_unstable();
+        idx.dedup();
+        Some(idx)
+    }
+
+    /// The contents of chunk `idx` ([`CHUNK_SIZE`] bytes; `None`: never
+    /// written or past the end, reads as zeros).
+    pub fn chunk(&self, idx: usize) -> Option<&[u8]> {
+        self.chunks.get(idx).and_then(|c| c.as_deref())
+    }
+
     /// Chunks written since the newest snapshot (or restore).
     pub fn dirty_chunks(&self) -> usize {
         self.snapshots.last().map_or(0, |s| s.undo.len())
@@ -264,6 +289,27 @@ mod tests {
         assert_eq!(byte_at(&mut d, 3072), 7);
         assert_eq!(byte_at(&mut d, 4096), 7);
         assert_eq!(d.allocated_chunks(), 2);
+    }
+
+    #[test]
+    fn changed_since_lists_the_chunks_written_after_a_snapshot() {
+        let mut d = MemDevice::new(1 << 20);
+        let s0 = d.snapshot();
+        fill(&mut d, 3 * 4096, 1, 1024);
+        let s1 = d.snapshot();
+        fill(&mut d, 5 * 4096, 2, 1024);
+        fill(&mut d, 3 * 4096, 3, 1024); // also saved against s1
+        assert_eq!(d.changed_since(&s0), Some(vec![3, 5]));
+        assert_eq!(d.changed_since(&s1), Some(vec![3, 5]));
+        d.restore(&s1).unwrap();
+        assert_eq!(d.changed_since(&s0), Some(vec![3]));
+        assert_eq!(d.changed_since(&s1), Some(vec![]));
+        assert_eq!(d.chunk(3).map(|c| c[0]), Some(1));
+        assert_eq!(d.chunk(5), None, "never written before s1");
+        assert_eq!(d.chunk(9), None);
+        d.restore(&s0).unwrap();
+        assert_eq!(d.changed_since(&s1), None, "s1 is gone");
+        assert_eq!(d.changed_since(&s0), Some(vec![]));
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct ScenarioImage {
     journal: bool,
     /// The image as last mounted, see [`ScenarioImage::mount_with`].
     mounted: RefCell<Option<Mounted>>,
+    /// The end-of-run fsck's answers for the disks runs left
+    /// ([`super::fsck_memo`]): every run starts from `snap`.
+    pub fsck_memo: super::fsck_memo::FsckMemo,
 }
 
 /// A mount kept for the next executions: the device snapshot taken right
@@ -162,6 +165,7 @@ pub fn populate(mut fs: Ext4Fs<MemDevice>, sc: &Scenario) -> Result<ScenarioImag
         base_log: log,
         journal,
         mounted: RefCell::new(None),
+        fsck_memo: Default::default(),
     })
 }
 

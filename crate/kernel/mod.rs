@@ -14,7 +14,8 @@
 //! - [`buffered`], [`direct`], [`writeback`], [`inode_ops`], [`migrate`]:
 //!   write(2)/read(2), `iomap_dio_rw`, `ext4_writepages`, fsync/truncate/
 //!   fallocate/punch, `EXT4_IOC_MIGRATE`.
-//! - [`image`], [`runner`]: a scenario's image and its exploration.
+//! - [`image`], [`runner`]: a scenario's image and its exploration;
+//!   [`fsck_memo`]: the end-of-run fsck, memoized per image.
 //!
 //! Locking rule of the model: kernel state lives in `RefCell`s that are never
 //! borrowed across an `.await`; every access another task could race with is
@@ -26,6 +27,7 @@ pub mod buffered;
 pub mod dax;
 pub mod direct;
 pub mod fault;
+pub mod fsck_memo;
 pub mod handle;
 pub mod image;
 pub mod inline;

@@ -243,6 +243,7 @@ pub fn scenario_model_with(
             });
         }
         let kk = k.clone();
+        let img = img.clone();
         w.on_end(move |view| {
             if view.end == crate::sim::EndKind::Deadlock
                 || view.end == crate::sim::EndKind::StepLimit
@@ -254,7 +255,12 @@ pub fn scenario_model_with(
             if crashed {
                 super::jbd2::crash_and_recover(&kk); // jbd2glue
             }
-            end_oracles(&kk, crashed, view.end == crate::sim::EndKind::Complete)
+            end_oracles(
+                &kk,
+                crashed,
+                view.end == crate::sim::EndKind::Complete,
+                Some(&img),
+            )
         });
     })
 }
@@ -556,8 +562,15 @@ async fn run_syscall(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<()
 /// each file as a read(2) after the run returns it, against the sequential
 /// rule, only when every task finished: `complete`; a run a `BUG()` halted
 /// stopped operations half done) and fsck. Not run after a deadlock or the
-/// step limit; after a crash (`crashed`), on the recovered disk.
-pub fn end_oracles(k: &Kernel, crashed: bool, complete: bool) -> Vec<Outcome> {
+/// step limit; after a crash (`crashed`), on the recovered disk. With
+/// `img`, the fsck is answered from the image's memo when a run before
+/// left the same disk ([`super::fsck_memo`]); without, it always runs.
+pub fn end_oracles(
+    k: &Kernel,
+    crashed: bool,
+    complete: bool,
+    img: Option<&super::image::ScenarioImage>,
+) -> Vec<Outcome> {
     let mut out = Vec::new();
     let mut fs = k.fs.borrow_mut();
     if let Err(e) = fs.sync() {
@@ -695,8 +708,12 @@ pub fn end_oracles(k: &Kernel, crashed: bool, complete: bool) -> Vec<Outcome> {
             out.push(o);
         }
     }
-    // fsck
-    match fs.ext4_fsck() {
+    // fsck (memoized per image when the run is on the image's device)
+    let report = match img {
+        Some(img) => img.fsck_memo.ext4_fsck(&mut fs, &img.dev, &img.snap),
+        None => fs.ext4_fsck().map_err(|e| e.to_string()),
+    };
+    match report {
         Ok(rep) if !rep.is_clean() => {
             let mut o = Outcome::new(OutcomeKind::Fsck, 0);
             for f in rep.findings.iter().filter(|f| f.is_error()) {
@@ -733,7 +750,7 @@ pub fn end_oracles(k: &Kernel, crashed: bool, complete: bool) -> Vec<Outcome> {
         Err(e) => {
             let mut o = Outcome::new(OutcomeKind::Fsck, 0);
             o.site = "ext4_fsck".into();
-            o.message = e.to_string();
+            o.message = e;
             out.push(o);
         }
     }

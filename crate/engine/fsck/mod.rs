@@ -150,7 +150,57 @@ pub fn fsck<D: BlockDevice>(mut dev: D) -> Result<FsckReport> {
     Ok(rep)
 }
 
+/// Everything [`Ext4Fs::ext4_fsck`] reads besides the device's blocks: the
+/// superblock and group descriptors in memory (the checker starts from
+/// them, as e2fsck starts from the ones it read), the checksum errors found
+/// when the filesystem was opened, the cached metadata blocks (`bread`
+/// returns a cached copy before reading the device), the superblock copy in
+/// use and the open's mode. The checker reads no other state: no clock, no
+/// journal in memory (it reads the journal inode and superblock through
+/// `bread`), no inode cache. So two filesystems with equal inputs, on devices
+/// whose blocks are equal, get equal reports; the simulator's end-of-run
+/// oracle memoizes the checker on that (crate/kernel/fsck_memo.rs). A new
+/// pass that reads more of [`Ext4Fs`] must add it here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FsckInput {
+    sb: Ext4SuperBlock,
+    groups: Vec<super::group_desc::Ext4GroupDesc>,
+    sb_csum_bad: bool,
+    gd_csum_bad: Vec<u32>,
+    /// (block, contents, dirty) of every cached block, by block number.
+    cache: Vec<(u64, Vec<u8>, bool)>,
+    backup_sb: Option<u64>,
+    read_only: bool,
+    fsck_mode: bool,
+}
+
+impl FsckInput {
+    /// How many cached blocks it holds.
+    pub fn cached_blocks(&self) -> usize {
+        self.cache.len()
+    }
+}
+
 impl<D: BlockDevice> Ext4Fs<D> {
+    /// What [`Ext4Fs::ext4_fsck`] would read now, besides the device.
+    pub fn fsck_input(&self) -> FsckInput {
+        FsckInput {
+            sb: self.sb.clone(),
+            groups: self.groups.clone(),
+            sb_csum_bad: self.sb_csum_bad,
+            gd_csum_bad: self.gd_csum_bad.clone(),
+            cache: self
+                .cache
+                .blocks
+                .iter()
+                .map(|(&b, buf)| (b, buf.data.clone(), buf.dirty))
+                .collect(),
+            backup_sb: self.backup_sb,
+            read_only: self.read_only.is_some(),
+            fsck_mode: self.fsck_mode,
+        }
+    }
+
     /// Run every pass (read-only; the block cache is reused).
     pub fn ext4_fsck(&mut self) -> Result<FsckReport> {
         let mut c = Checker::new(self);
