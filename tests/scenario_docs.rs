@@ -41,3 +41,40 @@ fn scenario_pages_name_every_variant() {
         );
     }
 }
+
+/// Every playground link in the docs (`index.html#v3....`) opens on today's
+/// built-ins: a link made before a scenario's text changed names the old
+/// text's hash, and the page would only offer to look for its outcome
+/// again. (Change a built-in, re-make the links its page cites.)
+#[test]
+fn doc_links_open_on_todays_builtins() {
+    let mut pages = vec!["README.md".to_string()];
+    for dir in ["docs", "docs/scenarios"] {
+        let full = format!("{}/{dir}", env!("CARGO_MANIFEST_DIR"));
+        for e in std::fs::read_dir(full).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".md") {
+                pages.push(format!("{dir}/{name}"));
+            }
+        }
+    }
+    pages.sort();
+    let mut links = 0;
+    for page in &pages {
+        let text = read(page);
+        for (at, _) in text.match_indices("index.html#v3.") {
+            let frag: String = text[at + "index.html".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "#._-".contains(*c))
+                .collect();
+            if frag.len() < 20 {
+                continue; // prose naming the form, `index.html#v3....`
+            }
+            links += 1;
+            if let Err(e) = ext4lab::scenario::link::decode_link(&frag) {
+                panic!("{page}: {frag}: {e}");
+            }
+        }
+    }
+    assert!(links >= 10, "found only {links} links in {pages:?}");
+}
