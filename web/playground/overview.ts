@@ -14,8 +14,12 @@ import { rowApplies } from './picker';
 import { optionValues, type Store } from './store';
 
 export interface OverviewHooks {
-  /** Explore `variant` with the scenario's own strategy, to the end. */
-  explore(variant: string): Promise<{ report: ExploreBody; target: Target } | null>;
+  /** Explore `variant` with the scenario's own strategy, to the end.
+   * `find`: the outcome kinds the variant is expected to show, when the
+   * question is where they are rather than whether they can happen (a
+   * search under a small preemption bound may answer it); empty otherwise.
+   * `bound` is the one the search used (DFS). */
+  explore(variant: string, find: string[]): Promise<{ report: ExploreBody; target: Target; bound: number } | null>;
   /** Replay an outcome's shortest schedule and show it on the timeline. */
   open(rec: OutcomeRecord, target: Target): Promise<void>;
   /** Bring the Race tab to the front (a verdict with nothing to replay). */
@@ -120,16 +124,20 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
     const key = keyOf(variant);
     verdicts.set(key, { text: 'exploring…', state: 'running' });
     draw();
-    const res = await hooks.explore(variant);
+    const v0 = sc.variants.find((x) => x.name === variant);
+    const opts = optionValues(sc, store.state.options);
+    const expected = v0 ? rows(sc, v0, opts).filter((e) => e.expect === 'found').map((e) => e.kind) : [];
+    const race = raceKinds(sc, opts).filter((k) => expected.includes(k));
+    const find = focus.length === 0 && v0 !== undefined && expectsFailure(sc, v0, opts) ? (race.length ? race : expected) : [];
+    const res = await hooks.explore(variant, find);
     running = false;
     if (!res) {
       verdicts.set(key, { text: 'the exploration did not finish (see Run)', state: 'error' });
       draw();
       return;
     }
-    const { report, target } = res;
+    const { report, target, bound } = res;
     const st = report.stats;
-    const bound = scenarioBound(sc.explore);
     // An error the man page lists for what the program did (`expected`) is
     // not a finding: it is named on the Outcomes tab, quietly.
     const findings = report.outcomes.filter((r) => !r.key.expected);
@@ -148,13 +156,17 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
       hooks.show();
       return;
     }
-    // The outcome to show: the kind the scenario expects, else the one with
-    // the fewest preemptions.
+    // The outcome to show: the race's kind, else another kind the variant
+    // expects, else the one with the fewest preemptions. (A side effect the
+    // variant also expects, S5's dio_warn_stale_pagecache, can need fewer
+    // preemptions than the race: a search with no bound reports the fewest
+    // among the runs it kept.)
     const chosen = optionValues(sc, store.state.options);
     const v = sc.variants.find((x) => x.name === variant);
     const want = v ? rows(sc, v, chosen).filter((e) => e.expect === 'found').map((e) => e.kind) : [];
     const byPreemptions = [...relevant].sort((a, b) => a.fewest_preemptions - b.fewest_preemptions);
-    const rec = byPreemptions.find((r) => want.includes(outcomeKindName(r.key.kind) ?? '')) ?? byPreemptions[0];
+    const first = (kinds: string[]) => byPreemptions.find((r) => kinds.includes(outcomeKindName(r.key.kind) ?? ''));
+    const rec = first(raceKinds(sc, chosen).filter((k) => want.includes(k))) ?? first(want) ?? byPreemptions[0];
     const kinds = [...new Set(findings.map((r) => kindLabel(r.key.kind)))].join(', ');
     verdicts.set(key, {
       text: `found ${kinds} (${st.executions} executions${st.exhausted ? `, complete ${boundPhrase(bound)}` : ''})`,
@@ -249,7 +261,7 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
       h(
         'p',
         { class: 'small muted' },
-        `Each action explores every interleaving of the variant ${scenarioBound(sc.explore) === NO_BOUND ? 'whatever its number of preemptions' : `with at most ${sc.explore.preemption_bound} preemption${sc.explore.preemption_bound === 1 ? '' : 's'}`} (DFS with partial-order reduction), with the options chosen on the left. Strategy, bound and seed are under Run.`,
+        `Each action explores every interleaving of the variant ${scenarioBound(sc.explore) === NO_BOUND ? 'whatever its number of preemptions' : `with at most ${sc.explore.preemption_bound} preemption${sc.explore.preemption_bound === 1 ? '' : 's'}`} (DFS with partial-order reduction), with the options chosen on the left${scenarioBound(sc.explore) > 2 ? '; finding a race searches with at most 2 preemptions first' : ''}. Strategy, bound and seed are under Run.`,
       ),
       after(false),
     );
