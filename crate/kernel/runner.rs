@@ -259,7 +259,7 @@ pub fn scenario_model_with(
                 &kk,
                 crashed,
                 view.end == crate::sim::EndKind::Complete,
-                Some(&img),
+                &img,
             )
         });
     })
@@ -562,14 +562,14 @@ async fn run_syscall(k: &Kernel, p: Option<&Process>, step: &Step) -> KResult<()
 /// each file as a read(2) after the run returns it, against the sequential
 /// rule, only when every task finished: `complete`; a run a `BUG()` halted
 /// stopped operations half done) and fsck. Not run after a deadlock or the
-/// step limit; after a crash (`crashed`), on the recovered disk. With
-/// `img`, the fsck is answered from the image's memo when a run before
-/// left the same disk ([`super::fsck_memo`]); without, it always runs.
+/// step limit; after a crash (`crashed`), on the recovered disk. The fsck
+/// is answered from `img`'s memo when a run before left the same disk
+/// ([`super::fsck_memo`]).
 pub fn end_oracles(
     k: &Kernel,
     crashed: bool,
     complete: bool,
-    img: Option<&super::image::ScenarioImage>,
+    img: &super::image::ScenarioImage,
 ) -> Vec<Outcome> {
     let mut out = Vec::new();
     let mut fs = k.fs.borrow_mut();
@@ -709,11 +709,7 @@ pub fn end_oracles(
         }
     }
     // fsck (memoized per image when the run is on the image's device)
-    let report = match img {
-        Some(img) => img.fsck_memo.ext4_fsck(&mut fs, &img.dev, &img.snap),
-        None => fs.ext4_fsck().map_err(|e| e.to_string()),
-    };
-    match report {
+    match img.fsck_memo.ext4_fsck(&mut fs, &img.dev, &img.snap) {
         Ok(rep) if !rep.is_clean() => {
             let mut o = Outcome::new(OutcomeKind::Fsck, 0);
             for f in rep.findings.iter().filter(|f| f.is_error()) {

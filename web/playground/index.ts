@@ -5,16 +5,12 @@ import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
 import type { Answer, CheckBody, DiskBody, ExploreBody, Link, OutcomeRecord, RunBody, Target } from '../protocol';
 import { NO_BOUND, boundPhrase, outcomeKindName } from '../protocol';
-
-/** The preemption bound the Race tab's "Find the race" searches under
- * first, when the scenario's own is larger. */
-const FIND_BOUND = 2;
 import { renderDisk, renderStepBlocks } from './diskview';
 import { mountEditor } from './editor';
 import { imageSummary, makePanels } from './panels';
 import { mountPicker } from './picker';
 import { mountRun } from './run';
-import { mountOverview, outcomeSentence } from './overview';
+import { FIND_BOUND, mountOverview, outcomeSentence } from './overview';
 import { renderOutcomes, outcomeDetails } from './outcomes';
 import { renderTimeline } from './timeline';
 import { renderLocks } from './lockview';

@@ -13,6 +13,10 @@ import { kindLabel } from './outcomes';
 import { rowApplies } from './picker';
 import { optionValues, type Store } from './store';
 
+/** The preemption bound "Find the race" searches under first, when the
+ * scenario's own is larger (the page's `explore` hook applies it). */
+export const FIND_BOUND = 2;
+
 export interface OverviewHooks {
   /** Explore `variant` with the scenario's own strategy, to the end.
    * `find`: the outcome kinds the variant is expected to show, when the
@@ -124,11 +128,13 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
     const key = keyOf(variant);
     verdicts.set(key, { text: 'exploring…', state: 'running' });
     draw();
-    const v0 = sc.variants.find((x) => x.name === variant);
-    const opts = optionValues(sc, store.state.options);
-    const expected = v0 ? rows(sc, v0, opts).filter((e) => e.expect === 'found').map((e) => e.kind) : [];
-    const race = raceKinds(sc, opts).filter((k) => expected.includes(k));
-    const find = focus.length === 0 && v0 !== undefined && expectsFailure(sc, v0, opts) ? (race.length ? race : expected) : [];
+    // What the variant is expected to show under the options of this run,
+    // and which of it is the race.
+    const chosen = optionValues(sc, store.state.options);
+    const v = sc.variants.find((x) => x.name === variant);
+    const want = v ? rows(sc, v, chosen).filter((e) => e.expect === 'found').map((e) => e.kind) : [];
+    const race = raceKinds(sc, chosen).filter((k) => want.includes(k));
+    const find = focus.length === 0 && v !== undefined && expectsFailure(sc, v, chosen) ? (race.length ? race : want) : [];
     const res = await hooks.explore(variant, find);
     running = false;
     if (!res) {
@@ -161,12 +167,9 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
     // variant also expects, S5's dio_warn_stale_pagecache, can need fewer
     // preemptions than the race: a search with no bound reports the fewest
     // among the runs it kept.)
-    const chosen = optionValues(sc, store.state.options);
-    const v = sc.variants.find((x) => x.name === variant);
-    const want = v ? rows(sc, v, chosen).filter((e) => e.expect === 'found').map((e) => e.kind) : [];
     const byPreemptions = [...relevant].sort((a, b) => a.fewest_preemptions - b.fewest_preemptions);
     const first = (kinds: string[]) => byPreemptions.find((r) => kinds.includes(outcomeKindName(r.key.kind) ?? ''));
-    const rec = first(raceKinds(sc, chosen).filter((k) => want.includes(k))) ?? first(want) ?? byPreemptions[0];
+    const rec = first(race) ?? first(want) ?? byPreemptions[0];
     const kinds = [...new Set(findings.map((r) => kindLabel(r.key.kind)))].join(', ');
     verdicts.set(key, {
       text: `found ${kinds} (${st.executions} executions${st.exhausted ? `, complete ${boundPhrase(bound)}` : ''})`,
@@ -261,7 +264,7 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
       h(
         'p',
         { class: 'small muted' },
-        `Each action explores every interleaving of the variant ${scenarioBound(sc.explore) === NO_BOUND ? 'whatever its number of preemptions' : `with at most ${sc.explore.preemption_bound} preemption${sc.explore.preemption_bound === 1 ? '' : 's'}`} (DFS with partial-order reduction), with the options chosen on the left${scenarioBound(sc.explore) > 2 ? '; finding a race searches with at most 2 preemptions first' : ''}. Strategy, bound and seed are under Run.`,
+        `Each action explores every interleaving of the variant ${scenarioBound(sc.explore) === NO_BOUND ? 'whatever its number of preemptions' : `with at most ${sc.explore.preemption_bound} preemption${sc.explore.preemption_bound === 1 ? '' : 's'}`} (DFS with partial-order reduction), with the options chosen on the left${scenarioBound(sc.explore) > FIND_BOUND ? `; finding a race searches with at most ${FIND_BOUND} preemptions first` : ''}. Strategy, bound and seed are under Run.`,
       ),
       after(false),
     );
