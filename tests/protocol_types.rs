@@ -112,10 +112,13 @@ fn answers() -> Vec<(&'static str, Value)> {
         name: "abba_mutex".into(),
     };
     let s1 = sv::get_builtin("s1").expect("s1");
+    // S2's proposals name their own preemption bound (`Variant::preemption_bound`).
+    let s2 = sv::get_builtin("s2").expect("s2");
 
     let mut a: Vec<(&'static str, Value)> = vec![
         ("scenarios", json(&sv::list_builtins())),
         ("scenario", json(&s1)),
+        ("scenario", json(&s2)),
         ("check-scenario", json(&sv::check(BAD_TEXT))),
         ("check-scenario", json(&sv::check(&s1.text))),
         (
@@ -130,7 +133,11 @@ fn answers() -> Vec<(&'static str, Value)> {
         ("link-decode", json(&decoded)),
         ("capabilities", json(&ev::capabilities())),
     ];
-    let check_bad = &a[2].1;
+    assert!(
+        a[2].1.to_string().contains("\"preemption_bound\":\"none\""),
+        "S2's proposals name their own bound"
+    );
+    let check_bad = &a[3].1;
     assert!(
         check_bad["errors"]
             .as_array()

@@ -144,3 +144,79 @@ fn rows_are_checked_over_every_interleaving() {
         "{lines:#?}"
     );
 }
+
+/// TEXT with the scenario bounded (1) and `v5.5` naming its own bound
+/// (`value`), plus a variant `bounded` that names none.
+fn per_variant(value: &str) -> String {
+    let text = TEXT
+        .replace(
+            "[explore]\npreemption_bound = \"none\"",
+            "[explore]\npreemption_bound = 1",
+        )
+        .replace(
+            "name = \"v5.5\"\n",
+            &format!("name = \"v5.5\"\npreemption_bound = {value}\n"),
+        );
+    assert_ne!(text, TEXT);
+    format!("{text}\n[[variants]]\nname = \"bounded\"\n")
+}
+
+/// A variant's own `preemption_bound` overrides the scenario's for that
+/// variant alone: its DFS (explore_config, hence refind, the CLI and the
+/// rows) is unbounded, the other variant's keeps the scenario's bound, and
+/// the text writes it back.
+#[test]
+fn a_variant_names_its_own_bound() {
+    let sc = parse_scenario(&per_variant("\"none\"")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sc.explore.bound(), Some(1));
+    assert_eq!(sc.bound_of("v5.5"), None);
+    assert_eq!(sc.preemption_bound_of("v5.5"), NO_BOUND);
+    assert_eq!(sc.bound_of("bounded"), Some(1));
+    assert_eq!(sc.bound_of("no such variant"), Some(1));
+    for (variant, want) in [("v5.5", None), ("bounded", Some(1))] {
+        let rc = sc.resolve(variant, &Default::default()).expect("resolves");
+        match explore_config(&sc, &rc, None).strategy {
+            Strategy::Dfs {
+                preemption_bound, ..
+            } => assert_eq!(preemption_bound, want, "{variant}"),
+            s => panic!("{s:?}"),
+        }
+    }
+    let text = scenario_to_text(&sc).expect("writes");
+    let back = parse_scenario(&text).expect("reparses");
+    assert_eq!(back.variants, sc.variants);
+    assert_eq!(back.bound_of("v5.5"), None);
+    // A number is a bound too, below or above the scenario's.
+    let three = parse_scenario(&per_variant("3")).expect("parses");
+    assert_eq!(three.bound_of("v5.5"), Some(3));
+    // The rows of v5.5 are claimed over every interleaving.
+    let sc = Rc::new(sc);
+    let (lines, ok) =
+        rows::check_scenario_rows(&sc, "v5.5", |_| true, 1_000_000, rows::FoundBy::Dfs);
+    assert!(ok, "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("dfs every interleaving:") && l.contains("complete true")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn bad_variant_bounds_are_schema_errors_at_the_value() {
+    for bad in ["\"nine\"", "-1", "4294967295", "1.5", "true"] {
+        let text = per_variant(bad);
+        let err = parse_scenario(&text).expect_err(bad);
+        assert_eq!(err.kind, ErrorKind::Schema, "{bad}: {err}");
+        let loc = err
+            .location
+            .unwrap_or_else(|| panic!("{bad}: no location: {err}"));
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("preemption_bound") && l.contains(bad))
+            .expect("line") as u32
+            + 1;
+        assert_eq!(loc.line, line, "{bad}: {err}");
+        assert!(err.to_string().contains("\"none\""), "{bad}: {err}");
+    }
+}

@@ -252,6 +252,8 @@ export interface Variant {
   switches?: Record<string, string>;
   mount?: Record<string, unknown>;
   memory?: string;
+  /** The variant's own DFS bound, when not the scenario's (see `variantBound`). */
+  preemption_bound?: number | 'none';
   expect?: Expectation[];
 }
 
@@ -409,6 +411,13 @@ export const NO_BOUND = 4294967295;
 /** A scenario's `[explore] preemption_bound` as a DFS bound: "none" is `NO_BOUND`. */
 export function scenarioBound(e: Explore): number {
   return e.preemption_bound === 'none' ? NO_BOUND : e.preemption_bound;
+}
+
+/** The DFS bound of `variant` (crate/scenario `Scenario::bound_of`): its
+ * own `preemption_bound` if it has one, else the scenario's. */
+export function variantBound(sc: { explore: Explore; variants: Variant[] }, variant: string): number {
+  const own = sc.variants.find((v) => v.name === variant)?.preemption_bound;
+  return own === undefined ? scenarioBound(sc.explore) : own === 'none' ? NO_BOUND : own;
 }
 
 /** "under preemption bound 2" / "with no preemption bound". */

@@ -244,7 +244,7 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
         options.insert(k.to_string(), v.to_string());
     }
     let seed = a.seed.unwrap_or(sc.explore.seed);
-    let bound = a.bound.unwrap_or(Bound(sc.explore.bound())).0;
+    let bound = a.bound.unwrap_or(Bound(sc.bound_of(&variant))).0;
     let strat_name = a.strategy.clone().unwrap_or_else(|| "dfs".into());
     let (strategy, link_strategy) = match strat_name.as_str() {
         "dfs" => (
@@ -730,7 +730,10 @@ fn cmd_refind(
         }
         return 1;
     };
-    let mut new = l.refound(rec.shortest_token.clone(), sc.explore.preemption_bound);
+    let mut new = l.refound(
+        rec.shortest_token.clone(),
+        sc.preemption_bound_of(&rc.variant),
+    );
     new.outcome = Some(kind.clone());
     let frag = encode_link(&new);
     if json {

@@ -72,10 +72,11 @@ pub fn run_options(sc: &Scenario, rc: &RunConfig) -> RunOptions {
 }
 
 /// The exploration settings of a scenario (strategy from `[explore]`
-/// unless `strategy` overrides it).
+/// unless `strategy` overrides it; DFS under the bound of `rc`'s variant,
+/// `Scenario::bound_of`).
 pub fn explore_config(sc: &Scenario, rc: &RunConfig, strategy: Option<Strategy>) -> ExploreConfig {
     let strategy = strategy.unwrap_or(Strategy::Dfs {
-        preemption_bound: sc.explore.bound(),
+        preemption_bound: sc.bound_of(&rc.variant),
         dpor: true,
     });
     ExploreConfig {
@@ -859,8 +860,8 @@ fn engine_error_outcome(what: &str, e: &crate::engine::error::Ext4Error) -> Outc
 }
 
 /// `replay --refind`, the page's "find it again": explores `rc` with the
-/// scenario's own `[explore]` settings (its strategy, seed, PCT depth,
-/// preemption bound and budget) and, when that finds no outcome of kind
+/// scenario's own `[explore]` settings (its strategy, seed, PCT depth and
+/// budget, and the variant's preemption bound, `Scenario::bound_of`) and, when that finds no outcome of kind
 /// `kind` (a scenario outcome kind name, `deadlock`...), with the other
 /// of DFS under the bound and PCT, same budget. Returns the last report and
 /// the record whose `shortest_token` is the shortest schedule found.
@@ -873,7 +874,7 @@ pub fn refind(
     use crate::scenario::StrategyKind;
     let model = scenario_model(sc.clone(), rc.clone(), img);
     let dfs = Strategy::Dfs {
-        preemption_bound: sc.explore.bound(),
+        preemption_bound: sc.bound_of(&rc.variant),
         dpor: true,
     };
     let pct = Strategy::Pct {

@@ -417,7 +417,7 @@ fn default_bound() -> u32 {
 
 /// `preemption_bound` in the text: a number, or `"none"` for no bound
 /// ([`NO_BOUND`], as in share links and `ext4lab explore --bound none`).
-mod bound_text {
+pub(crate) mod bound_text {
     use super::NO_BOUND;
     use serde::{de, Deserializer, Serializer};
 
@@ -458,6 +458,23 @@ mod bound_text {
         d.deserialize_any(V)
     }
 }
+/// A variant's own `preemption_bound` (absent: the scenario's), read and
+/// written as [`bound_text`] does.
+pub(crate) mod opt_bound_text {
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(b: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+        match b {
+            Some(b) => super::bound_text::serialize(b, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        super::bound_text::deserialize(d).map(Some)
+    }
+}
+
 fn default_depth() -> u32 {
     3
 }

@@ -218,6 +218,25 @@ impl Scenario {
         Ok((version, changes))
     }
 
+    /// The DFS preemption bound of `variant` as the text writes it: the
+    /// variant's own `preemption_bound` if it has one, else the
+    /// scenario's `[explore]` one ([`super::link::NO_BOUND`]: none). A name
+    /// that is no variant (a custom kernel's) gets the scenario's.
+    pub fn preemption_bound_of(&self, variant: &str) -> u32 {
+        self.variants
+            .iter()
+            .find(|v| v.name == variant)
+            .and_then(|v| v.preemption_bound)
+            .unwrap_or(self.explore.preemption_bound)
+    }
+
+    /// The DFS preemption bound of `variant`: `None` for every
+    /// interleaving (see [`Scenario::preemption_bound_of`]).
+    pub fn bound_of(&self, variant: &str) -> Option<u32> {
+        let b = self.preemption_bound_of(variant);
+        (b != super::link::NO_BOUND).then_some(b)
+    }
+
     /// The variant the UI opens first.
     pub fn default_variant(&self) -> Option<&str> {
         self.explore

@@ -64,6 +64,17 @@ pub struct Variant {
     pub mount: MountOverride,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<Memory>,
+    /// This variant's DFS preemption bound, when it is not the scenario's
+    /// `[explore] preemption_bound` (a number, or `"none"`: every
+    /// interleaving). "Absent" is claimed under it, and the tables check
+    /// the variant's rows under it: a scenario whose fixes finish quickly
+    /// unbounded while its other variants do not says `"none"` on the fixes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "super::model::opt_bound_text"
+    )]
+    pub preemption_bound: Option<u32>,
     /// Expected outcomes (the acceptance criteria).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expect: Vec<Expectation>,

@@ -514,7 +514,10 @@ pub fn refind(req: RefindReq, bases: BaseBytes) -> Result<RefindBody, Failure> {
             ),
         )
     })?;
-    let mut new = link.refound(rec.shortest_token.clone(), sc.explore.preemption_bound);
+    let mut new = link.refound(
+        rec.shortest_token.clone(),
+        sc.preemption_bound_of(&rc.variant),
+    );
     new.outcome = Some(kind.clone());
     Ok(RefindBody {
         fragment: crate::scenario::link::encode_link(&new),

@@ -62,7 +62,7 @@ pub fn check_scenario_rows(
 ) -> (Vec<String>, bool) {
     use std::collections::BTreeMap;
     let id = sc.meta.id.as_str();
-    let claim = match sc.explore.bound() {
+    let claim = match sc.bound_of(variant) {
         Some(b) => format!("bound {b}"),
         None => "every interleaving".to_string(),
     };

@@ -93,13 +93,14 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
 
   const pick = async (id: string): Promise<void> => {
     const b = await engine.call({ cmd: 'scenario', key: id });
+    const variant = b.defaultVariant ?? b.scenario.variants[0]?.name ?? '';
     store.set({
       builtin: b.id ?? null,
       text: b.text,
       scenario: b.scenario,
-      variant: b.defaultVariant ?? b.scenario.variants[0]?.name ?? '',
+      variant,
       options: {},
-      strategy: defaultStrategy(b.scenario),
+      strategy: defaultStrategy(b.scenario, variant),
       seed: b.scenario.explore.seed,
       schedule: '',
       step: null,
@@ -293,7 +294,7 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       const s = store.state;
       // Another variant: the custom kernel was relative to the one it started from.
       if (variant !== s.variant) store.set({ variant, custom: null, schedule: '', step: null });
-      const own = defaultStrategy(sc);
+      const own = defaultStrategy(sc, variant);
       // Finding a race a variant is expected to show: a DFS under bound
       // FIND_BOUND finds a shallow race in a fraction of the runs of one
       // over every interleaving (S5 v5.5: 3,664 executions, not 17,661) and

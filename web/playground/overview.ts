@@ -8,7 +8,7 @@
 // "Now try the fix" checks the variant the scenario marks as the fix.
 import { fill, h } from '../dom';
 import type { ExploreBody, Outcome, OutcomeRecord, Scenario, Target, Variant } from '../protocol';
-import { NO_BOUND, boundPhrase, outcomeKindName, scenarioBound } from '../protocol';
+import { NO_BOUND, boundPhrase, outcomeKindName, variantBound } from '../protocol';
 import { kindLabel } from './outcomes';
 import { rowApplies } from './picker';
 import { optionValues, type Store } from './store';
@@ -187,6 +187,11 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
     const chosen = optionValues(sc, store.state.options);
     const body = h('tbody');
     let lastFound: { variant: string; verdict: Verdict } | null = null;
+    // Variants may name their own bound (S2's fixes search every
+    // interleaving, its other variants two preemptions): then each row
+    // says its own.
+    const bounds = new Set(sc.variants.map((v) => variantBound(sc, v.name)));
+    const boundNote = (b: number): string => (b === NO_BOUND ? 'checked over every interleaving' : `checked with at most ${b} preemption${b === 1 ? '' : 's'}`);
     for (const v of sc.variants) {
       const fails = expectsFailure(sc, v, chosen);
       const verdict = verdicts.get(keyOf(v.name));
@@ -207,7 +212,7 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
           h('td', {}, h('code', {}, v.name), v.label ? h('div', { class: 'tag' }, v.label) : null),
           h('td', { class: 'small' }, v.code ?? v.doc ?? ''),
           h('td', { class: 'small' }, v.claim ?? '', v.confidence ? h('div', { class: 'muted' }, `confidence ${v.confidence}`) : null),
-          h('td', { class: 'small' }, expected || '—'),
+          h('td', { class: 'small' }, expected || '—', bounds.size > 1 ? h('div', { class: 'muted', 'data-testid': `overview-bound-${v.name}` }, boundNote(variantBound(sc, v.name))) : null),
           h(
             'td',
             { class: `small verdict ${verdict?.state ?? ''}`, 'data-testid': `overview-verdict-${v.name}`, 'data-state': verdict?.state ?? '' },
@@ -264,7 +269,7 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
       h(
         'p',
         { class: 'small muted' },
-        `Each action explores every interleaving of the variant ${scenarioBound(sc.explore) === NO_BOUND ? 'whatever its number of preemptions' : `with at most ${sc.explore.preemption_bound} preemption${sc.explore.preemption_bound === 1 ? '' : 's'}`} (DFS with partial-order reduction), with the options chosen on the left${scenarioBound(sc.explore) > FIND_BOUND ? `; finding a race searches with at most ${FIND_BOUND} preemptions first` : ''}. Strategy, bound and seed are under Run.`,
+        `Each action explores every interleaving of the variant ${bounds.size > 1 ? 'within the bound its row names' : [...bounds][0] === NO_BOUND ? 'whatever its number of preemptions' : `with at most ${[...bounds][0]} preemption${[...bounds][0] === 1 ? '' : 's'}`} (DFS with partial-order reduction), with the options chosen on the left${Math.max(...bounds) > FIND_BOUND ? `; finding a race searches with at most ${FIND_BOUND} preemptions first` : ''}. Strategy, bound and seed are under Run.`,
       ),
       after(false),
     );

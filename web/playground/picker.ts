@@ -5,7 +5,7 @@ import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
 import type { Expectation, ResolveBody, Scenario } from '../protocol';
 import { mountKernel, type KernelView } from './kernel';
-import { optionValues, type Store } from './store';
+import { defaultStrategy, optionValues, type Store } from './store';
 
 /** The memory models a run configuration names (crate/sim/sync/atomic.rs). */
 const MEMORY_LABEL: Record<string, string> = {
@@ -106,7 +106,13 @@ function renderVariants(root: HTMLElement, sc: Scenario, store: Store, kernel: K
     });
     input.addEventListener('change', () => {
       // A custom kernel was relative to the variant it started from.
-      if (input.checked) store.set({ variant: v.name, custom: null, schedule: '', step: null });
+      // The strategy follows the variant's own bound while it is the
+      // previous variant's default (a bound chosen under Run stays).
+      if (!input.checked) return;
+      const s = store.state;
+      const was = defaultStrategy(sc, s.variant);
+      const keep = JSON.stringify(s.strategy) !== JSON.stringify(was);
+      store.set({ variant: v.name, custom: null, schedule: '', step: null, ...(keep ? {} : { strategy: defaultStrategy(sc, v.name) }) });
     });
     root.appendChild(
       h(

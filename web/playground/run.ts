@@ -6,7 +6,7 @@
 // progress and can be cancelled; they run in workers, never on the page.
 import { fill, h } from '../dom';
 import type { EngineClient } from '../engine';
-import { NO_BOUND, scenarioBound } from '../protocol';
+import { NO_BOUND, variantBound } from '../protocol';
 import type { Capabilities, ExploreBody, LinkStrategy, RunBody, Target } from '../protocol';
 import { mountBaseSelect } from '../library';
 import { ExplorerPool } from './pool';
@@ -168,7 +168,7 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
         const was = store.state.strategy;
         // Unticking "no bound" goes back to the scenario's bound (2 when
         // the scenario itself says "none").
-        const scBound = sc ? scenarioBound(sc.explore) : NO_BOUND;
+        const scBound = sc ? variantBound(sc, store.state.variant) : NO_BOUND;
         const own = scBound === NO_BOUND ? 2 : scBound;
         return { kind: 'dfs', bound: was.kind === 'dfs' && was.bound !== NO_BOUND ? n : own };
       }

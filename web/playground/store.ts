@@ -1,7 +1,7 @@
 // The page state a share link carries, and who is told when it changes.
 // One store; every view renders from it and writes to it through `set`.
 import type { BaseRef, BuiltinInfo, CustomKernel, LinkStrategy, Scenario } from '../protocol';
-import { scenarioBound } from '../protocol';
+import { variantBound } from '../protocol';
 
 export interface PageState {
   /** The built-in the text came from, if it is still that built-in's text. */
@@ -80,14 +80,15 @@ export function optionValues(sc: Scenario, chosen: Record<string, string>): Reco
   return out;
 }
 
-/** The strategy a scenario's [explore] table starts with. */
-export function defaultStrategy(sc: Scenario): LinkStrategy {
+/** The strategy a scenario's [explore] table starts with, for `variant`
+ * (a variant may name its own DFS bound). */
+export function defaultStrategy(sc: Scenario, variant: string): LinkStrategy {
   switch (sc.explore.strategy) {
     case 'random':
       return { kind: 'random' };
     case 'pct':
       return { kind: 'pct', depth: sc.explore.pct_depth };
     default:
-      return { kind: 'dfs', bound: scenarioBound(sc.explore) };
+      return { kind: 'dfs', bound: variantBound(sc, variant) };
   }
 }
