@@ -105,10 +105,11 @@ fn none_parses_writes_back_and_unbinds_the_scenarios_own_search() {
         .contains("preemption_bound = 2"));
 }
 
-#[test]
-fn bad_bounds_are_schema_errors_at_the_value() {
+/// Bad bound values (as `make` writes them into a text) are schema errors
+/// located at the `preemption_bound` line that holds them, naming "none".
+fn bad_bounds_are_rejected_at_their_line(make: impl Fn(&str) -> String) {
     for bad in ["\"nine\"", "-1", "4294967295", "1.5", "true"] {
-        let text = TEXT.replace("\"none\"", bad);
+        let text = make(bad);
         let err = parse_scenario(&text).expect_err(bad);
         assert_eq!(err.kind, ErrorKind::Schema, "{bad}: {err}");
         let loc = err
@@ -116,13 +117,17 @@ fn bad_bounds_are_schema_errors_at_the_value() {
             .unwrap_or_else(|| panic!("{bad}: no location: {err}"));
         let line = text
             .lines()
-            .position(|l| l.starts_with("preemption_bound"))
+            .position(|l| l.starts_with("preemption_bound") && l.contains(bad))
             .expect("line") as u32
             + 1;
         assert_eq!(loc.line, line, "{bad}: {err}");
-        let msg = err.to_string();
-        assert!(msg.contains("\"none\""), "{bad}: {msg}");
+        assert!(err.to_string().contains("\"none\""), "{bad}: {err}");
     }
+}
+
+#[test]
+fn bad_bounds_are_schema_errors_at_the_value() {
+    bad_bounds_are_rejected_at_their_line(|bad| TEXT.replace("\"none\"", bad));
 }
 
 /// The rows of the text, checked with the scenario's own search: every
@@ -204,19 +209,5 @@ fn a_variant_names_its_own_bound() {
 
 #[test]
 fn bad_variant_bounds_are_schema_errors_at_the_value() {
-    for bad in ["\"nine\"", "-1", "4294967295", "1.5", "true"] {
-        let text = per_variant(bad);
-        let err = parse_scenario(&text).expect_err(bad);
-        assert_eq!(err.kind, ErrorKind::Schema, "{bad}: {err}");
-        let loc = err
-            .location
-            .unwrap_or_else(|| panic!("{bad}: no location: {err}"));
-        let line = text
-            .lines()
-            .position(|l| l.starts_with("preemption_bound") && l.contains(bad))
-            .expect("line") as u32
-            + 1;
-        assert_eq!(loc.line, line, "{bad}: {err}");
-        assert!(err.to_string().contains("\"none\""), "{bad}: {err}");
-    }
+    bad_bounds_are_rejected_at_their_line(per_variant);
 }
