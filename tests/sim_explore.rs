@@ -457,8 +457,8 @@ fn reference_model_distinct_traces_bound_trace_based_reduction() {
 }
 
 /// Bounded DPOR gives its reduction up for naive DFS on the reference model
-/// (nearly every step takes lock A: by its 128th run it has skipped about
-/// one alternative or prefix per eight runs) and keeps it on three_tasks_50
+/// (nearly every step takes lock A: by its 32nd run it has skipped about
+/// one alternative or prefix per six runs) and keeps it on three_tasks_50
 /// and the other small models; given up or not, it explores every trace
 /// naive DFS explores and never more executions.
 #[test]

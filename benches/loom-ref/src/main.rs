@@ -186,7 +186,7 @@ fn main() {
     println!();
     println!(
         "reduced: bounded DPOR, which gives its reduction up for naive DFS when \
-         by its 128th run it has skipped fewer than half as many alternatives and \
+         by its 32nd run it has skipped fewer than half as many alternatives and \
          covered prefixes as it ran (crate/sim/sched/dfs.rs, \"Giving up\")."
     );
     println!(

@@ -70,15 +70,21 @@
 //! are rare the reduction is slower than the naive search it prunes (the
 //! reference model of `sim::models::reference`, all of whose steps but a
 //! few take lock A: 3,943 executions and 166 cut runs against 4,906, for
-//! 4 times the wall time). At its `GIVE_UP_AT`-th run (128) the search
+//! 4 times the wall time). At its `GIVE_UP_AT`-th run (32) the search
 //! checks that it skipped (pruned alternatives plus cut runs) at least
 //! `GIVE_UP_BELOW` (0.5) times as many as it ran, and otherwise goes on as
 //! naive DFS: no more prefix tables, and the explorer stops keeping clocks
-//! ([`Dfs::wants_clocks`]). The ratio at each power of two of runs from
-//! the 64th on: the reference model under 0.2 (bounds 2 and 3),
-//! `three_tasks_50` 4 to 25, scenarios S2, S5 and S8 at bound 2 from 2.0
-//! to 4.0; one of the 397 explorations of the DPOR fuzz test's default
-//! sweep gives up (tests/sim_dpor_fuzz.rs checks it both ways). The switch is sound at any point: every prefix
+//! ([`Dfs::wants_clocks`]). The ratio at the 32nd run: the reference
+//! model 0.16 (bounds 2 and 3), `three_tasks_50` 19.6, the other small
+//! models of `sim::models` 1.75 and 1.78; at each power of two from the
+//! 64th on: the reference model under 0.2, `three_tasks_50` 4 to 25,
+//! scenarios S2, S5 and S8 at bound 2 from 2.0 to 4.0. Four of the 446
+//! explorations of the DPOR fuzz test's default sweep give up
+//! (tests/sim_dpor_fuzz.rs checks them both ways; one did at run 128).
+//! The run was 128 until 2026-12-06; at 32 the reference model's first
+//! runs at the reduced search's price no longer show in its wall time
+//! (benches/loom-ref: naive/reduced 0.97-0.98 at bound 2 with 128,
+//! 0.99-1.00 with 32). The switch is sound at any point: every prefix
 //! pruned before it was covered by one whose subtree had been explored,
 //! and after it every alternative within the bound is explored; at worst
 //! (a model whose equivalent prefixes only show after the first runs) the
@@ -86,7 +92,7 @@
 //! search and its execution count stay deterministic (and a checkpoint
 //! carries the counts and the switch). It is opt-in (`keep_reduction =
 //! false`; the benches use it): on tests/fixtures/history/delalloc-exposure
-//! .toml (a crash point) it gave up at run 128 and the search took 326,575
+//! .toml (a crash point) it gave up at run 128 (when that was the run) and the search took 326,575
 //! executions where the reduction takes 5,311, since on scenarios the
 //! reduction pays only later in the search. Only under a bound: without one, naive DFS
 //! is every interleaving, far more than the reduction costs.
@@ -255,7 +261,7 @@ pub const SHARD_KEY_DEVIATIONS_DPOR: u8 = 1;
 /// pays ([`Dfs::pays`]): it gives up when it skipped fewer than
 /// `GIVE_UP_BELOW` times as many alternatives and covered prefixes as it
 /// made runs.
-const GIVE_UP_AT: u64 = 128;
+const GIVE_UP_AT: u64 = 32;
 const GIVE_UP_BELOW: f64 = 0.5;
 
 /// The splitmix64 finaliser.
