@@ -404,7 +404,10 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
     // interleaving only after a complete unbounded DFS.
     let scope = match (strat_name.as_str(), bound) {
         ("dfs", None) => "every interleaving of this model".to_string(),
-        ("dfs", Some(k)) => format!("every interleaving with at most {k} preemptions"),
+        ("dfs", Some(k)) => format!(
+            "every interleaving with at most {k} preemption{}",
+            if k == 1 { "" } else { "s" }
+        ),
         _ => "the sampled executions".to_string(),
     };
     if a.json {
