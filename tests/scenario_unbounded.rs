@@ -134,13 +134,19 @@ fn bad_bounds_are_schema_errors_at_the_value() {
 /// interleaving, complete; the warning is found, nothing else happens.
 #[test]
 fn rows_are_checked_over_every_interleaving() {
-    let sc = Rc::new(parse_scenario(TEXT).expect("parses"));
+    let lines = v55_rows_hold_in_every_interleaving(parse_scenario(TEXT).expect("parses"));
+    assert_eq!(lines.len(), 5, "{lines:#?}");
+}
+
+/// Checks `sc`'s rows of `v5.5` with its own search and requires them all
+/// to hold, each claimed over every interleaving and complete.
+fn v55_rows_hold_in_every_interleaving(sc: ext4lab::scenario::Scenario) -> Vec<String> {
+    let sc = Rc::new(sc);
     let (lines, ok) =
         rows::check_scenario_rows(&sc, "v5.5", |_| true, 1_000_000, rows::FoundBy::Dfs);
     for l in &lines {
         eprintln!("{l}");
     }
-    assert_eq!(lines.len(), 5, "{lines:#?}");
     assert!(ok, "{lines:#?}");
     assert!(
         lines
@@ -148,6 +154,7 @@ fn rows_are_checked_over_every_interleaving() {
             .all(|l| l.contains("dfs every interleaving:") && l.contains("complete true")),
         "{lines:#?}"
     );
+    lines
 }
 
 /// TEXT with the scenario bounded (1) and `v5.5` naming its own bound
@@ -195,16 +202,7 @@ fn a_variant_names_its_own_bound() {
     let three = parse_scenario(&per_variant("3")).expect("parses");
     assert_eq!(three.bound_of("v5.5"), Some(3));
     // The rows of v5.5 are claimed over every interleaving.
-    let sc = Rc::new(sc);
-    let (lines, ok) =
-        rows::check_scenario_rows(&sc, "v5.5", |_| true, 1_000_000, rows::FoundBy::Dfs);
-    assert!(ok, "{lines:#?}");
-    assert!(
-        lines
-            .iter()
-            .all(|l| l.contains("dfs every interleaving:") && l.contains("complete true")),
-        "{lines:#?}"
-    );
+    v55_rows_hold_in_every_interleaving(sc);
 }
 
 #[test]
