@@ -10,6 +10,11 @@ preemptions). Never edit a link by hand. Then run
 `UPDATE_FIXTURES=1 cargo test --test kernel_replay` to record the trace
 hashes, and `node scripts/gen-timelines.mjs` for the docs.
 
+Stored links elsewhere (tests/fixtures/jbd2/*.txt, read by
+tests/crash_replay_fixtures.rs) that were copies of a re-recorded fixture's
+link are replaced by its new link; any other stored link there that no
+longer replays is named, to be re-made.
+
 New fixtures: `scripts/rerecord-fixtures.py --new SCENARIO VARIANT KIND
 [NAME=VALUE...]` (SCENARIO: a built-in id) explores with `ext4lab explore --json` and writes
 tests/fixtures/replay/<id>-<variant>-<options or default>-<kind>.json.
@@ -40,10 +45,17 @@ def replays(binary, link, kind, tasks):
     return any(o["kind"] == kind and all(t in o["tasks"] for t in tasks) for o in d["outcome"])
 
 
+# Old link -> new link of every fixture re-recorded in this run.
+RENEWED = {}
+# Stored links that copy a replay fixture's (one link per file).
+COPIES = os.path.join(ROOT, "tests", "fixtures", "jbd2")
+
+
 def rerecord(binary, path):
     fx = json.load(open(path))
     if replays(binary, fx["link"], fx["kind"], fx["tasks"]):
         return False
+    old = fx["link"]
     code, out, err = run(binary, ["replay", fx["link"], "--refind", "--kind", fx["kind"], "--json"])
     if code == 0:
         d = json.loads(out)
@@ -61,7 +73,22 @@ def rerecord(binary, path):
         sys.exit(f"{os.path.basename(path)}: refind failed: {out}{err}")
     with open(path, "w") as f:
         f.write(json.dumps(fx, indent=2) + "\n")
+    RENEWED[old] = fx["link"]
     return True
+
+
+def renew_copies(binary):
+    for name in sorted(os.listdir(COPIES)):
+        if not name.endswith(".txt"):
+            continue
+        path = os.path.join(COPIES, name)
+        link = open(path).read().strip()
+        if link in RENEWED:
+            with open(path, "w") as f:
+                f.write(RENEWED[link] + "\n")
+            print(f"re-made {os.path.relpath(path, ROOT)} (a copy of a re-recorded fixture)")
+        elif run(binary, ["replay", link, "--json"])[0] != 0:
+            print(f"STALE {os.path.relpath(path, ROOT)}: it no longer replays; re-make it", file=sys.stderr)
 
 
 def explore_for(binary, scenario, variant, kind, opts, tasks=()):
@@ -120,6 +147,7 @@ def main():
     for p in files:
         if rerecord(binary, p):
             print(f"re-recorded {os.path.basename(p)}")
+    renew_copies(binary)
 
 
 if __name__ == "__main__":
