@@ -13,7 +13,9 @@ hashes, and `node scripts/gen-timelines.mjs` for the docs.
 Stored links elsewhere (tests/fixtures/jbd2/*.txt, read by
 tests/crash_replay_fixtures.rs) that were copies of a re-recorded fixture's
 link are replaced by its new link; any other stored link there that no
-longer replays is named, to be re-made.
+longer replays is named, to be re-made. So are copies in the docs' playground
+links (README.md, docs/*.md, docs/scenarios/*.md: `index.html#v3....`, which
+tests/scenario_docs.rs requires to open on today's built-ins).
 
 New fixtures: `scripts/rerecord-fixtures.py --new SCENARIO VARIANT KIND
 [NAME=VALUE...]` (SCENARIO: a built-in id) explores with `ext4lab explore --json` and writes
@@ -23,6 +25,7 @@ Usage: scripts/rerecord-fixtures.py [--bin PATH] [FIXTURE.json...]
 """
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -89,6 +92,20 @@ def renew_copies(binary):
             print(f"re-made {os.path.relpath(path, ROOT)} (a copy of a re-recorded fixture)")
         elif run(binary, ["replay", link, "--json"])[0] != 0:
             print(f"STALE {os.path.relpath(path, ROOT)}: it no longer replays; re-make it", file=sys.stderr)
+    docs = [os.path.join(ROOT, "README.md")]
+    for d in ["docs", os.path.join("docs", "scenarios")]:
+        full = os.path.join(ROOT, d)
+        docs += [os.path.join(full, f) for f in sorted(os.listdir(full)) if f.endswith(".md")]
+    for path in docs:
+        text = open(path).read()
+        # a link ends where the URL-safe base64 ends (`)` or a blank follows)
+        new = text
+        for old, renewed in RENEWED.items():
+            new = re.sub(re.escape("index.html" + old) + r"(?![A-Za-z0-9_-])", lambda _m: "index.html" + renewed, new)
+        if new != text:
+            with open(path, "w") as f:
+                f.write(new)
+            print(f"re-made the playground links in {os.path.relpath(path, ROOT)} that copied re-recorded fixtures")
 
 
 def explore_for(binary, scenario, variant, kind, opts, tasks=()):
