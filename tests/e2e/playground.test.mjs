@@ -824,10 +824,10 @@ test('a deadlock scenario shows its wait-for cycle', async (t) => {
     if (await scenariosCannotRun(page)) return t.skip(NO_ENGINE);
     await page.getByTestId('scenario-picker').selectOption('s2');
     await page.waitForFunction(() => document.querySelector('[data-testid="scenario-title"]')?.textContent.includes('page_mkwrite on an inline-data file'));
-    // S2's proposals name their own bound (every interleaving); the current
-    // code keeps the scenario's 2. The Run tab follows the chosen variant.
+    // S2's proposals name their own bound (every interleaving), the current
+    // code 3. The Run tab follows the chosen variant.
     await page.waitForFunction(() => document.querySelector('[data-testid="overview-bound-fault-retry"]')?.textContent.includes('every interleaving'));
-    assert.match(await page.getByTestId('overview-bound-convert-xattr-sem-only').textContent(), /at most 2 preemptions/);
+    assert.match(await page.getByTestId('overview-bound-convert-xattr-sem-only').textContent(), /at most 3 preemptions/);
     assert.equal(await page.getByTestId('no-bound').isChecked(), false);
     await page.getByTestId('variant-convert-under-mmap-lock').check();
     await page.waitForFunction(() => document.querySelector('[data-testid="no-bound"]')?.checked === true);
