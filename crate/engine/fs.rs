@@ -367,27 +367,24 @@ impl<D: BlockDevice> Ext4Fs<D> {
 
     /// `sb_bread`: a metadata block through the cache (a copy).
     pub fn bread(&mut self, blk: u64) -> Result<Vec<u8>> {
-        self.check_block(blk)?;
-        if let Some(b) = self.cache.get(blk) {
-            return Ok(b.data.clone());
-        }
-        let bs = self.block_size() as usize;
-        let mut data = vec![0u8; bs];
-        self.dev.read_at(blk * bs as u64, &mut data)?;
-        self.cache.insert_clean(blk, data.clone());
-        Ok(data)
+        self.bread_with(blk, <[u8]>::to_vec)
     }
 
-    /// `f` applied to block `blk` as [`Ext4Fs::bread`] would return it, without
-    /// copying a cached block (`read_inode_raw` reads 256 bytes of a 4 KiB
-    /// inode table block on nearly every inode access).
+    /// `f` applied to block `blk` through the cache, as [`Ext4Fs::bread`]
+    /// reads it, without copying the block (`read_inode_raw` reads 256
+    /// bytes of a 4 KiB inode table block on nearly every inode access). A
+    /// block not cached yet is read from the device and cached clean.
     pub fn bread_with<R>(&mut self, blk: u64, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
         self.check_block(blk)?;
         if let Some(b) = self.cache.get(blk) {
             return Ok(f(&b.data));
         }
-        let data = self.bread(blk)?;
-        Ok(f(&data))
+        let bs = self.block_size() as usize;
+        let mut data = vec![0u8; bs];
+        self.dev.read_at(blk * bs as u64, &mut data)?;
+        let r = f(&data);
+        self.cache.insert_clean(blk, data);
+        Ok(r)
     }
 
     /// `ext4_handle_dirty_metadata`: the one place every metadata block

@@ -488,7 +488,7 @@ fn default_max_steps() -> u64 {
 impl Explore {
     /// The DFS preemption bound: `None` for every interleaving.
     pub fn bound(&self) -> Option<u32> {
-        (self.preemption_bound != NO_BOUND).then_some(self.preemption_bound)
+        super::link::dfs_bound(self.preemption_bound)
     }
 }
 

@@ -233,8 +233,7 @@ impl Scenario {
     /// The DFS preemption bound of `variant`: `None` for every
     /// interleaving (see [`Scenario::preemption_bound_of`]).
     pub fn bound_of(&self, variant: &str) -> Option<u32> {
-        let b = self.preemption_bound_of(variant);
-        (b != super::link::NO_BOUND).then_some(b)
+        super::link::dfs_bound(self.preemption_bound_of(variant))
     }
 
     /// The variant the UI opens first.

@@ -26,7 +26,7 @@ use super::base::{BaseBytes, BaseFailure, BaseRef};
 use crate::kernel::base_image::build_image_on;
 use crate::kernel::image::{build_image, ScenarioImage};
 use crate::kernel::runner::{run_options, scenario_model};
-use crate::scenario::link::NO_BOUND;
+use crate::scenario::link::dfs_bound;
 use crate::scenario::{parse_scenario, CustomKernel, RunConfig, Scenario};
 use crate::sim::explore::{self as sim_explore, ExploreConfig, Observer, OutcomeRecord, Stats};
 use crate::sim::sched::replay::Replay;
@@ -321,7 +321,7 @@ pub fn explore(
             depth,
         },
         PageStrategy::Dfs { bound } => Strategy::Dfs {
-            preemption_bound: (bound != NO_BOUND).then_some(bound),
+            preemption_bound: dfs_bound(bound),
             dpor: true,
         },
     };

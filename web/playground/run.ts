@@ -166,8 +166,8 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
       default: {
         if (noBound.checked && store.state.strategy.kind === 'dfs') return { kind: 'dfs', bound: NO_BOUND };
         const was = store.state.strategy;
-        // Unticking "no bound" goes back to the scenario's bound (2 when
-        // the scenario itself says "none").
+        // Unticking "no bound" goes back to the variant's bound (2 when
+        // the variant itself says "none").
         const scBound = sc ? variantBound(sc, store.state.variant) : NO_BOUND;
         const own = scBound === NO_BOUND ? 2 : scBound;
         return { kind: 'dfs', bound: was.kind === 'dfs' && was.bound !== NO_BOUND ? n : own };

@@ -74,6 +74,12 @@ pub enum Strategy {
 /// bound: the search covers every interleaving.
 pub const NO_BOUND: u32 = u32::MAX;
 
+/// A DFS bound as links and scenario texts store it ([`NO_BOUND`]: none)
+/// as the explorer takes it (`None`: every interleaving).
+pub fn dfs_bound(b: u32) -> Option<u32> {
+    (b != NO_BOUND).then_some(b)
+}
+
 /// Everything a share link carries (the current version's view).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
