@@ -80,6 +80,8 @@ for g in "${groups[@]}"; do
       stage fmt cargo fmt --all -- --check
       stage clippy cargo clippy --all-targets -- -D warnings
       stage clippy-wasm cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
+      # The page's scenario module (pkg-lite/) is the same crate with `lite`.
+      stage clippy-wasm-lite cargo clippy --target wasm32-unknown-unknown --lib --features lite -- -D warnings
       ;;
     native) stage native cargo test --all-targets --no-fail-fast ;;
     wasm) stage wasm wasm_tests ;;

@@ -327,3 +327,23 @@ fn nulls_are_written_as_undefined() {
     );
     assert_eq!(s, r#"{"a":undefined,"b":[1,undefined],"c":"x\"y"}"#);
 }
+
+/// The worker routes SCENARIO_COMMANDS (web/protocol.ts) to the scenario
+/// module, which answers exactly crate/view's list: a command in one list
+/// and not the other would reach a module that refuses it.
+#[test]
+fn the_page_and_the_scenario_module_agree_on_its_commands() {
+    let ts = std::fs::read_to_string(root().join("web/protocol.ts")).unwrap();
+    let start = ts
+        .find("export const SCENARIO_COMMANDS")
+        .expect("web/protocol.ts declares SCENARIO_COMMANDS");
+    let body = &ts[start..];
+    let body = &body[body.find('[').unwrap() + 1..];
+    let body = &body[body.find('[').unwrap() + 1..body.find("];").unwrap()];
+    let page: Vec<&str> = body
+        .split(',')
+        .map(|s| s.trim().trim_matches('\''))
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(page, ext4lab::view::SCENARIO_COMMANDS);
+}

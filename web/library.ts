@@ -323,8 +323,10 @@ export function mountBaseSelect(engine: EngineClient, onChange?: (base: BaseRef 
     const want = wanted ?? keep;
     select.value = [...select.options].some((o) => o.value === want) ? want : '';
   };
+  // The list arrives with the library's first refresh: main.ts mounts the
+  // library once the playground is interactive, so the engine module (which
+  // lists the images) loads after the page is usable, not before it.
   listeners.push(fill);
-  void engine.request({ cmd: 'image-list' }).then((a) => a.ok && fill(a.images));
   let reported: BaseRef | null = null;
   const report = (b: BaseRef | null): void => {
     if (b?.name === reported?.name && b?.hash === reported?.hash) return;

@@ -54,6 +54,8 @@ async function main(): Promise<void> {
   }
   byTestId(document, 'engine-version').textContent = `${hello.engine} ${hello.version}`;
   byTestId(document, 'engine-crc').textContent = hello.crc32cCheck;
+  byTestId(document, 'engine-module').textContent =
+    hello.module === 'scenario' ? 'scenario module; the engine loads with the first run or the image library' : hello.module;
   byTestId(document, 'engine-ready-ms').textContent = `${Math.round(performance.now() - t0)} ms`;
   status.textContent = 'engine ready (Web Worker)';
   status.dataset.state = 'ready';

@@ -198,7 +198,26 @@ export interface Hello {
   engine: string;
   version: string;
   crc32cCheck: string;
+  /** Which module answered: the small one (no engine) or the whole. */
+  module: 'scenario' | 'engine';
 }
+
+/** The commands the scenario module (pkg-lite/, no engine) answers; the
+ * worker sends every other command to the engine module (pkg/), which it
+ * loads on the first such command (web/worker.ts). The same list as
+ * crate/view/mod.rs SCENARIO_COMMANDS (tests/protocol_types.rs checks). */
+export const SCENARIO_COMMANDS: readonly string[] = [
+  'hello',
+  'crc32c',
+  'scenarios',
+  'scenario',
+  'check-scenario',
+  'resolve-scenario',
+  'history',
+  'link-encode',
+  'link-decode',
+  'capabilities',
+];
 
 export interface Envelope {
   id: number;

@@ -20,6 +20,25 @@ pub mod scenario;
 
 use serde::Serialize;
 
+/// The worker commands that need no engine: scenario text, share links, the
+/// kernel history and the capabilities list. The page's scenario module
+/// (`pkg-lite/`, the `lite` feature, see crate/wasm) answers these and no
+/// others; web/worker.ts sends them there and every other command to the
+/// engine module. tests/protocol_types.rs checks web/protocol.ts lists the
+/// same.
+pub const SCENARIO_COMMANDS: &[&str] = &[
+    "hello",
+    "crc32c",
+    "scenarios",
+    "scenario",
+    "check-scenario",
+    "resolve-scenario",
+    "history",
+    "link-encode",
+    "link-decode",
+    "capabilities",
+];
+
 use crate::scenario::link::Link;
 
 /// A failed view: a kind for programs, a message for people, and

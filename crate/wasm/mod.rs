@@ -5,7 +5,9 @@
 //! [`handle_message`], which answers with plain serde data: `{ok: true, ...}`
 //! or `{ok: false, error: {kind, message}}`. Errors are values, never throws.
 
+#[cfg(not(feature = "lite"))]
 pub mod bench;
+#[cfg(not(feature = "lite"))]
 pub mod cmd_disk;
 pub mod cmd_explore;
 pub mod cmd_scenario;
@@ -26,7 +28,8 @@ pub fn start() {
 /// `scenarios` (the built-ins), `scenario {key}`, `check-scenario {text}`
 /// (every error with line/column), `resolve-scenario {text, variant,
 /// options, custom}`, `history` (the modelled kernel changes), `link-encode {link}`, `link-decode {fragment}`,
-/// `capabilities`, `explore {...}` (one shard, posting progress), `replay
+/// `capabilities` (these ten are [`crate::view::SCENARIO_COMMANDS`], all
+/// the `lite` module answers), `explore {...}` (one shard, posting progress), `replay
 /// {target, token}`, `chrome-trace {target, token}`, `manual {target,
 /// choices}`, `image {target, token, step}` (a .img debugfs opens), `disk
 /// {target, token, step}` (block maps, page cache, journal transactions).
@@ -68,6 +71,8 @@ struct Hello {
     version: &'static str,
     /// crc32c("123456789"): the standard check value, 0xe3069283.
     crc32c_check: String,
+    /// "scenario" (the `lite` build) or "engine".
+    module: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -159,6 +164,23 @@ pub fn handle_message(msg: JsValue) -> JsValue {
         "link-encode" => req(msg).map(|r| ok(cmd_scenario::handle_encode(r))),
         "link-decode" => req(msg).map(|r| answer(cmd_scenario::handle_decode(r))),
         "capabilities" => Ok(ok(cmd_explore::handle_capabilities())),
+        other if COMMANDS.contains(&other) => engine_command(other, msg),
+        other => Err(err(
+            "bad-message",
+            format!(
+                "unknown command `{other}`, expected one of {}",
+                COMMANDS.join(", ")
+            ),
+        )),
+    };
+    answer.unwrap_or_else(|e| e)
+}
+
+/// The commands that run the engine (those of [`COMMANDS`] not in
+/// [`crate::view::SCENARIO_COMMANDS`]).
+#[cfg(not(feature = "lite"))]
+fn engine_command(cmd: &str, msg: JsValue) -> Result<JsValue, JsValue> {
+    match cmd {
         "explore" => req(msg).map(|r| answer(cmd_explore::handle_explore(r))),
         "merge" => req(msg).map(|r| answer(cmd_explore::handle_merge(r))),
         "replay" => req(msg).map(|r| answer(cmd_explore::handle_replay(r))),
@@ -172,13 +194,18 @@ pub fn handle_message(msg: JsValue) -> JsValue {
         "disk" => req(msg).map(|r| answer(cmd_disk::handle_disk(r))),
         other => Err(err(
             "bad-message",
-            format!(
-                "unknown command `{other}`, expected one of {}",
-                COMMANDS.join(", ")
-            ),
+            format!("`{other}` is not an engine command"),
         )),
-    };
-    answer.unwrap_or_else(|e| e)
+    }
+}
+
+/// The scenario module has no engine: its commands are elsewhere.
+#[cfg(feature = "lite")]
+fn engine_command(cmd: &str, _msg: JsValue) -> Result<JsValue, JsValue> {
+    Err(err(
+        "needs-engine",
+        format!("`{cmd}` needs the engine module (pkg/); this is the scenario module (pkg-lite/)"),
+    ))
 }
 
 /// Answer one message, asynchronously: the image-library commands
@@ -187,10 +214,11 @@ pub fn handle_message(msg: JsValue) -> JsValue {
 /// before taking the next message. Never throws.
 #[wasm_bindgen]
 pub async fn handle_request(msg: JsValue) -> JsValue {
-    match device::commands::handle(&msg).await {
-        Some(answer) => answer,
-        None => handle_message(msg),
+    #[cfg(not(feature = "lite"))]
+    if let Some(answer) = device::commands::handle(&msg).await {
+        return answer;
     }
+    handle_message(msg)
 }
 
 fn hello() -> Hello {
@@ -198,5 +226,10 @@ fn hello() -> Hello {
         engine: "ext4lab",
         version: crate::VERSION,
         crc32c_check: format!("{:08x}", crate::engine::csum::crc32c(b"123456789")),
+        module: if cfg!(feature = "lite") {
+            "scenario"
+        } else {
+            "engine"
+        },
     }
 }

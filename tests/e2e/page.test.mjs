@@ -17,6 +17,9 @@ test('the page shows the engine worker answer', async () => {
     // crc32c("123456789") computed by the engine in wasm, in the worker.
     assert.equal(await page.getByTestId('engine-crc').textContent(), 'e3069283');
     assert.match(await page.getByTestId('engine-ready-ms').textContent(), /^\d+ ms$/);
+    // The worker answered from the scenario module (pkg-lite/), the engine
+    // module loads on first use.
+    assert.match(await page.getByTestId('engine-module').textContent(), /^scenario module/);
     await page.screenshot({ path: join(ARTIFACTS, 'home.png'), fullPage: true });
     assert.deepEqual(pg.problems, [], 'no page errors, console errors or CSP violations');
   } finally {

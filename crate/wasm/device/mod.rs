@@ -14,6 +14,7 @@
 //! exploring many schedules from one stored image).
 
 pub mod base;
+#[cfg(not(feature = "lite"))]
 pub mod bench;
 pub mod commands;
 pub mod ext4;
