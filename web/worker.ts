@@ -4,8 +4,8 @@
 // async and share the worker's open images.
 //
 // Two modules, each loaded on its first command: the scenario module
-// (pkg-lite/: scenario text, share links, the kernel history, about a third
-// of the size) answers SCENARIO_COMMANDS, which is all the page needs to
+// (pkg-lite/: scenario text, share links, the kernel history, 296 KB
+// gzip against the engine's 1,061 KB) answers SCENARIO_COMMANDS, which is all the page needs to
 // become interactive; the engine module (pkg/) answers the rest (runs,
 // the disk view, the image library). Neither keeps state the other needs
 // (scenario commands are plain data in, plain data out), so the two queues

@@ -4,6 +4,16 @@
 //! owns this module and forwards each `{cmd, ...}` message to
 //! [`handle_message`], which answers with plain serde data: `{ok: true, ...}`
 //! or `{ok: false, error: {kind, message}}`. Errors are values, never throws.
+//!
+//! Two modules are built from this crate (scripts/build-wasm.sh): `pkg/`,
+//! everything, and `pkg-lite/` with the `lite` feature, which answers only
+//! [`crate::view::SCENARIO_COMMANDS`] (scenario text, share links, the
+//! kernel history: what the page needs to become interactive). Nothing it
+//! exports reaches the engine, the kernel model or the simulator, so the
+//! linker leaves them out (296 KB gzip against 1,061 KB). The worker loads
+//! each on its first command (web/worker.ts), so the page opens on the
+//! small one and the engine arrives with the library's first listing or
+//! the first run.
 
 #[cfg(not(feature = "lite"))]
 pub mod bench;
