@@ -174,7 +174,12 @@ pub fn handle_message(msg: JsValue) -> JsValue {
         "link-encode" => req(msg).map(|r| ok(cmd_scenario::handle_encode(r))),
         "link-decode" => req(msg).map(|r| answer(cmd_scenario::handle_decode(r))),
         "capabilities" => Ok(ok(cmd_explore::handle_capabilities())),
-        other if COMMANDS.contains(&other) => engine_command(other, msg),
+        other
+            if COMMANDS.contains(&other)
+                || (cfg!(feature = "lite") && other.starts_with("image-")) =>
+        {
+            engine_command(other, msg)
+        }
         other => Err(err(
             "bad-message",
             format!(
