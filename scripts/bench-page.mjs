@@ -4,11 +4,13 @@
 // always does: on its pool of engine workers (one per core), under the
 // variant's own preemption bound, with the default options. This is the
 // "browser time" of a row as someone looking at the page sees it.
-//   node scripts/bench-page.mjs [--only s5] [--timeout 120] [--json out.json]
+//   node scripts/bench-page.mjs [--only s5] [--rows find|check] [--timeout 120] [--json out.json]
+// --rows find: only the "Find the race" buttons; check: only "Check every
+// interleaving".
 // Needs dist/ (scripts/build-wasm.sh, then npx vite build). A search past
 // --timeout seconds is abandoned (the page is reloaded, which ends its
 // workers) and reported as "past N s".
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { startServer } from './serve.mjs';
 
@@ -20,6 +22,18 @@ const opt = (name, dflt) => {
 const ONLY = opt('--only', null);
 const TIMEOUT = Number(opt('--timeout', 120)) * 1000;
 const JSON_OUT = opt('--json', null);
+const ROWS = opt('--rows', 'all');
+const WANT = { find: /^Find/, check: /^Check/, all: /./ }[ROWS];
+if (!WANT) throw new Error(`--rows: find, check or all, not ${ROWS}`);
+
+/** Each built-in's variant names, from its file: the Race tab must show
+ * exactly these rows before a button is clicked (a row name can repeat
+ * across scenarios: S5 and S8 both have `v5.5`). */
+const VARIANTS = Object.fromEntries(
+  readdirSync('scenarios')
+    .filter((f) => /^s\d+-.*\.toml$/.test(f))
+    .map((f) => [f.split('-')[0], [...readFileSync(`scenarios/${f}`, 'utf8').matchAll(/^\[\[variants\]\]\s*\nname = "([^"]+)"/gm)].map((m) => m[1])]),
+);
 
 const { server, url } = await startServer({ root: 'dist', port: 18240 });
 const browser = await chromium.launch({
@@ -32,7 +46,16 @@ try {
   const open = async (id) => {
     await page.goto(url);
     await page.locator('[data-testid="playground"][data-state="ready"]').waitFor({ timeout: 60_000 });
-    if (id) await page.getByTestId('scenario-picker').selectOption(id);
+    if (!id) return;
+    await page.getByTestId('scenario-picker').selectOption(id);
+    await page.waitForFunction(
+      (want) => {
+        const have = [...document.querySelectorAll('[data-testid^="overview-run-"]')].map((b) => b.dataset.testid.slice('overview-run-'.length));
+        return have.length === want.length && want.every((n) => have.includes(n));
+      },
+      VARIANTS[id],
+      { timeout: 30_000 },
+    );
   };
   await open(null);
   const workers = await page.evaluate(() => Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 8)));
@@ -45,7 +68,7 @@ try {
     const variants = await page
       .locator('[data-testid^="overview-run-"]')
       .evaluateAll((bs) => bs.map((b) => ({ name: b.dataset.testid.slice('overview-run-'.length), label: b.textContent })));
-    for (const v of variants) {
+    for (const v of variants.filter((x) => WANT.test(x.label))) {
       await page.getByTestId('tab-overview').click();
       const t0 = Date.now();
       await page.getByTestId(`overview-run-${v.name}`).click();

@@ -13,8 +13,11 @@ import { kindLabel } from './outcomes';
 import { rowApplies } from './picker';
 import { optionValues, type Store } from './store';
 
-/** The preemption bound "Find the race" searches under first, when the
- * scenario's own is larger (the page's `explore` hook applies it). */
+/** "Find the race" deepens the preemption bound: it searches every
+ * interleaving with 0 preemptions, then 1, ... up to FIND_BOUND (or the
+ * variant's own bound, if smaller), and stops at the first bound that shows
+ * the race; then the variant's own search, if nothing showed (the page's
+ * `explore` hook, web/playground/index.ts). */
 export const FIND_BOUND = 2;
 
 export interface OverviewHooks {
@@ -269,7 +272,7 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
       h(
         'p',
         { class: 'small muted' },
-        `Each action explores every interleaving of the variant ${bounds.size > 1 ? 'within the bound its row names' : [...bounds][0] === NO_BOUND ? 'whatever its number of preemptions' : `with at most ${[...bounds][0]} preemption${[...bounds][0] === 1 ? '' : 's'}`} (DFS with partial-order reduction), with the options chosen on the left${Math.max(...bounds) > FIND_BOUND ? `; finding a race searches with at most ${FIND_BOUND} preemptions first` : ''}. Strategy, bound and seed are under Run.`,
+        `Each action explores every interleaving of the variant ${bounds.size > 1 ? 'within the bound its row names' : [...bounds][0] === NO_BOUND ? 'whatever its number of preemptions' : `with at most ${[...bounds][0]} preemption${[...bounds][0] === 1 ? '' : 's'}`} (DFS with partial-order reduction), with the options chosen on the left; finding a race tries 0 preemptions first, then 1, and so on (up to ${FIND_BOUND} before the row's own search), and stops at the first number that shows it. Strategy, bound and seed are under Run.`,
       ),
       after(false),
     );
