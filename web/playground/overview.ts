@@ -16,15 +16,17 @@ import { optionValues, type Store } from './store';
 /** "Find the race" deepens the preemption bound: it searches every
  * interleaving with 0 preemptions, then 1, ... up to FIND_BOUND (or the
  * variant's own bound, if smaller), and stops at the first bound that shows
- * the race; then the variant's own search, if nothing showed (the page's
+ * every kind the row expects; then the variant's own search, if they did
+ * not all show (the page's
  * `explore` hook, web/playground/index.ts). */
 export const FIND_BOUND = 2;
 
 export interface OverviewHooks {
   /** Explore `variant` with the scenario's own strategy, to the end.
    * `find`: the outcome kinds the variant is expected to show, when the
-   * question is where they are rather than whether they can happen (a
-   * search under a small preemption bound may answer it); empty otherwise.
+   * question is where they are rather than whether they can happen
+   * (searches under smaller preemption bounds first may answer it: the
+   * first that shows all of them); empty otherwise.
    * `bound` is the one the search used (DFS). */
   explore(variant: string, find: string[]): Promise<{ report: ExploreBody; target: Target; bound: number } | null>;
   /** Replay an outcome's shortest schedule and show it on the timeline. */
@@ -137,7 +139,11 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
     const v = sc.variants.find((x) => x.name === variant);
     const want = v ? rows(sc, v, chosen).filter((e) => e.expect === 'found').map((e) => e.kind) : [];
     const race = raceKinds(sc, chosen).filter((k) => want.includes(k));
-    const find = focus.length === 0 && v !== undefined && expectsFailure(sc, v, chosen) ? (race.length ? race : want) : [];
+    // Finding stops at the first bound that shows every kind the row
+    // expects (S2 convert-under-mmap-lock loses a write with 0 preemptions
+    // and deadlocks with 1: stopping at the race alone would leave the
+    // deadlock out of the verdict).
+    const find = focus.length === 0 && v !== undefined && expectsFailure(sc, v, chosen) ? want : [];
     const res = await hooks.explore(variant, find);
     running = false;
     if (!res) {
