@@ -40,6 +40,12 @@ fn malformed_message_is_an_error_value_not_a_throw() {
     assert_eq!(get(&answer, "ok"), JsValue::FALSE);
     let error = get(&answer, "error");
     assert_eq!(get(&error, "kind").as_string().unwrap(), "bad-message");
+    // It names every command, the scenario module's and the engine's.
+    let message = get(&error, "message").as_string().unwrap();
+    assert!(
+        message.contains("expected one of hello, crc32c,") && message.ends_with("image, disk"),
+        "{message}"
+    );
     let answer = handle_message(JsValue::from_f64(3.0));
     assert_eq!(get(&answer, "ok"), JsValue::FALSE);
 }

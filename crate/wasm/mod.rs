@@ -33,32 +33,24 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// The commands of [`handle_message`], by their `cmd` (kebab-case):
-/// `hello` (the engine's version and a self-check), `crc32c {text}`,
-/// `scenarios` (the built-ins), `scenario {key}`, `check-scenario {text}`
-/// (every error with line/column), `resolve-scenario {text, variant,
-/// options, custom}`, `history` (the modelled kernel changes), `link-encode {link}`, `link-decode {fragment}`,
-/// `capabilities` (these ten are [`crate::view::SCENARIO_COMMANDS`], all
-/// the `lite` module answers), `explore {...}` (one shard, posting progress), `replay
-/// {target, token}`, `chrome-trace {target, token}`, `manual {target,
-/// choices}`, `image {target, token, step}` (a .img debugfs opens), `disk
-/// {target, token, step}` (block maps, page cache, journal transactions).
+/// The commands of [`handle_message`], by their `cmd` (kebab-case), are
+/// [`crate::view::SCENARIO_COMMANDS`] (`hello`: the engine's version and a
+/// self-check, `crc32c {text}`, `scenarios`: the built-ins, `scenario
+/// {key}`, `check-scenario {text}`: every error with line/column,
+/// `resolve-scenario {text, variant, options, custom}`, `history`: the
+/// modelled kernel changes, `link-encode {link}`, `link-decode
+/// {fragment}`, `capabilities`; all the `lite` module answers) and these:
+/// `explore {...}` (one shard, posting progress), `merge`, `replay
+/// {target, token}`, `refind`, `chrome-trace {target, token}`, `manual
+/// {target, choices}`, `image {target, token, step}` (a .img debugfs
+/// opens), `disk {target, token, step}` (block maps, page cache, journal
+/// transactions).
 ///
 /// The message is read as `cmd` plus the command's own request struct
 /// (serde ignores the extra `cmd` field), not as one internally tagged
 /// enum: that form buffers every variant through serde's `Content` and
 /// compiled a copy of that machinery per variant (wasm size).
-pub const COMMANDS: &[&str] = &[
-    "hello",
-    "crc32c",
-    "scenarios",
-    "scenario",
-    "check-scenario",
-    "resolve-scenario",
-    "history",
-    "link-encode",
-    "link-decode",
-    "capabilities",
+pub const ENGINE_COMMANDS: &[&str] = &[
     "explore",
     "merge",
     "replay",
@@ -175,7 +167,7 @@ pub fn handle_message(msg: JsValue) -> JsValue {
         "link-decode" => req(msg).map(|r| answer(cmd_scenario::handle_decode(r))),
         "capabilities" => Ok(ok(cmd_explore::handle_capabilities())),
         other
-            if COMMANDS.contains(&other)
+            if ENGINE_COMMANDS.contains(&other)
                 || (cfg!(feature = "lite") && other.starts_with("image-")) =>
         {
             engine_command(other, msg)
@@ -184,15 +176,19 @@ pub fn handle_message(msg: JsValue) -> JsValue {
             "bad-message",
             format!(
                 "unknown command `{other}`, expected one of {}",
-                COMMANDS.join(", ")
+                crate::view::SCENARIO_COMMANDS
+                    .iter()
+                    .chain(ENGINE_COMMANDS)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )),
     };
     answer.unwrap_or_else(|e| e)
 }
 
-/// The commands that run the engine (those of [`COMMANDS`] not in
-/// [`crate::view::SCENARIO_COMMANDS`]).
+/// The commands that run the engine ([`ENGINE_COMMANDS`]).
 #[cfg(not(feature = "lite"))]
 fn engine_command(cmd: &str, msg: JsValue) -> Result<JsValue, JsValue> {
     match cmd {

@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 /// An image command, read from the message by [`parse_command`] (its `cmd`
-/// picks the request struct; see `super::super::COMMANDS` for why not one
+/// picks the request struct; see `super::super::ENGINE_COMMANDS` for why not one
 /// internally tagged enum).
 #[derive(Debug)]
 enum ImageCommand {
