@@ -5,13 +5,13 @@
 //
 // Two modules, each loaded on its first command: the scenario module
 // (pkg-lite/: scenario text, share links, the kernel history, 296 KB
-// gzip against the engine's 1,061 KB) answers SCENARIO_COMMANDS, which is all the page needs to
-// become interactive; the engine module (pkg/) answers the rest (runs,
-// the disk view, the image library). Neither keeps state the other needs
-// (scenario commands are plain data in, plain data out), so the two queues
-// are independent: the page's scenario commands are answered while the
-// engine module is still loading for an early storage command (the run
-// controls list the library's images as they mount).
+// gzip against the engine's 1,061 KB) answers SCENARIO_COMMANDS, which is
+// all the page needs to become interactive; the engine module (pkg/)
+// answers the rest (runs, the disk view, the image library). Neither keeps
+// state the other needs (scenario commands are plain data in, plain data
+// out), so the two queues are independent: scenario commands (the editor's
+// checks, share links) are answered while the engine module is still
+// loading for the library's first listing or a first run.
 import type { Envelope, Request } from './protocol';
 import { SCENARIO_COMMANDS } from './protocol';
 
@@ -25,44 +25,36 @@ interface Module {
   handle_request(req: unknown): Promise<unknown>;
 }
 
-let scenarioModule: Promise<Module> | null = null;
-let engineModule: Promise<Module> | null = null;
+/** One module and the queue of its commands. */
+interface Lane {
+  import: () => Promise<Module & { default: () => Promise<unknown> }>;
+  /** The module once loading started (null again after a failed load, so
+   * the next command tries again). */
+  module: Promise<Module> | null;
+  queue: Promise<void>;
+}
 
-/** Imports and instantiates a module; a failed load is tried again by the
- * next command that needs it. */
-function load(get: () => Promise<Module & { default: () => Promise<unknown> }>, forget: () => void): Promise<Module> {
-  return get()
+const scenarioLane: Lane = { import: () => import('../pkg-lite/ext4lab_lite.js'), module: null, queue: Promise.resolve() };
+const engineLane: Lane = { import: () => import('../pkg/ext4lab.js'), module: null, queue: Promise.resolve() };
+
+/** The lane's module, imported and instantiated on its first command. */
+function loaded(lane: Lane): Promise<Module> {
+  return (lane.module ??= lane
+    .import()
     .then(async (m) => {
       await m.default();
       return m;
     })
     .catch((e: unknown) => {
-      forget();
+      lane.module = null;
       throw e;
-    });
+    }));
 }
 
-/** The module that answers `cmd`, loaded on its first use. */
-function moduleFor(cmd: string): Promise<Module> {
-  if (SCENARIO_COMMANDS.includes(cmd)) {
-    return (scenarioModule ??= load(
-      () => import('../pkg-lite/ext4lab_lite.js'),
-      () => (scenarioModule = null),
-    ));
-  }
-  return (engineModule ??= load(
-    () => import('../pkg/ext4lab.js'),
-    () => (engineModule = null),
-  ));
-}
-
-let scenarioQueue: Promise<void> = Promise.resolve();
-let engineQueue: Promise<void> = Promise.resolve();
-
-async function answer(id: number, req: Request): Promise<void> {
+async function answer(lane: Lane, id: number, req: Request): Promise<void> {
   let answer: Envelope['answer'];
   try {
-    const module = await moduleFor(req.cmd);
+    const module = await loaded(lane);
     answer = (await module.handle_request(req)) as Envelope['answer'];
   } catch (e) {
     // A wasm trap or a failed load: report it as data, keep the worker alive.
@@ -76,6 +68,6 @@ async function answer(id: number, req: Request): Promise<void> {
 
 scope.onmessage = (ev) => {
   const { id, req } = ev.data;
-  if (SCENARIO_COMMANDS.includes(req.cmd)) scenarioQueue = scenarioQueue.then(() => answer(id, req));
-  else engineQueue = engineQueue.then(() => answer(id, req));
+  const lane = SCENARIO_COMMANDS.includes(req.cmd) ? scenarioLane : engineLane;
+  lane.queue = lane.queue.then(() => answer(lane, id, req));
 };
