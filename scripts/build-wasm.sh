@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-# The browser module is built for size (opt-level s; native builds keep 3):
-# the page downloads it; the budget is 400 KB gzipped. Measured 2026-11-21
+# History (until 2026-12-06 there was one module, built for size, opt-level s;
+# native builds keep 3): the page downloads it; the budget is 400 KB gzipped. Measured 2026-11-21
 # with names stripped: before the kernel paths, opt-level 3 394 KB, s 348 KB;
 # with engine + kernel linked in, s 596 KB (over budget). With all five
 # scenarios' kernel paths and the disk view (2026-11-21): s 630 KB,

@@ -298,9 +298,9 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       // Finding a race a variant is expected to show: DFS under bound 0,
       // then 1, ... up to FIND_BOUND (below the variant's own bound), each
       // over every interleaving within its bound, stopping at the first
-      // bound that shows every kind the row expects. So each kind's schedule
-      // has the fewest preemptions any schedule showing it has, and shallow races take a
-      // fraction of the runs of a larger bound (measured natively, release
+      // bound that shows every kind the row expects. So each kind's
+      // schedule has the fewest preemptions any schedule showing it has,
+      // and shallow races take a fraction of the runs of a larger bound (measured natively, release
       // build: S4 v4.13 shows all three of its kinds at bound 0 in 1,418
       // executions, where bound 2 took 463,320 in the page's two shards;
       // S3 unguarded at bound 1 in 3,380). If nothing shows, the variant's

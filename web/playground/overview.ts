@@ -17,8 +17,7 @@ import { optionValues, type Store } from './store';
  * interleaving with 0 preemptions, then 1, ... up to FIND_BOUND (or the
  * variant's own bound, if smaller), and stops at the first bound that shows
  * every kind the row expects; then the variant's own search, if they did
- * not all show (the page's
- * `explore` hook, web/playground/index.ts). */
+ * not all show (the page's `explore` hook, web/playground/index.ts). */
 export const FIND_BOUND = 2;
 
 export interface OverviewHooks {
