@@ -107,3 +107,53 @@ fn bad_shard_is_a_usage_error() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("--shard"));
     }
 }
+
+/// `--until-found`: the search stops once each kind has shown, and says so
+/// (not complete); each shard stops at its own find; a name that is not an
+/// outcome kind is a usage error naming it.
+#[test]
+fn until_found_stops_at_the_find() {
+    let base = ["s2", "--variant", "fault-retry", "--bound", "0"];
+    let all = explore(&base);
+    assert_eq!(all["complete"], true);
+    let total = all["executions"].as_u64().unwrap();
+    let mut args = base.to_vec();
+    args.extend(["--until-found", "lost-write"]);
+    let found = explore(&args);
+    assert_eq!(found["complete"], false);
+    assert_eq!(found["stats"]["stopped_at_find"], true);
+    let n = found["executions"].as_u64().unwrap();
+    assert!(n >= 1 && n < total, "{n} of {total}");
+    let first = found["report"]["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["key"]["kind"] == "LostWrite")
+        .map(|o| o["first_execution"].as_u64().unwrap())
+        .min()
+        .expect("the lost write");
+    assert_eq!(n, first + 1, "stops right after the run that shows it");
+    // a kind the variant never shows under the bound: the whole search
+    let mut args = base.to_vec();
+    args.extend(["--until-found", "deadlock"]);
+    let none = explore(&args);
+    assert_eq!(none["complete"], true);
+    assert_eq!(none["executions"].as_u64().unwrap(), total);
+    // shards: each stops at its own find
+    for i in ["1/2", "2/2"] {
+        let mut args = base.to_vec();
+        args.extend(["--until-found", "lost-write", "--shard", i]);
+        let s = explore(&args);
+        assert!(
+            s["stats"]["stopped_at_find"] == true || s["complete"] == true,
+            "{i}"
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_ext4lab"))
+        .args(["explore", "s2", "--until-found", "lost-write,ok"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`ok` is not an outcome kind"), "{err}");
+}

@@ -147,7 +147,7 @@ fn answers() -> Vec<(&'static str, Value)> {
 
     // Two shards of S1 (a few random runs) and the reference model's
     // deadlock found by DFS (outcomes with their wait-for detail).
-    let explore = |target: &Target, strategy, max_executions, shard| {
+    let explore_until = |target: &Target, strategy, max_executions, shard, until: &[&str]| {
         let req = ExploreReq {
             target: target.clone(),
             strategy,
@@ -156,9 +156,22 @@ fn answers() -> Vec<(&'static str, Value)> {
             shard,
             progress_id: 1,
             progress_every: 200,
+            stop_when_found: until.iter().map(|k| k.to_string()).collect(),
         };
         ok("explore", ev::explore(req, &no_bases, &mut NoObserver))
     };
+    let explore = |target: &Target, strategy, max_executions, shard| {
+        explore_until(target, strategy, max_executions, shard, &[])
+    };
+    // "Find the race": stopped at the deadlock (`stats.stopped_at_find`)
+    let found = explore_until(
+        &model,
+        PageStrategy::Dfs { bound: 2 },
+        50,
+        (0, 1),
+        &["deadlock"],
+    );
+    assert_eq!(found["stats"]["stopped_at_find"], true, "{found}");
     let shard0 = explore(&target, PageStrategy::Random, 3, (0, 2));
     let shard1 = explore(&target, PageStrategy::Random, 3, (1, 2));
     let single = explore(&target, PageStrategy::Random, 1, (0, 1));
@@ -179,6 +192,7 @@ fn answers() -> Vec<(&'static str, Value)> {
         ("explore", shard1),
         ("explore", single),
         ("explore", abba),
+        ("explore", found),
         ("merge", ok("merge", merged)),
     ]);
 

@@ -624,3 +624,77 @@ fn end_checks_run_only_for_counted_executions() {
         assert_eq!(calls.get(), r.stats.executions, "shard {shard:?}");
     }
 }
+
+/// `stop_when_found`: the search ends right after the execution that makes
+/// every group show (as the page's "Find the race" asks), and not before; a
+/// group is satisfied by any of its kinds; a kind that never shows leaves
+/// the search to run to its end.
+#[test]
+fn a_search_stops_once_every_wanted_kind_shows() {
+    let m = models::abba_mutex();
+    let run = RunOptions::default();
+    for (dpor, bound) in [(true, Some(2)), (true, None), (false, Some(2))] {
+        let full = explore(&m, &dfs(dpor, bound, &run), &mut NoObserver);
+        assert!(full.stats.exhausted && !full.stats.stopped_at_find);
+        let dl = full.find(&OutcomeKind::Deadlock).expect("abba deadlocks");
+        let inv = full
+            .find(&OutcomeKind::LockOrderInversion)
+            .expect("abba inverts");
+        let both = dl.first_execution.max(inv.first_execution) + 1;
+        assert!(
+            both < full.stats.executions,
+            "the model must have executions after both show ({dpor} {bound:?})"
+        );
+        let until = |groups: Vec<Vec<OutcomeKind>>| {
+            let mut cfg = dfs(dpor, bound, &run);
+            cfg.stop_when_found = groups;
+            explore(&m, &cfg, &mut NoObserver)
+        };
+        let r = until(vec![
+            vec![OutcomeKind::Deadlock],
+            vec![OutcomeKind::LockOrderInversion],
+        ]);
+        assert!(r.stats.stopped_at_find, "{dpor} {bound:?}");
+        assert!(!r.stats.exhausted && !r.stats.budget_exhausted);
+        assert_eq!(r.stats.executions, both, "{dpor} {bound:?}");
+        assert_eq!(
+            r.find(&OutcomeKind::Deadlock).unwrap().first_token,
+            dl.first_token
+        );
+        // deterministic
+        let again = until(vec![
+            vec![OutcomeKind::Deadlock],
+            vec![OutcomeKind::LockOrderInversion],
+        ]);
+        assert_eq!(again.stats, r.stats);
+        // any kind of a group
+        let r = until(vec![vec![OutcomeKind::StaleData, OutcomeKind::Deadlock]]);
+        assert!(r.stats.stopped_at_find);
+        assert_eq!(r.stats.executions, dl.first_execution + 1);
+        // a kind that never shows: the whole search, as without the option
+        let r = until(vec![vec![OutcomeKind::StaleData]]);
+        assert!(r.stats.exhausted && !r.stats.stopped_at_find);
+        assert_eq!(r.stats.executions, full.stats.executions);
+    }
+    // random: the same rule
+    let mut cfg = ExploreConfig {
+        strategy: Strategy::Random { seed: 3 },
+        max_executions: 10_000,
+        ..Default::default()
+    };
+    cfg.stop_when_found = vec![vec![OutcomeKind::Deadlock]];
+    let r = explore(&m, &cfg, &mut NoObserver);
+    assert!(r.stats.stopped_at_find && !r.stats.budget_exhausted);
+    assert_eq!(
+        r.stats.executions,
+        r.find(&OutcomeKind::Deadlock).unwrap().first_execution + 1
+    );
+    // merged shards: stopped at a find if any shard was (and not exhausted)
+    let mut ended = r.clone();
+    ended.stats.stopped_at_find = false;
+    ended.stats.exhausted = true;
+    let merged = merge_reports(&[ended.clone(), r.clone()]);
+    assert!(merged.stats.stopped_at_find && !merged.stats.exhausted);
+    let merged = merge_reports(&[ended.clone(), ended]);
+    assert!(!merged.stats.stopped_at_find && merged.stats.exhausted);
+}

@@ -85,6 +85,34 @@ fn exploring_abba_finds_the_deadlock_and_shards_partition_the_work() {
     assert_eq!(get(&none, "ok"), JsValue::FALSE);
 }
 
+/// `stopWhenFound` (the page's "Find the race"): the worker stops the
+/// search once the kinds have shown and says so; a name that is not an
+/// outcome kind is a typed error, not a search.
+#[wasm_bindgen_test]
+fn a_search_asked_to_stop_at_a_find_stops_there() {
+    let ask = |kinds: serde_json::Value| {
+        send(serde_json::json!({
+            "cmd": "explore", "target": {"kind": "model", "name": "abba_mutex"},
+            "strategy": {"kind": "dfs", "bound": 2}, "seed": 0, "maxExecutions": 100000,
+            "shard": [0, 1], "progressId": 7, "stopWhenFound": kinds
+        }))
+    };
+    let whole = explore("abba_mutex", (0, 1));
+    let r = ask(serde_json::json!(["deadlock"]));
+    assert_eq!(get(&r, "ok"), JsValue::TRUE, "{r:?}");
+    assert_eq!(path(&r, &["stats", "stopped_at_find"]), JsValue::TRUE);
+    assert_eq!(path(&r, &["stats", "exhausted"]), JsValue::FALSE);
+    assert!(
+        num(&path(&r, &["stats", "executions"])) < num(&path(&whole, &["stats", "executions"]))
+    );
+    let bad = ask(serde_json::json!(["deadlocks"]));
+    assert_eq!(get(&bad, "ok"), JsValue::FALSE);
+    assert_eq!(
+        path(&bad, &["error", "kind"]).as_string().as_deref(),
+        Some("bad-message")
+    );
+}
+
 #[wasm_bindgen_test]
 fn replay_gives_the_native_trace_hash_and_chrome_json() {
     let r = explore("rwsem_writer_fair", (0, 1));

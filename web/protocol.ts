@@ -24,6 +24,9 @@ export type Request =
       shard: [number, number];
       progressId: number;
       progressEvery?: number;
+      /** Outcome kind names (`lost-write`...): stop once each has shown
+       * ("Find the race"; the search then proves nothing absent). */
+      stopWhenFound?: string[];
     }
   | { cmd: 'merge'; parts: ExploreBody[] }
   | { cmd: 'replay'; target: Target; token: string }
@@ -534,6 +537,9 @@ export interface Stats {
   /** Bounded DPOR gave its reduction up for naive DFS (present only when
    * true; crate/sim/sched/dfs.rs, "Giving up"). */
   reduction_given_up?: boolean;
+  /** The search stopped once every `stopWhenFound` kind showed, before its
+   * end (present only when true). */
+  stopped_at_find?: boolean;
 }
 
 /** serde's external tagging: "Deadlock" or {"Other": "v=1"}. */

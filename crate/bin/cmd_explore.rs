@@ -101,6 +101,11 @@ pub struct ExploreArgs {
     pub revert: Vec<String>,
     #[arg(long)]
     pub json: bool,
+    /// Stop once every one of these outcome kinds has shown (comma
+    /// separated: `lost-write,deadlock`), as the page's "Find the race"
+    /// does: the search ends early, so it proves nothing absent.
+    #[arg(long, value_delimiter = ',')]
+    pub until_found: Vec<String>,
     /// Write where the exploration stands to FILE every
     /// --checkpoint-every executions, when the budget stops it, and on
     /// SIGINT/SIGTERM (then exit 3); --resume FILE goes on from it.
@@ -347,8 +352,25 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
         show: (!a.json && std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .then(std::time::Instant::now),
     };
-    let (rep, budget) = match explore_sharded(&sc, &rc, strategy, a.budget, shard, &mut obs, resume)
-    {
+    let until = match ext4lab::kernel::runner::kind_groups(&a.until_found) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("ext4lab explore: --until-found: {e}");
+            return 1;
+        }
+    };
+    let (rep, budget) = match explore_sharded(
+        &sc,
+        &rc,
+        strategy,
+        Tuning {
+            budget: a.budget,
+            shard,
+            until,
+        },
+        &mut obs,
+        resume,
+    ) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("ext4lab explore: {e}");
@@ -449,6 +471,8 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
             },
             if complete {
                 format!("complete: {scope}")
+            } else if rep.stats.stopped_at_find {
+                "stopped: every --until-found kind showed".to_string()
             } else if interrupted {
                 "interrupted".to_string()
             } else {
@@ -518,25 +542,33 @@ pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     Ok((i - 1, n))
 }
 
-/// Builds the image and explores `variant` as shard `shard` (0-based
+/// What the command line sets in the scenario's exploration settings.
+struct Tuning {
+    budget: Option<u64>,
+    /// 0-based index, count.
+    shard: (u32, u32),
+    until: Vec<Vec<ext4lab::sim::OutcomeKind>>,
+}
+
+/// Builds the image and explores `variant` as shard `t.shard` (0-based
 /// index, count) of the search: DFS shards partition the schedule space
 /// (`sim::sched::dfs`), random/PCT shards take every N-th execution index.
 fn explore_sharded(
     sc: &Rc<Scenario>,
     rc: &ext4lab::scenario::RunConfig,
     strategy: Strategy,
-    budget: Option<u64>,
-    shard: (u32, u32),
+    t: Tuning,
     obs: &mut dyn ext4lab::sim::Observer,
     resume: Option<ext4lab::sim::Checkpoint>,
 ) -> Result<(Report, u64), String> {
     let img = Rc::new(build_image(sc).map_err(|e| e.to_string())?);
     let model = scenario_model(sc.clone(), rc.clone(), img);
     let mut cfg = explore_config(sc, rc, Some(strategy));
-    if let Some(b) = budget {
+    if let Some(b) = t.budget {
         cfg.max_executions = b;
     }
-    cfg.shard = shard;
+    cfg.shard = t.shard;
+    cfg.stop_when_found = t.until;
     let rep = ext4lab::sim::explore_from(&model, &cfg, obs, resume).map_err(|e| e.to_string())?;
     Ok((rep, cfg.max_executions))
 }

@@ -61,6 +61,43 @@ pub fn kind_name(k: &OutcomeKind) -> &'static str {
     }
 }
 
+/// The sim outcome kinds each scenario kind name stands for (`"kernel-warning"`:
+/// a WARN or a BUG), as [`ExploreConfig::stop_when_found`] groups: a search
+/// that finds a race stops once each name has shown. An unknown name, or one
+/// no run can show (`ok`), is an error naming it.
+///
+/// [`ExploreConfig::stop_when_found`]: crate::sim::ExploreConfig::stop_when_found
+pub fn kind_groups(names: &[String]) -> Result<Vec<Vec<OutcomeKind>>, String> {
+    const SIM_KINDS: [OutcomeKind; 9] = [
+        OutcomeKind::Deadlock,
+        OutcomeKind::LockOrderInversion,
+        OutcomeKind::StaleData,
+        OutcomeKind::LostWrite,
+        OutcomeKind::Fsck,
+        OutcomeKind::KernelWarning,
+        OutcomeKind::KernelBug,
+        OutcomeKind::UserVisibleError,
+        OutcomeKind::StepLimit,
+    ];
+    names
+        .iter()
+        .map(|n| {
+            let g: Vec<OutcomeKind> = SIM_KINDS
+                .iter()
+                .filter(|k| kind_name(k) == n.as_str())
+                .cloned()
+                .collect();
+            if g.is_empty() {
+                Err(format!(
+                    "`{n}` is not an outcome kind a run can show (deadlock, lock-order-inversion, stale-data, lost-write, fsck, kernel-warning, user-error, step-limit)"
+                ))
+            } else {
+                Ok(g)
+            }
+        })
+        .collect()
+}
+
 /// Run options of a configuration (weak memory, step limit).
 pub fn run_options(sc: &Scenario, rc: &RunConfig) -> RunOptions {
     RunOptions {

@@ -65,6 +65,13 @@ pub struct ExploreConfig {
     /// `sched::dfs`, "Giving up").
     #[serde(default = "super::sched::dfs::keep_by_default")]
     pub keep_reduction: bool,
+    /// Stop as soon as every group has been seen: each group is satisfied
+    /// by an outcome of any of its kinds (empty: never stop early). For
+    /// finding a race, not for checking its absence: the search stops
+    /// short of its end ([`Stats::stopped_at_find`]), so it proves nothing
+    /// absent. Deterministic: checked after each counted execution.
+    #[serde(default)]
+    pub stop_when_found: Vec<Vec<OutcomeKind>>,
 }
 
 impl Default for ExploreConfig {
@@ -82,6 +89,7 @@ impl Default for ExploreConfig {
             progress_every: 1000,
             race_driven: false,
             keep_reduction: true,
+            stop_when_found: Vec::new(),
         }
     }
 }
@@ -127,6 +135,10 @@ pub struct Stats {
     /// cheaper on this model (`sched::dfs`, "Giving up").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reduction_given_up: bool,
+    /// The search stopped once every kind of
+    /// [`ExploreConfig::stop_when_found`] showed, before its end.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stopped_at_find: bool,
 }
 
 /// One distinct outcome of an exploration.
@@ -250,6 +262,15 @@ struct Recorder {
 }
 
 impl Recorder {
+    /// Whether every group of `want` has an outcome recorded (never, for
+    /// no groups).
+    fn shows_all(&self, want: &[Vec<OutcomeKind>]) -> bool {
+        !want.is_empty()
+            && want
+                .iter()
+                .all(|g| self.records.iter().any(|r| g.contains(&r.key.kind)))
+    }
+
     fn record(&mut self, index: u64, exec: &Execution) {
         self.record_where(index, exec, |_| true);
     }
@@ -444,12 +465,16 @@ pub fn explore_from(
                     stats.distinct_outcomes = rec.records.len() as u64;
                     obs.progress(&stats);
                 }
+                if rec.shows_all(&cfg.stop_when_found) {
+                    stats.stopped_at_find = true;
+                    break;
+                }
                 if obs.checkpoint_due(&stats) {
                     let cp = checkpoint(&stats, &rec, &schedules, k, None);
                     obs.checkpoint(cp);
                 }
             }
-            stats.budget_exhausted = !stats.cancelled;
+            stats.budget_exhausted = !stats.cancelled && !stats.stopped_at_find;
             if obs.wants_checkpoints() {
                 let cp = checkpoint(&stats, &rec, &schedules, k, None);
                 obs.checkpoint(cp);
@@ -511,6 +536,10 @@ pub fn explore_from(
                     stats.distinct_outcomes = rec.records.len() as u64;
                     stats.estimated_executions = dfs.estimated_executions();
                     obs.progress(&stats);
+                }
+                if rec.shows_all(&cfg.stop_when_found) {
+                    stats.stopped_at_find = true;
+                    break;
                 }
                 if obs.checkpoint_due(&stats) {
                     let cp = checkpoint(&stats, &rec, &schedules, index, Some(&dfs));

@@ -4,7 +4,8 @@
 //! Rules. The shards of one exploration are `(i, n)` for every `i` in
 //! `0..n`, each exactly once: a missing or duplicate shard, or shards of
 //! different counts, is an error naming it ([`check_shard_set`]).
-//! Counters add up; the search is exhausted only if every shard's is.
+//! Counters add up; the search is exhausted only if every shard's is, and
+//! stopped at a find (`Stats::stopped_at_find`) if any shard's was.
 //! Outcomes are merged by their key (kind, tasks, locks, blocks, site):
 //! counts add up, and of the schedules showing one the merged record keeps
 //! the one with the fewest preemptions, the shortest, and the first found
@@ -132,6 +133,7 @@ pub fn merge_stats(parts: &[&Stats]) -> Stats {
         s.budget_exhausted |= p.budget_exhausted;
         s.cancelled |= p.cancelled;
         s.reduction_given_up |= p.reduction_given_up;
+        s.stopped_at_find |= p.stopped_at_find;
     }
     s
 }

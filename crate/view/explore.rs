@@ -284,6 +284,10 @@ pub struct ExploreReq {
     pub progress_id: u32,
     #[serde(default = "every")]
     pub progress_every: u64,
+    /// Scenario outcome kind names (`lost-write`...): stop once each has
+    /// shown (`ExploreConfig::stop_when_found`; the page's "Find the race").
+    #[serde(default)]
+    pub stop_when_found: Vec<String>,
 }
 
 fn whole() -> (u32, u32) {
@@ -329,8 +333,11 @@ pub fn explore(
     if n == 0 || i >= n {
         return Err(Failure::new("bad-shard", format!("shard {i}/{n}")));
     }
+    let stop_when_found = crate::kernel::runner::kind_groups(&req.stop_when_found)
+        .map_err(|e| Failure::new("bad-message", format!("stopWhenFound: {e}")))?;
     let cfg = ExploreConfig {
         strategy,
+        stop_when_found,
         max_executions: req.max_executions.max(1),
         shard: (i, n),
         run,

@@ -27,18 +27,20 @@ export interface RunMeta {
 
 export function renderOutcomes(root: HTMLElement, r: ExploreBody, meta: RunMeta, show: (rec: OutcomeRecord) => void): void {
   const st = r.stats;
-  const state = st.cancelled ? 'cancelled' : st.exhausted ? 'exhausted' : st.budget_exhausted ? 'budget' : 'done';
+  const state = st.cancelled ? 'cancelled' : st.exhausted ? 'exhausted' : st.stopped_at_find ? 'found' : st.budget_exhausted ? 'budget' : 'done';
   const bound = meta.strategy.kind === 'dfs' ? ` ${boundPhrase(meta.strategy.bound)}` : '';
   const verdict =
     state === 'exhausted'
       ? meta.strategy.kind === 'dfs' && meta.strategy.bound === NO_BOUND
         ? 'exhaustive: every interleaving of this model explored (no preemption bound)'
         : `exhaustive: every schedule${bound} explored`
-      : state === 'budget'
-        ? meta.strategy.kind === 'dfs'
-          ? `budget reached before the search finished${bound}: absence is not proven`
-          : 'budget of runs used'
-        : state;
+      : state === 'found'
+        ? `stopped${bound} once every kind asked for had shown: absence of others is not proven`
+        : state === 'budget'
+          ? meta.strategy.kind === 'dfs'
+            ? `budget reached before the search finished${bound}: absence is not proven`
+            : 'budget of runs used'
+          : state;
   const status = h(
     'p',
     { class: 'small', 'data-testid': 'explore-status', 'data-state': state },

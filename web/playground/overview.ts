@@ -16,9 +16,31 @@ import { optionValues, type Store } from './store';
 /** "Find the race" deepens the preemption bound: it searches every
  * interleaving with 0 preemptions, then 1, ... up to FIND_BOUND (or the
  * variant's own bound, if smaller), and stops at the first bound that shows
- * every kind the row expects; then the variant's own search, if they did
- * not all show (the page's `explore` hook, web/playground/index.ts). */
+ * every kind the row expects, as soon as they have all shown; then the
+ * variant's own search, if they did not all show (the page's `explore`
+ * hook, web/playground/index.ts). */
 export const FIND_BOUND = 2;
+
+/** The outcome records of a search that found the race, with each kind
+ * also found by a complete search under a smaller bound (`lower`) keeping
+ * that search's schedule when it had fewer preemptions: the search that
+ * found every kind may have stopped before reaching its fewest. Keys only
+ * in `lower` are kept too (found, just not yet again). */
+export function fewestOf(lower: OutcomeRecord[], found: OutcomeRecord[]): OutcomeRecord[] {
+  const out = found.map((r) => ({ ...r }));
+  const at = new Map(out.map((r, i) => [JSON.stringify(r.key), i]));
+  for (const l of lower) {
+    const k = JSON.stringify(l.key);
+    const i = at.get(k);
+    if (i === undefined) {
+      at.set(k, out.length);
+      out.push({ ...l });
+    } else if (l.fewest_preemptions < out[i].fewest_preemptions) {
+      out[i] = { ...out[i], fewest_preemptions: l.fewest_preemptions, fewest_token: l.fewest_token, fewest: l.fewest };
+    }
+  }
+  return out;
+}
 
 export interface OverviewHooks {
   /** Explore `variant` with the scenario's own strategy, to the end.
@@ -180,7 +202,7 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
     const rec = first(race) ?? first(want) ?? byPreemptions[0];
     const kinds = [...new Set(findings.map((r) => kindLabel(r.key.kind)))].join(', ');
     verdicts.set(key, {
-      text: `found ${kinds} (${st.executions} executions${st.exhausted ? `, complete ${boundPhrase(bound)}` : ''})`,
+      text: `found ${kinds} (${st.executions} executions${st.exhausted ? `, complete ${boundPhrase(bound)}` : st.stopped_at_find ? `, stopped once found ${boundPhrase(bound)}` : ''})`,
       state: 'found',
       sentence: outcomeSentence(rec.fewest),
       kind: outcomeKindName(rec.key.kind) ?? undefined,
@@ -277,7 +299,7 @@ export function mountOverview(root: HTMLElement, banner: HTMLElement, store: Sto
       h(
         'p',
         { class: 'small muted' },
-        `Each action explores every interleaving of the variant ${bounds.size > 1 ? 'within the bound its row names' : [...bounds][0] === NO_BOUND ? 'whatever its number of preemptions' : `with at most ${[...bounds][0]} preemption${[...bounds][0] === 1 ? '' : 's'}`} (DFS with partial-order reduction), with the options chosen on the left; finding a race tries 0 preemptions first, then 1, and so on (up to ${FIND_BOUND} before the row's own search), and stops at the first number that shows it. Strategy, bound and seed are under Run.`,
+        `Each action explores every interleaving of the variant ${bounds.size > 1 ? 'within the bound its row names' : [...bounds][0] === NO_BOUND ? 'whatever its number of preemptions' : `with at most ${[...bounds][0]} preemption${[...bounds][0] === 1 ? '' : 's'}`} (DFS with partial-order reduction), with the options chosen on the left; finding a race tries 0 preemptions first, then 1, and so on (up to ${FIND_BOUND} before the row's own search), and stops as soon as it has shown, so a found race has the fewest preemptions any schedule showing it has. Strategy, bound and seed are under Run.`,
       ),
       after(false),
     );

@@ -62,6 +62,7 @@ export class ExplorerPool {
     seed: number,
     total: number,
     onProgress: (p: Progress) => void,
+    stopWhenFound: string[] = [],
   ): Promise<PoolResult> {
     const t0 = performance.now();
     // DFS with no bound runs unsharded, on one worker: a shard cannot
@@ -106,6 +107,10 @@ export class ExplorerPool {
             shard: [i, n],
             progressId: i,
             progressEvery: 100,
+            // Each shard stops at its own find (or its end), and the page
+            // waits for both: the result does not depend on which worker
+            // is faster.
+            ...(stopWhenFound.length ? { stopWhenFound } : {}),
           });
         }),
       );

@@ -25,7 +25,9 @@ export interface RunHooks {
 /** What other views may start: an exploration with the run controls'
  * machinery (workers, progress, cancel), answering its report. */
 export interface RunHandle {
-  explore(strategy: LinkStrategy, total: number, label: string): Promise<{ report: ExploreBody; target: Target } | null>;
+  /** `stopWhenFound`: outcome kind names; the search stops once each has
+   * shown (finding a race, not proving it absent). */
+  explore(strategy: LinkStrategy, total: number, label: string, stopWhenFound?: string[]): Promise<{ report: ExploreBody; target: Target } | null>;
 }
 
 export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, engine: EngineClient, hooks: RunHooks): RunHandle {
@@ -190,7 +192,7 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
     cancel.hidden = !on;
     bar.hidden = !on;
   };
-  const go = async (strat: LinkStrategy, total: number, label: string): Promise<{ report: ExploreBody; target: Target } | null> => {
+  const go = async (strat: LinkStrategy, total: number, label: string, stopWhenFound: string[] = []): Promise<{ report: ExploreBody; target: Target } | null> => {
     if (pool.busy) return null;
     busy(true);
     bar.removeAttribute('value');
@@ -218,7 +220,7 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
           ? `, about ${p.estimated - p.executions} left (~${Math.round(((p.estimated - p.executions) * (performance.now() - started)) / p.executions / 1000)} s)`
           : '';
       progressText.textContent = `${label}: ${p.executions}${p.total ? ` / ${p.total}` : ''} executions, ${p.distinct} distinct outcomes, ${p.workers} workers${left}`;
-    });
+    }, stopWhenFound);
     busy(false);
     if (res.cancelled) {
       progressText.textContent = `${label}: cancelled (partial results are dropped with the workers)`;
@@ -230,7 +232,7 @@ export function mountRun(root: HTMLElement, store: Store, caps: Capabilities, en
       hooks.status(res.error ?? 'failed', 'error');
       return null;
     }
-    progressText.textContent = `${label}: ${res.report.stats.executions} executions in ${Math.round(res.ms)} ms on ${res.workers} worker${res.workers === 1 ? '' : 's'}`;
+    progressText.textContent = `${label}: ${res.report.stats.executions} executions in ${Math.round(res.ms)} ms on ${res.workers} worker${res.workers === 1 ? '' : 's'}${res.report.stats.stopped_at_find ? ', stopped once found' : ''}`;
     hooks.explored(res.report, t, what(), strat, res.workers, res.ms);
     // A single run: show its trace even without an outcome.
     if (total === 1 && res.report.tokens[0]) {
