@@ -41,7 +41,7 @@ impl Process {
             .unwrap_or("mmap_lock");
         Process {
             name: name.to_string(),
-            mmap_lock: RwSemaphore::named(format!("{name} {class}"), class),
+            mmap_lock: RwSemaphore::named(crate::sim::ObjName::Field(name.into(), class), class),
             vmas: RefCell::new(BTreeMap::new()),
         }
     }

@@ -5,8 +5,9 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
-use crate::sim::{Location, Page, RwSemaphore};
+use crate::sim::{Location, ObjName, Page, RwSemaphore};
 
 /// `PAGE_SIZE`.
 pub const PAGE_SIZE: u64 = 4096;
@@ -68,21 +69,24 @@ pub struct AddressSpace {
     /// Announces reads of `mapping->i_mmap` made without the lock
     /// (`mapping_mapped`) and its changes (made under `i_mmap_rwsem`).
     pub i_mmap_loc: Location,
-    name: String,
+    name: Rc<str>,
 }
 
 impl AddressSpace {
     /// An empty cache for file `name`; `i_mmap_class` is the lock class
     /// name of `i_mmap_rwsem` in the run's kernel. Create inside an
     /// execution.
-    pub fn new(name: &str, i_mmap_class: &'static str) -> AddressSpace {
+    pub fn new(name: &Rc<str>, i_mmap_class: &'static str) -> AddressSpace {
         AddressSpace {
-            i_pages_loc: Location::new(format!("{name} i_pages")),
+            i_pages_loc: Location::new(ObjName::Field(name.clone(), "i_pages")),
             pages: RefCell::new(BTreeMap::new()),
             dax_entries: RefCell::new(BTreeMap::new()),
-            i_mmap_rwsem: RwSemaphore::named(format!("{name} {i_mmap_class}"), i_mmap_class),
-            i_mmap_loc: Location::new(format!("{name} i_mmap")),
-            name: name.to_string(),
+            i_mmap_rwsem: RwSemaphore::named(
+                ObjName::Field(name.clone(), i_mmap_class),
+                i_mmap_class,
+            ),
+            i_mmap_loc: Location::new(ObjName::Field(name.clone(), "i_mmap")),
+            name: name.clone(),
         }
     }
 
@@ -100,12 +104,17 @@ impl AddressSpace {
         if let Some(p) = pages.get(&index) {
             return p.page;
         }
-        let page = Page::new(format!("{} page {index}", self.name));
+        let page = Page::new(ObjName::Indexed(self.name.clone(), " page ", index, ""));
         pages.insert(
             index,
             PageState {
                 page,
-                data_loc: Location::new(format!("{} page {index} data", self.name)),
+                data_loc: Location::new(ObjName::Indexed(
+                    self.name.clone(),
+                    " page ",
+                    index,
+                    " data",
+                )),
                 data: vec![0; PAGE_SIZE as usize],
                 prov: vec![0; PAGE_SIZE as usize],
                 uptodate: false,

@@ -176,7 +176,11 @@ impl DataLog {
         };
         for t in tasks {
             o.done.entry(t.to_string()).or_insert_with(|| {
-                crate::sim::Location::new(format!("oracle log: {t}'s completions"))
+                crate::sim::Location::new(crate::sim::ObjName::Of(
+                    "oracle log: ",
+                    t.into(),
+                    "'s completions",
+                ))
             });
         }
         self.sim = Some(o);

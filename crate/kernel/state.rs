@@ -17,7 +17,7 @@ pub use crate::scenario::history::DELALLOC_MERGED;
 use crate::scenario::history::{Change, KernelVersion};
 use crate::scenario::locks::LockClass;
 use crate::scenario::RunConfig;
-use crate::sim::{AtomicT, Journal, Location, PercpuRwSemaphore, RwSemaphore, WaitQueue};
+use crate::sim::{AtomicT, Journal, Location, ObjName, PercpuRwSemaphore, RwSemaphore, WaitQueue};
 
 use super::handle::{DefaultJournalOps, JournalOps};
 use super::mm::Process;
@@ -200,19 +200,21 @@ impl Ext4InodeInfo {
         } else {
             0
         };
+        // The sim objects' names are joined only when shown (`ObjName`).
+        let n: Rc<str> = Rc::from(name);
         Ext4InodeInfo {
             ino,
             name: name.to_string(),
-            i_rwsem: RwSemaphore::named(format!("{name} {i_rwsem}"), i_rwsem),
+            i_rwsem: RwSemaphore::named(ObjName::Field(n.clone(), i_rwsem), i_rwsem),
             invalidate_lock: RwSemaphore::named(
-                format!("{name} {invalidate_lock}"),
+                ObjName::Field(n.clone(), invalidate_lock),
                 invalidate_lock,
             ),
-            i_data_sem: RwSemaphore::named(format!("{name} i_data_sem"), "i_data_sem"),
-            xattr_sem: RwSemaphore::named(format!("{name} xattr_sem"), "xattr_sem"),
-            i_dio_count: AtomicT::new(format!("{name} i_dio_count"), 0),
-            i_flags_loc: Location::new(format!("EXT4_I({name})->i_flags")),
-            i_data_loc: Location::new(format!("EXT4_I({name})->i_data")),
+            i_data_sem: RwSemaphore::named(ObjName::Field(n.clone(), "i_data_sem"), "i_data_sem"),
+            xattr_sem: RwSemaphore::named(ObjName::Field(n.clone(), "xattr_sem"), "xattr_sem"),
+            i_dio_count: AtomicT::new(ObjName::Field(n.clone(), "i_dio_count"), 0),
+            i_flags_loc: Location::new(ObjName::Of("EXT4_I(", n.clone(), ")->i_flags")),
+            i_data_loc: Location::new(ObjName::Of("EXT4_I(", n.clone(), ")->i_data")),
             mem: RefCell::new(InodeMem {
                 raw,
                 i_flags,
@@ -222,10 +224,10 @@ impl Ext4InodeInfo {
                 i_reserved_data_blocks: 0,
                 vfs_i_flags: 0,
             }),
-            mapping: AddressSpace::new(name, class(LockClass::IMmapRwsem)),
+            mapping: AddressSpace::new(&n, class(LockClass::IMmapRwsem)),
             i_sync: Cell::new(false),
-            i_state_loc: Location::new(format!("{name} i_state")),
-            i_sync_wq: WaitQueue::new(format!("{name} __I_SYNC")),
+            i_state_loc: Location::new(ObjName::Field(n.clone(), "i_state")),
+            i_sync_wq: WaitQueue::new(ObjName::Field(n, "__I_SYNC")),
             jinode: RefCell::new(Jbd2Inode::default()),
         }
     }

@@ -12,17 +12,17 @@ use super::trace::EventKind;
 /// Spawns a task (from the world closure or from a running task, e.g. a
 /// bio completion) in a process of its own name.
 pub fn spawn(
-    name: impl Into<Cow<'static, str>>,
+    name: impl Into<crate::sim::rt::ObjName>,
     fut: impl Future<Output = ()> + 'static,
 ) -> TaskId {
     let name = name.into();
-    spawn_in(name.clone(), name, fut)
+    spawn_in(name.to_cow(), name, fut)
 }
 
 /// Spawns a task in simulated process `process`.
 pub fn spawn_in(
     process: impl Into<Cow<'static, str>>,
-    name: impl Into<Cow<'static, str>>,
+    name: impl Into<crate::sim::rt::ObjName>,
     fut: impl Future<Output = ()> + 'static,
 ) -> TaskId {
     let fut: TaskFuture = Box::pin(fut);

@@ -35,7 +35,7 @@ impl World {
     /// Spawns task `name` in process `name`.
     pub fn spawn(
         &mut self,
-        name: impl Into<Cow<'static, str>>,
+        name: impl Into<crate::sim::rt::ObjName>,
         fut: impl Future<Output = ()> + 'static,
     ) -> TaskId {
         super::api::spawn(name, fut)
@@ -46,7 +46,7 @@ impl World {
     pub fn spawn_in(
         &mut self,
         process: impl Into<Cow<'static, str>>,
-        name: impl Into<Cow<'static, str>>,
+        name: impl Into<crate::sim::rt::ObjName>,
         fut: impl Future<Output = ()> + 'static,
     ) -> TaskId {
         super::api::spawn_in(process, name, fut)

@@ -90,6 +90,6 @@ pub use explore::{
 pub use merge::{check_shard_set, merge_reports, MergeError};
 pub use oracle::lockdep::{AcquireKind, LockOrder};
 pub use oracle::{Detail, Outcome, OutcomeKey, OutcomeKind};
-pub use rt::{Actor, Mode, TaskId, MAX_TASKS};
+pub use rt::{Actor, Mode, ObjName, TaskId, MAX_TASKS};
 pub use sync::*;
 pub use token::Schedule;

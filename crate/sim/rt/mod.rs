@@ -6,6 +6,7 @@
 
 mod actor;
 pub(crate) mod clock;
+mod name;
 pub(crate) mod object;
 
 use std::borrow::Cow;
@@ -22,6 +23,7 @@ use crate::sim::oracle::{Outcome, OutcomeKind};
 use crate::sim::trace::{Event, EventKind};
 pub use actor::{Actor, ActorSet};
 use clock::{Access, Hb, VClock};
+pub use name::ObjName;
 use object::{ObjState, Object};
 
 /// Most tasks (including bio completion tasks) one execution may spawn.
@@ -128,7 +130,7 @@ pub(crate) struct Buffered {
 }
 
 pub(crate) struct Task {
-    pub name: Cow<'static, str>,
+    pub name: ObjName,
     pub process: Cow<'static, str>,
     pub status: Status,
     pub held: Vec<Held>,
@@ -157,7 +159,7 @@ pub(crate) struct Task {
 impl Task {
     fn new() -> Task {
         Task {
-            name: Cow::Borrowed(""),
+            name: ObjName::default(),
             process: Cow::Borrowed(""),
             status: Status::Finished,
             held: Vec::new(),
@@ -314,7 +316,7 @@ impl Rt {
         self.crash_point = None;
         // object 0: the anonymous shared memory `preempt_point` touches.
         self.new_object(
-            Cow::Borrowed("shared memory"),
+            ObjName::from("shared memory"),
             "shared memory",
             ObjState::Plain,
         );
@@ -332,12 +334,7 @@ impl Rt {
         self.classes.get(c as usize).copied().unwrap_or("?")
     }
 
-    pub fn new_object(
-        &mut self,
-        name: Cow<'static, str>,
-        class: &'static str,
-        st: ObjState,
-    ) -> ObjId {
+    pub fn new_object(&mut self, name: ObjName, class: &'static str, st: ObjState) -> ObjId {
         let class = self.class(class);
         if self.current.is_some() {
             self.hb.access(clock::ALLOC_OBJ, Access::Write);
@@ -366,12 +363,7 @@ impl Rt {
         &mut self.objects[id as usize]
     }
 
-    pub fn spawn(
-        &mut self,
-        process: Cow<'static, str>,
-        name: Cow<'static, str>,
-        fut: TaskFuture,
-    ) -> TaskId {
+    pub fn spawn(&mut self, process: Cow<'static, str>, name: ObjName, fut: TaskFuture) -> TaskId {
         let id = self.ntasks;
         if id >= MAX_TASKS {
             // One too many: the run ends here (EndKind::TaskLimit) with an

@@ -21,7 +21,6 @@
 //! - The journal (`jbd2_handle`) adds the transaction barrier of
 //!   `jbd2_journal_lock_updates` (see `sync::jbd2`).
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use super::clock::Access;
@@ -29,7 +28,7 @@ use super::{ClassId, Mode, ObjId, Op, OpKind, Rt, TaskId};
 
 /// An object of one execution.
 pub(crate) struct Object {
-    pub name: Cow<'static, str>,
+    pub name: super::ObjName,
     pub class: ClassId,
     pub st: ObjState,
     /// A spinlock: its holder must not sleep.
@@ -516,7 +515,7 @@ impl Rt {
             return o;
         }
         let o = self.new_object(
-            Cow::Owned(format!("block {block}")),
+            super::ObjName::Numbered("block ", block),
             "block",
             ObjState::Plain,
         );

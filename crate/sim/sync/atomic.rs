@@ -47,8 +47,6 @@
 //! deviation forbids behaviours LKMM allows: a "found" verdict under the
 //! model is found under LKMM; only an "absent" verdict could need them.
 
-use std::borrow::Cow;
-
 use serde::{Deserialize, Serialize};
 
 use crate::sim::rt::clock::Access;
@@ -155,7 +153,7 @@ fn rmw_unordered(rt: &mut Rt, id: ObjId, d: i64) {
 
 impl AtomicT {
     /// `atomic_set(v, init)` at creation.
-    pub fn new(name: impl Into<Cow<'static, str>>, init: i64) -> AtomicT {
+    pub fn new(name: impl Into<crate::sim::rt::ObjName>, init: i64) -> AtomicT {
         let id =
             rt::with(|rt| rt.new_object(name.into(), "atomic_t", ObjState::Atomic { value: init }));
         AtomicT { id }
@@ -312,7 +310,7 @@ pub struct Location {
 
 impl Location {
     /// A location named e.g. "block 1234" or "EXT4_I(inode)->i_flags".
-    pub fn new(name: impl Into<Cow<'static, str>>) -> Location {
+    pub fn new(name: impl Into<crate::sim::rt::ObjName>) -> Location {
         let id = rt::with(|rt| rt.new_object(name.into(), "location", ObjState::Plain));
         Location { id }
     }

@@ -4,10 +4,8 @@
 //! A crash while a bio is in flight leaves it listed in
 //! [`crate::sim::EndView::inflight_bios`].
 
-use std::borrow::Cow;
-
 use crate::sim::rt::clock::Access;
-use crate::sim::rt::{self, Op, OpKind};
+use crate::sim::rt::{self, ObjName, Op, OpKind};
 use crate::sim::trace::EventKind;
 
 use super::Completion;
@@ -50,19 +48,15 @@ pub fn submit_bio_blocks(
         (bio, objs)
     });
     let obj = objs[0];
-    let done = Completion::new(Cow::Owned(format!("bio {bio} done")));
-    let name = if blocks == 1 {
-        format!(
-            "bio {bio} {} block {block}",
-            if write { "write" } else { "read" }
-        )
-    } else {
-        format!(
-            "bio {bio} {} blocks {block}-{}",
-            if write { "write" } else { "read" },
-            block + u64::from(blocks) - 1
-        )
+    let name = |done| ObjName::Bio {
+        bio,
+        write,
+        block,
+        blocks,
+        done,
     };
+    let done = Completion::new(name(true));
+    let name = name(false);
     rt::with(|rt| {
         for i in 0..u64::from(blocks) {
             rt.inflight.push((bio, block + i, write));

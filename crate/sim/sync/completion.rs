@@ -1,5 +1,3 @@
-use std::borrow::Cow;
-
 use crate::sim::rt::clock::Access;
 use crate::sim::rt::object::{ObjState, COMPLETE_ALL};
 use crate::sim::rt::{self, ObjId, Op, OpKind};
@@ -12,7 +10,7 @@ pub struct Completion {
 
 impl Completion {
     /// `init_completion`.
-    pub fn new(name: impl Into<Cow<'static, str>>) -> Completion {
+    pub fn new(name: impl Into<crate::sim::rt::ObjName>) -> Completion {
         let id = rt::with(|rt| {
             rt.new_object(name.into(), "completion", ObjState::Completion { done: 0 })
         });
@@ -70,7 +68,7 @@ pub struct WaitQueue {
 
 impl WaitQueue {
     /// `init_waitqueue_head`.
-    pub fn new(name: impl Into<Cow<'static, str>>) -> WaitQueue {
+    pub fn new(name: impl Into<crate::sim::rt::ObjName>) -> WaitQueue {
         let id = rt::with(|rt| rt.new_object(name.into(), "wait queue", ObjState::WaitQueue));
         WaitQueue { id }
     }

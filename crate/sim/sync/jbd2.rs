@@ -31,8 +31,6 @@
 //!   `T_LOCKED` and past a barrier, so it never waits for a commit. Credits
 //!   are not modelled (`j_reserved_credits` only sizes transactions).
 
-use std::borrow::Cow;
-
 use crate::sim::rt::clock::Access;
 use crate::sim::rt::object::{JournalState, ObjState, RwState, TState};
 use crate::sim::rt::{self, ObjId, Op, OpKind, Rt};
@@ -74,7 +72,7 @@ fn attach_handle(rt: &mut Rt, id: ObjId) -> u32 {
 
 impl Journal {
     /// A journal whose running transaction has tid `first_tid`.
-    pub fn new(name: impl Into<Cow<'static, str>>, first_tid: u32) -> Journal {
+    pub fn new(name: impl Into<crate::sim::rt::ObjName>, first_tid: u32) -> Journal {
         let st = JournalState {
             rw: RwState::default(),
             barrier_count: 0,

@@ -1,5 +1,3 @@
-use std::borrow::Cow;
-
 use crate::sim::rt::object::ObjState;
 use crate::sim::rt::{self, ObjId, Op, OpKind};
 
@@ -16,7 +14,7 @@ impl Mutex {
     }
 
     /// A mutex named `name` (e.g. "inode 12 i_mutex") of lock class `class`.
-    pub fn named(name: impl Into<Cow<'static, str>>, class: &'static str) -> Mutex {
+    pub fn named(name: impl Into<crate::sim::rt::ObjName>, class: &'static str) -> Mutex {
         let id = rt::with(|rt| rt.new_object(name.into(), class, ObjState::Mutex { owner: None }));
         Mutex { id }
     }

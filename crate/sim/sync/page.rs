@@ -1,5 +1,3 @@
-use std::borrow::Cow;
-
 use crate::sim::rt::clock::Access;
 use crate::sim::rt::object::ObjState;
 use crate::sim::rt::{self, ObjId, Op, OpKind};
@@ -14,7 +12,7 @@ pub struct Page {
 
 impl Page {
     /// A page named e.g. "f page 0".
-    pub fn new(name: impl Into<Cow<'static, str>>) -> Page {
+    pub fn new(name: impl Into<crate::sim::rt::ObjName>) -> Page {
         let id = rt::with(|rt| {
             rt.new_object(
                 name.into(),

@@ -48,8 +48,6 @@
 //! ordering of the fast path (smp_mb pairs A/D, B/C) is the lock's
 //! acquire/release, as for every sim lock.
 
-use std::borrow::Cow;
-
 use crate::sim::rt::object::{ObjState, RwState, RwWake};
 use crate::sim::rt::{self, ObjId, Op, OpKind};
 
@@ -66,7 +64,10 @@ impl PercpuRwSemaphore {
     }
 
     /// A percpu rwsem named `name` of lock class `class` (`sb_writers`).
-    pub fn named(name: impl Into<Cow<'static, str>>, class: &'static str) -> PercpuRwSemaphore {
+    pub fn named(
+        name: impl Into<crate::sim::rt::ObjName>,
+        class: &'static str,
+    ) -> PercpuRwSemaphore {
         let id = rt::with(|rt| {
             rt.new_object(
                 name.into(),

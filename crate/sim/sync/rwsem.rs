@@ -1,5 +1,3 @@
-use std::borrow::Cow;
-
 use crate::sim::rt::object::{ObjState, RwState, RwWake};
 use crate::sim::rt::{self, ObjId, Op, OpKind};
 
@@ -21,7 +19,7 @@ impl RwSemaphore {
     }
 
     /// An rwsem named `name` of lock class `class` (e.g. `i_rwsem`).
-    pub fn named(name: impl Into<Cow<'static, str>>, class: &'static str) -> RwSemaphore {
+    pub fn named(name: impl Into<crate::sim::rt::ObjName>, class: &'static str) -> RwSemaphore {
         RwSemaphore::with_wake(name, class, RwWake::AllReaders)
     }
 
@@ -31,7 +29,7 @@ impl RwSemaphore {
     /// queue"), only those in front of the first queued writer before
     /// ([`RwWake::FrontReaders`]).
     pub fn with_wake(
-        name: impl Into<Cow<'static, str>>,
+        name: impl Into<crate::sim::rt::ObjName>,
         class: &'static str,
         wake: RwWake,
     ) -> RwSemaphore {

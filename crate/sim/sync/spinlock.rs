@@ -1,5 +1,3 @@
-use std::borrow::Cow;
-
 use crate::sim::rt::object::ObjState;
 use crate::sim::rt::{self, ObjId, Op, OpKind};
 
@@ -14,7 +12,7 @@ pub struct SpinLock {
 
 impl SpinLock {
     /// A spinlock named `name` of lock class `class` (e.g. `i_raw_lock`).
-    pub fn named(name: impl Into<Cow<'static, str>>, class: &'static str) -> SpinLock {
+    pub fn named(name: impl Into<crate::sim::rt::ObjName>, class: &'static str) -> SpinLock {
         let id = rt::with(|rt| {
             let id = rt.new_object(name.into(), class, ObjState::Mutex { owner: None });
             rt.obj(id).spin = true;
