@@ -193,9 +193,13 @@ fn candidates(h: &ObjHist, kind: Access, out: &mut Vec<Stamp>) {
             out.extend(h.reads.iter().copied());
         }
         Access::Acquire => out.extend(h.last_acq),
+        // A read may also move before the release that came before it: a
+        // read acquire of a free rwsem is a read (`Rt::rw_down`), and
+        // before the release it would have queued.
         Access::Read => {
             out.extend(h.last_acq);
             out.extend(h.last);
+            out.extend(h.last_release);
         }
         Access::Write => {
             out.extend(h.last_acq);
