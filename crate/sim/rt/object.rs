@@ -304,9 +304,10 @@ impl Rt {
     /// such acquires by different tasks commute: either order leaves the
     /// same readers holding it and the same empty queue, neither disables
     /// the other, and lockdep learns the same edges (they are per task).
-    /// Every other rwsem operation still writes it: a write acquire, a
-    /// read acquire that queues (the queue's order matters) and releases
-    /// (a release may hand the lock to a waiter); a read acquire still
+    /// Every other rwsem operation still writes it (a write acquire, a
+    /// read acquire that queues: the queue's order matters) or releases it
+    /// (an `up_write`, an `up_read` with waiters: it may hand the lock
+    /// over), except an `up_read` nobody waits for ([`Rt::rw_up`]); a read acquire still
     /// follows the release before it in happens-before (it joins the
     /// object's clock), and race-driven DPOR counts that release as a race
     /// of it (`candidates`). This assumes, as the whole reduction does,
@@ -368,9 +369,25 @@ impl Rt {
 
     /// `up_read`/`up_write` by the current task. Returns false (and records
     /// a warning) when the task did not hold the lock.
+    ///
+    /// An `up_read` of an rwsem nobody waits for only reads it for the
+    /// dependence relation, as an uncontended `down_read` does
+    /// ([`Rt::rw_down`]): it hands the lock to nobody, and against another
+    /// task's uncontended `down_read` or such an `up_read` either order
+    /// leaves the same readers. A writer's `down_write` still writes it, so
+    /// it stays ordered after the release (it joins the object's read
+    /// clock). Not a journal's (`jbd2_journal_stop`), whose stop may wake
+    /// a commit waiting for `t_updates` outside the queue. No operation
+    /// reads which tasks hold an rwsem as a read access; one that did
+    /// (`rwsem_is_locked`) would have to write it.
     pub(crate) fn rw_up(&mut self, o: ObjId, write: bool) -> bool {
         let t = self.cur();
-        self.access(o, Access::Release);
+        let quiet = !write
+            && match &self.objects[o as usize].st {
+                ObjState::RwSem(rw) => rw.queue.is_empty() && rw.writer.is_none(),
+                _ => false,
+            };
+        self.access(o, if quiet { Access::Read } else { Access::Release });
         self.release_fence(t);
         let rw = self.rw_mut(o);
         let ok = if write {
