@@ -4,8 +4,10 @@
 //! Each step has a footprint: the objects its operations touched (the
 //! announced operation and any non-yielding ones in the same step, such as
 //! `mutex_unlock`). Two steps are *dependent* when their footprints share an
-//! object and at least one access is a write (lock operations are writes;
-//! `atomic_read` and `Location::read` are reads). A *race* is a pair of
+//! object and at least one access is a write (lock operations are writes,
+//! but for an uncontended `down_read` and an `up_read` nobody waits for,
+//! which are reads: `Rt::rw_down`, `Rt::rw_up`; `atomic_read` and
+//! `Location::read` are reads). A *race* is a pair of
 //! dependent steps (j, k) by different actors that are not ordered by
 //! happens-before (program order plus dependence plus wake-ups). Which
 //! earlier accesses a new one can race with depends on both kinds (see
