@@ -88,8 +88,11 @@ pub fn kind_groups(names: &[String]) -> Result<Vec<Vec<OutcomeKind>>, String> {
                 .cloned()
                 .collect();
             if g.is_empty() {
+                let mut known: Vec<&str> = SIM_KINDS.iter().map(kind_name).collect();
+                known.dedup();
                 Err(format!(
-                    "`{n}` is not an outcome kind a run can show (deadlock, lock-order-inversion, stale-data, lost-write, fsck, kernel-warning, user-error, step-limit)"
+                    "`{n}` is not an outcome kind a run can show ({})",
+                    known.join(", ")
                 ))
             } else {
                 Ok(g)

@@ -6,8 +6,9 @@
 //! never shown, so formatting each name at creation was paid for nothing:
 //! about 3.5% of an unbounded S5 exploration natively (`perf`, the
 //! `format!` calls under `Ext4InodeInfo::new`, `AddressSpace::add_page` and
-//! `submit_bio`). The parts are a shared `Rc<str>` and static strings, so
-//! creating a name allocates nothing.
+//! `submit_bio`). The parts are static strings, numbers and an owner's
+//! `Rc<str>`, which an inode's and its pages' names share, so creating
+//! one of them allocates nothing.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -38,11 +39,6 @@ pub enum ObjName {
 }
 
 impl ObjName {
-    /// `prefix` + `owner` + `suffix`.
-    pub fn of(prefix: &'static str, owner: &Rc<str>, suffix: &'static str) -> ObjName {
-        ObjName::Of(prefix, owner.clone(), suffix)
-    }
-
     /// The name as one string (borrowed when it is one already).
     pub fn to_cow(&self) -> Cow<'static, str> {
         match self {
@@ -118,7 +114,7 @@ mod tests {
             "f i_data_sem"
         );
         assert_eq!(
-            ObjName::of("EXT4_I(", &f, ")->i_flags").to_string(),
+            ObjName::Of("EXT4_I(", f.clone(), ")->i_flags").to_string(),
             "EXT4_I(f)->i_flags"
         );
         assert_eq!(ObjName::Numbered("block ", 120).to_string(), "block 120");
@@ -136,7 +132,7 @@ mod tests {
         assert_eq!(bio(1, false).to_string(), "bio 4 write block 120");
         assert_eq!(bio(4, false).to_string(), "bio 4 read blocks 120-123");
         assert_eq!(bio(1, true).to_string(), "bio 4 done");
-        assert_eq!(ObjName::of("<", &f, ">").to_cow(), "<f>");
+        assert_eq!(ObjName::Of("<", f.clone(), ">").to_cow(), "<f>");
         assert!(matches!(ObjName::from("x").to_cow(), Cow::Borrowed("x")));
     }
 }

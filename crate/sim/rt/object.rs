@@ -318,9 +318,10 @@ impl Rt {
     /// tests/sim_equivalent_schedules.rs (swaps of independent steps in
     /// built-in outcome schedules keep their outcomes); and every built-in
     /// variant under its own bound found exactly the outcome keys it found
-    /// with read acquires as writes, in 7-55% fewer executions (S5 `v5.5`
-    /// unbounded 17,661 to 11,021, S4 `ebusy-dax-mount` 28,120 to 12,800,
-    /// S8 2,532 to 1,344, S3 bound 3 162,712 to 118,810).
+    /// with read acquires and releases as writes. This rule alone took 7-55%
+    /// of the executions away; with [`Rt::rw_up`]'s, 1.1-4.7x (S5 `v5.5`
+    /// unbounded 17,661 to 4,932, S8 2,532 to 536, S3 at bound 3 162,712 to
+    /// 74,679; README, "Reads of one lock state commute").
     pub(crate) fn rw_down(&mut self, o: ObjId, write: bool) -> bool {
         let t = self.cur();
         let rw = self.rw_mut(o);
