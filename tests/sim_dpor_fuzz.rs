@@ -26,6 +26,15 @@ enum Step {
     /// Reads location `i` and, if a write came before, `BUG()`s: the run
     /// halts with the other tasks still runnable (see `halting_program`).
     BugIfWritten(usize),
+    /// `jbd2_log_wait_commit(tid)` (see `commit_program`).
+    WaitCommit(u32),
+    /// Reads location x and, in the same step, `j_committing_transaction`.
+    Committing,
+    /// `jbd2_log_start_commit`'s read of the running transaction's tid.
+    RunningTid,
+    /// `jbd2_journal_lock_updates` / `jbd2_journal_unlock_updates`.
+    LockUpdates,
+    UnlockUpdates,
 }
 
 /// The program of `seed`; with `journal`, some tasks also hold a jbd2
@@ -112,11 +121,46 @@ fn halting_program(seed: u64) -> (usize, Vec<Vec<Step>>) {
     (nlocks, tasks)
 }
 
-fn model(seed: u64, journal: bool) -> Model {
-    model_of(program(seed, journal), journal)
+/// The journal program of `seed` with a kjournald2 that commits once or
+/// twice, and tasks that also wait for a commit, read the committing tid or
+/// read the running tid (one or two such steps per task), and some raise a
+/// barrier (drawn from a fourth stream, so the rest is `program(seed,
+/// true)`). These reach the
+/// journal's commit sequence, an object of its own for the dependence
+/// relation (`JournalState::commit_obj`). Returns the commits too.
+fn commit_program(seed: u64) -> (usize, Vec<Vec<Step>>, u32) {
+    let (nlocks, mut tasks) = program(seed, true);
+    let mut rk = Pcg32::new(seed, 17);
+    let commits = 1 + rk.below(2);
+    for ops in tasks.iter_mut() {
+        for _ in 0..1 + rk.below(2) {
+            let step = match rk.below(3) {
+                0 => Step::WaitCommit(1 + rk.below(commits)),
+                1 => Step::Committing,
+                _ => Step::RunningTid,
+            };
+            let at = rk.below(ops.len() as u32 + 1) as usize;
+            ops.insert(at, step);
+        }
+        // a barrier, by a task that never holds a handle (it would wait
+        // for itself)
+        if rk.below(3) == 0 && !ops.iter().any(|o| matches!(o, Step::HandleStart)) {
+            let a = rk.below(ops.len() as u32 + 1) as usize;
+            let b = a + rk.below((ops.len() - a) as u32 + 1) as usize;
+            ops.insert(b, Step::UnlockUpdates);
+            ops.insert(a, Step::LockUpdates);
+        }
+    }
+    (nlocks, tasks, commits)
 }
 
-fn model_of((nlocks, tasks): (usize, Vec<Vec<Step>>), journal: bool) -> Model {
+fn model(seed: u64, journal: bool) -> Model {
+    model_of(program(seed, journal), u32::from(journal))
+}
+
+/// The model of a program; with `commits > 0`, kjournald2 commits that
+/// many times.
+fn model_of((nlocks, tasks): (usize, Vec<Vec<Step>>), commits: u32) -> Model {
     let tasks = Rc::new(tasks);
     Model::new(move |w| {
         let m = Mutex::new("M0");
@@ -127,10 +171,12 @@ fn model_of((nlocks, tasks): (usize, Vec<Vec<Step>>), journal: bool) -> Model {
         let atoms = [AtomicT::new("a", 0), AtomicT::new("b", 0)];
         let data = Rc::new(RefCell::new([0u64; 2]));
         let j = Journal::new("journal", 1);
-        if journal {
+        if commits > 0 {
             w.spawn("kjournald2", async move {
-                let tid = j.commit().await;
-                j.commit_done(tid);
+                for _ in 0..commits {
+                    let tid = j.commit().await;
+                    j.commit_done(tid);
+                }
             });
         }
         let seen = Rc::new(RefCell::new(Vec::new()));
@@ -197,6 +243,21 @@ fn model_of((nlocks, tasks): (usize, Vec<Vec<Step>>), journal: bool) -> Model {
                             if data.borrow()[i] != 0 {
                                 bug("BugIfWritten").await;
                             }
+                        }
+                        Step::WaitCommit(tid) => {
+                            j.wait_commit(tid).await;
+                            seen.borrow_mut().push((t, 5000 + u64::from(tid)));
+                        }
+                        Step::Committing => {
+                            locs[0].read().await;
+                            let c = j.committing_tid().map_or(0, u64::from);
+                            seen.borrow_mut().push((t, 6000 + c));
+                        }
+                        Step::LockUpdates => j.lock_updates().await,
+                        Step::UnlockUpdates => j.unlock_updates(),
+                        Step::RunningTid => {
+                            let tid = j.running_tid_at().await;
+                            seen.borrow_mut().push((t, 7000 + u64::from(tid)));
                         }
                     }
                 }
@@ -351,7 +412,7 @@ fn dpor_matches_naive_dfs_on_random_programs() {
 fn dpor_matches_naive_dfs_on_programs_that_halt() {
     let (mut compared, mut halted) = (0u32, 0u32);
     for seed in 0..40u64 {
-        let m = model_of(halting_program(seed), false);
+        let m = model_of(halting_program(seed), 0);
         for (bound, race_driven) in [(Some(1), false), (None, false), (None, true)] {
             let cfg = |dpor| ExploreConfig {
                 strategy: Strategy::Dfs {
@@ -387,6 +448,65 @@ fn dpor_matches_naive_dfs_on_programs_that_halt() {
     assert!(
         compared > 60 && halted > 20,
         "{compared} compared, {halted} halting"
+    );
+}
+
+/// Programs that wait for commits, read the journal's committing and
+/// running tids and raise barriers, with one or two commits: the pruned searches (every bound)
+/// and the race-driven one find naive DFS's outcomes. A commit's end
+/// commutes with handle starts and stops (it writes only the commit
+/// sequence), and an `up_read`-like handle stop nobody waits for commutes
+/// with other handles' starts and stops; a missing dependence shows here
+/// as an outcome naive DFS finds and a reduced search does not.
+#[test]
+fn dpor_matches_naive_dfs_on_programs_that_wait_for_commits() {
+    let seeds: u64 = std::env::var("SIM_FUZZ_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let (mut compared, mut waited, mut saw_committing) = (0u32, 0u32, 0u32);
+    for seed in 200_000..200_000 + seeds {
+        let (nlocks, tasks, commits) = commit_program(seed);
+        let m = model_of((nlocks, tasks.clone()), commits);
+        let weak = (seed % 2 == 1).then_some(1 + (seed as u32 / 2) % 3);
+        for (bound, race_driven) in [
+            (Some(1), false),
+            (Some(2), false),
+            (None, false),
+            (None, true),
+        ] {
+            let cfg = |dpor| ExploreConfig {
+                strategy: Strategy::Dfs {
+                    preemption_bound: bound,
+                    dpor,
+                },
+                max_executions: 5_000,
+                run: weak_run(weak, seed),
+                race_driven,
+                ..Default::default()
+            };
+            let naive = explore(&m, &cfg(false), &mut NoObserver);
+            if !naive.stats.exhausted {
+                continue;
+            }
+            let dpor = explore(&m, &cfg(true), &mut NoObserver);
+            assert!(dpor.stats.exhausted);
+            assert_eq!(
+                naive.outcome_keys(),
+                dpor.outcome_keys(),
+                "commit program {seed} bound {bound:?} race-driven {race_driven} weak {weak:?}: \
+                 {commits} commits, {tasks:?}"
+            );
+            compared += 1;
+            let text = format!("{:?}", naive.outcome_keys());
+            waited += u32::from(text.contains(", 500"));
+            saw_committing += u32::from(text.contains(", 600"));
+        }
+    }
+    println!("{compared} explorations compared ({waited} with a wait for a commit that returned)");
+    assert!(
+        compared > seeds as u32 && waited > 10 && saw_committing > 10,
+        "{compared} compared, {waited} waited, {saw_committing} read the committing tid"
     );
 }
 

@@ -711,6 +711,15 @@ impl Rt {
                 if obj != Some(NO_OBJ) {
                     self.hb.probe(Actor::task(t as TaskId), obj, kind);
                 }
+                // `jbd2_log_wait_commit` reads the journal's commit
+                // sequence, an object of its own (`JournalState::commit_obj`).
+                if let (OpKind::WaitCommit, Some(object::ObjState::Journal(j))) =
+                    (op.kind, self.objects.get(op.obj as usize).map(|o| &o.st))
+                {
+                    let o = j.commit_obj;
+                    self.hb
+                        .probe(Actor::task(t as TaskId), Some(o), Access::Read);
+                }
             }
             if let Some(b) = self.tasks[t].store_buf.front() {
                 let o = b.obj;

@@ -26,6 +26,17 @@
 //!   `j_running_transaction == NULL` state (the sim journal always has a
 //!   running transaction, whose `t_updates` is 0 when nothing is open, the
 //!   same wait outcome).
+//! - For the dependence relation (`rt::clock`) the journal is two objects:
+//!   the journal itself (handles, `T_LOCKED`, the running tid, the
+//!   barrier), and its commit sequence (`j_commit_sequence` and
+//!   `j_committing_transaction`, `JournalState::commit_obj`), which the
+//!   commit's `T_LOCKED` step and its end (`commit_done`) write and
+//!   `wait_commit` and `committing_tid` read. In the kernel the two are
+//!   different fields under `j_state_lock`: `start_this_handle` and
+//!   `jbd2_journal_stop` never look at the commit sequence, so the end of
+//!   a commit commutes with every handle start and stop. An uncontended
+//!   handle start and a stop no commit or barrier waits for are reads of
+//!   the journal (`Rt::rw_down`, `Rt::rw_up`).
 //! - `start_reserved` is `jbd2_journal_start_reserved` (v3.11+): a handle
 //!   reserved earlier joins the running transaction even while it is
 //!   `T_LOCKED` and past a barrier, so it never waits for a commit. Credits
@@ -83,11 +94,16 @@ impl Journal {
             t_state: TState::Running,
             committing: None,
             commit_sequence: first_tid.wrapping_sub(1),
+            commit_obj: rt::NO_OBJ,
         };
         let id = rt::with(|rt| {
             rt.new_object(name.into(), "jbd2_handle", ObjState::Journal(Box::new(st)))
         });
         let j_barrier = super::Mutex::named("j_barrier", "j_barrier");
+        rt::with(|rt| {
+            let o = rt.new_object("j_commit_sequence".into(), "location", ObjState::Plain);
+            js(rt, id).commit_obj = o;
+        });
         Journal { id, j_barrier }
     }
 
@@ -177,8 +193,10 @@ impl Journal {
         rt::schedule_point(Op::new(OpKind::CommitLock, self.id)).await;
         let acquired = rt::with(|rt| {
             let j = js(rt, self.id);
+            let commit_obj = j.commit_obj;
             j.t_state = TState::Locked;
             j.committing = Some(j.running_tid);
+            rt.access(commit_obj, Access::Write);
             rt.signal(self.id, "T_LOCKED");
             rt.rw_down(self.id, true)
         });
@@ -272,7 +290,9 @@ impl Journal {
     /// End of the commit of `tid` (`T_FINISHED`): wakes `wait_commit`.
     pub fn commit_done(self, tid: u32) {
         rt::with(|rt| {
-            rt.access(self.id, Access::Write);
+            let j = js(rt, self.id);
+            let commit_obj = j.commit_obj;
+            rt.access(commit_obj, Access::Write);
             let j = js(rt, self.id);
             j.commit_sequence = tid;
             if j.committing == Some(tid) {
@@ -290,7 +310,10 @@ impl Journal {
             arg: tid,
         })
         .await;
-        rt::with(|rt| rt.access(self.id, Access::Read));
+        rt::with(|rt| {
+            let commit_obj = js(rt, self.id).commit_obj;
+            rt.access(commit_obj, Access::Read)
+        });
     }
 
     /// `jbd2_log_start_commit`'s read of the running transaction: its
@@ -324,9 +347,16 @@ impl Journal {
         rt::with(|rt| js(rt, self.id).rw.readers.count_ones())
     }
 
-    /// `j_committing_transaction->t_tid`, while a commit is under way.
+    /// `j_committing_transaction->t_tid`, while a commit is under way: a
+    /// read (under `j_state_lock` in the kernel) in the current step, which
+    /// a commit's `T_LOCKED` step and its end write.
     pub fn committing_tid(self) -> Option<u32> {
-        rt::with(|rt| js(rt, self.id).committing)
+        rt::with(|rt| {
+            let j = js(rt, self.id);
+            let (commit_obj, tid) = (j.commit_obj, j.committing);
+            rt.access(commit_obj, Access::Read);
+            tid
+        })
     }
 
     /// `j_commit_sequence`.
