@@ -392,9 +392,25 @@ impl DataLog {
                     Err(_) => data[x as usize] == 0,
                 })
             };
-            // The bytes inside EOF, and one past EOF for the rest.
+            // The bytes inside EOF, and one past EOF for the rest. When one
+            // record accounts for every byte inside EOF (the usual case), a
+            // slice comparison says so; otherwise byte by byte, for the
+            // first offending one.
             let past = (b > size).then_some(a.max(size));
-            if let Some(x) = (a..b.min(size)).chain(past).find(|&x| !ok(x)) {
+            let end = b.min(size);
+            let inside_ok = a >= end
+                || last.iter().any(|rec| {
+                    let got = &data[a as usize..end as usize];
+                    match **rec {
+                        Ok(j) => {
+                            let w = &self.writes[j];
+                            *got == w.bytes[(a - w.offset) as usize..(end - w.offset) as usize]
+                        }
+                        Err(_) => got.iter().all(|&c| c == 0),
+                    }
+                });
+            let inside = if inside_ok { 0..0 } else { a..end };
+            if let Some(x) = inside.chain(past).find(|&x| !ok(x)) {
                 let mut what: Vec<String> = last
                     .iter()
                     .map(|rec| match **rec {
