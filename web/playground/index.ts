@@ -305,7 +305,8 @@ export async function mountPlayground(root: HTMLElement, engine: EngineClient): 
       // schedule with fewer than k preemptions; kinds already found under a
       // smaller bound keep that search's schedules (below). Shallow races
       // take a fraction of the runs of a larger bound, and deep ones need
-      // not finish it (measured natively, release build: S4 v4.13 shows all
+      // not finish it (measured natively on 2026-12-06, release build, before
+      // the reductions of that evening: S4 v4.13 shows all
       // three of its kinds at bound 0 in 1,418 executions, where bound 2
       // took 463,320 in the page's two shards; S6 v4.4 finds nothing in
       // bound 0's 25,874 and its lost write after 5,603 and 5,582
