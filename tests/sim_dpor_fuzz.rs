@@ -404,6 +404,34 @@ fn dpor_matches_naive_dfs_on_random_programs() {
     assert!(total.1 < total.0);
 }
 
+/// Naive DFS and the reduced search (DPOR) over `m` at `bound`, up to
+/// 5,000 executions each: None when naive DFS does not finish there; the
+/// reduced search must then finish too.
+fn naive_and_reduced(
+    m: &Model,
+    bound: Option<u32>,
+    race_driven: bool,
+    run: RunOptions,
+) -> Option<(Report, Report)> {
+    let cfg = |dpor| ExploreConfig {
+        strategy: Strategy::Dfs {
+            preemption_bound: bound,
+            dpor,
+        },
+        max_executions: 5_000,
+        run: run.clone(),
+        race_driven,
+        ..Default::default()
+    };
+    let naive = explore(m, &cfg(false), &mut NoObserver);
+    if !naive.stats.exhausted {
+        return None;
+    }
+    let dpor = explore(m, &cfg(true), &mut NoObserver);
+    assert!(dpor.stats.exhausted);
+    Some((naive, dpor))
+}
+
 /// Programs where one task may `BUG()`: the run halts with the other tasks
 /// still runnable, some not yet started, so their next steps never run and
 /// never race. Every search must still find naive DFS's outcomes (the
@@ -414,21 +442,11 @@ fn dpor_matches_naive_dfs_on_programs_that_halt() {
     for seed in 0..40u64 {
         let m = model_of(halting_program(seed), 0);
         for (bound, race_driven) in [(Some(1), false), (None, false), (None, true)] {
-            let cfg = |dpor| ExploreConfig {
-                strategy: Strategy::Dfs {
-                    preemption_bound: bound,
-                    dpor,
-                },
-                max_executions: 5_000,
-                race_driven,
-                ..Default::default()
-            };
-            let naive = explore(&m, &cfg(false), &mut NoObserver);
-            if !naive.stats.exhausted {
+            let Some((naive, dpor)) =
+                naive_and_reduced(&m, bound, race_driven, RunOptions::default())
+            else {
                 continue;
-            }
-            let dpor = explore(&m, &cfg(true), &mut NoObserver);
-            assert!(dpor.stats.exhausted);
+            };
             assert_eq!(
                 naive.outcome_keys(),
                 dpor.outcome_keys(),
@@ -475,22 +493,11 @@ fn dpor_matches_naive_dfs_on_programs_that_wait_for_commits() {
             (None, false),
             (None, true),
         ] {
-            let cfg = |dpor| ExploreConfig {
-                strategy: Strategy::Dfs {
-                    preemption_bound: bound,
-                    dpor,
-                },
-                max_executions: 5_000,
-                run: weak_run(weak, seed),
-                race_driven,
-                ..Default::default()
-            };
-            let naive = explore(&m, &cfg(false), &mut NoObserver);
-            if !naive.stats.exhausted {
+            let Some((naive, dpor)) =
+                naive_and_reduced(&m, bound, race_driven, weak_run(weak, seed))
+            else {
                 continue;
-            }
-            let dpor = explore(&m, &cfg(true), &mut NoObserver);
-            assert!(dpor.stats.exhausted);
+            };
             assert_eq!(
                 naive.outcome_keys(),
                 dpor.outcome_keys(),
