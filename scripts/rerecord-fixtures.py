@@ -15,7 +15,10 @@ tests/crash_replay_fixtures.rs) that were copies of a re-recorded fixture's
 link are replaced by its new link; any other stored link there that no
 longer replays is named, to be re-made. So are copies in the docs' playground
 links (README.md, docs/*.md, docs/scenarios/*.md: `index.html#v3....`, which
-tests/scenario_docs.rs requires to open on today's built-ins).
+tests/scenario_docs.rs requires to open on today's built-ins); every other
+doc link whose built-in's text changed is re-made from the same variant,
+options and outcome kind, with the fewest preemptions, and the script says
+whether its schedule is the old one.
 
 New fixtures: `scripts/rerecord-fixtures.py --new SCENARIO VARIANT KIND
 [NAME=VALUE...]` (SCENARIO: a built-in id) explores with `ext4lab explore --json` and writes
@@ -23,11 +26,13 @@ tests/fixtures/replay/<id>-<variant>-<options or default>-<kind>.json.
 
 Usage: scripts/rerecord-fixtures.py [--bin PATH] [FIXTURE.json...]
 """
+import base64
 import json
 import os
 import re
 import subprocess
 import sys
+import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIR = os.path.join(ROOT, "tests", "fixtures", "replay")
@@ -106,6 +111,50 @@ def renew_copies(binary):
             with open(path, "w") as f:
                 f.write(new)
             print(f"re-made the playground links in {os.path.relpath(path, ROOT)} that copied re-recorded fixtures")
+        remake_doc_links(binary, path)
+
+
+def link_fields(link):
+    """The fields of a `#v3.` link (zlib-compressed JSON in URL-safe
+    base64), or None for another form."""
+    if not link.startswith("#v3."):
+        return None
+    body = link[len("#v3."):]
+    try:
+        return json.loads(zlib.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))))
+    except (ValueError, zlib.error):
+        return None
+
+
+def remake_doc_links(binary, path):
+    """Re-makes the links in a doc that no longer open because their
+    built-in's text changed (not copies of a fixture, so not renewed above):
+    the same variant, options and outcome kind (`w`), the outcome's schedule
+    with the fewest preemptions ([`explore_for`]). Says whether the schedule
+    is the one the old link had; a link that names no kind is only named."""
+    text = open(path).read()
+    rel = os.path.relpath(path, ROOT)
+    made = {}
+    for old in sorted(set(re.findall(r"index\.html(#v3\.[A-Za-z0-9_.-]{20,})", text))):
+        if old in made:
+            continue
+        code, _, err = run(binary, ["replay", old, "--json"])
+        if code == 0 or "has changed since the link was made" not in err:
+            continue
+        d = link_fields(old)
+        if not d or "w" not in d or "id" not in d.get("b", {}):
+            print(f"STALE {rel}: a link to a changed built-in that names no outcome: re-make it", file=sys.stderr)
+            continue
+        opts = [f"{k}={v}" for k, v in sorted(d.get("o", {}).items())]
+        r = explore_for(binary, d["b"]["id"], d["v"], d["w"], opts)
+        made[old] = r["link"]
+        same = "the same schedule" if r["schedule"] == d.get("x") else "a NEW schedule: check the text around it"
+        print(f"re-made a {d['b']['id']} {d['v']} {d['w']} link in {rel}: {r['preemptions']} preemptions, {same}")
+    if made:
+        for old, renewed in made.items():
+            text = re.sub(re.escape("index.html" + old) + r"(?![A-Za-z0-9_-])", lambda _m: "index.html" + renewed, text)
+        with open(path, "w") as f:
+            f.write(text)
 
 
 def explore_for(binary, scenario, variant, kind, opts, tasks=()):
