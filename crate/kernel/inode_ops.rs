@@ -164,7 +164,7 @@ pub async fn ext4_sync_file(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
     let upto = k
         .log
         .borrow()
-        .writes_so_far(&crate::sim::current_task_name());
+        .writes_so_far(&crate::sim::current_task_name(), Some(ei.ino));
     filemap_write_and_wait_range(k, ei, 0, u64::MAX / 2).await?;
     let ops = k.jops.borrow().clone();
     if ext4_should_journal_data(k, ei) {
@@ -317,7 +317,7 @@ pub async fn ksys_sync(k: &Kernel) -> KResult<()> {
     let upto = k
         .log
         .borrow()
-        .writes_so_far(&crate::sim::current_task_name());
+        .writes_so_far(&crate::sim::current_task_name(), None);
     // sync_inodes_sb: WB_SYNC_ALL writeback of every inode
     for ei in k.inodes.values() {
         super::writeback::writeback_single_inode(k, ei, true).await?;

@@ -209,11 +209,13 @@ pub fn scenario_model_with(
             k.procs.insert(p.name.clone(), Rc::new(proc_));
         }
         // The data oracles' log, visible to the dependence relation.
+        let inos: Vec<u32> = k.inodes.values().map(|ei| ei.ino).collect();
         k.log.borrow_mut().announce(
             rc.tasks
                 .iter()
                 .filter_map(|&ti| sc.tasks.get(ti))
                 .map(|t| t.name.as_str()),
+            &inos,
         );
         // jbd2glue: the real journal when the image has one; an explicit
         // factory (scenario_model_with) still takes precedence.
@@ -306,15 +308,38 @@ pub fn scenario_model_with(
     })
 }
 
+/// The inodes whose data `step` may write or remove, for the data
+/// oracles' log (`DataLog::begin_step`): its file's and those of the
+/// mappings it uses. `None` (every inode) for a step that names none (a
+/// sync) or a name that does not resolve.
+fn step_inodes(k: &Kernel, p: Option<&Process>, step: &Step) -> Option<Vec<u32>> {
+    let mut files: Vec<String> = step.file().map(str::to_string).into_iter().collect();
+    for m in step.mappings() {
+        files.push(p?.vmas.borrow().get(m)?.file.clone());
+    }
+    if files.is_empty() {
+        return None;
+    }
+    let mut inos = Vec::new();
+    for f in &files {
+        let ino = k.inodes.get(f)?.ino;
+        if !inos.contains(&ino) {
+            inos.push(ino);
+        }
+    }
+    Some(inos)
+}
+
 /// Runs a task's steps; a failing step reports a user-visible error and
 /// the task goes on with its next step. (The simulated user program, not
 /// kernel code.)
 async fn run_task(k: &Kernel, task: &Task) {
     let p = task.process.as_ref().and_then(|n| k.procs.get(n)).cloned();
     for step in &task.steps {
+        let inos = step_inodes(k, p.as_deref(), step);
         k.log
             .borrow_mut()
-            .begin_step(&crate::sim::current_task_name());
+            .begin_step(&crate::sim::current_task_name(), inos.as_deref());
         if let Err(e) = run_step(k, p.as_deref(), step).await {
             let expected = errno_expected(k, p.as_deref(), step, e);
             crate::sim::report_error(step.op(), e.name(), expected);
