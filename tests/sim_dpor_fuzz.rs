@@ -110,6 +110,31 @@ fn weak_run(weak: Option<u32>, seed: u64) -> RunOptions {
     }
 }
 
+/// The store window a program of `seed` runs under: odd seeds get 1 to 3
+/// (see [`weak_run`]), even seeds sequential consistency.
+fn weak_window(seed: u64) -> Option<u32> {
+    (seed % 2 == 1).then_some(1 + (seed as u32 / 2) % 3)
+}
+
+/// `name` from the environment as a number, or `default` (long sweeps:
+/// `SIM_FUZZ_SEEDS`, `SIM_FUZZ_CAP`).
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The searches the sharded and commit-program tests compare with naive
+/// DFS: the pruned one at bounds 1 and 2 and unbounded, and race-driven
+/// DPOR: (preemption bound, race-driven).
+const SEARCHES: [(Option<u32>, bool); 4] = [
+    (Some(1), false),
+    (Some(2), false),
+    (None, false),
+    (None, true),
+];
+
 /// The program of `seed` (without handles) with one `BugIfWritten` put into
 /// one task at a random place (drawn from a third stream).
 fn halting_program(seed: u64) -> (usize, Vec<Vec<Step>>) {
@@ -284,15 +309,9 @@ fn dpor_matches_naive_dfs_on_random_programs() {
     let mut total = (0u64, 0u64);
     let (mut compared, mut mismatches, mut given_up) = (0u32, 0u32, 0u32);
     // SIM_FUZZ_SEEDS=N (and SIM_FUZZ_CAP) widen the sweep for a long run.
-    let seeds: u64 = std::env::var("SIM_FUZZ_SEEDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(60);
+    let seeds = env_u64("SIM_FUZZ_SEEDS", 60);
     // programs whose naive search needs more executions are skipped
-    let cap: u64 = std::env::var("SIM_FUZZ_CAP")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000);
+    let cap = env_u64("SIM_FUZZ_CAP", 1_000);
     // Regressions from wide sweeps: 203, 371, 469 (bounded DPOR missed
     // store-buffer flush timings), 1418, 1997 (operations left disabled at
     // a deadlock were not race-checked), 1423, 1692 (too few conservative
@@ -330,11 +349,7 @@ fn dpor_matches_naive_dfs_on_random_programs() {
         let weak_on = std::env::var("SIM_FUZZ_WEAK")
             .map(|v| v != "0")
             .unwrap_or(true);
-        let weak = if weak_on && seed % 2 == 1 {
-            Some(1 + (seed as u32 / 2) % 3)
-        } else {
-            None
-        };
+        let weak = weak_window(seed).filter(|_| weak_on);
         // Without a bound: the pruned search and the race-driven one.
         for (bound, race_driven) in [
             (Some(0), false),
@@ -478,21 +493,13 @@ fn dpor_matches_naive_dfs_on_programs_that_halt() {
 /// as an outcome naive DFS finds and a reduced search does not.
 #[test]
 fn dpor_matches_naive_dfs_on_programs_that_wait_for_commits() {
-    let seeds: u64 = std::env::var("SIM_FUZZ_SEEDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(60);
+    let seeds = env_u64("SIM_FUZZ_SEEDS", 60);
     let (mut compared, mut waited, mut saw_committing) = (0u32, 0u32, 0u32);
     for seed in 200_000..200_000 + seeds {
         let (nlocks, tasks, commits) = commit_program(seed);
         let m = model_of((nlocks, tasks.clone()), commits);
-        let weak = (seed % 2 == 1).then_some(1 + (seed as u32 / 2) % 3);
-        for (bound, race_driven) in [
-            (Some(1), false),
-            (Some(2), false),
-            (None, false),
-            (None, true),
-        ] {
+        let weak = weak_window(seed);
+        for (bound, race_driven) in SEARCHES {
             let Some((naive, dpor)) =
                 naive_and_reduced(&m, bound, race_driven, weak_run(weak, seed))
             else {
@@ -619,13 +626,8 @@ fn sharded_dpor_finds_the_outcomes_of_naive_dfs() {
         .chain([(100_687, true)]);
     for (seed, journal) in seeds {
         let m = model(seed, journal);
-        let weak = (seed % 2 == 1).then_some(1 + (seed as u32 / 2) % 3);
-        for (bound, race_driven) in [
-            (Some(1), false),
-            (Some(2), false),
-            (None, false),
-            (None, true),
-        ] {
+        let weak = weak_window(seed);
+        for (bound, race_driven) in SEARCHES {
             let cfg = |dpor, shard| ExploreConfig {
                 strategy: Strategy::Dfs {
                     preemption_bound: bound,
