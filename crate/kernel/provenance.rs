@@ -119,11 +119,10 @@ pub struct DataLog {
     /// The oracle's clock: one tick per recorded event, so that records of
     /// different tasks can be ordered (it says nothing about time).
     pub tick: u64,
-    /// Tick at which each task's current step began.
-    pub step_started: BTreeMap<String, u64>,
-    /// The inodes each task's current step was begun for (`None`: every
-    /// inode), checked against its writes and removals.
-    pub step_inos: BTreeMap<String, Option<Vec<u32>>>,
+    /// Each task's current step: the tick it began at and the inodes it
+    /// was begun for (`None`: every inode), which its writes and removals
+    /// are checked against.
+    pub step_started: BTreeMap<String, (u64, Option<Vec<u32>>)>,
     /// Tasks that replaced an inode's whole block map (migrate's swap).
     pub map_replaced_by: Vec<(u32, String)>,
     /// The log's events as simulated objects ([`DataLog::announce`]).
@@ -227,13 +226,15 @@ impl DataLog {
     /// conflicts with every beginning, which is sound.
     fn note_done(&self, task: &str, ino: u32) {
         let Some(o) = &self.sim else { return };
-        match o.done.get(&(task.to_string(), ino)) {
-            Some(l) => l.note_write(),
-            None => o
-                .done
-                .iter()
-                .filter(|((t, _), _)| t == task || !o.done.keys().any(|(t2, _)| t2 == task))
-                .for_each(|(_, l)| l.note_write()),
+        if let Some(l) = o.done.get(&(task.to_string(), ino)) {
+            l.note_write();
+            return;
+        }
+        let known_task = o.done.keys().any(|(t, _)| t == task);
+        for ((t, _), l) in &o.done {
+            if !known_task || t == task {
+                l.note_write();
+            }
         }
     }
 
@@ -242,10 +243,9 @@ impl DataLog {
     /// known, every inode).
     pub fn begin_step(&mut self, task: &str, inos: Option<&[u32]>) {
         self.note_begin(task, inos);
-        self.step_inos
-            .insert(task.to_string(), inos.map(<[u32]>::to_vec));
         let t = self.next_tick();
-        self.step_started.insert(task.to_string(), t);
+        self.step_started
+            .insert(task.to_string(), (t, inos.map(<[u32]>::to_vec)));
     }
 
     /// Record a completed write (one page's part of a write(2), or a store).
@@ -253,7 +253,7 @@ impl DataLog {
         self.check_step_ino(&task, ino);
         self.note_done(&task, ino);
         let completed = self.next_tick();
-        let started = self.step_started.get(&task).copied().unwrap_or(completed);
+        let started = self.step_started.get(&task).map_or(completed, |s| s.0);
         self.writes.push(WriteRec {
             ino,
             offset,
@@ -270,7 +270,7 @@ impl DataLog {
     /// index for [`DataLog::end_removal`].
     pub fn begin_removal(&mut self, ino: u32, from: u64, to: u64, task: String) -> usize {
         self.check_step_ino(&task, ino);
-        self.note_begin(&task, Some(&[ino]));
+        self.note_begin(&task, Some(std::slice::from_ref(&ino)));
         let started = self.next_tick();
         self.removals.push(Removal {
             ino,
@@ -464,10 +464,7 @@ impl DataLog {
     /// `None`) `task` begins now makes durable when it returns
     /// ([`DataLog::mark_durable`]'s `upto`).
     pub fn writes_so_far(&self, task: &str, ino: Option<u32>) -> usize {
-        match ino {
-            Some(i) => self.note_begin(task, Some(&[i])),
-            None => self.note_begin(task, None),
-        }
+        self.note_begin(task, ino.as_ref().map(std::slice::from_ref));
         self.writes.len()
     }
 
@@ -476,7 +473,7 @@ impl DataLog {
     /// completions ([`LogObjects`]): the model's step dispatch must name
     /// every inode a step writes.
     fn check_step_ino(&self, task: &str, ino: u32) {
-        if let Some(Some(v)) = self.step_inos.get(task) {
+        if let Some((_, Some(v))) = self.step_started.get(task) {
             assert!(
                 v.contains(&ino),
                 "{task}'s step was begun for inodes {v:?} and writes inode {ino}"

@@ -313,21 +313,21 @@ pub fn scenario_model_with(
 /// mappings it uses. `None` (every inode) for a step that names none (a
 /// sync) or a name that does not resolve.
 fn step_inodes(k: &Kernel, p: Option<&Process>, step: &Step) -> Option<Vec<u32>> {
-    let mut files: Vec<String> = step.file().map(str::to_string).into_iter().collect();
-    for m in step.mappings() {
-        files.push(p?.vmas.borrow().get(m)?.file.clone());
-    }
-    if files.is_empty() {
-        return None;
-    }
     let mut inos = Vec::new();
-    for f in &files {
-        let ino = k.inodes.get(f)?.ino;
+    let mut add = |file: &str| {
+        let ino = k.inodes.get(file)?.ino;
         if !inos.contains(&ino) {
             inos.push(ino);
         }
+        Some(())
+    };
+    if let Some(f) = step.file() {
+        add(f)?;
     }
-    Some(inos)
+    for m in step.mappings() {
+        add(&p?.vmas.borrow().get(m)?.file)?;
+    }
+    (!inos.is_empty()).then_some(inos)
 }
 
 /// Runs a task's steps; a failing step reports a user-visible error and
