@@ -123,7 +123,7 @@ pub async fn generic_perform_write(
                 }
                 Ok(fit) => {
                     if !fit {
-                        ei.mapping.with_page(idx, |ps| ps.dirty = true);
+                        ei.mapping.set_page_dirty(idx, true);
                     }
                 }
             }
@@ -140,7 +140,7 @@ pub async fn generic_perform_write(
             }
         } else {
             // block_write_end -> __block_commit_write -> mark_buffer_dirty
-            ei.mapping.with_page(idx, |ps| ps.dirty = true);
+            ei.mapping.set_page_dirty(idx, true);
         }
         // ext4_write_end / ext4_da_write_end: i_size
         let grew = {

@@ -396,7 +396,7 @@ async fn ext4_page_mkwrite_frozen(
     if mapped {
         // Wait so that we don't change page under IO
         super::writeback::wait_for_stable_page(k, page).await;
-        ei.mapping.with_page(index, |ps| ps.dirty = true);
+        ei.mapping.set_page_dirty(index, true);
         fault_unlock_shared(k, ei);
         return VmFault::Locked(page);
     }
@@ -479,7 +479,7 @@ async fn ext4_page_mkwrite_journal_data(
         page.unlock();
         return VmFault::Error(e);
     }
-    ei.mapping.with_page(index, |ps| ps.dirty = true);
+    ei.mapping.set_page_dirty(index, true);
     VmFault::Locked(page)
 }
 
@@ -553,7 +553,7 @@ async fn ext4_page_mkwrite_pq2008(
             }
         }
         // block_commit_write
-        ei.mapping.with_page(index, |ps| ps.dirty = true);
+        ei.mapping.set_page_dirty(index, true);
         page.unlock();
     }
     // __do_fault: lock_page(page); if (!page->mapping) retry the fault
@@ -610,7 +610,7 @@ pub async fn block_page_mkwrite(
     }
     // set_page_dirty(page); wait_for_stable_page(page)
     super::writeback::wait_for_stable_page(k, page).await;
-    ei.mapping.with_page(index, |ps| ps.dirty = true);
+    ei.mapping.set_page_dirty(index, true);
     VmFault::Locked(page)
 }
 

@@ -238,10 +238,8 @@ async fn ext4_da_convert_inline_data_to_extent(k: &Kernel, ei: &Ext4InodeInfo) -
             ext4_read_inline_page(k, ei)?;
         }
         super::fault::ext4_da_get_block_prep(k, ei, 0).await?;
-        ei.mapping.with_page(0, |ps| {
-            ps.dirty = true;
-            ps.uptodate = true;
-        });
+        ei.mapping.with_page(0, |ps| ps.uptodate = true);
+        ei.mapping.set_page_dirty(0, true);
         clear_may_inline_data(ei);
         Ok(())
     }
@@ -301,7 +299,7 @@ async fn ext4_convert_inline_data_to_extent(k: &Kernel, ei: &Ext4InodeInfo) -> K
         }
         inline_into_page0(k, ei)?;
         super::fault::ext4_get_block(k, ei, 0, k.ext4_should_dioread_nolock(ei)).await?;
-        ei.mapping.with_page(0, |ps| ps.dirty = true);
+        ei.mapping.set_page_dirty(0, true);
         Ok(())
     }
     .await;
@@ -338,7 +336,7 @@ pub async fn ext4_write_inline_data_end(
                 .map_err(|e| k.engine_error("ext4_write_inline_data_end", e))?;
         refresh(k, ei)?;
         if fit {
-            ei.mapping.with_page(0, |ps| ps.dirty = false);
+            ei.mapping.set_page_dirty(0, false);
         }
         Ok(fit)
     }
@@ -463,10 +461,8 @@ pub async fn reg_convert_inline_data_nolock(k: &Kernel, ei: &Ext4InodeInfo) -> K
     }
     inline_into_page0(k, ei)?;
     super::fault::ext4_get_block(k, ei, 0, false).await?;
-    ei.mapping.with_page(0, |ps| {
-        ps.bh.delay = false;
-        ps.dirty = true;
-    });
+    ei.mapping.with_page(0, |ps| ps.bh.delay = false);
+    ei.mapping.set_page_dirty(0, true);
     Ok(())
 }
 

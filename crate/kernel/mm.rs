@@ -202,6 +202,12 @@ pub async fn user_access(
             VmFault::Locked(page) => {
                 // The page is locked, uptodate (and, for a write, dirty with
                 // a writable PTE): the CPU access happens now.
+                if let Access::Store(_) = &access {
+                    // the fault made the page dirty already
+                    // (`fault_dirty_shared_page`); a store through the
+                    // PTE only dirties the PTE
+                    ei.mapping.set_page_dirty(index, true);
+                }
                 let (d, pv) = ei
                     .mapping
                     .with_page(index, |ps| {
@@ -209,7 +215,6 @@ pub async fn user_access(
                             let src = &bytes[done as usize..done as usize + take];
                             ps.data[within..within + take].copy_from_slice(src);
                             ps.prov[within..within + take].fill(ei.ino);
-                            ps.dirty = true;
                             (Vec::new(), Vec::new())
                         } else if let Access::PinWrite = &access {
                             (Vec::new(), Vec::new())

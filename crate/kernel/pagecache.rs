@@ -56,8 +56,12 @@ pub struct PageState {
 
 /// `struct address_space` of one inode.
 pub struct AddressSpace {
-    /// Announces lookups/insertions/removals (`i_pages` xarray and tags).
+    /// Announces lookups/insertions/removals (`i_pages` xarray).
     pub i_pages_loc: Location,
+    /// Announces changes and lookups of the `PAGECACHE_TAG_DIRTY` marks of
+    /// `i_pages` ([`AddressSpace::set_page_dirty`]): a location of its own,
+    /// since a page lookup reads the xarray's entries, not its marks.
+    pub dirty_tag_loc: Location,
     pub pages: RefCell<BTreeMap<u64, PageState>>,
     /// DAX entries of `i_pages` (v4.13 fs/dax.c: exceptional radix-tree
     /// entries): page index -> the block a DAX PTE maps (`None`: the zero
@@ -79,6 +83,7 @@ impl AddressSpace {
     pub fn new(name: &Rc<str>, i_mmap_class: &'static str) -> AddressSpace {
         AddressSpace {
             i_pages_loc: Location::new(ObjName::Field(name.clone(), "i_pages")),
+            dirty_tag_loc: Location::new(ObjName::Field(name.clone(), "PAGECACHE_TAG_DIRTY")),
             pages: RefCell::new(BTreeMap::new()),
             dax_entries: RefCell::new(BTreeMap::new()),
             i_mmap_rwsem: RwSemaphore::named(
@@ -134,8 +139,34 @@ impl AddressSpace {
         self.pages.borrow_mut().get_mut(&index).map(f)
     }
 
+    /// Sets or clears `PG_dirty` of cached page `index`, with the
+    /// `PAGECACHE_TAG_DIRTY` mark of `i_pages` that follows it:
+    /// `__set_page_dirty` marks a page that was clean (v4.13
+    /// fs/buffer.c, under `xa_lock`/`tree_lock`), and the start of its
+    /// writeback (`__test_set_page_writeback`, mm/page-writeback.c)
+    /// clears the mark of a page no longer dirty. A change of the mark is
+    /// a write of the marks (`dirty_tag_loc`): writeback's tag lookup
+    /// (`pagevec_lookup_range_tag`, [`AddressSpace::dirty_pages`]) reads
+    /// them, so the two are ordered. Without it a lookup that missed a
+    /// page dirtied concurrently looked, to the reduction, the same as one
+    /// that found it, and only one of the two was explored (found by the
+    /// step predictor, `sim::rt::clock::Hb::predict`, on S3, S4, S5 and
+    /// S8).
+    /// Simplification: the model keeps one flag for both, cleared where
+    /// `clear_page_dirty_for_io` runs, which for the model's writeback is
+    /// in the step that starts the page's writeback.
+    pub fn set_page_dirty(&self, index: u64, dirty: bool) {
+        let changed = self
+            .with_page(index, |ps| std::mem::replace(&mut ps.dirty, dirty) != dirty)
+            .unwrap_or(false);
+        if changed {
+            self.dirty_tag_loc.note_write();
+        }
+    }
+
     /// Indexes of dirty pages in `[first, last]` (`PAGECACHE_TAG_DIRTY`).
     pub fn dirty_pages(&self, first: u64, last: u64) -> Vec<u64> {
+        self.dirty_tag_loc.note_read();
         self.pages
             .borrow()
             .range(first..=last)

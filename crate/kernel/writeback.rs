@@ -133,8 +133,8 @@ pub async fn ext4_journalled_writepages(
         let _w = crate::kfn!("__ext4_journalled_writepage");
         // clear_page_dirty_for_io, ClearPageChecked, get_bh on the
         // buffers (bget_one); unlock before the handle starts.
+        ei.mapping.set_page_dirty(idx, false);
         ei.mapping.with_page(idx, |ps| {
-            ps.dirty = false;
             ps.pte_writable = false;
             ps.b_count += 1;
         });
@@ -295,10 +295,10 @@ fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)]) {
     let _f = crate::kfn!("ext4_bio_write_page");
     let mut pages = Vec::new();
     for &(idx, page) in group {
+        ei.mapping.set_page_dirty(idx, false);
         let Some(p) = ei
             .mapping
             .with_page(idx, |ps| {
-                ps.dirty = false;
                 ps.pte_writable = false;
                 let rsv = std::mem::take(&mut ps.io_end_rsv_handle);
                 // The io_end remembers the extent is unwritten
