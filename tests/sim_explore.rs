@@ -392,6 +392,7 @@ fn dfs_traces_keeping(
         shard_count: 1,
         race_driven: false,
         keep_reduction,
+        check_steps: false,
     });
     let run = RunOptions {
         hb: true,

@@ -86,6 +86,14 @@ pub struct ExploreArgs {
     /// bound strictly needs, see crate/sim/sched/dfs.rs).
     #[arg(long)]
     pub no_dpor: bool,
+    /// DFS with partial-order reduction: learn every step and check that
+    /// each follows from the causal past of its task and of what it
+    /// accessed (a step that goes two ways from one past read kernel
+    /// state that no access announced, and the reduction may have taken
+    /// two different interleavings for one). Reports the count and the
+    /// first such step; slower.
+    #[arg(long)]
+    pub check_steps: bool,
     /// NAME=VALUE (repeatable)
     #[arg(long = "option")]
     pub options: Vec<String>,
@@ -367,6 +375,7 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
             budget: a.budget,
             shard,
             until,
+            check_steps: a.check_steps,
         },
         &mut obs,
         resume,
@@ -386,6 +395,22 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
     }
     let interrupted = stop.load(std::sync::atomic::Ordering::Relaxed);
     let seconds = started.elapsed().as_secs_f64();
+    // a link to a schedule of this run's variant, at a step if given
+    let step_link = |schedule: &str, step: u64| {
+        encode_link(&Link {
+            scenario: link_sc.clone(),
+            variant: rc.variant.clone(),
+            options: rc.options.clone(),
+            strategy: link_strategy,
+            seed,
+            schedule: schedule.to_string(),
+            step: Some(step),
+            base: None,
+            custom: (!custom.is_empty()).then(|| custom.clone()),
+            engine: Some(ENGINE_VERSION.to_string()),
+            outcome: None,
+        })
+    };
     let outcomes: Vec<serde_json::Value> = rep
         .outcomes
         .iter()
@@ -479,6 +504,19 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
                 "budget reached".to_string()
             }
         );
+        if a.check_steps {
+            match &rep.stats.first_misprediction {
+                None => println!("  steps checked: each followed from its causal past"),
+                Some(at) => println!(
+                    "  steps checked: {} went otherwise than from an equal causal past \
+                     (state read outside the accesses); the first, step {}: {}\n    {}",
+                    rep.stats.mispredicted_steps,
+                    at.step,
+                    at.how,
+                    step_link(&at.schedule, u64::from(at.step))
+                ),
+            }
+        }
         if obs.written > 0 {
             println!(
                 "  checkpoint: {} ({} bytes); go on with --resume {0}",
@@ -548,6 +586,7 @@ struct Tuning {
     /// 0-based index, count.
     shard: (u32, u32),
     until: Vec<Vec<ext4lab::sim::OutcomeKind>>,
+    check_steps: bool,
 }
 
 /// Builds the image and explores `variant` as shard `t.shard` (0-based
@@ -569,6 +608,7 @@ fn explore_sharded(
     }
     cfg.shard = t.shard;
     cfg.stop_when_found = t.until;
+    cfg.check_steps = t.check_steps;
     let rep = ext4lab::sim::explore_from(&model, &cfg, obs, resume).map_err(|e| e.to_string())?;
     Ok((rep, cfg.max_executions))
 }

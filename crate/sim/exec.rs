@@ -460,6 +460,7 @@ impl Executor {
                     rt.tasks[t as usize].name
                 );
             }
+            rt.hb.set_next(Op::end_code(rt.tasks[t as usize].status));
             rt.hb.end();
             rt.current = None;
             rt.step += 1;
@@ -662,6 +663,7 @@ fn flush_step(
 fn begin_task_step(step: u32, t: TaskId, actor: Actor, op: Op) {
     rt_mut(|rt| {
         rt.hb.begin(step, actor, None);
+        rt.hb.learn_step(op.code());
         if op.kind == OpKind::Choose {
             let v = rt.tasks[t as usize].chosen_value;
             rt.hb.set_value(v);

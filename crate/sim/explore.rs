@@ -65,6 +65,10 @@ pub struct ExploreConfig {
     /// `sched::dfs`, "Giving up").
     #[serde(default = "super::sched::dfs::keep_by_default")]
     pub keep_reduction: bool,
+    /// Bounded or unbounded pruned DPOR: check every step against what
+    /// the steps learnt predict (`DfsConfig::check_steps`).
+    #[serde(default)]
+    pub check_steps: bool,
     /// Stop as soon as every group has been seen: each group is satisfied
     /// by an outcome of any of its kinds (empty: never stop early). For
     /// finding a race, not for checking its absence: the search stops
@@ -89,6 +93,7 @@ impl Default for ExploreConfig {
             progress_every: 1000,
             race_driven: false,
             keep_reduction: true,
+            check_steps: false,
             stop_when_found: Vec::new(),
         }
     }
@@ -118,6 +123,14 @@ pub struct Stats {
     /// executions' steps).
     #[serde(default)]
     pub cut_steps: u64,
+    /// Pruned DPOR: steps predicted from the steps learnt that ran
+    /// otherwise, or learnt two ways ([`Dfs::mispredicted`]): 0 unless the
+    /// model breaks the assumption the reduction rests on.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub mispredicted_steps: u64,
+    /// Step checking: the first step that went otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_misprediction: Option<StepAt>,
     pub distinct_outcomes: u64,
     /// The DFS search finished (every alternative explored).
     pub exhausted: bool,
@@ -342,6 +355,7 @@ pub fn explore_from(
         shard_count: count,
         race_driven: cfg.race_driven,
         keep_reduction: cfg.keep_reduction,
+        check_steps: cfg.check_steps,
     };
     let mut stats = Stats::default();
     let mut rec = Recorder {
@@ -526,7 +540,15 @@ pub fn explore_from(
                     // another run), so inversions are kept from any run.
                     rec.record_kind(index, &exec, &OutcomeKind::LockOrderInversion);
                 }
-                if !dfs.after_execution(&exec) {
+                let more = dfs.after_execution(&exec);
+                if let Some((step, how)) = dfs.take_divergence() {
+                    stats.first_misprediction.get_or_insert_with(|| StepAt {
+                        step,
+                        schedule: exec.token(),
+                        how,
+                    });
+                }
+                if !more {
                     stats.exhausted = true;
                     break;
                 }
@@ -547,6 +569,7 @@ pub fn explore_from(
                 }
             }
             stats.pruned_by_dpor = if *dpor { dfs.pruned } else { 0 };
+            stats.mispredicted_steps = dfs.mispredicted();
             stats.reduction_given_up = dfs.gave_up();
             stats.estimated_executions = dfs.estimated_executions();
             if !stats.exhausted && obs.wants_checkpoints() {
@@ -565,6 +588,21 @@ pub fn explore_from(
         lock_graph: graph.edges(),
         lock_graph_typed: graph.typed_edges(),
     })
+}
+
+/// A step of an execution: its number, the execution's replay token and
+/// what happened there.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepAt {
+    pub step: u32,
+    pub schedule: String,
+    /// What went otherwise, in words.
+    #[serde(default)]
+    pub how: String,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Replays a token with the trace on. A token that no longer fits the

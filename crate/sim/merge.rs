@@ -128,6 +128,10 @@ pub fn merge_stats(parts: &[&Stats]) -> Stats {
         s.foreign_executions += p.foreign_executions;
         s.cut_runs += p.cut_runs;
         s.cut_steps += p.cut_steps;
+        s.mispredicted_steps += p.mispredicted_steps;
+        if s.first_misprediction.is_none() {
+            s.first_misprediction.clone_from(&p.first_misprediction);
+        }
         s.steps += p.steps;
         s.exhausted &= p.exhausted;
         s.budget_exhausted |= p.budget_exhausted;

@@ -172,6 +172,117 @@ pub struct Hb {
     /// still in `touched` until the next step begins).
     last: Option<(u32, u128)>,
     alloc: ObjHist,
+    /// Per actor, the running sums of its steps' hashes (entry i: its
+    /// first i steps), so the fingerprint of the causal past of a clock
+    /// is one look-up per actor ([`Hb::past_fp`]).
+    psum: Vec<Vec<[u64; 2]>>,
+    /// Step learning (see [`Hb::predict`]): on while the scheduler runs
+    /// steps it has not seen (set by the DFS, off at each reset); the key
+    /// of the current step's path so far (None: the step is not learnt);
+    /// the (key, link, step) triples learnt, until the scheduler takes
+    /// them.
+    pub learn: bool,
+    lkey: Option<u128>,
+    /// What the current task announced at the end of its step (see
+    /// [`Hb::set_next`]), learnt with the step's end.
+    lnext: u32,
+    /// All-zero clocks, for objects not created yet.
+    alloc_zero: ObjHist,
+    /// The kind of the current step's last access (0: none since the
+    /// root or a note), learnt with the next link.
+    lkind: u64,
+    pub learned: Vec<(u128, u64, u32)>,
+}
+
+/// What a learnt step does after a key ([`Hb::predict`]), packed in a
+/// u64: the kind of the access just made (bits 40-42; 0 after the root
+/// or a note), then what comes next (bits 32-39: an access, a note of an
+/// acquire, or the end) and its object (bits 0-31).
+const NEXT_ACCESS: u64 = 1;
+const NEXT_NOTE: u64 = 2;
+const NEXT_END: u64 = 3;
+
+fn kind_code(kind: Access) -> u64 {
+    match kind {
+        Access::Read => 1,
+        Access::Write => 2,
+        Access::Acquire => 3,
+        Access::Release => 4,
+    }
+}
+
+fn code_kind(code: u64) -> Option<Access> {
+    Some(match code {
+        1 => Access::Read,
+        2 => Access::Write,
+        3 => Access::Acquire,
+        4 => Access::Release,
+        _ => return None,
+    })
+}
+
+fn link(prev_kind: u64, next: u64, obj: ObjId) -> u64 {
+    (prev_kind << 40) | (next << 32) | u64::from(obj)
+}
+
+/// A link in words (`label` names an object), for a step checking report.
+pub fn describe_link(
+    l: u64,
+    label: &dyn Fn(ObjId) -> String,
+    end: &dyn Fn(u32) -> String,
+) -> String {
+    let obj = l as ObjId;
+    let next = match l >> 32 & 0xff {
+        NEXT_ACCESS => format!("an access to {}", label(obj)),
+        NEXT_NOTE => format!("a trylock taking {}", label(obj)),
+        _ => format!("the end of its step, {}", end(obj)),
+    };
+    match code_kind(l >> 40 & 7) {
+        Some(k) => format!("the access just made as {k:?}, then {next}"),
+        None => next,
+    }
+}
+
+/// The key of a learnt step after one more link (`what`: the next tag
+/// and object), given the fingerprint of the causal past of what the
+/// link's object holds (0 for a note).
+fn chain(key: u128, what: u64, past: u128) -> u128 {
+    let lo = mix((key as u64) ^ mix(what ^ (past as u64)));
+    let hi =
+        mix(((key >> 64) as u64).wrapping_add(mix(what.rotate_left(29) ^ (past >> 64) as u64)));
+    (u128::from(hi) << 64) | u128::from(lo)
+}
+
+/// The root key of a step of `actor` whose causal past has fingerprint
+/// `past`, running the operation it announced (`op`: kind, object,
+/// argument, see [`op_code`]).
+fn root_key(actor: u8, past: u128, op: u64) -> u128 {
+    chain(
+        u128::from(actor) ^ 0x5eed_0f_57e9,
+        op ^ u64::from(actor),
+        past,
+    )
+}
+
+/// An announced operation as a number for [`root_key`].
+pub fn op_code(kind: u8, obj: ObjId, arg: u32) -> u64 {
+    mix((u64::from(kind) << 56) ^ (u64::from(obj) << 24) ^ u64::from(arg))
+}
+
+/// One step's hash in the trace fingerprint: its actor, the value it was
+/// given and its final vector clock.
+fn step_hash(actor: u8, value: u32, c: &[u32]) -> u128 {
+    let seed = (u64::from(actor) << 32) | u64::from(value);
+    let mut h1 = mix(seed ^ 0x9e37_79b9_7f4a_7c15);
+    let mut h2 = mix(h1 ^ 0x2545_f491_4f6c_dd1d);
+    for (i, &v) in c.iter().enumerate() {
+        if v != 0 {
+            let x = (i as u64) << 32 | u64::from(v);
+            h1 = mix(h1 ^ x);
+            h2 = mix(h2.wrapping_add(x).rotate_left(17));
+        }
+    }
+    (u128::from(h1) << 64) | u128::from(h2)
 }
 
 /// The splitmix64 finaliser.
@@ -256,6 +367,58 @@ impl Hb {
         self.step = 0;
         self.fp = [0; 2];
         self.last = None;
+        if self.psum.len() != MAX_ACTORS {
+            self.psum.clear();
+            self.psum.resize(MAX_ACTORS, vec![[0; 2]]);
+        }
+        for p in self.psum[..w].iter_mut() {
+            p.truncate(1);
+        }
+        self.learn = false;
+        self.lkey = None;
+        self.learned.clear();
+    }
+
+    /// The fingerprint of the causal past of clock `c` (every step
+    /// `(x, i)` with `i <= c[x]`): the sum of their hashes, as the trace
+    /// fingerprint sums every step's. `skip`'s entry counts one step
+    /// fewer (the current step, which has no hash yet). None when `c`
+    /// names a step this execution has not ended.
+    fn past_fp(&self, c: &VClock, w: usize, skip: Option<usize>) -> Option<u128> {
+        self.past_fp_of(c, None, w, skip)
+    }
+
+    /// The fingerprint of the causal past that decides what an access to
+    /// `h` sees and how it accesses it (a read acquire of a free rwsem is
+    /// a read, of a held one a write): the object's clock (its last
+    /// change) and its read clock (a read acquire changes the holders
+    /// that a write acquire or a release looks at).
+    fn obj_past(&self, h: &ObjHist, w: usize) -> Option<u128> {
+        self.past_fp_of(&h.clock, Some(&h.read_clock), w, None)
+    }
+
+    fn past_fp_of(
+        &self,
+        c: &VClock,
+        also: Option<&VClock>,
+        w: usize,
+        skip: Option<usize>,
+    ) -> Option<u128> {
+        let (mut hi, mut lo) = (0u64, 0u64);
+        for (x, &v) in c[..w].iter().enumerate() {
+            let v = also.map_or(v, |a| v.max(a[x]));
+            let v = if Some(x) == skip {
+                v.checked_sub(1)?
+            } else {
+                v
+            };
+            if v != 0 {
+                let [a, b] = *self.psum[x].get(v as usize)?;
+                hi = hi.wrapping_add(a);
+                lo = lo.wrapping_add(b);
+            }
+        }
+        Some((u128::from(hi) << 64) | u128::from(lo))
     }
 
     fn hist(&self, o: ObjId) -> &ObjHist {
@@ -303,11 +466,37 @@ impl Hb {
         self.step = step;
         self.touched.clear();
         self.value = 0;
+        self.lkey = None;
+    }
+
+    /// What the current task's step ended in (the operation it announced
+    /// and its object, blocked, finished: `Op::end_code`): learnt with the end, so that a
+    /// step that takes the same accesses but announces another operation
+    /// (it read state no access shows) is a divergence too.
+    pub fn set_next(&mut self, code: u32) {
+        self.lnext = code;
+    }
+
+    /// Learns the task step just begun, which runs operation `op`
+    /// ([`op_code`]), if learning is on.
+    pub fn learn_step(&mut self, op: u64) {
+        let Some((a, _)) = self.cur else { return };
+        if !self.learn || Actor(a).as_task().is_none() {
+            return;
+        }
+        let c = self.cur_clock.0;
+        self.lkind = 0;
+        self.lkey = self
+            .past_fp(&c, self.w, Some(a as usize))
+            .map(|past| root_key(a, past, op));
     }
 
     /// The value a `nondet` step was given (part of its identity).
     pub fn set_value(&mut self, v: u32) {
         self.value = v;
+        // the value is a decision of its own: not predictable from a
+        // schedule decision
+        self.lkey = None;
     }
 
     /// The fingerprint of the trace so far (see the field).
@@ -377,6 +566,21 @@ impl Hb {
             self.scratch = found;
         }
         let w = self.w;
+        if obj == ALLOC_OBJ {
+            // Whether a step creates an object can depend on objects other
+            // steps created (a block's location is made on first use), which
+            // no access shows: such steps are not learnt.
+            self.lkey = None;
+        }
+        if let Some(k) = self.lkey {
+            let h = self.hist(obj);
+            let l = link(self.lkind, NEXT_ACCESS, obj);
+            self.lkey = self
+                .obj_past(h, w)
+                .map(|past| chain(k, l & 0xff_ffff_ffff, past));
+            self.lkind = kind_code(kind);
+            self.learned.push((k, l, self.step));
+        }
         let h = if obj == ALLOC_OBJ {
             &self.alloc
         } else {
@@ -441,6 +645,12 @@ impl Hb {
     pub fn note_acquire(&mut self, obj: ObjId) {
         if self.on && self.cur.is_some() {
             self.touched.push((obj, Access::Acquire));
+            if let Some(k) = self.lkey {
+                let l = link(self.lkind, NEXT_NOTE, obj);
+                self.lkind = 0;
+                self.learned.push((k, l, self.step));
+                self.lkey = Some(chain(k, l & 0xff_ffff_ffff, 0));
+            }
         }
     }
 
@@ -512,18 +722,101 @@ impl Hb {
             }
         }
         self.actor_clock[actor as usize][..w].copy_from_slice(&c[..w]);
-        let seed = (u64::from(actor) << 32) | u64::from(self.value);
-        let mut h1 = mix(seed ^ 0x9e37_79b9_7f4a_7c15);
-        let mut h2 = mix(h1 ^ 0x2545_f491_4f6c_dd1d);
-        for (i, &v) in c[..w].iter().enumerate() {
-            if v != 0 {
-                let x = (i as u64) << 32 | u64::from(v);
-                h1 = mix(h1 ^ x);
-                h2 = mix(h2.wrapping_add(x).rotate_left(17));
-            }
-        }
+        let h = step_hash(actor, self.value, &c[..w]);
+        let (h1, h2) = ((h >> 64) as u64, h as u64);
         self.fp[0] = self.fp[0].wrapping_add(h1);
         self.fp[1] = self.fp[1].wrapping_add(h2);
-        self.last = Some((self.step, (u128::from(h1) << 64) | u128::from(h2)));
+        self.last = Some((self.step, h));
+        let p = &mut self.psum[actor as usize];
+        let [a, b] = *p.last().expect("a base entry");
+        p.push([a.wrapping_add(h1), b.wrapping_add(h2)]);
+        if let Some(k) = self.lkey.take() {
+            self.learned
+                .push((k, link(self.lkind, NEXT_END, self.lnext), self.step));
+        }
+    }
+
+    /// The step `actor` would run next from the current state, running
+    /// operation `op` ([`op_code`]), predicted from the steps learnt so
+    /// far (`lookup`: key to link), as (hash, accesses); None when no
+    /// step learnt fits.
+    ///
+    /// A step is learnt as a path of links: its root key is its actor, the
+    /// operation it announced and the fingerprint of its causal past
+    /// (which fix the task's local state), then each object it accesses,
+    /// keyed by the path so far and the fingerprint of the causal past of
+    /// the object's clocks (which fixes what the object holds: every
+    /// change of it is in that past), with the kind of access learnt at
+    /// the next link (it may depend on what the object holds), then its
+    /// end. A task's code is deterministic given its state and what it
+    /// reads, and it reads shared state only through accesses (the
+    /// assumption the reduction makes anyway), so a step from a state
+    /// where its root and every access's object have the same causal
+    /// pasts takes the same path, and its final clock and hash follow
+    /// from the objects' clocks here, as `end` computes them. A step that
+    /// goes two ways from one key, or a prediction that runs otherwise,
+    /// shows state read outside the accesses (`Dfs::mispredicted`).
+    /// Steps given a value, store flushes and the crash are not learnt.
+    pub fn predict(
+        &self,
+        actor: Actor,
+        op: u64,
+        lookup: &dyn Fn(u128) -> Option<u64>,
+    ) -> Option<(u128, Foot)> {
+        if !self.on || actor.as_task().is_none() {
+            return None;
+        }
+        let a = actor.0 as usize;
+        let w = self.w.max(a + 1);
+        let mut c = self.actor_clock[a];
+        c[a] += 1;
+        if self.woken.contains(actor) {
+            join(&mut c, &self.wake[a], w);
+        }
+        let mut key = root_key(actor.0, self.past_fp(&c, w, Some(a))?, op);
+        let mut touched = [(0, Access::Read); 16];
+        let mut n = 0;
+        // the object of the access whose kind the next link tells
+        let mut last: Option<&ObjHist> = None;
+        loop {
+            let l = lookup(key)?;
+            match (last.take(), code_kind(l >> 40 & 7)) {
+                (Some(h), Some(kind)) => {
+                    touched[n - 1].1 = kind;
+                    if kind != Access::Read {
+                        join(&mut c, &h.read_clock, w);
+                    }
+                }
+                (None, None) => {}
+                _ => return None,
+            }
+            let obj = l as ObjId;
+            match l >> 32 & 0xff {
+                NEXT_END => break,
+                NEXT_NOTE if n < touched.len() => {
+                    key = chain(key, l & 0xff_ffff_ffff, 0);
+                    touched[n] = (obj, Access::Acquire);
+                }
+                NEXT_ACCESS if n < touched.len() => {
+                    let h = if obj == ALLOC_OBJ {
+                        Some(&self.alloc)
+                    } else {
+                        self.objs.get(obj as usize)
+                    };
+                    let h = match h {
+                        Some(h) => h,
+                        // an object not created yet: all-zero clocks
+                        None => &self.alloc_zero,
+                    };
+                    key = chain(key, l & 0xff_ffff_ffff, self.obj_past(h, w)?);
+                    join(&mut c, &h.clock, w);
+                    touched[n] = (obj, Access::Read);
+                    last = Some(h);
+                }
+                _ => return None,
+            }
+            n += 1;
+        }
+        Some((step_hash(actor.0, 0, &c[..w]), Foot::new(&touched[..n])))
     }
 }

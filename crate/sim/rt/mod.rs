@@ -87,6 +87,73 @@ pub struct Op {
 pub(crate) const NO_OBJ: ObjId = u32::MAX;
 
 impl Op {
+    /// The operation as a number (for step learning, `clock::Hb::predict`).
+    pub(crate) fn code(&self) -> u64 {
+        clock::op_code(self.kind as u8, self.obj, self.arg)
+    }
+
+    /// What a task's step ended in, for step checking: the operation it
+    /// announced (kind, object: `end_name` reads it back), blocked on an
+    /// object, or finished.
+    pub(crate) fn end_code(status: Status) -> u32 {
+        let packed = |k: u32, o: ObjId| k << 24 | (o & 0x00ff_ffff);
+        match status {
+            Status::Runnable(op) => packed(u32::from(op.kind as u8), op.obj),
+            Status::Blocked(o) => packed(0xfe, o),
+            Status::Finished => packed(0xff, 0),
+        }
+    }
+}
+
+/// `Op::end_code` in words.
+fn end_name(code: u32, label: &dyn Fn(ObjId) -> String) -> String {
+    const KINDS: [OpKind; 25] = [
+        OpKind::Start,
+        OpKind::Resume,
+        OpKind::Yield,
+        OpKind::MutexLock,
+        OpKind::SpinLock,
+        OpKind::TryLock,
+        OpKind::DownRead,
+        OpKind::DownWrite,
+        OpKind::PageLock,
+        OpKind::WaitWriteback,
+        OpKind::WaitCompletion,
+        OpKind::WaitEvent,
+        OpKind::Load,
+        OpKind::Store,
+        OpKind::AtomicRead,
+        OpKind::AtomicWrite,
+        OpKind::AtomicRmw,
+        OpKind::Barrier,
+        OpKind::HandleStart,
+        OpKind::CommitLock,
+        OpKind::LockUpdates,
+        OpKind::WaitCommit,
+        OpKind::BioComplete,
+        OpKind::CrashPoint,
+        OpKind::Choose,
+    ];
+    let (k, o) = (code >> 24, code & 0x00ff_ffff);
+    let o = if o == 0x00ff_ffff { NO_OBJ } else { o };
+    let on = |o: ObjId| {
+        if o == NO_OBJ {
+            String::new()
+        } else {
+            format!(" {}", label(o))
+        }
+    };
+    match k {
+        0xff => "finishing".to_string(),
+        0xfe => format!("blocking on{}", on(o)),
+        k => match KINDS.iter().find(|x| **x as u32 == k) {
+            Some(kind) => format!("announcing {kind:?}{}", on(o)),
+            None => format!("announcing operation {k}"),
+        },
+    }
+}
+
+impl Op {
     pub fn new(kind: OpKind, obj: ObjId) -> Op {
         Op { kind, obj, arg: 0 }
     }
@@ -251,6 +318,55 @@ pub(crate) fn trace_fingerprint() -> u128 {
 /// hash and accesses.
 pub(crate) fn last_step() -> Option<(u32, u128, clock::Foot)> {
     RT.with(|r| r.borrow().hb.last_step())
+}
+
+/// Turns step learning on for the rest of the current execution (the
+/// steps from here on are new to the scheduler; see `clock::Hb::predict`).
+pub(crate) fn set_learning() {
+    RT.with(|r| r.borrow_mut().hb.learn = true)
+}
+
+/// Hands the (key, link, step) triples of the steps learnt since the
+/// last call to `f`.
+pub(crate) fn take_learned(mut f: impl FnMut(u128, u64, u32)) {
+    RT.with(|r| {
+        for (k, l, step) in r.borrow_mut().hb.learned.drain(..) {
+            f(k, l, step)
+        }
+    })
+}
+
+/// The step `actor` would run next from the current state, predicted
+/// from the steps learnt (`clock::Hb::predict`): its hash and accesses.
+pub(crate) fn predict_step(
+    actor: Actor,
+    lookup: &dyn Fn(u128) -> Option<u64>,
+) -> Option<(u128, clock::Foot)> {
+    RT.with(|r| {
+        let rt = r.borrow();
+        let t = actor.as_task()? as usize;
+        let op = match rt.tasks.get(t)?.status {
+            Status::Runnable(op) => op,
+            _ => Op::new(OpKind::Resume, NO_OBJ),
+        };
+        rt.hb.predict(actor, op.code(), lookup)
+    })
+}
+
+/// A step checking link in words, with the current execution's object
+/// names (`clock::describe_link`).
+pub(crate) fn describe_link(l: u64) -> String {
+    RT.with(|r| {
+        let rt = r.borrow();
+        let label = |o: ObjId| {
+            if o == clock::ALLOC_OBJ {
+                "the object allocator".to_string()
+            } else {
+                rt.obj_label(o)
+            }
+        };
+        clock::describe_link(l, &label, &|code| end_name(code, &label))
+    })
 }
 
 /// Like [`with`] but does nothing outside an execution or while it is being

@@ -196,6 +196,8 @@ struct Seen {
     /// The hash of the step each actor ran from each state entered: from
     /// the same state (fingerprint) an actor runs the same step.
     next: HashMap<(u128, u32), u128, BuildHasherDefault<PassThrough>>,
+    /// The steps learnt (`rt::clock::Hb::predict`): key to link.
+    steps: HashMap<u128, u64, BuildHasherDefault<PassThrough>>,
     /// No preemption bound: a prefix is covered by any earlier one with the
     /// same trace, whatever its last task and preemptions (every
     /// continuation is allowed from either); only `exact` is kept, under
@@ -304,6 +306,13 @@ pub struct DfsConfig {
     /// (opt-in, see the module doc, "Giving up").
     #[serde(default = "keep_by_default")]
     pub keep_reduction: bool,
+    /// Pruned DPOR: learn every step and check each against what the
+    /// steps learnt predict (`rt::clock::Hb::predict`): a step that goes
+    /// otherwise from the same causal past read shared state no access
+    /// announced ([`Dfs::mispredicted`]). Costs time and memory; off by
+    /// default.
+    #[serde(default)]
+    pub check_steps: bool,
 }
 
 impl Default for DfsConfig {
@@ -315,6 +324,7 @@ impl Default for DfsConfig {
             shard_count: 1,
             race_driven: false,
             keep_reduction: true,
+            check_steps: false,
         }
     }
 }
@@ -364,6 +374,10 @@ struct Node {
     preempt: u32,
     explored: Vec<Sleeper>,
     sleep: Vec<Sleeper>,
+    /// Steps predicted here from the steps learnt
+    /// (`rt::clock::Hb::predict`), before any of them ran.
+    #[serde(default)]
+    known: Vec<Sleeper>,
     /// Estimates: counted executions in the finished alternatives' subtrees,
     /// how many alternatives finished, and the count when the current one
     /// started.
@@ -420,6 +434,13 @@ pub struct Dfs {
     cut: bool,
     /// Executions counted (this shard's, not cut).
     counted: u64,
+    /// Predicted steps that ran otherwise, and learnt steps that went
+    /// otherwise from the same key: 0 unless the model breaks the
+    /// assumption the reduction rests on (see [`Dfs::mispredicted`]).
+    mispredicted: u64,
+    /// Step checking: the step of the current run where a prediction or
+    /// a learnt step first went otherwise, and how (taken by the explorer).
+    diverged_at: Option<(u32, String)>,
     /// Deviations per shard key (0: unsharded).
     kdev: u8,
 }
@@ -444,8 +465,12 @@ pub struct DfsState {
     cut_runs: u64,
     #[serde(default)]
     gave_up: bool,
+    #[serde(default)]
+    mispredicted: u64,
     /// The covered-prefix tables, little-endian records (exact: fp, last,
-    /// k; any: fp, k; next: fp, actor, hash), deflated, base64.
+    /// k; any: fp, k; next: fp, actor, hash), then the steps learnt (key,
+    /// link; absent from checkpoints made before 2026-12-07, whose search
+    /// then learns them again), deflated, base64.
     seen: String,
 }
 
@@ -466,7 +491,11 @@ fn seen_to_bytes(seen: &Seen) -> Vec<u8> {
     exact.sort_unstable();
     any.sort_unstable();
     next.sort_unstable();
-    let mut b = Vec::with_capacity(24 + exact.len() * 24 + any.len() * 20 + next.len() * 36);
+    let mut steps: Vec<_> = seen.steps.iter().map(|(&k, &l)| (k, l)).collect();
+    steps.sort_unstable();
+    let mut b = Vec::with_capacity(
+        32 + exact.len() * 24 + any.len() * 20 + next.len() * 36 + steps.len() * 24,
+    );
     for n in [exact.len(), any.len(), next.len()] {
         b.extend_from_slice(&(n as u64).to_le_bytes());
     }
@@ -483,6 +512,11 @@ fn seen_to_bytes(seen: &Seen) -> Vec<u8> {
         b.extend_from_slice(&fp.to_le_bytes());
         b.extend_from_slice(&a.to_le_bytes());
         b.extend_from_slice(&h.to_le_bytes());
+    }
+    b.extend_from_slice(&(steps.len() as u64).to_le_bytes());
+    for (k, l) in steps {
+        b.extend_from_slice(&k.to_le_bytes());
+        b.extend_from_slice(&l.to_le_bytes());
     }
     b
 }
@@ -520,6 +554,12 @@ fn seen_from_bytes(b: &[u8]) -> Option<Seen> {
         let (fp, a, h) = (r.u128()?, r.u32()?, r.u128()?);
         seen.next.insert((fp, a), h);
     }
+    if !r.0.is_empty() {
+        for _ in 0..r.u64()? {
+            let (k, l) = (r.u128()?, r.u64()?);
+            seen.steps.insert(k, l);
+        }
+    }
     r.0.is_empty().then_some(seen)
 }
 
@@ -538,6 +578,7 @@ impl Dfs {
             runs: self.runs,
             cut_runs: self.cut_runs,
             gave_up: self.gave_up,
+            mispredicted: self.mispredicted,
             seen: base64::engine::general_purpose::STANDARD_NO_PAD.encode(packed),
         }
     }
@@ -574,6 +615,7 @@ impl Dfs {
         d.counted = st.counted;
         d.runs = st.runs;
         d.cut_runs = st.cut_runs;
+        d.mispredicted = st.mispredicted;
         if st.gave_up {
             d.give_up();
         }
@@ -602,6 +644,8 @@ impl Dfs {
             },
             cut: false,
             counted: 0,
+            mispredicted: 0,
+            diverged_at: None,
             kdev: match (cfg.shard_count > 1, cfg.by_races()) {
                 (false, _) => 0,
                 (true, true) => SHARD_KEY_DEVIATIONS_DPOR,
@@ -614,6 +658,51 @@ impl Dfs {
     /// unless bounded DPOR gave up its reduction).
     pub fn wants_clocks(&self) -> bool {
         self.race_driven || self.cache
+    }
+
+    /// Steps predicted from the steps learnt that then ran otherwise
+    /// (another hash), and learnt steps that went another way from the
+    /// same key. Either means a task's step did not follow from the
+    /// causal pasts of its state and of what it read: kernel code reached
+    /// shared state outside the primitives, or depends on something else
+    /// (a counter, the schedule). The reduction rests on that assumption
+    /// too, so tests require 0.
+    pub fn mispredicted(&self) -> u64 {
+        self.mispredicted
+    }
+
+    /// Takes the steps the runtime learnt into the table; a key learnt
+    /// before with another continuation is a divergence.
+    fn take_learned(&mut self) {
+        let steps = &mut self.seen.steps;
+        let (mut bad, mut first) = (0, None);
+        rt::take_learned(|k, l, step| {
+            let old = *steps.entry(k).or_insert(l);
+            if old != l {
+                bad += 1;
+                first = first.or(Some((step, old, l)));
+            }
+        });
+        self.mispredicted += bad;
+        if let (None, Some((step, old, new))) = (&self.diverged_at, first) {
+            let how = format!(
+                "from the same causal past an earlier step went on with {}; this one with {}",
+                rt::describe_link(old),
+                rt::describe_link(new)
+            );
+            self.diverged_at = Some((step, how));
+        }
+    }
+
+    /// Step checking: the step of the run just made where a step first
+    /// went otherwise than learnt or predicted, if one did.
+    pub fn take_divergence(&mut self) -> Option<(u32, String)> {
+        self.diverged_at.take()
+    }
+
+    /// Step checking is on (pruned DPOR with `DfsConfig::check_steps`).
+    fn learns(&self) -> bool {
+        self.cache && self.cfg.check_steps
     }
 
     /// Whether bounded DPOR gave up its reduction (see [`Dfs::pays`]).
@@ -704,6 +793,17 @@ impl Dfs {
             return None;
         }
         let actor = Actor(node.chosen as u8);
+        if node
+            .known
+            .iter()
+            .any(|s| s.actor == actor && s.hash != hash)
+        {
+            self.mispredicted += 1;
+            if self.diverged_at.is_none() {
+                let how = "the step ran otherwise than the steps learnt predicted".to_string();
+                self.diverged_at = Some((st, how));
+            }
+        }
         self.seen.next.insert((node.fp, node.chosen), hash);
         if !node.explored.iter().any(|s| s.actor == actor) {
             node.explored.push(Sleeper { actor, hash, foot });
@@ -772,6 +872,9 @@ impl Dfs {
         }
         if self.cache && !self.cut {
             self.record_step();
+        }
+        if self.learns() {
+            self.take_learned();
         }
         if self.cache {
             self.runs += 1;
@@ -865,7 +968,15 @@ impl Scheduler for Dfs {
         if self.pos < self.nodes.len() {
             let c = self.nodes[self.pos].chosen;
             self.pos += 1;
+            if self.learns() && self.pos == self.nodes.len() {
+                // the step chosen here is new from this state
+                rt::set_learning();
+            }
             return Some(c);
+        }
+        if self.learns() {
+            rt::set_learning();
+            self.take_learned();
         }
         let (key, depth) = self.path_now();
         let preempt_before = d.preemptions;
@@ -888,6 +999,7 @@ impl Scheduler for Dfs {
             execs_done: 0,
             kids_done: 0,
             execs_start: self.counted,
+            known: Vec::new(),
         };
         if self.cache && d.kind == DecisionKind::Schedule {
             node.fp = rt::trace_fingerprint();
@@ -948,6 +1060,19 @@ impl Scheduler for Dfs {
         node.default = default;
         if self.cache && d.kind == DecisionKind::Schedule {
             let mut dead = self.covered(node.fp, d.last_task, preempt_before);
+            if !dead && self.learns() {
+                // step checking: what each step allowed here should do
+                let steps = &self.seen.steps;
+                for a in node.allowed.iter() {
+                    if let Some((hash, foot)) = rt::predict_step(a, &|k| steps.get(&k).copied()) {
+                        node.known.push(Sleeper {
+                            actor: a,
+                            hash,
+                            foot,
+                        });
+                    }
+                }
+            }
             if !dead {
                 // steps known to reach a covered prefix
                 for a in node.allowed.iter() {

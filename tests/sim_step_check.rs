@@ -1,0 +1,108 @@
+//! Step checking (`ExploreConfig::check_steps`, `ext4lab explore
+//! --check-steps`): the pruned search learns every step and reports a
+//! step that goes otherwise from an equal causal past, which shows kernel
+//! code reading shared state that no access announced.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use ext4lab::sim::*;
+
+fn checked(bound: Option<u32>) -> ExploreConfig {
+    ExploreConfig {
+        strategy: Strategy::Dfs {
+            preemption_bound: bound,
+            dpor: true,
+        },
+        check_steps: true,
+        ..Default::default()
+    }
+}
+
+/// T0 sets a flag after a write of `x`; T1, after a read of `y`, takes
+/// lock A if it sees the flag and B otherwise. With `y == x` the read
+/// announces what T1 looks at; with another location it does not, and T1's
+/// step after its read goes two ways from one causal past.
+fn flag_model(announced: bool) -> Model {
+    Model::new(move |w| {
+        let flag = Rc::new(Cell::new(false));
+        let x = Location::new("x");
+        let y = if announced { x } else { Location::new("y") };
+        let (a, b) = (Mutex::new("A"), Mutex::new("B"));
+        let f0 = flag.clone();
+        w.spawn("T0", async move {
+            x.write().await;
+            f0.set(true);
+        });
+        w.spawn("T1", async move {
+            y.read().await;
+            let m = if flag.get() { a } else { b };
+            m.lock().await;
+            m.unlock();
+        });
+    })
+}
+
+#[test]
+fn a_read_no_access_announces_is_caught_and_an_announced_one_is_not() {
+    for bound in [None, Some(1)] {
+        let r = explore(&flag_model(false), &checked(bound), &mut NoObserver);
+        assert!(r.stats.exhausted);
+        assert!(
+            r.stats.mispredicted_steps > 0,
+            "{bound:?}: the unannounced read of the flag went unnoticed"
+        );
+        let at = r.stats.first_misprediction.as_ref().expect("the first one");
+        assert!(
+            Schedule::from_token(&at.schedule).is_ok(),
+            "a replayable token"
+        );
+
+        let r = explore(&flag_model(true), &checked(bound), &mut NoObserver);
+        assert!(r.stats.exhausted);
+        assert_eq!(r.stats.mispredicted_steps, 0, "{bound:?}: a false alarm");
+        assert!(r.stats.first_misprediction.is_none());
+    }
+}
+
+/// Checking changes nothing in the search: the same executions, cut runs
+/// and outcomes with it on and off.
+#[test]
+fn checking_steps_changes_nothing_in_the_search() {
+    for m in [
+        models::rwsem_writer_fair(true),
+        models::lost_update(),
+        flag_model(false),
+    ] {
+        for bound in [None, Some(2)] {
+            let off = explore(
+                &m,
+                &ExploreConfig {
+                    check_steps: false,
+                    ..checked(bound)
+                },
+                &mut NoObserver,
+            );
+            let on = explore(&m, &checked(bound), &mut NoObserver);
+            assert_eq!(on.stats.executions, off.stats.executions);
+            assert_eq!(on.stats.cut_runs, off.stats.cut_runs);
+            assert_eq!(on.stats.pruned_by_dpor, off.stats.pruned_by_dpor);
+            assert_eq!(on.outcome_keys(), off.outcome_keys());
+        }
+    }
+}
+
+/// The reference models announce everything they share.
+#[test]
+fn the_reference_models_read_nothing_unannounced() {
+    for (name, m) in [
+        ("abba", models::abba_mutex()),
+        ("rwsem", models::rwsem_writer_fair(true)),
+        ("lost_update", models::lost_update()),
+        ("three_tasks_50", models::three_tasks_50()),
+    ] {
+        let r = explore(&m, &checked(Some(2)), &mut NoObserver);
+        assert!(r.stats.exhausted, "{name}");
+        assert_eq!(r.stats.mispredicted_steps, 0, "{name}");
+    }
+}
