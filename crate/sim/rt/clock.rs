@@ -38,7 +38,7 @@ pub struct Foot {
 }
 
 impl Foot {
-    const CAP: usize = 4;
+    const CAP: usize = 12;
     const ALL: u8 = u8::MAX;
 
     pub fn new(acc: &[Touch]) -> Foot {
