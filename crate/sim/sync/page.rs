@@ -5,25 +5,32 @@ use crate::sim::rt::{self, ObjId, Op, OpKind};
 /// A page (folio) of the page cache: `PG_locked` with `lock_page` /
 /// `unlock_page`, and `PG_writeback` with `wait_on_page_writeback`. Lock
 /// class "page lock". The page's data and other flags belong to kernel code.
+///
+/// `PG_writeback` is an object of its own (`wb`, "PAGE PG_writeback"): in
+/// the kernel it is another bit of `page->flags`, tested without the page
+/// lock (`PageWriteback` in `__filemap_fdatawait_range`), so a test of it
+/// commutes with locking and unlocking the page and only its set and end
+/// order it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Page {
     id: ObjId,
+    wb: ObjId,
 }
 
 impl Page {
     /// A page named e.g. "f page 0".
     pub fn new(name: impl Into<crate::sim::rt::ObjName>) -> Page {
-        let id = rt::with(|rt| {
-            rt.new_object(
-                name.into(),
-                "page lock",
-                ObjState::Page {
-                    owner: None,
-                    writeback: false,
-                },
-            )
-        });
-        Page { id }
+        let name = name.into();
+        let wb_name = crate::sim::rt::ObjName::Field(name.to_string().into(), "PG_writeback");
+        rt::with(|rt| {
+            let st = || ObjState::Page {
+                owner: None,
+                writeback: false,
+            };
+            let id = rt.new_object(name, "page lock", st());
+            let wb = rt.new_object(wb_name, "PG_writeback", st());
+            Page { id, wb }
+        })
     }
 
     /// `lock_page` / `folio_lock`.
@@ -65,8 +72,8 @@ impl Page {
                 let n = rt.obj_label(self.id);
                 rt.warn("set_page_writeback", format!("{n} not locked"));
             }
-            rt.access(self.id, Access::Write);
-            if let ObjState::Page { writeback, .. } = &mut rt.obj(self.id).st {
+            rt.access(self.wb, Access::Write);
+            if let ObjState::Page { writeback, .. } = &mut rt.obj(self.wb).st {
                 *writeback = true;
             }
             rt.signal(self.id, "set_page_writeback");
@@ -76,19 +83,24 @@ impl Page {
     /// `end_page_writeback` (typically from a bio's end_io).
     pub fn end_writeback(self) {
         rt::with(|rt| {
-            rt.access(self.id, Access::Write);
-            if let ObjState::Page { writeback, .. } = &mut rt.obj(self.id).st {
+            rt.access(self.wb, Access::Write);
+            if let ObjState::Page { writeback, .. } = &mut rt.obj(self.wb).st {
                 *writeback = false;
             }
             rt.signal(self.id, "end_page_writeback");
         })
     }
 
-    /// `PageWriteback`.
+    /// `PageWriteback`: a read of `PG_writeback` in the current step (its
+    /// set and end write it). Without the read, `filemap_fdatawait_range`'s
+    /// test just before a writeback ended and one just after looked alike
+    /// to the reduction (found by `ext4lab explore --check-steps` on S1 and
+    /// S2).
     pub fn is_writeback(self) -> bool {
         rt::with(|rt| {
+            rt.access(self.wb, Access::Read);
             matches!(
-                rt.obj(self.id).st,
+                rt.obj(self.wb).st,
                 ObjState::Page {
                     writeback: true,
                     ..
@@ -99,7 +111,7 @@ impl Page {
 
     /// `wait_on_page_writeback`: runs once `PG_writeback` is clear.
     pub async fn wait_on_writeback(self) {
-        rt::schedule_point(Op::new(OpKind::WaitWriteback, self.id)).await;
-        rt::with(|rt| rt.access(self.id, Access::Read));
+        rt::schedule_point(Op::new(OpKind::WaitWriteback, self.wb)).await;
+        rt::with(|rt| rt.access(self.wb, Access::Read));
     }
 }
