@@ -34,7 +34,7 @@ use crate::engine::fs::Ext4Fs;
 use crate::engine::mount_opts::{DataMode, MountOptions};
 use crate::scenario::history::KernelVersion;
 use crate::scenario::RunConfig;
-use crate::sim::{Handle, WaitQueue};
+use crate::sim::{Handle, Location, WaitQueue};
 
 use super::handle::{HandleType, JournalOps, KFuture};
 use super::image::ScenarioImage;
@@ -125,6 +125,7 @@ pub fn jbd2_install(k: &Kernel) {
     if k.fs.borrow().is_journalled() {
         *k.jops.borrow_mut() = Rc::new(Jbd2JournalOps {
             j_commit_request: Cell::new(0),
+            j_commit_request_loc: Location::new("j_commit_request"),
             j_wait_commit: WaitQueue::new("j_wait_commit"),
         });
     }
@@ -136,6 +137,13 @@ pub struct Jbd2JournalOps {
     /// `journal->j_commit_request`: the newest tid someone asked to commit
     /// (0: none). Read and written around `j_wait_commit`'s accesses.
     pub j_commit_request: Cell<u32>,
+    /// Announces changes and reads of `j_commit_request` (both under
+    /// `j_state_lock` in the kernel): kjournald2's check at the top of its
+    /// loop reads it without touching `j_wait_commit`, so without this
+    /// access a request made just before the check and one made just after
+    /// looked alike to the reduction (found by `ext4lab explore
+    /// --check-steps` on S4).
+    pub j_commit_request_loc: Location,
     /// `journal->j_wait_commit`: kjournald2 sleeps here for work.
     pub j_wait_commit: WaitQueue,
 }
@@ -143,8 +151,9 @@ pub struct Jbd2JournalOps {
 impl Jbd2JournalOps {
     /// Whether a commit was asked for and not done yet.
     fn commit_pending(&self, k: &Kernel) -> bool {
+        self.j_commit_request_loc.note_read();
         let r = self.j_commit_request.get();
-        r != 0 && tid_gt(r, k.journal.commit_sequence())
+        r != 0 && tid_gt(r, k.journal.read_commit_sequence())
     }
 }
 
@@ -198,6 +207,7 @@ impl JournalOps for Jbd2JournalOps {
                 let _s = crate::kfn!("jbd2_log_start_commit");
                 if self.j_commit_request.get() == 0 || tid_gt(tid, self.j_commit_request.get()) {
                     self.j_commit_request.set(tid);
+                    self.j_commit_request_loc.note_write();
                 }
                 self.j_wait_commit.wake_up();
             }

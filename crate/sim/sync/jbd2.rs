@@ -359,6 +359,18 @@ impl Journal {
         })
     }
 
+    /// `j_commit_sequence`, read by the current task as an access of the
+    /// commit sequence (kjournald2 reads it under `j_state_lock` to see
+    /// whether a commit was asked for); a no-op access outside an
+    /// execution.
+    pub fn read_commit_sequence(self) -> u32 {
+        rt::try_with(|rt| {
+            let commit_obj = js(rt, self.id).commit_obj;
+            rt.access(commit_obj, Access::Read)
+        });
+        self.commit_sequence()
+    }
+
     /// `j_commit_sequence`.
     pub fn commit_sequence(self) -> u32 {
         rt::with(|rt| js(rt, self.id).commit_sequence)
