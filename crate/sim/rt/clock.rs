@@ -201,6 +201,7 @@ pub struct Hb {
 const NEXT_ACCESS: u64 = 1;
 const NEXT_NOTE: u64 = 2;
 const NEXT_END: u64 = 3;
+const NEXT_OBSERVE: u64 = 4;
 
 fn kind_code(kind: Access) -> u64 {
     match kind {
@@ -235,6 +236,7 @@ pub fn describe_link(
     let next = match l >> 32 & 0xff {
         NEXT_ACCESS => format!("an access to {}", label(obj)),
         NEXT_NOTE => format!("a trylock taking {}", label(obj)),
+        NEXT_OBSERVE => format!("a look at {}", label(obj)),
         _ => format!("the end of its step, {}", end(obj)),
     };
     match code_kind(l >> 40 & 7) {
@@ -640,6 +642,25 @@ impl Hb {
         self.access(ALLOC_OBJ, kind);
     }
 
+    /// The current step looks at `obj` without an access: no dependence
+    /// (kernel code whose two outcomes go on alike, see
+    /// `sim::sync::Page::is_writeback`), but step learning keys what the
+    /// step does next by what `obj` holds, as for an access.
+    pub fn observe(&mut self, obj: ObjId) {
+        if !self.on || self.cur.is_none() {
+            return;
+        }
+        self.ensure_obj(obj);
+        if let Some(k) = self.lkey {
+            let l = link(self.lkind, NEXT_OBSERVE, obj);
+            self.lkind = 0;
+            self.learned.push((k, l, self.step));
+            self.lkey = self
+                .obj_past(self.hist(obj), self.w)
+                .map(|past| chain(k, l & 0xff_ffff_ffff, past));
+        }
+    }
+
     /// Records that the current step also acquired `obj` (a successful
     /// trylock, already race-checked as a write).
     pub fn note_acquire(&mut self, obj: ObjId) {
@@ -796,6 +817,14 @@ impl Hb {
                 NEXT_NOTE if n < touched.len() => {
                     key = chain(key, l & 0xff_ffff_ffff, 0);
                     touched[n] = (obj, Access::Acquire);
+                }
+                NEXT_OBSERVE => {
+                    let past = match self.objs.get(obj as usize) {
+                        Some(h) => self.obj_past(h, w)?,
+                        None => 0,
+                    };
+                    key = chain(key, l & 0xff_ffff_ffff, past);
+                    continue;
                 }
                 NEXT_ACCESS if n < touched.len() => {
                     let h = if obj == ALLOC_OBJ {

@@ -469,7 +469,7 @@ pub struct DfsState {
     mispredicted: u64,
     /// The covered-prefix tables, little-endian records (exact: fp, last,
     /// k; any: fp, k; next: fp, actor, hash), then the steps learnt (key,
-    /// link; absent from checkpoints made before 2026-12-07, whose search
+    /// link; absent from checkpoints made before 2026-12-06, whose search
     /// then learns them again), deflated, base64.
     seen: String,
 }
