@@ -68,7 +68,7 @@ tables_tests() {
   # debug build, seconds to a minute per variant optimized). Profile
   # `tables` = release without LTO, so it compiles in a fraction of the time.
   local args=()
-  for t in punch_vs_fault_history scenario_rows sim_equivalent_schedules lock_order_conformance distributed_cli oracle_legit oracle_findings scenario_fuzz fsck_features fsck_random; do
+  for t in punch_vs_fault_history scenario_rows sim_equivalent_schedules lock_order_conformance distributed_cli oracle_legit oracle_findings scenario_fuzz fsck_features fsck_random sim_step_check; do
     [ -f "tests/$t.rs" ] && args+=(--test "$t")
   done
   cargo test --profile tables --no-fail-fast "${args[@]}" -- --include-ignored

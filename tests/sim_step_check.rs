@@ -106,3 +106,42 @@ fn the_reference_models_read_nothing_unannounced() {
         assert_eq!(r.stats.mispredicted_steps, 0, "{name}");
     }
 }
+
+/// Built-in variants whose steps all follow from their causal pasts under
+/// their own bound: a kernel path that starts reading state no access
+/// announces shows here. (The others, and why, are in README.md, "Steps
+/// that read what no access announces".)
+const CLEAN: [(&str, &str); 8] = [
+    ("s2", "no-convert-in-mkwrite"),
+    ("s2", "convert-under-mmap-lock"),
+    ("s2", "fault-retry"),
+    ("s3", "unguarded"),
+    ("s5", "v5.5"),
+    ("s5", "no-barrier"),
+    ("s7", "v4.4"),
+    ("s8", "v5.5"),
+];
+
+#[test]
+#[ignore = "tables group: about 20 s optimized"]
+fn clean_built_in_variants_read_nothing_unannounced() {
+    use ext4lab::kernel::image::build_image;
+    use ext4lab::kernel::runner::{explore_config, scenario_model};
+    use ext4lab::scenario::{builtin, parse_scenario};
+    for (id, variant) in CLEAN {
+        let sc = Rc::new(parse_scenario(builtin(id).expect("built-in").text).expect("parses"));
+        let rc = sc.resolve(variant, &Default::default()).expect("variant");
+        let img = Rc::new(build_image(&sc).expect("image"));
+        let model = scenario_model(sc.clone(), rc.clone(), img);
+        let mut cfg = explore_config(&sc, &rc, None);
+        cfg.max_executions = 3_000_000;
+        cfg.check_steps = true;
+        let r = explore(&model, &cfg, &mut NoObserver);
+        assert!(r.stats.exhausted, "{id} {variant}: unfinished");
+        assert_eq!(
+            r.stats.mispredicted_steps, 0,
+            "{id} {variant}: {:?}",
+            r.stats.first_misprediction
+        );
+    }
+}
