@@ -260,7 +260,7 @@ fn chain(key: u128, what: u64, past: u128) -> u128 {
 /// argument, see [`op_code`]).
 fn root_key(actor: u8, past: u128, op: u64) -> u128 {
     chain(
-        u128::from(actor) ^ 0x5eed_0f_57e9,
+        u128::from(actor) ^ 0x005e_ed0f_57e9,
         op ^ u64::from(actor),
         past,
     )
