@@ -91,13 +91,18 @@ fn write_begin_under_writeback(stable_writes: bool, runs: u64) -> (u32, u32) {
         let in_write_begin = |e: &ext4lab::sim::trace::Event| {
             e.task == Some(t2) && e.stack.last().is_some_and(|f| f == "ext4_da_write_begin")
         };
-        // Blocking on the page it holds locked: the wait for writeback.
+        // Blocking on the PG_writeback of the page it holds locked: the
+        // wait for writeback.
         let mut page: Option<&str> = None;
         let mut waited = false;
         for e in trace.events.iter().filter(|e| in_write_begin(e)) {
             match &e.kind {
                 EventKind::Acquire { lock, .. } => page = Some(lock),
-                EventKind::Block { lock } if page == Some(lock.as_str()) => waited = true,
+                EventKind::Block { lock }
+                    if page.is_some_and(|p| *lock == format!("{p} PG_writeback")) =>
+                {
+                    waited = true
+                }
                 _ => {}
             }
         }
