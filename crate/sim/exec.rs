@@ -420,10 +420,7 @@ impl Executor {
         t: TaskId,
         cx: &mut Context<'_>,
     ) -> Result<(), Stop> {
-        let op = rt_mut(|rt| match rt.tasks[t as usize].status {
-            Status::Runnable(op) => op,
-            _ => Op::new(OpKind::Resume, rt::NO_OBJ),
-        });
+        let op = rt_mut(|rt| rt.next_op(t));
         if op.kind == OpKind::Choose {
             let v = choose_value(sched, run, step, op.arg)?;
             rt_mut(|rt| rt.tasks[t as usize].chosen_value = v);
@@ -460,7 +457,9 @@ impl Executor {
                     rt.tasks[t as usize].name
                 );
             }
-            rt.hb.set_next(Op::end_code(rt.tasks[t as usize].status));
+            if rt.hb.learn {
+                rt.hb.set_next(Op::end_code(rt.tasks[t as usize].status));
+            }
             rt.hb.end();
             rt.current = None;
             rt.step += 1;
@@ -663,7 +662,9 @@ fn flush_step(
 fn begin_task_step(step: u32, t: TaskId, actor: Actor, op: Op) {
     rt_mut(|rt| {
         rt.hb.begin(step, actor, None);
-        rt.hb.learn_step(op.code());
+        if rt.hb.learn {
+            rt.hb.learn_step(op.code());
+        }
         if op.kind == OpKind::Choose {
             let v = rt.tasks[t as usize].chosen_value;
             rt.hb.set_value(v);

@@ -186,8 +186,8 @@ pub struct Hb {
     /// What the current task announced at the end of its step (see
     /// [`Hb::set_next`]), learnt with the step's end.
     lnext: u32,
-    /// All-zero clocks, for objects not created yet.
-    alloc_zero: ObjHist,
+    /// All-zero clocks, for objects not created yet ([`Hb::hist_or_zero`]).
+    zero_hist: ObjHist,
     /// The kind of the current step's last access (0: none since the
     /// root or a note), learnt with the next link.
     lkind: u64,
@@ -225,6 +225,15 @@ fn code_kind(code: u64) -> Option<Access> {
 fn link(prev_kind: u64, next: u64, obj: ObjId) -> u64 {
     (prev_kind << 40) | (next << 32) | u64::from(obj)
 }
+
+/// What a link says comes next (tag and object), without the kind of the
+/// access before it: what the key after it is chained from.
+fn link_what(l: u64) -> u64 {
+    l & 0xff_ffff_ffff
+}
+
+/// Steps with more accesses (and notes of acquires) are not predicted.
+const PREDICT_MAX_ACCESSES: usize = 16;
 
 /// A link in words (`label` names an object), for a step checking report.
 pub fn describe_link(
@@ -423,6 +432,15 @@ impl Hb {
         Some((u128::from(hi) << 64) | u128::from(lo))
     }
 
+    /// [`Hb::hist`], or all-zero clocks for an object not created yet.
+    fn hist_or_zero(&self, o: ObjId) -> &ObjHist {
+        if o == ALLOC_OBJ {
+            &self.alloc
+        } else {
+            self.objs.get(o as usize).unwrap_or(&self.zero_hist)
+        }
+    }
+
     fn hist(&self, o: ObjId) -> &ObjHist {
         if o == ALLOC_OBJ {
             &self.alloc
@@ -577,9 +595,7 @@ impl Hb {
         if let Some(k) = self.lkey {
             let h = self.hist(obj);
             let l = link(self.lkind, NEXT_ACCESS, obj);
-            self.lkey = self
-                .obj_past(h, w)
-                .map(|past| chain(k, l & 0xff_ffff_ffff, past));
+            self.lkey = self.obj_past(h, w).map(|past| chain(k, link_what(l), past));
             self.lkind = kind_code(kind);
             self.learned.push((k, l, self.step));
         }
@@ -657,7 +673,7 @@ impl Hb {
             self.learned.push((k, l, self.step));
             self.lkey = self
                 .obj_past(self.hist(obj), self.w)
-                .map(|past| chain(k, l & 0xff_ffff_ffff, past));
+                .map(|past| chain(k, link_what(l), past));
         }
     }
 
@@ -670,7 +686,7 @@ impl Hb {
                 let l = link(self.lkind, NEXT_NOTE, obj);
                 self.lkind = 0;
                 self.learned.push((k, l, self.step));
-                self.lkey = Some(chain(k, l & 0xff_ffff_ffff, 0));
+                self.lkey = Some(chain(k, link_what(l), 0));
             }
         }
     }
@@ -757,10 +773,10 @@ impl Hb {
         }
     }
 
-    /// The step `actor` would run next from the current state, running
-    /// operation `op` ([`op_code`]), predicted from the steps learnt so
-    /// far (`lookup`: key to link), as (hash, accesses); None when no
-    /// step learnt fits.
+    /// The hash of the step `actor` would run next from the current state,
+    /// running operation `op` ([`op_code`]), predicted from the steps
+    /// learnt so far (`lookup`: key to link); None when no step learnt fits
+    /// (or it makes more than [`PREDICT_MAX_ACCESSES`] accesses).
     ///
     /// A step is learnt as a path of links: its root key is its actor, the
     /// operation it announced and the fingerprint of its causal past
@@ -783,7 +799,7 @@ impl Hb {
         actor: Actor,
         op: u64,
         lookup: &dyn Fn(u128) -> Option<u64>,
-    ) -> Option<(u128, Foot)> {
+    ) -> Option<u128> {
         if !self.on || actor.as_task().is_none() {
             return None;
         }
@@ -795,15 +811,13 @@ impl Hb {
             join(&mut c, &self.wake[a], w);
         }
         let mut key = root_key(actor.0, self.past_fp(&c, w, Some(a))?, op);
-        let mut touched = [(0, Access::Read); 16];
-        let mut n = 0;
+        let mut accesses = 0;
         // the object of the access whose kind the next link tells
         let mut last: Option<&ObjHist> = None;
         loop {
             let l = lookup(key)?;
             match (last.take(), code_kind(l >> 40 & 7)) {
                 (Some(h), Some(kind)) => {
-                    touched[n - 1].1 = kind;
                     if kind != Access::Read {
                         join(&mut c, &h.read_clock, w);
                     }
@@ -811,41 +825,28 @@ impl Hb {
                 (None, None) => {}
                 _ => return None,
             }
-            let obj = l as ObjId;
-            match l >> 32 & 0xff {
-                NEXT_END => break,
-                NEXT_NOTE if n < touched.len() => {
-                    key = chain(key, l & 0xff_ffff_ffff, 0);
-                    touched[n] = (obj, Access::Acquire);
+            let (next, obj) = (l >> 32 & 0xff, l as ObjId);
+            if next == NEXT_END {
+                break;
+            }
+            if next != NEXT_OBSERVE {
+                if accesses == PREDICT_MAX_ACCESSES {
+                    return None;
                 }
-                NEXT_OBSERVE => {
-                    let past = match self.objs.get(obj as usize) {
-                        Some(h) => self.obj_past(h, w)?,
-                        None => 0,
-                    };
-                    key = chain(key, l & 0xff_ffff_ffff, past);
-                    continue;
-                }
-                NEXT_ACCESS if n < touched.len() => {
-                    let h = if obj == ALLOC_OBJ {
-                        Some(&self.alloc)
-                    } else {
-                        self.objs.get(obj as usize)
-                    };
-                    let h = match h {
-                        Some(h) => h,
-                        // an object not created yet: all-zero clocks
-                        None => &self.alloc_zero,
-                    };
-                    key = chain(key, l & 0xff_ffff_ffff, self.obj_past(h, w)?);
+                accesses += 1;
+            }
+            let h = self.hist_or_zero(obj);
+            match next {
+                NEXT_NOTE => key = chain(key, link_what(l), 0),
+                NEXT_OBSERVE => key = chain(key, link_what(l), self.obj_past(h, w)?),
+                NEXT_ACCESS => {
+                    key = chain(key, link_what(l), self.obj_past(h, w)?);
                     join(&mut c, &h.clock, w);
-                    touched[n] = (obj, Access::Read);
                     last = Some(h);
                 }
                 _ => return None,
             }
-            n += 1;
         }
-        Some((step_hash(actor.0, 0, &c[..w]), Foot::new(&touched[..n])))
+        Some(step_hash(actor.0, 0, &c[..w]))
     }
 }

@@ -336,20 +336,13 @@ pub(crate) fn take_learned(mut f: impl FnMut(u128, u64, u32)) {
     })
 }
 
-/// The step `actor` would run next from the current state, predicted
-/// from the steps learnt (`clock::Hb::predict`): its hash and accesses.
-pub(crate) fn predict_step(
-    actor: Actor,
-    lookup: &dyn Fn(u128) -> Option<u64>,
-) -> Option<(u128, clock::Foot)> {
+/// The hash of the step `actor` would run next from the current state,
+/// predicted from the steps learnt (`clock::Hb::predict`).
+pub(crate) fn predict_step(actor: Actor, lookup: &dyn Fn(u128) -> Option<u64>) -> Option<u128> {
     RT.with(|r| {
         let rt = r.borrow();
-        let t = actor.as_task()? as usize;
-        let op = match rt.tasks.get(t)?.status {
-            Status::Runnable(op) => op,
-            _ => Op::new(OpKind::Resume, NO_OBJ),
-        };
-        rt.hb.predict(actor, op.code(), lookup)
+        let t = actor.as_task().filter(|&t| (t as usize) < rt.ntasks)?;
+        rt.hb.predict(actor, rt.next_op(t).code(), lookup)
     })
 }
 
@@ -800,6 +793,15 @@ impl Rt {
 }
 
 impl Rt {
+    /// What task `t` runs when next scheduled: the operation it announced,
+    /// or a resume when it was blocked and woken.
+    pub(crate) fn next_op(&self, t: TaskId) -> Op {
+        match self.tasks[t as usize].status {
+            Status::Runnable(op) => op,
+            _ => Op::new(OpKind::Resume, NO_OBJ),
+        }
+    }
+
     /// At the end of an execution: race-check every announced operation
     /// that did not run, and every store still buffered.
     pub(crate) fn probe_pending(&mut self) {

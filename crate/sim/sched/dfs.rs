@@ -374,10 +374,10 @@ struct Node {
     preempt: u32,
     explored: Vec<Sleeper>,
     sleep: Vec<Sleeper>,
-    /// Steps predicted here from the steps learnt
-    /// (`rt::clock::Hb::predict`), before any of them ran.
+    /// Step checking: the hashes of the steps predicted here from the
+    /// steps learnt (`rt::clock::Hb::predict`), before any of them ran.
     #[serde(default)]
-    known: Vec<Sleeper>,
+    known: Vec<(Actor, u128)>,
     /// Estimates: counted executions in the finished alternatives' subtrees,
     /// how many alternatives finished, and the count when the current one
     /// started.
@@ -793,11 +793,7 @@ impl Dfs {
             return None;
         }
         let actor = Actor(node.chosen as u8);
-        if node
-            .known
-            .iter()
-            .any(|s| s.actor == actor && s.hash != hash)
-        {
+        if node.known.iter().any(|&(a, h)| a == actor && h != hash) {
             self.mispredicted += 1;
             if self.diverged_at.is_none() {
                 let how = "the step ran otherwise than the steps learnt predicted".to_string();
@@ -975,7 +971,11 @@ impl Scheduler for Dfs {
             return Some(c);
         }
         if self.learns() {
-            rt::set_learning();
+            if self.pos == 0 {
+                // the first run: every step is new (later runs turn
+                // learning on at the end of their replayed prefix)
+                rt::set_learning();
+            }
             self.take_learned();
         }
         let (key, depth) = self.path_now();
@@ -1060,20 +1060,16 @@ impl Scheduler for Dfs {
         node.default = default;
         if self.cache && d.kind == DecisionKind::Schedule {
             let mut dead = self.covered(node.fp, d.last_task, preempt_before);
-            if !dead && self.learns() {
-                // step checking: what each step allowed here should do
-                let steps = &self.seen.steps;
-                for a in node.allowed.iter() {
-                    if let Some((hash, foot)) = rt::predict_step(a, &|k| steps.get(&k).copied()) {
-                        node.known.push(Sleeper {
-                            actor: a,
-                            hash,
-                            foot,
-                        });
+            if !dead {
+                if self.learns() {
+                    // step checking: what each step allowed here should do
+                    let steps = &self.seen.steps;
+                    for a in node.allowed.iter() {
+                        if let Some(h) = rt::predict_step(a, &|k| steps.get(&k).copied()) {
+                            node.known.push((a, h));
+                        }
                     }
                 }
-            }
-            if !dead {
                 // steps known to reach a covered prefix
                 for a in node.allowed.iter() {
                     if asleep_and_covered(&self.seen, &node, a) {
