@@ -395,8 +395,9 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
     }
     let interrupted = stop.load(std::sync::atomic::Ordering::Relaxed);
     let seconds = started.elapsed().as_secs_f64();
-    // a link to a schedule of this run's variant, at a step if given
-    let step_link = |schedule: &str, step: u64| {
+    // a link to a schedule of this run's variant, at a step and naming
+    // an outcome if given
+    let run_link = |schedule: &str, step: Option<u64>, outcome: Option<String>| {
         encode_link(&Link {
             scenario: link_sc.clone(),
             variant: rc.variant.clone(),
@@ -404,32 +405,21 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
             strategy: link_strategy,
             seed,
             schedule: schedule.to_string(),
-            step: Some(step),
+            step,
             base: None,
             custom: (!custom.is_empty()).then(|| custom.clone()),
             engine: Some(ENGINE_VERSION.to_string()),
-            outcome: None,
+            outcome,
         })
     };
     let outcomes: Vec<serde_json::Value> = rep
         .outcomes
         .iter()
         .map(|r| {
-            let link = encode_link(&Link {
-                scenario: link_sc.clone(),
-                variant: rc.variant.clone(),
-                options: rc.options.clone(),
-                strategy: link_strategy,
-                seed,
-                schedule: r.fewest_token.clone(),
-                step: None,
-                base: None,
-                custom: (!custom.is_empty()).then(|| custom.clone()),
-                engine: Some(ENGINE_VERSION.to_string()),
-                outcome: Some(kind_name(&r.key.kind))
-                    .filter(|k| ScenarioKind::ALL.iter().any(|x| x.as_str() == *k))
-                    .map(str::to_string),
-            });
+            let outcome = Some(kind_name(&r.key.kind))
+                .filter(|k| ScenarioKind::ALL.iter().any(|x| x.as_str() == *k))
+                .map(str::to_string);
+            let link = run_link(&r.fewest_token, None, outcome);
             serde_json::json!({
                 "kind": kind_name(&r.key.kind),
                 "count": r.count,
@@ -513,7 +503,7 @@ pub fn cmd_explore(a: ExploreArgs) -> i32 {
                     rep.stats.mispredicted_steps,
                     at.step,
                     at.how,
-                    step_link(&at.schedule, u64::from(at.step))
+                    run_link(&at.schedule, Some(u64::from(at.step)), None)
                 ),
             }
         }
