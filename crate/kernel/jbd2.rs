@@ -135,7 +135,7 @@ pub fn jbd2_install(k: &Kernel) {
 /// kjournald2 for commits.
 pub struct Jbd2JournalOps {
     /// `journal->j_commit_request`: the newest tid someone asked to commit
-    /// (0: none). Read and written around `j_wait_commit`'s accesses.
+    /// (0: none). Read and written with `j_commit_request_loc`'s accesses.
     pub j_commit_request: Cell<u32>,
     /// Announces changes and reads of `j_commit_request` (both under
     /// `j_state_lock` in the kernel): kjournald2's check at the top of its

@@ -203,9 +203,11 @@ pub async fn user_access(
                 // The page is locked, uptodate (and, for a write, dirty with
                 // a writable PTE): the CPU access happens now.
                 if let Access::Store(_) = &access {
-                    // the fault made the page dirty already
-                    // (`fault_dirty_shared_page`); a store through the
-                    // PTE only dirties the PTE
+                    // A store through the writable PTE: the kernel dirties
+                    // the PTE, which page_mkclean moves to the page before
+                    // writeback; the model dirties the page now. Nothing
+                    // changes when the fault dirtied it already
+                    // (`fault_dirty_shared_page`).
                     ei.mapping.set_page_dirty(index, true);
                 }
                 let (d, pv) = ei
