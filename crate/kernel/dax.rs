@@ -198,7 +198,7 @@ async fn dax_insert_mapping_entry(
     if let Entry::Page(page) = entry {
         // unmap_mapping_range(mapping, index << PAGE_SHIFT, PAGE_SIZE, 0)
         ei.mapping.i_mmap_rwsem.down_read().await;
-        ei.mapping.with_page(index, |ps| ps.pte_writable = false);
+        ei.mapping.set_pte_writable(index, false);
         ei.mapping.i_mmap_rwsem.up_read();
         ei.mapping.i_pages_loc.write().await;
         let dirty = ei.mapping.with_page(index, |ps| ps.dirty).unwrap_or(false);

@@ -96,16 +96,16 @@ pub async fn handle_mm_fault(
     let _f = crate::kfn!("handle_mm_fault");
     // Present in the page tables already?
     ei.mapping.i_pages_loc.read().await;
-    let present = ei.mapping.with_page(index, |ps| {
-        (ps.page, ps.uptodate && (!write || ps.pte_writable))
-    });
+    let present = ei.mapping.mapped_for_fault(index, write);
     if let Some((page, true)) = present {
         page.lock().await;
+        // PG_uptodate is stable under the page lock; the PTE is not.
         let ok = still_cached(ei, index, page)
             && ei
                 .mapping
-                .with_page(index, |ps| ps.uptodate && (!write || ps.pte_writable))
-                .unwrap_or(false);
+                .with_page(index, |ps| ps.uptodate)
+                .unwrap_or(false)
+            && (!write || ei.mapping.pte_writable(index));
         if ok {
             return VmFault::Locked(page);
         }
@@ -123,7 +123,7 @@ pub async fn handle_mm_fault(
     page.unlock();
     let r = ext4_page_mkwrite(k, p, ei, index, page, flags, retried).await;
     if let VmFault::Locked(_) = r {
-        ei.mapping.with_page(index, |ps| ps.pte_writable = true);
+        ei.mapping.set_pte_writable(index, true);
     }
     r
 }
@@ -268,7 +268,7 @@ pub async fn ext4_readpage(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
     ei.mapping.with_page(index, |ps| {
         ps.data = data;
         ps.prov = prov;
-        ps.uptodate = true;
+        ps.set_uptodate();
         ps.read_blk = read;
     });
     Ok(())

@@ -27,6 +27,7 @@ use super::state::{state_bits, Ext4InodeInfo, KResult, Kernel};
 /// `ext4_has_inline_data`. Precondition: `xattr_sem` held, or the caller
 /// accepts a racy answer.
 pub fn ext4_has_inline_data(ei: &Ext4InodeInfo) -> bool {
+    ei.i_flags_loc.note_read();
     ei.test_flag(EXT4_INLINE_DATA_FL)
 }
 
@@ -58,7 +59,9 @@ fn reread_inode(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<u64> {
             .map_err(|e| k.engine_error("ext4_iget", e))?;
     let mut m = ei.mem.borrow_mut();
     let migrate = m.i_flags & super::state::EXT4_EXT_MIGRATE;
-    m.i_flags = raw.i_flags | migrate;
+    if std::mem::replace(&mut m.i_flags, raw.i_flags | migrate) != m.i_flags {
+        ei.i_flags_loc.note_write();
+    }
     let size = raw.size();
     m.raw = raw;
     Ok(size)
@@ -103,7 +106,7 @@ fn fill_page(ei: &Ext4InodeInfo, ps: &mut super::pagecache::PageState, data: &[u
     let n = data.len().min(PAGE_SIZE as usize);
     ps.data[..n].copy_from_slice(&data[..n]);
     ps.prov[..n].fill(ei.ino);
-    ps.uptodate = true;
+    ps.set_uptodate();
 }
 
 /// v4.12 fs/ext4/inline.c `ext4_read_inline_page`: page 0 gets the inline
@@ -127,12 +130,17 @@ fn page0_uptodate(ei: &Ext4InodeInfo) -> bool {
 
 /// `ext4_test_inode_state(inode, EXT4_STATE_MAY_INLINE_DATA)`.
 pub fn may_inline_data(ei: &Ext4InodeInfo) -> bool {
+    ei.i_flags_loc.note_read();
     ei.mem.borrow().i_state_flags & state_bits::EXT4_STATE_MAY_INLINE_DATA != 0
 }
 
 /// `ext4_clear_inode_state(inode, EXT4_STATE_MAY_INLINE_DATA)`.
 fn clear_may_inline_data(ei: &Ext4InodeInfo) {
-    ei.mem.borrow_mut().i_state_flags &= !state_bits::EXT4_STATE_MAY_INLINE_DATA;
+    let mut m = ei.mem.borrow_mut();
+    if m.i_state_flags & state_bits::EXT4_STATE_MAY_INLINE_DATA != 0 {
+        m.i_state_flags &= !state_bits::EXT4_STATE_MAY_INLINE_DATA;
+        ei.i_flags_loc.note_write();
+    }
 }
 
 /// v4.12 fs/ext4/inline.c `ext4_prepare_inline_data`: whether a write
@@ -238,7 +246,7 @@ async fn ext4_da_convert_inline_data_to_extent(k: &Kernel, ei: &Ext4InodeInfo) -
             ext4_read_inline_page(k, ei)?;
         }
         super::fault::ext4_da_get_block_prep(k, ei, 0).await?;
-        ei.mapping.with_page(0, |ps| ps.uptodate = true);
+        ei.mapping.set_page_uptodate(0);
         ei.mapping.set_page_dirty(0, true);
         clear_may_inline_data(ei);
         Ok(())

@@ -785,7 +785,7 @@ pub async fn unmap_mapping_range(ei: &Ext4InodeInfo, holebegin: u64) {
         .mapping
         .cached_pages(holebegin / PAGE_SIZE, u64::MAX / 2 / PAGE_SIZE)
     {
-        ei.mapping.with_page(idx, |ps| ps.pte_writable = false);
+        ei.mapping.set_pte_writable(idx, false);
     }
     ei.mapping.i_mmap_rwsem.up_write();
 }
@@ -805,19 +805,17 @@ pub async fn drop_pagecache_sb(k: &Kernel) {
     for ei in k.inodes.values() {
         let _i = crate::kfn!("invalidate_mapping_pages");
         ei.mapping.i_pages_loc.read().await;
-        for idx in ei.mapping.cached_pages(0, u64::MAX / 2 / PAGE_SIZE) {
-            let Some(page) = ei.mapping.find_get_page(idx) else {
-                continue;
-            };
+        for (idx, page) in ei.mapping.find_get_pages(0, u64::MAX / 2 / PAGE_SIZE) {
             if !page.try_lock().await {
                 continue;
             }
-            let droppable = ei.mapping.find_get_page(idx) == Some(page)
+            let droppable = super::fault::still_cached(ei, idx, page)
                 && !page.is_writeback()
                 && ei
                     .mapping
-                    .with_page(idx, |ps| !ps.dirty && !ps.pte_writable && ps.b_count == 0)
-                    .unwrap_or(false);
+                    .with_page(idx, |ps| !ps.dirty && ps.b_count == 0)
+                    .unwrap_or(false)
+                && !ei.mapping.pte_writable(idx);
             if droppable {
                 ei.mapping.i_pages_loc.write().await;
                 ei.mapping.remove_page(idx);

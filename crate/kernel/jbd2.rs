@@ -486,8 +486,8 @@ async fn journal_submit_inode_data_buffers(k: &Kernel, ei: &Ext4InodeInfo) {
     }
     let last = (size - 1) / super::pagecache::PAGE_SIZE;
     ei.mapping.i_pages_loc.read().await;
-    for idx in ei.mapping.dirty_pages(0, last) {
-        let Some(page) = super::writeback::write_cache_pages_lock(ei, idx, true).await else {
+    for (idx, page) in ei.mapping.dirty_pages(0, last) {
+        if !super::writeback::write_cache_pages_lock(ei, idx, page, true).await {
             continue;
         };
         let _w = crate::kfn!("ext4_writepage");

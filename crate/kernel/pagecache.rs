@@ -34,10 +34,19 @@ pub struct PageState {
     pub data: Vec<u8>,
     /// Provenance of each byte (an inode number, 0 = zeros).
     pub prov: Vec<u32>,
+    /// `PG_uptodate`. Set it with [`AddressSpace::set_page_uptodate`].
     pub uptodate: bool,
+    /// Announces changes of `PG_uptodate` and tests of it made without the
+    /// page lock ([`AddressSpace::mapped_for_fault`]).
+    pub uptodate_loc: Location,
     pub dirty: bool,
     /// Some process maps this page writable (cleared by `page_mkclean`).
+    /// Change it with [`AddressSpace::set_pte_writable`].
     pub pte_writable: bool,
+    /// Announces reads and changes of the page's PTE (`pte_writable`): the
+    /// kernel changes a PTE under the page table's lock, `ptl`, which
+    /// neither the page lock nor `i_mmap_rwsem` orders.
+    pub pte_loc: Location,
     pub bh: BufferHead,
     /// The page's io_end got the writeback handle's reserved handle
     /// (`io_end->handle = handle->h_rsv_handle`, set by
@@ -52,6 +61,26 @@ pub struct PageState {
     /// `ext4_mpage_readpages` reads a page without attaching buffers, so
     /// `bh` stays unmapped; a stale-data report names this block.
     pub read_blk: Option<u64>,
+}
+
+impl PageState {
+    /// `SetPageUptodate`. Setting the bit writes `uptodate_loc`: the fault
+    /// path tests it before it takes the page lock
+    /// ([`AddressSpace::mapped_for_fault`]).
+    pub fn set_uptodate(&mut self) {
+        if !std::mem::replace(&mut self.uptodate, true) {
+            self.uptodate_loc.note_write();
+        }
+    }
+
+    /// Makes the page's PTE writable (`do_shared_fault` installing it after
+    /// `->page_mkwrite`) or not (`page_mkclean` write-protecting it,
+    /// `unmap_mapping_range` zapping it); a change writes `pte_loc`.
+    pub fn set_pte_writable(&mut self, writable: bool) {
+        if std::mem::replace(&mut self.pte_writable, writable) != writable {
+            self.pte_loc.note_write();
+        }
+    }
 }
 
 /// `struct address_space` of one inode.
@@ -123,8 +152,20 @@ impl AddressSpace {
                 data: vec![0; PAGE_SIZE as usize],
                 prov: vec![0; PAGE_SIZE as usize],
                 uptodate: false,
+                uptodate_loc: Location::new(ObjName::Indexed(
+                    self.name.clone(),
+                    " page ",
+                    index,
+                    " PG_uptodate",
+                )),
                 dirty: false,
                 pte_writable: false,
+                pte_loc: Location::new(ObjName::Indexed(
+                    self.name.clone(),
+                    " page ",
+                    index,
+                    " pte",
+                )),
                 bh: BufferHead::default(),
                 io_end_rsv_handle: false,
                 b_count: 0,
@@ -164,14 +205,58 @@ impl AddressSpace {
         }
     }
 
-    /// Indexes of dirty pages in `[first, last]` (`PAGECACHE_TAG_DIRTY`).
-    pub fn dirty_pages(&self, first: u64, last: u64) -> Vec<u64> {
+    /// `SetPageUptodate` on cached page `index` ([`PageState::set_uptodate`]).
+    pub fn set_page_uptodate(&self, index: u64) {
+        self.with_page(index, PageState::set_uptodate);
+    }
+
+    /// Makes the PTE of cached page `index` writable or not
+    /// ([`PageState::set_pte_writable`]).
+    pub fn set_pte_writable(&self, index: u64, writable: bool) {
+        self.with_page(index, |ps| ps.set_pte_writable(writable));
+    }
+
+    /// Whether cached page `index` has a writable PTE, read as an access of
+    /// its `pte_loc` (the PTE may change under `ptl` while the caller holds
+    /// only the page lock).
+    pub fn pte_writable(&self, index: u64) -> bool {
+        self.with_page(index, |ps| {
+            ps.pte_loc.note_read();
+            ps.pte_writable
+        })
+        .unwrap_or(false)
+    }
+
+    /// The test `handle_mm_fault` makes before it takes the page lock:
+    /// page `index` with whether it is uptodate and, for a write, mapped
+    /// writable. Reads both as accesses (`uptodate_loc`, `pte_loc`), since
+    /// `PG_uptodate` is set under the page lock and the PTE changes under
+    /// `ptl`, neither held here (v5.5 mm/filemap.c `filemap_map_pages`
+    /// tests `PageUptodate` the same way before its `trylock_page`).
+    /// Precondition: the caller announced `i_pages_loc.read()`.
+    pub fn mapped_for_fault(&self, index: u64, write: bool) -> Option<(Page, bool)> {
+        self.with_page(index, |ps| {
+            ps.uptodate_loc.note_read();
+            if write {
+                ps.pte_loc.note_read();
+            }
+            (ps.page, ps.uptodate && (!write || ps.pte_writable))
+        })
+    }
+
+    /// The dirty pages in `[first, last]` (`PAGECACHE_TAG_DIRTY`), each
+    /// with its index: `pagevec_lookup_range_tag` takes a reference on
+    /// each, so a caller locks the page it found even if it has left the
+    /// cache since, and tests `page->mapping` under the lock
+    /// ([`crate::kernel::fault::still_cached`]).
+    /// Precondition: the caller announced a read of `i_pages_loc`.
+    pub fn dirty_pages(&self, first: u64, last: u64) -> Vec<(u64, Page)> {
         self.dirty_tag_loc.note_read();
         self.pages
             .borrow()
             .range(first..=last)
             .filter(|(_, p)| p.dirty)
-            .map(|(i, _)| *i)
+            .map(|(i, p)| (*i, p.page))
             .collect()
     }
 
@@ -187,7 +272,22 @@ impl AddressSpace {
         .flatten()
     }
 
-    /// Indexes of cached pages in `[first, last]`.
+    /// `pagevec_lookup_range` / `find_get_entries`: the cached pages in
+    /// `[first, last]` with their indexes. The lookup takes a reference on
+    /// each, so a caller that sleeps between them (on one page's lock) goes
+    /// on with the pages it found, and tests whether each is still cached
+    /// once it holds its lock. Precondition: the caller announced a read
+    /// of `i_pages_loc`.
+    pub fn find_get_pages(&self, first: u64, last: u64) -> Vec<(u64, Page)> {
+        self.pages
+            .borrow()
+            .range(first..=last)
+            .map(|(i, p)| (*i, p.page))
+            .collect()
+    }
+
+    /// Indexes of cached pages in `[first, last]`, for code that uses them
+    /// in the step that read `i_pages_loc`.
     pub fn cached_pages(&self, first: u64, last: u64) -> Vec<u64> {
         self.pages
             .borrow()

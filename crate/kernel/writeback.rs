@@ -114,10 +114,10 @@ pub async fn ext4_journalled_writepages(
     let _f = crate::kfn!("write_cache_pages");
     let (fi, li) = idx_range(first, last);
     ei.mapping.i_pages_loc.read().await;
-    for idx in ei.mapping.dirty_pages(fi, li) {
-        let Some(page) = write_cache_pages_lock(ei, idx, sync).await else {
+    for (idx, page) in ei.mapping.dirty_pages(fi, li) {
+        if !write_cache_pages_lock(ei, idx, page, sync).await {
             continue;
-        };
+        }
         // ext4_writepage: "We cannot do block allocation or other extent
         // handling in this function": a page with a delayed or unwritten
         // buffer (ext4_bh_delay_or_unwritten) is redirtied and left as it
@@ -135,7 +135,7 @@ pub async fn ext4_journalled_writepages(
         // buffers (bget_one); unlock before the handle starts.
         ei.mapping.set_page_dirty(idx, false);
         ei.mapping.with_page(idx, |ps| {
-            ps.pte_writable = false;
+            ps.set_pte_writable(false);
             ps.b_count += 1;
         });
         page.unlock();
@@ -169,28 +169,30 @@ pub async fn ext4_journalled_writepages(
     Ok(())
 }
 
-/// `write_cache_pages`'s turn for dirty page `idx` (v4.13 mm/page-writeback.c):
-/// lock it; skip it if it was truncated or cleaned meanwhile; a page under
-/// writeback is waited for by a data-integrity pass (`sync`, WB_SYNC_ALL)
-/// and skipped by another. Returns the page locked, or `None`.
-pub async fn write_cache_pages_lock(ei: &Ext4InodeInfo, idx: u64, sync: bool) -> Option<Page> {
-    let page = ei.mapping.find_get_page(idx)?;
+/// `write_cache_pages`'s turn for dirty page `page`, found at `idx` by the
+/// tag lookup (v4.13 mm/page-writeback.c; v5.5 fs/ext4/inode.c
+/// `mpage_prepare_extent_to_map` does the same): lock it; skip it if it
+/// was truncated (`page->mapping != mapping`) or cleaned meanwhile; a page
+/// under writeback is waited for by a data-integrity pass (`sync`,
+/// WB_SYNC_ALL) and skipped by another. Returns whether the page is now
+/// locked by the caller.
+pub async fn write_cache_pages_lock(ei: &Ext4InodeInfo, idx: u64, page: Page, sync: bool) -> bool {
     page.lock().await;
-    let ok = ei.mapping.find_get_page(idx) == Some(page)
+    let ok = super::fault::still_cached(ei, idx, page)
         && ei.mapping.with_page(idx, |ps| ps.dirty).unwrap_or(false);
     if !ok {
         page.unlock();
-        return None;
+        return false;
     }
     if page.is_writeback() {
         if sync {
             page.wait_on_writeback().await;
         } else {
             page.unlock();
-            return None;
+            return false;
         }
     }
-    Some(page)
+    true
 }
 
 /// `write_end_fn` on a page's buffer (v4.13 fs/ext4/inode.c, walked by
@@ -223,9 +225,10 @@ pub async fn ext4_do_writepages(
     sync: bool,
 ) -> KResult<()> {
     let (fi, li) = idx_range(first, last);
+    // v5.5 ext4_writepages: `if (!mapping->nrpages ||
+    // !mapping_tagged(mapping, PAGECACHE_TAG_DIRTY)) goto out_writepages`
     ei.mapping.i_pages_loc.read().await;
-    let dirty = ei.mapping.dirty_pages(fi, li);
-    if dirty.is_empty() {
+    if ei.mapping.dirty_pages(fi, li).is_empty() {
         return Ok(());
     }
     // "If we have inline data and arrive here, it means that we will soon
@@ -235,11 +238,13 @@ pub async fn ext4_do_writepages(
         ext4_writepages_destroy_inline_data(k, ei).await?;
     }
     let handle = ext4_journal_start(k, ei, HandleType::WritePage, 8).await?;
-    // mpage_prepare_extent_to_map: lock the dirty pages
+    // mpage_prepare_extent_to_map, under the handle:
+    // pagevec_lookup_range_tag, then lock each page it found
+    ei.mapping.i_pages_loc.note_read();
     let mut locked: Vec<(u64, Page)> = Vec::new();
-    for idx in dirty {
+    for (idx, page) in ei.mapping.dirty_pages(fi, li) {
         // the same lock-and-check as write_cache_pages
-        if let Some(page) = write_cache_pages_lock(ei, idx, sync).await {
+        if write_cache_pages_lock(ei, idx, page, sync).await {
             locked.push((idx, page));
         }
     }
@@ -299,7 +304,7 @@ fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)]) {
         let Some(p) = ei
             .mapping
             .with_page(idx, |ps| {
-                ps.pte_writable = false;
+                ps.set_pte_writable(false);
                 let rsv = std::mem::take(&mut ps.io_end_rsv_handle);
                 // The io_end remembers the extent is unwritten
                 // (EXT4_IO_END_UNWRITTEN); the buffer itself is written
@@ -406,12 +411,9 @@ async fn generic_writepages_2008(
     let _f = crate::kfn!("generic_writepages");
     let (fi, li) = idx_range(first, last);
     ei.mapping.i_pages_loc.read().await;
-    for idx in ei.mapping.dirty_pages(fi, li) {
-        let Some(page) = ei.mapping.find_get_page(idx) else {
-            continue;
-        };
+    for (idx, page) in ei.mapping.dirty_pages(fi, li) {
         page.lock().await;
-        let ok = ei.mapping.find_get_page(idx) == Some(page)
+        let ok = super::fault::still_cached(ei, idx, page)
             && ei.mapping.with_page(idx, |ps| ps.dirty).unwrap_or(false);
         if !ok {
             page.unlock();
@@ -688,11 +690,9 @@ pub async fn writeback_single_inode(k: &Kernel, ei: &Ext4InodeInfo, sync_all: bo
 pub async fn filemap_fdatawait_range(ei: &Ext4InodeInfo, first: u64, last: u64) {
     let (fi, li) = idx_range(first, last);
     ei.mapping.i_pages_loc.read().await;
-    for idx in ei.mapping.cached_pages(fi, li) {
-        if let Some(page) = ei.mapping.find_get_page(idx) {
-            if page.is_writeback() {
-                page.wait_on_writeback().await;
-            }
+    for (_, page) in ei.mapping.find_get_pages(fi, li) {
+        if page.is_writeback() {
+            page.wait_on_writeback().await;
         }
     }
 }
@@ -719,12 +719,9 @@ pub async fn invalidate_inode_pages2_range(
     let (fi, li) = idx_range(first, last);
     ei.mapping.i_pages_loc.read().await;
     let mut ret = Ok(());
-    for idx in ei.mapping.cached_pages(fi, li) {
-        let Some(page) = ei.mapping.find_get_page(idx) else {
-            continue;
-        };
+    for (idx, page) in ei.mapping.find_get_pages(fi, li) {
         page.lock().await;
-        if ei.mapping.find_get_page(idx) != Some(page) {
+        if !super::fault::still_cached(ei, idx, page) {
             page.unlock();
             continue;
         }
@@ -733,7 +730,7 @@ pub async fn invalidate_inode_pages2_range(
         let dirty = ei
             .mapping
             .with_page(idx, |ps| {
-                ps.pte_writable = false;
+                ps.set_pte_writable(false);
                 // A buffer someone holds (get_bh, e.g.
                 // __ext4_journalled_writepage between its unlock and its
                 // relock) is busy: try_to_release_page ->
@@ -761,11 +758,13 @@ pub async fn truncate_pagecache_range(_k: &Kernel, ei: &Ext4InodeInfo, first: u6
     let _f = crate::kfn!("truncate_pagecache_range");
     let (fi, li) = idx_range(first, last);
     ei.mapping.i_pages_loc.read().await;
-    for idx in ei.mapping.cached_pages(fi, li) {
-        let Some(page) = ei.mapping.find_get_page(idx) else {
-            continue;
-        };
+    for (idx, page) in ei.mapping.find_get_pages(fi, li) {
         page.lock().await;
+        // truncate_inode_page: `if (page->mapping != mapping) return -EIO`
+        if !super::fault::still_cached(ei, idx, page) {
+            page.unlock();
+            continue;
+        }
         if page.is_writeback() {
             page.wait_on_writeback().await;
         }

@@ -55,6 +55,12 @@ impl Foot {
         f
     }
 
+    /// The accesses kept, or `None` when the step made more than
+    /// [`Foot::CAP`].
+    pub fn touches(&self) -> Option<&[Touch]> {
+        (self.n != Foot::ALL).then(|| &self.t[..self.n as usize])
+    }
+
     /// Whether the two steps may not commute: they share an object and one
     /// of them does not only read it.
     pub fn conflicts(&self, o: &Foot) -> bool {

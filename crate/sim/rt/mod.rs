@@ -362,6 +362,30 @@ pub(crate) fn describe_link(l: u64) -> String {
     })
 }
 
+/// A step's accesses in words, with the current execution's object names
+/// (what a step that ran otherwise than predicted did).
+pub(crate) fn describe_foot(f: &clock::Foot) -> String {
+    RT.with(|r| {
+        let rt = r.borrow();
+        match f.touches() {
+            None => "more accesses than a footprint keeps".to_string(),
+            Some([]) => "no access".to_string(),
+            Some(t) => t
+                .iter()
+                .map(|&(o, kind)| {
+                    let what = if o == clock::ALLOC_OBJ {
+                        "the object allocator".to_string()
+                    } else {
+                        rt.obj_label(o)
+                    };
+                    format!("{kind:?} {what}")
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    })
+}
+
 /// Like [`with`] but does nothing outside an execution or while it is being
 /// torn down (for drop guards).
 pub(crate) fn try_with(f: impl FnOnce(&mut Rt)) {

@@ -796,7 +796,10 @@ impl Dfs {
         if node.known.iter().any(|&(a, h)| a == actor && h != hash) {
             self.mispredicted += 1;
             if self.diverged_at.is_none() {
-                let how = "the step ran otherwise than the steps learnt predicted".to_string();
+                let how = format!(
+                    "the step ran otherwise than the steps learnt predicted; it made: {}",
+                    rt::describe_foot(&foot)
+                );
                 self.diverged_at = Some((st, how));
             }
         }
