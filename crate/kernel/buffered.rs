@@ -118,6 +118,7 @@ pub async fn generic_perform_write(
         // write_end does (v4.12 mm/filemap.c generic_perform_write, then
         // fs/ext4/inode.c ext4_write_end / ext4_da_write_end)
         ei.mapping.with_page(idx, |ps| {
+            ps.data_loc.note_write();
             ps.data[within..within + take].copy_from_slice(&bytes);
             ps.prov[within..within + take].fill(ei.ino);
             ps.set_uptodate();

@@ -266,6 +266,7 @@ pub async fn ext4_readpage(k: &Kernel, ei: &Ext4InodeInfo, index: u64) -> KResul
         None => (vec![0u8; bs as usize], vec![0u32; bs as usize]),
     };
     ei.mapping.with_page(index, |ps| {
+        ps.data_loc.note_write();
         ps.data = data;
         ps.prov = prov;
         ps.set_uptodate();

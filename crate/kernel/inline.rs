@@ -101,6 +101,7 @@ pub async fn ext4_readpage_inline(k: &Kernel, ei: &Ext4InodeInfo, index: u64) ->
 /// The page gets `data` (the inline bytes) and zeros after them, and is
 /// uptodate.
 fn fill_page(ei: &Ext4InodeInfo, ps: &mut super::pagecache::PageState, data: &[u8]) {
+    ps.data_loc.note_write();
     ps.data.fill(0);
     ps.prov.fill(0);
     let n = data.len().min(PAGE_SIZE as usize);

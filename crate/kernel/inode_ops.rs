@@ -752,6 +752,7 @@ async fn zero_cached_range(ei: &Ext4InodeInfo, from: u64, to: u64) {
     if ei.mapping.find_get_page(idx) == Some(page) {
         let (a, b) = ((from % PAGE_SIZE) as usize, (to - idx * PAGE_SIZE) as usize);
         ei.mapping.with_page(idx, |ps| {
+            ps.data_loc.note_write();
             ps.data[a..b].fill(0);
             ps.prov[a..b].fill(0);
         });

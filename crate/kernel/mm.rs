@@ -215,6 +215,7 @@ pub async fn user_access(
                     .with_page(index, |ps| {
                         if let Access::Store(bytes) = &access {
                             let src = &bytes[done as usize..done as usize + take];
+                            ps.data_loc.note_write();
                             ps.data[within..within + take].copy_from_slice(src);
                             ps.prov[within..within + take].fill(ei.ino);
                             (Vec::new(), Vec::new())

@@ -29,7 +29,10 @@ pub struct BufferHead {
 pub struct PageState {
     /// The sim page: `PG_locked` and `PG_writeback`.
     pub page: Page,
-    /// Announces accesses to the page's bytes.
+    /// Announces accesses to the page's bytes: every change of them
+    /// writes it (they are made under the page lock), and a reader without
+    /// the lock reads it (the commit copying a journalled data page,
+    /// [`AddressSpace::page_block_contents`]).
     pub data_loc: Location,
     pub data: Vec<u8>,
     /// Provenance of each byte (an inode number, 0 = zeros).
@@ -265,6 +268,9 @@ impl AddressSpace {
     /// `None` for an uncached page or an unmapped buffer.
     pub fn page_block_contents(&self, idx: u64) -> Option<(u64, Vec<u8>, Vec<u32>)> {
         self.with_page(idx, |ps| {
+            // the commit copies a journalled page without its lock
+            // (`journalled_data_as_committed`)
+            ps.data_loc.note_read();
             ps.bh
                 .b_blocknr
                 .map(|b| (b, ps.data.clone(), ps.prov.clone()))
