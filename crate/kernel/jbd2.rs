@@ -538,10 +538,17 @@ async fn journal_finish_inode_data_buffers(k: &Kernel, tid: u32, list: &[String]
 /// when a buffer of the committing transaction is written to again is not
 /// needed, as the model's commit takes the transaction in one step.
 fn journalled_data_as_committed(k: &Kernel) {
+    let data_journal = k.rc.mount.data == crate::scenario::DataMode::Journal;
     for ei in k.inodes.values() {
+        // the inode's EXT4_JOURNAL_DATA_FL (chattr +j) and its page cache
+        // are read here without their locks
+        if !data_journal {
+            ei.i_flags_loc.note_read();
+        }
         if !super::inode_ops::ext4_should_journal_data(k, ei) {
             continue;
         }
+        ei.mapping.i_pages_loc.note_read();
         for idx in ei.mapping.cached_pages(0, u64::MAX) {
             let Some((pblk, data, prov)) = ei.mapping.page_block_contents(idx) else {
                 continue;
