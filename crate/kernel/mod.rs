@@ -41,6 +41,7 @@ pub mod pagecache;
 pub mod provenance;
 pub mod runner;
 pub mod state;
+pub mod state_digest;
 pub mod writeback;
 
 pub use crate::scenario::history::{Change, KernelVersion};

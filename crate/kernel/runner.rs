@@ -226,6 +226,10 @@ pub fn scenario_model_with(
         }
         let k = Rc::new(k);
         *k.me.borrow_mut() = Rc::downgrade(&k);
+        {
+            let (k, img) = (k.clone(), img.clone());
+            w.state_digest(move || super::state_digest::kernel_state_digest(&k, &img));
+        }
         // `setup = true` tasks run to completion before any other task
         // starts, so their steps never interleave with the race: the others
         // wait on `setup_done`, completed when the last set-up task ends

@@ -58,6 +58,16 @@ impl World {
     pub fn on_end(&mut self, check: impl FnOnce(&EndView) -> Vec<Outcome> + 'static) {
         self.hooks.push(Box::new(check));
     }
+
+    /// Registers the model's digest of its shared state (named parts, each
+    /// hashed). Step checking (`ExploreConfig::check_steps`) takes it at
+    /// every decision and compares the digests of prefixes with one trace
+    /// fingerprint: they must be equal when every access to shared state is
+    /// announced. Called between steps; must not depend on the order of
+    /// independent steps (sets, not logs).
+    pub fn state_digest(&mut self, f: impl Fn() -> Vec<(&'static str, u64)> + 'static) {
+        rt::set_state_digest(Some(Rc::new(f)));
+    }
 }
 
 /// A model: the world factory.
@@ -487,6 +497,7 @@ impl Executor {
         end: EndKind,
         divergence: Option<Divergence>,
     ) -> Execution {
+        rt::set_state_digest(None);
         if opts.hb {
             rt_mut(|rt| rt.probe_pending());
         }
@@ -568,6 +579,7 @@ impl Executor {
 
 /// Resets the thread's runtime for a new execution with `opts`.
 fn reset_runtime(opts: &RunOptions) {
+    rt::set_state_digest(None);
     rt_mut(|rt| {
         assert!(
             !rt.active,

@@ -291,6 +291,24 @@ pub(crate) struct Rt {
 
 thread_local! {
     pub(crate) static RT: RefCell<Rt> = RefCell::new(Rt::new());
+    /// The current execution's model state digest (`World::state_digest`).
+    static STATE_DIGEST: RefCell<Option<StateDigest>> = const { RefCell::new(None) };
+}
+
+/// A model's digest of its shared state between steps: named parts, each
+/// hashed, that two prefixes of one trace must agree on
+/// (`World::state_digest`).
+pub type StateDigest = std::rc::Rc<dyn Fn() -> Vec<(&'static str, u64)>>;
+
+/// Sets (or clears, at the start of an execution) the digest.
+pub(crate) fn set_state_digest(f: Option<StateDigest>) {
+    STATE_DIGEST.with(|s| *s.borrow_mut() = f);
+}
+
+/// The model's state digest now, if it gave one.
+pub(crate) fn state_digest() -> Option<Vec<(&'static str, u64)>> {
+    let f = STATE_DIGEST.with(|s| s.borrow().clone())?;
+    Some(f())
 }
 
 /// Runs `f` on the current execution's model.

@@ -441,6 +441,10 @@ pub struct Dfs {
     /// Step checking: the step of the current run where a prediction or
     /// a learnt step first went otherwise, and how (taken by the explorer).
     diverged_at: Option<(u32, String)>,
+    /// Step checking: the model's state digest (`rt::state_digest`) at the
+    /// first prefix entered with each fingerprint; a later prefix with the
+    /// same fingerprint must have the same. Not kept in a checkpoint.
+    states: HashMap<u128, Vec<(&'static str, u64)>, BuildHasherDefault<PassThrough>>,
     /// Deviations per shard key (0: unsharded).
     kdev: u8,
 }
@@ -646,6 +650,7 @@ impl Dfs {
             counted: 0,
             mispredicted: 0,
             diverged_at: None,
+            states: HashMap::default(),
             kdev: match (cfg.shard_count > 1, cfg.by_races()) {
                 (false, _) => 0,
                 (true, true) => SHARD_KEY_DEVIATIONS_DPOR,
@@ -779,6 +784,43 @@ impl Dfs {
         let by_any = *e < k;
         *e = (*e).min(k);
         by_exact || by_any
+    }
+
+    /// Step checking: the model's state now, against the state the first
+    /// prefix with fingerprint `fp` had. Two prefixes of one trace run the
+    /// same steps in orders that differ only between independent steps, so
+    /// they must leave the same state; one that does not shows a step that
+    /// read or wrote shared state no access announced (its effect, not its
+    /// path: a divergence of path is caught by the step learning).
+    fn check_state(&mut self, fp: u128, step: u32) {
+        let Some(now) = rt::state_digest() else {
+            return;
+        };
+        match self.states.entry(fp) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(now);
+            }
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let before = e.get();
+                if *before != now {
+                    self.mispredicted += 1;
+                    if self.diverged_at.is_none() {
+                        let parts: Vec<&str> = now
+                            .iter()
+                            .zip(before.iter().map(Some).chain(std::iter::repeat(None)))
+                            .filter(|(a, b)| Some(*a) != *b)
+                            .map(|(a, _)| a.0)
+                            .collect();
+                        let how = format!(
+                            "a prefix of the same trace reached another state before this \
+                             step ({} differ)",
+                            parts.join(", ")
+                        );
+                        self.diverged_at = Some((step, how));
+                    }
+                }
+            }
+        }
     }
 
     /// Pruned DPOR: records the step just run at the top node (the first
@@ -1062,6 +1104,9 @@ impl Scheduler for Dfs {
         };
         node.default = default;
         if self.cache && d.kind == DecisionKind::Schedule {
+            if self.learns() {
+                self.check_state(node.fp, node.step);
+            }
             let mut dead = self.covered(node.fp, d.last_task, preempt_before);
             if !dead {
                 if self.learns() {
