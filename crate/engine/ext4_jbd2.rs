@@ -692,7 +692,17 @@ impl<D: BlockDevice> Ext4Fs<D> {
         if mode == DataMode::Journal {
             return self.ext4_jbd2_journal_data(pblk, full);
         }
-        self.ext4_jbd2_ensure_handle()?;
+        // A data block written to the device at once is a bio's completion
+        // (the simulated kernel's): it runs in no handle, and must not open
+        // one (which would join or start a transaction behind the
+        // simulator's back). Written later, it is filed in one.
+        let direct = self
+            .s_journal
+            .as_deref()
+            .is_some_and(|j| j.data_writes_direct);
+        if !direct {
+            self.ext4_jbd2_ensure_handle()?;
+        }
         self.cache.forget(pblk);
         let j = self.s_journal.as_deref_mut().ok_or(Ext4Error::ReadOnly)?;
         // The page's buffer and the journalled one are different buffers

@@ -422,7 +422,8 @@ pub async fn ext4_convert_inline_data(k: &Kernel, ei: &Ext4InodeInfo) -> KResult
 /// cached, is not touched; the model points its buffer at the new block,
 /// which the kernel's next `ext4_get_block` on it would find (a lookup:
 /// no lock another task could contend with in between, since
-/// `xattr_sem` (write) is held).
+/// `xattr_sem` (write) is held). Whether page 0 is cached is read as a
+/// lookup of `i_pages` (a write_begin may be inserting it meanwhile).
 /// Preconditions: handle open, `xattr_sem` held (write).
 pub async fn ext4_convert_inline_data_nolock(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
     let _f = crate::kfn!("ext4_convert_inline_data_nolock");
@@ -438,6 +439,7 @@ pub async fn ext4_convert_inline_data_nolock(k: &Kernel, ei: &Ext4InodeInfo) -> 
         let pblk = super::inode_ops::map_locked(k, ei, 0, MapFlags::empty())
             .ok()
             .and_then(|m| m.m_pblk);
+        ei.mapping.i_pages_loc.note_read();
         ei.mapping.with_page(0, |ps| ps.bh.b_blocknr = pblk);
     }
     ei.i_data_sem.up_write();

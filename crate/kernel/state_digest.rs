@@ -19,18 +19,20 @@ use super::state::Kernel;
 use crate::engine::journal::transaction::Transaction;
 
 /// The parts of the digest, in order.
-pub const PARTS: [&str; 5] = [
+pub const PARTS: [&str; 7] = [
     "inodes",
     "page cache",
     "disk",
     "engine buffers",
-    "engine journal",
+    "journal log",
+    "running transaction",
+    "committing transaction",
 ];
 
 /// The digest of `k`'s state now (see the module doc).
 pub fn kernel_state_digest(k: &Kernel, img: &ScenarioImage) -> Vec<(&'static str, u64)> {
-    let mut parts: [DefaultHasher; 5] = std::array::from_fn(|_| DefaultHasher::new());
-    let [inodes, pages, disk, bufs, jnl] = &mut parts;
+    let mut parts: [DefaultHasher; 7] = std::array::from_fn(|_| DefaultHasher::new());
+    let [inodes, pages, disk, bufs, jnl, running, committing] = &mut parts;
     for (name, ei) in &k.inodes {
         name.hash(inodes);
         let m = ei.mem.borrow();
@@ -94,10 +96,13 @@ pub fn kernel_state_digest(k: &Kernel, img: &ScenarioImage) -> Vec<(&'static str
             j.j_failed_commit,
         )
             .hash(jnl);
-        for t in [&j.j_running_transaction, &j.j_committing_transaction] {
+        for (t, h) in [
+            (&j.j_running_transaction, running),
+            (&j.j_committing_transaction, committing),
+        ] {
             match t {
-                Some(t) => hash_transaction(t, jnl),
-                None => 0u8.hash(jnl),
+                Some(t) => hash_transaction(t, h),
+                None => 0u8.hash(h),
             }
         }
         j.j_checkpoint_transactions.len().hash(jnl);
