@@ -131,12 +131,26 @@ fn map_locked_len(
         raw
     };
     let before = raw.clone();
-    let r =
-        k.fs.borrow_mut()
-            .ext4_map_blocks_inode(ei.ino, &mut raw, lblk, len, flags)
-            .map_err(|e| k.engine_error("ext4_map_blocks", e))?;
+    let r = {
+        let mut fs = if flags.0 != 0 {
+            k.fs_journalled()
+        } else {
+            k.fs.borrow_mut()
+        };
+        fs.ext4_map_blocks_inode(ei.ino, &mut raw, lblk, len, flags)
+    }
+    .map_err(|e| k.engine_error("ext4_map_blocks", e))?;
     let changed = raw != before;
-    ei.mem.borrow_mut().raw = raw;
+    {
+        // The engine maps by the in-memory flags (`EXT4_EXTENTS_FL`); the
+        // in-memory copy of the on-disk inode keeps its own, which
+        // `ext4_mark_inode_dirty` replaces when it writes the inode. A
+        // lookup that stored the flags there would change the copy by
+        // whatever flag another task just set, with no access to it.
+        let mut m = ei.mem.borrow_mut();
+        raw.i_flags = m.raw.i_flags;
+        m.raw = raw;
+    }
     if r.new {
         if let Some(p) = r.m_pblk {
             k.log
@@ -398,7 +412,7 @@ fn orphan_list_op(
     site: &str,
     op: fn(&mut Ext4Fs<super::state::SimDisk>, u32) -> crate::engine::error::Result<()>,
 ) -> KResult<()> {
-    let mut fs = k.fs.borrow_mut();
+    let mut fs = k.fs_journalled();
     if !fs.is_journalled() {
         return Ok(());
     }
@@ -437,7 +451,7 @@ async fn engine_space_op(
 ) -> KResult<()> {
     k.balloc_loc.write().await;
     let res = k.ext4_mark_inode_dirty(ei).and_then(|_| {
-        let mut fs = k.fs.borrow_mut();
+        let mut fs = k.fs_journalled();
         f(&mut fs)
             .and_then(|_| fs.ext4_iget(ei.ino))
             .map_err(|e| k.engine_error("ext4_setattr", e))
