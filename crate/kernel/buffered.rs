@@ -42,7 +42,7 @@ pub async fn ext4_buffered_write_iter(
     r
 }
 
-/// v4.4..v6.9 fs/ext4/inode.c `ext4_dirty_inode`, the `->dirty_inode`
+/// v4.4 (the same in v6.9) fs/ext4/inode.c `ext4_dirty_inode`, the `->dirty_inode`
 /// that `mark_inode_dirty` reaches: the in-memory inode (its
 /// `i_disksize`) goes into the running transaction in a handle of its own
 /// (`EXT4_HT_INODE`, 2 credits). The write path calls it once, after its

@@ -151,7 +151,7 @@ async fn dax_iomap_pte_fault(
         if let Some(b) = m.m_pblk {
             // EXT4_GET_BLOCKS_CREATE_ZERO: sb_issue_zeroout before mapping.
             let zeros = vec![0u8; k.block_size() as usize];
-            k.fs_journalled()
+            k.fs.borrow_mut()
                 .write_data_block(b, &zeros)
                 .map_err(|e| k.engine_error("ext4_iomap_begin", e))?;
             k.log.borrow_mut().set_block_prov(b, vec![0; zeros.len()]);
@@ -251,7 +251,7 @@ pub fn dax_access(
         Some(bytes) => {
             buf[within..within + len].copy_from_slice(bytes);
             prov[within..within + len].fill(ei.ino);
-            k.fs_journalled()
+            k.fs.borrow_mut()
                 .write_data_block(b, &buf)
                 .map_err(|e| k.engine_error("dax_iomap_fault", e))?;
             k.log.borrow_mut().set_block_prov(b, prov);

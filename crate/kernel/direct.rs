@@ -501,7 +501,7 @@ async fn iomap_dio_rw_write(
                 }
                 buf[at..at + part.len()].copy_from_slice(&part);
                 prov[at..at + part.len()].fill(ino);
-                if let Err(err) = kk.fs_journalled().write_data_block(pblk, &buf) {
+                if let Err(err) = kk.fs.borrow_mut().write_data_block(pblk, &buf) {
                     kk.engine_error("iomap_dio_bio_end_io", err);
                 }
                 kk.log.borrow_mut().set_block_prov(pblk, prov);

@@ -339,10 +339,10 @@ pub async fn ext4_write_inline_data_end(
             .with_page(0, |ps| ps.data[..new_size.min(PAGE_SIZE) as usize].to_vec())
             .unwrap_or_default();
         k.ext4_mark_inode_dirty(ei)?;
-        let fit = k
-            .fs_journalled()
-            .write_inline_data(ei.ino, &data, true)
-            .map_err(|e| k.engine_error("ext4_write_inline_data_end", e))?;
+        let fit =
+            k.fs.borrow_mut()
+                .write_inline_data(ei.ino, &data, true)
+                .map_err(|e| k.engine_error("ext4_write_inline_data_end", e))?;
         refresh(k, ei)?;
         if fit {
             ei.mapping.set_page_dirty(0, false);
@@ -430,7 +430,7 @@ pub async fn ext4_convert_inline_data_nolock(k: &Kernel, ei: &Ext4InodeInfo) -> 
     ei.i_data_sem.down_write().await;
     k.balloc_loc.write().await;
     let r = k.ext4_mark_inode_dirty(ei).and_then(|_| {
-        k.fs_journalled()
+        k.fs.borrow_mut()
             .ext4_convert_inline_data_nolock(ei.ino)
             .map_err(|e| k.engine_error("ext4_convert_inline_data_nolock", e))
     });
@@ -486,7 +486,7 @@ fn inline_into_page0(k: &Kernel, ei: &Ext4InodeInfo) -> KResult<()> {
     if !page0_uptodate(ei) {
         ext4_read_inline_page(k, ei)?;
     }
-    k.fs_journalled()
+    k.fs.borrow_mut()
         .ext4_destroy_inline_data(ei.ino)
         .map_err(|e| k.engine_error("ext4_destroy_inline_data_nolock", e))?;
     reload_inode(k, ei)

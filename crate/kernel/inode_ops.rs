@@ -131,15 +131,10 @@ fn map_locked_len(
         raw
     };
     let before = raw.clone();
-    let r = {
-        let mut fs = if flags.0 != 0 {
-            k.fs_journalled()
-        } else {
-            k.fs.borrow_mut()
-        };
-        fs.ext4_map_blocks_inode(ei.ino, &mut raw, lblk, len, flags)
-    }
-    .map_err(|e| k.engine_error("ext4_map_blocks", e))?;
+    let r =
+        k.fs.borrow_mut()
+            .ext4_map_blocks_inode(ei.ino, &mut raw, lblk, len, flags)
+            .map_err(|e| k.engine_error("ext4_map_blocks", e))?;
     let changed = raw != before;
     {
         // The engine maps by the in-memory flags (`EXT4_EXTENTS_FL`); the
@@ -412,7 +407,7 @@ fn orphan_list_op(
     site: &str,
     op: fn(&mut Ext4Fs<super::state::SimDisk>, u32) -> crate::engine::error::Result<()>,
 ) -> KResult<()> {
-    let mut fs = k.fs_journalled();
+    let mut fs = k.fs.borrow_mut();
     if !fs.is_journalled() {
         return Ok(());
     }
@@ -451,7 +446,7 @@ async fn engine_space_op(
 ) -> KResult<()> {
     k.balloc_loc.write().await;
     let res = k.ext4_mark_inode_dirty(ei).and_then(|_| {
-        let mut fs = k.fs_journalled();
+        let mut fs = k.fs.borrow_mut();
         f(&mut fs)
             .and_then(|_| fs.ext4_iget(ei.ino))
             .map_err(|e| k.engine_error("ext4_setattr", e))

@@ -262,8 +262,6 @@ pub async fn jbd2_journal_commit_transaction(k: &Kernel) -> KResult<u32> {
     // In the same step: the engine's transaction becomes the committing one,
     // its journalled data as the pages hold it now.
     journalled_data_as_committed(k);
-    // the running transaction becomes j_committing_transaction
-    k.j_committing_loc.note_write();
     let started = k.fs.borrow_mut().jbd2_commit_start();
     // data=ordered: the inodes' data before the commit record.
     let ordered = journal_submit_data_buffers(k, tid).await;
@@ -279,11 +277,6 @@ pub async fn jbd2_journal_commit_transaction(k: &Kernel) -> KResult<u32> {
             };
             let head = k.fs.borrow().ext4_journal().map_or(0, |j| j.journal.j_head);
             let (_, done) = crate::sim::submit_bio(u64::from(head), true, move || {
-                // The commit's end: its buffers go to the checkpoint list
-                // and the blocks it freed may be allocated again (the
-                // engine does it as the log write completes).
-                kk.j_committing_loc.note_write();
-                kk.balloc_loc.note_write();
                 let r = kk.fs.borrow_mut().jbd2_commit_write();
                 if let Err(e) = r {
                     kk.engine_error("jbd2_journal_commit_transaction", e);

@@ -131,7 +131,7 @@ pub async fn ext4_ext_swap_inode_data(
     k.balloc_loc.write().await;
     let mut r = Ok(());
     for &b in old_ind_blocks {
-        if let Err(e) = k.fs_journalled().ext4_free_blocks(b, 1) {
+        if let Err(e) = k.fs.borrow_mut().ext4_free_blocks(b, 1) {
             r = Err(k.engine_error("free_ind_block", e));
         }
     }

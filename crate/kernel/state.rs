@@ -334,15 +334,6 @@ pub struct Kernel {
     /// Announces the accesses to the inodes' `jinode` (the journal's
     /// `j_list_lock` in the kernel).
     pub j_list_loc: Location,
-    /// Announces `journal->j_committing_transaction` as the engine's
-    /// journal state: the end of a commit (its log write completing,
-    /// [`super::jbd2::jbd2_journal_commit_transaction`]) writes it, moving
-    /// the transaction's buffers to the checkpoint list and freeing the
-    /// blocks it released; every engine call that dirties metadata or
-    /// writes a data block reads it ([`Kernel::fs_journalled`]), as
-    /// `do_get_write_access` tests whether a buffer is the committing
-    /// transaction's.
-    pub j_committing_loc: Location,
     /// Names of inode numbers (files of the image, deleted ones included).
     pub ino_names: BTreeMap<u32, String>,
     /// A weak self-reference for bio completions (set by the runner).
@@ -378,7 +369,6 @@ impl Kernel {
             log: RefCell::new(log),
             balloc_loc: Location::new("block bitmap"),
             j_list_loc: Location::new("j_list_lock"),
-            j_committing_loc: Location::new("j_committing_transaction"),
             ino_names,
             me: RefCell::new(Weak::new()),
             s_journal_flag_rwsem: rc
@@ -400,13 +390,6 @@ impl Kernel {
     }
 
     /// This kernel as an `Rc` (bio completions keep it).
-    /// The engine, for a call that dirties metadata in the running
-    /// transaction or writes a data block (see `j_committing_loc`).
-    pub fn fs_journalled(&self) -> std::cell::RefMut<'_, Ext4Fs<SimDisk>> {
-        self.j_committing_loc.note_read();
-        self.fs.borrow_mut()
-    }
-
     pub fn me(&self) -> Option<Rc<Kernel>> {
         self.me.borrow().upgrade()
     }
@@ -522,7 +505,8 @@ impl Kernel {
             raw.set_size(m.i_disksize);
             raw
         };
-        self.fs_journalled()
+        self.fs
+            .borrow_mut()
             .write_inode(ei.ino, &raw)
             .map_err(|e| self.engine_error("ext4_mark_inode_dirty", e))
     }

@@ -206,7 +206,7 @@ pub fn write_end_fn(k: &Kernel, ei: &Ext4InodeInfo, idx: u64) -> KResult<()> {
     let Some((pblk, data, prov)) = ei.mapping.page_block_contents(idx) else {
         return Ok(());
     };
-    k.fs_journalled()
+    k.fs.borrow_mut()
         .ext4_journal_data_block(pblk, &data)
         .map_err(|e| k.engine_error("write_end_fn", e))?;
     k.log.borrow_mut().set_block_prov(pblk, prov);
@@ -335,7 +335,7 @@ fn ext4_bio_write_pages(k: &Kernel, ei: &Ext4InodeInfo, group: &[(u64, Page)]) {
         let mut unwritten = Vec::new();
         let mut rsv_all = true;
         for (idx, page, pblk, unw, rsv, data, prov) in pages {
-            if let Err(e) = k.fs_journalled().write_data_block(pblk, &data) {
+            if let Err(e) = k.fs.borrow_mut().write_data_block(pblk, &data) {
                 k.engine_error("ext4_end_bio", e);
             }
             k.log.borrow_mut().set_block_prov(pblk, prov);
@@ -475,7 +475,7 @@ async fn ext4_writepages_destroy_inline_data(k: &Kernel, ei: &Ext4InodeInfo) -> 
     }
     ei.xattr_sem.down_write().await;
     let r = if super::inline::ext4_has_inline_data(ei) {
-        let r = k.fs_journalled().ext4_destroy_inline_data(ei.ino);
+        let r = k.fs.borrow_mut().ext4_destroy_inline_data(ei.ino);
         r.map_err(|e| k.engine_error("ext4_destroy_inline_data", e))
             .and_then(|()| super::inline::reload_inode(k, ei))
     } else {
