@@ -166,13 +166,15 @@ fn the_reference_models_read_nothing_unannounced() {
 /// Built-in variants whose steps all follow from their causal pasts under
 /// their own bound, and whose prefixes of one trace leave one state: a
 /// kernel path that starts reading or writing state no access announces
-/// shows here. Every built-in variant checks clean (README.md, "Steps that
-/// read what no access announces"); these are the ones that finish in a
-/// few seconds with the check on, with one of each kind found before: the
+/// shows here. Every built-in variant's steps follow from their pasts; the
+/// states of S1 `pagecache-handle-first` and `ted-2017-as-posted`, S6 and
+/// S7's fixes still differ (README.md, "Steps that read what no access
+/// announces", says why). These are the clean ones that finish in a few
+/// seconds with the check on, with one of each kind found before: the
 /// inline flags (S2 `convert-under-mmap-lock`), `PG_uptodate` and the PTE
 /// before the fault's page lock (S4), the pages a tag lookup found (S5
-/// `dioread-nolock-default`), the commit's copy of journalled pages (S7),
-/// the engine's journal state (S5, S7).
+/// `dioread-nolock-default`), a bio's data write in no engine handle (S5,
+/// S7 `v4.4`).
 const CLEAN: [(&str, &str); 9] = [
     ("s2", "convert-under-mmap-lock"),
     ("s2", "no-convert-in-mkwrite"),
